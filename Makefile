@@ -1,0 +1,71 @@
+# MLTeam. `make run` starts the product on embedded defaults; `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 8000
+# Settings for the production deploy check only; nothing connects anywhere.
+DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=mlteam.settings.production \
+	DJANGO_SECRET_KEY=deploy-check-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ \
+	DJANGO_ALLOWED_HOSTS=mlteam.example.com \
+	DATABASE_URL=postgres://mlteam@localhost:5432/mlteam \
+	CELERY_BROKER_URL=redis://localhost:6379/0
+
+.PHONY: help install run test check lint format messages worker beat bench lock clean
+
+help:
+	@echo "make run      start web + Celery worker + beat on SQLite with demo data (PORT=$(PORT))"
+	@echo "make test     quality gates, then the whole test suite"
+	@echo "make check    quality gates only (ruff, migrations, deploy check, ja catalogue)"
+	@echo "make worker   a Celery worker;  make beat: the Celery beat scheduler"
+	@echo "make bench    benchmarks under bench/"
+	@echo "make messages refresh locale/ja after changing strings, then compile"
+
+$(STAMP): requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check "pip==26.3" "setuptools==80.9.0" "wheel==0.48.0"
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-build-isolation -r requirements.lock
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) manage.py run_local --port $(PORT)
+
+worker: install
+	$(VENV)/bin/celery -A mlteam worker --loglevel=INFO
+
+beat: install
+	$(VENV)/bin/celery -A mlteam beat --loglevel=INFO
+
+check: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DJANGO_SETTINGS_MODULE=mlteam.settings.test $(PY) manage.py makemigrations --check --dry-run
+	$(DEPLOY_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=mlteam.settings.test $(PY) manage.py check_catalogue
+
+test: check
+	$(PY) -m pytest
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+messages: install
+	DJANGO_SETTINGS_MODULE=mlteam.settings.test $(PY) manage.py makemessages --locale ja --no-obsolete --ignore '.venv/*' --ignore 'var/*' --ignore 'staticfiles/*'
+	DJANGO_SETTINGS_MODULE=mlteam.settings.test $(PY) manage.py compilemessages --locale ja --ignore '.venv/*'
+
+bench: install
+	$(PY) bench/run.py
+
+lock:
+	rm -rf /tmp/mlteam-lock && $(PYTHON) -m venv /tmp/mlteam-lock
+	/tmp/mlteam-lock/bin/pip install --quiet "setuptools==80.9.0" "wheel==0.48.0"
+	$(PYTHON) -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; print('\n'.join(p['dependencies'] + p['optional-dependencies']['dev']))" > /tmp/mlteam-lock/direct.txt
+	/tmp/mlteam-lock/bin/pip install --quiet --no-build-isolation -r /tmp/mlteam-lock/direct.txt
+	{ head -n 2 requirements.lock; /tmp/mlteam-lock/bin/pip freeze; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+
+clean:
+	rm -rf $(VENV) var staticfiles

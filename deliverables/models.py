@@ -1,0 +1,176 @@
+"""Work: deliverable types (with checklist templates) and the deliverables themselves."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from roles.models import Membership, Project, Role
+
+
+class DeliverableType(models.Model):
+    """What a role typically owes a project, such as a PRD or a deployed model."""
+
+    name = models.CharField(_("name"), max_length=150, unique=True)
+    slug = models.SlugField(_("slug"), max_length=150, unique=True)
+    role = models.ForeignKey(
+        Role,
+        verbose_name=_("owning role"),
+        on_delete=models.PROTECT,
+        related_name="deliverable_types",
+    )
+    description = models.TextField(_("description"), blank=True)
+    default_due_offset_days = models.PositiveSmallIntegerField(
+        _("default due (days after project start)"), default=30
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("deliverable type")
+        verbose_name_plural = _("deliverable types")
+        ordering = ["role__position", "position", "name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return gettext(self.name)
+
+    @property
+    def display_description(self) -> str:
+        return gettext(self.description) if self.description else ""
+
+
+class AnswerKind(models.TextChoices):
+    TICK = "tick", _("Tick")
+    TEXT = "text", _("Written answer")
+    LINK = "link", _("Link")
+
+
+class ChecklistItemTemplate(models.Model):
+    """One acceptance item on a deliverable type; new deliverables get a copy."""
+
+    deliverable_type = models.ForeignKey(
+        DeliverableType,
+        verbose_name=_("deliverable type"),
+        on_delete=models.CASCADE,
+        related_name="checklist_items",
+    )
+    area = models.CharField(
+        _("area"), max_length=60, blank=True, help_text=_("Groups items, e.g. Data or Monitoring.")
+    )
+    text = models.CharField(_("item"), max_length=300)
+    answer_kind = models.CharField(
+        _("answer"), max_length=10, choices=AnswerKind.choices, default=AnswerKind.TICK
+    )
+    required = models.BooleanField(_("required"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("checklist item template")
+        verbose_name_plural = _("checklist item templates")
+        ordering = ["deliverable_type", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.display_text
+
+    @property
+    def display_text(self) -> str:
+        return gettext(self.text)
+
+    @property
+    def display_area(self) -> str:
+        return gettext(self.area) if self.area else ""
+
+
+class DeliverableStatus(models.TextChoices):
+    NOT_STARTED = "not_started", _("Not started")
+    IN_PROGRESS = "in_progress", _("In progress")
+    IN_REVIEW = "in_review", _("In review")
+    DONE = "done", _("Done")
+    BLOCKED = "blocked", _("Blocked")
+
+
+class DeliverableQuerySet(models.QuerySet):
+    def open(self) -> DeliverableQuerySet:
+        return self.exclude(status=DeliverableStatus.DONE)
+
+    def overdue(self, today: date) -> DeliverableQuerySet:
+        return self.open().filter(due_date__lt=today)
+
+
+class Deliverable(models.Model):
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="deliverables"
+    )
+    type = models.ForeignKey(
+        DeliverableType,
+        verbose_name=_("type"),
+        on_delete=models.PROTECT,
+        related_name="deliverables",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_deliverables",
+    )
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=DeliverableStatus.choices,
+        default=DeliverableStatus.NOT_STARTED,
+    )
+    blocked_reason = models.TextField(_("reason blocked"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = DeliverableQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("deliverable")
+        verbose_name_plural = _("deliverables")
+        ordering = ["due_date", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status=DeliverableStatus.BLOCKED)
+                | ~models.Q(blocked_reason=""),
+                name="deliverable_blocked_needs_reason",
+                violation_error_message=_("Say why the deliverable is blocked."),
+            ),
+        ]
+        indexes = [
+            # Overdue and due-soon lookups (home page, reminder sweep).
+            models.Index(fields=["status", "due_date"], name="deliverable_status_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        super().clean()
+        if (
+            self.owner_id
+            and self.project_id
+            and not Membership.objects.filter(
+                project_id=self.project_id, user_id=self.owner_id
+            ).exists()
+        ):
+            raise ValidationError(
+                {"owner": _("The owner must be a member of the project.")}, code="owner_not_member"
+            )
+
+    def is_overdue(self, today: date) -> bool:
+        return bool(
+            self.due_date and self.due_date < today and self.status != DeliverableStatus.DONE
+        )

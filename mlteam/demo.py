@@ -1,0 +1,178 @@
+"""Demo data for `make run`: people, projects, role assignments and deliverables.
+
+Everything is created through the apps' services and looked up first, so running
+the seed again changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from itertools import cycle
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from deliverables.models import Deliverable, DeliverableStatus, DeliverableType
+from deliverables.services import deliverable_create
+from roles.models import Membership, Project, ProjectStatus, Role, RoleAssignment
+from roles.permissions import ADMINS_GROUP, MANAGERS_GROUP, MEMBERS_GROUP
+from roles.services import membership_add, project_create, role_assign
+
+DEMO_PASSWORD = "mlteam-demo"  # noqa: S105 (published demo password, DEBUG only)
+
+# username, first name, last name, group
+PEOPLE = [
+    ("admin", "Ada", "Admin", ADMINS_GROUP),
+    ("manager", "Mari", "Kobayashi", MANAGERS_GROUP),
+    ("hiro", "Hiro", "Nakamura", MANAGERS_GROUP),
+    ("member", "Kenji", "Ito", MEMBERS_GROUP),
+    ("aiko", "Aiko", "Tanaka", MEMBERS_GROUP),
+    ("ben", "Ben", "Okafor", MEMBERS_GROUP),
+    ("chen", "Chen", "Wei", MEMBERS_GROUP),
+    ("dana", "Dana", "Ruiz", MEMBERS_GROUP),
+]
+
+
+@dataclass(frozen=True)
+class DemoProject:
+    name: str
+    business_problem: str
+    status: str
+    started_days_ago: int
+    managers: tuple[str, ...]
+    # username -> ((role slug, allocation %), ...)
+    team: dict[str, tuple[tuple[str, int], ...]]
+
+
+PROJECTS = [
+    DemoProject(
+        name="Churn prediction",
+        business_problem=(
+            "Spot subscribers likely to cancel in the next 30 days so the retention team "
+            "can reach them first."
+        ),
+        status=ProjectStatus.ACTIVE,
+        started_days_ago=70,
+        managers=("manager",),
+        team={
+            "manager": (("engineering-manager", 40),),
+            "dana": (("ml-product-manager", 50),),
+            "aiko": (("data-scientist", 80),),
+            "member": (("ml-engineer", 60),),
+            "ben": (("data-engineer", 60),),
+            "chen": (("devops-engineer", 50),),
+        },
+    ),
+    DemoProject(
+        name="Search ranking",
+        business_problem="Rank catalogue search results by predicted relevance to lift conversion.",
+        status=ProjectStatus.ACTIVE,
+        started_days_ago=25,
+        managers=("manager",),
+        # No data engineer and no DevOps engineer yet: the coverage gap the demo shows.
+        team={
+            "manager": (("engineering-manager", 30),),
+            "dana": (("ml-product-manager", 50),),
+            "chen": (("ml-engineer", 50),),
+            "member": (("data-scientist", 30),),
+        },
+    ),
+    DemoProject(
+        name="Demand forecasting",
+        business_problem="Forecast weekly demand per store so replenishment orders match sales.",
+        status=ProjectStatus.PLANNING,
+        started_days_ago=110,
+        managers=("hiro",),
+        # A small team: one person holds three roles.
+        team={
+            "hiro": (("engineering-manager", 30), ("ml-product-manager", 20)),
+            "member": (("data-scientist", 10), ("ml-engineer", 20), ("data-engineer", 10)),
+            "ben": (("devops-engineer", 20),),
+        },
+    ),
+]
+
+# Statuses handed out in turn so the demo shows every state.
+STATUS_CYCLE = [
+    DeliverableStatus.DONE,
+    DeliverableStatus.IN_PROGRESS,
+    DeliverableStatus.IN_REVIEW,
+    DeliverableStatus.NOT_STARTED,
+    DeliverableStatus.BLOCKED,
+    DeliverableStatus.IN_PROGRESS,
+    DeliverableStatus.NOT_STARTED,
+]
+BLOCKED_REASON = "Waiting for access to the production data warehouse."
+
+
+def _ensure_people() -> dict[str, object]:
+    User = get_user_model()
+    people = {}
+    for username, first_name, last_name, group_name in PEOPLE:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User.objects.create_user(
+                username=username,
+                email=f"{username}@example.com",
+                password=DEMO_PASSWORD,
+                first_name=first_name,
+                last_name=last_name,
+            )
+            if username == "admin":
+                user.is_staff = True
+                user.is_superuser = True
+                user.save(update_fields=["is_staff", "is_superuser"])
+        user.groups.add(Group.objects.get(name=group_name))
+        people[username] = user
+    return people
+
+
+def _ensure_project(spec: DemoProject, people: dict, today: date, statuses) -> Project:
+    project = Project.objects.filter(name=spec.name).first()
+    if project is None:
+        project = project_create(
+            name=spec.name,
+            business_problem=spec.business_problem,
+            status=spec.status,
+            managers=[people[name] for name in spec.managers],
+            start_date=today - timedelta(days=spec.started_days_ago),
+            target_date=today + timedelta(days=180 - spec.started_days_ago),
+        )
+    roles = {role.slug: role for role in Role.objects.all()}
+    types_by_role: dict[int, list[DeliverableType]] = {}
+    for deliverable_type in DeliverableType.objects.order_by("position"):
+        types_by_role.setdefault(deliverable_type.role_id, []).append(deliverable_type)
+
+    for username, holdings in spec.team.items():
+        user = people[username]
+        membership = Membership.objects.filter(project=project, user=user).first()
+        if membership is None:
+            membership = membership_add(project=project, user=user)
+        for role_slug, allocation in holdings:
+            role = roles[role_slug]
+            if not RoleAssignment.objects.filter(membership=membership, role=role).exists():
+                role_assign(membership=membership, role=role, allocation_percent=allocation)
+            for deliverable_type in types_by_role.get(role.pk, []):
+                if Deliverable.objects.filter(project=project, type=deliverable_type).exists():
+                    continue
+                status = next(statuses)
+                deliverable_create(
+                    project=project,
+                    type=deliverable_type,
+                    title=f"{deliverable_type.name}: {project.name}",
+                    owner=user,
+                    due_date=project.start_date
+                    + timedelta(days=deliverable_type.default_due_offset_days),
+                    status=status,
+                    blocked_reason=BLOCKED_REASON if status == DeliverableStatus.BLOCKED else "",
+                )
+    return project
+
+
+@transaction.atomic
+def demo_seed(*, today: date) -> list[Project]:
+    people = _ensure_people()
+    statuses = cycle(STATUS_CYCLE)
+    return [_ensure_project(spec, people, today, statuses) for spec in PROJECTS]

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from deliverables.selectors import deliverable_list_open_for_owner
+from roles.selectors import project_list_for_user
+
+from . import health
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "home.html",
+        {
+            "projects": project_list_for_user(user=request.user)[:10],
+            "my_deliverables": deliverable_list_open_for_owner(
+                user=request.user, today=timezone.localdate()
+            )[:10],
+        },
+    )
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database and the broker answer, 503 naming what failed."""
+    problems = {"database": health.check_database(), "broker": health.check_broker()}
+    body = {
+        name: ("ok" if problem is None else f"error: {problem}")
+        for name, problem in problems.items()
+    }
+    healthy = all(problem is None for problem in problems.values())
+    body["status"] = "ok" if healthy else "error"
+    return JsonResponse(body, status=200 if healthy else 503)

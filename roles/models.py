@@ -1,0 +1,203 @@
+"""People on projects: the role catalogue, projects, memberships and role assignments."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.Model):
+    """One of the roles an ML project needs (catalogue, configured by admins).
+
+    Seeded names and texts are English source strings that also sit in the
+    translation catalogue, so `display_*` shows them in the reader's language;
+    text an admin types later shows as typed.
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    summary = models.CharField(_("summary"), max_length=300, blank=True)
+    knowledge_and_skills = models.TextField(_("knowledge and skills"), blank=True)
+    required_by_default = models.BooleanField(
+        _("required by default"),
+        default=True,
+        help_text=_("New projects require this role unless the manager says otherwise."),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return gettext(self.name)
+
+    @property
+    def display_summary(self) -> str:
+        return gettext(self.summary) if self.summary else ""
+
+    @property
+    def display_knowledge_and_skills(self) -> str:
+        return gettext(self.knowledge_and_skills) if self.knowledge_and_skills else ""
+
+
+class ProjectStatus(models.TextChoices):
+    PLANNING = "planning", _("Planning")
+    ACTIVE = "active", _("Active")
+    ON_HOLD = "on_hold", _("On hold")
+    COMPLETED = "completed", _("Completed")
+
+
+class ProjectQuerySet(models.QuerySet):
+    def active(self) -> ProjectQuerySet:
+        return self.filter(archived_at__isnull=True)
+
+    def visible_to(self, user) -> ProjectQuerySet:
+        """Projects `user` may see: admins all, others those they manage or are on."""
+        from .permissions import is_admin
+
+        if not user.is_authenticated:
+            return self.none()
+        if is_admin(user):
+            return self
+        return self.filter(models.Q(managers=user) | models.Q(memberships__user=user)).distinct()
+
+
+class Project(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    business_problem = models.TextField(
+        _("business problem"),
+        blank=True,
+        help_text=_("The business problem this project solves with ML."),
+    )
+    managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("managers"),
+        related_name="managed_projects",
+        blank=True,
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=ProjectStatus.choices, default=ProjectStatus.PLANNING
+    )
+    start_date = models.DateField(_("start date"), null=True, blank=True)
+    target_date = models.DateField(_("target date"), null=True, blank=True)
+    required_roles = models.ManyToManyField(
+        Role, verbose_name=_("required roles"), related_name="requiring_projects", blank=True
+    )
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+        ordering = ["name"]
+        permissions = [
+            ("administer_projects", _("Can see and change every project")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="project_name_unique_ci",
+                violation_error_message=_("A project with this name already exists."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(target_date__isnull=True)
+                | models.Q(start_date__isnull=True)
+                | models.Q(target_date__gte=models.F("start_date")),
+                name="project_target_after_start",
+                violation_error_message=_("The target date cannot be before the start date."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class Membership(models.Model):
+    """A person on a project. Roles are held through assignments on a membership."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["project", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "user"],
+                name="membership_unique_person_per_project",
+                violation_error_message=_("This person is already on the project."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.project}"
+
+
+class RoleAssignment(models.Model):
+    """A member holding a role on their project, with a share of their time.
+
+    One person may hold several roles on a project, but never the same role twice.
+    """
+
+    membership = models.ForeignKey(
+        Membership,
+        verbose_name=_("membership"),
+        on_delete=models.CASCADE,
+        related_name="assignments",
+    )
+    role = models.ForeignKey(
+        Role, verbose_name=_("role"), on_delete=models.PROTECT, related_name="assignments"
+    )
+    allocation_percent = models.PositiveSmallIntegerField(
+        _("allocation (%)"),
+        default=100,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("Share of this person's working time spent in this role, 0 to 100."),
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        ordering = ["membership", "role__position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership", "role"],
+                name="assignment_unique_role_per_member",
+                violation_error_message=_("This person already holds this role on the project."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(allocation_percent__gte=0, allocation_percent__lte=100),
+                name="assignment_allocation_0_100",
+                violation_error_message=_("Allocation must be between 0 and 100%%."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership.user} as {self.role}"

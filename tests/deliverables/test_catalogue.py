@@ -1,0 +1,89 @@
+"""The data migration seeds the guide's six roles and the deliverables they owe."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import translation
+
+from deliverables.models import AnswerKind, ChecklistItemTemplate, DeliverableType
+from roles.models import Role
+
+pytestmark = pytest.mark.django_db
+
+SIX_ROLES = [
+    "ml-product-manager",
+    "engineering-manager",
+    "data-scientist",
+    "ml-engineer",
+    "data-engineer",
+    "devops-engineer",
+]
+
+
+def test_the_six_roles_are_seeded_in_order_and_required_by_default():
+    roles = list(Role.objects.all())
+    assert [r.slug for r in roles] == SIX_ROLES
+    assert all(r.required_by_default and r.knowledge_and_skills and r.summary for r in roles)
+
+
+@pytest.mark.parametrize(
+    ("role_slug", "type_slugs"),
+    [
+        ("ml-product-manager", {"prd"}),
+        (
+            "engineering-manager",
+            {"design-document", "project-plan", "performance-evaluation", "process-documentation"},
+        ),
+        ("data-scientist", {"analysis-report"}),
+        ("ml-engineer", {"deployed-model"}),
+        ("data-engineer", {"data-pipeline"}),
+        ("devops-engineer", {"serving-automation"}),
+    ],
+)
+def test_each_role_owes_its_deliverable_types(role_slug, type_slugs):
+    owned = set(DeliverableType.objects.filter(role__slug=role_slug).values_list("slug", flat=True))
+    assert owned == type_slugs
+
+
+def test_every_type_has_a_checklist_with_required_items():
+    for deliverable_type in DeliverableType.objects.prefetch_related("checklist_items"):
+        items = list(deliverable_type.checklist_items.all())
+        assert len(items) >= 5, deliverable_type.slug
+        assert any(item.required for item in items), deliverable_type.slug
+
+
+def test_process_documentation_asks_written_questions_by_area():
+    items = ChecklistItemTemplate.objects.filter(deliverable_type__slug="process-documentation")
+    areas = set(items.values_list("area", flat=True))
+    assert areas == {
+        "Data",
+        "Model",
+        "Training",
+        "Production and monitoring",
+        "Pipelines",
+        "SQL",
+        "Infrastructure",
+        "Communication",
+    }
+    required = items.filter(required=True)
+    assert required.count() == 11  # the guide's core questions
+    assert all(item.answer_kind == AnswerKind.TEXT for item in required)
+
+
+def test_pipeline_checklist_covers_monitoring_alerting_and_provenance():
+    texts = " ".join(
+        ChecklistItemTemplate.objects.filter(deliverable_type__slug="data-pipeline").values_list(
+            "text", flat=True
+        )
+    )
+    for word in ("Monitoring", "Alerting", "Anonymisation", "provenance", "Schema"):
+        assert word in texts
+
+
+def test_seeded_catalogue_shows_in_japanese():
+    data_scientist = Role.objects.get(slug="data-scientist")
+    with translation.override("ja"):
+        assert data_scientist.display_name != "Data scientist"
+        assert data_scientist.display_knowledge_and_skills != data_scientist.knowledge_and_skills
+    with translation.override("en"):
+        assert data_scientist.display_name == "Data scientist"

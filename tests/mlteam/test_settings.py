@@ -1,0 +1,119 @@
+"""Settings come from the environment only, and bad values stop start-up by name."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+from mlteam.settings.env import EnvError, env_bool, env_email, env_int, env_str
+
+GOOD_PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "mlteam.settings.production",
+    "DJANGO_SECRET_KEY": "x7!kq2-" * 9,
+    "DJANGO_ALLOWED_HOSTS": "mlteam.example.com",
+    "DATABASE_URL": "postgres://mlteam@db.example.com:5432/mlteam",
+    "CELERY_BROKER_URL": "redis://redis.example.com:6379/0",
+}
+
+
+def start_django(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    """Start Django in a clean process with exactly `env` (plus PATH)."""
+    command = args or ("check",)
+    return subprocess.run(
+        [sys.executable, "manage.py", *command],
+        cwd=settings.BASE_DIR,
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DJANGO_DEBUG", "maybe", "DJANGO_DEBUG must be a boolean"),
+        ("DATABASE_URL", "mysql://db/mlteam", "DATABASE_URL must be a postgres://"),
+        ("DATABASE_URL", "postgres://db.example.com", "DATABASE_URL must name a database"),
+        ("CELERY_BROKER_URL", "http://broker", "CELERY_BROKER_URL must be a redis://"),
+        ("EMAIL_URL", "smtp://", "EMAIL_URL must look like"),
+        ("EMAIL_PORT", "twenty-five", "EMAIL_PORT must be a whole number"),
+        ("TIME_ZONE", "Mars/Olympus", "TIME_ZONE must be an IANA time zone"),
+        ("DJANGO_SECRET_KEY", "short", "DJANGO_SECRET_KEY must be a random string"),
+    ],
+)
+def test_bad_value_stops_start_up_naming_the_variable(variable, value, message):
+    env = {**GOOD_PRODUCTION, variable: value}
+    if variable == "EMAIL_PORT":
+        env["EMAIL_HOST"] = "smtp.example.com"
+    result = start_django(env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize("variable", ["DJANGO_SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL"])
+def test_production_requires(variable):
+    env = {k: v for k, v in GOOD_PRODUCTION.items() if k != variable}
+    result = start_django(env)
+    assert result.returncode != 0
+    assert f"{variable} must be set" in result.stderr
+
+
+def test_production_settings_pass_the_deploy_check_without_warnings():
+    result = start_django(GOOD_PRODUCTION, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_local_settings_need_nothing_from_the_environment():
+    result = start_django({"DJANGO_SETTINGS_MODULE": "mlteam.settings.local"}, "check")
+    assert result.returncode == 0, result.stderr
+
+
+def test_secret_can_come_from_a_file(tmp_path, monkeypatch):
+    secret = tmp_path / "secret"
+    secret.write_text("from-a-file\n")
+    monkeypatch.setenv("SOME_SECRET_FILE", str(secret))
+    assert env_str("SOME_SECRET") == "from-a-file"
+
+
+def test_unreadable_secret_file_is_named(monkeypatch):
+    monkeypatch.setenv("SOME_SECRET_FILE", "/nonexistent/secret")
+    with pytest.raises(EnvError, match="SOME_SECRET_FILE"):
+        env_str("SOME_SECRET")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("true", True), ("0", False), ("YES", True)])
+def test_booleans(monkeypatch, raw, expected):
+    monkeypatch.setenv("FLAG", raw)
+    assert env_bool("FLAG", not expected) is expected
+
+
+def test_int_minimum_is_enforced(monkeypatch):
+    monkeypatch.setenv("PORTISH", "0")
+    with pytest.raises(EnvError, match="PORTISH must be at least 1"):
+        env_int("PORTISH", 25, minimum=1)
+
+
+def test_email_url_is_parsed(monkeypatch):
+    monkeypatch.setenv("EMAIL_URL", "smtp://mailer:p%40ss@smtp.example.com:2525?tls=true")
+    config = env_email("EMAIL_URL")
+    assert config == {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "smtp.example.com",
+        "EMAIL_PORT": 2525,
+        "EMAIL_HOST_USER": "mailer",
+        "EMAIL_HOST_PASSWORD": "p@ss",
+        "EMAIL_USE_SSL": False,
+        "EMAIL_USE_TLS": True,
+    }
+
+
+def test_smtps_defaults_to_port_465(monkeypatch):
+    monkeypatch.setenv("EMAIL_URL", "smtps://smtp.example.com")
+    config = env_email("EMAIL_URL")
+    assert config["EMAIL_PORT"] == 465
+    assert config["EMAIL_USE_SSL"] is True
