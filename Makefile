@@ -57,7 +57,8 @@ messages: install
 	DJANGO_SETTINGS_MODULE=mlteam.settings.test $(PY) manage.py compilemessages --locale ja --ignore '.venv/*'
 
 bench: install
-	$(PY) bench/run.py
+	@set -e; found=no; for script in bench/*.py; do [ -f "$$script" ] || continue; found=yes; $(PY) "$$script"; done; \
+	[ $$found = yes ] || echo "No benchmarks yet."
 
 lock:
 	rm -rf /tmp/mlteam-lock && $(PYTHON) -m venv /tmp/mlteam-lock

@@ -102,6 +102,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='roleassignment',
-            constraint=models.CheckConstraint(condition=models.Q(('allocation_percent__gte', 0), ('allocation_percent__lte', 100)), name='assignment_allocation_0_100', violation_error_message='Allocation must be between 0 and 100%.'),
+            constraint=models.CheckConstraint(condition=models.Q(('allocation_percent__gte', 0), ('allocation_percent__lte', 100)), name='assignment_allocation_0_100', violation_error_message='Allocation must be between 0 and 100%%.'),
         ),
     ]

@@ -80,8 +80,12 @@ def _wait_for_first_exit(processes: dict[str, subprocess.Popen]) -> tuple[str, i
 
 
 def _stop(processes, timeout: float = 10.0) -> None:
+    """Ask each leader to stop (Celery shuts its pool down cleanly), then clear the
+    rest of its group, such as runserver's reloaded child; kill what lingers."""
+    processes = list(processes)
     for process in processes:
-        _signal_group(process, signal.SIGTERM)
+        if process.poll() is None:
+            process.terminate()
     deadline = time.monotonic() + timeout
     for process in processes:
         try:
@@ -89,6 +93,7 @@ def _stop(processes, timeout: float = 10.0) -> None:
         except subprocess.TimeoutExpired:
             _signal_group(process, signal.SIGKILL)
             process.wait()
+        _signal_group(process, signal.SIGTERM)
 
 
 def _signal_group(process: subprocess.Popen, sig: int) -> None:
