@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Membership, Project, Role, RoleAssignment
+from .models import Membership, Project, Role, RoleAssignment, TeamChange
 
 
 class RoleAssignmentInline(admin.TabularInline):
@@ -70,3 +70,18 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
     @admin.display(description=_("project"), ordering="membership__project__name")
     def project(self, obj: RoleAssignment):
         return obj.membership.project
+
+
+@admin.register(TeamChange)
+class TeamChangeAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "project", "actor", "action", "person", "role", "detail"]
+    list_filter = ["action", "project"]
+    search_fields = ["project__name", "actor__username", "person__username", "detail"]
+    list_select_related = ["project", "actor", "person", "role"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

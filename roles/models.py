@@ -94,6 +94,10 @@ class Project(models.Model):
         Role, verbose_name=_("required roles"), related_name="requiring_projects", blank=True
     )
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    # Bumped by every change to the project or its team; forms carry the value
+    # they were drawn from, so a stale submission is refused instead of
+    # silently overwriting someone else's change.
+    version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -201,3 +205,62 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.membership.user} as {self.role}"
+
+
+class TeamChangeAction(models.TextChoices):
+    PROJECT_CREATED = "project_created", _("created the project")
+    PROJECT_UPDATED = "project_updated", _("edited the project")
+    PROJECT_ARCHIVED = "project_archived", _("archived the project")
+    PROJECT_UNARCHIVED = "project_unarchived", _("restored the project")
+    MEMBER_ADDED = "member_added", _("added a person")
+    MEMBER_INVITED = "member_invited", _("invited a person")
+    MEMBER_REMOVED = "member_removed", _("removed a person")
+    ROLE_ASSIGNED = "role_assigned", _("assigned a role")
+    ASSIGNMENT_CHANGED = "assignment_changed", _("changed an allocation")
+    ROLE_UNASSIGNED = "role_unassigned", _("unassigned a role")
+
+
+class TeamChange(models.Model):
+    """Who changed what on a project's team, and when (shown on the project page)."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="team_changes"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=30, choices=TeamChangeAction.choices)
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    role = models.ForeignKey(
+        Role,
+        verbose_name=_("role"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("team change")
+        verbose_name_plural = _("team changes")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["project", "-created_at"], name="teamchange_project_recent_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.get_action_display()} ({self.project})"

@@ -1,14 +1,79 @@
-"""Reads for pages about roles, projects and teams."""
+"""Reads for pages about roles, projects, teams and people.
+
+Each selector decides its page's queries: counts come from annotations or
+subqueries and related rows from prefetches, so a page costs the same number of
+queries however much data there is. Everything is limited to what the viewer
+may see (see `ProjectQuerySet.visible_to`).
+"""
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from collections import defaultdict
+from dataclasses import dataclass, field
 
-from .models import Project, Role, RoleAssignment
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    Count,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from .models import Membership, Project, Role, RoleAssignment, TeamChange
+from .permissions import is_admin
+
+OVERLOADED_ROLE_COUNT = 3
+FULL_ALLOCATION = 100
 
 
-def role_catalogue() -> QuerySet[Role]:
-    return Role.objects.prefetch_related("deliverable_types")
+def _count_subquery(queryset: QuerySet, group_field: str) -> Coalesce:
+    """COUNT(*) of `queryset` rows per outer row, as a correlated subquery (0 when none)."""
+    counted = queryset.order_by().values(group_field).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def _gap_count():
+    """Required roles of the outer project that nobody on it holds."""
+    unfilled = Role.objects.filter(requiring_projects=OuterRef("pk")).exclude(
+        assignments__membership__project=OuterRef("pk")
+    )
+    return _count_subquery(unfilled, "requiring_projects")
+
+
+def _open_deliverable_count():
+    from deliverables.models import Deliverable, DeliverableStatus
+
+    rows = Deliverable.objects.filter(project=OuterRef("pk")).exclude(status=DeliverableStatus.DONE)
+    return _count_subquery(rows, "project")
+
+
+def _member_count():
+    return _count_subquery(Membership.objects.filter(project=OuterRef("pk")), "project")
+
+
+def _team_prefetches() -> list[Prefetch]:
+    return [
+        Prefetch("required_roles", queryset=Role.objects.order_by("position")),
+        Prefetch(
+            "memberships",
+            queryset=Membership.objects.select_related("user").order_by(
+                "user__first_name", "user__last_name", "user__username"
+            ),
+        ),
+        Prefetch(
+            "memberships__assignments",
+            queryset=RoleAssignment.objects.select_related("role").order_by("role__position"),
+        ),
+    ]
+
+
+# --- projects -------------------------------------------------------------------------
 
 
 def project_list_for_user(*, user) -> QuerySet[Project]:
@@ -16,17 +81,294 @@ def project_list_for_user(*, user) -> QuerySet[Project]:
     return (
         Project.objects.visible_to(user)
         .active()
-        .annotate(
-            member_count=Count("memberships", distinct=True),
-            open_deliverable_count=Count(
-                "deliverables", filter=~Q(deliverables__status="done"), distinct=True
-            ),
+        .annotate(member_count=_member_count(), open_deliverable_count=_open_deliverable_count())
+        .prefetch_related(*_team_prefetches())
+        .order_by("name")
+    )
+
+
+PROJECT_SORTS = {
+    "name": ("name",),
+    "-name": ("-name",),
+    "gaps": ("gap_count", "name"),
+    "-gaps": ("-gap_count", "name"),
+    "status": ("status", "name"),
+    "target": ("target_date", "name"),
+}
+
+
+def project_search(
+    *,
+    user,
+    query: str = "",
+    status: str = "",
+    manager_id: int | None = None,
+    archived: bool = False,
+    sort: str = "name",
+) -> QuerySet[Project]:
+    """The project list: filters, search and sort over the projects `user` may see."""
+    projects = Project.objects.visible_to(user)
+    projects = projects.filter(archived_at__isnull=not archived)
+    if query:
+        projects = projects.filter(Q(name__icontains=query) | Q(business_problem__icontains=query))
+    if status:
+        projects = projects.filter(status=status)
+    if manager_id:
+        projects = projects.filter(managers__id=manager_id)
+    return (
+        projects.annotate(
+            member_count=_member_count(),
+            open_deliverable_count=_open_deliverable_count(),
+            gap_count=_gap_count(),
+        )
+        .prefetch_related("managers")
+        .order_by(*PROJECT_SORTS.get(sort, PROJECT_SORTS["name"]))
+    )
+
+
+def project_manager_choices(*, user) -> QuerySet:
+    """People who manage at least one project the viewer can see (list filter)."""
+    visible = Project.objects.visible_to(user).values("pk")
+    return (
+        get_user_model()
+        .objects.filter(managed_projects__in=visible)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def project_get_for_user(*, user, pk: int) -> Project | None:
+    return (
+        Project.objects.visible_to(user)
+        .filter(pk=pk)
+        .prefetch_related("managers", *_team_prefetches())
+        .first()
+    )
+
+
+def project_activity(*, project: Project, limit: int = 20) -> list[TeamChange]:
+    return list(
+        project.team_changes.select_related("actor", "person", "role").order_by(
+            "-created_at", "-pk"
+        )[:limit]
+    )
+
+
+def portfolio_coverage(*, user, sort: str = "-gaps") -> QuerySet[Project]:
+    """Every active project the viewer may see, with its unfilled roles."""
+    return (
+        Project.objects.visible_to(user)
+        .active()
+        .annotate(gap_count=_gap_count(), member_count=_member_count())
+        .prefetch_related(*_team_prefetches())
+        .order_by(*PROJECT_SORTS.get(sort, PROJECT_SORTS["-gaps"]))
+    )
+
+
+def unfilled_roles(project: Project) -> list[Role]:
+    """Required roles nobody holds; uses the prefetches of `_team_prefetches`."""
+    held = {a.role_id for m in project.memberships.all() for a in m.assignments.all()}
+    return [role for role in project.required_roles.all() if role.pk not in held]
+
+
+# --- coverage matrix --------------------------------------------------------------------
+
+
+@dataclass
+class CoverageRow:
+    role: Role
+    required: bool
+    cells: list[RoleAssignment | None]
+    suggestions: list = field(default_factory=list)
+
+    @property
+    def filled(self) -> bool:
+        return any(self.cells)
+
+
+@dataclass
+class PersonColumn:
+    membership: Membership
+    role_count: int
+    allocation_here: int
+    allocation_total: int
+
+    @property
+    def holds_many_roles(self) -> bool:
+        return self.role_count >= OVERLOADED_ROLE_COUNT
+
+    @property
+    def overallocated(self) -> bool:
+        return self.allocation_total > FULL_ALLOCATION
+
+
+@dataclass
+class Coverage:
+    rows: list[CoverageRow]
+    people: list[PersonColumn]
+
+    @property
+    def gaps(self) -> list[Role]:
+        return [row.role for row in self.rows if row.required and not row.filled]
+
+    @property
+    def notes(self) -> list[PersonColumn]:
+        return [p for p in self.people if p.holds_many_roles or p.overallocated]
+
+
+def project_coverage(*, project: Project, viewer) -> Coverage:
+    """Roles x people for a project fetched with `project_get_for_user`.
+
+    1. Rows: the required roles, then any other role someone holds.
+    2. Columns: members, with roles held here and allocation here, plus total
+       allocation across the active projects the viewer may see (one query).
+    3. For each unfilled required role, people who hold it on other projects the
+       viewer may see (one query for all roles).
+    """
+    memberships = list(project.memberships.all())
+    required = list(project.required_roles.all())
+    required_ids = {role.pk for role in required}
+    held_by_role: dict[int, dict[int, RoleAssignment]] = defaultdict(dict)
+    extra_roles: dict[int, Role] = {}
+    for membership in memberships:
+        for assignment in membership.assignments.all():
+            held_by_role[assignment.role_id][membership.pk] = assignment
+            if assignment.role_id not in required_ids:
+                extra_roles[assignment.role_id] = assignment.role
+
+    visible_active = Project.objects.visible_to(viewer).active().values("pk")
+    totals = dict(
+        RoleAssignment.objects.filter(
+            membership__user__in=[m.user_id for m in memberships],
+            membership__project__in=visible_active,
+        )
+        .values_list("membership__user")
+        .annotate(total=Sum("allocation_percent"))
+        .order_by()
+    )
+    people = [
+        PersonColumn(
+            membership=m,
+            role_count=len(m.assignments.all()),
+            allocation_here=sum(a.allocation_percent for a in m.assignments.all()),
+            allocation_total=totals.get(m.user_id, 0),
+        )
+        for m in memberships
+    ]
+
+    roles = required + sorted(extra_roles.values(), key=lambda r: r.position)
+    rows = [
+        CoverageRow(
+            role=role,
+            required=role.pk in required_ids,
+            cells=[held_by_role[role.pk].get(m.pk) for m in memberships],
+        )
+        for role in roles
+    ]
+    unfilled = {row.role.pk: row for row in rows if row.required and not row.filled}
+    if unfilled:
+        member_ids = {m.user_id for m in memberships}
+        candidates = (
+            RoleAssignment.objects.filter(
+                role_id__in=unfilled, membership__project__in=visible_active
+            )
+            .exclude(membership__project=project)
+            .select_related("membership__user", "membership__project")
+            .order_by("membership__user__username", "membership__project__name")
+        )
+        seen: set[tuple[int, int]] = set()
+        for assignment in candidates:
+            key = (assignment.role_id, assignment.membership.user_id)
+            if key in seen:
+                continue
+            seen.add(key)
+            unfilled[assignment.role_id].suggestions.append(
+                {
+                    "user": assignment.membership.user,
+                    "project": assignment.membership.project,
+                    "on_team": assignment.membership.user_id in member_ids,
+                }
+            )
+    return Coverage(rows=rows, people=people)
+
+
+# --- role catalogue ---------------------------------------------------------------------
+
+
+def role_catalogue() -> QuerySet[Role]:
+    return Role.objects.prefetch_related("deliverable_types").order_by("position", "name")
+
+
+def role_get(*, slug: str) -> Role | None:
+    return Role.objects.filter(slug=slug).prefetch_related("deliverable_types").first()
+
+
+def role_holders(*, role: Role, user) -> QuerySet[RoleAssignment]:
+    """Who holds `role` on which project, among the projects `user` may see."""
+    return (
+        RoleAssignment.objects.filter(
+            role=role,
+            membership__project__in=Project.objects.visible_to(user).active().values("pk"),
+        )
+        .select_related("membership__user", "membership__project")
+        .order_by("membership__project__name", "membership__user__username")
+    )
+
+
+# --- people -----------------------------------------------------------------------------
+
+
+def people_directory(*, user, query: str = "") -> QuerySet:
+    """People the viewer may see: on a project the viewer can see (everyone, for admins).
+
+    Roles, total allocation and open deliverables count only visible, active projects.
+    """
+    from deliverables.models import Deliverable, DeliverableStatus
+
+    User = get_user_model()
+    visible_active = Project.objects.visible_to(user).active().values("pk")
+    people = User.objects.filter(is_active=True)
+    if not is_admin(user):
+        people = people.filter(
+            Q(pk=user.pk)
+            | Q(memberships__project__in=Project.objects.visible_to(user).values("pk"))
+        ).distinct()
+    if query:
+        people = people.filter(
+            Q(username__icontains=query)
+            | Q(first_name__icontains=query)
+            | Q(last_name__icontains=query)
+            | Q(email__icontains=query)
+        )
+    allocation = (
+        RoleAssignment.objects.filter(
+            membership__user=OuterRef("pk"), membership__project__in=visible_active
+        )
+        .order_by()
+        .values("membership__user")
+        .annotate(total=Sum("allocation_percent"))
+        .values("total")
+    )
+    open_deliverables = Deliverable.objects.filter(
+        owner=OuterRef("pk"), project__in=visible_active
+    ).exclude(status=DeliverableStatus.DONE)
+    return (
+        people.annotate(
+            total_allocation=Coalesce(Subquery(allocation, output_field=IntegerField()), Value(0)),
+            open_deliverable_count=_count_subquery(open_deliverables, "owner"),
         )
         .prefetch_related(
             Prefetch(
-                "memberships__assignments",
-                queryset=RoleAssignment.objects.select_related("role"),
-            )
+                "memberships",
+                queryset=Membership.objects.filter(project__in=visible_active)
+                .select_related("project")
+                .order_by("project__name"),
+                to_attr="visible_memberships",
+            ),
+            Prefetch(
+                "visible_memberships__assignments",
+                queryset=RoleAssignment.objects.select_related("role").order_by("role__position"),
+            ),
         )
-        .order_by("name")
+        .order_by("first_name", "last_name", "username")
     )

@@ -1,19 +1,83 @@
-"""Writes for projects and teams. Each validates, saves, and returns the row."""
+"""Writes for projects and teams.
+
+Every service validates, saves, bumps the project's version and records a
+`TeamChange` in one transaction. Services that change an existing project take
+the `version` the caller's form was drawn from; a stale version, or an archived
+project, is refused with a `ValidationError` the view shows as a form error.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext_lazy as _
 
-from .models import Membership, Project, ProjectStatus, Role, RoleAssignment
+from .models import (
+    Membership,
+    Project,
+    ProjectStatus,
+    Role,
+    RoleAssignment,
+    TeamChange,
+    TeamChangeAction,
+)
+
+STALE_MESSAGE = _(
+    "Someone else changed this project while you were editing it. The page now shows "
+    "the latest version; check it and try again."
+)
+ARCHIVED_MESSAGE = _("This project is archived. Restore it before changing it.")
+
+
+def _claim_version(project: Project, version: int | None, *, allow_archived: bool = False) -> None:
+    """Bump the project's version if it still is `version` (any version when None).
+
+    A conditional UPDATE, so two simultaneous submissions of the same form cannot
+    both win: the loser gets a clear error and nothing of theirs is saved.
+    """
+    rows = Project.objects.filter(pk=project.pk)
+    if not allow_archived:
+        rows = rows.filter(archived_at__isnull=True)
+    if version is not None:
+        rows = rows.filter(version=version)
+    if rows.update(version=F("version") + 1, updated_at=timezone.now()) == 1:
+        project.refresh_from_db(fields=["version", "updated_at"])
+        return
+    current = Project.objects.filter(pk=project.pk).values("archived_at").first()
+    if current is not None and current["archived_at"] is not None and not allow_archived:
+        raise ValidationError(ARCHIVED_MESSAGE, code="archived")
+    raise ValidationError(STALE_MESSAGE, code="stale")
+
+
+def _record(
+    project: Project, actor, action: str, *, person=None, role=None, detail: str = ""
+) -> None:
+    TeamChange.objects.create(
+        project=project,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        person=person,
+        role=role,
+        detail=detail[:300],
+    )
 
 
 @transaction.atomic
 def project_create(
     *,
     name: str,
+    actor=None,
     business_problem: str = "",
     managers: Iterable = (),
     status: str = ProjectStatus.PLANNING,
@@ -34,24 +98,217 @@ def project_create(
     if required_roles is None:
         required_roles = Role.objects.filter(required_by_default=True)
     project.required_roles.set(list(required_roles))
+    _record(project, actor, TeamChangeAction.PROJECT_CREATED)
+    return project
+
+
+PROJECT_FIELDS = ("name", "business_problem", "status", "start_date", "target_date")
+
+
+@transaction.atomic
+def project_update(
+    *,
+    project: Project,
+    actor,
+    version: int | None,
+    managers: Iterable | None = None,
+    required_roles: Iterable[Role] | None = None,
+    **fields,
+) -> Project:
+    unknown = set(fields) - set(PROJECT_FIELDS)
+    if unknown:
+        raise TypeError(f"project_update() got unexpected fields {sorted(unknown)}")
+    _claim_version(project, version)
+    for field, value in fields.items():
+        setattr(project, field, value)
+    project.full_clean()
+    project.save()
+    if managers is not None:
+        project.managers.set(list(managers))
+    if required_roles is not None:
+        project.required_roles.set(list(required_roles))
+    _record(project, actor, TeamChangeAction.PROJECT_UPDATED)
     return project
 
 
 @transaction.atomic
-def membership_add(*, project: Project, user) -> Membership:
+def project_archive(*, project: Project, actor, version: int | None) -> Project:
+    _claim_version(project, version)
+    project.archived_at = timezone.now()
+    project.save(update_fields=["archived_at"])
+    _record(project, actor, TeamChangeAction.PROJECT_ARCHIVED)
+    return project
+
+
+@transaction.atomic
+def project_unarchive(*, project: Project, actor, version: int | None) -> Project:
+    _claim_version(project, version, allow_archived=True)
+    project.archived_at = None
+    project.save(update_fields=["archived_at"])
+    _record(project, actor, TeamChangeAction.PROJECT_UNARCHIVED)
+    return project
+
+
+@transaction.atomic
+def membership_add(*, project: Project, user, actor=None, version: int | None = None) -> Membership:
+    _claim_version(project, version)
+    if not user.is_active and user.has_usable_password():
+        raise ValidationError(_("This account is deactivated."), code="inactive")
     membership = Membership(project=project, user=user)
     membership.full_clean()
     membership.save()
+    _record(project, actor, TeamChangeAction.MEMBER_ADDED, person=user)
     return membership
 
 
 @transaction.atomic
+def member_invite(
+    *,
+    project: Project,
+    email: str,
+    actor,
+    version: int | None,
+    first_name: str = "",
+    last_name: str = "",
+    accept_url: Callable[[str, str], str],
+) -> Membership:
+    """Add the person with this email, creating an inactive account if they are new.
+
+    A new account gets an email with a link to choose a password (built by
+    `accept_url(uidb64, token)`), sent once the transaction has committed.
+    """
+    User = get_user_model()
+    email = User.objects.normalize_email(email).strip()
+    existing = User.objects.filter(email__iexact=email).order_by("pk").first()
+    if existing is not None and existing.is_active:
+        return membership_add(project=project, user=existing, actor=actor, version=version)
+
+    _claim_version(project, version)
+    user = existing or _new_inactive_user(email=email, first_name=first_name, last_name=last_name)
+    membership = Membership(project=project, user=user)
+    membership.full_clean()
+    membership.save()
+    _record(project, actor, TeamChangeAction.MEMBER_INVITED, person=user, detail=email)
+
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    link = accept_url(uid, default_token_generator.make_token(user))
+    language = translation.get_language()
+    transaction.on_commit(
+        lambda: _send_invitation(
+            user=user, project=project, inviter=actor, link=link, language=language
+        )
+    )
+    return membership
+
+
+def _new_inactive_user(*, email: str, first_name: str, last_name: str):
+    User = get_user_model()
+    base = email.split("@", 1)[0][:140] or "person"
+    username, suffix = base, 1
+    while User.objects.filter(username=username).exists():
+        suffix += 1
+        username = f"{base}{suffix}"
+    user = User(
+        username=username, email=email, first_name=first_name, last_name=last_name, is_active=False
+    )
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    return user
+
+
+def _send_invitation(*, user, project: Project, inviter, link: str, language: str | None) -> None:
+    context = {
+        "user": user,
+        "project": project,
+        "inviter": inviter.get_full_name() or inviter.get_username(),
+        "link": link,
+    }
+    with translation.override(language):
+        subject = render_to_string("emails/invitation_subject.txt", context).strip()
+        text = render_to_string("emails/invitation.txt", context)
+        html = render_to_string("emails/invitation.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[user.email])
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+@transaction.atomic
+def invitation_accept(*, user, password: str) -> None:
+    """Set the invited person's password and activate the account."""
+    user.set_password(password)
+    user.is_active = True
+    user.save(update_fields=["password", "is_active"])
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, actor, version: int | None) -> None:
+    """Take a person off a project. Their deliverables there lose their owner."""
+    project = membership.project
+    _claim_version(project, version)
+    project.deliverables.filter(owner_id=membership.user_id).update(owner=None)
+    person = membership.user
+    membership.delete()
+    _record(project, actor, TeamChangeAction.MEMBER_REMOVED, person=person)
+
+
+@transaction.atomic
 def role_assign(
-    *, membership: Membership, role: Role, allocation_percent: int = 100
+    *,
+    membership: Membership,
+    role: Role,
+    allocation_percent: int = 100,
+    actor=None,
+    version: int | None = None,
 ) -> RoleAssignment:
+    _claim_version(membership.project, version)
     assignment = RoleAssignment(
         membership=membership, role=role, allocation_percent=allocation_percent
     )
     assignment.full_clean()
     assignment.save()
+    _record(
+        membership.project,
+        actor,
+        TeamChangeAction.ROLE_ASSIGNED,
+        person=membership.user,
+        role=role,
+        detail=f"{allocation_percent}%",
+    )
     return assignment
+
+
+@transaction.atomic
+def assignment_update(
+    *, assignment: RoleAssignment, allocation_percent: int, actor, version: int | None
+) -> RoleAssignment:
+    project = assignment.membership.project
+    _claim_version(project, version)
+    before = assignment.allocation_percent
+    assignment.allocation_percent = allocation_percent
+    assignment.full_clean()
+    assignment.save(update_fields=["allocation_percent"])
+    _record(
+        project,
+        actor,
+        TeamChangeAction.ASSIGNMENT_CHANGED,
+        person=assignment.membership.user,
+        role=assignment.role,
+        detail=f"{before}% → {allocation_percent}%",
+    )
+    return assignment
+
+
+@transaction.atomic
+def role_unassign(*, assignment: RoleAssignment, actor, version: int | None) -> None:
+    membership = assignment.membership
+    _claim_version(membership.project, version)
+    role = assignment.role
+    assignment.delete()
+    _record(
+        membership.project,
+        actor,
+        TeamChangeAction.ROLE_UNASSIGNED,
+        person=membership.user,
+        role=role,
+    )

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .models import Project, ProjectStatus, Role
+from .permissions import ADMINS_GROUP, MANAGERS_GROUP
+
+
+def person_label(user) -> str:
+    name = user.get_full_name()
+    return f"{name} ({user.get_username()})" if name else user.get_username()
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return person_label(obj)
+
+
+class PeopleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return person_label(obj)
+
+
+class VersionedForm(forms.Form):
+    """Carries the project version the page was drawn from (see services._claim_version)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+
+class ProjectForm(VersionedForm):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    business_problem = forms.CharField(
+        label=_("Business problem"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What the business gains when this project succeeds."),
+    )
+    managers = PeopleChoiceField(
+        label=_("Managers"),
+        queryset=get_user_model().objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Managers can change the project and its team."),
+    )
+    status = forms.ChoiceField(label=_("Status"), choices=ProjectStatus.choices)
+    start_date = forms.DateField(
+        label=_("Start date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    target_date = forms.DateField(
+        label=_("Target date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    required_roles = forms.ModelMultipleChoiceField(
+        label=_("Required roles"),
+        queryset=Role.objects.order_by("position"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Roles this project cannot do without; unfilled ones are flagged."),
+    )
+
+    def __init__(self, *args, project: Project | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.project = project
+        self.fields["managers"].queryset = (
+            get_user_model()
+            .objects.filter(
+                Q(groups__name__in=[MANAGERS_GROUP, ADMINS_GROUP])
+                | Q(is_superuser=True)
+                | Q(managed_projects=project)
+                if project
+                else Q(groups__name__in=[MANAGERS_GROUP, ADMINS_GROUP]) | Q(is_superuser=True)
+            )
+            .filter(is_active=True)
+            .distinct()
+            .order_by("first_name", "last_name", "username")
+        )
+        self.fields["required_roles"].label_from_instance = lambda role: role.display_name
+        self.fields["version"].required = project is not None
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        clashes = Project.objects.filter(name__iexact=name)
+        if self.project is not None:
+            clashes = clashes.exclude(pk=self.project.pk)
+        if clashes.exists():
+            raise forms.ValidationError(_("A project with this name already exists."))
+        return name
+
+    def clean(self):
+        cleaned = super().clean()
+        start, target = cleaned.get("start_date"), cleaned.get("target_date")
+        if start and target and target < start:
+            self.add_error("target_date", _("The target date cannot be before the start date."))
+        return cleaned
+
+
+class AddMemberForm(VersionedForm):
+    user = PersonChoiceField(label=_("Person"), queryset=get_user_model().objects.none())
+
+    def __init__(self, *args, project: Project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = (
+            get_user_model()
+            .objects.filter(is_active=True)
+            .exclude(memberships__project=project)
+            .order_by("first_name", "last_name", "username")
+        )
+        self.fields["user"].error_messages["invalid_choice"] = _(
+            "Choose someone who is not on the team yet."
+        )
+
+
+class InviteForm(VersionedForm):
+    email = forms.EmailField(label=_("Email"))
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+
+
+class AllocationField(forms.IntegerField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Allocation (%)"))
+        kwargs.setdefault("initial", 100)
+        super().__init__(
+            validators=[MinValueValidator(0), MaxValueValidator(100)],
+            widget=forms.NumberInput(attrs={"min": 0, "max": 100, "step": 5}),
+            **kwargs,
+        )
+        self.error_messages["invalid"] = _("Enter the allocation as a whole number from 0 to 100.")
+
+
+class AssignRoleForm(VersionedForm):
+    role = forms.ModelChoiceField(label=_("Role"), queryset=Role.objects.none())
+    allocation_percent = AllocationField()
+
+    def __init__(self, *args, membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        held = [a.role_id for a in membership.assignments.all()]
+        self.fields["role"].queryset = Role.objects.exclude(pk__in=held).order_by("position")
+        self.fields["role"].label_from_instance = lambda role: role.display_name
+        self.fields["role"].error_messages["invalid_choice"] = _(
+            "This person already holds this role on the project."
+        )
+
+
+class AllocationForm(VersionedForm):
+    allocation_percent = AllocationField()
+
+
+class ConfirmForm(VersionedForm):
+    """A destructive action: only the version, so a stale page cannot delete."""
+
+
+class ProjectFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Any status")), *ProjectStatus.choices]
+    )
+    manager = PersonChoiceField(
+        label=_("Manager"),
+        required=False,
+        queryset=get_user_model().objects.none(),
+        empty_label=_("Any manager"),
+    )
+    archived = forms.BooleanField(label=_("Archived projects"), required=False)
+
+    def __init__(self, *args, managers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["manager"].queryset = managers

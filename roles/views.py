@@ -1,0 +1,559 @@
+"""Projects, teams, coverage, the role catalogue and the people directory.
+
+Views fetch through permission-aware selectors (404 for what the user may not
+see), validate a form, call one service and redirect with a message. Team
+actions answer htmx requests with the re-rendered team panel instead.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.tokens import default_token_generator
+from django.contrib.auth.views import PasswordResetConfirmView
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import selectors, services
+from .forms import (
+    AddMemberForm,
+    AllocationForm,
+    AssignRoleForm,
+    ConfirmForm,
+    InviteForm,
+    ProjectFilterForm,
+    ProjectForm,
+)
+from .models import Membership, Project, RoleAssignment
+from .permissions import can_create_project, can_manage_project
+
+PAGE_SIZE = 20
+
+
+def _project_or_404(request: HttpRequest, pk: int) -> Project:
+    project = selectors.project_get_for_user(user=request.user, pk=pk)
+    if project is None:
+        raise Http404
+    return project
+
+
+def _managed_project_or_404(request: HttpRequest, pk: int) -> Project:
+    """A project the user manages. Visible but not theirs to change: 403."""
+    project = _project_or_404(request, pk)
+    if not can_manage_project(request.user, project):
+        raise PermissionDenied
+    return project
+
+
+def _form_error(form, error: ValidationError) -> None:
+    for message in error.messages:
+        form.add_error(None, message)
+
+
+def _refresh_version(form, version: int) -> None:
+    """Let a re-shown form be resubmitted against the version now on screen."""
+    if form.is_bound:
+        data = form.data.copy()
+        data[form.add_prefix("version")] = str(version)
+        form.data = data
+
+
+# --- projects ---------------------------------------------------------------------------
+
+
+@require_GET
+def project_list(request: HttpRequest) -> HttpResponse:
+    form = ProjectFilterForm(
+        request.GET or None, managers=selectors.project_manager_choices(user=request.user)
+    )
+    filters = form.cleaned_data if form.is_valid() else {}
+    manager = filters.get("manager")
+    sort = request.GET.get("sort", "name")
+    projects = selectors.project_search(
+        user=request.user,
+        query=filters.get("q", ""),
+        status=filters.get("status", ""),
+        manager_id=manager.pk if manager else None,
+        archived=filters.get("archived", False),
+        sort=sort,
+    )
+    page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "roles/project_list.html",
+        {
+            "filter_form": form,
+            "page_obj": page,
+            "sort": sort,
+            "can_create": can_create_project(request.user),
+            "filtered": bool(filters and any(filters.values())),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def project_create(request: HttpRequest) -> HttpResponse:
+    if not can_create_project(request.user):
+        raise PermissionDenied
+    form = ProjectForm(
+        request.POST or None,
+        initial={
+            "managers": [request.user.pk],
+            "required_roles": [r.pk for r in selectors.role_catalogue() if r.required_by_default],
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            project = services.project_create(actor=request.user, **data)
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, _("Project created. Now add people to its team."))
+            return redirect("roles:project_team", pk=project.pk)
+    return render(request, "roles/project_form.html", {"form": form, "project": None})
+
+
+@require_GET
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project_or_404(request, pk)
+    return render(
+        request,
+        "roles/project_detail.html",
+        {
+            "project": project,
+            "coverage": selectors.project_coverage(project=project, viewer=request.user),
+            "activity": selectors.project_activity(project=project),
+            "can_manage": can_manage_project(request.user, project),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _managed_project_or_404(request, pk)
+    if project.is_archived:
+        messages.error(request, _("This project is archived. Restore it before changing it."))
+        return redirect("roles:project_detail", pk=project.pk)
+    form = ProjectForm(
+        request.POST or None,
+        project=project,
+        initial={
+            "version": project.version,
+            "name": project.name,
+            "business_problem": project.business_problem,
+            "managers": list(project.managers.all()),
+            "status": project.status,
+            "start_date": project.start_date,
+            "target_date": project.target_date,
+            "required_roles": list(project.required_roles.all()),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version")
+        try:
+            services.project_update(project=project, actor=request.user, version=version, **data)
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, _("Project saved."))
+            return redirect("roles:project_detail", pk=project.pk)
+    return render(request, "roles/project_form.html", {"form": form, "project": project})
+
+
+def _confirm(request, *, project, title, question, button, action, cancel_url, danger=True):
+    """GET: a confirmation page. POST: run `action(version)`.
+
+    Returns True when the action ran, False when it was refused inside an htmx
+    request (the reason is queued as a message for the team panel), or the
+    confirmation page to show (again, with the reason, when it was refused).
+    """
+    form = ConfirmForm(request.POST or None, initial={"version": project.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            action(form.cleaned_data["version"])
+        except ValidationError as error:
+            if request.htmx:  # the team panel shows it as a message
+                for message in error.messages:
+                    messages.error(request, message)
+                return False
+            _form_error(form, error)
+        else:
+            return True
+        project.refresh_from_db(fields=["version"])
+        _refresh_version(form, project.version)
+    return render(
+        request,
+        "roles/confirm.html",
+        {
+            "project": project,
+            "form": form,
+            "title": title,
+            "question": question,
+            "button": button,
+            "cancel_url": cancel_url,
+            "danger": danger,
+        },
+        status=409 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def project_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _managed_project_or_404(request, pk)
+    if project.is_archived:
+        return redirect("roles:project_detail", pk=project.pk)
+    response = _confirm(
+        request,
+        project=project,
+        title=_("Archive project"),
+        question=_(
+            "Archive %(name)s? It leaves the lists and dashboards and can no longer be "
+            "changed until it is restored."
+        )
+        % {"name": project.name},
+        button=_("Archive"),
+        action=lambda version: services.project_archive(
+            project=project, actor=request.user, version=version
+        ),
+        cancel_url=reverse("roles:project_detail", args=[project.pk]),
+    )
+    if isinstance(response, HttpResponse):
+        return response
+    if not response:
+        return redirect("roles:project_detail", pk=project.pk)
+    messages.success(request, _("Project archived. Find it under Archived projects."))
+    return redirect("roles:project_list")
+
+
+@require_http_methods(["GET", "POST"])
+def project_unarchive(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _managed_project_or_404(request, pk)
+    if not project.is_archived:
+        return redirect("roles:project_detail", pk=project.pk)
+    response = _confirm(
+        request,
+        project=project,
+        title=_("Restore project"),
+        question=_("Restore %(name)s so that it can be worked on again?") % {"name": project.name},
+        button=_("Restore"),
+        action=lambda version: services.project_unarchive(
+            project=project, actor=request.user, version=version
+        ),
+        cancel_url=reverse("roles:project_detail", args=[project.pk]),
+        danger=False,
+    )
+    if isinstance(response, HttpResponse):
+        return response
+    if response:
+        messages.success(request, _("Project restored."))
+    return redirect("roles:project_detail", pk=project.pk)
+
+
+# --- team -------------------------------------------------------------------------------
+
+
+def _team_context(request, project: Project, **forms) -> dict:
+    project = _project_or_404(request, project.pk)  # fresh team and version after a change
+    context = {
+        "project": project,
+        "coverage": selectors.project_coverage(project=project, viewer=request.user),
+        "add_form": forms.get("add_form")
+        or AddMemberForm(project=project, initial={"version": project.version}),
+        "invite_form": forms.get("invite_form") or InviteForm(initial={"version": project.version}),
+        "assign_forms": {},
+        "can_manage": can_manage_project(request.user, project),
+    }
+    for name in ("add_form", "invite_form", "assign_form"):
+        if forms.get(name) is not None:
+            _refresh_version(forms[name], project.version)
+    failed_assign = forms.get("assign_form")
+    for membership in project.memberships.all():
+        if failed_assign is not None and forms.get("assign_membership_pk") == membership.pk:
+            context["assign_forms"][membership.pk] = failed_assign
+        else:
+            context["assign_forms"][membership.pk] = AssignRoleForm(
+                membership=membership,
+                initial={"version": project.version},
+                prefix=f"m{membership.pk}",
+            )
+    for membership in project.memberships.all():
+        membership.assign_form = context["assign_forms"][membership.pk]
+    return context
+
+
+def _team_response(
+    request,
+    project: Project,
+    *,
+    message: str | None = None,
+    status: int = 200,
+    **forms,
+):
+    """After a team action: the team panel for htmx, else back to the team page."""
+    if message and not forms:
+        messages.success(request, message)
+    if request.htmx:
+        # htmx swaps only 2xx answers; form errors are shown inside the panel.
+        return render(request, "roles/_team_panel.html", _team_context(request, project, **forms))
+    if forms:
+        return render(
+            request,
+            "roles/project_team.html",
+            _team_context(request, project, **forms),
+            status=status,
+        )
+    return redirect("roles:project_team", pk=project.pk)
+
+
+@require_GET
+def project_team(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _managed_project_or_404(request, pk)
+    return render(request, "roles/project_team.html", _team_context(request, project))
+
+
+@require_POST
+def team_add(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _managed_project_or_404(request, pk)
+    form = AddMemberForm(request.POST, project=project)
+    if form.is_valid():
+        user = form.cleaned_data["user"]
+        try:
+            services.membership_add(
+                project=project, user=user, actor=request.user, version=form.cleaned_data["version"]
+            )
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            return _team_response(
+                request,
+                project,
+                message=_("%(name)s joined the team.")
+                % {"name": user.get_full_name() or user.username},
+            )
+    return _team_response(request, project, status=422, add_form=form)
+
+
+@require_POST
+def team_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _managed_project_or_404(request, pk)
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+
+        def accept_url(uid: str, token: str) -> str:
+            return request.build_absolute_uri(reverse("invitation_accept", args=[uid, token]))
+
+        try:
+            services.member_invite(
+                project=project,
+                email=data["email"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                actor=request.user,
+                version=data["version"],
+                accept_url=accept_url,
+            )
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            return _team_response(
+                request, project, message=_("%(email)s is on the team.") % {"email": data["email"]}
+            )
+    return _team_response(request, project, status=422, invite_form=form)
+
+
+@require_http_methods(["GET", "POST"])
+def team_remove(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
+    project = _managed_project_or_404(request, pk)
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), pk=membership_pk, project=project
+    )
+    name = membership.user.get_full_name() or membership.user.username
+    response = _confirm(
+        request,
+        project=project,
+        title=_("Remove from team"),
+        question=_(
+            "Remove %(name)s from %(project)s? Their roles here are unassigned and their "
+            "deliverables on this project lose their owner."
+        )
+        % {"name": name, "project": project.name},
+        button=_("Remove"),
+        action=lambda version: services.membership_remove(
+            membership=membership, actor=request.user, version=version
+        ),
+        cancel_url=reverse("roles:project_team", args=[project.pk]),
+    )
+    if isinstance(response, HttpResponse):
+        return response
+    return _team_response(
+        request,
+        project,
+        message=_("%(name)s left the team.") % {"name": name} if response else None,
+    )
+
+
+@require_POST
+def team_assign(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
+    project = _managed_project_or_404(request, pk)
+    membership = get_object_or_404(
+        Membership.objects.prefetch_related("assignments"), pk=membership_pk, project=project
+    )
+    form = AssignRoleForm(request.POST, membership=membership, prefix=f"m{membership.pk}")
+    if form.is_valid():
+        role = form.cleaned_data["role"]
+        try:
+            services.role_assign(
+                membership=membership,
+                role=role,
+                allocation_percent=form.cleaned_data["allocation_percent"],
+                actor=request.user,
+                version=form.cleaned_data["version"],
+            )
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            return _team_response(request, project, message=_("Role assigned."))
+    return _team_response(
+        request, project, status=422, assign_form=form, assign_membership_pk=membership.pk
+    )
+
+
+def _assignment_or_404(project: Project, assignment_pk: int) -> RoleAssignment:
+    return get_object_or_404(
+        RoleAssignment.objects.select_related("membership__user", "role", "membership__project"),
+        pk=assignment_pk,
+        membership__project=project,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def assignment_edit(request: HttpRequest, pk: int, assignment_pk: int) -> HttpResponse:
+    project = _managed_project_or_404(request, pk)
+    assignment = _assignment_or_404(project, assignment_pk)
+    form = AllocationForm(
+        request.POST or None,
+        initial={"version": project.version, "allocation_percent": assignment.allocation_percent},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.assignment_update(
+                assignment=assignment,
+                allocation_percent=form.cleaned_data["allocation_percent"],
+                actor=request.user,
+                version=form.cleaned_data["version"],
+            )
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            return _team_response(request, project, message=_("Allocation saved."))
+    if request.method == "POST" and request.htmx:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return _team_response(request, project)
+    if form.errors:
+        project.refresh_from_db(fields=["version"])
+        _refresh_version(form, project.version)
+    return render(
+        request,
+        "roles/assignment_form.html",
+        {"project": project, "assignment": assignment, "form": form},
+        status=422 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def assignment_remove(request: HttpRequest, pk: int, assignment_pk: int) -> HttpResponse:
+    project = _managed_project_or_404(request, pk)
+    assignment = _assignment_or_404(project, assignment_pk)
+    user = assignment.membership.user
+    response = _confirm(
+        request,
+        project=project,
+        title=_("Unassign role"),
+        question=_("Unassign %(role)s from %(name)s on %(project)s?")
+        % {
+            "role": assignment.role.display_name,
+            "name": user.get_full_name() or user.username,
+            "project": project.name,
+        },
+        button=_("Unassign"),
+        action=lambda version: services.role_unassign(
+            assignment=assignment, actor=request.user, version=version
+        ),
+        cancel_url=reverse("roles:project_team", args=[project.pk]),
+    )
+    if isinstance(response, HttpResponse):
+        return response
+    return _team_response(request, project, message=_("Role unassigned.") if response else None)
+
+
+# --- coverage, roles, people ------------------------------------------------------------
+
+
+COVERAGE_SORTS = {"-gaps", "gaps", "name", "-name", "status", "target"}
+
+
+@require_GET
+def portfolio_coverage(request: HttpRequest) -> HttpResponse:
+    sort = request.GET.get("sort", "-gaps")
+    if sort not in COVERAGE_SORTS:
+        sort = "-gaps"
+    projects = selectors.portfolio_coverage(user=request.user, sort=sort)
+    page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
+    for project in page:
+        project.unfilled = selectors.unfilled_roles(project)
+    return render(request, "roles/portfolio_coverage.html", {"page_obj": page, "sort": sort})
+
+
+@require_GET
+def role_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "roles/role_list.html", {"roles": selectors.role_catalogue()})
+
+
+@require_GET
+def role_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    role = selectors.role_get(slug=slug)
+    if role is None:
+        raise Http404
+    return render(
+        request,
+        "roles/role_detail.html",
+        {"role": role, "holders": selectors.role_holders(role=role, user=request.user)},
+    )
+
+
+@require_GET
+def people_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    people = selectors.people_directory(user=request.user, query=query)
+    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "roles/people_list.html", {"page_obj": page, "query": query})
+
+
+# --- invitations ------------------------------------------------------------------------
+
+
+class InvitationAcceptView(PasswordResetConfirmView):
+    """The link in an invitation: choose a password, which activates the account."""
+
+    template_name = "registration/invitation_accept.html"
+    success_url = reverse_lazy("login")
+    token_generator = default_token_generator
+    post_reset_login = False
+
+    def form_valid(self, form):
+        services.invitation_accept(user=form.user, password=form.cleaned_data["new_password1"])
+        messages.success(self.request, _("Welcome to MLTeam. Sign in with your new password."))
+        return redirect(self.success_url)
+
+
+invitation_accept = login_not_required(InvitationAcceptView.as_view())
