@@ -133,6 +133,7 @@ def _ensure_project(spec: DemoProject, people: dict, today: date, statuses) -> P
     project = Project.objects.filter(name=spec.name).first()
     if project is None:
         project = project_create(
+            actor=people[spec.managers[0]],
             name=spec.name,
             business_problem=spec.business_problem,
             status=spec.status,
@@ -149,11 +150,16 @@ def _ensure_project(spec: DemoProject, people: dict, today: date, statuses) -> P
         user = people[username]
         membership = Membership.objects.filter(project=project, user=user).first()
         if membership is None:
-            membership = membership_add(project=project, user=user)
+            membership = membership_add(project=project, user=user, actor=people[spec.managers[0]])
         for role_slug, allocation in holdings:
             role = roles[role_slug]
             if not RoleAssignment.objects.filter(membership=membership, role=role).exists():
-                role_assign(membership=membership, role=role, allocation_percent=allocation)
+                role_assign(
+                    membership=membership,
+                    role=role,
+                    allocation_percent=allocation,
+                    actor=people[spec.managers[0]],
+                )
             for deliverable_type in types_by_role.get(role.pk, []):
                 if Deliverable.objects.filter(project=project, type=deliverable_type).exists():
                     continue

@@ -138,17 +138,23 @@ class AllocationField(forms.IntegerField):
 
 
 class AssignRoleForm(VersionedForm):
-    role = forms.ModelChoiceField(label=_("Role"), queryset=Role.objects.none())
+    role = forms.TypedChoiceField(label=_("Role"), coerce=int)
     allocation_percent = AllocationField()
 
-    def __init__(self, *args, membership, **kwargs):
+    def __init__(self, *args, membership, roles: list[Role], **kwargs):
+        """`roles` is the whole catalogue, loaded once for every form on the page."""
         super().__init__(*args, **kwargs)
-        held = [a.role_id for a in membership.assignments.all()]
-        self.fields["role"].queryset = Role.objects.exclude(pk__in=held).order_by("position")
-        self.fields["role"].label_from_instance = lambda role: role.display_name
+        held = {a.role_id for a in membership.assignments.all()}
+        self.roles = {role.pk: role for role in roles}
+        self.fields["role"].choices = [("", "---------")] + [
+            (role.pk, role.display_name) for role in roles if role.pk not in held
+        ]
         self.fields["role"].error_messages["invalid_choice"] = _(
             "This person already holds this role on the project."
         )
+
+    def clean_role(self) -> Role:
+        return self.roles[self.cleaned_data["role"]]
 
 
 class AllocationForm(VersionedForm):

@@ -299,6 +299,10 @@ def role_catalogue() -> QuerySet[Role]:
     return Role.objects.prefetch_related("deliverable_types").order_by("position", "name")
 
 
+def role_catalogue_plain() -> QuerySet[Role]:
+    return Role.objects.order_by("position", "name")
+
+
 def role_get(*, slug: str) -> Role | None:
     return Role.objects.filter(slug=slug).prefetch_related("deliverable_types").first()
 

@@ -274,12 +274,14 @@ def _team_context(request, project: Project, **forms) -> dict:
         if forms.get(name) is not None:
             _refresh_version(forms[name], project.version)
     failed_assign = forms.get("assign_form")
+    roles = list(selectors.role_catalogue_plain())
     for membership in project.memberships.all():
         if failed_assign is not None and forms.get("assign_membership_pk") == membership.pk:
             context["assign_forms"][membership.pk] = failed_assign
         else:
             context["assign_forms"][membership.pk] = AssignRoleForm(
                 membership=membership,
+                roles=roles,
                 initial={"version": project.version},
                 prefix=f"m{membership.pk}",
             )
@@ -406,7 +408,12 @@ def team_assign(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
     membership = get_object_or_404(
         Membership.objects.prefetch_related("assignments"), pk=membership_pk, project=project
     )
-    form = AssignRoleForm(request.POST, membership=membership, prefix=f"m{membership.pk}")
+    form = AssignRoleForm(
+        request.POST,
+        membership=membership,
+        roles=list(selectors.role_catalogue_plain()),
+        prefix=f"m{membership.pk}",
+    )
     if form.is_valid():
         role = form.cleaned_data["role"]
         try:

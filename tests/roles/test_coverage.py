@@ -1,0 +1,140 @@
+"""Coverage rules: unfilled required roles, heavy holders, over-allocation, suggestions."""
+
+from __future__ import annotations
+
+import pytest
+
+from roles.models import Project
+from roles.selectors import (
+    portfolio_coverage,
+    project_coverage,
+    project_get_for_user,
+    unfilled_roles,
+)
+from roles.services import membership_add, project_archive, project_create, role_assign
+from tests.factories import UserFactory, admin_user, manager_user, role
+
+pytestmark = pytest.mark.django_db
+
+
+def _coverage(project, viewer):
+    return project_coverage(project=project_get_for_user(user=viewer, pk=project.pk), viewer=viewer)
+
+
+def _staff(project, user, *assignments):
+    membership = membership_add(project=project, user=user)
+    for slug, allocation in assignments:
+        role_assign(membership=membership, role=role(slug), allocation_percent=allocation)
+    return membership
+
+
+def test_unfilled_required_roles_are_flagged_and_clear_when_filled():
+    manager = manager_user()
+    project = project_create(
+        name="P", managers=[manager], required_roles=[role("data-scientist"), role("ml-engineer")]
+    )
+    assert [r.slug for r in _coverage(project, manager).gaps] == ["data-scientist", "ml-engineer"]
+
+    _staff(project, UserFactory(), ("data-scientist", 50))
+    assert [r.slug for r in _coverage(project, manager).gaps] == ["ml-engineer"]
+
+    _staff(project, UserFactory(), ("ml-engineer", 50))
+    assert _coverage(project, manager).gaps == []
+
+
+def test_optional_roles_someone_holds_appear_as_extra_rows():
+    manager = manager_user()
+    project = project_create(name="P", managers=[manager], required_roles=[role("ml-engineer")])
+    _staff(project, UserFactory(), ("ml-engineer", 50), ("devops-engineer", 20))
+    rows = _coverage(project, manager).rows
+    assert [(r.role.slug, r.required, r.filled) for r in rows] == [
+        ("ml-engineer", True, True),
+        ("devops-engineer", False, True),
+    ]
+
+
+def test_three_roles_on_one_project_is_noted():
+    manager = manager_user()
+    project = project_create(name="P", managers=[manager])
+    person = UserFactory()
+    _staff(project, person, ("data-scientist", 10), ("ml-engineer", 10))
+    assert _coverage(project, manager).notes == []
+    role_assign(
+        membership=project.memberships.get(user=person),
+        role=role("data-engineer"),
+        allocation_percent=10,
+    )
+    (note,) = _coverage(project, manager).notes
+    assert note.membership.user == person and note.holds_many_roles and not note.overallocated
+
+
+def test_more_than_100_percent_across_projects_is_noted():
+    manager = manager_user()
+    first = project_create(name="A", managers=[manager])
+    second = project_create(name="B", managers=[manager])
+    person = UserFactory()
+    _staff(first, person, ("ml-engineer", 60))
+    _staff(second, person, ("ml-engineer", 40))
+    assert _coverage(first, manager).notes == []  # exactly 100% is fine
+    role_assign(
+        membership=second.memberships.get(user=person),
+        role=role("data-engineer"),
+        allocation_percent=10,
+    )
+    (note,) = _coverage(first, manager).notes
+    assert note.allocation_total == 110 and note.overallocated
+
+
+def test_allocation_total_counts_only_projects_the_viewer_may_see():
+    manager, stranger_manager = manager_user(), manager_user()
+    mine = project_create(name="Mine", managers=[manager])
+    hidden = project_create(name="Hidden", managers=[stranger_manager])
+    person = UserFactory()
+    _staff(mine, person, ("ml-engineer", 60))
+    _staff(hidden, person, ("ml-engineer", 60))
+    (column,) = _coverage(mine, manager).people
+    assert column.allocation_total == 60
+    (column,) = _coverage(mine, admin_user()).people
+    assert column.allocation_total == 120
+
+
+def test_archived_projects_do_not_count_towards_allocation():
+    manager = manager_user()
+    live = project_create(name="Live", managers=[manager])
+    old = project_create(name="Old", managers=[manager])
+    person = UserFactory()
+    _staff(live, person, ("ml-engineer", 80))
+    _staff(old, person, ("ml-engineer", 80))
+    project_archive(project=old, actor=manager, version=None)
+    assert _coverage(live, manager).notes == []
+
+
+def test_people_holding_an_unfilled_role_elsewhere_are_suggested():
+    manager = manager_user()
+    gap = project_create(name="Gap", managers=[manager], required_roles=[role("devops-engineer")])
+    staffed = project_create(name="Staffed", managers=[manager])
+    hidden = project_create(name="Hidden", managers=[manager_user()])
+    ops = UserFactory(username="ops")
+    secret_ops = UserFactory(username="secret_ops")
+    _staff(staffed, ops, ("devops-engineer", 50))
+    _staff(hidden, secret_ops, ("devops-engineer", 50))
+
+    (row,) = _coverage(gap, manager).rows
+    assert [(s["user"].username, s["project"].name) for s in row.suggestions] == [
+        ("ops", "Staffed")
+    ]
+
+
+def test_portfolio_sorts_by_gaps_and_lists_unfilled_roles():
+    manager = manager_user()
+    full = project_create(name="Full", managers=[manager], required_roles=[role("ml-engineer")])
+    _staff(full, UserFactory(), ("ml-engineer", 100))
+    project_create(name="Empty", managers=[manager])
+    project_create(name="Not mine", managers=[manager_user()])
+
+    projects = list(portfolio_coverage(user=manager, sort="-gaps"))
+    assert [(p.name, p.gap_count) for p in projects] == [("Empty", 6), ("Full", 0)]
+    assert len(unfilled_roles(projects[0])) == 6
+    assert unfilled_roles(projects[1]) == []
+    assert [p.name for p in portfolio_coverage(user=manager, sort="name")] == ["Empty", "Full"]
+    assert Project.objects.count() == 3
