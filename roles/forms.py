@@ -8,7 +8,6 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .models import Project, ProjectStatus, Role
-from .permissions import ADMINS_GROUP, MANAGERS_GROUP
 
 
 def person_label(user) -> str:
@@ -70,16 +69,16 @@ class ProjectForm(VersionedForm):
     def __init__(self, *args, project: Project | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.project = project
+        may_manage = (
+            Q(is_superuser=True)
+            | Q(groups__permissions__codename__in=["add_project", "administer_projects"])
+            | Q(user_permissions__codename__in=["add_project", "administer_projects"])
+        )
+        if project is not None:
+            may_manage |= Q(managed_projects=project)
         self.fields["managers"].queryset = (
             get_user_model()
-            .objects.filter(
-                Q(groups__name__in=[MANAGERS_GROUP, ADMINS_GROUP])
-                | Q(is_superuser=True)
-                | Q(managed_projects=project)
-                if project
-                else Q(groups__name__in=[MANAGERS_GROUP, ADMINS_GROUP]) | Q(is_superuser=True)
-            )
-            .filter(is_active=True)
+            .objects.filter(may_manage, is_active=True)
             .distinct()
             .order_by("first_name", "last_name", "username")
         )

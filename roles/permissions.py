@@ -3,7 +3,7 @@
 Personas (see README):
 - admin: a superuser, or a user with `roles.administer_projects` (the Admins group);
 - manager: a user with `roles.add_project` (the Managers group) creates projects
-  and changes the ones listed under their name;
+  and changes the ones listing them as a manager (losing the permission ends that);
 - member: anyone signed in sees the projects they are on, read-only.
 """
 
@@ -36,9 +36,10 @@ def can_create_project(user) -> bool:
 
 
 def can_manage_project(user, project: Project) -> bool:
+    """Admins, and managers listed on the project who still hold the manager permission."""
     if is_admin(user):
         return True
-    if not user.is_authenticated or not user.is_active:
+    if not is_manager(user):
         return False
     return project.managers.filter(pk=user.pk).exists()
 

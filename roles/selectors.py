@@ -25,7 +25,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from .models import Membership, Project, Role, RoleAssignment, TeamChange
+from .models import Membership, Project, Role, RoleAssignment
 from .permissions import is_admin
 
 OVERLOADED_ROLE_COUNT = 3
@@ -143,14 +143,6 @@ def project_get_for_user(*, user, pk: int) -> Project | None:
         .filter(pk=pk)
         .prefetch_related("managers", *_team_prefetches())
         .first()
-    )
-
-
-def project_activity(*, project: Project, limit: int = 20) -> list[TeamChange]:
-    return list(
-        project.team_changes.select_related("actor", "person", "role").order_by(
-            "-created_at", "-pk"
-        )[:limit]
     )
 
 

@@ -8,13 +8,15 @@ project, is refused with a `ValidationError` the view shows as a form error.
 
 from __future__ import annotations
 
+import logging
+import re
+import smtplib
 from collections.abc import Callable, Iterable
 from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
@@ -32,7 +34,11 @@ from .models import (
     TeamChange,
     TeamChangeAction,
 )
+from .tokens import invitation_token_generator, is_pending_invitee
 
+logger = logging.getLogger(__name__)
+
+DEACTIVATED_MESSAGE = _("This account is deactivated. An admin can reactivate it.")
 STALE_MESSAGE = _(
     "Someone else changed this project while you were editing it. The page now shows "
     "the latest version; check it and try again."
@@ -152,8 +158,8 @@ def project_unarchive(*, project: Project, actor, version: int | None) -> Projec
 @transaction.atomic
 def membership_add(*, project: Project, user, actor=None, version: int | None = None) -> Membership:
     _claim_version(project, version)
-    if not user.is_active and user.has_usable_password():
-        raise ValidationError(_("This account is deactivated."), code="inactive")
+    if not user.is_active and not is_pending_invitee(user):
+        raise ValidationError(DEACTIVATED_MESSAGE, code="inactive")
     membership = Membership(project=project, user=user)
     membership.full_clean()
     membership.save()
@@ -182,16 +188,20 @@ def member_invite(
     existing = User.objects.filter(email__iexact=email).order_by("pk").first()
     if existing is not None and existing.is_active:
         return membership_add(project=project, user=existing, actor=actor, version=version)
+    if existing is not None and not is_pending_invitee(existing):
+        raise ValidationError(DEACTIVATED_MESSAGE, code="inactive")
 
     _claim_version(project, version)
     user = existing or _new_inactive_user(email=email, first_name=first_name, last_name=last_name)
-    membership = Membership(project=project, user=user)
-    membership.full_clean()
-    membership.save()
-    _record(project, actor, TeamChangeAction.MEMBER_INVITED, person=user, detail=email)
+    membership = Membership.objects.filter(project=project, user=user).first()
+    if membership is None:  # else: invited before, so send the invitation again
+        membership = Membership(project=project, user=user)
+        membership.full_clean()
+        membership.save()
+    _record(project, actor, TeamChangeAction.MEMBER_INVITED, person=user)
 
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    link = accept_url(uid, default_token_generator.make_token(user))
+    link = accept_url(uid, invitation_token_generator.make_token(user))
     language = translation.get_language()
     transaction.on_commit(
         lambda: _send_invitation(
@@ -203,7 +213,7 @@ def member_invite(
 
 def _new_inactive_user(*, email: str, first_name: str, last_name: str):
     User = get_user_model()
-    base = email.split("@", 1)[0][:140] or "person"
+    base = re.sub(r"[^\w.@+-]", "", email.split("@", 1)[0])[:140] or "person"
     username, suffix = base, 1
     while User.objects.filter(username=username).exists():
         suffix += 1
@@ -225,17 +235,23 @@ def _send_invitation(*, user, project: Project, inviter, link: str, language: st
         "link": link,
     }
     with translation.override(language):
-        subject = render_to_string("emails/invitation_subject.txt", context).strip()
+        subject = " ".join(render_to_string("emails/invitation_subject.txt", context).split())
         text = render_to_string("emails/invitation.txt", context)
         html = render_to_string("emails/invitation.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[user.email])
     message.attach_alternative(html, "text/html")
-    message.send()
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError, BadHeaderError):
+        # The invitation stands; inviting the same address again resends it.
+        logger.exception("Could not send the invitation to user %s", user.pk)
 
 
 @transaction.atomic
 def invitation_accept(*, user, password: str) -> None:
     """Set the invited person's password and activate the account."""
+    if not is_pending_invitee(user):
+        raise ValidationError(_("This invitation no longer works."), code="not_invited")
     user.set_password(password)
     user.is_active = True
     user.save(update_fields=["password", "is_active"])
@@ -249,6 +265,10 @@ def membership_remove(*, membership: Membership, actor, version: int | None) -> 
     project.deliverables.filter(owner_id=membership.user_id).update(owner=None)
     person = membership.user
     membership.delete()
+    if is_pending_invitee(person) and not person.memberships.exists():
+        # Withdraw the invitation: a new unusable password ends every link sent.
+        person.set_unusable_password()
+        person.save(update_fields=["password"])
     _record(project, actor, TeamChangeAction.MEMBER_REMOVED, person=person)
 
 

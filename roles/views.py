@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.tokens import default_token_generator
 from django.contrib.auth.views import PasswordResetConfirmView
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -18,6 +17,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from deliverables import selectors as deliverable_selectors
 
 from . import selectors, services
 from .forms import (
@@ -31,6 +32,7 @@ from .forms import (
 )
 from .models import Membership, Project, RoleAssignment
 from .permissions import can_create_project, can_manage_project
+from .tokens import invitation_token_generator, is_pending_invitee
 
 PAGE_SIZE = 20
 
@@ -128,7 +130,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "project": project,
             "coverage": selectors.project_coverage(project=project, viewer=request.user),
-            "activity": selectors.project_activity(project=project),
+            "activity": deliverable_selectors.project_activity(project=project),
             "can_manage": can_manage_project(request.user, project),
         },
     )
@@ -161,6 +163,8 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
             services.project_update(project=project, actor=request.user, version=version, **data)
         except ValidationError as error:
             _form_error(form, error)
+            project = _project_or_404(request, pk)  # undo the refused changes in memory
+            _refresh_version(form, project.version)
         else:
             messages.success(request, _("Project saved."))
             return redirect("roles:project_detail", pk=project.pk)
@@ -550,12 +554,19 @@ def people_list(request: HttpRequest) -> HttpResponse:
 
 
 class InvitationAcceptView(PasswordResetConfirmView):
-    """The link in an invitation: choose a password, which activates the account."""
+    """The link in an invitation: choose a password, which activates the account.
+
+    Only pending invitees get through; their tokens differ from password-reset ones.
+    """
 
     template_name = "registration/invitation_accept.html"
     success_url = reverse_lazy("login")
-    token_generator = default_token_generator
+    token_generator = invitation_token_generator
     post_reset_login = False
+
+    def get_user(self, uidb64):
+        user = super().get_user(uidb64)
+        return user if user is not None and is_pending_invitee(user) else None
 
     def form_valid(self, form):
         services.invitation_accept(user=form.user, password=form.cleaned_data["new_password1"])

@@ -44,9 +44,15 @@ def admin(db):
     return admin_user(username="admin")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser():
-    """Headless Debian Chromium driven by Playwright (never a downloaded browser)."""
+    """Headless Debian Chromium driven by Playwright (never a downloaded browser).
+
+    Function-scoped on purpose: Playwright's sync API keeps an event loop running
+    in this thread, and while it runs Django hands out a fresh, context-local
+    database connection. Stopping it after each test lets the next test's
+    database setup (serialized rollback) use the real test connection.
+    """
     require(Path(CHROMIUM).exists() and shutil.which("chromium") is not None, "Debian chromium")
     # Playwright's sync API runs an event loop in this thread; the Django ORM
     # calls the tests make alongside it are still plain synchronous calls.
