@@ -1,6 +1,34 @@
 from django.contrib import admin
 
-from .models import ChecklistItemTemplate, Deliverable, DeliverableType
+from .models import (
+    ChecklistItem,
+    ChecklistItemTemplate,
+    Deliverable,
+    DeliverableComment,
+    DeliverableEvent,
+    DeliverableLink,
+    DeliverableType,
+)
+
+
+class ChecklistItemInline(admin.TabularInline):
+    model = ChecklistItem
+    extra = 0
+    fields = ["position", "area", "text", "answer_kind", "required", "checked", "answer", "link"]
+
+
+class DeliverableLinkInline(admin.TabularInline):
+    model = DeliverableLink
+    extra = 0
+    fields = ["kind", "url", "label", "added_by", "created_at"]
+    readonly_fields = ["added_by", "created_at"]
+
+
+class DeliverableCommentInline(admin.TabularInline):
+    model = DeliverableComment
+    extra = 0
+    fields = ["author", "body", "created_at"]
+    readonly_fields = ["author", "created_at"]
 
 
 class ChecklistItemTemplateInline(admin.TabularInline):
@@ -42,3 +70,20 @@ class DeliverableAdmin(admin.ModelAdmin):
     date_hierarchy = "due_date"
     autocomplete_fields = ["project", "owner"]
     list_select_related = ["project", "type", "owner"]
+    readonly_fields = ["version", "created_at", "updated_at"]
+    inlines = [ChecklistItemInline, DeliverableLinkInline, DeliverableCommentInline]
+
+
+@admin.register(DeliverableEvent)
+class DeliverableEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "deliverable", "actor", "kind", "before", "after"]
+    list_filter = ["kind", "project"]
+    search_fields = ["deliverable__title", "actor__username", "before", "after"]
+    list_select_related = ["deliverable", "actor"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

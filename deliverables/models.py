@@ -132,6 +132,12 @@ class Deliverable(models.Model):
         default=DeliverableStatus.NOT_STARTED,
     )
     blocked_reason = models.TextField(_("reason blocked"), blank=True)
+    done_override_reason = models.TextField(
+        _("reason for marking done with required items open"), blank=True
+    )
+    # Bumped by every change; forms carry the version they were drawn from so
+    # that a second, stale save is refused instead of overwriting the first.
+    version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -174,3 +180,189 @@ class Deliverable(models.Model):
         return bool(
             self.due_date and self.due_date < today and self.status != DeliverableStatus.DONE
         )
+
+
+class ChecklistItem(models.Model):
+    """A deliverable's own copy of a checklist item, with its tick, answer or link."""
+
+    deliverable = models.ForeignKey(
+        Deliverable,
+        verbose_name=_("deliverable"),
+        on_delete=models.CASCADE,
+        related_name="checklist_items",
+    )
+    area = models.CharField(_("area"), max_length=60, blank=True)
+    text = models.CharField(_("item"), max_length=300)
+    answer_kind = models.CharField(
+        _("answer"), max_length=10, choices=AnswerKind.choices, default=AnswerKind.TICK
+    )
+    required = models.BooleanField(_("required"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    checked = models.BooleanField(_("ticked"), default=False)
+    answer = models.TextField(_("written answer"), blank=True)
+    link = models.URLField(_("link"), max_length=500, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("answered by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("checklist item")
+        verbose_name_plural = _("checklist items")
+        ordering = ["deliverable", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.display_text
+
+    @property
+    def display_text(self) -> str:
+        return gettext(self.text)
+
+    @property
+    def display_area(self) -> str:
+        return gettext(self.area) if self.area else ""
+
+    @property
+    def is_complete(self) -> bool:
+        if self.answer_kind == AnswerKind.TEXT:
+            return bool(self.answer.strip())
+        if self.answer_kind == AnswerKind.LINK:
+            return bool(self.link)
+        return self.checked
+
+
+class LinkKind(models.TextChoices):
+    DOCUMENT = "document", _("Document")
+    REPOSITORY = "repository", _("Repository")
+    DASHBOARD = "dashboard", _("Dashboard")
+    MODEL_REGISTRY = "model_registry", _("Model registry")
+    OTHER = "other", _("Other")
+
+
+class DeliverableLink(models.Model):
+    deliverable = models.ForeignKey(
+        Deliverable, verbose_name=_("deliverable"), on_delete=models.CASCADE, related_name="links"
+    )
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=LinkKind.choices, default=LinkKind.DOCUMENT
+    )
+    url = models.URLField(_("address"), max_length=500)
+    label = models.CharField(_("label"), max_length=120, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("link")
+        verbose_name_plural = _("links")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.label or self.url
+
+
+class DeliverableComment(models.Model):
+    deliverable = models.ForeignKey(
+        Deliverable,
+        verbose_name=_("deliverable"),
+        on_delete=models.CASCADE,
+        related_name="comments",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    body = models.TextField(_("comment"))
+    created_at = models.DateTimeField(_("written at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("planned the deliverable")
+    STATUS = "status", _("changed the status")
+    DONE_OVERRIDE = "done_override", _("marked it done with required items open")
+    OWNER = "owner", _("changed the owner")
+    DUE_DATE = "due_date", _("changed the due date")
+    TYPE = "type", _("changed the type")
+    TITLE = "title", _("renamed it")
+    CHECKLIST = "checklist", _("updated the checklist")
+    LINK_ADDED = "link_added", _("added a link")
+    LINK_REMOVED = "link_removed", _("removed a link")
+    COMMENT = "comment", _("commented")
+
+
+class DeliverableEvent(models.Model):
+    """One entry of a deliverable's history: who changed what, and when."""
+
+    deliverable = models.ForeignKey(
+        Deliverable, verbose_name=_("deliverable"), on_delete=models.CASCADE, related_name="events"
+    )
+    # Denormalised so a project's activity is one indexed query.
+    project = models.ForeignKey(
+        Project,
+        verbose_name=_("project"),
+        on_delete=models.CASCADE,
+        related_name="deliverable_events",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    kind = models.CharField(_("change"), max_length=20, choices=EventKind.choices)
+    before = models.CharField(_("before"), max_length=300, blank=True)
+    after = models.CharField(_("after"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("deliverable change")
+        verbose_name_plural = _("deliverable changes")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["deliverable", "-created_at"], name="event_deliverable_recent_idx"
+            ),
+            models.Index(fields=["project", "-created_at"], name="event_project_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.get_kind_display()}"
+
+    @property
+    def display_before(self) -> str:
+        return self._display(self.before)
+
+    @property
+    def display_after(self) -> str:
+        return self._display(self.after)
+
+    def _display(self, value: str) -> str:
+        """Status codes read as labels in the reader's language."""
+        if self.kind == EventKind.STATUS:
+            code, _sep, rest = value.partition(": ")
+            if code in DeliverableStatus.values:
+                label = str(DeliverableStatus(code).label)
+                return f"{label}: {rest}" if rest else label
+        return value

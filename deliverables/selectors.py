@@ -1,22 +1,222 @@
-"""Reads for pages about deliverables."""
+"""Reads for pages about deliverables. Each decides its page's queries."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
-from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
-from .models import Deliverable
+from roles.models import Membership, Project, RoleAssignment, TeamChange
+
+from .models import (
+    AnswerKind,
+    ChecklistItem,
+    Deliverable,
+    DeliverableEvent,
+    DeliverableStatus,
+    DeliverableType,
+)
+
+COMPLETE_ITEM = (
+    Q(answer_kind=AnswerKind.TICK, checked=True)
+    | (Q(answer_kind=AnswerKind.TEXT) & ~Q(answer=""))
+    | (Q(answer_kind=AnswerKind.LINK) & ~Q(link=""))
+)
+
+
+def _item_count(condition: Q) -> Coalesce:
+    rows = (
+        ChecklistItem.objects.filter(condition, deliverable=OuterRef("pk"))
+        .order_by()
+        .values("deliverable")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
+def visible_deliverables(*, user) -> QuerySet[Deliverable]:
+    """Deliverables of the active projects `user` may see."""
+    return Deliverable.objects.filter(
+        project__in=Project.objects.visible_to(user).active().values("pk")
+    )
+
+
+def _with_progress(deliverables: QuerySet[Deliverable], today: date) -> QuerySet[Deliverable]:
+    return deliverables.select_related("project", "type__role", "owner").annotate(
+        overdue=ExpressionWrapper(
+            Q(due_date__lt=today) & ~Q(status=DeliverableStatus.DONE), output_field=BooleanField()
+        ),
+        items_total=_item_count(Q()),
+        items_done=_item_count(COMPLETE_ITEM),
+        required_open=_item_count(Q(required=True) & ~COMPLETE_ITEM),
+    )
+
+
+@dataclass
+class DeliverableFilters:
+    project: int | None = None
+    role: int | None = None
+    type: int | None = None
+    status: str = ""
+    owner: int | None = None
+    overdue: bool = False
+    due_within: int | None = None
+    query: str = ""
+    sort: str = "due"
+
+
+SORTS = {
+    "due": (F("due_date").asc(nulls_last=True), "pk"),
+    "-due": (F("due_date").desc(nulls_last=True), "-pk"),
+    "title": ("title", "pk"),
+    "project": ("project__name", "due_date", "pk"),
+    "status": ("status", "due_date", "pk"),
+    "owner": ("owner__first_name", "owner__username", "pk"),
+    "updated": ("-updated_at", "-pk"),
+}
+
+
+def deliverable_list(*, user, filters: DeliverableFilters, today: date) -> QuerySet[Deliverable]:
+    """The filtered, sorted deliverables `user` may see (the list page and its CSV)."""
+    rows = visible_deliverables(user=user)
+    if filters.project:
+        rows = rows.filter(project_id=filters.project)
+    if filters.role:
+        rows = rows.filter(type__role_id=filters.role)
+    if filters.type:
+        rows = rows.filter(type_id=filters.type)
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    if filters.owner:
+        rows = rows.filter(owner_id=filters.owner)
+    if filters.overdue:
+        rows = rows.overdue(today)
+    if filters.due_within is not None:
+        rows = rows.open().filter(
+            due_date__gte=today, due_date__lte=today + timedelta(days=filters.due_within)
+        )
+    if filters.query:
+        rows = rows.filter(title__icontains=filters.query)
+    return _with_progress(rows, today).order_by(*SORTS.get(filters.sort, SORTS["due"]))
+
+
+def my_work(*, user, today: date, soon_days: int = 7) -> QuerySet[Deliverable]:
+    """The open deliverables `user` owns: overdue first, then due soon, then the rest."""
+    rows = visible_deliverables(user=user).open().filter(owner=user)
+    return (
+        _with_progress(rows, today)
+        .annotate(
+            urgency=Case(
+                When(due_date__lt=today, then=Value(0)),
+                When(due_date__lte=today + timedelta(days=soon_days), then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("urgency", F("due_date").asc(nulls_last=True), "pk")
+    )
 
 
 def deliverable_list_open_for_owner(*, user, today: date) -> QuerySet[Deliverable]:
-    """The open deliverables `user` owns, earliest due first (undated last), with `overdue`."""
-    if not user.is_authenticated:
-        return Deliverable.objects.none()
+    """The home page's short list: what `user` owns and has not finished."""
+    return my_work(user=user, today=today)
+
+
+def deliverable_get_for_user(*, user, pk: int) -> Deliverable | None:
     return (
-        Deliverable.objects.open()
-        .filter(owner=user, project__archived_at__isnull=True)
-        .select_related("project", "type__role")
-        .annotate(overdue=ExpressionWrapper(Q(due_date__lt=today), output_field=BooleanField()))
-        .order_by(F("due_date").asc(nulls_last=True), "pk")
+        visible_deliverables(user=user)
+        .filter(pk=pk)
+        .select_related("project", "type__role", "owner")
+        .prefetch_related(
+            Prefetch(
+                "checklist_items", queryset=ChecklistItem.objects.select_related("answered_by")
+            ),
+            "links__added_by",
+            "comments__author",
+            "project__managers",
+        )
+        .first()
     )
+
+
+def deliverable_history(*, deliverable: Deliverable, limit: int = 100) -> list[DeliverableEvent]:
+    return list(deliverable.events.select_related("actor").order_by("-created_at", "-pk")[:limit])
+
+
+def project_activity(*, project: Project, limit: int = 30) -> list:
+    """Team changes and deliverable changes of a project, newest first (two queries)."""
+    team = list(
+        TeamChange.objects.filter(project=project)
+        .select_related("actor", "person", "role")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    work = list(
+        DeliverableEvent.objects.filter(project=project)
+        .select_related("actor", "deliverable")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    return sorted(team + work, key=lambda entry: entry.created_at, reverse=True)[:limit]
+
+
+def owner_choices(*, project: Project) -> QuerySet:
+    """People on the project, the only ones who may own its deliverables."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(memberships__project=project)
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def plan_proposal(*, project: Project) -> list[dict]:
+    """One proposed deliverable per standard type of each role held on the project.
+
+    Types the project already has are left out. The owner is the person holding
+    the type's role (the one with the largest allocation); the due date is the
+    type's offset from the project start (or from today when there is none).
+    """
+    existing = set(project.deliverables.values_list("type_id", flat=True))
+    holders: dict[int, Membership] = {}
+    for assignment in (
+        RoleAssignment.objects.filter(membership__project=project)
+        .select_related("membership__user")
+        .order_by("-allocation_percent", "pk")
+    ):
+        holders.setdefault(assignment.role_id, assignment.membership.user)
+    start = project.start_date or date.today()
+    proposal = []
+    for deliverable_type in DeliverableType.objects.filter(role_id__in=holders).select_related(
+        "role"
+    ):
+        if deliverable_type.pk in existing:
+            continue
+        proposal.append(
+            {
+                "include": True,
+                "type": deliverable_type.pk,
+                "type_name": deliverable_type.display_name,
+                "role_name": deliverable_type.role.display_name,
+                "title": deliverable_type.display_name,
+                "owner": holders[deliverable_type.role_id].pk,
+                "due_date": start + timedelta(days=deliverable_type.default_due_offset_days),
+            }
+        )
+    return proposal

@@ -1,14 +1,93 @@
-"""Writes for deliverables."""
+"""Writes for deliverables.
+
+Each service checks the deliverable's version (when the caller passes one),
+validates, saves and records a `DeliverableEvent` in one transaction. A stale
+version, an archived project or a move the workflow forbids raises a
+`ValidationError` that the view shows as a form error; nothing is saved then.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from roles.models import Project
 
-from .models import Deliverable, DeliverableStatus, DeliverableType
+from . import workflow
+from .models import (
+    AnswerKind,
+    ChecklistItem,
+    Deliverable,
+    DeliverableComment,
+    DeliverableEvent,
+    DeliverableLink,
+    DeliverableStatus,
+    DeliverableType,
+    EventKind,
+)
+from .permissions import can_manage_deliverable
+
+STALE_MESSAGE = _(
+    "Someone else saved this deliverable while you were editing it. Your input is kept "
+    "below; check the latest version and save again."
+)
+ARCHIVED_MESSAGE = _("This project is archived; its deliverables cannot be changed.")
+
+
+def _claim_version(deliverable: Deliverable, version: int | None) -> None:
+    """Bump the version if it still is `version` (any version when None).
+
+    A conditional UPDATE: of two saves drawn from the same version, exactly one wins.
+    """
+    if deliverable.project.archived_at is not None:
+        raise ValidationError(ARCHIVED_MESSAGE, code="archived")
+    rows = Deliverable.objects.filter(pk=deliverable.pk)
+    if version is not None:
+        rows = rows.filter(version=version)
+    if rows.update(version=F("version") + 1, updated_at=timezone.now()) != 1:
+        raise ValidationError(STALE_MESSAGE, code="stale")
+    deliverable.version = Deliverable.objects.values_list("version", flat=True).get(
+        pk=deliverable.pk
+    )
+
+
+def _ensure_open(deliverable: Deliverable) -> None:
+    """Links and comments add to a deliverable without conflicting with edits."""
+    if deliverable.project.archived_at is not None:
+        raise ValidationError(ARCHIVED_MESSAGE, code="archived")
+
+
+def _event(
+    deliverable: Deliverable, actor, kind: str, before: str = "", after: str = ""
+) -> DeliverableEvent:
+    return DeliverableEvent(
+        deliverable=deliverable,
+        project_id=deliverable.project_id,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        kind=kind,
+        before=str(before)[:300],
+        after=str(after)[:300],
+    )
+
+
+def _checklist_copy(deliverable: Deliverable) -> list[ChecklistItem]:
+    return [
+        ChecklistItem(
+            deliverable=deliverable,
+            area=item.area,
+            text=item.text,
+            answer_kind=item.answer_kind,
+            required=item.required,
+            position=item.position,
+        )
+        for item in deliverable.type.checklist_items.all()
+    ]
 
 
 @transaction.atomic
@@ -21,7 +100,10 @@ def deliverable_create(
     due_date: date | None = None,
     status: str = DeliverableStatus.NOT_STARTED,
     blocked_reason: str = "",
+    actor=None,
 ) -> Deliverable:
+    if project.archived_at is not None:
+        raise ValidationError(ARCHIVED_MESSAGE, code="archived")
     deliverable = Deliverable(
         project=project,
         type=type,
@@ -33,4 +115,233 @@ def deliverable_create(
     )
     deliverable.full_clean()
     deliverable.save()
+    ChecklistItem.objects.bulk_create(_checklist_copy(deliverable))
+    _event(deliverable, actor, EventKind.CREATED, after=title).save()
     return deliverable
+
+
+@dataclass
+class PlannedDeliverable:
+    type: DeliverableType
+    title: str
+    owner: object | None
+    due_date: date | None
+
+
+@transaction.atomic
+def deliverables_plan(
+    *, project: Project, actor, version: int, rows: list[PlannedDeliverable]
+) -> list[Deliverable]:
+    """Save a whole plan at once: every row is created, or none is.
+
+    The project's version guards against planning from a stale proposal (for
+    example after the team changed).
+    """
+    from roles.services import _claim_version as claim_project_version
+
+    claim_project_version(project, version)
+    created = [
+        deliverable_create(
+            project=project,
+            type=row.type,
+            title=row.title,
+            owner=row.owner,
+            due_date=row.due_date,
+            actor=actor,
+        )
+        for row in rows
+    ]
+    return created
+
+
+def _required_items_open(deliverable: Deliverable) -> list[ChecklistItem]:
+    return [
+        item for item in deliverable.checklist_items.all() if item.required and not item.is_complete
+    ]
+
+
+@transaction.atomic
+def deliverable_transition(
+    *,
+    deliverable: Deliverable,
+    actor,
+    to_status: str,
+    version: int | None,
+    reason: str = "",
+    override_reason: str = "",
+) -> Deliverable:
+    """Move the deliverable along the workflow.
+
+    1. The move must be allowed from the current status (see `workflow`).
+    2. Marking done is for the project's managers; it needs every required
+       checklist item complete, unless a manager gives an override reason.
+    3. Blocking needs a reason; leaving blocked or done clears the old reasons.
+    """
+    before = deliverable.status
+    if not workflow.is_allowed(before, to_status):
+        raise ValidationError(
+            _("A deliverable that is %(current)s cannot move to %(target)s.")
+            % {
+                "current": DeliverableStatus(before).label,
+                "target": DeliverableStatus(to_status).label
+                if to_status in DeliverableStatus.values
+                else to_status,
+            },
+            code="transition",
+        )
+    if to_status in workflow.MANAGER_ONLY and not can_manage_deliverable(actor, deliverable):
+        raise ValidationError(
+            _("Only the project's managers can mark a deliverable done."), code="manager_only"
+        )
+    override_reason = override_reason.strip()
+    if to_status == DeliverableStatus.DONE:
+        open_items = _required_items_open(deliverable)
+        if open_items and not override_reason:
+            raise ValidationError(
+                _(
+                    "%(count)s required checklist items are still open. Complete them, or give "
+                    "a reason to mark the deliverable done anyway."
+                )
+                % {"count": len(open_items)},
+                code="checklist_open",
+            )
+        if not open_items:
+            override_reason = ""
+    reason = reason.strip()
+    if to_status == DeliverableStatus.BLOCKED and not reason:
+        raise ValidationError(_("Say why the deliverable is blocked."), code="reason_required")
+
+    _claim_version(deliverable, version)
+    deliverable.status = to_status
+    deliverable.blocked_reason = reason if to_status == DeliverableStatus.BLOCKED else ""
+    deliverable.done_override_reason = (
+        override_reason if to_status == DeliverableStatus.DONE else ""
+    )
+    deliverable.full_clean()
+    deliverable.save(
+        update_fields=["status", "blocked_reason", "done_override_reason", "updated_at"]
+    )
+    events = [_event(deliverable, actor, EventKind.STATUS, before, to_status)]
+    if to_status == DeliverableStatus.DONE and override_reason:
+        events.append(_event(deliverable, actor, EventKind.DONE_OVERRIDE, after=override_reason))
+    elif to_status == DeliverableStatus.BLOCKED:
+        events[0].after = f"{to_status}: {reason}"[:300]
+    DeliverableEvent.objects.bulk_create(events)
+    return deliverable
+
+
+@transaction.atomic
+def deliverable_update(
+    *,
+    deliverable: Deliverable,
+    actor,
+    version: int | None,
+    title: str,
+    owner,
+    due_date: date | None,
+    type: DeliverableType,
+) -> Deliverable:
+    """Managers change what the deliverable is, who owns it and when it is due."""
+    _claim_version(deliverable, version)
+    changes = [
+        (EventKind.TITLE, deliverable.title, title),
+        (EventKind.OWNER, deliverable.owner or "", owner or ""),
+        (EventKind.DUE_DATE, deliverable.due_date or "", due_date or ""),
+        (EventKind.TYPE, deliverable.type, type),
+    ]
+    type_changed = deliverable.type_id != type.pk
+    deliverable.title, deliverable.owner, deliverable.due_date, deliverable.type = (
+        title,
+        owner,
+        due_date,
+        type,
+    )
+    deliverable.full_clean()
+    deliverable.save()
+    if type_changed:
+        # A new type brings its own checklist; answers already given stay in the history.
+        deliverable.checklist_items.all().delete()
+        ChecklistItem.objects.bulk_create(_checklist_copy(deliverable))
+    DeliverableEvent.objects.bulk_create(
+        _event(deliverable, actor, kind, before, after)
+        for kind, before, after in changes
+        if str(before) != str(after)
+    )
+    return deliverable
+
+
+@dataclass
+class ChecklistAnswer:
+    checked: bool = False
+    answer: str = ""
+    link: str = ""
+
+
+@transaction.atomic
+def checklist_update(
+    *, deliverable: Deliverable, actor, version: int | None, answers: dict[int, ChecklistAnswer]
+) -> list[ChecklistItem]:
+    """Save ticks, written answers and links of the deliverable's checklist in one go."""
+    _claim_version(deliverable, version)
+    items = {item.pk: item for item in deliverable.checklist_items.select_for_update()}
+    now = timezone.now()
+    changed = []
+    for pk, given in answers.items():
+        item = items.get(pk)
+        if item is None:
+            raise ValidationError(
+                _("That checklist item does not belong to this deliverable."), code="item"
+            )
+        new = {
+            "checked": given.checked if item.answer_kind == AnswerKind.TICK else False,
+            "answer": given.answer.strip() if item.answer_kind == AnswerKind.TEXT else "",
+            "link": given.link.strip() if item.answer_kind == AnswerKind.LINK else "",
+        }
+        if all(getattr(item, field) == value for field, value in new.items()):
+            continue
+        for field, value in new.items():
+            setattr(item, field, value)
+        item.answered_by = actor
+        item.answered_at = now
+        item.full_clean()
+        changed.append(item)
+    if changed:
+        ChecklistItem.objects.bulk_update(
+            changed, ["checked", "answer", "link", "answered_by", "answered_at"]
+        )
+        done = sum(1 for item in items.values() if item.is_complete)
+        _event(deliverable, actor, EventKind.CHECKLIST, after=f"{done}/{len(items)}").save()
+    return changed
+
+
+@transaction.atomic
+def link_add(
+    *, deliverable: Deliverable, actor, kind: str, url: str, label: str = ""
+) -> DeliverableLink:
+    _ensure_open(deliverable)
+    link = DeliverableLink(
+        deliverable=deliverable, kind=kind, url=url, label=label.strip(), added_by=actor
+    )
+    link.full_clean()
+    link.save()
+    _event(deliverable, actor, EventKind.LINK_ADDED, after=url).save()
+    return link
+
+
+@transaction.atomic
+def link_remove(*, link: DeliverableLink, actor) -> None:
+    deliverable = link.deliverable
+    _ensure_open(deliverable)
+    url = link.url
+    link.delete()
+    _event(deliverable, actor, EventKind.LINK_REMOVED, before=url).save()
+
+
+@transaction.atomic
+def comment_add(*, deliverable: Deliverable, actor, body: str) -> DeliverableComment:
+    _ensure_open(deliverable)
+    comment = DeliverableComment(deliverable=deliverable, author=actor, body=body.strip())
+    comment.full_clean()
+    comment.save()
+    _event(deliverable, actor, EventKind.COMMENT, after=comment.body[:120]).save()
+    return comment

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("", include("roles.urls")),
+    path("", include("deliverables.urls")),
     path(
         "accounts/invitation/<uidb64>/<token>/",
         roles_views.invitation_accept,

@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from roles.forms import PersonChoiceField, person_label
+from roles.models import Project, Role
+
+from .models import AnswerKind, DeliverableStatus, DeliverableType, LinkKind
+
+
+class VersionField(forms.IntegerField):
+    def __init__(self, **kwargs):
+        super().__init__(widget=forms.HiddenInput, min_value=1, **kwargs)
+
+
+class TransitionForm(forms.Form):
+    version = VersionField()
+    to_status = forms.ChoiceField(choices=DeliverableStatus.choices)
+    reason = forms.CharField(
+        label=_("Why is it blocked?"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )
+    override_reason = forms.CharField(
+        label=_("Reason to mark done with required items open"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )
+
+
+class DeliverableEditForm(forms.Form):
+    version = VersionField()
+    title = forms.CharField(label=_("Title"), max_length=200)
+    type = forms.ModelChoiceField(
+        label=_("Type"), queryset=DeliverableType.objects.select_related("role")
+    )
+    owner = PersonChoiceField(
+        label=_("Owner"), queryset=get_user_model().objects.none(), required=False
+    )
+    due_date = forms.DateField(
+        label=_("Due date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+        self.fields["owner"].empty_label = _("Nobody yet")
+        self.fields["owner"].error_messages["invalid_choice"] = _(
+            "The owner must be a member of the project."
+        )
+        self.fields["type"].label_from_instance = lambda t: (
+            f"{t.display_name} ({t.role.display_name})"
+        )
+
+
+class LinkForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=LinkKind.choices)
+    url = forms.URLField(label=_("Address"), max_length=500, assume_scheme="https")
+    label = forms.CharField(label=_("Label"), max_length=120, required=False)
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
+
+
+class ChecklistForm(forms.Form):
+    """One field per checklist item, by its kind: a tick, a written answer or a link."""
+
+    version = VersionField()
+
+    def __init__(self, *args, items, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = list(items)
+        for item in self.items:
+            name = f"item_{item.pk}"
+            label = item.display_text
+            if item.answer_kind == AnswerKind.TICK:
+                self.fields[name] = forms.BooleanField(
+                    label=label, required=False, initial=item.checked
+                )
+            elif item.answer_kind == AnswerKind.TEXT:
+                self.fields[name] = forms.CharField(
+                    label=label,
+                    required=False,
+                    initial=item.answer,
+                    max_length=10000,
+                    widget=forms.Textarea(attrs={"rows": 2}),
+                )
+            else:
+                self.fields[name] = forms.URLField(
+                    label=label,
+                    required=False,
+                    initial=item.link,
+                    max_length=500,
+                    assume_scheme="https",
+                )
+            item.field_name = name
+
+    def bound_items(self):
+        """(item, bound field) pairs in checklist order, for the template."""
+        return [(item, self[item.field_name]) for item in self.items]
+
+
+class PlanRowForm(forms.Form):
+    include = forms.BooleanField(label=_("Plan"), required=False)
+    type = forms.ModelChoiceField(queryset=DeliverableType.objects.all(), widget=forms.HiddenInput)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    owner = PersonChoiceField(
+        label=_("Owner"), queryset=get_user_model().objects.none(), required=False
+    )
+    due_date = forms.DateField(
+        label=_("Due date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, owners=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if owners is not None:
+            self.fields["owner"].queryset = owners
+            # One query for the choices, shared by every row of the formset.
+            self.fields["owner"].choices = [("", _("Nobody yet"))] + [
+                (u.pk, person_label(u)) for u in owners
+            ]
+        self.fields["owner"].error_messages["invalid_choice"] = _(
+            "The owner must be a member of the project."
+        )
+
+
+class BasePlanFormSet(forms.BaseFormSet):
+    def __init__(self, *args, owners, **kwargs):
+        self.owners = owners
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "owners": self.owners}
+
+
+PlanFormSet = forms.formset_factory(PlanRowForm, formset=BasePlanFormSet, extra=0)
+
+
+class DeliverableFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    project = forms.ModelChoiceField(
+        label=_("Project"), required=False, queryset=Project.objects.none()
+    )
+    role = forms.ModelChoiceField(
+        label=_("Role"), required=False, queryset=Role.objects.order_by("position")
+    )
+    type = forms.ModelChoiceField(
+        label=_("Type"), required=False, queryset=DeliverableType.objects.all()
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Any status")), *DeliverableStatus.choices],
+    )
+    owner = PersonChoiceField(
+        label=_("Owner"), required=False, queryset=get_user_model().objects.none()
+    )
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    due_within = forms.IntegerField(
+        label=_("Due within (days)"), required=False, min_value=0, max_value=3650
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("due", _("Due date")),
+            ("-due", _("Due date, latest first")),
+            ("title", _("Title")),
+            ("project", _("Project")),
+            ("status", _("Status")),
+            ("owner", _("Owner")),
+            ("updated", _("Recently updated")),
+        ],
+    )
+
+    def __init__(self, *args, projects, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = projects
+        self.fields["owner"].queryset = owners
+        self.fields["role"].label_from_instance = lambda r: r.display_name
+        self.fields["type"].label_from_instance = lambda t: t.display_name
+        self.fields["role"].empty_label = _("Any role")
+        self.fields["type"].empty_label = _("Any type")
+        self.fields["project"].empty_label = _("Any project")
+        self.fields["owner"].empty_label = _("Anyone")

@@ -1,0 +1,30 @@
+"""Who may do what with deliverables. Builds on the project rules in roles.permissions.
+
+- Anyone who may see the project sees its deliverables (read-only).
+- The owner updates their deliverable: status (except done), checklist, links, comments.
+- The project's managers (and admins) do all of that, plus plan deliverables,
+  change owner, due date, type and title, and mark deliverables done.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from roles.permissions import can_manage_project, can_view_project
+
+if TYPE_CHECKING:
+    from .models import Deliverable
+
+
+def can_view_deliverable(user, deliverable: Deliverable) -> bool:
+    return can_view_project(user, deliverable.project)
+
+
+def can_manage_deliverable(user, deliverable: Deliverable) -> bool:
+    return can_manage_project(user, deliverable.project)
+
+
+def can_update_deliverable(user, deliverable: Deliverable) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return deliverable.owner_id == user.pk or can_manage_deliverable(user, deliverable)

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+app_name = "deliverables"
+
+urlpatterns = [
+    path("deliverables/", views.deliverable_list, name="list"),
+    path("deliverables/export.csv", views.deliverable_export, name="export"),
+    path("my-work/", views.my_work, name="my_work"),
+    path("deliverables/<int:pk>/", views.deliverable_detail, name="detail"),
+    path("deliverables/<int:pk>/status/", views.deliverable_transition, name="transition"),
+    path("deliverables/<int:pk>/checklist/", views.deliverable_checklist, name="checklist"),
+    path("deliverables/<int:pk>/edit/", views.deliverable_edit, name="edit"),
+    path("deliverables/<int:pk>/links/", views.link_add, name="link_add"),
+    path(
+        "deliverables/<int:pk>/links/<int:link_pk>/remove/", views.link_remove, name="link_remove"
+    ),
+    path("deliverables/<int:pk>/comments/", views.comment_add, name="comment_add"),
+    path("projects/<int:pk>/plan/", views.project_plan, name="plan"),
+]

@@ -1,0 +1,441 @@
+"""Deliverable pages: lists, My work, the deliverable page and its actions, planning.
+
+Views fetch through `selectors` (404 for what the user may not see), check the
+rule in `permissions` (403 for what they see but may not change), validate a
+form, call one service, and redirect with a message. A refused save re-renders
+the page with the user's input kept.
+"""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from roles import selectors as roles_selectors
+from roles.models import Project
+from roles.permissions import can_manage_project
+
+from . import selectors, services, workflow
+from .forms import (
+    ChecklistForm,
+    CommentForm,
+    DeliverableEditForm,
+    DeliverableFilterForm,
+    LinkForm,
+    PlanFormSet,
+    TransitionForm,
+)
+from .models import AnswerKind, Deliverable, DeliverableLink, DeliverableStatus, DeliverableType
+from .permissions import can_manage_deliverable, can_update_deliverable
+
+PAGE_SIZE = 25
+
+
+def _deliverable_or_404(request: HttpRequest, pk: int) -> Deliverable:
+    deliverable = selectors.deliverable_get_for_user(user=request.user, pk=pk)
+    if deliverable is None:
+        raise Http404
+    return deliverable
+
+
+def _updatable_or_403(request: HttpRequest, pk: int) -> Deliverable:
+    deliverable = _deliverable_or_404(request, pk)
+    if not can_update_deliverable(request.user, deliverable):
+        raise PermissionDenied
+    return deliverable
+
+
+def _managed_or_403(request: HttpRequest, pk: int) -> Deliverable:
+    deliverable = _deliverable_or_404(request, pk)
+    if not can_manage_deliverable(request.user, deliverable):
+        raise PermissionDenied
+    return deliverable
+
+
+def _form_error(form, error: ValidationError) -> None:
+    for message in error.messages:
+        form.add_error(None, message)
+
+
+def _status(error: ValidationError) -> int:
+    return 409 if getattr(error, "code", None) == "stale" else 422
+
+
+# --- lists ------------------------------------------------------------------------------
+
+
+def _filtered(request: HttpRequest):
+    today = timezone.localdate()
+    visible_projects = Project.objects.visible_to(request.user).active()
+    form = DeliverableFilterForm(
+        request.GET or None,
+        projects=visible_projects.order_by("name"),
+        owners=roles_selectors.people_directory(user=request.user).only(
+            "pk", "username", "first_name", "last_name"
+        ),
+    )
+    data = form.cleaned_data if form.is_valid() else {}
+    filters = selectors.DeliverableFilters(
+        project=data["project"].pk if data.get("project") else None,
+        role=data["role"].pk if data.get("role") else None,
+        type=data["type"].pk if data.get("type") else None,
+        status=data.get("status") or "",
+        owner=data["owner"].pk if data.get("owner") else None,
+        overdue=bool(data.get("overdue")),
+        due_within=data.get("due_within"),
+        query=(data.get("q") or "").strip(),
+        sort=data.get("sort") or "due",
+    )
+    return form, selectors.deliverable_list(user=request.user, filters=filters, today=today)
+
+
+@require_GET
+def deliverable_list(request: HttpRequest) -> HttpResponse:
+    form, rows = _filtered(request)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "deliverables/deliverable_list.html",
+        {
+            "filter_form": form,
+            "page_obj": page,
+            "filtered": bool(request.GET.dict().keys() - {"page", "sort"}),
+        },
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+CSV_COLUMNS = [
+    ("id", lambda d: d.pk),
+    ("project", lambda d: d.project.name),
+    ("title", lambda d: d.title),
+    ("type", lambda d: d.type.display_name),
+    ("role", lambda d: d.type.role.display_name),
+    ("owner", lambda d: d.owner.get_username() if d.owner else ""),
+    ("status", lambda d: d.status),
+    ("due_date", lambda d: d.due_date.isoformat() if d.due_date else ""),
+    ("overdue", lambda d: "yes" if d.overdue else "no"),
+    ("checklist_done", lambda d: d.items_done),
+    ("checklist_total", lambda d: d.items_total),
+]
+
+
+def _csv_safe(value) -> str:
+    """Spreadsheets run cells that start with = + - @ as formulas; quote those."""
+    text = str(value)
+    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
+
+
+@require_GET
+def deliverable_export(request: HttpRequest) -> StreamingHttpResponse:
+    """Exactly the filtered rows the user may see, as CSV (all pages)."""
+    _form, rows = _filtered(request)
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow([name for name, _get in CSV_COLUMNS])
+        for deliverable in rows.iterator(chunk_size=500):
+            yield writer.writerow([_csv_safe(get(deliverable)) for _name, get in CSV_COLUMNS])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="deliverables-{timezone.localdate()}.csv"'
+    )
+    return response
+
+
+@require_GET
+def my_work(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    rows = selectors.my_work(user=request.user, today=today)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "deliverables/my_work.html", {"page_obj": page, "today": today})
+
+
+# --- one deliverable --------------------------------------------------------------------
+
+
+def _detail(request, deliverable: Deliverable, *, status: int = 200, **forms) -> HttpResponse:
+    can_update = can_update_deliverable(request.user, deliverable)
+    can_manage = can_manage_deliverable(request.user, deliverable)
+    actions = [
+        {"status": target, "label": label}
+        for target, label in workflow.allowed_targets(deliverable.status).items()
+        if target not in workflow.MANAGER_ONLY or can_manage
+    ]
+    items = list(deliverable.checklist_items.all())
+    context = {
+        "deliverable": deliverable,
+        "can_update": can_update,
+        "can_manage": can_manage,
+        "actions": actions,
+        "transition_form": forms.get("transition_form")
+        or TransitionForm(initial={"version": deliverable.version}),
+        "checklist_form": forms.get("checklist_form")
+        or ChecklistForm(items=items, initial={"version": deliverable.version}),
+        "link_form": forms.get("link_form") or LinkForm(),
+        "comment_form": forms.get("comment_form") or CommentForm(),
+        "history": selectors.deliverable_history(deliverable=deliverable),
+        "required_open": sum(1 for item in items if item.required and not item.is_complete),
+        "items_done": sum(1 for item in items if item.is_complete),
+        "items_total": len(items),
+        "overdue": deliverable.is_overdue(timezone.localdate()),
+        "can_block": DeliverableStatus.BLOCKED in workflow.allowed_targets(deliverable.status),
+    }
+    return render(request, "deliverables/deliverable_detail.html", context, status=status)
+
+
+@require_GET
+def deliverable_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, _deliverable_or_404(request, pk))
+
+
+@require_POST
+def deliverable_transition(request: HttpRequest, pk: int) -> HttpResponse:
+    deliverable = _updatable_or_403(request, pk)
+    form = TransitionForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["to_status"] in workflow.MANAGER_ONLY and not can_manage_deliverable(
+            request.user, deliverable
+        ):
+            raise PermissionDenied
+        try:
+            services.deliverable_transition(
+                deliverable=deliverable,
+                actor=request.user,
+                to_status=data["to_status"],
+                version=data["version"],
+                reason=data["reason"],
+                override_reason=data["override_reason"],
+            )
+        except ValidationError as error:
+            _form_error(form, error)
+            return _detail(
+                request,
+                _deliverable_or_404(request, pk),
+                status=_status(error),
+                transition_form=form,
+            )
+        messages.success(
+            request,
+            _("Status is now %(status)s.") % {"status": DeliverableStatus(data["to_status"]).label},
+        )
+        return redirect("deliverables:detail", pk=pk)
+    return _detail(request, deliverable, status=422, transition_form=form)
+
+
+@require_POST
+def deliverable_checklist(request: HttpRequest, pk: int) -> HttpResponse:
+    deliverable = _updatable_or_403(request, pk)
+    items = list(deliverable.checklist_items.all())
+    form = ChecklistForm(request.POST, items=items)
+    if form.is_valid():
+        answers = {
+            item.pk: services.ChecklistAnswer(
+                checked=bool(form.cleaned_data[item.field_name])
+                if item.answer_kind == AnswerKind.TICK
+                else False,
+                answer=form.cleaned_data[item.field_name]
+                if item.answer_kind == AnswerKind.TEXT
+                else "",
+                link=form.cleaned_data[item.field_name]
+                if item.answer_kind == AnswerKind.LINK
+                else "",
+            )
+            for item in items
+        }
+        try:
+            services.checklist_update(
+                deliverable=deliverable,
+                actor=request.user,
+                version=form.cleaned_data["version"],
+                answers=answers,
+            )
+        except ValidationError as error:
+            _form_error(form, error)
+            return _detail(
+                request,
+                _deliverable_or_404(request, pk),
+                status=_status(error),
+                checklist_form=form,
+            )
+        messages.success(request, _("Checklist saved."))
+        return redirect(reverse("deliverables:detail", args=[pk]) + "#checklist")
+    return _detail(request, deliverable, status=422, checklist_form=form)
+
+
+@require_http_methods(["GET", "POST"])
+def deliverable_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    deliverable = _managed_or_403(request, pk)
+    owners = selectors.owner_choices(project=deliverable.project)
+    form = DeliverableEditForm(
+        request.POST or None,
+        owners=owners,
+        initial={
+            "version": deliverable.version,
+            "title": deliverable.title,
+            "type": deliverable.type_id,
+            "owner": deliverable.owner_id,
+            "due_date": deliverable.due_date,
+        },
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            try:
+                services.deliverable_update(deliverable=deliverable, actor=request.user, **data)
+            except ValidationError as error:
+                _form_error(form, error)
+                status = _status(error)
+            else:
+                messages.success(request, _("Deliverable saved."))
+                return redirect("deliverables:detail", pk=pk)
+        else:
+            status = 422
+    return render(
+        request,
+        "deliverables/deliverable_form.html",
+        {"deliverable": deliverable, "form": form},
+        status=status,
+    )
+
+
+@require_POST
+def link_add(request: HttpRequest, pk: int) -> HttpResponse:
+    deliverable = _updatable_or_403(request, pk)
+    form = LinkForm(request.POST)
+    if form.is_valid():
+        try:
+            services.link_add(deliverable=deliverable, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, _("Link added."))
+            return redirect(reverse("deliverables:detail", args=[pk]) + "#links")
+    return _detail(request, deliverable, status=422, link_form=form)
+
+
+@require_http_methods(["GET", "POST"])
+def link_remove(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
+    deliverable = _updatable_or_403(request, pk)
+    link = get_object_or_404(DeliverableLink, pk=link_pk, deliverable=deliverable)
+    if request.method == "POST":
+        try:
+            services.link_remove(link=link, actor=request.user)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Link removed."))
+        return redirect(reverse("deliverables:detail", args=[pk]) + "#links")
+    return render(
+        request, "deliverables/link_confirm.html", {"deliverable": deliverable, "link": link}
+    )
+
+
+@require_POST
+def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
+    deliverable = _updatable_or_403(request, pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.comment_add(
+                deliverable=deliverable, actor=request.user, body=form.cleaned_data["body"]
+            )
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, _("Comment added."))
+            return redirect(reverse("deliverables:detail", args=[pk]) + "#comments")
+    return _detail(request, deliverable, status=422, comment_form=form)
+
+
+# --- planning ---------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def project_plan(request: HttpRequest, pk: int) -> HttpResponse:
+    project = Project.objects.visible_to(request.user).filter(pk=pk).first()
+    if project is None:
+        raise Http404
+    if not can_manage_project(request.user, project):
+        raise PermissionDenied
+    if project.is_archived:
+        messages.error(request, _("This project is archived; its deliverables cannot be changed."))
+        return redirect("roles:project_detail", pk=pk)
+    owners = list(selectors.owner_choices(project=project))
+    proposal = selectors.plan_proposal(project=project)
+    formset = PlanFormSet(request.POST or None, initial=proposal, owners=owners, prefix="plan")
+    version_ok = True
+    status = 200
+    if request.method == "POST":
+        if formset.is_valid():
+            rows = [
+                services.PlannedDeliverable(
+                    type=row["type"],
+                    title=row["title"],
+                    owner=row["owner"],
+                    due_date=row["due_date"],
+                )
+                for row in formset.cleaned_data
+                if row.get("include")
+            ]
+            try:
+                version = int(request.POST.get("version", ""))
+            except ValueError:
+                version_ok = False
+            if not rows:
+                messages.error(request, _("Tick at least one deliverable to plan."))
+                status = 422
+            elif version_ok:
+                try:
+                    created = services.deliverables_plan(
+                        project=project, actor=request.user, version=version, rows=rows
+                    )
+                except ValidationError as error:
+                    for message in error.messages:
+                        messages.error(request, message)
+                    status = _status(error)
+                    project.refresh_from_db()
+                else:
+                    messages.success(
+                        request, _("%(count)s deliverables planned.") % {"count": len(created)}
+                    )
+                    return redirect(reverse("deliverables:list") + f"?project={project.pk}")
+            else:
+                messages.error(
+                    request, _("The form was incomplete; reload the page and try again.")
+                )
+                status = 422
+        else:
+            status = 422
+    types = {t.pk: t for t in DeliverableType.objects.select_related("role")}
+    rows = [(form, types.get(_int(form["type"].value()))) for form in formset.forms]
+    return render(
+        request,
+        "deliverables/project_plan.html",
+        {"project": project, "formset": formset, "rows": rows, "version": project.version},
+        status=status,
+    )
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
