@@ -194,6 +194,9 @@ def _detail(request, deliverable: Deliverable, *, status: int = 200, **forms) ->
         "items_total": len(items),
         "overdue": deliverable.is_overdue(timezone.localdate()),
         "can_block": DeliverableStatus.BLOCKED in workflow.allowed_targets(deliverable.status),
+        "can_override": can_manage
+        and DeliverableStatus.DONE in workflow.allowed_targets(deliverable.status)
+        and any(item.required and not item.is_complete for item in items),
     }
     return render(request, "deliverables/deliverable_detail.html", context, status=status)
 

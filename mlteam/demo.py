@@ -44,6 +44,8 @@ class DemoProject:
     managers: tuple[str, ...]
     # username -> ((role slug, allocation %), ...)
     team: dict[str, tuple[tuple[str, int], ...]]
+    # Deliverable types left unplanned, so "Plan deliverables" has something to propose.
+    unplanned: tuple[str, ...] = ()
 
 
 PROJECTS = [
@@ -78,6 +80,7 @@ PROJECTS = [
             "chen": (("ml-engineer", 50),),
             "member": (("data-scientist", 30),),
         },
+        unplanned=("performance-evaluation", "process-documentation", "deployed-model"),
     ),
     DemoProject(
         name="Demand forecasting",
@@ -161,10 +164,13 @@ def _ensure_project(spec: DemoProject, people: dict, today: date, statuses) -> P
                     actor=people[spec.managers[0]],
                 )
             for deliverable_type in types_by_role.get(role.pk, []):
-                if Deliverable.objects.filter(project=project, type=deliverable_type).exists():
+                if deliverable_type.slug in spec.unplanned or (
+                    Deliverable.objects.filter(project=project, type=deliverable_type).exists()
+                ):
                     continue
                 status = next(statuses)
                 deliverable_create(
+                    actor=people[spec.managers[0]],
                     project=project,
                     type=deliverable_type,
                     title=f"{deliverable_type.name}: {project.name}",
@@ -177,8 +183,48 @@ def _ensure_project(spec: DemoProject, people: dict, today: date, statuses) -> P
     return project
 
 
+# Half of the team handbook of "Churn prediction" is written.
+PROCESS_ANSWERS = {
+    "Where does the model's data come from, and how is it produced?": (
+        "Nightly export of the billing and support tables into the warehouse; see the "
+        "churn_features DAG."
+    ),
+    "How do we explore, validate and visualise the data?": (
+        "Notebooks in the analysis repo; great_expectations suites run before each training."
+    ),
+    "Which metrics decide whether the model is good enough?": (
+        "Recall at 10% contact rate, agreed in the PRD; AUC is tracked but does not gate."
+    ),
+    "How does a model get released to production?": (
+        "Merge to main, the pipeline trains and evaluates, then a manual approval in the registry."
+    ),
+    "How do we notice that something is wrong with the model?": (
+        "Daily drift report and an alert when the predicted churn rate moves more than 3 points."
+    ),
+    "Which upstream systems does the model depend on?": "Billing, support tickets, product events.",
+}
+
+
+def _answer_handbook(project: Project, actor) -> None:
+    from deliverables.models import ChecklistItem
+    from deliverables.services import ChecklistAnswer, checklist_update
+
+    handbook = Deliverable.objects.filter(project=project, type__slug="process-documentation").first()
+    if handbook is None or handbook.checklist_items.exclude(answer="").exists():
+        return
+    items = ChecklistItem.objects.filter(deliverable=handbook, text__in=PROCESS_ANSWERS)
+    checklist_update(
+        deliverable=handbook,
+        actor=actor,
+        version=None,
+        answers={item.pk: ChecklistAnswer(answer=PROCESS_ANSWERS[item.text]) for item in items},
+    )
+
+
 @transaction.atomic
 def demo_seed(*, today: date) -> list[Project]:
     people = _ensure_people()
     statuses = cycle(STATUS_CYCLE)
-    return [_ensure_project(spec, people, today, statuses) for spec in PROJECTS]
+    projects = [_ensure_project(spec, people, today, statuses) for spec in PROJECTS]
+    _answer_handbook(projects[0], people["manager"])
+    return projects

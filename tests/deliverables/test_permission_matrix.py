@@ -1,0 +1,154 @@
+"""Every deliverable URL x every persona: status code, and nothing changed when refused.
+
+`member` owns `work.deliverable`; `colleague` is on the same project and owns
+another one, so "own vs someone else's" is checked for both.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import resolve, reverse
+
+from tests.deliverables.conftest import deliverable_snapshot
+
+PERSONAS = ["anonymous", "outsider", "member", "colleague", "manager", "other_manager", "admin"]
+LOGIN = "login"
+
+EVERYONE = {"anonymous": LOGIN, **dict.fromkeys(PERSONAS[1:], 200)}
+READ = {
+    "anonymous": LOGIN,
+    "outsider": 404,
+    "member": 200,
+    "colleague": 200,
+    "manager": 200,
+    "other_manager": 404,
+    "admin": 200,
+}
+# Updates by the owner, the project's managers and admins.
+OWNER_POST = {**READ, "colleague": 403, "member": 302, "manager": 302, "admin": 302}
+OWNER_GET = {**READ, "colleague": 403}
+MANAGE_GET = {**READ, "member": 403, "colleague": 403}
+MANAGE_POST = {**MANAGE_GET, "manager": 302, "admin": 302}
+
+
+def _urls(work):
+    d = work.deliverable
+    p = work.world.project
+    return {
+        "list": ("get", reverse("deliverables:list"), None, EVERYONE),
+        "export": ("get", reverse("deliverables:export"), None, EVERYONE),
+        "my_work": ("get", reverse("deliverables:my_work"), None, EVERYONE),
+        "detail": ("get", reverse("deliverables:detail", args=[d.pk]), None, READ),
+        "transition": (
+            "post",
+            reverse("deliverables:transition", args=[d.pk]),
+            {"version": d.version, "to_status": "in_progress"},
+            OWNER_POST,
+        ),
+        "checklist": (
+            "post",
+            reverse("deliverables:checklist", args=[d.pk]),
+            {"version": d.version, f"item_{d.checklist_items.first().pk}": "on"},
+            OWNER_POST,
+        ),
+        "edit_form": ("get", reverse("deliverables:edit", args=[d.pk]), None, MANAGE_GET),
+        "edit": (
+            "post",
+            reverse("deliverables:edit", args=[d.pk]),
+            {"version": d.version, "title": "Renamed", "type": d.type_id, "owner": d.owner_id},
+            MANAGE_POST,
+        ),
+        "link_add": (
+            "post",
+            reverse("deliverables:link_add", args=[d.pk]),
+            {"kind": "repository", "url": "https://git.example.com/churn"},
+            OWNER_POST,
+        ),
+        "link_remove_confirm": (
+            "get",
+            reverse("deliverables:link_remove", args=[d.pk, work.link.pk]),
+            None,
+            OWNER_GET,
+        ),
+        "link_remove": (
+            "post",
+            reverse("deliverables:link_remove", args=[d.pk, work.link.pk]),
+            {},
+            OWNER_POST,
+        ),
+        "comment": (
+            "post",
+            reverse("deliverables:comment_add", args=[d.pk]),
+            {"body": "Looks good."},
+            OWNER_POST,
+        ),
+        "plan_form": ("get", reverse("deliverables:plan", args=[p.pk]), None, MANAGE_GET),
+        "plan": (
+            "post",
+            reverse("deliverables:plan", args=[p.pk]),
+            {
+                "version": p.version,
+                "plan-TOTAL_FORMS": 1,
+                "plan-INITIAL_FORMS": 1,
+                "plan-0-include": "on",
+                "plan-0-type": _type_pk("prd"),
+                "plan-0-title": "PRD",
+            },
+            MANAGE_POST,
+        ),
+    }
+
+
+def _type_pk(slug):
+    from deliverables.models import DeliverableType
+
+    return DeliverableType.objects.get(slug=slug).pk
+
+
+NAMES = [
+    "list", "export", "my_work", "detail", "transition", "checklist", "edit_form", "edit",
+    "link_add", "link_remove_confirm", "link_remove", "comment", "plan_form", "plan",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("name", NAMES)
+def test_permission_matrix(client, work, name, persona):
+    method, url, data, expected = _urls(work)[name]
+    expected = expected[persona]
+    user = work.world.people[persona]
+    if user is not None:
+        client.force_login(user)
+    before = deliverable_snapshot()
+    response = getattr(client, method)(url, data or {})
+    if expected == LOGIN:
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    else:
+        assert response.status_code == expected, response.content[:300]
+    assert (deliverable_snapshot() != before) is (method == "post" and expected == 302), persona
+
+
+@pytest.mark.parametrize("persona", ["member", "colleague", "manager"])
+def test_someone_elses_deliverable_is_refused_and_unchanged(client, work, persona):
+    """`colleague` owns work.colleagues; only they and the manager may change it."""
+    theirs = work.colleagues
+    client.force_login(work.world.people[persona])
+    before = deliverable_snapshot()
+    response = client.post(
+        reverse("deliverables:transition", args=[theirs.pk]),
+        {"version": theirs.version, "to_status": "in_progress"},
+    )
+    if persona == "member":
+        assert response.status_code == 403
+        assert deliverable_snapshot() == before
+    else:
+        assert response.status_code == 302
+        theirs.refresh_from_db()
+        assert theirs.status == "in_progress"
+
+
+def test_matrix_covers_every_deliverables_url(work):
+    from deliverables import urls
+
+    covered = {resolve(entry[1]).url_name for entry in _urls(work).values()}
+    assert covered == {pattern.name for pattern in urls.urlpatterns}

@@ -1,0 +1,116 @@
+"""Deliverable lists and pages cost the same number of queries at two data sizes."""
+
+from __future__ import annotations
+
+from itertools import count
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from deliverables.services import comment_add, deliverable_create, link_add
+from roles.services import membership_add, project_create, role_assign
+from tests.factories import UserFactory, deliverable_type, manager_user, role
+
+pytestmark = pytest.mark.django_db
+_names = count()
+TYPES = ["prd", "analysis-report", "deployed-model", "data-pipeline", "process-documentation"]
+
+
+def _grow(manager, member, *, projects: int, per_project: int) -> list:
+    created = []
+    for _ in range(projects):
+        project = project_create(name=f"Project {next(_names)}", managers=[manager])
+        role_assign(
+            membership=membership_add(project=project, user=member), role=role("ml-engineer")
+        )
+        membership_add(project=project, user=manager)
+        for n in range(per_project):
+            deliverable = deliverable_create(
+                project=project,
+                type=deliverable_type(TYPES[n % len(TYPES)]),
+                title=f"D{next(_names)}",
+                owner=member,
+                actor=manager,
+            )
+            link_add(
+                deliverable=deliverable,
+                actor=member,
+                kind="document",
+                url="https://e.example.com/d",
+            )
+            comment_add(deliverable=deliverable, actor=manager, body="Note.")
+            created.append(deliverable)
+    return created
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+        if hasattr(response, "streaming_content"):
+            b"".join(response.streaming_content)
+    assert response.status_code == 200, url
+    return len(captured)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        reverse("deliverables:list"),
+        reverse("deliverables:list") + "?overdue=on&sort=status",
+        reverse("deliverables:my_work"),
+        reverse("deliverables:export"),
+        reverse("home"),
+    ],
+)
+@pytest.mark.parametrize("viewer", ["member", "manager"])
+def test_lists_do_not_grow_with_data(client, url, viewer):
+    # Queries: session, user, permission lookups, the filter choices (projects,
+    # roles, types, owners), the count and the page of rows with their checklist
+    # progress as subqueries. None per row.
+    manager, member = manager_user(), UserFactory()
+    client.force_login(member if viewer == "member" else manager)
+    _grow(manager, member, projects=1, per_project=1)
+    small = _queries(client, url)
+    _grow(manager, member, projects=4, per_project=5)
+    assert _queries(client, url) == small
+
+
+@pytest.mark.parametrize("viewer", ["member", "manager"])
+def test_deliverable_page_does_not_grow_with_its_checklist_links_and_comments(client, viewer):
+    # Queries: session, user, perms, the deliverable with project/type/owner,
+    # checklist items, links, comments, project managers, membership checks, history.
+    manager, member = manager_user(), UserFactory()
+    client.force_login(member if viewer == "member" else manager)
+    (small,) = _grow(manager, member, projects=1, per_project=1)  # a PRD: 8 items
+    (*_, large) = _grow(
+        manager, member, projects=1, per_project=5
+    )  # process documentation: 29 items
+    for _ in range(5):
+        link_add(deliverable=large, actor=member, kind="dashboard", url="https://d.example.com")
+        comment_add(deliverable=large, actor=member, body="More.")
+    assert _queries(client, reverse("deliverables:detail", args=[small.pk])) == _queries(
+        client, reverse("deliverables:detail", args=[large.pk])
+    )
+
+
+def test_plan_page_does_not_grow_with_the_team(client):
+    manager = manager_user()
+    client.force_login(manager)
+    small = project_create(name=f"Project {next(_names)}", managers=[manager])
+    large = project_create(name=f"Project {next(_names)}", managers=[manager])
+    role_assign(
+        membership=membership_add(project=small, user=UserFactory()), role=role("ml-engineer")
+    )
+    for slug in [
+        "ml-product-manager",
+        "engineering-manager",
+        "data-scientist",
+        "ml-engineer",
+        "data-engineer",
+    ]:
+        role_assign(membership=membership_add(project=large, user=UserFactory()), role=role(slug))
+    assert _queries(client, reverse("deliverables:plan", args=[small.pk])) == _queries(
+        client, reverse("deliverables:plan", args=[large.pk])
+    )

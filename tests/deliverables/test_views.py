@@ -1,0 +1,309 @@
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from deliverables.models import ChecklistItem, Deliverable, DeliverableEvent, EventKind
+from deliverables.selectors import plan_proposal
+from deliverables.services import deliverable_create
+from roles.services import membership_add, project_create, role_assign
+from tests.deliverables.conftest import deliverable_snapshot
+from tests.factories import UserFactory, deliverable_type, manager_user, role
+
+pytestmark = pytest.mark.django_db
+
+
+def _csv(response) -> list[dict]:
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def test_second_save_from_the_same_page_is_refused_and_keeps_what_was_typed(client, work):
+    deliverable = work.deliverable
+    item = deliverable.checklist_items.filter(answer_kind="text").first()
+    page_version = deliverable.version
+    client.force_login(work.world.people["manager"])
+    client.post(
+        reverse("deliverables:transition", args=[deliverable.pk]),
+        {"version": page_version, "to_status": "in_progress"},
+    )
+    client.force_login(work.world.people["member"])
+    before = deliverable_snapshot()
+    response = client.post(
+        reverse("deliverables:checklist", args=[deliverable.pk]),
+        {"version": page_version, f"item_{item.pk}": "My carefully written answer"},
+    )
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Someone else saved this deliverable" in page
+    assert "My carefully written answer" in page
+    assert deliverable_snapshot() == before
+
+
+def test_checklist_answers_are_saved_with_who_and_when(client, work):
+    deliverable = work.deliverable
+    text_item = deliverable.checklist_items.filter(answer_kind="text").first()
+    link_item = deliverable.checklist_items.filter(answer_kind="link").first()
+    tick_item = deliverable.checklist_items.filter(answer_kind="tick").first()
+    client.force_login(work.world.people["member"])
+    response = client.post(
+        reverse("deliverables:checklist", args=[deliverable.pk]),
+        {
+            "version": deliverable.version,
+            f"item_{text_item.pk}": "Logistic regression with bootstrap intervals.",
+            f"item_{link_item.pk}": "https://docs.example.com/report",
+            f"item_{tick_item.pk}": "on",
+        },
+    )
+    assert response.status_code == 302
+    for item in (text_item, link_item, tick_item):
+        item.refresh_from_db()
+        assert item.is_complete and item.answered_by == work.world.people["member"]
+    assert DeliverableEvent.objects.filter(
+        deliverable=deliverable, kind=EventKind.CHECKLIST
+    ).exists()
+
+
+def test_a_bad_link_in_the_checklist_is_a_field_error(client, work):
+    deliverable = work.deliverable
+    link_item = deliverable.checklist_items.filter(answer_kind="link").first()
+    client.force_login(work.world.people["member"])
+    before = deliverable_snapshot()
+    response = client.post(
+        reverse("deliverables:checklist", args=[deliverable.pk]),
+        {"version": deliverable.version, f"item_{link_item.pk}": "not a url at all"},
+    )
+    assert response.status_code == 422
+    assert "Enter a valid URL." in response.content.decode()
+    assert deliverable_snapshot() == before
+
+
+def test_blocking_without_a_reason_is_a_clear_error(client, work):
+    client.force_login(work.world.people["member"])
+    response = client.post(
+        reverse("deliverables:transition", args=[work.deliverable.pk]),
+        {"version": work.deliverable.version, "to_status": "blocked"},
+    )
+    assert response.status_code == 422
+    assert "Say why the deliverable is blocked." in response.content.decode()
+
+
+def test_only_managers_change_owner_due_date_and_type(client, work):
+    deliverable = work.deliverable
+    client.force_login(work.world.people["manager"])
+    response = client.post(
+        reverse("deliverables:edit", args=[deliverable.pk]),
+        {
+            "version": deliverable.version,
+            "title": "Churn drivers, v2",
+            "type": deliverable.type_id,
+            "owner": work.world.people["colleague"].pk,
+            "due_date": "2027-01-15",
+        },
+    )
+    assert response.status_code == 302
+    deliverable.refresh_from_db()
+    assert deliverable.owner == work.world.people["colleague"]
+    assert deliverable.due_date == date(2027, 1, 15)
+    kinds = set(
+        DeliverableEvent.objects.filter(deliverable=deliverable).values_list("kind", flat=True)
+    )
+    assert {EventKind.OWNER, EventKind.DUE_DATE, EventKind.TITLE} <= kinds
+
+
+def test_owner_must_be_on_the_project_in_the_edit_form(client, work):
+    client.force_login(work.world.people["manager"])
+    before = deliverable_snapshot()
+    response = client.post(
+        reverse("deliverables:edit", args=[work.deliverable.pk]),
+        {
+            "version": work.deliverable.version,
+            "title": "x",
+            "type": work.deliverable.type_id,
+            "owner": work.world.people["outsider"].pk,
+        },
+    )
+    assert response.status_code == 422
+    assert "The owner must be a member of the project." in response.content.decode()
+    assert deliverable_snapshot() == before
+
+
+def test_links_and_comments_are_recorded_in_the_history(client, work):
+    deliverable = work.deliverable
+    client.force_login(work.world.people["member"])
+    client.post(
+        reverse("deliverables:link_add", args=[deliverable.pk]),
+        {"kind": "model_registry", "url": "https://mlflow.example.com/m/7", "label": "v7"},
+    )
+    client.post(
+        reverse("deliverables:comment_add", args=[deliverable.pk]), {"body": "Ready for review."}
+    )
+    page = client.get(reverse("deliverables:detail", args=[deliverable.pk])).content.decode()
+    assert "https://mlflow.example.com/m/7" in page
+    assert "Ready for review." in page
+    assert "added a link" in page and "commented" in page
+    project_page = client.get(
+        reverse("roles:project_detail", args=[work.world.project.pk])
+    ).content.decode()
+    assert "commented" in project_page
+
+
+def test_csv_has_exactly_the_filtered_rows_the_user_may_see(client, work):
+    hidden_project = project_create(name="Hidden", managers=[work.world.people["other_manager"]])
+    stranger = UserFactory()
+    membership_add(project=hidden_project, user=stranger)
+    deliverable_create(
+        project=hidden_project, type=deliverable_type("prd"), title="Secret PRD", owner=stranger
+    )
+
+    client.force_login(work.world.people["member"])
+    rows = _csv(client.get(reverse("deliverables:export")))
+    assert {row["title"] for row in rows} == {"Churn drivers report", "Events pipeline"}
+    assert list(rows[0]) == [
+        "id", "project", "title", "type", "role", "owner", "status", "due_date", "overdue",
+        "checklist_done", "checklist_total",
+    ]  # fmt: skip
+
+    rows = _csv(
+        client.get(reverse("deliverables:export") + f"?owner={work.world.people['member'].pk}")
+    )
+    assert [row["title"] for row in rows] == ["Churn drivers report"]
+    assert rows[0]["checklist_total"] == str(work.deliverable.checklist_items.count())
+
+    client.force_login(work.world.people["admin"])
+    assert "Secret PRD" in {
+        row["title"] for row in _csv(client.get(reverse("deliverables:export")))
+    }
+
+
+def test_csv_neutralises_spreadsheet_formulas(client, work):
+    work.deliverable.title = '=HYPERLINK("http://evil")'
+    work.deliverable.save()
+    client.force_login(work.world.people["member"])
+    rows = _csv(client.get(reverse("deliverables:export")))
+    assert '\'=HYPERLINK("http://evil")' in {row["title"] for row in rows}
+
+
+@time_machine.travel(date(2026, 6, 10), tick=False)
+def test_list_filters(client, work):
+    work.deliverable.due_date = date(2026, 6, 1)  # overdue
+    work.deliverable.save()
+    work.colleagues.due_date = date(2026, 6, 14)  # due within 7 days
+    work.colleagues.save()
+    client.force_login(work.world.people["manager"])
+
+    def titles(query: str) -> list[str]:
+        return [row["title"] for row in _csv(client.get(reverse("deliverables:export") + query))]
+
+    assert titles("?overdue=on") == ["Churn drivers report"]
+    assert titles("?due_within=7") == ["Events pipeline"]
+    assert titles("?due_within=2") == []
+    assert titles(f"?role={role('data-engineer').pk}") == ["Events pipeline"]
+    assert titles(f"?type={deliverable_type('analysis-report').pk}") == ["Churn drivers report"]
+    assert titles("?status=not_started&sort=-due") == ["Events pipeline", "Churn drivers report"]
+    assert titles("?q=pipeline") == ["Events pipeline"]
+    assert titles("?due_within=-3")  # invalid filter is ignored, not a 500
+
+
+@time_machine.travel(date(2026, 6, 10), tick=False)
+def test_my_work_lists_overdue_first_then_due_soon(client, work):
+    member = work.world.people["member"]
+    project = work.world.project
+    soon = deliverable_create(
+        project=project,
+        type=deliverable_type("prd"),
+        title="Soon",
+        owner=member,
+        due_date=date(2026, 6, 12),
+    )
+    later = deliverable_create(
+        project=project,
+        type=deliverable_type("project-plan"),
+        title="Later",
+        owner=member,
+        due_date=date(2026, 9, 1),
+    )
+    late = deliverable_create(
+        project=project,
+        type=deliverable_type("design-document"),
+        title="Late",
+        owner=member,
+        due_date=date(2026, 6, 1),
+    )
+    client.force_login(member)
+    page = client.get(reverse("deliverables:my_work")).content.decode()
+    positions = [
+        page.index(t) for t in (late.title, soon.title, later.title, "Churn drivers report")
+    ]
+    assert positions == sorted(positions)
+    assert "Events pipeline" not in page
+
+
+def test_plan_proposes_role_deliverables_and_saves_them_in_one_go(client):
+    manager = manager_user()
+    project = project_create(name="Plan me", managers=[manager], start_date=date(2026, 1, 1))
+    scientist, engineer = UserFactory(username="sci"), UserFactory(username="eng")
+    role_assign(
+        membership=membership_add(project=project, user=scientist), role=role("data-scientist")
+    )
+    role_assign(membership=membership_add(project=project, user=engineer), role=role("ml-engineer"))
+
+    proposal = plan_proposal(project=project)
+    by_type = {row["title"]: row for row in proposal}
+    assert set(by_type) == {"Analysis report with visualisations", "Deployed model"}
+    assert by_type["Deployed model"]["owner"] == engineer.pk
+    assert by_type["Deployed model"]["due_date"] == date(2026, 1, 1) + timedelta(days=90)
+
+    client.force_login(manager)
+    project.refresh_from_db()
+    data = {"version": project.version, "plan-TOTAL_FORMS": 2, "plan-INITIAL_FORMS": 2}
+    for index, row in enumerate(proposal):
+        data.update(
+            {
+                f"plan-{index}-include": "on",
+                f"plan-{index}-type": row["type"],
+                f"plan-{index}-title": row["title"] + " (edited)",
+                f"plan-{index}-owner": row["owner"],
+                f"plan-{index}-due_date": "2026-03-01",
+            }
+        )
+    response = client.post(reverse("deliverables:plan", args=[project.pk]), data)
+    assert response.status_code == 302
+    planned = Deliverable.objects.filter(project=project)
+    assert planned.count() == 2
+    assert all(d.title.endswith("(edited)") and d.due_date == date(2026, 3, 1) for d in planned)
+    assert ChecklistItem.objects.filter(deliverable__project=project).count() > 10
+    assert plan_proposal(project=project) == []
+
+
+def test_a_bad_plan_row_saves_nothing(client):
+    manager = manager_user()
+    project = project_create(name="Plan me", managers=[manager])
+    role_assign(
+        membership=membership_add(project=project, user=UserFactory()), role=role("data-scientist")
+    )
+    proposal = plan_proposal(project=project)
+    client.force_login(manager)
+    project.refresh_from_db()
+    response = client.post(
+        reverse("deliverables:plan", args=[project.pk]),
+        {
+            "version": project.version,
+            "plan-TOTAL_FORMS": 1,
+            "plan-INITIAL_FORMS": 1,
+            "plan-0-include": "on",
+            "plan-0-type": proposal[0]["type"],
+            "plan-0-title": "",
+            "plan-0-owner": UserFactory().pk,  # not on the project
+        },
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "This field is required." in page
+    assert "The owner must be a member of the project." in page
+    assert not Deliverable.objects.filter(project=project).exists()
