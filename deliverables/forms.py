@@ -121,7 +121,8 @@ class PlanRowForm(forms.Form):
     def __init__(self, *args, owners=None, **kwargs):
         super().__init__(*args, **kwargs)
         if owners is not None:
-            self.fields["owner"].queryset = get_user_model().objects.filter(pk__in=[u.pk for u in owners])
+            owner_ids = [u.pk for u in owners]
+            self.fields["owner"].queryset = get_user_model().objects.filter(pk__in=owner_ids)
             # One query for the choices, shared by every row of the formset.
             self.fields["owner"].choices = [("", _("Nobody yet"))] + [
                 (u.pk, person_label(u)) for u in owners

@@ -53,15 +53,9 @@ class AnswerKind(models.TextChoices):
     LINK = "link", _("Link")
 
 
-class ChecklistItemTemplate(models.Model):
-    """One acceptance item on a deliverable type; new deliverables get a copy."""
+class ChecklistItemBase(models.Model):
+    """What a checklist item says and asks for, shared by templates and their copies."""
 
-    deliverable_type = models.ForeignKey(
-        DeliverableType,
-        verbose_name=_("deliverable type"),
-        on_delete=models.CASCADE,
-        related_name="checklist_items",
-    )
     area = models.CharField(
         _("area"), max_length=60, blank=True, help_text=_("Groups items, e.g. Data or Monitoring.")
     )
@@ -73,9 +67,7 @@ class ChecklistItemTemplate(models.Model):
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
-        verbose_name = _("checklist item template")
-        verbose_name_plural = _("checklist item templates")
-        ordering = ["deliverable_type", "position", "pk"]
+        abstract = True
 
     def __str__(self) -> str:
         return self.display_text
@@ -87,6 +79,22 @@ class ChecklistItemTemplate(models.Model):
     @property
     def display_area(self) -> str:
         return gettext(self.area) if self.area else ""
+
+
+class ChecklistItemTemplate(ChecklistItemBase):
+    """One acceptance item on a deliverable type; new deliverables get a copy."""
+
+    deliverable_type = models.ForeignKey(
+        DeliverableType,
+        verbose_name=_("deliverable type"),
+        on_delete=models.CASCADE,
+        related_name="checklist_items",
+    )
+
+    class Meta:
+        verbose_name = _("checklist item template")
+        verbose_name_plural = _("checklist item templates")
+        ordering = ["deliverable_type", "position", "pk"]
 
 
 class DeliverableStatus(models.TextChoices):
@@ -182,7 +190,7 @@ class Deliverable(models.Model):
         )
 
 
-class ChecklistItem(models.Model):
+class ChecklistItem(ChecklistItemBase):
     """A deliverable's own copy of a checklist item, with its tick, answer or link."""
 
     deliverable = models.ForeignKey(
@@ -191,13 +199,6 @@ class ChecklistItem(models.Model):
         on_delete=models.CASCADE,
         related_name="checklist_items",
     )
-    area = models.CharField(_("area"), max_length=60, blank=True)
-    text = models.CharField(_("item"), max_length=300)
-    answer_kind = models.CharField(
-        _("answer"), max_length=10, choices=AnswerKind.choices, default=AnswerKind.TICK
-    )
-    required = models.BooleanField(_("required"), default=True)
-    position = models.PositiveSmallIntegerField(_("position"), default=0)
     checked = models.BooleanField(_("ticked"), default=False)
     answer = models.TextField(_("written answer"), blank=True)
     link = models.URLField(_("link"), max_length=500, blank=True)
@@ -215,17 +216,6 @@ class ChecklistItem(models.Model):
         verbose_name = _("checklist item")
         verbose_name_plural = _("checklist items")
         ordering = ["deliverable", "position", "pk"]
-
-    def __str__(self) -> str:
-        return self.display_text
-
-    @property
-    def display_text(self) -> str:
-        return gettext(self.text)
-
-    @property
-    def display_area(self) -> str:
-        return gettext(self.area) if self.area else ""
 
     @property
     def is_complete(self) -> bool:

@@ -283,7 +283,10 @@ def checklist_update(
 ) -> list[ChecklistItem]:
     """Save ticks, written answers and links of the deliverable's checklist in one go."""
     _claim_version(deliverable, version)
-    items = {item.pk: item for item in deliverable.checklist_items.select_for_update()}
+    items = {
+        item.pk: item
+        for item in ChecklistItem.objects.filter(deliverable=deliverable).select_for_update()
+    }
     now = timezone.now()
     changed = []
     for pk, given in answers.items():

@@ -209,7 +209,9 @@ def _answer_handbook(project: Project, actor) -> None:
     from deliverables.models import ChecklistItem
     from deliverables.services import ChecklistAnswer, checklist_update
 
-    handbook = Deliverable.objects.filter(project=project, type__slug="process-documentation").first()
+    handbook = Deliverable.objects.filter(
+        project=project, type__slug="process-documentation"
+    ).first()
     if handbook is None or handbook.checklist_items.exclude(answer="").exists():
         return
     items = ChecklistItem.objects.filter(deliverable=handbook, text__in=PROCESS_ANSWERS)

@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
             name='ChecklistItem',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('area', models.CharField(blank=True, max_length=60, verbose_name='area')),
+                ('area', models.CharField(blank=True, help_text='Groups items, e.g. Data or Monitoring.', max_length=60, verbose_name='area')),
                 ('text', models.CharField(max_length=300, verbose_name='item')),
                 ('answer_kind', models.CharField(choices=[('tick', 'Tick'), ('text', 'Written answer'), ('link', 'Link')], default='tick', max_length=10, verbose_name='answer')),
                 ('required', models.BooleanField(default=True, verbose_name='required')),
