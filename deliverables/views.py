@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from mlteam.forms import form_add_service_errors
 from roles import selectors as roles_selectors
 from roles.models import Project
 from roles.permissions import can_manage_project
@@ -59,11 +60,6 @@ def _managed_or_403(request: HttpRequest, pk: int) -> Deliverable:
     if not can_manage_deliverable(request.user, deliverable):
         raise PermissionDenied
     return deliverable
-
-
-def _form_error(form, error: ValidationError) -> None:
-    for message in error.messages:
-        form.add_error(None, message)
 
 
 def _status(error: ValidationError) -> int:
@@ -226,7 +222,7 @@ def deliverable_transition(request: HttpRequest, pk: int) -> HttpResponse:
                 override_reason=data["override_reason"],
             )
         except ValidationError as error:
-            _form_error(form, error)
+            form_add_service_errors(form, error)
             return _detail(
                 request,
                 _deliverable_or_404(request, pk),
@@ -269,7 +265,7 @@ def deliverable_checklist(request: HttpRequest, pk: int) -> HttpResponse:
                 answers=answers,
             )
         except ValidationError as error:
-            _form_error(form, error)
+            form_add_service_errors(form, error)
             return _detail(
                 request,
                 _deliverable_or_404(request, pk),
@@ -303,7 +299,7 @@ def deliverable_edit(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.deliverable_update(deliverable=deliverable, actor=request.user, **data)
             except ValidationError as error:
-                _form_error(form, error)
+                form_add_service_errors(form, error)
                 status = _status(error)
             else:
                 messages.success(request, _("Deliverable saved."))
@@ -326,7 +322,7 @@ def link_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.link_add(deliverable=deliverable, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _form_error(form, error)
+            form_add_service_errors(form, error)
         else:
             messages.success(request, _("Link added."))
             return redirect(reverse("deliverables:detail", args=[pk]) + "#links")
@@ -361,7 +357,7 @@ def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
                 deliverable=deliverable, actor=request.user, body=form.cleaned_data["body"]
             )
         except ValidationError as error:
-            _form_error(form, error)
+            form_add_service_errors(form, error)
         else:
             messages.success(request, _("Comment added."))
             return redirect(reverse("deliverables:detail", args=[pk]) + "#comments")

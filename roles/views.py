@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from deliverables import selectors as deliverable_selectors
+from mlteam.forms import form_add_service_errors
 
 from . import selectors, services
 from .forms import (
@@ -50,11 +51,6 @@ def _managed_project_or_404(request: HttpRequest, pk: int) -> Project:
     if not can_manage_project(request.user, project):
         raise PermissionDenied
     return project
-
-
-def _form_error(form, error: ValidationError) -> None:
-    for message in error.messages:
-        form.add_error(None, message)
 
 
 def _refresh_version(form, version: int) -> None:
@@ -114,7 +110,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
         try:
             project = services.project_create(actor=request.user, **data)
         except ValidationError as error:
-            _form_error(form, error)
+            form_add_service_errors(form, error)
         else:
             messages.success(request, _("Project created. Now add people to its team."))
             return redirect("roles:project_team", pk=project.pk)
@@ -162,7 +158,7 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.project_update(project=project, actor=request.user, version=version, **data)
         except ValidationError as error:
-            _form_error(form, error)
+            form_add_service_errors(form, error)
             project = _project_or_404(request, pk)  # undo the refused changes in memory
             _refresh_version(form, project.version)
         else:
@@ -187,7 +183,7 @@ def _confirm(request, *, project, title, question, button, action, cancel_url, d
                 for message in error.messages:
                     messages.error(request, message)
                 return False
-            _form_error(form, error)
+            form_add_service_errors(form, error)
         else:
             return True
         project.refresh_from_db(fields=["version"])
@@ -335,7 +331,7 @@ def team_add(request: HttpRequest, pk: int) -> HttpResponse:
                 project=project, user=user, actor=request.user, version=form.cleaned_data["version"]
             )
         except ValidationError as error:
-            _form_error(form, error)
+            form_add_service_errors(form, error)
         else:
             return _team_response(
                 request,
@@ -367,7 +363,7 @@ def team_invite(request: HttpRequest, pk: int) -> HttpResponse:
                 accept_url=accept_url,
             )
         except ValidationError as error:
-            _form_error(form, error)
+            form_add_service_errors(form, error)
         else:
             return _team_response(
                 request, project, message=_("%(email)s is on the team.") % {"email": data["email"]}
@@ -429,7 +425,7 @@ def team_assign(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
                 version=form.cleaned_data["version"],
             )
         except ValidationError as error:
-            _form_error(form, error)
+            form_add_service_errors(form, error)
         else:
             return _team_response(request, project, message=_("Role assigned."))
     return _team_response(
@@ -462,7 +458,7 @@ def assignment_edit(request: HttpRequest, pk: int, assignment_pk: int) -> HttpRe
                 version=form.cleaned_data["version"],
             )
         except ValidationError as error:
-            _form_error(form, error)
+            form_add_service_errors(form, error)
         else:
             return _team_response(request, project, message=_("Allocation saved."))
     if request.method == "POST" and request.htmx:
