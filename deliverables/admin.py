@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import (
     ChecklistItem,
@@ -8,6 +9,9 @@ from .models import (
     DeliverableEvent,
     DeliverableLink,
     DeliverableType,
+    Digest,
+    Reminder,
+    ReminderPreference,
 )
 
 
@@ -81,6 +85,70 @@ class DeliverableEventAdmin(admin.ModelAdmin):
     search_fields = ["deliverable__title", "actor__username", "before", "after"]
     list_select_related = ["deliverable", "actor"]
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ReminderPreference)
+class ReminderPreferenceAdmin(admin.ModelAdmin):
+    list_display = [
+        "user",
+        "hour",
+        "time_zone",
+        "working_days",
+        "due_soon_days",
+        "paused_until",
+        "language",
+    ]
+    list_filter = ["time_zone", "language"]
+    search_fields = ["user__username", "user__email"]
+    autocomplete_fields = ["user"]
+
+
+class ReminderInline(admin.TabularInline):
+    model = Reminder
+    extra = 0
+    fields = ["kind", "deliverable", "days"]
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(Digest)
+class DigestAdmin(admin.ModelAdmin):
+    list_display = [
+        "recipient",
+        "local_date",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+    ]
+    list_filter = ["status", "local_date"]
+    search_fields = ["recipient__username", "recipient__email"]
+    list_select_related = ["recipient"]
+    date_hierarchy = "local_date"
+    readonly_fields = ["recipient", "local_date", "created_at", "sent_at", "attempts", "last_error"]
+    inlines = [ReminderInline]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    """The ledger: what was (or is being) sent to whom, about what, for which day."""
+
+    list_display = ["local_date", "kind", "deliverable", "recipient", "days", "digest_status"]
+    list_filter = ["kind", "local_date", "digest__status"]
+    search_fields = ["deliverable__title", "recipient__username"]
+    list_select_related = ["deliverable", "recipient", "digest"]
+    date_hierarchy = "local_date"
+
+    @admin.display(description=_("digest"))
+    def digest_status(self, obj: Reminder) -> str:
+        return obj.digest.get_status_display()
 
     def has_add_permission(self, request) -> bool:
         return False

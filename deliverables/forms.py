@@ -2,12 +2,20 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from roles.forms import PersonChoiceField, person_label
 from roles.models import Project, Role
 
-from .models import AnswerKind, DeliverableStatus, DeliverableType, LinkKind
+from .models import (
+    WEEKDAYS,
+    AnswerKind,
+    DeliverableStatus,
+    DeliverableType,
+    LinkKind,
+    ReminderPreference,
+)
 
 
 class VersionField(forms.IntegerField):
@@ -191,3 +199,47 @@ class DeliverableFilterForm(forms.Form):
         self.fields["type"].empty_label = _("Any type")
         self.fields["project"].empty_label = _("Any project")
         self.fields["owner"].empty_label = _("Anyone")
+
+
+def _time_zone_choices() -> list[tuple[str, str]]:
+    import zoneinfo
+
+    return [
+        (name, name)
+        for name in sorted(zoneinfo.available_timezones())
+        if "/" in name or name == "UTC"
+    ]
+
+
+class ReminderPreferenceForm(forms.ModelForm):
+    working_days = forms.TypedMultipleChoiceField(
+        label=_("Working days"),
+        choices=WEEKDAYS,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Digests come on these days only."),
+    )
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=_time_zone_choices)
+    hour = forms.TypedChoiceField(
+        label=_("Send at"), coerce=int, choices=[(h, f"{h:02d}:00") for h in range(24)]
+    )
+    paused_until = forms.DateField(
+        label=_("Pause until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("No digest up to and including this day. Leave empty to receive them."),
+    )
+
+    class Meta:
+        model = ReminderPreference
+        fields = ["hour", "time_zone", "working_days", "due_soon_days", "paused_until", "language"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["working_days"].initial = sorted(self.instance.working_day_numbers)
+        self.fields["due_soon_days"].validators.append(MaxValueValidator(31))
+        self.fields["due_soon_days"].widget.attrs.update({"min": 0, "max": 31})
+
+    def clean_working_days(self) -> str:
+        return ",".join(str(day) for day in sorted(set(self.cleaned_data["working_days"])))

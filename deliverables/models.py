@@ -356,3 +356,159 @@ class DeliverableEvent(models.Model):
                 label = str(DeliverableStatus(code).label)
                 return f"{label}: {rest}" if rest else label
         return value
+
+
+# --- reminders ---------------------------------------------------------------------------
+
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
+
+
+def default_time_zone() -> str:
+    return settings.TIME_ZONE
+
+
+class ReminderPreference(models.Model):
+    """When and how a person wants their daily digest. Missing row = the defaults."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="reminder_preference",
+    )
+    hour = models.PositiveSmallIntegerField(
+        _("send at (hour)"), default=9, help_text=_("Local hour of the day, 0 to 23.")
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default=default_time_zone)
+    working_days = models.CharField(
+        _("working days"), max_length=20, default="0,1,2,3,4", help_text=_("Monday is 0.")
+    )
+    due_soon_days = models.PositiveSmallIntegerField(_("due-soon window (days)"), default=3)
+    paused_until = models.DateField(
+        _("paused until"),
+        null=True,
+        blank=True,
+        help_text=_("No digest up to and including this day."),
+    )
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+
+    class Meta:
+        verbose_name = _("reminder preference")
+        verbose_name_plural = _("reminder preferences")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(hour__lte=23), name="reminder_hour_0_23"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @property
+    def working_day_numbers(self) -> set[int]:
+        return {int(day) for day in self.working_days.split(",") if day.strip().isdigit()}
+
+
+class DigestStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent")
+
+
+class Digest(models.Model):
+    """One reminder email for one person on one local day. The unique constraint is
+    the claim: whoever inserts the row for (recipient, day) builds and sends it."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="digests",
+    )
+    local_date = models.DateField(_("day (recipient's time)"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=DigestStatus.choices, default=DigestStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    lease_until = models.DateTimeField(_("being sent until"), null=True, blank=True)
+    # Set by the sweep that inserted the row, so it can tell its rows from a rival's.
+    sweep_token = models.UUIDField(_("sweep"), null=True, blank=True, editable=False)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("digest")
+        verbose_name_plural = _("digests")
+        ordering = ["-local_date", "recipient"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "local_date"], name="digest_one_per_recipient_day"
+            ),
+        ]
+        indexes = [
+            # The sweep's retry pass: unsent digests by when they are next due (reminder_sweep).
+            models.Index(
+                fields=["status", "next_attempt_at"],
+                name="digest_unsent_idx",
+                condition=~models.Q(status="sent"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} {self.local_date}"
+
+
+class ReminderKind(models.TextChoices):
+    OVERDUE = "overdue", _("Overdue")
+    DUE_SOON = "due_soon", _("Due soon")
+    STALE = "stale", _("No update for a while")
+    ESCALATION = "escalation", _("Escalated to managers")
+
+
+class Reminder(models.Model):
+    """The ledger: one line per deliverable, recipient, kind and local day, so a
+    deliverable is never mentioned twice to the same person for the same reason
+    on the same day, however often the sweep runs."""
+
+    deliverable = models.ForeignKey(
+        Deliverable,
+        verbose_name=_("deliverable"),
+        on_delete=models.CASCADE,
+        related_name="reminders",
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="reminders",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=ReminderKind.choices)
+    local_date = models.DateField(_("day (recipient's time)"))
+    digest = models.ForeignKey(
+        Digest, verbose_name=_("digest"), on_delete=models.CASCADE, related_name="reminders"
+    )
+    days = models.IntegerField(_("days late or left"), default=0)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        ordering = ["-local_date", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deliverable", "recipient", "kind", "local_date"],
+                name="reminder_once_per_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.deliverable} → {self.recipient}"

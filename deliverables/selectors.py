@@ -31,6 +31,8 @@ from .models import (
     DeliverableEvent,
     DeliverableStatus,
     DeliverableType,
+    DigestStatus,
+    Reminder,
 )
 
 COMPLETE_ITEM = (
@@ -220,3 +222,14 @@ def plan_proposal(*, project: Project) -> list[dict]:
             }
         )
     return proposal
+
+
+def deliverable_reminders(*, deliverable: Deliverable, user, limit: int = 20) -> list[Reminder]:
+    """Reminders sent about this deliverable. Escalations went to managers, so only
+    those who may manage the project see them."""
+    from .permissions import can_manage_deliverable
+
+    rows = Reminder.objects.filter(deliverable=deliverable, digest__status=DigestStatus.SENT)
+    if not can_manage_deliverable(user, deliverable):
+        rows = rows.filter(recipient=user)
+    return list(rows.select_related("recipient", "digest").order_by("-local_date", "kind")[:limit])

@@ -18,4 +18,5 @@ urlpatterns = [
     ),
     path("deliverables/<int:pk>/comments/", views.comment_add, name="comment_add"),
     path("projects/<int:pk>/plan/", views.project_plan, name="plan"),
+    path("settings/reminders/", views.reminder_preferences, name="reminder_preferences"),
 ]

@@ -25,7 +25,7 @@ from roles import selectors as roles_selectors
 from roles.models import Project
 from roles.permissions import can_manage_project
 
-from . import selectors, services, workflow
+from . import reminders, selectors, services, workflow
 from .forms import (
     ChecklistForm,
     CommentForm,
@@ -33,6 +33,7 @@ from .forms import (
     DeliverableFilterForm,
     LinkForm,
     PlanFormSet,
+    ReminderPreferenceForm,
     TransitionForm,
 )
 from .models import AnswerKind, Deliverable, DeliverableLink, DeliverableStatus, DeliverableType
@@ -185,6 +186,9 @@ def _detail(request, deliverable: Deliverable, *, status: int = 200, **forms) ->
         "link_form": forms.get("link_form") or LinkForm(),
         "comment_form": forms.get("comment_form") or CommentForm(),
         "history": selectors.deliverable_history(deliverable=deliverable),
+        "reminders_sent": selectors.deliverable_reminders(
+            deliverable=deliverable, user=request.user
+        ),
         "required_open": sum(1 for item in items if item.required and not item.is_complete),
         "items_done": sum(1 for item in items if item.is_complete),
         "items_total": len(items),
@@ -438,3 +442,19 @@ def _int(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+@require_http_methods(["GET", "POST"])
+def reminder_preferences(request: HttpRequest) -> HttpResponse:
+    preference = reminders.preference_for(request.user)
+    form = ReminderPreferenceForm(request.POST or None, instance=preference)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Reminder settings saved."))
+        return redirect("deliverables:reminder_preferences")
+    return render(
+        request,
+        "deliverables/reminder_preferences.html",
+        {"form": form},
+        status=422 if form.errors else 200,
+    )

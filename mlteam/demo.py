@@ -229,4 +229,19 @@ def demo_seed(*, today: date) -> list[Project]:
     statuses = cycle(STATUS_CYCLE)
     projects = [_ensure_project(spec, people, today, statuses) for spec in PROJECTS]
     _answer_handbook(projects[0], people["manager"])
+    _leave_one_untouched(projects[1], today)
     return projects
+
+
+def _leave_one_untouched(project: Project, today: date) -> None:
+    """One in-progress deliverable nobody has updated for three weeks (stale nudge)."""
+    from datetime import datetime, time
+
+    from django.utils import timezone
+
+    first = project.deliverables.filter(status=DeliverableStatus.IN_PROGRESS).order_by("pk").first()
+    if first is not None:
+        three_weeks_ago = timezone.make_aware(
+            datetime.combine(today - timedelta(days=21), time(12))
+        )
+        Deliverable.objects.filter(pk=first.pk).update(updated_at=three_weeks_ago)

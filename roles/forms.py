@@ -58,6 +58,14 @@ class ProjectForm(VersionedForm):
     target_date = forms.DateField(
         label=_("Target date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    escalation_days = forms.IntegerField(
+        label=_("Escalate after (days overdue)"),
+        required=False,
+        min_value=0,
+        max_value=365,
+        initial=3,
+        help_text=_("Work overdue longer than this also goes into the managers' daily digest."),
+    )
     required_roles = forms.ModelMultipleChoiceField(
         label=_("Required roles"),
         queryset=Role.objects.order_by("position"),
@@ -84,6 +92,12 @@ class ProjectForm(VersionedForm):
         )
         self.fields["required_roles"].label_from_instance = lambda role: role.display_name
         self.fields["version"].required = project is not None
+
+    def clean_escalation_days(self) -> int:
+        value = self.cleaned_data.get("escalation_days")
+        if value is None:
+            return self.project.escalation_days if self.project else 3
+        return value
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()

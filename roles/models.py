@@ -94,6 +94,11 @@ class Project(models.Model):
         Role, verbose_name=_("required roles"), related_name="requiring_projects", blank=True
     )
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    escalation_days = models.PositiveSmallIntegerField(
+        _("escalate after (days overdue)"),
+        default=3,
+        help_text=_("Deliverables overdue longer than this also appear in the managers' digest."),
+    )
     # Bumped by every change to the project or its team; forms carry the value
     # they were drawn from, so a stale submission is refused instead of
     # silently overwriting someone else's change.

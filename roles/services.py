@@ -90,6 +90,7 @@ def project_create(
     start_date: date | None = None,
     target_date: date | None = None,
     required_roles: Iterable[Role] | None = None,
+    escalation_days: int = 3,
 ) -> Project:
     project = Project(
         name=name,
@@ -97,6 +98,7 @@ def project_create(
         status=status,
         start_date=start_date,
         target_date=target_date,
+        escalation_days=escalation_days,
     )
     project.full_clean()
     project.save()
@@ -108,7 +110,14 @@ def project_create(
     return project
 
 
-PROJECT_FIELDS = ("name", "business_problem", "status", "start_date", "target_date")
+PROJECT_FIELDS = (
+    "name",
+    "business_problem",
+    "status",
+    "start_date",
+    "target_date",
+    "escalation_days",
+)
 
 
 @transaction.atomic

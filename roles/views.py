@@ -149,6 +149,7 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "status": project.status,
             "start_date": project.start_date,
             "target_date": project.target_date,
+            "escalation_days": project.escalation_days,
             "required_roles": list(project.required_roles.all()),
         },
     )

@@ -164,6 +164,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 
+# Reminders (deliverables.reminders). Links in emails start with SITE_URL.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+REMINDER_STALE_DAYS = env_int("REMINDER_STALE_DAYS", 14, minimum=1)
+
 # Seconds the health check waits for the broker before calling it down.
 HEALTH_BROKER_TIMEOUT = 3
 

@@ -38,6 +38,12 @@ def _urls(work):
         "list": ("get", reverse("deliverables:list"), None, EVERYONE),
         "export": ("get", reverse("deliverables:export"), None, EVERYONE),
         "my_work": ("get", reverse("deliverables:my_work"), None, EVERYONE),
+        "reminder_preferences": (
+            "get",
+            reverse("deliverables:reminder_preferences"),
+            None,
+            EVERYONE,
+        ),
         "detail": ("get", reverse("deliverables:detail", args=[d.pk]), None, READ),
         "transition": (
             "post",
@@ -106,7 +112,8 @@ def _type_pk(slug):
 
 
 NAMES = [
-    "list", "export", "my_work", "detail", "transition", "checklist", "edit_form", "edit",
+    "list", "export", "my_work", "reminder_preferences", "detail", "transition", "checklist",
+    "edit_form", "edit",
     "link_add", "link_remove_confirm", "link_remove", "comment", "plan_form", "plan",
 ]  # fmt: skip
 

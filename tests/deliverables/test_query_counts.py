@@ -114,3 +114,53 @@ def test_plan_page_does_not_grow_with_the_team(client):
     assert _queries(client, reverse("deliverables:plan", args=[small.pk])) == _queries(
         client, reverse("deliverables:plan", args=[large.pk])
     )
+
+
+def test_reminder_sweep_queries_grow_with_batches_not_rows(django_capture_on_commit_callbacks):
+    """The sweep costs a fixed number of queries per batch of people, whatever the
+    number of deliverables; digests are handed over (here: collected) after commit."""
+    from datetime import UTC, datetime
+
+    from deliverables import reminders
+    from deliverables.models import Digest, ReminderPreference
+
+    manager = manager_user()
+    project = project_create(name=f"Project {next(_names)}", managers=[manager], escalation_days=0)
+    people = [UserFactory() for _ in range(4)]
+    for person in people:
+        membership_add(project=project, user=person)
+        ReminderPreference.objects.create(
+            user=person, hour=0, time_zone="UTC", working_days="0,1,2,3,4,5,6"
+        )
+
+    def add_late_work(per_person: int) -> None:
+        for person in people:
+            for n in range(per_person):
+                deliverable_create(
+                    project=project,
+                    type=deliverable_type(TYPES[n % len(TYPES)]),
+                    title=f"D{next(_names)}",
+                    owner=person,
+                    due_date=datetime(2026, 11, 1).date(),
+                )
+
+    def sweep_queries(batch_size: int) -> int:
+        Digest.objects.all().delete()  # start each sweep from "nothing sent today"
+        handed = []
+        with (
+            CaptureQueriesContext(connection) as captured,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            reminders.reminder_sweep(
+                now=datetime(2026, 11, 20, 12, tzinfo=UTC),
+                send=handed.append,
+                batch_size=batch_size,
+            )
+        assert len(handed) == len(people) + 1  # the four owners and their manager
+        return len(captured)
+
+    add_late_work(per_person=1)
+    few_rows = sweep_queries(batch_size=2)
+    add_late_work(per_person=6)
+    assert sweep_queries(batch_size=2) == few_rows  # seven times the rows, same queries
+    assert sweep_queries(batch_size=5) < few_rows  # fewer batches, fewer queries

@@ -1,0 +1,196 @@
+"""Benchmark: the reminder sweep over 100,000 deliverables with 20,000 overdue.
+
+Prints the sweep's median time, peak Python memory and query count, next to a
+floor measured in the same run: one SQL query that selects the same overdue rows.
+Runs on PostgreSQL: DATABASE_URL, or postgres://mlteam@127.0.0.1:5432/mlteam_bench
+(created if missing). Asserts nothing about time.
+
+    make bench            # or: .venv/bin/python bench/reminder_sweep.py
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mlteam.settings.test")
+os.environ.setdefault("DATABASE_URL", "postgres://mlteam@127.0.0.1:5432/mlteam_bench")
+os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+
+PEOPLE, PROJECTS, DELIVERABLES, OVERDUE = 2_000, 200, 100_000, 20_000
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)  # a Monday, after everyone's digest hour
+TODAY = NOW.date()
+
+
+def ensure_database() -> None:
+    import psycopg
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    params = {
+        "host": db["HOST"],
+        "port": db["PORT"] or 5432,
+        "user": db["USER"],
+        "dbname": "postgres",
+    }
+    with psycopg.connect(**params, autocommit=True) as admin:
+        exists = admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]
+        ).fetchone()
+        if not exists:
+            admin.execute(f'CREATE DATABASE "{db["NAME"]}"')
+
+
+def build_data() -> None:
+    """Bulk-insert the data set once; later runs reuse it."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from deliverables.models import Deliverable, DeliverableStatus, DeliverableType
+    from roles.models import Membership, Project
+
+    call_command("migrate", verbosity=0)
+    if Deliverable.objects.count() >= DELIVERABLES:
+        return
+    print(f"Building {DELIVERABLES:,} deliverables ({OVERDUE:,} overdue); once per database...")
+    User = get_user_model()
+    User.objects.bulk_create(
+        [
+            User(username=f"bench{n}", email=f"bench{n}@example.com", password="!")  # noqa: S106
+            for n in range(PEOPLE)
+        ],
+        batch_size=1000,
+    )
+    people = list(User.objects.filter(username__startswith="bench").order_by("pk"))
+    Project.objects.bulk_create(
+        [Project(name=f"Bench project {n}") for n in range(PROJECTS)], batch_size=500
+    )
+    projects = list(Project.objects.filter(name__startswith="Bench project").order_by("pk"))
+    per_project = PEOPLE // PROJECTS
+    Membership.objects.bulk_create(
+        [
+            Membership(project=projects[n // per_project], user=person)
+            for n, person in enumerate(people)
+        ],
+        batch_size=2000,
+    )
+    Project.managers.through.objects.bulk_create(
+        [
+            Project.managers.through(project_id=project.pk, user_id=people[n * per_project].pk)
+            for n, project in enumerate(projects)
+        ]
+    )
+    types = list(DeliverableType.objects.all())
+    overdue_every = DELIVERABLES // OVERDUE
+    rows = []
+    for n in range(DELIVERABLES):
+        project_index = n % PROJECTS
+        owner = people[project_index * per_project + (n // PROJECTS) % per_project]
+        late = n % overdue_every == 0
+        rows.append(
+            Deliverable(
+                project=projects[project_index],
+                type=types[n % len(types)],
+                title=f"Deliverable {n}",
+                owner=owner,
+                due_date=TODAY - timedelta(days=1 + n % 30)
+                if late
+                else TODAY + timedelta(days=60 + n % 200),
+                status=DeliverableStatus.IN_PROGRESS if late else DeliverableStatus.NOT_STARTED,
+            )
+        )
+        if len(rows) == 5000:
+            Deliverable.objects.bulk_create(rows)
+            rows = []
+    Deliverable.objects.bulk_create(rows)
+
+
+def median_ms(run, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    import django
+
+    django.setup()
+    ensure_database()
+    from django.db import connection
+
+    from deliverables import reminders
+    from deliverables.models import Digest, Reminder
+
+    build_data()
+
+    def floor() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, owner_id, project_id, due_date FROM deliverables_deliverable "
+                "WHERE status <> 'done' AND due_date < %s",
+                [TODAY],
+            )
+            rows = cursor.fetchall()
+        assert len(rows) == OVERDUE, len(rows)
+
+    queries = []
+    handed = []
+
+    def count_queries(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    def sweep() -> None:
+        Reminder.objects.all().delete()
+        Digest.objects.all().delete()
+        queries.clear()
+        handed.clear()
+        with connection.execute_wrapper(count_queries):
+            start = time.perf_counter()
+            reminders.reminder_sweep(now=NOW, send=handed.append)
+            sweep.ms.append((time.perf_counter() - start) * 1000)
+
+    sweep.ms = []
+    floor_ms = median_ms(floor, repeat=7)
+    for _ in range(3):
+        sweep()
+    sweep_ms = statistics.median(sweep.ms)
+    sweep_queries = len(queries)
+    # The same sweep again, as beat runs it every 15 minutes: everything is built.
+    repeat_ms = median_ms(lambda: reminders.reminder_sweep(now=NOW, send=handed.append), repeat=3)
+    # Memory on a separate run: tracing allocations slows Python down.
+    tracemalloc.start()
+    sweep()
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    reminder_count = Reminder.objects.count()
+
+    print()
+    print(
+        f"Reminder sweep, {DELIVERABLES:,} deliverables, {OVERDUE:,} overdue, {PEOPLE:,} people "
+        f"({connection.vendor}, {date.today()})"
+    )
+    print(f"{'measure':<44} {'median ms':>10} {'x floor':>8} {'queries':>8}")
+    print(f"{'floor: one SELECT of the overdue rows':<44} {floor_ms:>10.1f} {1:>8.1f} {1:>8}")
+    label = "first sweep of the day: plan and insert all"
+    print(f"{label:<44} {sweep_ms:>10.1f} {sweep_ms / floor_ms:>8.1f} {sweep_queries:>8}")
+    label = "later sweeps the same day: nothing new"
+    print(f"{label:<44} {repeat_ms:>10.1f} {repeat_ms / floor_ms:>8.1f} {'':>8}")
+    print(
+        f"digests built: {len(handed):,}; ledger lines: {reminder_count:,}; batch size: "
+        f"{reminders.BATCH_SIZE}; peak Python memory during sweeps: {peak / 2**20:.1f} MiB"
+    )
+
+
+if __name__ == "__main__":
+    main()

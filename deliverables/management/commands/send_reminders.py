@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from deliverables import reminders
+
+
+class Command(BaseCommand):
+    help = "Send the reminder digests owed now (or, with --dry-run, list them)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--dry-run", action="store_true", help="List what would be sent; send nothing."
+        )
+        parser.add_argument(
+            "--now", help="Pretend it is this moment (ISO 8601, e.g. 2026-12-01T09:30+09:00)."
+        )
+
+    def handle(self, *args, dry_run: bool, now: str | None, **options):
+        moment = timezone.now()
+        if now:
+            try:
+                moment = datetime.fromisoformat(now)
+            except ValueError:
+                raise CommandError(f"--now must be an ISO 8601 moment, not {now!r}.") from None
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment)
+        if dry_run:
+            count = 0
+            for planned in reminders.reminder_plan(now=moment):
+                count += 1
+                self.stdout.write(
+                    f"{planned.recipient.get_username()} <{planned.recipient.email}> "
+                    f"({planned.local_date.isoformat()}, {planned.language}): "
+                    f"{len(planned.items)} items"
+                )
+                for item in planned.items:
+                    self.stdout.write(
+                        f"  - {item.kind}: {item.title} [{item.project_name}] ({item.days} days)"
+                    )
+            self.stdout.write(f"{count} digests would be sent.")
+            return
+        sent = failed = 0
+
+        def send(digest_id: int) -> None:
+            nonlocal sent, failed
+            try:
+                sent += reminders.digest_send(digest_id=digest_id, now=moment)
+            except reminders.DigestSendFailed as failure:
+                failed += 1
+                self.stderr.write(f"digest {digest_id}: {failure}")
+
+        result = reminders.reminder_sweep(now=moment, send=send)
+        self.stdout.write(
+            f"{result['created']} digests built, {sent} sent, {failed} failed (retried later)."
+        )

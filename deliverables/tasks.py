@@ -1,0 +1,23 @@
+"""Celery entry points for reminders. They take ids and call `reminders`."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import reminders
+
+
+@shared_task(name="deliverables.reminder_sweep")
+def reminder_sweep() -> dict[str, int]:
+    """Triggered by beat; idempotent, so a missed or doubled tick does no harm."""
+    return reminders.reminder_sweep(now=timezone.now(), send=send_digest.delay)
+
+
+@shared_task(bind=True, name="deliverables.send_digest", max_retries=8, acks_late=True)
+def send_digest(self, digest_id: int) -> bool:
+    """Send one digest; SMTP errors retry with back-off (the sweep also retries)."""
+    try:
+        return reminders.digest_send(digest_id=digest_id)
+    except reminders.DigestSendFailed as failure:
+        raise self.retry(exc=failure, countdown=int(failure.retry_in.total_seconds())) from failure

@@ -1,0 +1,90 @@
+"""Reminders through the real pieces: a Celery worker on the broker, and two sweeps
+racing on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.core import mail
+from django.db import connection, connections
+from django.utils import timezone
+
+from deliverables import reminders
+from deliverables.models import Digest, DigestStatus, ReminderPreference
+from deliverables.services import deliverable_create
+from deliverables.tasks import reminder_sweep
+from mlteam.celery import app
+from roles.services import membership_add, project_create
+from tests.conftest import require
+from tests.factories import UserFactory, deliverable_type, manager_user
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def _late_work(owners, *, escalation_days=30):
+    project = project_create(
+        name="Late work", managers=[manager_user()], escalation_days=escalation_days
+    )
+    for owner in owners:
+        membership_add(project=project, user=owner)
+        # Every hour and day is a digest time for them, so the test never waits.
+        ReminderPreference.objects.create(
+            user=owner, hour=0, time_zone="UTC", working_days="0,1,2,3,4,5,6"
+        )
+        deliverable_create(
+            project=project,
+            type=deliverable_type("analysis-report"),
+            title=f"Report of {owner.username}",
+            owner=owner,
+            due_date=timezone.now().date() - timedelta(days=2),
+        )
+
+
+def test_a_digest_arrives_end_to_end_through_the_worker():
+    owner = UserFactory(username="aiko")
+    _late_work([owner])
+    app.control.purge()
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=15):
+        reminder_sweep.delay()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not mail.outbox:
+            time.sleep(0.2)
+    (message,) = mail.outbox
+    assert message.to == [owner.email]
+    assert "Report of aiko" in message.body and "2 days late" in message.body
+    assert Digest.objects.get(recipient=owner).status == DigestStatus.SENT
+
+
+def test_two_sweeps_at_the_same_moment_send_one_email_per_recipient():
+    require(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
+    owners = [UserFactory() for _ in range(12)]
+    _late_work(owners)
+    now = timezone.now()
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def sweep():
+        try:
+            barrier.wait(timeout=10)
+            reminders.reminder_sweep(
+                now=now, send=lambda pk: reminders.digest_send(digest_id=pk, now=now), batch_size=5
+            )
+        except Exception as error:  # surfaced below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    recipients = sorted(message.to[0] for message in mail.outbox)
+    assert recipients == sorted(owner.email for owner in owners)
+    assert Digest.objects.filter(status=DigestStatus.SENT).count() == len(owners)
