@@ -27,7 +27,7 @@ class TransitionForm(forms.Form):
     version = VersionField()
     to_status = forms.ChoiceField(choices=DeliverableStatus.choices)
     reason = forms.CharField(
-        label=_("Why is it blocked?"),
+        label=_("Reason, if you mark it blocked"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=2000,
@@ -52,9 +52,13 @@ class DeliverableEditForm(forms.Form):
     due_date = forms.DateField(
         label=_("Due date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    confirm_type_change = forms.BooleanField(
+        label=_("Yes, change the type and replace the checklist"), required=False
+    )
 
-    def __init__(self, *args, owners, **kwargs):
+    def __init__(self, *args, owners, deliverable=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.deliverable = deliverable
         self.fields["owner"].queryset = owners
         self.fields["owner"].empty_label = _("Nobody yet")
         self.fields["owner"].error_messages["invalid_choice"] = _(
@@ -63,6 +67,29 @@ class DeliverableEditForm(forms.Form):
         self.fields["type"].label_from_instance = lambda t: (
             f"{t.display_name} ({t.role.display_name})"
         )
+
+    def clean(self):
+        """Changing the type drops answers its checklist has no item for: ask first."""
+        cleaned = super().clean()
+        new_type = cleaned.get("type")
+        deliverable = self.deliverable
+        if deliverable is not None and new_type is not None and new_type.pk != deliverable.type_id:
+            kept = set(new_type.checklist_items.values_list("text", flat=True))
+            lost = [
+                item
+                for item in deliverable.checklist_items.all()
+                if item.is_complete and item.text not in kept
+            ]
+            if lost and not cleaned.get("confirm_type_change"):
+                self.add_error(
+                    "confirm_type_change",
+                    _(
+                        "The new type has its own checklist: %(count)s answers given so far "
+                        "would be dropped. Tick to confirm."
+                    )
+                    % {"count": len(lost)},
+                )
+        return cleaned
 
 
 class LinkForm(forms.Form):

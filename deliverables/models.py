@@ -183,6 +183,15 @@ class Deliverable(models.Model):
             raise ValidationError(
                 {"owner": _("The owner must be a member of the project.")}, code="owner_not_member"
             )
+        start = self.project.start_date if self.project_id else None
+        if self.due_date and start and self.due_date < start:
+            raise ValidationError(
+                {
+                    "due_date": _("The due date cannot be before the project starts (%(start)s).")
+                    % {"start": start.isoformat()}
+                },
+                code="due_before_start",
+            )
 
     def is_overdue(self, today: date) -> bool:
         return bool(

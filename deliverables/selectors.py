@@ -216,7 +216,7 @@ def plan_proposal(*, project: Project) -> list[dict]:
                 "type": deliverable_type.pk,
                 "type_name": deliverable_type.display_name,
                 "role_name": deliverable_type.role.display_name,
-                "title": deliverable_type.display_name,
+                "title": f"{deliverable_type.display_name}: {project.name}",
                 "owner": holders[deliverable_type.role_id].pk,
                 "due_date": start + timedelta(days=deliverable_type.default_due_offset_days),
             }

@@ -76,6 +76,10 @@ def _event(
     )
 
 
+def _person(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
 def _checklist_copy(deliverable: Deliverable) -> list[ChecklistItem]:
     return [
         ChecklistItem(
@@ -116,7 +120,7 @@ def deliverable_create(
     deliverable.full_clean()
     deliverable.save()
     ChecklistItem.objects.bulk_create(_checklist_copy(deliverable))
-    _event(deliverable, actor, EventKind.CREATED, after=title).save()
+    _event(deliverable, actor, EventKind.CREATED).save()
     return deliverable
 
 
@@ -245,7 +249,7 @@ def deliverable_update(
     _claim_version(deliverable, version)
     changes = [
         (EventKind.TITLE, deliverable.title, title),
-        (EventKind.OWNER, deliverable.owner or "", owner or ""),
+        (EventKind.OWNER, _person(deliverable.owner), _person(owner)),
         (EventKind.DUE_DATE, deliverable.due_date or "", due_date or ""),
         (EventKind.TYPE, deliverable.type, type),
     ]
@@ -259,9 +263,16 @@ def deliverable_update(
     deliverable.full_clean()
     deliverable.save()
     if type_changed:
-        # A new type brings its own checklist; answers already given stay in the history.
+        # A new type brings its own checklist; answers to items it shares (same
+        # text) carry over, the others are dropped (the edit form asked first).
+        old = {item.text: item for item in deliverable.checklist_items.all()}
+        new_items = _checklist_copy(deliverable)
+        for item in new_items:
+            if (kept := old.get(item.text)) is not None and kept.answer_kind == item.answer_kind:
+                item.checked, item.answer, item.link = kept.checked, kept.answer, kept.link
+                item.answered_by_id, item.answered_at = kept.answered_by_id, kept.answered_at
         deliverable.checklist_items.all().delete()
-        ChecklistItem.objects.bulk_create(_checklist_copy(deliverable))
+        ChecklistItem.objects.bulk_create(new_items)
     DeliverableEvent.objects.bulk_create(
         _event(deliverable, actor, kind, before, after)
         for kind, before, after in changes

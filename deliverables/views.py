@@ -122,6 +122,7 @@ CSV_COLUMNS = [
     ("type", lambda d: d.type.display_name),
     ("role", lambda d: d.type.role.display_name),
     ("owner", lambda d: d.owner.get_username() if d.owner else ""),
+    ("owner_name", lambda d: d.owner.get_full_name() if d.owner else ""),
     ("status", lambda d: d.status),
     ("due_date", lambda d: d.due_date.isoformat() if d.due_date else ""),
     ("overdue", lambda d: "yes" if d.overdue else "no"),
@@ -143,7 +144,8 @@ def deliverable_export(request: HttpRequest) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
 
     def lines():
-        yield writer.writerow([name for name, _get in CSV_COLUMNS])
+        # The byte-order mark makes spreadsheet programs read UTF-8 (Japanese names).
+        yield "\ufeff" + writer.writerow([name for name, _get in CSV_COLUMNS])
         for deliverable in rows.iterator(chunk_size=500):
             yield writer.writerow([_csv_safe(get(deliverable)) for _name, get in CSV_COLUMNS])
 
@@ -288,6 +290,7 @@ def deliverable_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = DeliverableEditForm(
         request.POST or None,
         owners=owners,
+        deliverable=deliverable,
         initial={
             "version": deliverable.version,
             "title": deliverable.title,
@@ -300,6 +303,7 @@ def deliverable_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             data = dict(form.cleaned_data)
+            data.pop("confirm_type_change")
             try:
                 services.deliverable_update(deliverable=deliverable, actor=request.user, **data)
             except ValidationError as error:

@@ -186,8 +186,11 @@ def member_invite(
     first_name: str = "",
     last_name: str = "",
     accept_url: Callable[[str, str], str],
-) -> Membership:
+) -> tuple[Membership, bool]:
     """Add the person with this email, creating an inactive account if they are new.
+
+    Returns the membership and whether an invitation email goes out (True) or an
+    existing, active account was simply added (False).
 
     A new account gets an email with a link to choose a password (built by
     `accept_url(uidb64, token)`), sent once the transaction has committed.
@@ -196,7 +199,7 @@ def member_invite(
     email = User.objects.normalize_email(email).strip()
     existing = User.objects.filter(email__iexact=email).order_by("pk").first()
     if existing is not None and existing.is_active:
-        return membership_add(project=project, user=existing, actor=actor, version=version)
+        return membership_add(project=project, user=existing, actor=actor, version=version), False
     if existing is not None and not is_pending_invitee(existing):
         raise ValidationError(DEACTIVATED_MESSAGE, code="inactive")
 
@@ -217,7 +220,7 @@ def member_invite(
             user=user, project=project, inviter=actor, link=link, language=language
         )
     )
-    return membership
+    return membership, True
 
 
 def _new_inactive_user(*, email: str, first_name: str, last_name: str):

@@ -276,6 +276,10 @@ def _team_context(request, project: Project, **forms) -> dict:
             _refresh_version(forms[name], project.version)
     failed_assign = forms.get("assign_form")
     roles = list(selectors.role_catalogue_plain())
+    remaining = {
+        person.membership.pk: max(0, 100 - person.allocation_total)
+        for person in context["coverage"].people
+    }
     for membership in project.memberships.all():
         if failed_assign is not None and forms.get("assign_membership_pk") == membership.pk:
             context["assign_forms"][membership.pk] = failed_assign
@@ -283,7 +287,11 @@ def _team_context(request, project: Project, **forms) -> dict:
             context["assign_forms"][membership.pk] = AssignRoleForm(
                 membership=membership,
                 roles=roles,
-                initial={"version": project.version},
+                # Offer what is left of the person's time, not a blind 100%.
+                initial={
+                    "version": project.version,
+                    "allocation_percent": remaining.get(membership.pk, 0),
+                },
                 prefix=f"m{membership.pk}",
             )
     for membership in project.memberships.all():
@@ -354,7 +362,7 @@ def team_invite(request: HttpRequest, pk: int) -> HttpResponse:
             return request.build_absolute_uri(reverse("invitation_accept", args=[uid, token]))
 
         try:
-            services.member_invite(
+            membership, invited = services.member_invite(
                 project=project,
                 email=data["email"],
                 first_name=data["first_name"],
@@ -366,9 +374,13 @@ def team_invite(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form_add_service_errors(form, error)
         else:
-            return _team_response(
-                request, project, message=_("%(email)s is on the team.") % {"email": data["email"]}
-            )
+            name = membership.user.get_full_name() or data["email"]
+            message = (
+                _("Invitation sent to %(email)s. They join once they choose a password.")
+                if invited
+                else _("%(name)s already had an account and joined the team.")
+            ) % {"email": data["email"], "name": name}
+            return _team_response(request, project, message=message)
     return _team_response(request, project, status=422, invite_form=form)
 
 
@@ -399,7 +411,7 @@ def team_remove(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
     return _team_response(
         request,
         project,
-        message=_("%(name)s left the team.") % {"name": name} if response else None,
+        message=_("%(name)s was removed from the team.") % {"name": name} if response else None,
     )
 
 

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _csv(response) -> list[dict]:
-    body = b"".join(response.streaming_content).decode()
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
     return list(csv.DictReader(io.StringIO(body)))
 
 
@@ -165,8 +165,8 @@ def test_csv_has_exactly_the_filtered_rows_the_user_may_see(client, work):
     rows = _csv(client.get(reverse("deliverables:export")))
     assert {row["title"] for row in rows} == {"Churn drivers report", "Events pipeline"}
     assert list(rows[0]) == [
-        "id", "project", "title", "type", "role", "owner", "status", "due_date", "overdue",
-        "checklist_done", "checklist_total",
+        "id", "project", "title", "type", "role", "owner", "owner_name", "status", "due_date",
+        "overdue", "checklist_done", "checklist_total",
     ]  # fmt: skip
 
     rows = _csv(
@@ -255,9 +255,12 @@ def test_plan_proposes_role_deliverables_and_saves_them_in_one_go(client):
 
     proposal = plan_proposal(project=project)
     by_type = {row["title"]: row for row in proposal}
-    assert set(by_type) == {"Analysis report with visualisations", "Deployed model"}
-    assert by_type["Deployed model"]["owner"] == engineer.pk
-    assert by_type["Deployed model"]["due_date"] == date(2026, 1, 1) + timedelta(days=90)
+    assert set(by_type) == {
+        "Analysis report with visualisations: Plan me",
+        "Deployed model: Plan me",
+    }
+    assert by_type["Deployed model: Plan me"]["owner"] == engineer.pk
+    assert by_type["Deployed model: Plan me"]["due_date"] == date(2026, 1, 1) + timedelta(days=90)
 
     client.force_login(manager)
     project.refresh_from_db()
@@ -307,3 +310,62 @@ def test_a_bad_plan_row_saves_nothing(client):
     assert "This field is required." in page
     assert "The owner must be a member of the project." in page
     assert not Deliverable.objects.filter(project=project).exists()
+
+
+def test_changing_the_type_asks_before_dropping_answers_and_keeps_shared_ones(client, work):
+    deliverable = work.deliverable
+    answered = deliverable.checklist_items.filter(answer_kind="tick").first()
+    answered.checked = True
+    answered.save()
+    client.force_login(work.world.people["manager"])
+    data = {
+        "version": deliverable.version,
+        "title": deliverable.title,
+        "type": deliverable_type("prd").pk,
+        "owner": deliverable.owner_id,
+    }
+    before = deliverable_snapshot()
+    response = client.post(reverse("deliverables:edit", args=[deliverable.pk]), data)
+    assert response.status_code == 422
+    assert "1 answers given so far would be dropped" in response.content.decode()
+    assert deliverable_snapshot() == before
+    response = client.post(
+        reverse("deliverables:edit", args=[deliverable.pk]), {**data, "confirm_type_change": "on"}
+    )
+    assert response.status_code == 302
+    deliverable.refresh_from_db()
+    assert deliverable.type.slug == "prd"
+
+
+def test_due_date_before_the_project_starts_is_refused(client, work):
+    project = work.world.project
+    project.start_date = date(2026, 6, 1)
+    project.save()
+    client.force_login(work.world.people["manager"])
+    response = client.post(
+        reverse("deliverables:edit", args=[work.deliverable.pk]),
+        {
+            "version": work.deliverable.version,
+            "title": "x",
+            "type": work.deliverable.type_id,
+            "owner": work.deliverable.owner_id,
+            "due_date": "2020-01-01",
+        },
+    )
+    assert response.status_code == 422
+    assert "cannot be before the project starts" in response.content.decode()
+
+
+def test_read_only_viewer_is_told_who_can_update(client, work):
+    client.force_login(work.world.people["colleague"])
+    page = client.get(reverse("deliverables:detail", args=[work.deliverable.pk])).content.decode()
+    assert "Only the owner and the project" in page
+    assert "Save checklist" not in page
+
+
+def test_forbidden_and_missing_pages_are_styled(client, work):
+    client.force_login(work.world.people["colleague"])
+    response = client.get(reverse("deliverables:edit", args=[work.deliverable.pk]))
+    assert response.status_code == 403 and "You cannot change this" in response.content.decode()
+    response = client.get("/deliverables/999999/")
+    assert response.status_code == 404 and "Page not found" in response.content.decode()

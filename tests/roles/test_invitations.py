@@ -164,3 +164,12 @@ def test_signing_in_with_an_invited_but_unaccepted_account_fails(client, invite,
     invite("nora@example.com")
     client.logout()
     assert not client.login(username="nora", password=PASSWORD)
+
+
+def test_the_manager_is_told_whether_an_email_went_out(client, invite, world):
+    response = invite("nora@example.com")
+    page = client.get(response["Location"]).content.decode()
+    assert "Invitation sent to nora@example.com" in page
+    response = invite(world.people["newcomer"].email)
+    page = client.get(response["Location"]).content.decode()
+    assert "already had an account and joined the team" in page
