@@ -272,15 +272,31 @@ def deliverable_checklist(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as error:
             form_add_service_errors(form, error)
-            return _detail(
-                request,
-                _deliverable_or_404(request, pk),
-                status=_status(error),
-                checklist_form=form,
-            )
+            fresh = _deliverable_or_404(request, pk)
+            _note_saved_meanwhile(form.items, fresh.checklist_items.all(), answers)
+            return _detail(request, fresh, status=_status(error), checklist_form=form)
         messages.success(request, _("Checklist saved."))
         return redirect(reverse("deliverables:detail", args=[pk]) + "#checklist")
     return _detail(request, deliverable, status=422, checklist_form=form)
+
+
+def _note_saved_meanwhile(items, saved_items, answers) -> None:
+    """After a refused save, show next to each item what someone else saved in the
+    meantime where it differs from what this person sent, so nothing is undone blindly."""
+    saved = {item.pk: item for item in saved_items}
+    for item in items:
+        now = saved.get(item.pk)
+        sent = answers.get(item.pk)
+        if now is None or sent is None:
+            continue
+        if (now.checked, now.answer, now.link) == (sent.checked, sent.answer, sent.link):
+            continue
+        if item.answer_kind == AnswerKind.TICK:
+            item.saved_meanwhile = _("ticked") if now.checked else _("not ticked")
+        else:
+            item.saved_meanwhile = (now.answer or now.link) or _("empty")
+        if now.answered_by:
+            item.saved_by = now.answered_by.get_full_name() or now.answered_by.get_username()
 
 
 @require_http_methods(["GET", "POST"])

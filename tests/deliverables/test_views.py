@@ -369,3 +369,23 @@ def test_forbidden_and_missing_pages_are_styled(client, work):
     assert response.status_code == 403 and "You cannot change this" in response.content.decode()
     response = client.get("/deliverables/999999/")
     assert response.status_code == 404 and "Page not found" in response.content.decode()
+
+
+def test_a_refused_checklist_save_shows_what_was_saved_meanwhile(client, work):
+    deliverable = work.deliverable
+    tick = deliverable.checklist_items.filter(answer_kind="tick").first()
+    page_version = deliverable.version
+    client.force_login(work.world.people["manager"])
+    client.post(
+        reverse("deliverables:checklist", args=[deliverable.pk]),
+        {"version": page_version, f"item_{tick.pk}": "on"},
+    )
+    client.force_login(work.world.people["member"])
+    response = client.post(
+        reverse("deliverables:checklist", args=[deliverable.pk]), {"version": page_version}
+    )
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Saved meanwhile: ticked" in page
+    tick.refresh_from_db()
+    assert tick.checked
