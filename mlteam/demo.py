@@ -14,7 +14,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from deliverables.models import Deliverable, DeliverableStatus, DeliverableType
+from deliverables.models import (
+    Deliverable,
+    DeliverableStatus,
+    DeliverableType,
+    ReminderPreference,
+)
 from deliverables.services import deliverable_create
 from roles.models import Membership, Project, ProjectStatus, Role, RoleAssignment
 from roles.permissions import ADMINS_GROUP, MANAGERS_GROUP, MEMBERS_GROUP
@@ -128,6 +133,11 @@ def _ensure_people() -> dict[str, object]:
                 user.is_superuser = True
                 user.save(update_fields=["is_staff", "is_superuser"])
         user.groups.add(Group.objects.get(name=group_name))
+        # Every day from midnight, so the demo's reminder digests show up on the
+        # console at the first sweep, whatever the day and hour.
+        ReminderPreference.objects.get_or_create(
+            user=user, defaults={"hour": 0, "working_days": "0,1,2,3,4,5,6"}
+        )
         people[username] = user
     return people
 
