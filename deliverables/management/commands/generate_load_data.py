@@ -1,0 +1,212 @@
+"""Build a large, realistic data set quickly with bulk inserts (for benchmarks)."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from deliverables.models import (
+    ChecklistItem,
+    ChecklistItemTemplate,
+    Deliverable,
+    DeliverableStatus,
+    DeliverableType,
+)
+from roles.models import Membership, Project, ProjectStatus, Role, RoleAssignment
+from roles.permissions import MANAGERS_GROUP
+
+STATUS_WEIGHTS = [
+    (DeliverableStatus.NOT_STARTED, 30),
+    (DeliverableStatus.IN_PROGRESS, 30),
+    (DeliverableStatus.IN_REVIEW, 10),
+    (DeliverableStatus.DONE, 25),
+    (DeliverableStatus.BLOCKED, 5),
+]
+
+
+class Command(BaseCommand):
+    help = "Create projects, people, role assignments and deliverables in bulk (load testing)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--projects", type=int, default=200)
+        parser.add_argument("--people", type=int, default=2000)
+        parser.add_argument("--deliverables", type=int, default=50000)
+        parser.add_argument("--seed", type=int, default=7, help="Random seed, for repeatable data.")
+        parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")
+
+    def handle(
+        self,
+        *args,
+        projects: int,
+        people: int,
+        deliverables: int,
+        seed: int,
+        force: bool,
+        **options,
+    ):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "generate_load_data fills the database with fake data; use --force with DEBUG off."
+            )
+        if min(projects, people, deliverables) < 1 or people < projects:
+            raise CommandError("Sizes must be positive, with at least as many people as projects.")
+        started = timezone.now()
+        with transaction.atomic():
+            counts = generate(
+                projects=projects, people=people, deliverables=deliverables, seed=seed
+            )
+        seconds = (timezone.now() - started).total_seconds()
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Created {projects:,} projects, {people:,} people, {assignments:,} role "
+                "assignments, {deliverables:,} deliverables and {items:,} checklist "
+                "items".format(**counts)
+                + f" in {seconds:.1f} s."
+            )
+        )
+
+
+def generate(*, projects: int, people: int, deliverables: int, seed: int) -> dict[str, int]:
+    """1. people (a tenth of them managers), 2. projects with one manager each,
+    3. memberships and role assignments (every role filled on most projects),
+    4. deliverables with a spread of statuses and due dates, 5. their checklists,
+    copied from the templates in one INSERT ... SELECT."""
+    rng = random.Random(seed)
+    today = timezone.localdate()
+    batch = f"load{seed}-{timezone.now():%Y%m%d%H%M%S}"
+    User = get_user_model()
+    User.objects.bulk_create(
+        [
+            User(
+                username=f"{batch}-{n}",
+                email=f"{batch}-{n}@example.com",
+                first_name="Load",
+                last_name=f"Person {n}",
+                password="!",  # noqa: S106 (an unusable password)
+            )
+            for n in range(people)
+        ],
+        batch_size=2000,
+    )
+    persons = list(User.objects.filter(username__startswith=f"{batch}-").order_by("pk"))
+    managers = persons[: max(1, people // 10)]
+    Group.objects.get(name=MANAGERS_GROUP).user_set.add(*managers)
+
+    Project.objects.bulk_create(
+        [
+            Project(
+                name=f"{batch} project {n}",
+                business_problem="Generated for load testing.",
+                status=rng.choice(
+                    [ProjectStatus.ACTIVE, ProjectStatus.ACTIVE, ProjectStatus.PLANNING]
+                ),
+                start_date=today - timedelta(days=rng.randint(10, 300)),
+            )
+            for n in range(projects)
+        ],
+        batch_size=1000,
+    )
+    project_rows = list(Project.objects.filter(name__startswith=f"{batch} project").order_by("pk"))
+    roles = list(Role.objects.order_by("position"))
+    Project.required_roles.through.objects.bulk_create(
+        [
+            Project.required_roles.through(project_id=p.pk, role_id=r.pk)
+            for p in project_rows
+            for r in roles
+        ],
+        batch_size=5000,
+    )
+    Project.managers.through.objects.bulk_create(
+        [
+            Project.managers.through(project_id=p.pk, user_id=managers[n % len(managers)].pk)
+            for n, p in enumerate(project_rows)
+        ]
+    )
+
+    # Everyone joins one project; managers also join the projects they manage.
+    members: dict[int, list[int]] = {p.pk: [] for p in project_rows}
+    for n, person in enumerate(persons):
+        members[project_rows[n % projects].pk].append(person.pk)
+    for n, project in enumerate(project_rows):
+        manager_id = managers[n % len(managers)].pk
+        if manager_id not in members[project.pk]:
+            members[project.pk].append(manager_id)
+    Membership.objects.bulk_create(
+        [Membership(project_id=p, user_id=u) for p, users in members.items() for u in users],
+        batch_size=5000,
+    )
+    memberships = {
+        (m.project_id, m.user_id): m.pk for m in Membership.objects.filter(project__in=project_rows)
+    }
+    assignments = []
+    holders: dict[tuple[int, int], list[int]] = {}
+    for project_id, users in members.items():
+        for index, user_id in enumerate(users):
+            for role in {roles[index % len(roles)], roles[rng.randrange(len(roles))]}:
+                if index >= len(roles) and rng.random() < 0.15:
+                    continue  # leave some gaps
+                assignments.append(
+                    RoleAssignment(
+                        membership_id=memberships[(project_id, user_id)],
+                        role_id=role.pk,
+                        allocation_percent=rng.choice([20, 30, 50, 60, 100]),
+                    )
+                )
+                holders.setdefault((project_id, role.pk), []).append(user_id)
+    RoleAssignment.objects.bulk_create(assignments, batch_size=5000, ignore_conflicts=True)
+
+    types = list(DeliverableType.objects.all())
+    statuses, weights = zip(*STATUS_WEIGHTS, strict=True)
+    rows = []
+    first_new = (Deliverable.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    for n in range(deliverables):
+        project = project_rows[n % projects]
+        deliverable_type = types[rng.randrange(len(types))]
+        owners = holders.get((project.pk, deliverable_type.role_id)) or members[project.pk]
+        status = rng.choices(statuses, weights)[0]
+        rows.append(
+            Deliverable(
+                project=project,
+                type=deliverable_type,
+                title=f"{deliverable_type.name} {n}",
+                owner_id=owners[n % len(owners)],
+                due_date=today + timedelta(days=rng.randint(-60, 120)),
+                status=status,
+                blocked_reason="Waiting on another team."
+                if status == DeliverableStatus.BLOCKED
+                else "",
+            )
+        )
+        if len(rows) == 5000:
+            Deliverable.objects.bulk_create(rows)
+            rows = []
+    Deliverable.objects.bulk_create(rows)
+
+    item, template, deliverable = (
+        ChecklistItem._meta.db_table,
+        ChecklistItemTemplate._meta.db_table,
+        Deliverable._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {item} (deliverable_id, area, text, answer_kind, required, position, "  # noqa: S608
+            f"checked, answer, link) SELECT d.id, t.area, t.text, t.answer_kind, t.required, "
+            f"t.position, d.status = 'done', '', '' FROM {deliverable} d "
+            f"JOIN {template} t ON t.deliverable_type_id = d.type_id WHERE d.id >= %s",
+            [first_new],
+        )
+        items = cursor.rowcount
+    return {
+        "projects": projects,
+        "people": people,
+        "assignments": len(assignments),
+        "deliverables": deliverables,
+        "items": items,
+    }

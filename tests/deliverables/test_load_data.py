@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import F
+from django.test import override_settings
+
+from deliverables.models import ChecklistItem, Deliverable, DeliverableStatus
+from roles.models import Membership, Project
+
+pytestmark = pytest.mark.django_db
+
+
+def test_load_data_refuses_without_debug_or_force():
+    with pytest.raises(CommandError, match="--force"):
+        call_command(
+            "generate_load_data", "--projects", "2", "--people", "4", "--deliverables", "5"
+        )
+    assert not Deliverable.objects.exists()
+
+
+@override_settings(DEBUG=True)
+def test_load_data_builds_the_requested_sizes_with_owners_on_their_projects(capsys):
+    call_command("generate_load_data", "--projects", "4", "--people", "30", "--deliverables", "200")
+    assert Project.objects.count() == 4
+    assert Deliverable.objects.count() == 200
+    assert not Deliverable.objects.exclude(owner__memberships__project=F("project")).exists()
+    done = Deliverable.objects.filter(status=DeliverableStatus.DONE)
+    assert done.exists() and Deliverable.objects.filter(status=DeliverableStatus.BLOCKED).exists()
+    assert (
+        ChecklistItem.objects.filter(
+            deliverable__in=done, checked=False, answer_kind="tick"
+        ).count()
+        == 0
+    )
+    assert ChecklistItem.objects.count() > 200
+    assert Membership.objects.count() >= 30
+    assert "200 deliverables" in capsys.readouterr().out
+
+
+@override_settings(DEBUG=True)
+def test_load_data_rejects_bad_sizes():
+    with pytest.raises(CommandError, match="positive"):
+        call_command(
+            "generate_load_data", "--projects", "5", "--people", "2", "--deliverables", "1"
+        )
