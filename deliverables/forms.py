@@ -153,8 +153,10 @@ class PlanRowForm(forms.Form):
         label=_("Due date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args, owners=None, **kwargs):
+    def __init__(self, *args, owners=None, types=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if types is not None:
+            self.fields["type"].queryset = DeliverableType.objects.filter(pk__in=types)
         if owners is not None:
             owner_ids = [u.pk for u in owners]
             self.fields["owner"].queryset = get_user_model().objects.filter(pk__in=owner_ids)
@@ -168,15 +170,32 @@ class PlanRowForm(forms.Form):
 
 
 class BasePlanFormSet(forms.BaseFormSet):
-    def __init__(self, *args, owners, **kwargs):
+    """The proposal's rows only: at most one per proposed type, no extra rows."""
+
+    def __init__(self, *args, owners, types, **kwargs):
         self.owners = owners
+        self.types = types
+        self.max_num = self.absolute_max = len(types)
         super().__init__(*args, **kwargs)
 
     def get_form_kwargs(self, index):
-        return {**super().get_form_kwargs(index), "owners": self.owners}
+        return {**super().get_form_kwargs(index), "owners": self.owners, "types": self.types}
+
+    def clean(self):
+        super().clean()
+        chosen = [form.cleaned_data.get("type") for form in self.forms if form.cleaned_data]
+        if len(chosen) != len(set(chosen)):
+            raise forms.ValidationError(_("Each deliverable type can be planned once."))
 
 
-PlanFormSet = forms.formset_factory(PlanRowForm, formset=BasePlanFormSet, extra=0)
+PlanFormSet = forms.formset_factory(
+    PlanRowForm,
+    formset=BasePlanFormSet,
+    extra=0,
+    validate_max=True,
+    max_num=1000,
+    absolute_max=1000,
+)
 
 
 class DeliverableFilterForm(forms.Form):

@@ -384,6 +384,17 @@ def default_time_zone() -> str:
     return settings.TIME_ZONE
 
 
+def validate_time_zone(value: str) -> None:
+    import zoneinfo
+
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("%(value)s is not a time zone; use a name such as Asia/Tokyo."),
+            params={"value": value},
+            code="time_zone",
+        )
+
+
 class ReminderPreference(models.Model):
     """When and how a person wants their daily digest. Missing row = the defaults."""
 
@@ -396,7 +407,9 @@ class ReminderPreference(models.Model):
     hour = models.PositiveSmallIntegerField(
         _("send at (hour)"), default=9, help_text=_("Local hour of the day, 0 to 23.")
     )
-    time_zone = models.CharField(_("time zone"), max_length=64, default=default_time_zone)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default=default_time_zone, validators=[validate_time_zone]
+    )
     working_days = models.CharField(
         _("working days"), max_length=20, default="0,1,2,3,4", help_text=_("Monday is 0.")
     )
@@ -430,6 +443,7 @@ class DigestStatus(models.TextChoices):
     PENDING = "pending", _("Waiting to be sent")
     SENDING = "sending", _("Being sent")
     SENT = "sent", _("Sent")
+    CANCELLED = "cancelled", _("Not sent (nothing left to say, or cannot be delivered)")
 
 
 class Digest(models.Model):

@@ -17,7 +17,6 @@ can repeat that one email when the lease ends; nothing is ever lost.
 from __future__ import annotations
 
 import logging
-import smtplib
 import uuid
 import zoneinfo
 from collections import defaultdict
@@ -27,7 +26,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import BadHeaderError, EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
@@ -79,7 +78,8 @@ def digest_day(preference: ReminderPreference, now: datetime) -> date | None:
     """
     try:
         zone = zoneinfo.ZoneInfo(preference.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except Exception:  # any bad stored name must not stop the sweep for everyone
+        logger.warning("Unknown time zone %r for user %s", preference.time_zone, preference.user_id)
         zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     local = now.astimezone(zone)
     if local.weekday() not in preference.working_day_numbers:
@@ -137,6 +137,7 @@ def _plan_batch(user_ids: list[int], now: datetime) -> list[PlannedDigest]:
     users = (
         get_user_model()
         .objects.filter(pk__in=user_ids, is_active=True)
+        .exclude(email="")
         .select_related("reminder_preference")
     )
     planned: dict[int, PlannedDigest] = {}
@@ -187,9 +188,7 @@ def _plan_batch(user_ids: list[int], now: datetime) -> list[PlannedDigest]:
             digest.items.append(Item(pk, title, project_name, ReminderKind.STALE, idle))
 
     managed: dict[int, list[int]] = defaultdict(list)
-    for project_id, manager_id in Project.managers.through.objects.filter(
-        user_id__in=planned
-    ).values_list("project_id", "user_id"):
+    for project_id, manager_id in _listed_managers_with_rights(planned):
         managed[project_id].append(manager_id)
     escalated = (
         open_work.filter(project_id__in=managed, due_date__lt=latest_day)
@@ -203,6 +202,22 @@ def _plan_batch(user_ids: list[int], now: datetime) -> list[PlannedDigest]:
             if late > escalate_after:
                 digest.items.append(Item(pk, title, project_name, ReminderKind.ESCALATION, late))
     return [digest for digest in planned.values() if digest.items]
+
+
+def _listed_managers_with_rights(user_ids) -> Iterable[tuple[int, int]]:
+    """(project, manager) pairs for these people, if they still hold the manager
+    permission (a demoted manager no longer hears about the project)."""
+    rights = ["add_project", "administer_projects"]
+    return (
+        Project.managers.through.objects.filter(user_id__in=user_ids)
+        .filter(
+            Q(user__is_superuser=True)
+            | Q(user__groups__permissions__codename__in=rights)
+            | Q(user__user_permissions__codename__in=rights)
+        )
+        .values_list("project_id", "user_id")
+        .distinct()
+    )
 
 
 def _save_batch(planned: list[PlannedDigest], now: datetime) -> list[int]:
@@ -327,8 +342,48 @@ def _claim(digest_id: int, now: datetime) -> bool:
     )
 
 
+MAX_ATTEMPTS = 8
+
+
+def _still_owed(digest: Digest, reminders: list[Reminder]) -> list[Reminder]:
+    """What may still be said at send time, which can be hours after the digest was
+    built: open work on active projects, to owners still on the project and to
+    managers still listed (and still managers)."""
+    recipient = digest.recipient
+    if not recipient.is_active or not recipient.email:
+        return []
+    on_projects = set(recipient.memberships.values_list("project_id", flat=True))
+    managing = {project_id for project_id, _user in _listed_managers_with_rights([recipient.pk])}
+    kept = []
+    for reminder in reminders:
+        deliverable = reminder.deliverable
+        if deliverable.status == DeliverableStatus.DONE or deliverable.project.archived_at:
+            continue
+        if reminder.kind == ReminderKind.ESCALATION:
+            if deliverable.project_id not in managing:
+                continue
+        elif deliverable.owner_id != recipient.pk or deliverable.project_id not in on_projects:
+            continue
+        kept.append(reminder)
+    return kept
+
+
+def _finish(digest: Digest, status: str, error: str = "") -> None:
+    Digest.objects.filter(pk=digest.pk).update(
+        status=status,
+        sent_at=timezone.now() if status == DigestStatus.SENT else None,
+        lease_until=None,
+        last_error=error[:300],
+    )
+
+
 def digest_send(*, digest_id: int, now: datetime | None = None) -> bool:
-    """Send one digest if nobody else is sending or has sent it. True when sent now."""
+    """Send one digest if nobody else is sending or has sent it. True when sent now.
+
+    1. Claim it (pending, or sending with an expired lease) with a conditional UPDATE.
+    2. Keep only the reminders still owed; with none left, or no address, cancel it.
+    3. Send. A failure goes back to pending with a back-off, up to MAX_ATTEMPTS.
+    """
     now = now or timezone.now()
     if not _claim(digest_id, now):
         return False
@@ -338,9 +393,22 @@ def digest_send(*, digest_id: int, now: datetime | None = None) -> bool:
             "kind", "deliverable__project__name", "-days", "pk"
         )
     )
+    owed = _still_owed(digest, reminders)
+    dropped = [reminder.pk for reminder in reminders if reminder not in owed]
+    if dropped:
+        Reminder.objects.filter(pk__in=dropped).delete()
+    if not owed:
+        _finish(digest, DigestStatus.CANCELLED, "nothing left to send")
+        return False
     try:
-        digest_message(digest, reminders).send()
-    except (smtplib.SMTPException, OSError, BadHeaderError) as error:
+        delivered = digest_message(digest, owed).send()
+    except Exception as error:  # SMTP, network, a bad address or template: retry, then give up
+        if digest.attempts >= MAX_ATTEMPTS:
+            _finish(digest, DigestStatus.CANCELLED, f"gave up: {error}")
+            logger.error(
+                "Gave up on digest %s after %s attempts: %s", digest.pk, digest.attempts, error
+            )
+            return False
         retry_in = backoff(digest.attempts)
         Digest.objects.filter(pk=digest.pk, status=DigestStatus.SENDING).update(
             status=DigestStatus.PENDING,
@@ -349,9 +417,10 @@ def digest_send(*, digest_id: int, now: datetime | None = None) -> bool:
             last_error=str(error)[:300],
         )
         raise DigestSendFailed(str(error), retry_in) from error
-    Digest.objects.filter(pk=digest.pk).update(
-        status=DigestStatus.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
-    )
+    if not delivered:
+        _finish(digest, DigestStatus.CANCELLED, "no recipient address")
+        return False
+    _finish(digest, DigestStatus.SENT)
     return True
 
 

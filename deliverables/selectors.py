@@ -142,8 +142,9 @@ def deliverable_list_open_for_owner(*, user, today: date) -> QuerySet[Deliverabl
 
 
 def deliverable_get_for_user(*, user, pk: int) -> Deliverable | None:
+    """One deliverable, also of an archived project (read-only there)."""
     return (
-        visible_deliverables(user=user)
+        Deliverable.objects.filter(project__in=Project.objects.visible_to(user).values("pk"))
         .filter(pk=pk)
         .select_related("project", "type__role", "owner")
         .prefetch_related(

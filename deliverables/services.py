@@ -37,6 +37,9 @@ STALE_MESSAGE = _(
     "Someone else saved this deliverable while you were editing it. Your input is kept "
     "below; check the latest version and save again."
 )
+DONE_LOCKED_MESSAGE = _(
+    "This deliverable is done. Reopen it before changing its checklist or type."
+)
 ARCHIVED_MESSAGE = _("This project is archived; its deliverables cannot be changed.")
 
 
@@ -45,9 +48,9 @@ def _claim_version(deliverable: Deliverable, version: int | None) -> None:
 
     A conditional UPDATE: of two saves drawn from the same version, exactly one wins.
     """
-    if deliverable.project.archived_at is not None:
-        raise ValidationError(ARCHIVED_MESSAGE, code="archived")
-    rows = Deliverable.objects.filter(pk=deliverable.pk)
+    _ensure_open(deliverable)
+    # The archived check is part of the UPDATE too: archiving at the same moment wins.
+    rows = Deliverable.objects.filter(pk=deliverable.pk, project__archived_at__isnull=True)
     if version is not None:
         rows = rows.filter(version=version)
     if rows.update(version=F("version") + 1, updated_at=timezone.now()) != 1:
@@ -58,8 +61,8 @@ def _claim_version(deliverable: Deliverable, version: int | None) -> None:
 
 
 def _ensure_open(deliverable: Deliverable) -> None:
-    """Links and comments add to a deliverable without conflicting with edits."""
-    if deliverable.project.archived_at is not None:
+    """Refuse changes to deliverables of archived projects (read from the database)."""
+    if Project.objects.filter(pk=deliverable.project_id, archived_at__isnull=False).exists():
         raise ValidationError(ARCHIVED_MESSAGE, code="archived")
 
 
@@ -246,6 +249,8 @@ def deliverable_update(
     type: DeliverableType,
 ) -> Deliverable:
     """Managers change what the deliverable is, who owns it and when it is due."""
+    if deliverable.status == DeliverableStatus.DONE and type.pk != deliverable.type_id:
+        raise ValidationError(DONE_LOCKED_MESSAGE, code="done")
     _claim_version(deliverable, version)
     changes = [
         (EventKind.TITLE, deliverable.title, title),
@@ -292,7 +297,12 @@ class ChecklistAnswer:
 def checklist_update(
     *, deliverable: Deliverable, actor, version: int | None, answers: dict[int, ChecklistAnswer]
 ) -> list[ChecklistItem]:
-    """Save ticks, written answers and links of the deliverable's checklist in one go."""
+    """Save ticks, written answers and links of the deliverable's checklist in one go.
+
+    A done deliverable's checklist is what was approved: reopen it to change it.
+    """
+    if deliverable.status == DeliverableStatus.DONE:
+        raise ValidationError(DONE_LOCKED_MESSAGE, code="done")
     _claim_version(deliverable, version)
     items = {
         item.pk: item

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mlteam.forms import form_add_service_errors
+from mlteam.forms import form_add_service_errors, form_refresh_version
 from roles import selectors as roles_selectors
 from roles.models import Project
 from roles.permissions import can_manage_project
@@ -80,7 +80,10 @@ def _filtered(request: HttpRequest):
             "pk", "username", "first_name", "last_name"
         ),
     )
-    data = form.cleaned_data if form.is_valid() else {}
+    # Invalid fields (a project since archived, a typo in the address) are left out;
+    # the valid ones still apply, so the list never widens silently.
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
     filters = selectors.DeliverableFilters(
         project=data["project"].pk if data.get("project") else None,
         role=data["role"].pk if data.get("role") else None,
@@ -229,12 +232,9 @@ def deliverable_transition(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as error:
             form_add_service_errors(form, error)
-            return _detail(
-                request,
-                _deliverable_or_404(request, pk),
-                status=_status(error),
-                transition_form=form,
-            )
+            fresh = _deliverable_or_404(request, pk)
+            form_refresh_version(form, fresh.version)
+            return _detail(request, fresh, status=_status(error), transition_form=form)
         messages.success(
             request,
             _("Status is now %(status)s.") % {"status": DeliverableStatus(data["to_status"]).label},
@@ -274,6 +274,7 @@ def deliverable_checklist(request: HttpRequest, pk: int) -> HttpResponse:
             form_add_service_errors(form, error)
             fresh = _deliverable_or_404(request, pk)
             _note_saved_meanwhile(form.items, fresh.checklist_items.all(), answers)
+            form_refresh_version(form, fresh.version)
             return _detail(request, fresh, status=_status(error), checklist_form=form)
         messages.success(request, _("Checklist saved."))
         return redirect(reverse("deliverables:detail", args=[pk]) + "#checklist")
@@ -325,6 +326,8 @@ def deliverable_edit(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as error:
                 form_add_service_errors(form, error)
                 status = _status(error)
+                deliverable = _deliverable_or_404(request, pk)  # undo refused changes
+                form_refresh_version(form, deliverable.version)
             else:
                 messages.success(request, _("Deliverable saved."))
                 return redirect("deliverables:detail", pk=pk)
@@ -403,7 +406,13 @@ def project_plan(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("roles:project_detail", pk=pk)
     owners = list(selectors.owner_choices(project=project))
     proposal = selectors.plan_proposal(project=project)
-    formset = PlanFormSet(request.POST or None, initial=proposal, owners=owners, prefix="plan")
+    formset = PlanFormSet(
+        request.POST or None,
+        initial=proposal,
+        owners=owners,
+        types=[row["type"] for row in proposal],
+        prefix="plan",
+    )
     version_ok = True
     status = 200
     if request.method == "POST":

@@ -63,13 +63,18 @@ class ProjectQuerySet(models.QuerySet):
 
     def visible_to(self, user) -> ProjectQuerySet:
         """Projects `user` may see: admins all, others those they manage or are on."""
-        from .permissions import is_admin
+        from .permissions import is_admin, is_manager
 
         if not user.is_authenticated:
             return self.none()
         if is_admin(user):
             return self
-        return self.filter(models.Q(managers=user) | models.Q(memberships__user=user)).distinct()
+        # Listed managers who lost the manager permission see only what they are on,
+        # as `permissions.can_view_project` says.
+        on_project = models.Q(memberships__user=user)
+        if is_manager(user):
+            on_project |= models.Q(managers=user)
+        return self.filter(on_project).distinct()
 
 
 class Project(models.Model):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from deliverables import selectors as deliverable_selectors
-from mlteam.forms import form_add_service_errors
+from mlteam.forms import form_add_service_errors, form_refresh_version
 
 from . import selectors, services
 from .forms import (
@@ -51,14 +51,6 @@ def _managed_project_or_404(request: HttpRequest, pk: int) -> Project:
     if not can_manage_project(request.user, project):
         raise PermissionDenied
     return project
-
-
-def _refresh_version(form, version: int) -> None:
-    """Let a re-shown form be resubmitted against the version now on screen."""
-    if form.is_bound:
-        data = form.data.copy()
-        data[form.add_prefix("version")] = str(version)
-        form.data = data
 
 
 # --- projects ---------------------------------------------------------------------------
@@ -161,7 +153,7 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form_add_service_errors(form, error)
             project = _project_or_404(request, pk)  # undo the refused changes in memory
-            _refresh_version(form, project.version)
+            form_refresh_version(form, project.version)
         else:
             messages.success(request, _("Project saved."))
             return redirect("roles:project_detail", pk=project.pk)
@@ -188,7 +180,7 @@ def _confirm(request, *, project, title, question, button, action, cancel_url, d
         else:
             return True
         project.refresh_from_db(fields=["version"])
-        _refresh_version(form, project.version)
+        form_refresh_version(form, project.version)
     return render(
         request,
         "roles/confirm.html",
@@ -273,7 +265,7 @@ def _team_context(request, project: Project, **forms) -> dict:
     }
     for name in ("add_form", "invite_form", "assign_form"):
         if forms.get(name) is not None:
-            _refresh_version(forms[name], project.version)
+            form_refresh_version(forms[name], project.version)
     failed_assign = forms.get("assign_form")
     roles = list(selectors.role_catalogue_plain())
     remaining = {
@@ -481,7 +473,7 @@ def assignment_edit(request: HttpRequest, pk: int, assignment_pk: int) -> HttpRe
         return _team_response(request, project)
     if form.errors:
         project.refresh_from_db(fields=["version"])
-        _refresh_version(form, project.version)
+        form_refresh_version(form, project.version)
     return render(
         request,
         "roles/assignment_form.html",

@@ -12,8 +12,8 @@ from deliverables.models import (
     DeliverableLink,
 )
 from deliverables.services import deliverable_create, link_add
-from roles.services import membership_add
-from tests.factories import deliverable_type
+from roles.services import membership_add, role_assign
+from tests.factories import deliverable_type, role
 from tests.roles.conftest import World, world  # noqa: F401 (fixture)
 
 
@@ -31,7 +31,9 @@ def work(world) -> Work:  # noqa: F811
 
     colleague = UserFactory(username="colleague")
     world.people["colleague"] = colleague
-    membership_add(project=world.project, user=colleague)
+    role_assign(
+        membership=membership_add(project=world.project, user=colleague), role=role("ml-engineer")
+    )
     world.project.refresh_from_db()
     mine = deliverable_create(
         project=world.project,

@@ -405,3 +405,49 @@ def test_preferences_page_saves_and_validates(client):
     assert response.status_code == 422
     preference.refresh_from_db()
     assert preference.hour == 7
+
+
+def test_a_retried_digest_says_nothing_to_someone_who_left_meanwhile(settings):
+    """Built, then the send fails; by the retry the owner is off the project and deactivated."""
+    settings.TIME_ZONE = "UTC"
+    owner = UserFactory()
+    project = _project(escalation_days=30)
+    secret = _deliverable(project, owner, date(2026, 11, 25))
+    run_sweep(MONDAY_0930_UTC, lambda pk: None)  # handed over, never sent
+    project.memberships.filter(user=owner).delete()
+    owner.is_active = False
+    owner.save()
+    _sweep(MONDAY_0930_UTC + reminders.GRACE + timedelta(minutes=1))
+    assert mail.outbox == []
+    assert Digest.objects.get(recipient=owner).status == DigestStatus.CANCELLED
+    assert not Reminder.objects.filter(deliverable=secret).exists()
+
+
+def test_people_without_an_email_address_get_no_digest(settings):
+    settings.TIME_ZONE = "UTC"
+    owner = UserFactory(email="")
+    _deliverable(_project(escalation_days=30), owner, date(2026, 11, 25))
+    _sweep(MONDAY_0930_UTC)
+    assert not Digest.objects.filter(recipient=owner).exists()
+
+
+def test_a_broken_time_zone_does_not_stop_the_sweep_for_everyone(settings):
+    settings.TIME_ZONE = "UTC"
+    broken, fine = UserFactory(), UserFactory()
+    ReminderPreference.objects.create(user=broken, time_zone="America")
+    project = _project(escalation_days=30)
+    _deliverable(project, broken, date(2026, 11, 25))
+    _deliverable(project, fine, date(2026, 11, 25), slug="prd")
+    _sweep(MONDAY_0930_UTC)
+    assert {m.to[0] for m in mail.outbox} == {broken.email, fine.email}
+
+
+def test_a_demoted_manager_hears_no_escalations(settings):
+    from django.contrib.auth.models import Group
+
+    settings.TIME_ZONE = "UTC"
+    manager, owner = manager_user(), UserFactory()
+    _deliverable(_project(manager, escalation_days=1), owner, date(2026, 11, 20))
+    manager.groups.remove(Group.objects.get(name="Managers"))
+    _sweep(MONDAY_0930_UTC)
+    assert manager.email not in {m.to[0] for m in mail.outbox}

@@ -389,3 +389,83 @@ def test_a_refused_checklist_save_shows_what_was_saved_meanwhile(client, work):
     assert "Saved meanwhile: ticked" in page
     tick.refresh_from_db()
     assert tick.checked
+
+
+def test_a_done_deliverables_checklist_is_locked_until_reopened(client, work):
+    from deliverables.models import DeliverableStatus
+
+    deliverable = work.deliverable
+    Deliverable.objects.filter(pk=deliverable.pk).update(status=DeliverableStatus.DONE)
+    deliverable.refresh_from_db()
+    item = deliverable.checklist_items.filter(answer_kind="tick").first()
+    client.force_login(work.world.people["member"])
+    before = deliverable_snapshot()
+    response = client.post(
+        reverse("deliverables:checklist", args=[deliverable.pk]),
+        {"version": deliverable.version, f"item_{item.pk}": "on"},
+    )
+    assert response.status_code == 422
+    assert "Reopen it before changing" in response.content.decode()
+    assert deliverable_snapshot() == before
+
+
+def test_an_invalid_filter_is_ignored_but_the_others_still_apply(client, work):
+    client.force_login(work.world.people["member"])
+    mine = f"?owner={work.world.people['member'].pk}"
+    rows = _csv(client.get(reverse("deliverables:export") + mine + "&status=bogus"))
+    assert [row["title"] for row in rows] == ["Churn drivers report"]
+
+
+def test_deliverables_of_an_archived_project_stay_readable(client, work):
+    from roles.services import project_archive
+
+    project_archive(project=work.world.project, actor=work.world.people["manager"], version=None)
+    client.force_login(work.world.people["member"])
+    page = client.get(reverse("deliverables:detail", args=[work.deliverable.pk]))
+    assert page.status_code == 200
+    assert "read-only" in page.content.decode()
+
+
+def test_the_plan_accepts_only_the_proposed_rows(client, work):
+    project = work.world.project
+    client.force_login(work.world.people["manager"])
+    project.refresh_from_db()
+    row = {
+        "plan-0-include": "on",
+        "plan-0-type": deliverable_type("deployed-model").pk,
+        "plan-0-title": "A",
+        "plan-1-include": "on",
+        "plan-1-type": deliverable_type("deployed-model").pk,
+        "plan-1-title": "B",
+    }
+    response = client.post(
+        reverse("deliverables:plan", args=[project.pk]),
+        {"version": project.version, "plan-TOTAL_FORMS": 1000000, "plan-INITIAL_FORMS": 0, **row},
+    )
+    assert response.status_code == 422
+    assert not Deliverable.objects.filter(project=project, type__slug="deployed-model").exists()
+
+
+def test_after_a_refused_save_the_form_can_be_sent_again(client, work):
+    import re
+
+    deliverable = work.deliverable
+    stale = deliverable.version
+    client.force_login(work.world.people["manager"])
+    client.post(
+        reverse("deliverables:transition", args=[deliverable.pk]),
+        {"version": stale, "to_status": "in_progress"},
+    )
+    client.force_login(work.world.people["member"])
+    response = client.post(
+        reverse("deliverables:transition", args=[deliverable.pk]),
+        {"version": stale, "to_status": "in_review"},
+    )
+    assert response.status_code == 409
+    form = response.content.decode().split('action="/deliverables/')[1]
+    current = re.search(r'name="version" value="(\d+)"', form).group(1)
+    response = client.post(
+        reverse("deliverables:transition", args=[deliverable.pk]),
+        {"version": current, "to_status": "in_review"},
+    )
+    assert response.status_code == 302

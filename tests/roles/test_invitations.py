@@ -125,7 +125,8 @@ def test_demoted_manager_loses_the_right_to_change_their_projects(client, world)
     manager = world.people["manager"]
     manager.groups.remove(Group.objects.get(name="Managers"))
     client.force_login(manager)
-    assert client.get(reverse("roles:project_team", args=[world.project.pk])).status_code == 403
+    # Not on the team and no longer a manager: the project is now out of sight.
+    assert client.get(reverse("roles:project_team", args=[world.project.pk])).status_code == 404
 
 
 def test_stale_project_edit_can_be_resubmitted_after_the_error(client, world):

@@ -48,7 +48,8 @@ class Command(BaseCommand):
         def send(digest_id: int) -> None:
             nonlocal sent, failed
             try:
-                sent += reminders.digest_send(digest_id=digest_id, now=moment)
+                # Claims and leases use the real clock, --now only decides what is owed.
+                sent += reminders.digest_send(digest_id=digest_id)
             except reminders.DigestSendFailed as failure:
                 failed += 1
                 self.stderr.write(f"digest {digest_id}: {failure}")
