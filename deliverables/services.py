@@ -49,8 +49,13 @@ def _claim_version(deliverable: Deliverable, version: int | None) -> None:
     A conditional UPDATE: of two saves drawn from the same version, exactly one wins.
     """
     _ensure_open(deliverable)
-    # The archived check is part of the UPDATE too: archiving at the same moment wins.
-    rows = Deliverable.objects.filter(pk=deliverable.pk, project__archived_at__isnull=True)
+    # The archived check is part of the UPDATE too. It must stay a condition on
+    # project_id (not a join): a join makes Django write WHERE id IN (subquery),
+    # and PostgreSQL would not re-check the version of a row updated meanwhile.
+    rows = Deliverable.objects.filter(
+        pk=deliverable.pk,
+        project_id__in=Project.objects.filter(archived_at__isnull=True).values("pk"),
+    )
     if version is not None:
         rows = rows.filter(version=version)
     if rows.update(version=F("version") + 1, updated_at=timezone.now()) != 1:
