@@ -260,7 +260,6 @@ def _team_context(request, project: Project, **forms) -> dict:
         "add_form": forms.get("add_form")
         or AddMemberForm(project=project, initial={"version": project.version}),
         "invite_form": forms.get("invite_form") or InviteForm(initial={"version": project.version}),
-        "assign_forms": {},
         "can_manage": can_manage_project(request.user, project),
     }
     for name in ("add_form", "invite_form", "assign_form"):
@@ -274,9 +273,9 @@ def _team_context(request, project: Project, **forms) -> dict:
     }
     for membership in project.memberships.all():
         if failed_assign is not None and forms.get("assign_membership_pk") == membership.pk:
-            context["assign_forms"][membership.pk] = failed_assign
+            membership.assign_form = failed_assign
         else:
-            context["assign_forms"][membership.pk] = AssignRoleForm(
+            membership.assign_form = AssignRoleForm(
                 membership=membership,
                 roles=roles,
                 # Offer what is left of the person's time, not a blind 100%.
@@ -286,8 +285,6 @@ def _team_context(request, project: Project, **forms) -> dict:
                 },
                 prefix=f"m{membership.pk}",
             )
-    for membership in project.memberships.all():
-        membership.assign_form = context["assign_forms"][membership.pk]
     return context
 
 
