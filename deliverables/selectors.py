@@ -21,6 +21,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext
 
 from roles.models import Membership, Project, RoleAssignment, TeamChange
 
@@ -234,3 +235,107 @@ def deliverable_reminders(*, deliverable: Deliverable, user, limit: int = 20) ->
     if not can_manage_deliverable(user, deliverable):
         rows = rows.filter(recipient=user)
     return list(rows.select_related("recipient", "digest").order_by("-local_date", "kind")[:limit])
+
+
+# --- dashboards ---------------------------------------------------------------------------
+
+
+@dataclass
+class PortfolioDashboard:
+    projects: list[Project]
+    overdue_by_role: list[dict]
+    activity: list
+
+
+def portfolio_dashboard(*, user, today: date) -> PortfolioDashboard:
+    """Where every active project the viewer may see stands (four queries).
+
+    Counts are DISTINCT: the visibility filter joins memberships and managers,
+    which would otherwise multiply the deliverable rows.
+
+    1. Projects with, from one query: unfilled required roles, deliverables per
+       status, overdue, due within 7 days, and the share of the process
+       documentation's checklist that is complete.
+    2. Overdue deliverables per role.
+    3. Recent team and deliverable changes.
+    """
+    from roles.selectors import _gap_count
+
+    open_work = ~Q(deliverables__status=DeliverableStatus.DONE)
+    counts = {
+        f"count_{status}": Count(
+            "deliverables", filter=Q(deliverables__status=status), distinct=True
+        )
+        for status in DeliverableStatus.values
+    }
+    handbook_items = ChecklistItem.objects.filter(
+        deliverable__project=OuterRef("pk"), deliverable__type__slug="process-documentation"
+    )
+    projects = list(
+        Project.objects.visible_to(user)
+        .active()
+        .annotate(
+            gap_count=_gap_count(),
+            total=Count("deliverables", distinct=True),
+            overdue=Count(
+                "deliverables",
+                filter=open_work & Q(deliverables__due_date__lt=today),
+                distinct=True,
+            ),
+            due_soon=Count(
+                "deliverables",
+                filter=open_work
+                & Q(
+                    deliverables__due_date__gte=today,
+                    deliverables__due_date__lte=today + timedelta(days=7),
+                ),
+                distinct=True,
+            ),
+            handbook_total=_count_of(handbook_items),
+            handbook_done=_count_of(handbook_items.filter(COMPLETE_ITEM)),
+            **counts,
+        )
+        .order_by("name")
+    )
+    for project in projects:
+        project.by_status = [
+            (status, label, getattr(project, f"count_{status}"))
+            for status, label in DeliverableStatus.choices
+        ]
+        done = getattr(project, f"count_{DeliverableStatus.DONE}")
+        project.completion = round(100 * done / project.total) if project.total else None
+        project.handbook = (
+            round(100 * project.handbook_done / project.handbook_total)
+            if project.handbook_total
+            else None
+        )
+    overdue_by_role = list(
+        visible_deliverables(user=user)
+        .overdue(today)
+        .values("type__role", "type__role__name")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "type__role__name")
+    )
+    for row in overdue_by_role:
+        row["role_name"] = gettext(row["type__role__name"])
+    return PortfolioDashboard(projects, overdue_by_role, _recent_activity(user=user))
+
+
+def _count_of(rows: QuerySet) -> Coalesce:
+    counted = rows.order_by().values("deliverable__project").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def _recent_activity(*, user, limit: int = 15) -> list:
+    visible = Project.objects.visible_to(user).active().values("pk")
+    team = list(
+        TeamChange.objects.filter(project__in=visible)
+        .select_related("actor", "person", "role", "project")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    work = list(
+        DeliverableEvent.objects.filter(project__in=visible)
+        .select_related("actor", "deliverable", "project")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    return sorted(team + work, key=lambda entry: entry.created_at, reverse=True)[:limit]

@@ -8,6 +8,7 @@ urlpatterns = [
     path("deliverables/", views.deliverable_list, name="list"),
     path("deliverables/export.csv", views.deliverable_export, name="export"),
     path("my-work/", views.my_work, name="my_work"),
+    path("dashboard/", views.portfolio_dashboard, name="portfolio_dashboard"),
     path("deliverables/<int:pk>/", views.deliverable_detail, name="detail"),
     path("deliverables/<int:pk>/status/", views.deliverable_transition, name="transition"),
     path("deliverables/<int:pk>/checklist/", views.deliverable_checklist, name="checklist"),

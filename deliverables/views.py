@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from mlteam.forms import form_add_service_errors, form_refresh_version
 from roles import selectors as roles_selectors
 from roles.models import Project
-from roles.permissions import can_manage_project
+from roles.permissions import can_manage_project, is_admin, is_manager
 
 from . import reminders, selectors, services, workflow
 from .forms import (
@@ -471,6 +471,15 @@ def _int(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+@require_GET
+def portfolio_dashboard(request: HttpRequest) -> HttpResponse:
+    """Managers and admins: where the projects they may see stand."""
+    if not (is_manager(request.user) or is_admin(request.user)):
+        raise PermissionDenied
+    dashboard = selectors.portfolio_dashboard(user=request.user, today=timezone.localdate())
+    return render(request, "deliverables/dashboard_portfolio.html", {"dashboard": dashboard})
 
 
 @require_http_methods(["GET", "POST"])

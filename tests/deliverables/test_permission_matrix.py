@@ -28,6 +28,13 @@ READ = {
 OWNER_POST = {**READ, "colleague": 403, "member": 302, "manager": 302, "admin": 302}
 OWNER_GET = {**READ, "colleague": 403}
 MANAGE_GET = {**READ, "member": 403, "colleague": 403}
+MANAGERS_ONLY = {
+    **dict.fromkeys(PERSONAS, 403),
+    "anonymous": LOGIN,
+    "manager": 200,
+    "other_manager": 200,
+    "admin": 200,
+}
 MANAGE_POST = {**MANAGE_GET, "manager": 302, "admin": 302}
 
 
@@ -38,6 +45,7 @@ def _urls(work):
         "list": ("get", reverse("deliverables:list"), None, EVERYONE),
         "export": ("get", reverse("deliverables:export"), None, EVERYONE),
         "my_work": ("get", reverse("deliverables:my_work"), None, EVERYONE),
+        "dashboard": ("get", reverse("deliverables:portfolio_dashboard"), None, MANAGERS_ONLY),
         "reminder_preferences": (
             "get",
             reverse("deliverables:reminder_preferences"),
@@ -112,8 +120,8 @@ def _type_pk(slug):
 
 
 NAMES = [
-    "list", "export", "my_work", "reminder_preferences", "detail", "transition", "checklist",
-    "edit_form", "edit",
+    "list", "export", "my_work", "dashboard", "reminder_preferences", "detail", "transition",
+    "checklist", "edit_form", "edit",
     "link_add", "link_remove_confirm", "link_remove", "comment", "plan_form", "plan",
 ]  # fmt: skip
 

@@ -1,0 +1,136 @@
+"""The portfolio dashboard: numbers match a hand-counted fixture, visibility, query counts."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from deliverables.models import Deliverable
+from deliverables.selectors import portfolio_dashboard
+from deliverables.services import ChecklistAnswer, checklist_update, deliverable_create
+from roles.services import membership_add, project_create, role_assign
+from tests.factories import UserFactory, deliverable_type, manager_user, role
+
+pytestmark = pytest.mark.django_db
+TODAY = date(2026, 6, 10)
+
+
+def _work(project, owner, slug, due, status="not_started"):
+    deliverable = deliverable_create(
+        project=project,
+        type=deliverable_type(slug),
+        title=f"{slug}-{due}",
+        owner=owner,
+        due_date=due,
+    )
+    Deliverable.objects.filter(pk=deliverable.pk).update(
+        status=status, blocked_reason="Waiting." if status == "blocked" else ""
+    )
+    return deliverable
+
+
+@pytest.fixture
+def portfolio():
+    manager = manager_user()
+    owner = UserFactory()
+    project = project_create(
+        name="Alpha",
+        managers=[manager],
+        required_roles=[role("ml-engineer"), role("data-scientist")],
+    )
+    role_assign(membership=membership_add(project=project, user=owner), role=role("ml-engineer"))
+    # The manager is on the team too and another member joins: joins must not multiply counts.
+    role_assign(
+        membership=membership_add(project=project, user=manager), role=role("engineering-manager")
+    )
+    membership_add(project=project, user=UserFactory())
+    _work(project, owner, "prd", date(2026, 6, 1))  # overdue
+    _work(project, owner, "deployed-model", date(2026, 6, 5), status="done")  # late but done
+    _work(
+        project, owner, "analysis-report", date(2026, 6, 15), status="in_progress"
+    )  # due in 5 days
+    _work(project, owner, "data-pipeline", date(2026, 7, 30), status="blocked")
+    handbook = _work(project, owner, "process-documentation", date(2026, 6, 9))  # overdue
+    items = list(handbook.checklist_items.all()[:10])
+    checklist_update(
+        deliverable=handbook,
+        actor=owner,
+        version=None,
+        answers={
+            item.pk: ChecklistAnswer(answer="Written.", link="https://x.example.com")
+            for item in items
+        },
+    )
+    hidden = project_create(name="Hidden", managers=[manager_user()])
+    stranger = UserFactory()
+    membership_add(project=hidden, user=stranger)
+    _work(hidden, stranger, "prd", date(2026, 1, 1))
+    return manager, project
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_numbers_match_the_fixture(portfolio):
+    manager, _project = portfolio
+    dashboard = portfolio_dashboard(user=manager, today=TODAY)
+    (row,) = dashboard.projects
+    assert row.name == "Alpha"
+    assert row.gap_count == 1  # data scientist missing
+    assert {status: count for status, _label, count in row.by_status} == {
+        "not_started": 2, "in_progress": 1, "in_review": 0, "done": 1, "blocked": 1,
+    }  # fmt: skip
+    assert (row.total, row.overdue, row.due_soon, row.completion) == (5, 2, 1, 20)
+    assert row.handbook == round(100 * 10 / 29)
+    assert [(r["role_name"], r["count"]) for r in dashboard.overdue_by_role] == [
+        ("Engineering manager", 1),
+        ("ML product manager", 1),
+    ]
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_a_manager_never_sees_counts_from_projects_they_may_not_see(client, portfolio):
+    manager, _project = portfolio
+    client.force_login(manager)
+    page = client.get(reverse("deliverables:portfolio_dashboard")).content.decode()
+    assert "Alpha" in page and "Hidden" not in page
+    dashboard = portfolio_dashboard(user=manager, today=TODAY)
+    assert sum(r["count"] for r in dashboard.overdue_by_role) == 2
+
+
+def test_members_are_refused(client):
+    client.force_login(UserFactory())
+    assert client.get(reverse("deliverables:portfolio_dashboard")).status_code == 403
+
+
+def test_dashboard_queries_do_not_grow_with_data(client):
+    manager = manager_user()
+    client.force_login(manager)
+
+    def grow(projects: int, per_project: int) -> None:
+        for n in range(projects):
+            project = project_create(
+                name=f"P{manager.pk}-{Deliverable.objects.count()}-{n}", managers=[manager]
+            )
+            owner = UserFactory()
+            membership_add(project=project, user=owner)
+            for k in range(per_project):
+                _work(
+                    project,
+                    owner,
+                    ["prd", "analysis-report", "process-documentation"][k % 3],
+                    date(2026, 6, k + 1),
+                )
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("deliverables:portfolio_dashboard")).status_code == 200
+        return len(captured)
+
+    grow(1, 1)
+    small = queries()
+    grow(4, 6)
+    assert queries() == small
