@@ -479,7 +479,27 @@ def portfolio_dashboard(request: HttpRequest) -> HttpResponse:
     if not (is_manager(request.user) or is_admin(request.user)):
         raise PermissionDenied
     dashboard = selectors.portfolio_dashboard(user=request.user, today=timezone.localdate())
-    return render(request, "deliverables/dashboard_portfolio.html", {"dashboard": dashboard})
+    status_chart = {
+        "projects": [project.name for project in dashboard.projects],
+        "series": [
+            {
+                "status": status,
+                "label": str(label),
+                "counts": [getattr(project, f"count_{status}") for project in dashboard.projects],
+            }
+            for status, label in DeliverableStatus.choices
+        ],
+    }
+    overdue_chart = {
+        "label": _("Overdue"),
+        "roles": [row["role_name"] for row in dashboard.overdue_by_role],
+        "counts": [row["count"] for row in dashboard.overdue_by_role],
+    }
+    return render(
+        request,
+        "deliverables/dashboard_portfolio.html",
+        {"dashboard": dashboard, "status_chart": status_chart, "overdue_chart": overdue_chart},
+    )
 
 
 @require_http_methods(["GET", "POST"])

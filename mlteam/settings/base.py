@@ -102,9 +102,11 @@ TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Bootstrap comes from the XStatic-Bootstrap package on PyPI, never a CDN.
+# Chart.js comes from npm (package-lock.json), installed by `make` into node_modules.
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", xstatic.pkg.bootstrap.BASE_DIR),
+    ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

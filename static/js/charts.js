@@ -1,0 +1,49 @@
+// Draws MLTeam's dashboard charts with Chart.js (served from node_modules).
+// Each chart reads its data from a <script type="application/json"> block; the
+// table next to it carries the same numbers for screen readers and no-JS use.
+(function () {
+  "use strict";
+  if (typeof Chart === "undefined") { return; }
+  const STATUS_COLOURS = {
+    not_started: "#adb5bd", in_progress: "#0d6efd", in_review: "#0dcaf0",
+    done: "#198754", blocked: "#ffc107",
+  };
+
+  function data(id) {
+    const element = document.getElementById(id);
+    return element ? JSON.parse(element.textContent) : null;
+  }
+
+  const status = data("status-chart-data");
+  const statusCanvas = document.getElementById("status-chart");
+  if (status && statusCanvas) {
+    // One bar per project: grow the box with the number of projects.
+    statusCanvas.parentElement.style.height = (60 + 32 * status.projects.length) + "px";
+    new Chart(statusCanvas, {
+      type: "bar",
+      data: {
+        labels: status.projects,
+        datasets: status.series.map(function (series) {
+          return { label: series.label, data: series.counts, backgroundColor: STATUS_COLOURS[series.status] };
+        }),
+      },
+      options: {
+        indexAxis: "y", responsive: true, maintainAspectRatio: false, animation: false,
+        scales: { x: { stacked: true, ticks: { precision: 0 } }, y: { stacked: true } },
+      },
+    });
+  }
+
+  const overdue = data("overdue-chart-data");
+  const overdueCanvas = document.getElementById("overdue-chart");
+  if (overdue && overdueCanvas) {
+    new Chart(overdueCanvas, {
+      type: "bar",
+      data: { labels: overdue.roles, datasets: [{ label: overdue.label, data: overdue.counts, backgroundColor: "#dc3545" }] },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false,
+        plugins: { legend: { display: false } }, scales: { y: { ticks: { precision: 0 } } },
+      },
+    });
+  }
+})();

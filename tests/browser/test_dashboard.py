@@ -1,0 +1,66 @@
+"""Headless Chromium: the portfolio dashboard draws its charts under the CSP."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from deliverables.services import deliverable_create
+from roles.services import membership_add, project_create, role_assign
+from tests.conftest import ARTIFACTS
+from tests.factories import PASSWORD, UserFactory, deliverable_type, manager_user, role
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def test_manager_sees_charts_and_the_numbers_behind_them(live_server, page):
+    manager = manager_user(username="mari", first_name="Mari", last_name="Kobayashi")
+    owner = UserFactory(username="aiko")
+    for name in ("Churn prediction", "Search ranking"):
+        project = project_create(name=name, managers=[manager])
+        role_assign(
+            membership=membership_add(project=project, user=owner), role=role("data-scientist")
+        )
+        deliverable_create(
+            project=project,
+            type=deliverable_type("analysis-report"),
+            title=f"Report for {name}",
+            owner=owner,
+            due_date=date.today() - timedelta(days=3),
+        )
+    policy_errors = []
+    page.on(
+        "console",
+        lambda message: (
+            policy_errors.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill("mari")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_role("heading", name="Portfolio dashboard").wait_for()
+    page.wait_for_function(
+        "window.Chart && Chart.getChart('status-chart') && Chart.getChart('overdue-chart')"
+    )
+    drawn = page.evaluate("Chart.getChart('status-chart').data.labels")
+    assert drawn == ["Churn prediction", "Search ranking"]
+    assert page.evaluate("Chart.getChart('overdue-chart').data.datasets[0].data") == [2]
+    page.get_by_role("link", name="2", exact=True).first.click()
+    page.get_by_role("heading", name="Deliverables").wait_for()
+    assert "overdue=on" in page.url
+    assert policy_errors == []
+
+    page.go_back()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-desktop.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(ARTIFACTS / "dashboard-phone.png"), full_page=True)
