@@ -186,12 +186,14 @@ def filesystem_broker_options(folder: Path) -> dict[str, object]:
     """Transport options for kombu's filesystem broker, creating its folders."""
     queue = folder / "queue"
     processed = folder / "processed"
-    for path in (queue, processed):
+    control = folder / "control"  # broadcast messages (worker control); default is ./control
+    for path in (queue, processed, control):
         path.mkdir(parents=True, exist_ok=True)
     return {
         "data_folder_in": str(queue),
         "data_folder_out": str(queue),
         "processed_folder": str(processed),
+        "control_folder": str(control),
         "store_processed": False,
     }
 
