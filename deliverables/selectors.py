@@ -137,11 +137,6 @@ def my_work(*, user, today: date, soon_days: int = 7) -> QuerySet[Deliverable]:
     )
 
 
-def deliverable_list_open_for_owner(*, user, today: date) -> QuerySet[Deliverable]:
-    """The home page's short list: what `user` owns and has not finished."""
-    return my_work(user=user, today=today)
-
-
 def deliverable_get_for_user(*, user, pk: int) -> Deliverable | None:
     """One deliverable, also of an archived project (read-only there)."""
     return (
@@ -339,3 +334,39 @@ def _recent_activity(*, user, limit: int = 15) -> list:
         .order_by("-created_at", "-pk")[:limit]
     )
     return sorted(team + work, key=lambda entry: entry.created_at, reverse=True)[:limit]
+
+
+@dataclass
+class MemberHome:
+    overdue: list[Deliverable]
+    due_soon: list[Deliverable]
+    roles: list[RoleAssignment]
+    recent_changes: list[DeliverableEvent]
+
+
+def member_home(*, user, today: date, limit: int = 8) -> MemberHome:
+    """What is the signed-in person's to do: their late and soon-due work, the
+    roles they hold, and what others changed on their deliverables (four queries)."""
+    mine = my_work(user=user, today=today)
+    return MemberHome(
+        overdue=list(mine.filter(due_date__lt=today)[:limit]),
+        due_soon=list(
+            mine.filter(due_date__gte=today, due_date__lte=today + timedelta(days=7))[:limit]
+        ),
+        roles=list(
+            RoleAssignment.objects.filter(
+                membership__user=user,
+                membership__project__in=Project.objects.visible_to(user).active().values("pk"),
+            )
+            .select_related("role", "membership__project")
+            .order_by("membership__project__name", "role__position")
+        ),
+        recent_changes=list(
+            DeliverableEvent.objects.filter(
+                deliverable__in=visible_deliverables(user=user).filter(owner=user).values("pk")
+            )
+            .exclude(actor=user)
+            .select_related("actor", "deliverable")
+            .order_by("-created_at", "-pk")[:limit]
+        ),
+    )

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from deliverables.selectors import deliverable_list_open_for_owner
+from deliverables.selectors import member_home
 from roles.selectors import project_list_for_user
 
 from . import health
@@ -20,9 +20,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "home.html",
         {
             "projects": project_list_for_user(user=request.user)[:10],
-            "my_deliverables": deliverable_list_open_for_owner(
-                user=request.user, today=timezone.localdate()
-            )[:10],
+            "home": member_home(user=request.user, today=timezone.localdate()),
         },
     )
 

@@ -28,7 +28,7 @@ def test_manager_signs_in_and_switches_language(live_server, page):
     page.get_by_role("button", name="Sign in").click()
 
     page.get_by_role("heading", name="Welcome, Mari Kobayashi").wait_for()
-    assert page.get_by_text("Churn prediction").is_visible()
+    assert page.get_by_role("link", name="Churn prediction", exact=True).is_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "home-desktop.png"), full_page=True)
 
@@ -36,7 +36,7 @@ def test_manager_signs_in_and_switches_language(live_server, page):
     page.get_by_role("button", name="Change language").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "ja"
-    assert page.get_by_text("Churn prediction").is_visible()
+    assert page.get_by_role("link", name="Churn prediction", exact=True).is_visible()
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(ARTIFACTS / "home-phone-ja.png"), full_page=True)

@@ -61,4 +61,41 @@ def test_home_has_empty_states(client, member):
     client.force_login(member)
     page = client.get(reverse("home")).content.decode()
     assert "You are not on any project yet." in page
-    assert "Nothing is waiting on you." in page
+    assert "Nothing of yours is overdue." in page
+    assert "You hold no role on a project yet." in page
+
+
+def test_member_home_shows_late_soon_roles_and_what_others_changed(client, member):
+    from deliverables.services import comment_add, deliverable_create
+    from roles.services import membership_add, project_create
+    from tests.factories import deliverable_type, manager_user
+
+    today = datetime.date.today()
+    manager = manager_user()
+    project = project_create(name="Home project", managers=[manager])
+    role_assign(
+        membership=membership_add(project=project, user=member), role=role("data-scientist")
+    )
+    late = deliverable_create(
+        project=project, type=deliverable_type("prd"), title="Late one", owner=member,
+        due_date=today - datetime.timedelta(days=2),
+    )  # fmt: skip
+    deliverable_create(
+        project=project, type=deliverable_type("analysis-report"), title="Soon one", owner=member,
+        due_date=today + datetime.timedelta(days=3),
+    )  # fmt: skip
+    deliverable_create(
+        project=project, type=deliverable_type("deployed-model"), title="Far one", owner=member,
+        due_date=today + datetime.timedelta(days=40),
+    )  # fmt: skip
+    comment_add(deliverable=late, actor=manager, body="Where are we?")
+    comment_add(deliverable=late, actor=member, body="My own note.")
+    client.force_login(member)
+    page = client.get(reverse("home")).content.decode()
+    overdue = page.split('id="overdue-heading"')[1].split('id="soon-heading"')[0]
+    soon = page.split('id="soon-heading"')[1].split('id="changes-heading"')[0]
+    changes = page.split('id="changes-heading"')[1].split('id="roles-heading"')[0]
+    assert "Late one" in overdue and "Soon one" not in overdue
+    assert "Soon one" in soon and "Far one" not in soon
+    assert changes.count("commented") == 1  # the manager's comment; their own is left out
+    assert "Data scientist" in page.split('id="roles-heading"')[1]
