@@ -370,3 +370,33 @@ def member_home(*, user, today: date, limit: int = 8) -> MemberHome:
             .order_by("-created_at", "-pk")[:limit]
         ),
     )
+
+
+@dataclass
+class ProjectDashboard:
+    by_status: list[tuple[str, str, int]]
+    overdue: list[Deliverable]
+    upcoming: list[Deliverable]
+    progress: list[Deliverable]
+    total: int
+
+
+def project_dashboard(*, project: Project, today: date, limit: int = 50) -> ProjectDashboard:
+    """Status breakdown, overdue work, the next 30 days' due dates and checklist
+    progress of one project's open deliverables (two queries)."""
+    counts = dict(project.deliverables.order_by().values_list("status").annotate(n=Count("pk")))
+    open_rows = list(
+        _with_progress(project.deliverables.open(), today).order_by(
+            F("due_date").asc(nulls_last=True), "pk"
+        )[:limit]
+    )
+    horizon = today + timedelta(days=30)
+    return ProjectDashboard(
+        by_status=[
+            (status, label, counts.get(status, 0)) for status, label in DeliverableStatus.choices
+        ],
+        overdue=[d for d in open_rows if d.overdue],
+        upcoming=[d for d in open_rows if d.due_date and today <= d.due_date <= horizon],
+        progress=open_rows,
+        total=sum(counts.values()),
+    )

@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -119,6 +120,9 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "project": project,
             "coverage": selectors.project_coverage(project=project, viewer=request.user),
             "activity": deliverable_selectors.project_activity(project=project),
+            "work": deliverable_selectors.project_dashboard(
+                project=project, today=timezone.localdate()
+            ),
             "can_manage": can_manage_project(request.user, project),
         },
     )

@@ -34,6 +34,22 @@
     });
   }
 
+  const projectStatus = data("project-status-chart-data");  // [[status, label, count], ...]
+  const projectCanvas = document.getElementById("project-status-chart");
+  if (projectStatus && projectCanvas) {
+    new Chart(projectCanvas, {
+      type: "doughnut",
+      data: {
+        labels: projectStatus.map(function (row) { return row[1]; }),
+        datasets: [{
+          data: projectStatus.map(function (row) { return row[2]; }),
+          backgroundColor: projectStatus.map(function (row) { return STATUS_COLOURS[row[0]]; }),
+        }],
+      },
+      options: { responsive: true, maintainAspectRatio: false, animation: false, plugins: { legend: { position: "right" } } },
+    });
+  }
+
   const overdue = data("overdue-chart-data");
   const overdueCanvas = document.getElementById("overdue-chart");
   if (overdue && overdueCanvas) {

@@ -134,3 +134,24 @@ def test_dashboard_queries_do_not_grow_with_data(client):
     small = queries()
     grow(4, 6)
     assert queries() == small
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_project_dashboard_numbers(client, portfolio):
+    from deliverables.selectors import project_dashboard
+
+    manager, project = portfolio
+    work = project_dashboard(project=project, today=TODAY)
+    assert {status: count for status, _label, count in work.by_status} == {
+        "not_started": 2, "in_progress": 1, "in_review": 0, "done": 1, "blocked": 1,
+    }  # fmt: skip
+    assert work.total == 5
+    assert [d.type.slug for d in work.overdue] == ["prd", "process-documentation"]
+    assert [d.type.slug for d in work.upcoming] == [
+        "analysis-report"
+    ]  # data-pipeline is 50 days out
+    handbook = next(d for d in work.progress if d.type.slug == "process-documentation")
+    assert (handbook.items_done, handbook.items_total) == (10, 29)
+    client.force_login(manager)
+    page = client.get(reverse("roles:project_detail", args=[project.pk])).content.decode()
+    assert 'id="project-status-chart-data"' in page and "<progress" in page
