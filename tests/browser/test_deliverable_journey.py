@@ -41,7 +41,7 @@ def test_member_sends_for_review_and_ticks_items_then_manager_marks_done(live_se
     )
 
     _sign_in(page, live_server.url, "kenji")
-    page.get_by_role("link", name="My work").click()
+    page.get_by_role("link", name="My work", exact=True).click()
     page.get_by_role("link", name="Serving automation for churn").click()
     page.get_by_role("button", name="Start").click()
     page.get_by_text("Status is now In progress.").wait_for()
