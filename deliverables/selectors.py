@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db.models import (
@@ -240,6 +240,7 @@ class PortfolioDashboard:
     projects: list[Project]
     overdue_by_role: list[dict]
     activity: list
+    workload: list = field(default_factory=list)
 
 
 def portfolio_dashboard(*, user, today: date) -> PortfolioDashboard:
@@ -313,7 +314,32 @@ def portfolio_dashboard(*, user, today: date) -> PortfolioDashboard:
     )
     for row in overdue_by_role:
         row["role_name"] = gettext(row["type__role__name"])
-    return PortfolioDashboard(projects, overdue_by_role, _recent_activity(user=user))
+    return PortfolioDashboard(
+        projects, overdue_by_role, _recent_activity(user=user), workload(user=user, today=today)
+    )
+
+
+def workload(*, user, today: date, limit: int = 15) -> list:
+    """The busiest people on the projects the viewer may see: open and overdue
+    deliverables, roles held and total allocation (counted on visible projects)."""
+    from roles.selectors import _count_subquery, people_directory
+
+    visible_open = visible_deliverables(user=user).open().filter(owner=OuterRef("pk"))
+    return list(
+        people_directory(user=user)
+        .annotate(
+            overdue_count=_count_subquery(visible_open.filter(due_date__lt=today), "owner"),
+            role_count=_count_subquery(
+                RoleAssignment.objects.filter(
+                    membership__user=OuterRef("pk"),
+                    membership__project__in=Project.objects.visible_to(user).active().values("pk"),
+                ),
+                "membership__user",
+            ),
+        )
+        .filter(open_deliverable_count__gt=0)
+        .order_by("-overdue_count", "-open_deliverable_count", "username")[:limit]
+    )
 
 
 def _count_of(rows: QuerySet) -> Coalesce:

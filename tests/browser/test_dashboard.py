@@ -54,7 +54,8 @@ def test_manager_sees_charts_and_the_numbers_behind_them(live_server, page):
     drawn = page.evaluate("Chart.getChart('status-chart').data.labels")
     assert drawn == ["Churn prediction", "Search ranking"]
     assert page.evaluate("Chart.getChart('overdue-chart').data.datasets[0].data") == [2]
-    page.get_by_role("link", name="2", exact=True).first.click()
+    overdue_by_role = page.locator("section[aria-labelledby=overdue-role-heading]")
+    overdue_by_role.get_by_role("link", name="2", exact=True).click()
     page.get_by_role("heading", name="Deliverables").wait_for()
     assert "overdue=on" in page.url
     assert policy_errors == []

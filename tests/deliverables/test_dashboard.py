@@ -85,6 +85,9 @@ def test_numbers_match_the_fixture(portfolio):
     }  # fmt: skip
     assert (row.total, row.overdue, row.due_soon, row.completion) == (5, 2, 1, 20)
     assert row.handbook == round(100 * 10 / 29)
+    (busiest,) = dashboard.workload  # only the owner has open work
+    assert (busiest.open_deliverable_count, busiest.overdue_count, busiest.role_count) == (4, 2, 1)
+    assert busiest.total_allocation == 100
     assert [(r["role_name"], r["count"]) for r in dashboard.overdue_by_role] == [
         ("Engineering manager", 1),
         ("ML product manager", 1),

@@ -1,0 +1,120 @@
+"""Benchmark: server time of every dashboard and list page at 50,000 deliverables.
+
+Prints, for each page, its query count and median server time (Django's test
+client, in process: no network) and the ratio to a floor page measured in the
+same run: a trivial signed-in page (the password change form). Runs on
+PostgreSQL: DATABASE_URL, or postgres://mlteam@127.0.0.1:5432/mlteam_pages (created
+and filled with `generate_load_data` once). Asserts nothing about time.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mlteam.settings.test")
+os.environ.setdefault("DATABASE_URL", "postgres://mlteam@127.0.0.1:5432/mlteam_pages")
+os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+
+REPEAT = 7
+
+
+def ensure_database() -> None:
+    import psycopg
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    params = {
+        "host": db["HOST"],
+        "port": db["PORT"] or 5432,
+        "user": db["USER"],
+        "dbname": "postgres",
+    }
+    with psycopg.connect(**params, autocommit=True) as admin:
+        if not admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]
+        ).fetchone():
+            admin.execute(f'CREATE DATABASE "{db["NAME"]}"')
+
+
+def main() -> None:
+    import django
+
+    django.setup()
+    ensure_database()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from deliverables.models import Deliverable
+    from roles.models import Project
+
+    call_command("migrate", verbosity=0)
+    if Deliverable.objects.count() < 50_000:
+        print("Building the data set once (generate_load_data, defaults)...")
+        call_command("generate_load_data", "--force")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+    User = get_user_model()
+    admin, _ = User.objects.get_or_create(
+        username="bench-admin", defaults={"is_superuser": True, "is_staff": True}
+    )
+    busiest = Project.objects.order_by("-pk").first()
+    manager = busiest.managers.first()
+    member = (
+        Deliverable.objects.filter(project=busiest, owner__isnull=False)
+        .values_list("owner", flat=True)
+        .first()
+    )
+    member = User.objects.get(pk=member)
+
+    pages = [
+        ("floor: password change form", admin, "/accounts/password_change/"),
+        ("portfolio dashboard (admin: all projects)", admin, "/dashboard/"),
+        ("portfolio dashboard (manager)", manager, "/dashboard/"),
+        ("project page / dashboard", manager, f"/projects/{busiest.pk}/"),
+        ("home (member)", member, "/"),
+        ("my work (member)", member, "/my-work/"),
+        ("deliverables list (admin)", admin, "/deliverables/"),
+        ("deliverables list, overdue (admin)", admin, "/deliverables/?overdue=on&sort=status"),
+        ("projects list (admin)", admin, "/projects/"),
+        ("portfolio coverage (admin)", admin, "/coverage/"),
+        ("people (admin)", admin, "/people/"),
+        ("team page (manager)", manager, f"/projects/{busiest.pk}/team/"),
+    ]
+    results = []
+    for label, user, url in pages:
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(user)
+        client.get(url)  # warm caches
+        times = []
+        for _ in range(REPEAT):
+            with CaptureQueriesContext(connection) as captured:
+                start = time.perf_counter()
+                response = client.get(url)
+                times.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+        results.append((label, len(captured), statistics.median(times)))
+
+    floor = results[0][2]
+    print()
+    print(
+        f"Pages at {Deliverable.objects.count():,} deliverables, "
+        f"{Project.objects.count():,} projects, {User.objects.count():,} people "
+        f"({connection.vendor}); median of {REPEAT} requests"
+    )
+    print(f"{'page':<44} {'queries':>8} {'median ms':>10} {'x floor':>8}")
+    for label, queries, ms in results:
+        print(f"{label:<44} {queries:>8} {ms:>10.1f} {ms / floor:>8.1f}")
+
+
+if __name__ == "__main__":
+    main()
