@@ -76,7 +76,7 @@ def _filtered(request: HttpRequest):
     form = DeliverableFilterForm(
         request.GET or None,
         projects=visible_projects.order_by("name"),
-        owners=roles_selectors.people_directory(user=request.user).only(
+        owners=roles_selectors.people_visible_to(user=request.user).only(
             "pk", "username", "first_name", "last_name"
         ),
     )

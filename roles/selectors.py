@@ -314,21 +314,25 @@ def role_holders(*, role: Role, user) -> QuerySet[RoleAssignment]:
 # --- people -----------------------------------------------------------------------------
 
 
-def people_directory(*, user, query: str = "") -> QuerySet:
-    """People the viewer may see: on a project the viewer can see (everyone, for admins).
-
-    Roles, total allocation and open deliverables count only visible, active projects.
-    """
-    from deliverables.models import Deliverable, DeliverableStatus
-
-    User = get_user_model()
-    visible_active = Project.objects.visible_to(user).active().values("pk")
-    people = User.objects.filter(is_active=True)
+def people_visible_to(*, user) -> QuerySet:
+    """Active people the viewer may see: on a project the viewer can see, or
+    everyone for admins. Plain rows, for choices in filters."""
+    people = get_user_model().objects.filter(is_active=True)
     if not is_admin(user):
         people = people.filter(
             Q(pk=user.pk)
             | Q(memberships__project__in=Project.objects.visible_to(user).values("pk"))
         ).distinct()
+    return people.order_by("first_name", "last_name", "username")
+
+
+def people_directory(*, user, query: str = "") -> QuerySet:
+    """People the viewer may see, with their roles, total allocation and open
+    deliverables, counted on visible, active projects only."""
+    from deliverables.models import Deliverable, DeliverableStatus
+
+    visible_active = Project.objects.visible_to(user).active().values("pk")
+    people = people_visible_to(user=user)
     if query:
         people = people.filter(
             Q(username__icontains=query)
