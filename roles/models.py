@@ -71,10 +71,14 @@ class ProjectQuerySet(models.QuerySet):
             return self
         # Listed managers who lost the manager permission see only what they are on,
         # as `permissions.can_view_project` says.
-        on_project = models.Q(memberships__user=user)
+        # Subqueries rather than joins + DISTINCT, so counts annotated on the
+        # result are not multiplied and nest cheaply inside other queries.
+        on_project = models.Q(pk__in=Membership.objects.filter(user=user).values("project_id"))
         if is_manager(user):
-            on_project |= models.Q(managers=user)
-        return self.filter(on_project).distinct()
+            on_project |= models.Q(
+                pk__in=Project.managers.through.objects.filter(user=user).values("project_id")
+            )
+        return self.filter(on_project)
 
 
 class Project(models.Model):

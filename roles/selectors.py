@@ -319,10 +319,12 @@ def people_visible_to(*, user) -> QuerySet:
     everyone for admins. Plain rows, for choices in filters."""
     people = get_user_model().objects.filter(is_active=True)
     if not is_admin(user):
-        people = people.filter(
-            Q(pk=user.pk)
-            | Q(memberships__project__in=Project.objects.visible_to(user).values("pk"))
-        ).distinct()
+        # A subquery, not a join + DISTINCT: per-person counts annotated later are
+        # then computed once per person, not once per membership row.
+        on_visible_projects = Membership.objects.filter(
+            project__in=Project.objects.visible_to(user).values("pk")
+        ).values("user_id")
+        people = people.filter(Q(pk=user.pk) | Q(pk__in=on_visible_projects))
     return people.order_by("first_name", "last_name", "username")
 
 
