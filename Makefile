@@ -60,7 +60,7 @@ messages: install
 	DJANGO_SETTINGS_MODULE=mlteam.settings.test $(PY) manage.py compilemessages --locale ja --ignore '.venv/*'
 
 bench: install
-	@set -e; found=no; for script in bench/*.py; do [ -f "$$script" ] || continue; found=yes; $(PY) "$$script"; done; \
+	@set -e; found=no; for script in bench/[!_]*.py; do [ -f "$$script" ] || continue; found=yes; $(PY) "$$script"; done; \
 	[ $$found = yes ] || echo "No benchmarks yet."
 
 lock:

@@ -24,28 +24,12 @@ os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 REPEAT = 7
 
 
-def ensure_database() -> None:
-    import psycopg
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    params = {
-        "host": db["HOST"],
-        "port": db["PORT"] or 5432,
-        "user": db["USER"],
-        "dbname": "postgres",
-    }
-    with psycopg.connect(**params, autocommit=True) as admin:
-        if not admin.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]
-        ).fetchone():
-            admin.execute(f'CREATE DATABASE "{db["NAME"]}"')
-
-
 def main() -> None:
     import django
 
     django.setup()
+    from _database import ensure_database
+
     ensure_database()
     from django.contrib.auth import get_user_model
     from django.core.management import call_command

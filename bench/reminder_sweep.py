@@ -29,25 +29,6 @@ NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)  # a Monday, after everyone's di
 TODAY = NOW.date()
 
 
-def ensure_database() -> None:
-    import psycopg
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    params = {
-        "host": db["HOST"],
-        "port": db["PORT"] or 5432,
-        "user": db["USER"],
-        "dbname": "postgres",
-    }
-    with psycopg.connect(**params, autocommit=True) as admin:
-        exists = admin.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]
-        ).fetchone()
-        if not exists:
-            admin.execute(f'CREATE DATABASE "{db["NAME"]}"')
-
-
 def build_data() -> None:
     """Bulk-insert the data set once; later runs reuse it."""
     from django.contrib.auth import get_user_model
@@ -125,6 +106,8 @@ def main() -> None:
     import django
 
     django.setup()
+    from _database import ensure_database
+
     ensure_database()
     from django.db import connection
 
