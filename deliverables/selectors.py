@@ -321,11 +321,11 @@ def portfolio_dashboard(*, user, today: date) -> PortfolioDashboard:
 def workload(*, user, today: date, limit: int = 15) -> list:
     """The busiest people on the projects the viewer may see: open and overdue
     deliverables, roles held and total allocation (counted on visible projects)."""
-    from roles.selectors import _count_subquery, people_directory
+    from roles.selectors import _count_subquery, people_with_load
 
     visible_open = visible_deliverables(user=user).open().filter(owner=OuterRef("pk"))
     return list(
-        people_directory(user=user)
+        people_with_load(user=user)
         .annotate(
             overdue_count=_count_subquery(visible_open.filter(due_date__lt=today), "owner"),
             role_count=_count_subquery(

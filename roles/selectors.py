@@ -82,7 +82,6 @@ def project_list_for_user(*, user) -> QuerySet[Project]:
         Project.objects.visible_to(user)
         .active()
         .annotate(member_count=_member_count(), open_deliverable_count=_open_deliverable_count())
-        .prefetch_related(*_team_prefetches())
         .order_by("name")
     )
 
@@ -328,9 +327,9 @@ def people_visible_to(*, user) -> QuerySet:
     return people.order_by("first_name", "last_name", "username")
 
 
-def people_directory(*, user, query: str = "") -> QuerySet:
-    """People the viewer may see, with their roles, total allocation and open
-    deliverables, counted on visible, active projects only."""
+def people_with_load(*, user, query: str = "") -> QuerySet:
+    """People the viewer may see, with total allocation and open deliverables,
+    counted on visible, active projects only."""
     from deliverables.models import Deliverable, DeliverableStatus
 
     visible_active = Project.objects.visible_to(user).active().values("pk")
@@ -354,23 +353,25 @@ def people_directory(*, user, query: str = "") -> QuerySet:
     open_deliverables = Deliverable.objects.filter(
         owner=OuterRef("pk"), project__in=visible_active
     ).exclude(status=DeliverableStatus.DONE)
-    return (
-        people.annotate(
-            total_allocation=Coalesce(Subquery(allocation, output_field=IntegerField()), Value(0)),
-            open_deliverable_count=_count_subquery(open_deliverables, "owner"),
-        )
-        .prefetch_related(
-            Prefetch(
-                "memberships",
-                queryset=Membership.objects.filter(project__in=visible_active)
-                .select_related("project")
-                .order_by("project__name"),
-                to_attr="visible_memberships",
-            ),
-            Prefetch(
-                "visible_memberships__assignments",
-                queryset=RoleAssignment.objects.select_related("role").order_by("role__position"),
-            ),
-        )
-        .order_by("first_name", "last_name", "username")
+    return people.annotate(
+        total_allocation=Coalesce(Subquery(allocation, output_field=IntegerField()), Value(0)),
+        open_deliverable_count=_count_subquery(open_deliverables, "owner"),
+    ).order_by("first_name", "last_name", "username")
+
+
+def people_directory(*, user, query: str = "") -> QuerySet:
+    """The people page: `people_with_load` plus each person's roles on visible projects."""
+    visible_active = Project.objects.visible_to(user).active().values("pk")
+    return people_with_load(user=user, query=query).prefetch_related(
+        Prefetch(
+            "memberships",
+            queryset=Membership.objects.filter(project__in=visible_active)
+            .select_related("project")
+            .order_by("project__name"),
+            to_attr="visible_memberships",
+        ),
+        Prefetch(
+            "visible_memberships__assignments",
+            queryset=RoleAssignment.objects.select_related("role").order_by("role__position"),
+        ),
     )

@@ -256,8 +256,9 @@ def project_unarchive(request: HttpRequest, pk: int) -> HttpResponse:
 # --- team -------------------------------------------------------------------------------
 
 
-def _team_context(request, project: Project, **forms) -> dict:
-    project = _project_or_404(request, project.pk)  # fresh team and version after a change
+def _team_context(request, project: Project, *, refetch: bool = True, **forms) -> dict:
+    if refetch:  # after a change: the fresh team and version
+        project = _project_or_404(request, project.pk)
     context = {
         "project": project,
         "coverage": selectors.project_coverage(project=project, viewer=request.user),
@@ -319,7 +320,9 @@ def _team_response(
 @require_GET
 def project_team(request: HttpRequest, pk: int) -> HttpResponse:
     project = _managed_project_or_404(request, pk)
-    return render(request, "roles/project_team.html", _team_context(request, project))
+    return render(
+        request, "roles/project_team.html", _team_context(request, project, refetch=False)
+    )
 
 
 @require_POST
