@@ -12,6 +12,10 @@ from .models import (
     Digest,
     Reminder,
     ReminderPreference,
+    Review,
+    ReviewCycle,
+    ReviewEvent,
+    ReviewReminder,
 )
 
 
@@ -155,3 +159,57 @@ class ReminderAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+# --- review cycles: admins define cycles here; reviews are read-only (private; their
+# history must come from the app, where every change is recorded).
+
+
+@admin.register(ReviewCycle)
+class ReviewCycleAdmin(admin.ModelAdmin):
+    list_display = ["name", "start_date", "end_date", "expectations_due_days", "created_by"]
+    search_fields = ["name"]
+    date_hierarchy = "start_date"
+    readonly_fields = ["created_by", "created_at"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change and obj.created_by_id is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+class ReviewEventInline(admin.TabularInline):
+    model = ReviewEvent
+    extra = 0
+    fields = ["created_at", "actor", "kind"]
+    readonly_fields = fields
+    can_delete = False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Review)
+class ReviewAdmin(ReadOnlyAdmin):
+    list_display = ["person", "manager", "cycle", "expectations_acknowledged_at",
+                    "evaluation_shared_at", "evaluation_acknowledged_at"]  # fmt: skip
+    list_filter = ["cycle"]
+    search_fields = ["person__username", "manager__username"]
+    list_select_related = ["person", "manager", "cycle"]
+    inlines = [ReviewEventInline]
+
+
+@admin.register(ReviewReminder)
+class ReviewReminderAdmin(ReadOnlyAdmin):
+    list_display = ["local_date", "kind", "cycle", "person", "recipient", "digest"]
+    list_filter = ["kind", "local_date", "cycle"]
+    list_select_related = ["cycle", "person", "recipient", "digest"]
+    date_hierarchy = "local_date"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -220,6 +221,9 @@ class ChecklistItem(ChecklistItemBase):
         related_name="+",
     )
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    # A question the project's managers added to their own team handbook, not copied
+    # from the deliverable type (removable, shown as the project's own).
+    project_question = models.BooleanField(_("project's own question"), default=False)
 
     class Meta:
         verbose_name = _("checklist item")
@@ -535,3 +539,264 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.deliverable} → {self.recipient}"
+
+
+# --- review cycles, expectations and evaluations ----------------------------------------
+
+
+class ReviewCycle(models.Model):
+    """A period in which managers set expectations early and evaluate at the end."""
+
+    name = models.CharField(_("name"), max_length=120)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    expectations_due_days = models.PositiveSmallIntegerField(
+        _("expectations due after (days)"),
+        default=14,
+        validators=[MaxValueValidator(365)],
+        help_text=_(
+            "A person still without expectations this many days into the cycle is "
+            "mentioned in their manager's reminder digest."
+        ),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("review cycle")
+        verbose_name_plural = _("review cycles")
+        ordering = ["-start_date", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__gte=models.F("start_date")),
+                name="reviewcycle_end_after_start",
+                violation_error_message=_("The cycle cannot end before it starts."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def expectations_due_on(self) -> date:
+        return self.start_date + timedelta(days=self.expectations_due_days)
+
+    def has_ended(self, today: date) -> bool:
+        return self.end_date < today
+
+
+class Rating(models.IntegerChoices):
+    WELL_BELOW = 1, _("1 - well below expectations")
+    BELOW = 2, _("2 - below expectations")
+    MEETS = 3, _("3 - meets expectations")
+    ABOVE = 4, _("4 - above expectations")
+    WELL_ABOVE = 5, _("5 - well above expectations")
+
+
+class Review(models.Model):
+    """What one manager expects of one person in a cycle, and their evaluation.
+
+    Private: only the person, the manager who wrote it and admins ever see it
+    (`reviews.permissions.can_view_review`); nothing about it is shown elsewhere.
+    """
+
+    cycle = models.ForeignKey(
+        ReviewCycle, verbose_name=_("cycle"), on_delete=models.CASCADE, related_name="reviews"
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="reviews_received",
+    )
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("manager"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="reviews_written",
+    )
+    expectations = models.TextField(_("expectations"))
+    deliverables = models.ManyToManyField(
+        Deliverable, verbose_name=_("linked deliverables"), related_name="+", blank=True
+    )
+    expectations_set_at = models.DateTimeField(_("expectations written at"))
+    expectations_acknowledged_at = models.DateTimeField(
+        _("expectations acknowledged at"), null=True, blank=True
+    )
+    quality_code = models.PositiveSmallIntegerField(
+        _("quality of code"), choices=Rating.choices, null=True, blank=True
+    )
+    quality_documentation = models.PositiveSmallIntegerField(
+        _("quality of documentation"), choices=Rating.choices, null=True, blank=True
+    )
+    quality_collaboration = models.PositiveSmallIntegerField(
+        _("collaboration"), choices=Rating.choices, null=True, blank=True
+    )
+    expectations_met = models.PositiveSmallIntegerField(
+        _("meeting the agreed expectations"), choices=Rating.choices, null=True, blank=True
+    )
+    evaluation_comment = models.TextField(_("evaluation"), blank=True)
+    project_outcome = models.TextField(_("project outcome (context only)"), blank=True)
+    evaluation_written_at = models.DateTimeField(_("evaluation written at"), null=True, blank=True)
+    evaluation_shared_at = models.DateTimeField(_("evaluation shared at"), null=True, blank=True)
+    self_assessment = models.TextField(_("self-assessment"), blank=True)
+    self_assessment_at = models.DateTimeField(
+        _("self-assessment written at"), null=True, blank=True
+    )
+    evaluation_acknowledged_at = models.DateTimeField(
+        _("evaluation acknowledged at"), null=True, blank=True
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        ordering = ["cycle", "person__username", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cycle", "person", "manager"],
+                name="review_one_per_cycle_person_manager",
+                violation_error_message=_(
+                    "You already wrote expectations for this person in this cycle."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(person=models.F("manager")),
+                name="review_not_of_oneself",
+                violation_error_message=_("Managers do not review themselves."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.cycle})"
+
+    @property
+    def ratings(self) -> list[tuple[str, int | None, str]]:
+        return [
+            (
+                str(self._meta.get_field(name).verbose_name),
+                getattr(self, name),
+                getattr(self, f"get_{name}_display")() if getattr(self, name) else "",
+            )
+            for name in RATING_FIELDS
+        ]
+
+    @property
+    def stage_label(self) -> str:
+        """Where the review stands, as its writer and admins see it."""
+        if self.evaluation_written_at and not self.evaluation_shared_at:
+            return gettext("Evaluation draft (not shared yet)")
+        return self.person_stage_label
+
+    @property
+    def person_stage_label(self) -> str:
+        """Where the review stands, as the person sees it (drafts are not theirs yet)."""
+        if self.evaluation_acknowledged_at:
+            return gettext("Evaluation acknowledged")
+        if self.evaluation_shared_at:
+            return gettext("Evaluation shared, waiting for acknowledgement")
+        if self.expectations_acknowledged_at:
+            return gettext("Expectations acknowledged")
+        return gettext("Expectations waiting for acknowledgement")
+
+    @property
+    def evaluation_complete(self) -> bool:
+        return all(getattr(self, name) for name in RATING_FIELDS)
+
+
+RATING_FIELDS = (
+    "quality_code",
+    "quality_documentation",
+    "quality_collaboration",
+    "expectations_met",
+)
+
+
+class ReviewEventKind(models.TextChoices):
+    EXPECTATIONS_WRITTEN = "expectations_written", _("wrote the expectations")
+    EXPECTATIONS_CHANGED = "expectations_changed", _("changed the expectations")
+    EXPECTATIONS_ACKNOWLEDGED = "expectations_acknowledged", _("acknowledged the expectations")
+    EVALUATION_SAVED = "evaluation_saved", _("saved the evaluation as a draft")
+    EVALUATION_SHARED = "evaluation_shared", _("shared the evaluation")
+    EVALUATION_CHANGED = "evaluation_changed", _("changed the shared evaluation")
+    SELF_ASSESSMENT = "self_assessment", _("wrote the self-assessment")
+    EVALUATION_ACKNOWLEDGED = "evaluation_acknowledged", _("acknowledged the evaluation")
+
+
+class ReviewEvent(models.Model):
+    """History of a review. Shown only on the review itself, under the same rule."""
+
+    review = models.ForeignKey(
+        Review, verbose_name=_("review"), on_delete=models.CASCADE, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    kind = models.CharField(_("change"), max_length=30, choices=ReviewEventKind.choices)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("review change")
+        verbose_name_plural = _("review changes")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.get_kind_display()}"
+
+
+class ReviewReminderKind(models.TextChoices):
+    EXPECTATIONS_MISSING = "expectations_missing", _("No expectations yet")
+    EVALUATION_MISSING = "evaluation_missing", _("No evaluation yet")
+
+
+class ReviewReminder(models.Model):
+    """Ledger of review mentions in managers' digests: once per cycle, manager,
+    person, reason and local day (as `Reminder` is for deliverables)."""
+
+    cycle = models.ForeignKey(
+        ReviewCycle, verbose_name=_("cycle"), on_delete=models.CASCADE, related_name="+"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=ReviewReminderKind.choices)
+    local_date = models.DateField(_("day (recipient's time)"))
+    digest = models.ForeignKey(
+        Digest, verbose_name=_("digest"), on_delete=models.CASCADE, related_name="review_reminders"
+    )
+
+    class Meta:
+        verbose_name = _("review reminder")
+        verbose_name_plural = _("review reminders")
+        ordering = ["-local_date", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cycle", "recipient", "person", "kind", "local_date"],
+                name="review_reminder_once_per_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.person} → {self.recipient}"

@@ -33,7 +33,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from roles.models import Project
+from roles.models import Membership, Project
 
 from .models import (
     Deliverable,
@@ -43,6 +43,10 @@ from .models import (
     Reminder,
     ReminderKind,
     ReminderPreference,
+    Review,
+    ReviewCycle,
+    ReviewReminder,
+    ReviewReminderKind,
 )
 
 logger = logging.getLogger(__name__)
@@ -53,6 +57,8 @@ LEASE = timedelta(minutes=10)
 # A new digest is handed to a worker at once; the sweep only takes it again if it
 # is still unsent after this grace period (broker down, worker lost).
 GRACE = timedelta(minutes=5)
+# Managers hear about evaluations still missing for this long after a cycle ends.
+EVALUATION_REMINDER_DAYS = 60
 
 
 def backoff(attempts: int) -> timedelta:
@@ -101,11 +107,42 @@ class Item:
 
 
 @dataclass
+class ReviewItem:
+    cycle_id: int
+    person_id: int
+    kind: str
+
+
+@dataclass
 class PlannedDigest:
     recipient: object
     local_date: date
     language: str
     items: list[Item] = field(default_factory=list)
+    review_items: list[ReviewItem] = field(default_factory=list)
+
+
+def _cycles_to_mention(first_day: date, last_day: date) -> list[ReviewCycle]:
+    """Cycles that may concern a manager on some local day in [first_day, last_day]:
+    past their expectations day and not ended, or ended not long ago."""
+    cycles = ReviewCycle.objects.filter(
+        end_date__gte=first_day - timedelta(days=EVALUATION_REMINDER_DAYS),
+        start_date__lte=last_day,
+    )
+    return [
+        cycle
+        for cycle in cycles
+        if cycle.expectations_due_on() <= last_day or cycle.end_date < last_day
+    ]
+
+
+def _review_kind(cycle: ReviewCycle, day: date) -> str | None:
+    """What a manager is reminded of for `cycle` on their local `day`, if anything."""
+    if cycle.expectations_due_on() <= day <= cycle.end_date:
+        return ReviewReminderKind.EXPECTATIONS_MISSING
+    if cycle.end_date < day <= cycle.end_date + timedelta(days=EVALUATION_REMINDER_DAYS):
+        return ReviewReminderKind.EVALUATION_MISSING
+    return None
 
 
 # --- the sweep --------------------------------------------------------------------------
@@ -124,6 +161,15 @@ def _candidate_recipients(now: datetime) -> list[int]:
     ).values_list("owner_id", flat=True)
     managers = open_work.filter(due_date__lt=now.date()).values_list("project__managers", flat=True)
     ids = set(owners.distinct().order_by()) | set(managers.distinct().order_by())
+    today = now.date()
+    if _cycles_to_mention(today - timedelta(days=1), today + timedelta(days=1)):
+        # Managers who may owe expectations or evaluations (checked per person later).
+        ids |= set(
+            Project.managers.through.objects.filter(project__archived_at__isnull=True)
+            .values_list("user_id", flat=True)
+            .distinct()
+            .order_by()
+        )
     ids.discard(None)
     return sorted(ids)
 
@@ -201,7 +247,55 @@ def _plan_batch(user_ids: list[int], now: datetime) -> list[PlannedDigest]:
             late = (digest.local_date - due).days
             if late > escalate_after:
                 digest.items.append(Item(pk, title, project_name, ReminderKind.ESCALATION, late))
-    return [digest for digest in planned.values() if digest.items]
+    _plan_review_items(planned, managed)
+    return [digest for digest in planned.values() if digest.items or digest.review_items]
+
+
+def _managed_people(managed: dict[int, list[int]]) -> dict[int, set[int]]:
+    """manager -> active people on the active projects they manage (not themselves)."""
+    people: dict[int, set[int]] = defaultdict(set)
+    memberships = Membership.objects.filter(
+        project_id__in=managed, project__archived_at__isnull=True, user__is_active=True
+    ).values_list("project_id", "user_id")
+    for project_id, user_id in memberships:
+        for manager_id in managed[project_id]:
+            if manager_id != user_id:
+                people[manager_id].add(user_id)
+    return people
+
+
+def _plan_review_items(planned: dict[int, PlannedDigest], managed: dict[int, list[int]]) -> None:
+    """People still without this manager's expectations N days into a cycle, and,
+    after the cycle, without a shared evaluation from them. Reviews are private,
+    so a manager only ever hears about their own (a review by someone else does
+    not count, and is never mentioned)."""
+    if not planned:
+        return
+    days = [digest.local_date for digest in planned.values()]
+    cycles = _cycles_to_mention(min(days), max(days))
+    if not cycles:
+        return
+    people = _managed_people(managed)
+    written: dict[tuple[int, int], dict[int, bool]] = defaultdict(dict)
+    for cycle_id, manager_id, person_id, shared in Review.objects.filter(
+        cycle__in=cycles, manager_id__in=planned
+    ).values_list("cycle_id", "manager_id", "person_id", "evaluation_shared_at"):
+        written[(cycle_id, manager_id)][person_id] = shared is not None
+    for manager_id, digest in planned.items():
+        for cycle in cycles:
+            kind = _review_kind(cycle, digest.local_date)
+            reviews = written.get((cycle.pk, manager_id), {})
+            if kind == ReviewReminderKind.EXPECTATIONS_MISSING:
+                missing = people.get(manager_id, set()) - set(reviews)
+            elif kind == ReviewReminderKind.EVALUATION_MISSING:
+                missing = (people.get(manager_id, set()) | set(reviews)) - {
+                    person_id for person_id, shared in reviews.items() if shared
+                }
+            else:
+                continue
+            digest.review_items.extend(
+                ReviewItem(cycle.pk, person_id, kind) for person_id in sorted(missing)
+            )
 
 
 def _listed_managers_with_rights(user_ids) -> Iterable[tuple[int, int]]:
@@ -247,6 +341,22 @@ def _save_batch(planned: list[PlannedDigest], now: datetime) -> list[int]:
         for p in planned
         if (key := (p.recipient.pk, p.local_date)) in ours
         for item in p.items
+    )
+    ReviewReminder.objects.bulk_create(
+        [
+            ReviewReminder(
+                cycle_id=item.cycle_id,
+                recipient_id=p.recipient.pk,
+                person_id=item.person_id,
+                kind=item.kind,
+                local_date=p.local_date,
+                digest_id=ours[key],
+            )
+            for p in planned
+            if (key := (p.recipient.pk, p.local_date)) in ours
+            for item in p.review_items
+        ],
+        ignore_conflicts=True,
     )
     return sorted(ours.values())
 
@@ -368,6 +478,36 @@ def _still_owed(digest: Digest, reminders: list[Reminder]) -> list[Reminder]:
     return kept
 
 
+def _review_reminders_still_owed(
+    digest: Digest, review_reminders: list[ReviewReminder]
+) -> list[ReviewReminder]:
+    """Review mentions still true at send time: the person is still managed by the
+    recipient (or has a review from them) and the expectations or the shared
+    evaluation are still missing."""
+    recipient = digest.recipient
+    if not review_reminders or not recipient.is_active or not recipient.email:
+        return []
+    managed: dict[int, list[int]] = defaultdict(list)
+    for project_id, manager_id in _listed_managers_with_rights([recipient.pk]):
+        managed[project_id].append(manager_id)
+    people = _managed_people(managed).get(recipient.pk, set())
+    reviews = {
+        (cycle_id, person_id): shared is not None
+        for cycle_id, person_id, shared in Review.objects.filter(
+            manager=recipient, cycle_id__in={r.cycle_id for r in review_reminders}
+        ).values_list("cycle_id", "person_id", "evaluation_shared_at")
+    }
+    kept = []
+    for reminder in review_reminders:
+        key = (reminder.cycle_id, reminder.person_id)
+        if reminder.kind == ReviewReminderKind.EXPECTATIONS_MISSING:
+            if reminder.person_id in people and key not in reviews:
+                kept.append(reminder)
+        elif managed and (reminder.person_id in people or key in reviews) and not reviews.get(key):
+            kept.append(reminder)
+    return kept
+
+
 def _finish(digest: Digest, status: str, error: str = "") -> None:
     Digest.objects.filter(pk=digest.pk).update(
         status=status,
@@ -397,11 +537,20 @@ def digest_send(*, digest_id: int, now: datetime | None = None) -> bool:
     dropped = [reminder.pk for reminder in reminders if reminder not in owed]
     if dropped:
         Reminder.objects.filter(pk__in=dropped).delete()
-    if not owed:
+    review_reminders = list(
+        digest.review_reminders.select_related("cycle", "person").order_by(
+            "kind", "cycle__start_date", "person__username"
+        )
+    )
+    reviews_owed = _review_reminders_still_owed(digest, review_reminders)
+    dropped = [reminder.pk for reminder in review_reminders if reminder not in reviews_owed]
+    if dropped:
+        ReviewReminder.objects.filter(pk__in=dropped).delete()
+    if not owed and not reviews_owed:
         _finish(digest, DigestStatus.CANCELLED, "nothing left to send")
         return False
     try:
-        delivered = digest_message(digest, owed).send()
+        delivered = digest_message(digest, owed, reviews_owed).send()
     except Exception as error:  # SMTP, network, a bad address or template: retry, then give up
         if digest.attempts >= MAX_ATTEMPTS:
             _finish(digest, DigestStatus.CANCELLED, f"gave up: {error}")
@@ -424,7 +573,27 @@ def digest_send(*, digest_id: int, now: datetime | None = None) -> bool:
     return True
 
 
-def digest_message(digest: Digest, reminders: list[Reminder]) -> EmailMultiAlternatives:
+def _review_sections(review_reminders: list[ReviewReminder]) -> dict[str, list[dict]]:
+    """Per kind, per cycle: the people to mention, with a link to the cycle page."""
+    sections: dict[str, dict[int, dict]] = defaultdict(dict)
+    for reminder in review_reminders:
+        cycle = reminder.cycle
+        entry = sections[reminder.kind].setdefault(
+            cycle.pk,
+            {
+                "cycle": cycle,
+                "url": settings.SITE_URL + reverse("practices:cycle_detail", args=[cycle.pk]),
+                "people": [],
+            },
+        )
+        person = reminder.person
+        entry["people"].append(person.get_full_name() or person.username)
+    return {kind: list(cycles.values()) for kind, cycles in sections.items()}
+
+
+def digest_message(
+    digest: Digest, reminders: list[Reminder], review_reminders: list[ReviewReminder] = ()
+) -> EmailMultiAlternatives:
     recipient = digest.recipient
     preference = preference_for(recipient)
     sections = defaultdict(list)
@@ -437,6 +606,7 @@ def digest_message(digest: Digest, reminders: list[Reminder]) -> EmailMultiAlter
     for reminder in sections.get(ReminderKind.ESCALATION, []):
         deliverable = reminder.deliverable
         escalations[deliverable.project.name][deliverable.type.role.display_name].append(reminder)
+    review_sections = _review_sections(list(review_reminders))
     with translation.override(preference.language):
         context = {
             "recipient": recipient,
@@ -445,6 +615,10 @@ def digest_message(digest: Digest, reminders: list[Reminder]) -> EmailMultiAlter
             "due_soon": sections.get(ReminderKind.DUE_SOON, []),
             "stale": sections.get(ReminderKind.STALE, []),
             "escalations": {project: dict(roles) for project, roles in escalations.items()},
+            "missing_expectations": review_sections.get(
+                ReviewReminderKind.EXPECTATIONS_MISSING, []
+            ),
+            "missing_evaluations": review_sections.get(ReviewReminderKind.EVALUATION_MISSING, []),
             "my_work_url": settings.SITE_URL + reverse("deliverables:my_work"),
             "preferences_url": settings.SITE_URL + reverse("deliverables:reminder_preferences"),
         }

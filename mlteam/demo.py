@@ -239,8 +239,114 @@ def demo_seed(*, today: date) -> list[Project]:
     statuses = cycle(STATUS_CYCLE)
     projects = [_ensure_project(spec, people, today, statuses) for spec in PROJECTS]
     _answer_handbook(projects[0], people["manager"])
+    _handbook_setup(projects[0], people["manager"], today)
     _leave_one_untouched(projects[1], today)
+    _review_cycles(people, today)
     return projects
+
+
+def _handbook_setup(project: Project, actor, today: date) -> None:
+    """A review date already passed (so the flag shows) and one question of the project's own."""
+    from deliverables.practices import selectors, services
+
+    if project.handbook_review_on is None:
+        services.handbook_review_date_set(
+            project=project, actor=actor, review_on=today - timedelta(days=5)
+        )
+    handbook = selectors.handbook_deliverable(project=project)
+    if handbook is not None and not handbook.checklist_items.filter(project_question=True).exists():
+        services.handbook_question_add(
+            deliverable=handbook,
+            actor=actor,
+            area="Communication",
+            text="Which retention campaigns use the churn scores, and who runs them?",
+            answer_kind="text",
+            required=False,
+        )
+
+
+def _review_cycles(people: dict, today: date) -> None:
+    """Last half-year's cycle with one finished evaluation; the current one with
+    expectations set (one acknowledged) and one person still without."""
+    from deliverables.models import RATING_FIELDS, Review, ReviewCycle
+    from deliverables.practices import services
+
+    manager = people["manager"]
+    past = ReviewCycle.objects.filter(name="Last half-year").first()
+    if past is None:
+        past = services.cycle_create(
+            actor=manager,
+            name="Last half-year",
+            start_date=today - timedelta(days=200),
+            end_date=today - timedelta(days=20),
+            expectations_due_days=14,
+        )
+    if not Review.objects.filter(cycle=past, person=people["aiko"]).exists():
+        review = services.expectations_write(
+            cycle=past,
+            person=people["aiko"],
+            actor=manager,
+            text=(
+                "- Ship the churn **analysis report** with the feature study, reviewed by a peer.\n"
+                "- Keep notebooks reproducible: pinned environments, data versions noted.\n"
+                "- Pair with Ben on the label definition before the first training run."
+            ),
+            deliverables=list(
+                Deliverable.objects.filter(owner=people["aiko"], project__name="Churn prediction")
+            ),
+        )
+        services.expectations_acknowledge(review=review, actor=people["aiko"], version=None)
+        review.refresh_from_db()
+        services.self_assessment_save(
+            review=review,
+            actor=people["aiko"],
+            version=review.version,
+            text="The report landed on time; the label study took longer than planned.",
+        )
+        review.refresh_from_db()
+        services.evaluation_save(
+            review=review,
+            actor=manager,
+            version=review.version,
+            ratings=dict.fromkeys(RATING_FIELDS, 4),
+            comment=(
+                "Clear, well-documented analysis; the feature study is now the team's "
+                "reference. Code reviews were thorough and kind."
+            ),
+            project_outcome="The first model missed the recall target; relaunch planned.",
+            share=True,
+        )
+        review.refresh_from_db()
+        services.evaluation_acknowledge(review=review, actor=people["aiko"], version=review.version)
+
+    current = ReviewCycle.objects.filter(name="This half-year").first()
+    if current is None:
+        current = services.cycle_create(
+            actor=manager,
+            name="This half-year",
+            start_date=today - timedelta(days=20),
+            end_date=today + timedelta(days=160),
+            expectations_due_days=14,
+        )
+    for username, acknowledged in (("member", False), ("aiko", True)):
+        person = people[username]
+        if Review.objects.filter(cycle=current, person=person, manager=manager).exists():
+            continue
+        review = services.expectations_write(
+            cycle=current,
+            person=person,
+            actor=manager,
+            text=(
+                "1. Own your deliverables end to end: status kept current, checklists ticked.\n"
+                "2. Write down what you learn in the team handbook as you go.\n"
+                "3. Ask for review early; small pull requests."
+            ),
+            deliverables=list(
+                Deliverable.objects.filter(owner=person, project__managers=manager)[:3]
+            ),
+        )
+        if acknowledged:
+            services.expectations_acknowledge(review=review, actor=person, version=None)
 
 
 def _leave_one_untouched(project: Project, today: date) -> None:

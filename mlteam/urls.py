@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("roles.urls")),
     path("", include("deliverables.urls")),
+    path("", include("deliverables.practices.urls")),
     path(
         "accounts/invitation/<uidb64>/<token>/",
         roles_views.invitation_accept,

@@ -108,6 +108,12 @@ class Project(models.Model):
         default=3,
         help_text=_("Deliverables overdue longer than this also appear in the managers' digest."),
     )
+    handbook_review_on = models.DateField(
+        _("review the team handbook by"),
+        null=True,
+        blank=True,
+        help_text=_("The handbook is flagged for review once this day has passed."),
+    )
     # Bumped by every change to the project or its team; forms carry the value
     # they were drawn from, so a stale submission is refused instead of
     # silently overwriting someone else's change.

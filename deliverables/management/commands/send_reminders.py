@@ -35,11 +35,16 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{planned.recipient.get_username()} <{planned.recipient.email}> "
                     f"({planned.local_date.isoformat()}, {planned.language}): "
-                    f"{len(planned.items)} items"
+                    f"{len(planned.items) + len(planned.review_items)} items"
                 )
                 for item in planned.items:
                     self.stdout.write(
                         f"  - {item.kind}: {item.title} [{item.project_name}] ({item.days} days)"
+                    )
+                for review_item in planned.review_items:
+                    self.stdout.write(
+                        f"  - {review_item.kind}: person {review_item.person_id} "
+                        f"(cycle {review_item.cycle_id})"
                     )
             self.stdout.write(f"{count} digests would be sent.")
             return

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from ..forms import VersionField
+from ..models import AnswerKind, Rating
+from .selectors import HANDBOOK_AREAS
+
+MAX_TEXT = 20000
+MARKDOWN_HELP = _("Markdown works: **bold**, lists, [links](https://example.com).")
+
+
+class ReviewDateForm(forms.Form):
+    review_on = forms.DateField(
+        label=_("Review the handbook by"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty for no review date."),
+    )
+
+
+def _area_choices():
+    return [(area, _(area)) for area in HANDBOOK_AREAS] + [("", _("Other"))]
+
+
+class HandbookQuestionForm(forms.Form):
+    area = forms.ChoiceField(label=_("Area"), choices=_area_choices, required=False)
+    text = forms.CharField(label=_("Question"), max_length=300)
+    answer_kind = forms.ChoiceField(
+        label=_("Answered with"), choices=AnswerKind.choices, initial=AnswerKind.TEXT
+    )
+    required = forms.BooleanField(label=_("Required"), required=False, initial=True)
+
+    def clean_text(self):
+        text = self.cleaned_data["text"].strip()
+        if not text:
+            raise forms.ValidationError(_("Write the question."))
+        return text
+
+
+class ConfirmForm(forms.Form):
+    """The POST itself confirms; the page asks the question."""
+
+
+class CycleForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    start_date = forms.DateField(
+        label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end_date = forms.DateField(label=_("End date"), widget=forms.DateInput(attrs={"type": "date"}))
+    expectations_due_days = forms.IntegerField(
+        label=_("Expectations due after (days)"),
+        min_value=0,
+        max_value=365,
+        initial=14,
+        help_text=_(
+            "A person still without expectations this many days into the cycle is "
+            "mentioned in their manager's reminder digest."
+        ),
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("The cycle cannot end before it starts."))
+        return data
+
+
+class ExpectationsForm(forms.Form):
+    version = VersionField(required=False)
+    expectations = forms.CharField(
+        label=_("What you expect"),
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=MARKDOWN_HELP,
+    )
+    deliverables = forms.ModelMultipleChoiceField(
+        label=_("Linked deliverables"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Deliverables this person owns on projects you manage."),
+    )
+
+    def __init__(self, *args, deliverables, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["deliverables"]
+        field.queryset = deliverables
+        field.label_from_instance = lambda d: f"{d.title} ({d.project.name})"
+
+    def clean_expectations(self):
+        text = self.cleaned_data["expectations"]
+        if not text.strip():
+            raise forms.ValidationError(_("Write what you expect."))
+        return text
+
+
+def _rating_field(label):
+    return forms.TypedChoiceField(
+        label=label,
+        choices=[("", _("Not rated yet")), *Rating.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
+
+class EvaluationForm(forms.Form):
+    version = VersionField()
+    quality_code = _rating_field(_("Quality of code"))
+    quality_documentation = _rating_field(_("Quality of documentation"))
+    quality_collaboration = _rating_field(_("Collaboration"))
+    expectations_met = _rating_field(_("Meeting the agreed expectations"))
+    evaluation_comment = forms.CharField(
+        label=_("Comment on the quality of the work"),
+        max_length=MAX_TEXT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=MARKDOWN_HELP,
+    )
+    project_outcome = forms.CharField(
+        label=_("How the project turned out (context only)"),
+        max_length=MAX_TEXT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Recorded for context. It is not part of the rating: people are rated on the "
+            "quality of their work and on the expectations agreed, not on whether the "
+            "project succeeded."
+        ),
+    )
+
+
+class SelfAssessmentForm(forms.Form):
+    version = VersionField()
+    self_assessment = forms.CharField(
+        label=_("Your self-assessment"),
+        max_length=MAX_TEXT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=MARKDOWN_HELP,
+    )
+
+
+class AcknowledgeForm(forms.Form):
+    version = VersionField()

@@ -1,0 +1,310 @@
+"""Writes for the team handbook, review cycles and reviews.
+
+Each service validates, saves and records history in one transaction. Reviews
+carry a version: a stale form is refused (nothing saved) and shown again with
+the typed input kept, as deliverables are.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from roles.models import Project
+
+from ..models import (
+    RATING_FIELDS,
+    AnswerKind,
+    ChecklistItem,
+    Deliverable,
+    DeliverableEvent,
+    EventKind,
+    Review,
+    ReviewCycle,
+    ReviewEvent,
+    ReviewEventKind,
+)
+from . import selectors
+
+REVIEW_STALE_MESSAGE = _(
+    "This review changed while you were looking at it. Your input is kept below; "
+    "read the latest version and save again."
+)
+
+
+# --- handbook -----------------------------------------------------------------------------
+
+
+def _open_project(project: Project) -> None:
+    if Project.objects.filter(pk=project.pk, archived_at__isnull=False).exists():
+        raise ValidationError(_("This project is archived; its handbook cannot be changed."))
+
+
+@transaction.atomic
+def handbook_review_date_set(*, project: Project, actor, review_on: date | None) -> None:
+    _open_project(project)
+    Project.objects.filter(pk=project.pk).update(
+        handbook_review_on=review_on, version=F("version") + 1, updated_at=timezone.now()
+    )
+    project.handbook_review_on = review_on
+
+
+@transaction.atomic
+def handbook_question_add(
+    *, deliverable: Deliverable, actor, area: str, text: str, answer_kind: str, required: bool
+) -> ChecklistItem:
+    """Add one of the project's own questions to its process documentation."""
+    _open_project(deliverable.project)
+    if deliverable.status == "done":
+        raise ValidationError(
+            _("The handbook deliverable is done. Reopen it before adding questions.")
+        )
+    if answer_kind not in AnswerKind.values:
+        raise ValidationError(_("Choose how the question is answered."))
+    last = deliverable.checklist_items.aggregate(last=Max("position"))["last"] or 0
+    item = ChecklistItem.objects.create(
+        deliverable=deliverable,
+        area=area,
+        text=text,
+        answer_kind=answer_kind,
+        required=required,
+        position=last + 1,
+        project_question=True,
+    )
+    Deliverable.objects.filter(pk=deliverable.pk).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
+    DeliverableEvent.objects.create(
+        deliverable=deliverable,
+        project_id=deliverable.project_id,
+        actor=actor,
+        kind=EventKind.CHECKLIST,
+        after=str(_("added the question: %(text)s") % {"text": text})[:300],
+    )
+    return item
+
+
+@transaction.atomic
+def handbook_question_remove(*, item: ChecklistItem, actor) -> None:
+    """Remove one of the project's own questions (catalogue questions stay)."""
+    deliverable = item.deliverable
+    _open_project(deliverable.project)
+    if not item.project_question:
+        raise ValidationError(_("Only the project's own questions can be removed."))
+    if deliverable.status == "done":
+        raise ValidationError(
+            _("The handbook deliverable is done. Reopen it before removing questions.")
+        )
+    text = item.text
+    item.delete()
+    Deliverable.objects.filter(pk=deliverable.pk).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
+    DeliverableEvent.objects.create(
+        deliverable=deliverable,
+        project_id=deliverable.project_id,
+        actor=actor,
+        kind=EventKind.CHECKLIST,
+        before=str(_("removed the question: %(text)s") % {"text": text})[:300],
+    )
+
+
+# --- cycles -------------------------------------------------------------------------------
+
+
+def _check_cycle(cycle: ReviewCycle) -> None:
+    cycle.full_clean(exclude=["created_by"])
+
+
+@transaction.atomic
+def cycle_create(
+    *, actor, name: str, start_date: date, end_date: date, expectations_due_days: int
+) -> ReviewCycle:
+    cycle = ReviewCycle(
+        name=name,
+        start_date=start_date,
+        end_date=end_date,
+        expectations_due_days=expectations_due_days,
+        created_by=actor,
+    )
+    _check_cycle(cycle)
+    cycle.save()
+    return cycle
+
+
+@transaction.atomic
+def cycle_update(
+    *, cycle: ReviewCycle, name: str, start_date: date, end_date: date, expectations_due_days: int
+) -> ReviewCycle:
+    cycle.name = name
+    cycle.start_date = start_date
+    cycle.end_date = end_date
+    cycle.expectations_due_days = expectations_due_days
+    _check_cycle(cycle)
+    cycle.save()
+    return cycle
+
+
+# --- reviews ------------------------------------------------------------------------------
+
+
+def _claim(review: Review, version: int | None, **changes) -> None:
+    """Save `changes` if the review is still at `version`: of two saves drawn from
+    the same version exactly one wins (a conditional UPDATE)."""
+    rows = Review.objects.filter(pk=review.pk)
+    if version is not None:
+        rows = rows.filter(version=version)
+    if rows.update(version=F("version") + 1, updated_at=timezone.now(), **changes) != 1:
+        raise ValidationError(REVIEW_STALE_MESSAGE, code="stale")
+    review.refresh_from_db()
+
+
+def _record(review: Review, actor, kind: str) -> None:
+    ReviewEvent.objects.create(review=review, actor=actor, kind=kind)
+
+
+def _check_linkable(manager, person, deliverables) -> None:
+    allowed = set(
+        selectors.linkable_deliverables(manager=manager, person=person).values_list("pk", flat=True)
+    )
+    if any(deliverable.pk not in allowed for deliverable in deliverables):
+        raise ValidationError(
+            _("Link only deliverables this person owns on projects you manage."),
+            code="deliverable",
+        )
+
+
+@transaction.atomic
+def expectations_write(*, cycle: ReviewCycle, person, actor, text: str, deliverables) -> Review:
+    """A manager's first expectations for a person in a cycle."""
+    if not selectors.managed_people(user=actor).filter(pk=person.pk).exists():
+        raise ValidationError(_("You can write expectations only for people you manage."))
+    if not text.strip():
+        raise ValidationError(_("Write what you expect."), code="required")
+    _check_linkable(actor, person, deliverables)
+    try:
+        with transaction.atomic():
+            review = Review.objects.create(
+                cycle=cycle,
+                person=person,
+                manager=actor,
+                expectations=text,
+                expectations_set_at=timezone.now(),
+            )
+    except IntegrityError as error:
+        raise ValidationError(
+            _("You already wrote expectations for this person in this cycle."), code="exists"
+        ) from error
+    review.deliverables.set(deliverables)
+    _record(review, actor, ReviewEventKind.EXPECTATIONS_WRITTEN)
+    return review
+
+
+@transaction.atomic
+def expectations_update(*, review: Review, actor, version: int, text: str, deliverables) -> bool:
+    """Change the expectations. A change the person already acknowledged needs a
+    new acknowledgement. Returns whether anything changed."""
+    if not text.strip():
+        raise ValidationError(_("Write what you expect."), code="required")
+    _check_linkable(actor, review.person, deliverables)
+    before = set(review.deliverables.values_list("pk", flat=True))
+    after = {deliverable.pk for deliverable in deliverables}
+    if text == review.expectations and before == after:
+        return False
+    _claim(
+        review,
+        version,
+        expectations=text,
+        expectations_set_at=timezone.now(),
+        expectations_acknowledged_at=None,
+    )
+    review.deliverables.set(deliverables)
+    _record(review, actor, ReviewEventKind.EXPECTATIONS_CHANGED)
+    return True
+
+
+@transaction.atomic
+def expectations_acknowledge(*, review: Review, actor, version: int) -> None:
+    if review.expectations_acknowledged_at:
+        return
+    _claim(review, version, expectations_acknowledged_at=timezone.now())
+    _record(review, actor, ReviewEventKind.EXPECTATIONS_ACKNOWLEDGED)
+
+
+@transaction.atomic
+def evaluation_save(
+    *,
+    review: Review,
+    actor,
+    version: int,
+    ratings: dict[str, int | None],
+    comment: str,
+    project_outcome: str,
+    share: bool,
+) -> None:
+    """Save the evaluation as a draft, or share it with the person.
+
+    Sharing needs every rating and a comment. Changing a shared evaluation asks
+    the person to acknowledge it again.
+    """
+    if set(ratings) != set(RATING_FIELDS):
+        raise ValueError("ratings must name every rating field")
+    if share and (not all(ratings.values()) or not comment.strip()):
+        raise ValidationError(
+            _("Give every rating and write a comment before sharing the evaluation."),
+            code="incomplete",
+        )
+    changed = (
+        any(getattr(review, name) != value for name, value in ratings.items())
+        or comment != review.evaluation_comment
+        or project_outcome != review.project_outcome
+    )
+    now = timezone.now()
+    changes = {
+        **ratings,
+        "evaluation_comment": comment,
+        "project_outcome": project_outcome,
+        "evaluation_written_at": now if changed else review.evaluation_written_at,
+    }
+    already_shared = review.evaluation_shared_at is not None
+    if share and not already_shared:
+        changes["evaluation_shared_at"] = now
+        kind = ReviewEventKind.EVALUATION_SHARED
+    elif already_shared:
+        if not changed:
+            return
+        changes["evaluation_acknowledged_at"] = None
+        kind = ReviewEventKind.EVALUATION_CHANGED
+    else:
+        if not changed:
+            return
+        kind = ReviewEventKind.EVALUATION_SAVED
+    _claim(review, version, **changes)
+    _record(review, actor, kind)
+
+
+@transaction.atomic
+def self_assessment_save(*, review: Review, actor, version: int, text: str) -> None:
+    if review.evaluation_acknowledged_at:
+        raise ValidationError(
+            _("You acknowledged the evaluation; the self-assessment is closed."), code="closed"
+        )
+    if text == review.self_assessment:
+        return
+    _claim(review, version, self_assessment=text, self_assessment_at=timezone.now())
+    _record(review, actor, ReviewEventKind.SELF_ASSESSMENT)
+
+
+@transaction.atomic
+def evaluation_acknowledge(*, review: Review, actor, version: int) -> None:
+    if review.evaluation_shared_at is None:
+        raise ValidationError(_("There is no shared evaluation to acknowledge yet."))
+    if review.evaluation_acknowledged_at:
+        return
+    _claim(review, version, evaluation_acknowledged_at=timezone.now())
+    _record(review, actor, ReviewEventKind.EVALUATION_ACKNOWLEDGED)

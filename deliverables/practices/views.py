@@ -1,0 +1,481 @@
+"""Team handbook pages, review cycles and reviews.
+
+Views fetch through selectors (404 for what the viewer may not see: a review of
+someone else is never confirmed to exist), check the rule in `permissions`
+(403 for what they see but may not change), validate a form, call one service
+and redirect with a message. A refused save shows the form again, input kept.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from mlteam.forms import form_add_service_errors, form_refresh_version
+from roles import selectors as roles_selectors
+from roles.models import Project
+
+from ..models import RATING_FIELDS, Review, ReviewCycle
+from ..permissions import can_update_deliverable
+from . import permissions, selectors, services
+from .forms import (
+    AcknowledgeForm,
+    ConfirmForm,
+    CycleForm,
+    EvaluationForm,
+    ExpectationsForm,
+    HandbookQuestionForm,
+    ReviewDateForm,
+    SelfAssessmentForm,
+)
+
+CYCLES_PER_PAGE = 20
+
+
+def _project_or_404(request: HttpRequest, pk: int) -> Project:
+    project = roles_selectors.project_get_for_user(user=request.user, pk=pk)
+    if project is None:
+        raise Http404
+    return project
+
+
+# --- handbook -----------------------------------------------------------------------------
+
+
+def _handbook_page(request, project, *, question_form=None, date_form=None, status=200):
+    handbook = selectors.project_handbook(project=project, today=timezone.localdate())
+    can_setup = permissions.can_edit_handbook_setup(request.user, project)
+    context = {
+        "project": project,
+        "handbook": handbook,
+        "areas": handbook.areas(),
+        "can_setup": can_setup,
+        "can_answer": bool(
+            handbook.deliverable and can_update_deliverable(request.user, handbook.deliverable)
+        ),
+        "can_plan": can_setup,
+    }
+    if can_setup:
+        context["question_form"] = question_form or HandbookQuestionForm()
+        context["date_form"] = date_form or ReviewDateForm(
+            initial={"review_on": project.handbook_review_on}
+        )
+    return render(request, "practices/handbook.html", context, status=status)
+
+
+@require_GET
+def handbook(request: HttpRequest, pk: int) -> HttpResponse:
+    return _handbook_page(request, _project_or_404(request, pk))
+
+
+@require_GET
+def handbook_newcomer(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project_or_404(request, pk)
+    book = selectors.project_handbook(project=project, today=timezone.localdate())
+    return render(
+        request,
+        "practices/handbook_newcomer.html",
+        {"project": project, "handbook": book, "areas": book.newcomer_areas()},
+    )
+
+
+def _setup_project_or_403(request: HttpRequest, pk: int) -> Project:
+    project = _project_or_404(request, pk)
+    if not permissions.can_edit_handbook_setup(request.user, project):
+        raise PermissionDenied
+    return project
+
+
+@require_POST
+def handbook_review_date(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _setup_project_or_403(request, pk)
+    form = ReviewDateForm(request.POST)
+    if form.is_valid():
+        try:
+            services.handbook_review_date_set(
+                project=project, actor=request.user, review_on=form.cleaned_data["review_on"]
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Review date saved."))
+            return redirect("practices:handbook", pk=project.pk)
+    return _handbook_page(request, project, date_form=form, status=400)
+
+
+@require_POST
+def handbook_question_add(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _setup_project_or_403(request, pk)
+    deliverable = selectors.handbook_deliverable(project=project)
+    form = HandbookQuestionForm(request.POST)
+    if deliverable is None:
+        form.add_error(None, _("Plan the team process documentation first."))
+    elif form.is_valid():
+        try:
+            services.handbook_question_add(
+                deliverable=deliverable, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Question added to the handbook."))
+            return redirect("practices:handbook", pk=project.pk)
+    return _handbook_page(request, project, question_form=form, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def handbook_question_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    project = _setup_project_or_403(request, pk)
+    item = selectors.handbook_item_get(project=project, pk=item_pk)
+    if item is None or not item.project_question:
+        raise Http404
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.handbook_question_remove(item=item, actor=request.user)
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Question removed from the handbook."))
+            return redirect("practices:handbook", pk=project.pk)
+    return render(
+        request,
+        "roles/confirm.html",
+        {
+            "form": form,
+            "title": _("Remove a handbook question"),
+            "question": _("Remove “%(text)s” and its answer from the handbook?")
+            % {"text": item.display_text},
+            "button": _("Remove question"),
+            "cancel_url": reverse("practices:handbook", args=[project.pk]),
+            "danger": True,
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+# --- review cycles ------------------------------------------------------------------------
+
+
+def _cycle_or_404(pk: int) -> ReviewCycle:
+    cycle = selectors.cycle_get(pk=pk)
+    if cycle is None:
+        raise Http404
+    return cycle
+
+
+@require_GET
+def cycle_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.cycle_list(), CYCLES_PER_PAGE).get_page(request.GET.get("page"))
+    summaries = selectors.cycle_summaries(user=request.user)
+    for cycle in page:
+        cycle.about_me = summaries["about_me"].get(cycle.pk, 0)
+        cycle.written = summaries["written"].get(cycle.pk)
+    return render(
+        request,
+        "practices/cycle_list.html",
+        {
+            "page": page,
+            "today": timezone.localdate(),
+            "can_create": permissions.can_create_cycle(request.user),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def cycle_create(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_create_cycle(request.user):
+        raise PermissionDenied
+    form = CycleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            cycle = services.cycle_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Review cycle created."))
+            return redirect("practices:cycle_detail", pk=cycle.pk)
+    return render(
+        request, "practices/cycle_form.html", {"form": form}, status=400 if form.is_bound else 200
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def cycle_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = _cycle_or_404(pk)
+    if not permissions.can_edit_cycle(request.user, cycle):
+        raise PermissionDenied
+    initial = {
+        "name": cycle.name,
+        "start_date": cycle.start_date,
+        "end_date": cycle.end_date,
+        "expectations_due_days": cycle.expectations_due_days,
+    }
+    form = CycleForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.cycle_update(cycle=cycle, **form.cleaned_data)
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Review cycle saved."))
+            return redirect("practices:cycle_detail", pk=cycle.pk)
+    return render(
+        request,
+        "practices/cycle_form.html",
+        {"form": form, "cycle": cycle},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@require_GET
+def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = _cycle_or_404(pk)
+    writes = permissions.can_write_reviews(request.user)
+    return render(
+        request,
+        "practices/cycle_detail.html",
+        {
+            "cycle": cycle,
+            "today": timezone.localdate(),
+            "mine": selectors.reviews_of(cycle=cycle, person=request.user),
+            "rows": selectors.cycle_rows_for_manager(cycle=cycle, user=request.user)
+            if writes
+            else [],
+            "writes": writes,
+            "all_reviews": selectors.all_reviews(cycle=cycle, viewer=request.user),
+            "can_edit": permissions.can_edit_cycle(request.user, cycle),
+        },
+    )
+
+
+# --- reviews ------------------------------------------------------------------------------
+
+
+def _review_or_404(request: HttpRequest, pk: int) -> Review:
+    review = selectors.review_get_for_user(user=request.user, pk=pk)
+    if review is None:
+        raise Http404
+    return review
+
+
+def _own_review_or_403(request: HttpRequest, pk: int) -> Review:
+    """For the writing manager; the person and admins see it but may not change it."""
+    review = _review_or_404(request, pk)
+    if not permissions.can_edit_review(request.user, review):
+        raise PermissionDenied
+    return review
+
+
+def _person_review_or_403(request: HttpRequest, pk: int) -> Review:
+    review = _review_or_404(request, pk)
+    if not permissions.is_reviewed_person(request.user, review):
+        raise PermissionDenied
+    return review
+
+
+@require_http_methods(["GET", "POST"])
+def expectations_create(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
+    cycle = _cycle_or_404(pk)
+    if not permissions.can_write_reviews(request.user):
+        raise PermissionDenied
+    person = selectors.managed_people(user=request.user).filter(pk=person_pk).first()
+    if person is None:
+        raise Http404
+    existing = Review.objects.filter(cycle=cycle, person=person, manager=request.user).first()
+    if existing is not None:
+        return redirect("practices:review_detail", pk=existing.pk)
+    deliverables = selectors.linkable_deliverables(manager=request.user, person=person)
+    form = ExpectationsForm(request.POST or None, deliverables=deliverables)
+    if request.method == "POST" and form.is_valid():
+        try:
+            review = services.expectations_write(
+                cycle=cycle,
+                person=person,
+                actor=request.user,
+                text=form.cleaned_data["expectations"],
+                deliverables=list(form.cleaned_data["deliverables"]),
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("Expectations saved. %(person)s can now read and acknowledge them.")
+                % {"person": person.get_full_name() or person.username},
+            )
+            return redirect("practices:review_detail", pk=review.pk)
+    return render(
+        request,
+        "practices/expectations_form.html",
+        {"form": form, "cycle": cycle, "person": person},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@require_GET
+def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    review = _review_or_404(request, pk)
+    return _review_page(request, review)
+
+
+def _review_page(request, review, *, self_form=None, status=200):
+    is_person = permissions.is_reviewed_person(request.user, review)
+    shows_evaluation = review.evaluation_shared_at is not None or not is_person
+    context = {
+        "review": review,
+        "cycle": review.cycle,
+        "is_person": is_person,
+        "can_edit": permissions.can_edit_review(request.user, review),
+        "shows_evaluation": shows_evaluation,
+        "deliverables": selectors.review_deliverables(review=review),
+        "history": selectors.review_history(review=review),
+        "ack_form": AcknowledgeForm(initial={"version": review.version}),
+        "today": timezone.localdate(),
+    }
+    if is_person and not review.evaluation_acknowledged_at:
+        context["self_form"] = self_form or SelfAssessmentForm(
+            initial={"version": review.version, "self_assessment": review.self_assessment}
+        )
+    return render(request, "practices/review_detail.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def expectations_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    review = _own_review_or_403(request, pk)
+    deliverables = selectors.linkable_deliverables(manager=request.user, person=review.person)
+    initial = {
+        "version": review.version,
+        "expectations": review.expectations,
+        "deliverables": list(review.deliverables.values_list("pk", flat=True)),
+    }
+    form = ExpectationsForm(request.POST or None, initial=initial, deliverables=deliverables)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.expectations_update(
+                review=review,
+                actor=request.user,
+                version=form.cleaned_data["version"],
+                text=form.cleaned_data["expectations"],
+                deliverables=list(form.cleaned_data["deliverables"]),
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+            review.refresh_from_db()
+            form_refresh_version(form, review.version)
+        else:
+            if changed:
+                messages.success(
+                    request, _("Expectations saved; they wait for a new acknowledgement.")
+                )
+            return redirect("practices:review_detail", pk=review.pk)
+    return render(
+        request,
+        "practices/expectations_form.html",
+        {"form": form, "cycle": review.cycle, "person": review.person, "review": review},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def evaluation_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    review = _own_review_or_403(request, pk)
+    initial = {
+        "version": review.version,
+        "evaluation_comment": review.evaluation_comment,
+        "project_outcome": review.project_outcome,
+        **{name: getattr(review, name) for name in RATING_FIELDS},
+    }
+    form = EvaluationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        share = "share" in request.POST or review.evaluation_shared_at is not None
+        try:
+            services.evaluation_save(
+                review=review,
+                actor=request.user,
+                version=data["version"],
+                ratings={name: data[name] for name in RATING_FIELDS},
+                comment=data["evaluation_comment"],
+                project_outcome=data["project_outcome"],
+                share=share,
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+            review.refresh_from_db()
+            form_refresh_version(form, review.version)
+        else:
+            if review.evaluation_shared_at:
+                messages.success(
+                    request,
+                    _("Evaluation shared with %(person)s.")
+                    % {"person": review.person.get_full_name() or review.person.username},
+                )
+            else:
+                messages.success(request, _("Evaluation saved as a draft; only you can see it."))
+            return redirect("practices:review_detail", pk=review.pk)
+    return render(
+        request,
+        "practices/evaluation_form.html",
+        {"form": form, "review": review, "cycle": review.cycle},
+        status=400 if form.is_bound else 200,
+    )
+
+
+def _acknowledge(request, pk, service, done_message):
+    review = _person_review_or_403(request, pk)
+    form = AcknowledgeForm(request.POST)
+    if form.is_valid():
+        try:
+            service(review=review, actor=request.user, version=form.cleaned_data["version"])
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, done_message)
+    else:
+        messages.error(request, _("That did not work; please try again."))
+    return redirect("practices:review_detail", pk=review.pk)
+
+
+@require_POST
+def expectations_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    return _acknowledge(
+        request, pk, services.expectations_acknowledge, _("You acknowledged the expectations.")
+    )
+
+
+@require_POST
+def evaluation_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    return _acknowledge(
+        request, pk, services.evaluation_acknowledge, _("You acknowledged the evaluation.")
+    )
+
+
+@require_POST
+def self_assessment(request: HttpRequest, pk: int) -> HttpResponse:
+    review = _person_review_or_403(request, pk)
+    form = SelfAssessmentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.self_assessment_save(
+                review=review,
+                actor=request.user,
+                version=form.cleaned_data["version"],
+                text=form.cleaned_data["self_assessment"],
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+            review.refresh_from_db()
+            form_refresh_version(form, review.version)
+        else:
+            messages.success(request, _("Self-assessment saved."))
+            return redirect("practices:review_detail", pk=review.pk)
+    return _review_page(request, review, self_form=form, status=400)

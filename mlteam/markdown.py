@@ -1,0 +1,38 @@
+"""Markdown that people type (handbook answers, expectations, evaluations), made safe.
+
+Two layers: markdown-it renders CommonMark with raw HTML switched off (typed tags
+come out as text) and refuses `javascript:`-style links; nh3 (the Ammonia
+sanitiser) then keeps only an allow-list of tags and attributes, so whatever the
+renderer might let through, no script, handler or style reaches the page.
+"""
+
+from __future__ import annotations
+
+import nh3
+from django.utils.safestring import SafeString, mark_safe
+from markdown_it import MarkdownIt
+
+ALLOWED_TAGS = {
+    "a", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+    "li", "ol", "p", "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+_renderer = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+_renderer.enable("table").enable("strikethrough")
+
+
+def render_markdown(text: str) -> SafeString:
+    """HTML for `text`, safe to put in a page as it is."""
+    if not text or not text.strip():
+        return mark_safe("")
+    html = _renderer.render(text)
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+    )
+    return mark_safe(clean)  # noqa: S308 (sanitised by nh3 just above)
