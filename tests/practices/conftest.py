@@ -139,3 +139,12 @@ def practices_snapshot() -> tuple:
         ),
         list(Project.objects.order_by("pk").values_list("pk", "handbook_review_on")),
     )
+
+
+def everyday(user) -> None:
+    """Digests every day from midnight, so a test does not depend on the weekday."""
+    from deliverables.models import ReminderPreference
+
+    ReminderPreference.objects.update_or_create(
+        user=user, defaults={"hour": 0, "working_days": "0,1,2,3,4,5,6", "time_zone": "UTC"}
+    )

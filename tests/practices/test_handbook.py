@@ -1,0 +1,173 @@
+"""The team handbook: one page over the process documentation's checklist."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from deliverables.models import ChecklistItem, Deliverable
+from deliverables.practices import selectors
+from deliverables.services import ChecklistAnswer, checklist_update
+from roles.services import project_create
+from tests.factories import manager_user
+
+SCRIPT = '<script>document.title="pwned"</script>Ask in #churn <img src=x onerror="alert(1)">'
+
+
+def _answer(p, texts: dict[str, str]) -> None:
+    items = {item.text: item for item in p.handbook.checklist_items.all()}
+    p.handbook.refresh_from_db()
+    checklist_update(
+        deliverable=p.handbook,
+        actor=p.people["other_member"],
+        version=None,
+        answers={items[text].pk: ChecklistAnswer(answer=answer) for text, answer in texts.items()},
+    )
+
+
+DATA_Q = "Where does the model's data come from, and how is it produced?"
+COMMS_Q = "Who do I contact when I am stuck, and how?"
+SQL_Q = "How do we keep SQL maintainable and reusable?"
+
+
+def test_questions_are_grouped_by_area_in_the_guides_order(client, practices):
+    client.force_login(practices.people["person"])
+    response = client.get(reverse("practices:handbook", args=[practices.project.pk]))
+    labels = [area.label for area in response.context["areas"]]
+    assert labels == [
+        "Data", "Model", "Training", "Production and monitoring", "Pipelines", "SQL",
+        "Infrastructure", "Communication", "This project's own questions",
+    ]  # fmt: skip
+    own = response.context["areas"][-1].items
+    assert [item.text for item in own] == ["Who runs the retention campaigns?"]
+
+
+def test_completeness_counts_answered_questions(practices):
+    book = selectors.project_handbook(project=practices.project, today=timezone.localdate())
+    assert (book.answered, book.total) == (0, 30)  # 29 from the catalogue + 1 of the project
+    _answer(practices, {DATA_Q: "Nightly warehouse export.", SQL_Q: "dbt models, reviewed."})
+    book = selectors.project_handbook(project=practices.project, today=timezone.localdate())
+    assert (book.answered, book.total, book.percent) == (2, 30, 7)
+    assert (book.required_answered, book.required_total) == (2, 11)
+
+
+def test_answers_show_who_answered_and_render_markdown(client, practices):
+    _answer(practices, {DATA_Q: "From the **warehouse**:\n\n- billing\n- support"})
+    client.force_login(practices.people["person"])
+    body = client.get(reverse("practices:handbook", args=[practices.project.pk])).content.decode()
+    assert "<strong>warehouse</strong>" in body and "<li>billing</li>" in body
+    answerer = practices.people["other_member"].get_full_name()
+    assert f"Answered by {answerer}" in body
+    assert "2 questions answered" not in body and "1 of 30 questions answered" in body
+
+
+def test_script_in_an_answer_is_not_executable(client, practices):
+    _answer(practices, {COMMS_Q: SCRIPT})
+    client.force_login(practices.people["person"])
+    for name in ("practices:handbook", "practices:handbook_newcomer"):
+        body = client.get(reverse(name, args=[practices.project.pk])).content.decode()
+        assert "<script>document.title" not in body
+        assert "&lt;script&gt;document.title" in body  # shown as text
+        assert "&lt;img src=x" in body  # the tag is text, not an element
+        assert not re.search(r"<img[^>]*onerror", body)
+
+
+def test_newcomer_view_lists_answers_only_in_reading_order(client, practices):
+    _answer(practices, {DATA_Q: "Warehouse.", COMMS_Q: "Ask in #churn.", SQL_Q: "dbt."})
+    client.force_login(practices.people["person"])
+    response = client.get(reverse("practices:handbook_newcomer", args=[practices.project.pk]))
+    areas = response.context["areas"]
+    assert [area.label for area in areas] == ["Communication", "Data", "SQL"]
+    assert [item.text for area in areas for item in area.items] == [COMMS_Q, DATA_Q, SQL_Q]
+
+
+def test_review_date_is_flagged_once_passed(client, practices):
+    client.force_login(practices.people["manager"])
+    url = reverse("practices:handbook", args=[practices.project.pk])
+    yesterday = timezone.localdate() - timedelta(days=1)
+    response = client.post(
+        reverse("practices:handbook_review_date", args=[practices.project.pk]),
+        {"review_on": yesterday.isoformat()},
+    )
+    assert response.status_code == 302
+    assert "Review overdue" in client.get(url).content.decode()
+    client.post(
+        reverse("practices:handbook_review_date", args=[practices.project.pk]),
+        {"review_on": (yesterday + timedelta(days=30)).isoformat()},
+    )
+    assert "Review overdue" not in client.get(url).content.decode()
+
+
+def test_bad_review_date_is_refused_with_a_message(client, practices):
+    client.force_login(practices.people["manager"])
+    response = client.post(
+        reverse("practices:handbook_review_date", args=[practices.project.pk]),
+        {"review_on": "31/31/2026"},
+    )
+    assert response.status_code == 400
+    assert "Enter a valid date." in response.content.decode()
+    practices.project.refresh_from_db()
+    assert practices.project.handbook_review_on is None
+
+
+def test_project_questions_are_added_and_removed(client, practices):
+    client.force_login(practices.people["manager"])
+    add = reverse("practices:handbook_question_add", args=[practices.project.pk])
+    response = client.post(add, {"area": "SQL", "text": "  ", "answer_kind": "text"})
+    assert response.status_code == 400 and "This field is required." in response.content.decode()
+    response = client.post(
+        add, {"area": "SQL", "text": "Where do views live?", "answer_kind": "link"}
+    )
+    assert response.status_code == 302
+    item = ChecklistItem.objects.get(text="Where do views live?")
+    assert item.project_question and item.deliverable_id == practices.handbook.pk
+    # The question is part of the deliverable's checklist: one mechanism.
+    client.force_login(practices.people["other_member"])
+    detail = client.get(reverse("deliverables:detail", args=[practices.handbook.pk]))
+    assert "Where do views live?" in detail.content.decode()
+    client.force_login(practices.people["manager"])
+    remove = reverse("practices:handbook_question_remove", args=[practices.project.pk, item.pk])
+    assert client.get(remove).status_code == 200
+    assert client.post(remove).status_code == 302
+    assert not ChecklistItem.objects.filter(pk=item.pk).exists()
+
+
+def test_catalogue_questions_cannot_be_removed(client, practices):
+    catalogue_item = practices.handbook.checklist_items.filter(project_question=False).first()
+    client.force_login(practices.people["manager"])
+    url = reverse(
+        "practices:handbook_question_remove", args=[practices.project.pk, catalogue_item.pk]
+    )
+    assert client.post(url).status_code == 404
+    assert ChecklistItem.objects.filter(pk=catalogue_item.pk).exists()
+
+
+def test_archived_project_handbook_is_read_only(client, practices):
+    from roles.services import project_archive
+
+    project_archive(project=practices.project, actor=practices.people["manager"], version=None)
+    client.force_login(practices.people["manager"])
+    url = reverse("practices:handbook", args=[practices.project.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(
+        reverse("practices:handbook_question_add", args=[practices.project.pk]),
+        {"area": "SQL", "text": "Late question", "answer_kind": "text"},
+    )
+    assert response.status_code == 403
+    assert not ChecklistItem.objects.filter(text="Late question").exists()
+
+
+@pytest.mark.django_db
+def test_no_process_documentation_shows_what_to_do(client):
+    manager = manager_user(username="lead")
+    project = project_create(name="Fresh", managers=[manager], actor=manager)
+    client.force_login(manager)
+    response = client.get(reverse("practices:handbook", args=[project.pk]))
+    body = response.content.decode()
+    assert response.status_code == 200 and "No handbook yet" in body
+    assert reverse("deliverables:plan", args=[project.pk]) in body
+    assert not Deliverable.objects.filter(project=project).exists()

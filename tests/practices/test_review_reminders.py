@@ -1,0 +1,100 @@
+"""Managers' digests mention people without expectations N days into a cycle, and
+missing evaluations after it ends; the mention is re-checked when the digest is sent."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+
+from deliverables import reminders
+from deliverables.models import Digest, DigestStatus, ReviewReminder, ReviewReminderKind
+from deliverables.practices import services
+from tests.practices.conftest import everyday
+
+pytestmark = pytest.mark.django_db
+
+
+def _at(day) -> datetime:
+    return datetime.combine(day, datetime.min.time(), ZoneInfo("UTC")).replace(hour=10)
+
+
+def _plan(practices, day) -> dict:
+    everyday(practices.people["manager"])
+    everyday(practices.people["other_manager"])
+    return {
+        digest.recipient.username: [(item.kind, item.person_id) for item in digest.review_items]
+        for digest in reminders.reminder_plan(now=_at(day))
+    }
+
+
+def test_no_mention_before_the_expectations_day(practices):
+    day = practices.cycle.expectations_due_on() - timedelta(days=1)
+    plan = _plan(practices, day)
+    assert all(not items for items in plan.values())
+
+
+def test_people_without_expectations_are_mentioned_from_day_n(practices):
+    plan = _plan(practices, practices.cycle.expectations_due_on())
+    other = practices.people["other_member"].pk
+    person = practices.people["person"].pk
+    missing = ReviewReminderKind.EXPECTATIONS_MISSING
+    assert plan["manager"] == [(missing, other)]
+    assert sorted(plan["other_manager"]) == sorted([(missing, person), (missing, other)])
+
+
+def test_missing_evaluations_after_the_cycle(practices):
+    day = practices.cycle.end_date + timedelta(days=1)
+    plan = _plan(practices, day)
+    other = practices.people["other_member"].pk
+    # `person` has a shared evaluation from `manager`; `other_member` has nothing.
+    assert plan["manager"] == [(ReviewReminderKind.EVALUATION_MISSING, other)]
+
+
+def test_evaluation_reminders_stop_after_a_while(practices):
+    day = practices.cycle.end_date + timedelta(days=reminders.EVALUATION_REMINDER_DAYS + 1)
+    assert all(not items for items in _plan(practices, day).values())
+
+
+def test_digest_content_and_recheck_at_send_time(practices, django_capture_on_commit_callbacks):
+    everyday(practices.people["manager"])
+    now = _at(practices.cycle.expectations_due_on() + timedelta(days=1))
+    sent = []
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders.reminder_sweep(now=now, send=sent.append)
+    manager = practices.people["manager"]
+    digest = Digest.objects.get(recipient=manager)
+    assert ReviewReminder.objects.filter(digest=digest).count() == 1
+    assert reminders.digest_send(digest_id=digest.pk, now=now)
+    message = mail.outbox[-1]
+    assert message.subject == "MLTeam: reviews waiting for you"
+    assert "People still without your expectations" in message.body
+    assert practices.people["other_member"].get_full_name() in message.body
+    assert f"/reviews/{practices.cycle.pk}/" in message.body
+    # A second sweep the same day adds nothing.
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders.reminder_sweep(now=now + timedelta(hours=1), send=sent.append)
+    assert Digest.objects.filter(recipient=manager).count() == 1
+
+
+def test_expectations_written_before_sending_cancel_the_mention(
+    practices, django_capture_on_commit_callbacks
+):
+    everyday(practices.people["manager"])
+    now = _at(practices.cycle.expectations_due_on() + timedelta(days=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders.reminder_sweep(now=now, send=lambda digest_id: None)
+    services.expectations_write(
+        cycle=practices.cycle,
+        person=practices.people["other_member"],
+        actor=practices.people["manager"],
+        text="Ship the pipeline.",
+        deliverables=[],
+    )
+    digest = Digest.objects.get(recipient=practices.people["manager"])
+    assert not reminders.digest_send(digest_id=digest.pk, now=now)
+    digest.refresh_from_db()
+    assert digest.status == DigestStatus.CANCELLED
+    assert mail.outbox == []
