@@ -197,8 +197,9 @@ def generate(*, projects: int, people: int, deliverables: int, seed: int) -> dic
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {item} (deliverable_id, area, text, answer_kind, required, position, "  # noqa: S608
-            f"checked, answer, link) SELECT d.id, t.area, t.text, t.answer_kind, t.required, "
-            f"t.position, d.status = 'done', '', '' FROM {deliverable} d "
+            f"checked, answer, link, project_question) SELECT d.id, t.area, t.text, "
+            f"t.answer_kind, t.required, t.position, d.status = 'done', '', '', false "
+            f"FROM {deliverable} d "
             f"JOIN {template} t ON t.deliverable_type_id = d.type_id WHERE d.id >= %s",
             [first_new],
         )
