@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from roles.forms import PersonChoiceField, person_label
+from roles.forms import PersonChoiceField, PlainSelect, person_label
 from roles.models import Project, Role
 
 from .models import (
@@ -201,18 +201,22 @@ PlanFormSet = forms.formset_factory(
 class DeliverableFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
     project = forms.ModelChoiceField(
-        label=_("Project"), required=False, queryset=Project.objects.none()
+        label=_("Project"), required=False, queryset=Project.objects.none(), widget=PlainSelect
     )
     role = forms.ModelChoiceField(
-        label=_("Role"), required=False, queryset=Role.objects.order_by("position")
+        label=_("Role"),
+        required=False,
+        queryset=Role.objects.order_by("position"),
+        widget=PlainSelect,
     )
     type = forms.ModelChoiceField(
-        label=_("Type"), required=False, queryset=DeliverableType.objects.all()
+        label=_("Type"), required=False, queryset=DeliverableType.objects.all(), widget=PlainSelect
     )
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
         choices=[("", _("Any status")), *DeliverableStatus.choices],
+        widget=PlainSelect,
     )
     owner = PersonChoiceField(
         label=_("Owner"), required=False, queryset=get_user_model().objects.none()
@@ -233,6 +237,7 @@ class DeliverableFilterForm(forms.Form):
             ("owner", _("Owner")),
             ("updated", _("Recently updated")),
         ],
+        widget=PlainSelect,
     )
 
     def __init__(self, *args, projects, owners, **kwargs):

@@ -70,8 +70,8 @@ def _status(error: ValidationError) -> int:
 # --- lists ------------------------------------------------------------------------------
 
 
-def _filtered(request: HttpRequest):
-    today = timezone.localdate()
+def _filters(request: HttpRequest):
+    """The list's filter form and the filters it validated."""
     visible_projects = Project.objects.visible_to(request.user).active()
     form = DeliverableFilterForm(
         request.GET or None,
@@ -95,13 +95,19 @@ def _filtered(request: HttpRequest):
         query=(data.get("q") or "").strip(),
         sort=data.get("sort") or "due",
     )
-    return form, selectors.deliverable_list(user=request.user, filters=filters, today=today)
+    return form, filters
 
 
 @require_GET
 def deliverable_list(request: HttpRequest) -> HttpResponse:
-    form, rows = _filtered(request)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    form, filters = _filters(request)
+    page = selectors.deliverable_list_page(
+        user=request.user,
+        filters=filters,
+        today=timezone.localdate(),
+        page_number=request.GET.get("page"),
+        per_page=PAGE_SIZE,
+    )
     return render(
         request,
         "deliverables/deliverable_list.html",
@@ -143,7 +149,10 @@ def _csv_safe(value) -> str:
 @require_GET
 def deliverable_export(request: HttpRequest) -> StreamingHttpResponse:
     """Exactly the filtered rows the user may see, as CSV (all pages)."""
-    _form, rows = _filtered(request)
+    _form, filters = _filters(request)
+    rows = selectors.deliverable_list(
+        user=request.user, filters=filters, today=timezone.localdate()
+    )
     writer = csv.writer(_Echo())
 
     def lines():
@@ -478,7 +487,9 @@ def portfolio_dashboard(request: HttpRequest) -> HttpResponse:
     """Managers and admins: where the projects they may see stand."""
     if not (is_manager(request.user) or is_admin(request.user)):
         raise PermissionDenied
-    dashboard = selectors.portfolio_dashboard(user=request.user, today=timezone.localdate())
+    dashboard = selectors.portfolio_dashboard(
+        user=request.user, today=timezone.localdate(), page_number=request.GET.get("page")
+    )
     status_chart = {
         "projects": [project.name for project in dashboard.projects],
         "series": [
@@ -498,7 +509,12 @@ def portfolio_dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "deliverables/dashboard_portfolio.html",
-        {"dashboard": dashboard, "status_chart": status_chart, "overdue_chart": overdue_chart},
+        {
+            "dashboard": dashboard,
+            "page_obj": dashboard.page,
+            "status_chart": status_chart,
+            "overdue_chart": overdue_chart,
+        },
     )
 
 
