@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from deliverables import selectors as deliverable_selectors
+from deliverables.practices import selectors as practices_selectors
 from mlteam.forms import form_add_service_errors, form_refresh_version
 
 from . import selectors, services
@@ -124,6 +125,9 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 project=project, today=timezone.localdate()
             ),
             "can_manage": can_manage_project(request.user, project),
+            "handbook": practices_selectors.project_handbook(
+                project=project, today=timezone.localdate()
+            ),
         },
     )
 

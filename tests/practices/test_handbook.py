@@ -171,3 +171,13 @@ def test_no_process_documentation_shows_what_to_do(client):
     assert response.status_code == 200 and "No handbook yet" in body
     assert reverse("deliverables:plan", args=[project.pk]) in body
     assert not Deliverable.objects.filter(project=project).exists()
+
+
+def test_completeness_shows_on_the_project_and_portfolio_dashboards(client, practices):
+    _answer(practices, {DATA_Q: "Warehouse.", SQL_Q: "dbt.", COMMS_Q: "Ask in #churn."})
+    client.force_login(practices.people["manager"])
+    project_page = client.get(reverse("roles:project_detail", args=[practices.project.pk]))
+    assert "3 of 30 questions answered (10%)" in project_page.content.decode()
+    dashboard = client.get(reverse("deliverables:portfolio_dashboard"))
+    row = next(p for p in dashboard.context["dashboard"].projects if p.pk == practices.project.pk)
+    assert row.handbook == 10
