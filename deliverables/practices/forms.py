@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..forms import VersionField
 from ..models import AnswerKind, Rating
-from .selectors import HANDBOOK_AREAS
+from .selectors import HANDBOOK_AREAS, PROJECT_QUESTIONS_LABEL
 
 MAX_TEXT = 20000
 MARKDOWN_HELP = _("Markdown works: **bold**, lists, [links](https://example.com).")
@@ -21,7 +21,7 @@ class ReviewDateForm(forms.Form):
 
 
 def _area_choices():
-    return [(area, _(area)) for area in HANDBOOK_AREAS] + [("", _("Other"))]
+    return [("", PROJECT_QUESTIONS_LABEL)] + [(area, _(area)) for area in HANDBOOK_AREAS]
 
 
 class HandbookQuestionForm(forms.Form):

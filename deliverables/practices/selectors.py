@@ -101,13 +101,14 @@ class Handbook:
         return bool(self.review_on and self.today and self.review_on < self.today)
 
     def areas(self, order: list[str] = HANDBOOK_AREAS, answered_only: bool = False):
-        """Questions grouped by area in `order`; other areas after, the project's own last."""
+        """Questions grouped by area in `order`, other areas after; the project's own
+        questions sit in the area chosen for them, or last when they have none."""
         groups: dict[str, list[ChecklistItem]] = {}
         own: list[ChecklistItem] = []
         for item in self.items:
             if answered_only and not item.is_complete:
                 continue
-            if item.project_question:
+            if item.project_question and not item.area:
                 own.append(item)
             else:
                 groups.setdefault(item.area, []).append(item)

@@ -40,10 +40,23 @@ def test_questions_are_grouped_by_area_in_the_guides_order(client, practices):
     labels = [area.label for area in response.context["areas"]]
     assert labels == [
         "Data", "Model", "Training", "Production and monitoring", "Pipelines", "SQL",
-        "Infrastructure", "Communication", "This project's own questions",
+        "Infrastructure", "Communication",
     ]  # fmt: skip
-    own = response.context["areas"][-1].items
-    assert [item.text for item in own] == ["Who runs the retention campaigns?"]
+    # The project's own question sits in the area chosen for it, marked as its own.
+    communication = response.context["areas"][-1].items
+    assert [item.text for item in communication][-1] == "Who runs the retention campaigns?"
+    assert communication[-1].project_question
+    assert "project question" in response.content.decode()
+
+
+def test_project_questions_without_an_area_come_last(client, practices):
+    client.force_login(practices.people["manager"])
+    add = reverse("practices:handbook_question_add", args=[practices.project.pk])
+    client.post(add, {"area": "", "text": "Which Slack channel?", "answer_kind": "text"})
+    response = client.get(reverse("practices:handbook", args=[practices.project.pk]))
+    last = response.context["areas"][-1]
+    assert last.label == "This project's own questions"
+    assert [item.text for item in last.items] == ["Which Slack channel?"]
 
 
 def test_completeness_counts_answered_questions(practices):
