@@ -167,6 +167,25 @@ class Deliverable(models.Model):
         indexes = [
             # Overdue and due-soon lookups (home page, reminder sweep).
             models.Index(fields=["status", "due_date"], name="deliverable_status_due_idx"),
+            # Dashboards, read from the index alone (index-only scans; plain key
+            # columns rather than INCLUDE, which SQLite does not have):
+            # a page of projects' counts per status and due-date band, and one
+            # project's status breakdown;
+            models.Index(
+                fields=["project", "status", "due_date"], name="deliverable_project_status_idx"
+            ),
+            # overdue work per type ("Overdue by role"): open rows by due date;
+            models.Index(
+                fields=["due_date", "type", "project"],
+                condition=~models.Q(status=DeliverableStatus.DONE),
+                name="deliverable_open_due_idx",
+            ),
+            # open and overdue work per person (workload, people's load).
+            models.Index(
+                fields=["owner", "due_date", "project"],
+                condition=~models.Q(status=DeliverableStatus.DONE),
+                name="deliverable_open_owner_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -229,6 +248,18 @@ class ChecklistItem(ChecklistItemBase):
         verbose_name = _("checklist item")
         verbose_name_plural = _("checklist items")
         ordering = ["deliverable", "position", "pk"]
+        indexes = [
+            # The complete items only (as `is_complete` says, and selectors.COMPLETE_ITEM):
+            # counting a deliverable's done items reads this index alone, as counting
+            # all its items reads the deliverable foreign key's index alone.
+            models.Index(
+                fields=["deliverable"],
+                condition=models.Q(answer_kind=AnswerKind.TICK, checked=True)
+                | (models.Q(answer_kind=AnswerKind.TEXT) & ~models.Q(answer=""))
+                | (models.Q(answer_kind=AnswerKind.LINK) & ~models.Q(link="")),
+                name="checklistitem_complete_idx",
+            ),
+        ]
 
     @property
     def is_complete(self) -> bool:
@@ -584,6 +615,14 @@ class ReviewCycle(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        super().clean()
+        for day in (self.start_date, self.end_date):
+            if day and not (date(2000, 1, 1) <= day <= date(2100, 12, 31)):
+                raise ValidationError(
+                    _("Use dates between the years 2000 and 2100."), code="date_range"
+                )
+
     def expectations_due_on(self) -> date:
         return self.start_date + timedelta(days=self.expectations_due_days)
 
@@ -653,7 +692,11 @@ class Review(models.Model):
     evaluation_acknowledged_at = models.DateTimeField(
         _("evaluation acknowledged at"), null=True, blank=True
     )
+    # `version` changes with everything the person sees (their forms carry it);
+    # `evaluation_version` with every save of the evaluation, drafts included, so
+    # a draft save guards the manager's own edits without disturbing the person.
     version = models.PositiveIntegerField(_("version"), default=1)
+    evaluation_version = models.PositiveIntegerField(_("evaluation version"), default=1)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -746,6 +789,9 @@ class ReviewEvent(models.Model):
         related_name="+",
     )
     kind = models.CharField(_("change"), max_length=30, choices=ReviewEventKind.choices)
+    # What the text said before and after a change (expectations, evaluation).
+    before = models.TextField(_("before"), blank=True)
+    after = models.TextField(_("after"), blank=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True)
 
     class Meta:

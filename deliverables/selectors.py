@@ -14,11 +14,13 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
+    Min,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -50,7 +52,7 @@ def _item_count(condition: Q) -> Coalesce:
         ChecklistItem.objects.filter(condition, deliverable=OuterRef("pk"))
         .order_by()
         .values("deliverable")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # not COUNT(id): the count can come from an index alone
         .values("n")
     )
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
@@ -279,20 +281,31 @@ def portfolio_dashboard(*, user, today: date, page_number=None) -> PortfolioDash
     Set-based, one GROUP BY per table (correlated subqueries next to a join to
     50,000 deliverables made PostgreSQL evaluate them once per deliverable row);
     per-project numbers are counted for the projects of the page only:
-    1. the projects with their unfilled required roles (paginated in memory);
-    2. the page's deliverables grouped by project, status and due-date band;
-    3. the checklist of the page's process documentation, grouped by project;
-    4. overdue deliverables per role; 5.-6. recent activity; 7. workload.
+    1. the ids of the visible active projects, in page order (bare integers: the
+       paginator's list, and the project filter of every later query, so the
+       visibility subqueries are neither built by Django nor joined by the database
+       again and again); 2. the page's projects with their unfilled required roles;
+    3. the page's deliverables grouped by project, status and due-date band;
+    4. the checklist of the page's process documentation, grouped by project;
+    5.-6. overdue deliverables per type, and which role owns each type;
+    7.-8. recent activity; 9. workload.
     """
     from roles.selectors import _gap_count
 
-    visible = Project.objects.visible_to(user).active()
-    page = Paginator(
-        list(visible.annotate(gap_count=_gap_count()).order_by("name", "pk")),
-        PORTFOLIO_PAGE_SIZE,
-    ).get_page(page_number)
-    projects = list(page.object_list)
-    page_ids = [project.pk for project in projects]
+    visible_ids = list(
+        Project.objects.visible_to(user)
+        .active()
+        .order_by("name", "pk")
+        .values_list("pk", flat=True)
+    )
+    page = Paginator(visible_ids, PORTFOLIO_PAGE_SIZE).get_page(page_number)
+    page_ids = list(page.object_list)
+    projects = list(
+        Project.objects.filter(pk__in=page_ids)
+        .annotate(gap_count=_gap_count())
+        .order_by("name", "pk")
+    )
+    page.object_list = projects
     open_statuses = [s for s in DeliverableStatus.values if s != DeliverableStatus.DONE]
     soon = today + timedelta(days=7)
     per_project: dict[int, dict] = defaultdict(lambda: defaultdict(int))
@@ -308,7 +321,7 @@ def portfolio_dashboard(*, user, today: date, page_number=None) -> PortfolioDash
             )
         )
         .values_list("project_id", "status", "band")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .order_by()
     ):
         row = per_project[project_id]
@@ -318,16 +331,16 @@ def portfolio_dashboard(*, user, today: date, page_number=None) -> PortfolioDash
             row["overdue"] += n
         elif status in open_statuses and band == 2:
             row["due_soon"] += n
+    # Per deliverable, its items and its complete items are counted from two indexes
+    # (no checklist rows read), then summed per project.
     handbooks = {
-        row["deliverable__project_id"]: row
-        for row in ChecklistItem.objects.filter(
-            deliverable__in=Deliverable.objects.filter(
-                project_id__in=page_ids,
-                type__in=DeliverableType.objects.filter(slug="process-documentation").values("pk"),
-            ).values("pk")
+        row["project_id"]: row
+        for row in Deliverable.objects.filter(
+            project_id__in=page_ids,
+            type__in=DeliverableType.objects.filter(slug="process-documentation").values("pk"),
         )
-        .values("deliverable__project_id")
-        .annotate(total=Count("pk"), done=Count("pk", filter=COMPLETE_ITEM))
+        .values("project_id")
+        .annotate(total=Sum(_item_count(Q())), done=Sum(_item_count(COMPLETE_ITEM)))
         .order_by()
     }
     for project in projects:
@@ -348,45 +361,73 @@ def portfolio_dashboard(*, user, today: date, page_number=None) -> PortfolioDash
             if handbook and handbook["total"]
             else None
         )
-    overdue_by_role = list(
-        visible_deliverables(user=user)
-        .overdue(today)
-        .values("type__role", "type__role__name")
-        .annotate(count=Count("pk"))
-        .order_by("-count", "type__role__name")
-    )
-    for row in overdue_by_role:
-        row["role_name"] = gettext(row["type__role__name"])
     return PortfolioDashboard(
         projects,
-        overdue_by_role,
-        _recent_activity(user=user),
-        workload(user=user, today=today),
+        _overdue_by_role(visible_ids, today),
+        _recent_activity(user=user, visible_ids=visible_ids),
+        workload(user=user, today=today, visible_ids=visible_ids),
         page,
     )
 
 
-def workload(*, user, today: date, limit: int = 15) -> list:
+def _overdue_by_role(visible_ids: list[int], today: date) -> list[dict]:
+    """Overdue deliverables of the given projects per owning role, most first.
+
+    Counted per type, without joins (an index-only scan of the open deliverables
+    by due date), then summed per role over the few types in Python."""
+    per_type = dict(
+        Deliverable.objects.filter(project_id__in=visible_ids)
+        .overdue(today)
+        .values_list("type")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    per_role: dict[int, dict] = {}
+    for type_id, role_id, role_name in DeliverableType.objects.values_list(
+        "pk", "role_id", "role__name"
+    ).order_by():
+        if per_type.get(type_id):
+            row = per_role.setdefault(
+                role_id, {"type__role": role_id, "type__role__name": role_name, "count": 0}
+            )
+            row["count"] += per_type[type_id]
+    rows = sorted(per_role.values(), key=lambda row: (-row["count"], row["type__role__name"]))
+    for row in rows:
+        row["role_name"] = gettext(row["type__role__name"])
+    return rows
+
+
+def workload(*, user, today: date, limit: int = 15, visible_ids: list[int] | None = None) -> list:
     """The busiest people on the projects the viewer may see: open and overdue
     deliverables, roles held and total allocation (counted on visible projects).
 
     One query: the `limit` busiest owners come from one GROUP BY over the visible
-    open deliverables (a subquery); only those people get per-person counts."""
+    open deliverables (a subquery); only those people get per-person counts.
+    `visible_ids`, the ids of the visible active projects when the caller has them,
+    saves the visibility subqueries."""
     from roles.selectors import _count_subquery, people_visible_to, people_with_load
 
-    visible_open = visible_deliverables(user=user).open()
+    visible = (
+        Project.objects.visible_to(user).active().values("pk")
+        if visible_ids is None
+        else visible_ids
+    )
+    visible_open = Deliverable.objects.filter(project_id__in=visible).open()
     busiest = (
-        visible_open.filter(owner__in=people_visible_to(user=user).values("pk"))
-        .values("owner")
+        visible_open.values("owner")
         .annotate(
-            open_n=Count("pk"),
-            overdue_n=Count("pk", filter=Q(due_date__lt=today)),
+            open_n=Count("*"),
+            overdue_n=Count("due_date", filter=Q(due_date__lt=today)),  # non-null when late
         )
+        # The owner filter on the aggregate (HAVING MIN(owner) IN ...): tested once per
+        # person after grouping rather than once per deliverable row before it.
+        .alias(group_owner=Min("owner"))
+        .filter(group_owner__in=people_visible_to(user=user).values("pk"))
         .order_by("-overdue_n", "-open_n", "owner")  # no join to users before the limit
         .values("owner")[:limit]
     )
     return list(
-        people_with_load(user=user)
+        people_with_load(user=user, visible_projects=visible)
         .filter(pk__in=busiest)
         .annotate(
             overdue_count=_count_subquery(
@@ -394,8 +435,7 @@ def workload(*, user, today: date, limit: int = 15) -> list:
             ),
             role_count=_count_subquery(
                 RoleAssignment.objects.filter(
-                    membership__user=OuterRef("pk"),
-                    membership__project__in=Project.objects.visible_to(user).active().values("pk"),
+                    membership__user=OuterRef("pk"), membership__project__in=visible
                 ),
                 "membership__user",
             ),
@@ -404,8 +444,12 @@ def workload(*, user, today: date, limit: int = 15) -> list:
     )
 
 
-def _recent_activity(*, user, limit: int = 15) -> list:
-    visible = Project.objects.visible_to(user).active().values("pk")
+def _recent_activity(*, user, limit: int = 15, visible_ids: list[int] | None = None) -> list:
+    visible = (
+        Project.objects.visible_to(user).active().values("pk")
+        if visible_ids is None
+        else visible_ids
+    )
     team = list(
         TeamChange.objects.filter(project__in=visible)
         .select_related("actor", "person", "role", "project")

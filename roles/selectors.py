@@ -34,7 +34,8 @@ FULL_ALLOCATION = 100
 
 def _count_subquery(queryset: QuerySet, group_field: str) -> Coalesce:
     """COUNT(*) of `queryset` rows per outer row, as a correlated subquery (0 when none)."""
-    counted = queryset.order_by().values(group_field).annotate(n=Count("pk")).values("n")
+    # COUNT(*), not COUNT(id): the same number, and it can be read from an index alone.
+    counted = queryset.order_by().values(group_field).annotate(n=Count("*")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
@@ -327,12 +328,17 @@ def people_visible_to(*, user) -> QuerySet:
     return people.order_by("first_name", "last_name", "username")
 
 
-def people_with_load(*, user, query: str = "") -> QuerySet:
+def people_with_load(*, user, query: str = "", visible_projects=None) -> QuerySet:
     """People the viewer may see, with total allocation and open deliverables,
-    counted on visible, active projects only."""
+    counted on visible, active projects only (`visible_projects`: their ids, when
+    the caller already has them)."""
     from deliverables.models import Deliverable, DeliverableStatus
 
-    visible_active = Project.objects.visible_to(user).active().values("pk")
+    visible_active = (
+        Project.objects.visible_to(user).active().values("pk")
+        if visible_projects is None
+        else visible_projects
+    )
     people = people_visible_to(user=user)
     if query:
         people = people.filter(
