@@ -276,9 +276,11 @@ def _plan_review_items(planned: dict[int, PlannedDigest], managed: dict[int, lis
     if not cycles:
         return
     people = _managed_people(managed)
+    # Only people who are still managers owe reviews (a demoted one hears nothing).
+    writers = _with_manager_rights(planned)
     written: dict[tuple[int, int], dict[int, bool]] = defaultdict(dict)
     for cycle_id, manager_id, person_id, shared in Review.objects.filter(
-        cycle__in=cycles, manager_id__in=planned
+        cycle__in=cycles, manager_id__in=writers
     ).values_list("cycle_id", "manager_id", "person_id", "evaluation_shared_at"):
         written[(cycle_id, manager_id)][person_id] = shared is not None
     for manager_id, digest in planned.items():
@@ -298,16 +300,33 @@ def _plan_review_items(planned: dict[int, PlannedDigest], managed: dict[int, lis
             )
 
 
+MANAGER_RIGHTS = ["add_project", "administer_projects"]
+
+
+def _with_manager_rights(user_ids) -> set[int]:
+    """Those of these people who hold the manager (or admin) permission."""
+    return set(
+        get_user_model()
+        .objects.filter(pk__in=list(user_ids), is_active=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(groups__permissions__codename__in=MANAGER_RIGHTS)
+            | Q(user_permissions__codename__in=MANAGER_RIGHTS)
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
 def _listed_managers_with_rights(user_ids) -> Iterable[tuple[int, int]]:
     """(project, manager) pairs for these people, if they still hold the manager
     permission (a demoted manager no longer hears about the project)."""
-    rights = ["add_project", "administer_projects"]
     return (
         Project.managers.through.objects.filter(user_id__in=user_ids)
         .filter(
             Q(user__is_superuser=True)
-            | Q(user__groups__permissions__codename__in=rights)
-            | Q(user__user_permissions__codename__in=rights)
+            | Q(user__groups__permissions__codename__in=MANAGER_RIGHTS)
+            | Q(user__user_permissions__codename__in=MANAGER_RIGHTS)
         )
         .values_list("project_id", "user_id")
         .distinct()
@@ -487,6 +506,8 @@ def _review_reminders_still_owed(
     recipient = digest.recipient
     if not review_reminders or not recipient.is_active or not recipient.email:
         return []
+    if not _with_manager_rights([recipient.pk]):
+        return []
     managed: dict[int, list[int]] = defaultdict(list)
     for project_id, manager_id in _listed_managers_with_rights([recipient.pk]):
         managed[project_id].append(manager_id)
@@ -500,10 +521,12 @@ def _review_reminders_still_owed(
     kept = []
     for reminder in review_reminders:
         key = (reminder.cycle_id, reminder.person_id)
+        if _review_kind(reminder.cycle, digest.local_date) != reminder.kind:
+            continue  # the cycle's dates changed since the digest was built
         if reminder.kind == ReviewReminderKind.EXPECTATIONS_MISSING:
             if reminder.person_id in people and key not in reviews:
                 kept.append(reminder)
-        elif managed and (reminder.person_id in people or key in reviews) and not reviews.get(key):
+        elif (reminder.person_id in people or key in reviews) and not reviews.get(key):
             kept.append(reminder)
     return kept
 

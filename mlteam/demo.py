@@ -307,7 +307,7 @@ def _review_cycles(people: dict, today: date) -> None:
         services.evaluation_save(
             review=review,
             actor=manager,
-            version=review.version,
+            version=review.evaluation_version,
             ratings=dict.fromkeys(RATING_FIELDS, 4),
             comment=(
                 "Clear, well-documented analysis; the feature study is now the team's "

@@ -63,9 +63,29 @@ class CycleForm(forms.Form):
     def clean(self):
         data = super().clean()
         start, end = data.get("start_date"), data.get("end_date")
+        for name in ("start_date", "end_date"):
+            day = data.get(name)
+            if day and not (2000 <= day.year <= 2100):
+                self.add_error(name, _("Use dates between the years 2000 and 2100."))
         if start and end and end < start:
             self.add_error("end_date", _("The cycle cannot end before it starts."))
         return data
+
+
+class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Refuses ids that are not database integers before querying (a 30-digit id
+    would otherwise overflow SQLite's integer and fail with a server error)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            text = str(pk)
+            if not text.isdigit() or int(text) > 2**63 - 1:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
 
 
 class ExpectationsForm(forms.Form):
@@ -76,7 +96,7 @@ class ExpectationsForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=MARKDOWN_HELP,
     )
-    deliverables = forms.ModelMultipleChoiceField(
+    deliverables = BoundedModelMultipleChoiceField(
         label=_("Linked deliverables"),
         queryset=None,
         required=False,
@@ -84,8 +104,9 @@ class ExpectationsForm(forms.Form):
         help_text=_("Deliverables this person owns on projects you manage."),
     )
 
-    def __init__(self, *args, deliverables, **kwargs):
+    def __init__(self, *args, deliverables, require_version=False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["version"].required = require_version
         field = self.fields["deliverables"]
         field.queryset = deliverables
         field.label_from_instance = lambda d: f"{d.title} ({d.project.name})"

@@ -22,6 +22,7 @@ from ..models import (
     Review,
     ReviewCycle,
     ReviewEvent,
+    ReviewEventKind,
 )
 
 PROCESS_DOCUMENTATION = "process-documentation"
@@ -259,15 +260,22 @@ def review_deliverables(*, review: Review) -> list[Deliverable]:
     return list(review.deliverables.select_related("project", "type").order_by("due_date", "pk"))
 
 
-def review_history(*, review: Review, limit: int = 50) -> list[ReviewEvent]:
-    return list(review.events.select_related("actor")[:limit])
+def review_history(*, review: Review, viewer, limit: int = 50) -> list[ReviewEvent]:
+    """The review's changes; the person does not see the manager's draft saves."""
+    events = review.events.select_related("actor")
+    if viewer.pk == review.person_id:
+        events = events.exclude(kind=ReviewEventKind.EVALUATION_SAVED)
+    return list(events[:limit])
 
 
-def linkable_deliverables(*, manager, person) -> QuerySet[Deliverable]:
-    """Deliverables `person` owns on active projects `manager` manages (admins: any)."""
+def linkable_deliverables(*, manager, person, also=()) -> QuerySet[Deliverable]:
+    """Deliverables `person` owns on active projects `manager` manages (admins: any),
+    plus `also` (those already linked, which stay offered)."""
     work = Deliverable.objects.filter(owner=person, project__archived_at__isnull=True)
     if not is_admin(manager):
         work = work.filter(
             project__in=Project.managers.through.objects.filter(user=manager).values("project_id")
         )
+    if also:
+        work = Deliverable.objects.filter(Q(pk__in=work.values("pk")) | Q(pk__in=list(also)))
     return work.select_related("project").order_by("project__name", "due_date", "pk")

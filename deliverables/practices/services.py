@@ -153,25 +153,58 @@ def cycle_update(
 # --- reviews ------------------------------------------------------------------------------
 
 
-def _claim(review: Review, version: int | None, **changes) -> None:
-    """Save `changes` if the review is still at `version`: of two saves drawn from
-    the same version exactly one wins (a conditional UPDATE)."""
+def _claim(
+    review: Review,
+    version: int | None,
+    *,
+    counter: str = "version",
+    visible: bool = True,
+    **changes,
+) -> None:
+    """Save `changes` if the review's `counter` is still `version`: of two saves
+    drawn from the same version exactly one wins (a conditional UPDATE).
+
+    `version` also moves with every change the person can see (`visible`), so
+    their open forms notice it; a draft evaluation only moves `evaluation_version`.
+    """
     rows = Review.objects.filter(pk=review.pk)
     if version is not None:
-        rows = rows.filter(version=version)
-    if rows.update(version=F("version") + 1, updated_at=timezone.now(), **changes) != 1:
+        rows = rows.filter(**{counter: version})
+    bumps = {counter: F(counter) + 1}
+    if visible:
+        bumps["version"] = F("version") + 1
+    if rows.update(updated_at=timezone.now(), **bumps, **changes) != 1:
         raise ValidationError(REVIEW_STALE_MESSAGE, code="stale")
     review.refresh_from_db()
 
 
-def _record(review: Review, actor, kind: str) -> None:
-    ReviewEvent.objects.create(review=review, actor=actor, kind=kind)
+def _record(review: Review, actor, kind: str, before: str = "", after: str = "") -> None:
+    ReviewEvent.objects.create(review=review, actor=actor, kind=kind, before=before, after=after)
 
 
-def _check_linkable(manager, person, deliverables) -> None:
-    allowed = set(
-        selectors.linkable_deliverables(manager=manager, person=person).values_list("pk", flat=True)
-    )
+def _expectations_text(text: str, deliverables) -> str:
+    titles = sorted(deliverable.title for deliverable in deliverables)
+    if not titles:
+        return text
+    return f"{text}\n\n{_('Linked deliverables')}: {'; '.join(titles)}"
+
+
+def _evaluation_text(values: dict, comment: str, outcome: str) -> str:
+    lines = [
+        f"{Review._meta.get_field(name).verbose_name}: {values.get(name) or '-'}"
+        for name in RATING_FIELDS
+    ]
+    lines += ["", comment]
+    if outcome:
+        lines += ["", f"{_('Project outcome (context only)')}: {outcome}"]
+    return "\n".join(lines)
+
+
+def _check_linkable(manager, person, deliverables, already_linked=()) -> None:
+    """New links must be work `person` owns on projects `manager` manages; links
+    already there stay allowed (their project may have been archived meanwhile)."""
+    linkable = selectors.linkable_deliverables(manager=manager, person=person)
+    allowed = set(linkable.values_list("pk", flat=True)) | set(already_linked)
     if any(deliverable.pk not in allowed for deliverable in deliverables):
         raise ValidationError(
             _("Link only deliverables this person owns on projects you manage."),
@@ -211,11 +244,13 @@ def expectations_update(*, review: Review, actor, version: int, text: str, deliv
     new acknowledgement. Returns whether anything changed."""
     if not text.strip():
         raise ValidationError(_("Write what you expect."), code="required")
-    _check_linkable(actor, review.person, deliverables)
-    before = set(review.deliverables.values_list("pk", flat=True))
-    after = {deliverable.pk for deliverable in deliverables}
-    if text == review.expectations and before == after:
+    if version is None:
+        raise ValidationError(REVIEW_STALE_MESSAGE, code="stale")
+    linked = list(review.deliverables.all())
+    _check_linkable(actor, review.person, deliverables, [d.pk for d in linked])
+    if text == review.expectations and {d.pk for d in linked} == {d.pk for d in deliverables}:
         return False
+    before = _expectations_text(review.expectations, linked)
     _claim(
         review,
         version,
@@ -224,7 +259,13 @@ def expectations_update(*, review: Review, actor, version: int, text: str, deliv
         expectations_acknowledged_at=None,
     )
     review.deliverables.set(deliverables)
-    _record(review, actor, ReviewEventKind.EXPECTATIONS_CHANGED)
+    _record(
+        review,
+        actor,
+        ReviewEventKind.EXPECTATIONS_CHANGED,
+        before=before,
+        after=_expectations_text(text, deliverables),
+    )
     return True
 
 
@@ -272,6 +313,7 @@ def evaluation_save(
         "evaluation_written_at": now if changed else review.evaluation_written_at,
     }
     already_shared = review.evaluation_shared_at is not None
+    before = ""
     if share and not already_shared:
         changes["evaluation_shared_at"] = now
         kind = ReviewEventKind.EVALUATION_SHARED
@@ -280,12 +322,25 @@ def evaluation_save(
             return
         changes["evaluation_acknowledged_at"] = None
         kind = ReviewEventKind.EVALUATION_CHANGED
+        before = _evaluation_text(
+            {name: getattr(review, name) for name in RATING_FIELDS},
+            review.evaluation_comment,
+            review.project_outcome,
+        )
     else:
         if not changed:
             return
         kind = ReviewEventKind.EVALUATION_SAVED
-    _claim(review, version, **changes)
-    _record(review, actor, kind)
+    # A draft is the manager's alone: it must not make the person's forms stale.
+    _claim(
+        review,
+        version,
+        counter="evaluation_version",
+        visible=kind != ReviewEventKind.EVALUATION_SAVED,
+        **changes,
+    )
+    after = _evaluation_text(ratings, comment, project_outcome)
+    _record(review, actor, kind, before=before, after=after)
 
 
 @transaction.atomic

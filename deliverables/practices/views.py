@@ -336,7 +336,7 @@ def _review_page(request, review, *, self_form=None, status=200):
         "can_edit": permissions.can_edit_review(request.user, review),
         "shows_evaluation": shows_evaluation,
         "deliverables": selectors.review_deliverables(review=review),
-        "history": selectors.review_history(review=review),
+        "history": selectors.review_history(review=review, viewer=request.user),
         "ack_form": AcknowledgeForm(initial={"version": review.version}),
         "today": timezone.localdate(),
     }
@@ -350,13 +350,18 @@ def _review_page(request, review, *, self_form=None, status=200):
 @require_http_methods(["GET", "POST"])
 def expectations_edit(request: HttpRequest, pk: int) -> HttpResponse:
     review = _own_review_or_403(request, pk)
-    deliverables = selectors.linkable_deliverables(manager=request.user, person=review.person)
+    linked = list(review.deliverables.values_list("pk", flat=True))
+    deliverables = selectors.linkable_deliverables(
+        manager=request.user, person=review.person, also=linked
+    )
     initial = {
         "version": review.version,
         "expectations": review.expectations,
-        "deliverables": list(review.deliverables.values_list("pk", flat=True)),
+        "deliverables": linked,
     }
-    form = ExpectationsForm(request.POST or None, initial=initial, deliverables=deliverables)
+    form = ExpectationsForm(
+        request.POST or None, initial=initial, deliverables=deliverables, require_version=True
+    )
     if request.method == "POST" and form.is_valid():
         try:
             changed = services.expectations_update(
@@ -388,7 +393,7 @@ def expectations_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def evaluation_edit(request: HttpRequest, pk: int) -> HttpResponse:
     review = _own_review_or_403(request, pk)
     initial = {
-        "version": review.version,
+        "version": review.evaluation_version,
         "evaluation_comment": review.evaluation_comment,
         "project_outcome": review.project_outcome,
         **{name: getattr(review, name) for name in RATING_FIELDS},
@@ -410,7 +415,7 @@ def evaluation_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form_add_service_errors(form, error)
             review.refresh_from_db()
-            form_refresh_version(form, review.version)
+            form_refresh_version(form, review.evaluation_version)
         else:
             if review.evaluation_shared_at:
                 messages.success(

@@ -105,7 +105,7 @@ def practices(db) -> Practices:
     services.evaluation_save(
         review=review,
         actor=manager,
-        version=review.version,
+        version=review.evaluation_version,
         ratings=dict.fromkeys(RATING_FIELDS, 4),
         comment=EVALUATION,
         project_outcome=OUTCOME,

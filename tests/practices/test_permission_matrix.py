@@ -154,7 +154,7 @@ def _urls(p):
             "post",
             reverse("practices:evaluation_edit", args=[review.pk]),
             {
-                "version": review.version,
+                "version": review.evaluation_version,
                 "quality_code": 5,
                 "quality_documentation": 4,
                 "quality_collaboration": 4,

@@ -98,3 +98,34 @@ def test_expectations_written_before_sending_cancel_the_mention(
     digest.refresh_from_db()
     assert digest.status == DigestStatus.CANCELLED
     assert mail.outbox == []
+
+
+def test_a_demoted_manager_hears_nothing_about_reviews(practices):
+    from django.contrib.auth.models import Group
+
+    manager = practices.people["manager"]
+    manager.groups.remove(Group.objects.get(name="Managers"))
+    day = practices.cycle.end_date + timedelta(days=1)
+    plan = _plan(practices, day)
+    assert "manager" not in plan
+
+
+def test_a_moved_cycle_drops_its_mention_at_send_time(
+    practices, django_capture_on_commit_callbacks
+):
+    everyday(practices.people["manager"])
+    now = _at(practices.cycle.expectations_due_on() + timedelta(days=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders.reminder_sweep(now=now, send=lambda digest_id: None)
+    # The cycle is moved to start later: expectations are not due yet after all.
+    cycle = practices.cycle
+    services.cycle_update(
+        cycle=cycle,
+        name=cycle.name,
+        start_date=now.date(),
+        end_date=cycle.end_date + timedelta(days=30),
+        expectations_due_days=14,
+    )
+    digest = Digest.objects.get(recipient=practices.people["manager"])
+    assert not reminders.digest_send(digest_id=digest.pk, now=now)
+    assert mail.outbox == []

@@ -133,7 +133,7 @@ def test_outcome_does_not_change_the_ratings(practices):
     services.evaluation_save(
         review=review,
         actor=practices.people["manager"],
-        version=review.version,
+        version=review.evaluation_version,
         ratings={name: getattr(review, name) for name in RATING_FIELDS},
         comment=review.evaluation_comment,
         project_outcome="The project was cancelled.",
@@ -168,7 +168,7 @@ def test_changing_a_shared_evaluation_asks_for_a_new_acknowledgement(practices):
     services.evaluation_save(
         review=review,
         actor=practices.people["manager"],
-        version=review.version,
+        version=review.evaluation_version,
         ratings=dict.fromkeys(RATING_FIELDS, 5),
         comment=review.evaluation_comment,
         project_outcome=review.project_outcome,
@@ -226,3 +226,120 @@ def test_a_demoted_manager_keeps_reading_but_cannot_change(client, practices):
         client.get(reverse("practices:evaluation_edit", args=[practices.review.pk])).status_code
         == 403
     )
+
+
+def test_a_draft_does_not_disturb_the_person(client, practices):
+    """Saving a draft neither shows in the person's history nor makes their open
+    acknowledgement form stale."""
+    other = practices.people["other_member"]
+    manager = practices.people["manager"]
+    review = services.expectations_write(
+        cycle=practices.cycle, person=other, actor=manager, text="Ship it.", deliverables=[]
+    )
+    seen_version = review.version  # the person opens the review
+    services.evaluation_save(
+        review=review,
+        actor=manager,
+        version=review.evaluation_version,
+        ratings=dict.fromkeys(RATING_FIELDS, 3),
+        comment="Draft thoughts",
+        project_outcome="",
+        share=False,
+    )
+    client.force_login(other)
+    response = client.post(
+        reverse("practices:expectations_acknowledge", args=[review.pk]), {"version": seen_version}
+    )
+    assert response.status_code == 302
+    review.refresh_from_db()
+    assert review.expectations_acknowledged_at is not None
+    page = client.get(reverse("practices:review_detail", args=[review.pk]))
+    kinds = [event.kind for event in page.context["history"]]
+    assert ReviewEventKind.EVALUATION_SAVED not in kinds
+    assert "Draft thoughts" not in page.content.decode()
+    client.force_login(manager)
+    page = client.get(reverse("practices:review_detail", args=[review.pk]))
+    assert ReviewEventKind.EVALUATION_SAVED in [event.kind for event in page.context["history"]]
+
+
+def test_history_keeps_what_the_expectations_said_before(client, practices):
+    client.force_login(practices.people["manager"])
+    edit = reverse("practices:expectations_edit", args=[practices.review.pk])
+    response = client.post(
+        edit, {"version": _review(practices).version, "expectations": "Rewritten at the end"}
+    )
+    assert response.status_code == 302
+    event = _review(practices).events.first()
+    assert event.kind == ReviewEventKind.EXPECTATIONS_CHANGED
+    assert "EXPECT-SECRET" in event.before and "Churn drivers report" in event.before
+    assert event.after == "Rewritten at the end"
+    client.force_login(practices.people["person"])
+    body = client.get(reverse("practices:review_detail", args=[practices.review.pk])).content
+    assert "What changed" in body.decode() and "EXPECT-SECRET" in body.decode()
+
+
+def test_history_keeps_the_shared_evaluation_before_a_change(practices):
+    review = _review(practices)
+    services.evaluation_save(
+        review=review,
+        actor=practices.people["manager"],
+        version=review.evaluation_version,
+        ratings=dict.fromkeys(RATING_FIELDS, 2),
+        comment="Harsher now",
+        project_outcome="",
+        share=True,
+    )
+    event = _review(practices).events.first()
+    assert event.kind == ReviewEventKind.EVALUATION_CHANGED
+    assert "EVAL-SECRET" in event.before and "quality of code: 4" in event.before
+    assert "Harsher now" in event.after and "quality of code: 2" in event.after
+
+
+def test_editing_expectations_needs_the_version(client, practices):
+    client.force_login(practices.people["manager"])
+    edit = reverse("practices:expectations_edit", args=[practices.review.pk])
+    response = client.post(edit, {"expectations": "No version"})
+    assert response.status_code == 400
+    assert _review(practices).expectations != "No version"
+
+
+def test_links_stay_when_their_project_is_archived(client, practices):
+    from roles.services import project_archive
+
+    project_archive(project=practices.project, actor=practices.people["manager"], version=None)
+    client.force_login(practices.people["manager"])
+    edit = reverse("practices:expectations_edit", args=[practices.review.pk])
+    form = client.get(edit).context["form"]
+    assert practices.report in form.fields["deliverables"].queryset
+    response = client.post(
+        edit,
+        {
+            "version": _review(practices).version,
+            "expectations": "Fixed a typo",
+            "deliverables": [practices.report.pk],
+        },
+    )
+    assert response.status_code == 302
+    assert list(_review(practices).deliverables.all()) == [practices.report]
+
+
+@pytest.mark.parametrize("bad", ["9" * 30, "-1", "abc"])
+def test_bad_deliverable_ids_are_a_clear_error(client, practices, bad):
+    client.force_login(practices.people["manager"])
+    edit = reverse("practices:expectations_edit", args=[practices.review.pk])
+    response = client.post(
+        edit, {"version": _review(practices).version, "expectations": "x", "deliverables": [bad]}
+    )
+    assert response.status_code == 400
+    assert "is not a valid value" in response.content.decode()
+
+
+def test_cycle_dates_far_away_are_refused(client, practices):
+    client.force_login(practices.people["manager"])
+    response = client.post(
+        reverse("practices:cycle_create"),
+        {"name": "Far", "start_date": "9999-12-01", "end_date": "9999-12-31",
+         "expectations_due_days": 365},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "between the years 2000 and 2100" in response.content.decode()
