@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from mlteam.cache import cached
 from mlteam.forms import form_add_service_errors, form_refresh_version
 from roles import selectors as roles_selectors
 from roles.models import Project
@@ -487,8 +488,14 @@ def portfolio_dashboard(request: HttpRequest) -> HttpResponse:
     """Managers and admins: where the projects they may see stand."""
     if not (is_manager(request.user) or is_admin(request.user)):
         raise PermissionDenied
-    dashboard = selectors.portfolio_dashboard(
-        user=request.user, today=timezone.localdate(), page_number=request.GET.get("page")
+    today, page_number = timezone.localdate(), request.GET.get("page") or "1"
+    dashboard = cached(
+        "portfolio",
+        request.user,
+        (today, page_number[:12]),
+        lambda: selectors.portfolio_dashboard(
+            user=request.user, today=today, page_number=page_number
+        ),
     )
     status_chart = {
         "projects": [project.name for project in dashboard.projects],

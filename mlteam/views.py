@@ -11,18 +11,22 @@ from deliverables.selectors import member_home
 from roles.selectors import project_list_for_user
 
 from . import health
+from .cache import cached
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "home.html",
-        {
-            "projects": project_list_for_user(user=request.user)[:10],
-            "home": member_home(user=request.user, today=timezone.localdate()),
+    today = timezone.localdate()
+    context = cached(
+        "home",
+        request.user,
+        (today,),
+        lambda: {
+            "projects": list(project_list_for_user(user=request.user)[:10]),
+            "home": member_home(user=request.user, today=today),
         },
     )
+    return render(request, "home.html", context)
 
 
 @login_not_required

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from deliverables import selectors as deliverable_selectors
 from deliverables.practices import selectors as practices_selectors
+from mlteam.cache import cached
 from mlteam.forms import form_add_service_errors, form_refresh_version
 
 from . import selectors, services
@@ -113,23 +114,26 @@ def project_create(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    project = _project_or_404(request, pk)
-    return render(
-        request,
-        "roles/project_detail.html",
-        {
+    today = timezone.localdate()
+
+    def page() -> dict | None:
+        project = selectors.project_get_for_user(user=request.user, pk=pk)
+        if project is None:
+            return None
+        return {
             "project": project,
             "coverage": selectors.project_coverage(project=project, viewer=request.user),
             "activity": deliverable_selectors.project_activity(project=project),
-            "work": deliverable_selectors.project_dashboard(
-                project=project, today=timezone.localdate()
-            ),
+            "work": deliverable_selectors.project_dashboard(project=project, today=today),
             "can_manage": can_manage_project(request.user, project),
-            "handbook": practices_selectors.project_handbook(
-                project=project, today=timezone.localdate()
-            ),
-        },
-    )
+            "handbook": practices_selectors.project_handbook(project=project, today=today),
+        }
+
+    # Everything here, visibility included, is recomputed after any change to it.
+    context = cached("project-page", request.user, (pk, today), page)
+    if context is None:
+        raise Http404
+    return render(request, "roles/project_detail.html", context)
 
 
 @require_http_methods(["GET", "POST"])

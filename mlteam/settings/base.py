@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .env import (
     env_bool,
+    env_cache,
     env_email,
     env_int,
     env_list,
@@ -78,6 +79,11 @@ TEMPLATES = [
 ]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Dashboards are cached until the data behind them changes (mlteam/cache.py).
+# One process (make run, tests) may keep them in memory; production reads
+# CACHE_URL (Redis) so that every web worker shares them.
+CACHES = {"default": env_cache("CACHE_URL", "django.core.cache.backends.locmem.LocMemCache")}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

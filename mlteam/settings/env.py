@@ -111,6 +111,16 @@ def env_broker(name: str, default: str | None = None) -> str:
     return url
 
 
+def env_cache(name: str, fallback: str) -> dict:
+    """CACHES["default"] from a redis:// URL, or the `fallback` backend when unset."""
+    url = env_str(name, "")
+    if not url:
+        return {"BACKEND": fallback}
+    if urlsplit(url).scheme not in {"redis", "rediss"}:
+        raise EnvError(f"{name} must be a redis:// URL, not {url!r}.")
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+
+
 def env_email(name: str) -> dict[str, object] | None:
     """Parse an SMTP URL: smtp://user:password@host:587?tls=true, or smtps:// for SSL.
 
