@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from deliverables.practices.selectors import reviews_waiting_for
 from deliverables.selectors import member_home
 from roles.selectors import project_list_for_user
 
@@ -24,6 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
         lambda: {
             "projects": list(project_list_for_user(user=request.user)[:10]),
             "home": member_home(user=request.user, today=today),
+            "reviews_waiting": reviews_waiting_for(user=request.user),
         },
     )
     return render(request, "home.html", context)

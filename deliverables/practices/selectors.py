@@ -279,3 +279,19 @@ def linkable_deliverables(*, manager, person, also=()) -> QuerySet[Deliverable]:
     if also:
         work = Deliverable.objects.filter(Q(pk__in=work.values("pk")) | Q(pk__in=list(also)))
     return work.select_related("project").order_by("project__name", "due_date", "pk")
+
+
+def reviews_waiting_for(*, user) -> list[Review]:
+    """Reviews about `user` that wait for them: expectations or a shared evaluation
+    still to acknowledge (shown only to `user`, on their home page)."""
+    if not user.is_authenticated:
+        return []
+    return list(
+        Review.objects.filter(person=user)
+        .filter(
+            Q(expectations_acknowledged_at__isnull=True)
+            | Q(evaluation_shared_at__isnull=False, evaluation_acknowledged_at__isnull=True)
+        )
+        .select_related("cycle", "manager")
+        .order_by("cycle__start_date", "pk")[:10]
+    )

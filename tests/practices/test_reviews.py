@@ -343,3 +343,22 @@ def test_cycle_dates_far_away_are_refused(client, practices):
     )  # fmt: skip
     assert response.status_code == 400
     assert "between the years 2000 and 2100" in response.content.decode()
+
+
+def test_home_asks_the_person_and_nobody_else_to_read(client, practices):
+    client.force_login(practices.people["person"])
+    body = client.get(reverse("home")).content.decode()
+    assert "Waiting for you to read" in body and "Your evaluation for H2" in body
+    for persona in ("manager", "other_manager", "other_member", "admin"):
+        client.force_login(practices.people[persona])
+        assert "Waiting for you to read" not in client.get(reverse("home")).content.decode()
+    review = _review(practices)
+    services.expectations_acknowledge(
+        review=review, actor=practices.people["person"], version=review.version
+    )
+    review = _review(practices)
+    services.evaluation_acknowledge(
+        review=review, actor=practices.people["person"], version=review.version
+    )
+    client.force_login(practices.people["person"])
+    assert "Waiting for you to read" not in client.get(reverse("home")).content.decode()
