@@ -65,6 +65,11 @@ def browser():
         )
         yield chromium
         chromium.close()
+        # Connections opened while Playwright's loop ran are local to that
+        # context: close them here, or they outlive the test database.
+        from django.db import connections
+
+        connections.close_all()
 
 
 @pytest.fixture
