@@ -28,3 +28,20 @@ def can_update_deliverable(user, deliverable: Deliverable) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     return deliverable.owner_id == user.pk or can_manage_deliverable(user, deliverable)
+
+
+# Deliverables whose checklist the whole team writes: the team handbook.
+TEAM_ANSWERED_TYPES = {"process-documentation"}
+
+
+def can_answer_checklist(user, deliverable: Deliverable) -> bool:
+    """Tick and answer the checklist: those who update the deliverable, and for the
+    team handbook anyone on the project (its status stays with the owner)."""
+    if can_update_deliverable(user, deliverable):
+        return True
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and deliverable.type.slug in TEAM_ANSWERED_TYPES
+        and deliverable.project.memberships.filter(user_id=user.pk).exists()
+    )

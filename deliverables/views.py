@@ -38,7 +38,7 @@ from .forms import (
     TransitionForm,
 )
 from .models import AnswerKind, Deliverable, DeliverableLink, DeliverableStatus, DeliverableType
-from .permissions import can_manage_deliverable, can_update_deliverable
+from .permissions import can_answer_checklist, can_manage_deliverable, can_update_deliverable
 
 PAGE_SIZE = 25
 
@@ -188,10 +188,11 @@ def _detail(request, deliverable: Deliverable, *, status: int = 200, **forms) ->
         for target, label in workflow.allowed_targets(deliverable.status).items()
         if target not in workflow.MANAGER_ONLY or can_manage
     ]
-    items = list(deliverable.checklist_items.all())
+    items = _in_area_order(deliverable.checklist_items.all())
     context = {
         "deliverable": deliverable,
         "can_update": can_update,
+        "can_answer": can_answer_checklist(request.user, deliverable),
         "can_manage": can_manage,
         "actions": actions,
         "transition_form": forms.get("transition_form")
@@ -214,6 +215,18 @@ def _detail(request, deliverable: Deliverable, *, status: int = 200, **forms) ->
         and any(item.required and not item.is_complete for item in items),
     }
     return render(request, "deliverables/deliverable_detail.html", context, status=status)
+
+
+def _in_area_order(items) -> list:
+    """Checklist items area by area (in the order areas first appear), so questions
+    added later join their area; items without an area come last."""
+    items = list(items)
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        first.setdefault(item.area, index)
+    if "" in first and len(first) > 1:
+        first[""] = len(items)
+    return sorted(items, key=lambda item: (first[item.area], item.position, item.pk))
 
 
 @require_GET
@@ -255,8 +268,10 @@ def deliverable_transition(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def deliverable_checklist(request: HttpRequest, pk: int) -> HttpResponse:
-    deliverable = _updatable_or_403(request, pk)
-    items = list(deliverable.checklist_items.all())
+    deliverable = _deliverable_or_404(request, pk)
+    if not can_answer_checklist(request.user, deliverable):
+        raise PermissionDenied
+    items = _in_area_order(deliverable.checklist_items.all())
     form = ChecklistForm(request.POST, items=items)
     if form.is_valid():
         answers = {

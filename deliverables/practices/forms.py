@@ -30,7 +30,7 @@ class HandbookQuestionForm(forms.Form):
     answer_kind = forms.ChoiceField(
         label=_("Answered with"), choices=AnswerKind.choices, initial=AnswerKind.TEXT
     )
-    required = forms.BooleanField(label=_("Required"), required=False, initial=True)
+    required = forms.BooleanField(label=_("Required"), required=False, initial=False)
 
     def clean_text(self):
         text = self.cleaned_data["text"].strip()

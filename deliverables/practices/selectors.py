@@ -167,17 +167,14 @@ def cycle_get(*, pk: int) -> ReviewCycle | None:
 
 def managed_people(*, user) -> QuerySet:
     """People `user` may write expectations for: members of the active projects
-    they manage (admins: of every active project), not themselves."""
+    that list them as a manager (admins too: they see every review, but write
+    only for their own teams), not themselves."""
     User = get_user_model()
-    if not user.is_authenticated:
+    if not user.is_authenticated or not (is_admin(user) or is_manager(user)):
         return User.objects.none()
-    projects = Project.objects.active()
-    if not is_admin(user):
-        if not is_manager(user):
-            return User.objects.none()
-        projects = projects.filter(
-            pk__in=Project.managers.through.objects.filter(user=user).values("project_id")
-        )
+    projects = Project.objects.active().filter(
+        pk__in=Project.managers.through.objects.filter(user=user).values("project_id")
+    )
     members = Membership.objects.filter(project__in=projects.values("pk")).values("user_id")
     return (
         User.objects.filter(pk__in=members, is_active=True)

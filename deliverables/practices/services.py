@@ -66,6 +66,8 @@ def handbook_question_add(
         )
     if answer_kind not in AnswerKind.values:
         raise ValidationError(_("Choose how the question is answered."))
+    if deliverable.checklist_items.filter(text__iexact=text.strip()).exists():
+        raise ValidationError(_("The handbook already has this question."), code="duplicate")
     last = deliverable.checklist_items.aggregate(last=Max("position"))["last"] or 0
     item = ChecklistItem.objects.create(
         deliverable=deliverable,

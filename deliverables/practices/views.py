@@ -23,7 +23,7 @@ from roles import selectors as roles_selectors
 from roles.models import Project
 
 from ..models import RATING_FIELDS, Review, ReviewCycle
-from ..permissions import can_update_deliverable
+from ..permissions import can_answer_checklist
 from . import permissions, selectors, services
 from .forms import (
     AcknowledgeForm,
@@ -58,7 +58,7 @@ def _handbook_page(request, project, *, question_form=None, date_form=None, stat
         "areas": handbook.areas(),
         "can_setup": can_setup,
         "can_answer": bool(
-            handbook.deliverable and can_update_deliverable(request.user, handbook.deliverable)
+            handbook.deliverable and can_answer_checklist(request.user, handbook.deliverable)
         ),
         "can_plan": can_setup,
     }
@@ -424,7 +424,11 @@ def evaluation_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     % {"person": review.person.get_full_name() or review.person.username},
                 )
             else:
-                messages.success(request, _("Evaluation saved as a draft; only you can see it."))
+                messages.success(
+                    request,
+                    _("Evaluation saved as a draft: %(person)s sees it once you share it.")
+                    % {"person": review.person.get_full_name() or review.person.username},
+                )
             return redirect("practices:review_detail", pk=review.pk)
     return render(
         request,

@@ -194,3 +194,60 @@ def test_completeness_shows_on_the_project_and_portfolio_dashboards(client, prac
     dashboard = client.get(reverse("deliverables:portfolio_dashboard"))
     row = next(p for p in dashboard.context["dashboard"].projects if p.pk == practices.project.pk)
     assert row.handbook == 10
+
+
+def test_everyone_on_the_team_answers_the_handbook(client, practices):
+    """`person` neither owns the handbook nor manages the project, yet answers it;
+    its status stays with the owner and the managers."""
+    handbook = practices.handbook
+    item = handbook.checklist_items.get(text=DATA_Q)
+    client.force_login(practices.people["person"])
+    page = client.get(reverse("deliverables:detail", args=[handbook.pk]))
+    assert page.context["can_answer"] and not page.context["can_update"]
+    response = client.post(
+        reverse("deliverables:checklist", args=[handbook.pk]),
+        {"version": Deliverable.objects.get(pk=handbook.pk).version, f"item_{item.pk}": "Kafka."},
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.answer == "Kafka." and item.answered_by == practices.people["person"]
+    transition = client.post(
+        reverse("deliverables:transition", args=[handbook.pk]),
+        {"version": Deliverable.objects.get(pk=handbook.pk).version, "to_status": "in_progress"},
+    )
+    assert transition.status_code == 403
+
+
+def test_people_off_the_team_cannot_answer_it(client, practices):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="stranger"))
+    response = client.post(
+        reverse("deliverables:checklist", args=[practices.handbook.pk]), {"version": 1}
+    )
+    assert response.status_code == 404
+
+
+def test_a_question_cannot_be_added_twice(client, practices):
+    client.force_login(practices.people["manager"])
+    add = reverse("practices:handbook_question_add", args=[practices.project.pk])
+    response = client.post(
+        add, {"area": "", "text": "who runs the retention campaigns?", "answer_kind": "text"}
+    )
+    assert response.status_code == 400
+    assert "already has this question" in response.content.decode()
+
+
+def test_the_checklist_keeps_project_questions_in_their_area(client, practices):
+    client.force_login(practices.people["manager"])
+    add = reverse("practices:handbook_question_add", args=[practices.project.pk])
+    client.post(add, {"area": "Data", "text": "Who owns the label?", "answer_kind": "text"})
+    client.post(add, {"area": "", "text": "Which Slack channel?", "answer_kind": "text"})
+    page = client.get(reverse("deliverables:detail", args=[practices.handbook.pk]))
+    items = [item for item, _field in page.context["checklist_form"].bound_items()]
+    areas = [item.area for item in items]
+    # Each area is one run (no heading twice), and area-less questions come last.
+    runs = [area for index, area in enumerate(areas) if index == 0 or areas[index - 1] != area]
+    assert len(runs) == len(set(runs)) and runs[-1] == ""
+    data = [item.text for item in items if item.area == "Data"]
+    assert data[-1] == "Who owns the label?"

@@ -107,18 +107,19 @@ def _urls(p):
             cycle_data,
             CYCLE_EDIT_POST,
         ),
-        # Expectations for `other_member`, whom both managers manage (admins: anyone).
+        # Expectations for `other_member`, whom both managers manage (admins manage
+        # nobody here: they read every review but write only for their own teams).
         "expectations_create_form": (
             "get",
             reverse("practices:expectations_create", args=[cycle.pk, other.pk]),
             None,
-            {**MANAGERS_GET, "other_member": 403},
+            {**MANAGERS_GET, "other_member": 403, "admin": 404},
         ),
         "expectations_create": (
             "post",
             reverse("practices:expectations_create", args=[cycle.pk, other.pk]),
             {"expectations": "Ship the pipeline."},
-            {**MANAGERS_POST, "other_member": 403},
+            {**MANAGERS_POST, "other_member": 403, "admin": 404},
         ),
         "review_detail": (
             "get",
