@@ -402,6 +402,19 @@ def evaluation_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         share = "share" in request.POST or review.evaluation_shared_at is not None
+        if share:
+            for name in RATING_FIELDS:
+                if not data[name]:
+                    form.add_error(name, _("Rate this before sharing."))
+            if not data["evaluation_comment"].strip():
+                form.add_error("evaluation_comment", _("Write a comment before sharing."))
+        if form.errors:
+            return render(
+                request,
+                "practices/evaluation_form.html",
+                {"form": form, "review": review, "cycle": review.cycle},
+                status=400,
+            )
         try:
             services.evaluation_save(
                 review=review,

@@ -115,7 +115,8 @@ def test_sharing_needs_every_rating_and_a_comment(client, practices):
         {"version": review.version, "quality_code": 3, "evaluation_comment": "ok", "share": "1"},
     )
     assert response.status_code == 400
-    assert "Give every rating" in response.content.decode()
+    body = response.content.decode()
+    assert body.count("Rate this before sharing.") == 3  # the three missing ratings
     review.refresh_from_db()
     assert review.evaluation_shared_at is None and review.quality_code is None
 
