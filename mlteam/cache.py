@@ -17,6 +17,7 @@ locally, Redis in production (`CACHE_URL`), shared by every web worker.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from django.db import transaction
 from django.utils import translation
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 KEY = "mlteam:generation"
 TIMEOUT = 300
@@ -53,10 +55,15 @@ def generation() -> int:
 
 
 def bump() -> None:
+    """Move the generation. Never fails the write that caused it: with the cache
+    unreachable, entries written before expire within TIMEOUT."""
     try:
-        cache.incr(KEY)
-    except ValueError:  # not there: start afresh
-        cache.set(KEY, time.time_ns(), timeout=None)
+        try:
+            cache.incr(KEY)
+        except ValueError:  # not there: start afresh
+            cache.set(KEY, time.time_ns(), timeout=None)
+    except Exception:
+        logger.warning("Could not move the cache generation", exc_info=True)
 
 
 def watched_write(sql: str) -> bool:
@@ -89,19 +96,26 @@ def cached(name: str, user, parts: tuple, compute: Callable[[], T]) -> T:
     Keyed by the generation, the viewer (results are filtered by what they may
     see), the language (labels inside) and `parts` (today, page, project...).
     """
-    key = ":".join(
-        str(part)
-        for part in (
-            "mlteam",
-            name,
-            generation(),
-            user.pk,
-            translation.get_language(),
-            *parts,
+    try:
+        key = ":".join(
+            str(part)
+            for part in (
+                "mlteam",
+                name,
+                generation(),
+                user.pk,
+                translation.get_language(),
+                *parts,
+            )
         )
-    )
-    value = cache.get(key)
+        value = cache.get(key)
+    except Exception:  # cache unreachable: the page still works, uncached
+        logger.warning("Cache unreachable; computing %s directly", name, exc_info=True)
+        return compute()
     if value is None:
         value = compute()
-        cache.set(key, value, TIMEOUT)
+        try:
+            cache.set(key, value, TIMEOUT)
+        except Exception:
+            logger.warning("Could not cache %s", name, exc_info=True)
     return value

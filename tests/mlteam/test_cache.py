@@ -170,3 +170,20 @@ def test_web_workers_share_the_generation_through_redis():
         for _ in range(2):
             cache.cached("bench", UserFactory(username="r"), (), lambda: hits.append(1) or 7)
         assert hits == [1]
+
+
+def test_an_unreachable_cache_never_breaks_a_write_or_a_page(client):
+    """Redis down in production: writes still commit and dashboards still render."""
+    dead = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        }
+    }
+    manager = manager_user(username="lead")
+    with override_settings(CACHES=dead):
+        project = project_create(name="Churn", managers=[manager], actor=manager)
+        client.force_login(manager)
+        response = client.get(reverse("deliverables:portfolio_dashboard"))
+    assert response.status_code == 200
+    assert [p.name for p in response.context["dashboard"].projects] == [project.name]
