@@ -116,6 +116,7 @@ def deliverable_list(request: HttpRequest) -> HttpResponse:
             "filter_form": form,
             "page_obj": page,
             "filtered": bool(request.GET.dict().keys() - {"page", "sort"}),
+            "sort": filters.sort,
         },
     )
 

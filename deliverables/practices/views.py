@@ -105,7 +105,17 @@ def handbook_review_date(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form_add_service_errors(form, error)
         else:
-            messages.success(request, _("Review date saved."))
+            review_on = form.cleaned_data["review_on"]
+            if review_on and review_on < timezone.localdate():
+                messages.warning(
+                    request,
+                    _(
+                        "Review date saved. It has already passed, so the handbook "
+                        "shows as due for review."
+                    ),
+                )
+            else:
+                messages.success(request, _("Review date saved."))
             return redirect("practices:handbook", pk=project.pk)
     return _handbook_page(request, project, date_form=form, status=400)
 

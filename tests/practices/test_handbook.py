@@ -251,3 +251,15 @@ def test_the_checklist_keeps_project_questions_in_their_area(client, practices):
     assert len(runs) == len(set(runs)) and runs[-1] == ""
     data = [item.text for item in items if item.area == "Data"]
     assert data[-1] == "Who owns the label?"
+
+
+def test_a_past_review_date_is_saved_with_a_warning(client, practices):
+    client.force_login(practices.people["manager"])
+    response = client.post(
+        reverse("practices:handbook_review_date", args=[practices.project.pk]),
+        {"review_on": "2021-01-01"},
+        follow=True,
+    )
+    assert "It has already passed" in response.content.decode()
+    practices.project.refresh_from_db()
+    assert practices.project.handbook_review_on.isoformat() == "2021-01-01"
