@@ -202,6 +202,39 @@ def project_activity(*, project: Project, limit: int = 30) -> list:
     return sorted(team + work, key=lambda entry: entry.created_at, reverse=True)[:limit]
 
 
+class ProjectActivity:
+    """A project's team and deliverable changes as one newest-first sequence, for a
+    Paginator: counting is two COUNTs, and a page reads the newest rows of both
+    tables up to the page's end and merges them (two queries, whatever the page)."""
+
+    def __init__(self, project: Project):
+        self.team = (
+            TeamChange.objects.filter(project=project)
+            .select_related("actor", "person", "role")
+            .order_by("-created_at", "-pk")
+        )
+        self.work = (
+            DeliverableEvent.objects.filter(project=project)
+            .select_related("actor", "deliverable")
+            .order_by("-created_at", "-pk")
+        )
+
+    def count(self) -> int:
+        return self.team.count() + self.work.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list:
+        stop = index.stop
+        merged = sorted(
+            [*self.team[:stop], *self.work[:stop]],
+            key=lambda entry: entry.created_at,
+            reverse=True,
+        )
+        return merged[index]
+
+
 def owner_choices(*, project: Project) -> QuerySet:
     """People on the project, the only ones who may own its deliverables."""
     from django.contrib.auth import get_user_model

@@ -8,6 +8,7 @@ urlpatterns = [
     path("projects/", views.project_list, name="project_list"),
     path("projects/new/", views.project_create, name="project_create"),
     path("projects/<int:pk>/", views.project_detail, name="project_detail"),
+    path("projects/<int:pk>/activity/", views.project_activity, name="project_activity"),
     path("projects/<int:pk>/edit/", views.project_edit, name="project_edit"),
     path("projects/<int:pk>/archive/", views.project_archive, name="project_archive"),
     path("projects/<int:pk>/restore/", views.project_unarchive, name="project_unarchive"),

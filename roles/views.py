@@ -136,6 +136,26 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "roles/project_detail.html", context)
 
 
+ACTIVITY_PAGE_SIZE = 50
+ACTIVITY_MAX_PAGES = 40  # 2,000 entries: older history is in the admin
+
+
+@require_GET
+def project_activity(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project_or_404(request, pk)
+    paginator = Paginator(deliverable_selectors.ProjectActivity(project), ACTIVITY_PAGE_SIZE)
+    number = request.GET.get("page")
+    try:
+        number = min(max(int(number or 1), 1), ACTIVITY_MAX_PAGES)
+    except ValueError:
+        number = 1
+    return render(
+        request,
+        "roles/project_activity.html",
+        {"project": project, "page_obj": paginator.get_page(number)},
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
     project = _managed_project_or_404(request, pk)

@@ -56,6 +56,7 @@ def _urls(world):
             CREATE_POST,
         ),
         "detail": ("get", reverse("roles:project_detail", args=[p]), None, PROJECT_READ),
+        "activity": ("get", reverse("roles:project_activity", args=[p]), None, PROJECT_READ),
         "edit_form": ("get", reverse("roles:project_edit", args=[p]), None, PROJECT_MANAGE_GET),
         "edit": (
             "post",
@@ -150,7 +151,8 @@ def _role_pk(slug):
 
 URL_NAMES = [
     "project_list", "portfolio", "role_list", "role_detail", "people", "create_form", "create",
-    "detail", "edit_form", "edit", "archive_confirm", "archive", "team", "team_add", "team_invite",
+    "detail", "activity", "edit_form", "edit", "archive_confirm", "archive", "team", "team_add",
+    "team_invite",
     "remove_confirm", "remove", "assign", "allocation_form", "allocation", "unassign_confirm",
     "unassign",
 ]  # fmt: skip

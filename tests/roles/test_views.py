@@ -310,3 +310,39 @@ def test_unknown_user_in_add_form_is_a_form_error(manager_client, world):
     assert response.status_code == 422
     assert snapshot() == before
     assert UserFactory._meta.model.objects.filter(pk=999999).count() == 0
+
+
+def test_project_activity_pages_through_every_change(client, world):
+    """Team and deliverable changes, newest first, 50 a page, the same queries a page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from deliverables.services import comment_add, deliverable_create
+    from tests.factories import deliverable_type
+
+    manager = world.people["manager"]
+    deliverable = deliverable_create(
+        project=world.project,
+        type=deliverable_type("prd"),
+        title="PRD",
+        owner=world.people["member"],
+        actor=manager,
+    )
+    for n in range(60):
+        comment_add(deliverable=deliverable, actor=manager, body=f"Note {n}")
+    client.force_login(world.people["member"])
+    url = reverse("roles:project_activity", args=[world.project.pk])
+    first = client.get(url)
+    entries = list(first.context["page_obj"].object_list)
+    assert len(entries) == 50 and first.context["page_obj"].has_next()
+    assert [e.created_at for e in entries] == sorted((e.created_at for e in entries), reverse=True)
+    total = first.context["page_obj"].paginator.count
+    with CaptureQueriesContext(connection) as small:
+        second = client.get(url, {"page": 2})
+    assert len(second.context["page_obj"].object_list) == total - 50
+    seen = {(type(e), e.pk) for e in entries}
+    assert not seen & {(type(e), e.pk) for e in second.context["page_obj"].object_list}
+    with CaptureQueriesContext(connection) as large:
+        client.get(url, {"page": "999"})  # clamped, never an error
+    assert len(large) == len(small)
+    assert client.get(url, {"page": "abc"}).status_code == 200
