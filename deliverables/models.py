@@ -626,9 +626,6 @@ class ReviewCycle(models.Model):
     def expectations_due_on(self) -> date:
         return self.start_date + timedelta(days=self.expectations_due_days)
 
-    def has_ended(self, today: date) -> bool:
-        return self.end_date < today
-
 
 class Rating(models.IntegerChoices):
     WELL_BELOW = 1, _("1 - well below expectations")
@@ -750,10 +747,6 @@ class Review(models.Model):
         if self.expectations_acknowledged_at:
             return gettext("Expectations acknowledged")
         return gettext("Expectations waiting for acknowledgement")
-
-    @property
-    def evaluation_complete(self) -> bool:
-        return all(getattr(self, name) for name in RATING_FIELDS)
 
 
 RATING_FIELDS = (

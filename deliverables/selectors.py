@@ -189,17 +189,7 @@ def deliverable_history(*, deliverable: Deliverable, limit: int = 100) -> list[D
 
 def project_activity(*, project: Project, limit: int = 30) -> list:
     """Team changes and deliverable changes of a project, newest first (two queries)."""
-    team = list(
-        TeamChange.objects.filter(project=project)
-        .select_related("actor", "person", "role")
-        .order_by("-created_at", "-pk")[:limit]
-    )
-    work = list(
-        DeliverableEvent.objects.filter(project=project)
-        .select_related("actor", "deliverable")
-        .order_by("-created_at", "-pk")[:limit]
-    )
-    return sorted(team + work, key=lambda entry: entry.created_at, reverse=True)[:limit]
+    return ProjectActivity(project)[:limit]
 
 
 class ProjectActivity:

@@ -79,7 +79,10 @@ def _wrapper(execute, sql, params, many, context):
     if isinstance(sql, str) and watched_write(sql):
         bump()
         connection = context["connection"]
-        if connection.in_atomic_block:
+        # Once more after the commit; one callback per transaction is enough.
+        if connection.in_atomic_block and not any(
+            entry[1] is bump for entry in connection.run_on_commit
+        ):
             transaction.on_commit(bump, using=connection.alias)
     return result
 

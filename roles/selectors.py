@@ -137,13 +137,13 @@ def project_manager_choices(*, user) -> QuerySet:
     )
 
 
-def project_get_for_user(*, user, pk: int) -> Project | None:
-    return (
-        Project.objects.visible_to(user)
-        .filter(pk=pk)
-        .prefetch_related("managers", *_team_prefetches())
-        .first()
-    )
+def project_get_for_user(*, user, pk: int, with_team: bool = True) -> Project | None:
+    """The project if `user` may see it; with its managers and team unless the
+    page has no use for them (`with_team=False`: one query)."""
+    projects = Project.objects.visible_to(user).filter(pk=pk)
+    if with_team:
+        projects = projects.prefetch_related("managers", *_team_prefetches())
+    return projects.first()
 
 
 def portfolio_coverage(*, user, sort: str = "-gaps") -> QuerySet[Project]:

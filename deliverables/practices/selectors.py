@@ -243,6 +243,11 @@ def cycle_summaries(*, user) -> dict[int, dict]:
     return {"about_me": about_me, "written": written}
 
 
+def review_written_by(*, cycle: ReviewCycle, person, manager) -> Review | None:
+    """The review `manager` wrote about `person` in `cycle`, if any (their own only)."""
+    return Review.objects.filter(cycle=cycle, person=person, manager=manager).first()
+
+
 def review_get_for_user(*, user, pk: int) -> Review | None:
     """The review, if `user` may see it (else None: the view answers 404)."""
     if not user.is_authenticated or not user.is_active:

@@ -40,7 +40,7 @@ CYCLES_PER_PAGE = 20
 
 
 def _project_or_404(request: HttpRequest, pk: int) -> Project:
-    project = roles_selectors.project_get_for_user(user=request.user, pk=pk)
+    project = roles_selectors.project_get_for_user(user=request.user, pk=pk, with_team=False)
     if project is None:
         raise Http404
     return project
@@ -299,7 +299,7 @@ def expectations_create(request: HttpRequest, pk: int, person_pk: int) -> HttpRe
     person = selectors.managed_people(user=request.user).filter(pk=person_pk).first()
     if person is None:
         raise Http404
-    existing = Review.objects.filter(cycle=cycle, person=person, manager=request.user).first()
+    existing = selectors.review_written_by(cycle=cycle, person=person, manager=request.user)
     if existing is not None:
         return redirect("practices:review_detail", pk=existing.pk)
     deliverables = selectors.linkable_deliverables(manager=request.user, person=person)

@@ -187,3 +187,13 @@ def test_an_unreachable_cache_never_breaks_a_write_or_a_page(client):
         response = client.get(reverse("deliverables:portfolio_dashboard"))
     assert response.status_code == 200
     assert [p.name for p in response.context["dashboard"].projects] == [project.name]
+
+
+def test_one_after_commit_move_per_transaction():
+    manager = manager_user(username="lead")
+    project = project_create(name="Churn", managers=[manager], actor=manager)
+    with transaction.atomic():
+        for name in ("One", "Two", "Three"):
+            Deliverable.objects.filter(project=project).update(title=name)
+        pending = [entry for entry in connection.run_on_commit if entry[1] is cache.bump]
+        assert len(pending) == 1
