@@ -219,6 +219,42 @@ class Deliverable(models.Model):
         )
 
 
+class OpenWork(models.Model):
+    """Open deliverables counted per project, owner and type: what the portfolio's
+    workload and "overdue by role" sum, instead of every open deliverable.
+
+    Kept by database triggers on the deliverables table (migration 0010), so every
+    insert, update and delete counts, whatever issues it (services, the admin,
+    bulk updates, cascades, raw SQL). `overdue_count` counts those due before
+    `as_of`, the day the tally was built for; `open_work_refresh` rebuilds it when
+    a day starts. A write made while a rebuild runs may count against the day
+    before: it leaves its row's `as_of` behind, so the next read rebuilds again.
+    """
+
+    # Plain numbers, not foreign keys: the triggers write them, 0 is "no owner",
+    # and a tally row must never block deleting what it counts.
+    project_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField()
+    type_id = models.BigIntegerField()
+    open_count = models.IntegerField(default=0)
+    overdue_count = models.IntegerField(default=0)
+    as_of = models.DateField()
+
+    class Meta:
+        verbose_name = _("open work tally")
+        verbose_name_plural = _("open work tallies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project_id", "owner_id", "type_id"], name="open_work_group"
+            ),
+        ]
+        # Whether the tally is current: MIN and MAX from the index alone.
+        indexes = [models.Index(fields=["as_of"], name="open_work_as_of_idx")]
+
+    def __str__(self) -> str:
+        return f"project {self.project_id}, owner {self.owner_id}, type {self.type_id}"
+
+
 class ChecklistItem(ChecklistItemBase):
     """A deliverable's own copy of a checklist item, with its tick, answer or link."""
 

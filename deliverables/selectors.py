@@ -29,6 +29,7 @@ from django.utils.translation import gettext
 
 from roles.models import Membership, Project, RoleAssignment, TeamChange
 
+from . import services
 from .models import (
     AnswerKind,
     ChecklistItem,
@@ -37,6 +38,7 @@ from .models import (
     DeliverableStatus,
     DeliverableType,
     DigestStatus,
+    OpenWork,
     Reminder,
 )
 
@@ -354,16 +356,23 @@ def portfolio_dashboard(*, user, today: date, page_number=None) -> PortfolioDash
             row["overdue"] += n
         elif status in open_statuses and band == 2:
             row["due_soon"] += n
-    # Per deliverable, its items and its complete items are counted from two indexes
-    # (no checklist rows read), then summed per project.
-    handbooks = {
-        row["project_id"]: row
-        for row in Deliverable.objects.filter(
+    # The handbook is each project's first process documentation (as on its handbook
+    # page); its items and complete items are counted from two indexes alone.
+    first_handbooks = (
+        Deliverable.objects.filter(
             project_id__in=page_ids,
             type__in=DeliverableType.objects.filter(slug="process-documentation").values("pk"),
         )
+        .order_by()
         .values("project_id")
-        .annotate(total=Sum(_item_count(Q())), done=Sum(_item_count(COMPLETE_ITEM)))
+        .annotate(first=Min("pk"))
+        .values("first")
+    )
+    handbooks = {
+        project_id: (total, done)
+        for project_id, total, done in Deliverable.objects.filter(pk__in=first_handbooks)
+        .annotate(total=_item_count(Q()), done=_item_count(COMPLETE_ITEM))
+        .values_list("project_id", "total", "done")
         .order_by()
     }
     for project in projects:
@@ -378,31 +387,35 @@ def portfolio_dashboard(*, user, today: date, page_number=None) -> PortfolioDash
             project.by_status.append((status, label, count))
         done = getattr(project, f"count_{DeliverableStatus.DONE}")
         project.completion = round(100 * done / project.total) if project.total else None
-        handbook = handbooks.get(project.pk)
-        project.handbook = (
-            round(100 * handbook["done"] / handbook["total"])
-            if handbook and handbook["total"]
-            else None
-        )
+        total, done = handbooks.get(project.pk, (0, 0))
+        project.handbook = round(100 * done / total) if total else None
+    tally = open_work(today=today)
     return PortfolioDashboard(
         projects,
-        _overdue_by_role(visible_ids, today),
+        _overdue_by_role(tally, visible_ids),
         _recent_activity(user=user, visible_ids=visible_ids),
-        workload(user=user, today=today, visible_ids=visible_ids),
+        workload(user=user, today=today, visible_ids=visible_ids, tally=tally),
         page,
     )
 
 
-def _overdue_by_role(visible_ids: list[int], today: date) -> list[dict]:
+def open_work(*, today: date) -> QuerySet[OpenWork]:
+    """The open-work tally, current for `today` (rebuilt first when a day has begun
+    and the beat task has not rebuilt it yet: once a day, not once a page)."""
+    if not services.open_work_is_current(today=today):
+        services.open_work_refresh(today=today)
+    return OpenWork.objects.all()
+
+
+def _overdue_by_role(tally: QuerySet[OpenWork], visible_ids: list[int]) -> list[dict]:
     """Overdue deliverables of the given projects per owning role, most first.
 
-    Counted per type, without joins (an index-only scan of the open deliverables
-    by due date), then summed per role over the few types in Python."""
+    Summed per type from the open-work tally (a few rows per project, not one per
+    deliverable), then per role over the few types in Python."""
     per_type = dict(
-        Deliverable.objects.filter(project_id__in=visible_ids)
-        .overdue(today)
-        .values_list("type")
-        .annotate(n=Count("*"))
+        tally.filter(project_id__in=visible_ids, overdue_count__gt=0)
+        .values_list("type_id")
+        .annotate(n=Sum("overdue_count"))
         .order_by()
     )
     per_role: dict[int, dict] = {}
@@ -420,50 +433,66 @@ def _overdue_by_role(visible_ids: list[int], today: date) -> list[dict]:
     return rows
 
 
-def workload(*, user, today: date, limit: int = 15, visible_ids: list[int] | None = None) -> list:
+def workload(
+    *,
+    user,
+    today: date,
+    limit: int = 15,
+    visible_ids: list[int] | None = None,
+    tally: QuerySet[OpenWork] | None = None,
+) -> list:
     """The busiest people on the projects the viewer may see: open and overdue
     deliverables, roles held and total allocation (counted on visible projects).
 
-    One query: the `limit` busiest owners come from one GROUP BY over the visible
-    open deliverables (a subquery); only those people get per-person counts.
-    `visible_ids`, the ids of the visible active projects when the caller has them,
-    saves the visibility subqueries."""
-    from roles.selectors import _count_subquery, people_visible_to, people_with_load
+    1. The `limit` busiest owners among the people the viewer may see, summed from
+       the open-work tally; 2. those people with their roles and allocation.
+    `visible_ids` (the visible active projects) and `tally` save their queries when
+    the caller has them."""
+    from django.contrib.auth import get_user_model
 
-    visible = (
-        Project.objects.visible_to(user).active().values("pk")
-        if visible_ids is None
-        else visible_ids
-    )
-    visible_open = Deliverable.objects.filter(project_id__in=visible).open()
-    busiest = (
-        visible_open.values("owner")
-        .annotate(
-            open_n=Count("*"),
-            overdue_n=Count("due_date", filter=Q(due_date__lt=today)),  # non-null when late
+    from roles.selectors import people_visible_to
+
+    if visible_ids is None:
+        visible_ids = list(Project.objects.visible_to(user).active().values_list("pk", flat=True))
+    if tally is None:
+        tally = open_work(today=today)
+    busiest = list(
+        tally.filter(
+            project_id__in=visible_ids,
+            owner_id__in=people_visible_to(user=user).order_by().values("pk"),
         )
-        # The owner filter on the aggregate (HAVING MIN(owner) IN ...): tested once per
-        # person after grouping rather than once per deliverable row before it.
-        .alias(group_owner=Min("owner"))
-        .filter(group_owner__in=people_visible_to(user=user).values("pk"))
-        .order_by("-overdue_n", "-open_n", "owner")  # no join to users before the limit
-        .values("owner")[:limit]
+        .values("owner_id")
+        .annotate(open_n=Sum("open_count"), overdue_n=Sum("overdue_count"))
+        .filter(open_n__gt=0)
+        .order_by("-overdue_n", "-open_n", "owner_id")[:limit]
     )
-    return list(
-        people_with_load(user=user, visible_projects=visible)
-        .filter(pk__in=busiest)
+    if not busiest:
+        return []
+    people = list(
+        get_user_model()
+        .objects.filter(pk__in=[row["owner_id"] for row in busiest])
         .annotate(
-            overdue_count=_count_subquery(
-                visible_open.filter(owner=OuterRef("pk"), due_date__lt=today), "owner"
+            role_count=Count(
+                "memberships__assignments",
+                filter=Q(memberships__project_id__in=visible_ids),
             ),
-            role_count=_count_subquery(
-                RoleAssignment.objects.filter(
-                    membership__user=OuterRef("pk"), membership__project__in=visible
+            total_allocation=Coalesce(
+                Sum(
+                    "memberships__assignments__allocation_percent",
+                    filter=Q(memberships__project_id__in=visible_ids),
                 ),
-                "membership__user",
+                Value(0),
             ),
         )
-        .order_by("-overdue_count", "-open_deliverable_count", "username")
+        .order_by()
+    )
+    counts = {row["owner_id"]: row for row in busiest}
+    for person in people:
+        person.open_deliverable_count = counts[person.pk]["open_n"]
+        person.overdue_count = counts[person.pk]["overdue_n"]
+    return sorted(
+        people,
+        key=lambda p: (-p.overdue_count, -p.open_deliverable_count, p.username),
     )
 
 

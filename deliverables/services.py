@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +30,7 @@ from .models import (
     DeliverableStatus,
     DeliverableType,
     EventKind,
+    OpenWork,
 )
 from .permissions import can_manage_deliverable
 
@@ -374,3 +375,46 @@ def comment_add(*, deliverable: Deliverable, actor, body: str) -> DeliverableCom
     comment.save()
     _event(deliverable, actor, EventKind.COMMENT, after=comment.body[:120]).save()
     return comment
+
+
+# --- the open-work tally -------------------------------------------------------------------
+
+# The tally's rows, rebuilt from the deliverables in one statement; the row of zeros
+# (project 0) marks the day even when nothing is open.
+_OPEN_WORK_REBUILD = """
+    INSERT INTO deliverables_openwork
+        (project_id, owner_id, type_id, open_count, overdue_count, as_of)
+    SELECT project_id, COALESCE(owner_id, 0), type_id, COUNT(*),
+           SUM(CASE WHEN due_date < %s THEN 1 ELSE 0 END), %s
+    FROM deliverables_deliverable
+    WHERE status <> %s
+    GROUP BY project_id, COALESCE(owner_id, 0), type_id
+    UNION ALL
+    SELECT 0, 0, 0, 0, 0, %s
+"""
+
+
+def open_work_is_current(*, today: date) -> bool:
+    """Every tally row counts overdue against `today` (one query, from an index)."""
+    span = OpenWork.objects.aggregate(oldest=Min("as_of"), newest=Max("as_of"))
+    return span["oldest"] == today == span["newest"]
+
+
+def open_work_refresh(*, today: date) -> bool:
+    """Rebuild the open-work tally for `today` unless it is current already.
+
+    1. Lock the tally against writes (PostgreSQL; SQLite has one writer anyway),
+       so deliverable writes wait for the rebuild rather than race it.
+    2. Check again: another process may have rebuilt it meanwhile.
+    3. Replace every row with counts taken from the deliverables.
+    Returns whether it rebuilt. Idempotent: called by a beat task and, when that has
+    not run yet today, by the first page that reads the tally.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("LOCK TABLE deliverables_openwork IN EXCLUSIVE MODE")
+        if open_work_is_current(today=today):
+            return False
+        cursor.execute("DELETE FROM deliverables_openwork")
+        cursor.execute(_OPEN_WORK_REBUILD, [today, today, DeliverableStatus.DONE, today])
+    return True

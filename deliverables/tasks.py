@@ -1,11 +1,12 @@
-"""Celery entry points for reminders. They take ids and call `reminders`."""
+"""Celery entry points: reminders (they take ids and call `reminders`) and the
+open-work tally's daily rebuild."""
 
 from __future__ import annotations
 
 from celery import shared_task
 from django.utils import timezone
 
-from . import reminders
+from . import reminders, services
 
 
 @shared_task(name="deliverables.reminder_sweep")
@@ -21,3 +22,10 @@ def send_digest(self, digest_id: int) -> bool:
         return reminders.digest_send(digest_id=digest_id)
     except reminders.DigestSendFailed as failure:
         raise self.retry(exc=failure, countdown=int(failure.retry_in.total_seconds())) from failure
+
+
+@shared_task(name="deliverables.open_work_refresh")
+def open_work_refresh() -> bool:
+    """Triggered by beat every few minutes: rebuilds the open-work tally once a day
+    has begun (and after a write that raced a rebuild); otherwise one cheap query."""
+    return services.open_work_refresh(today=timezone.localdate())

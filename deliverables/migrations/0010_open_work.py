@@ -1,0 +1,192 @@
+# The open-work tally: its table, the triggers that keep it, and its daily rebuild.
+
+from django.db import migrations, models
+
+
+# The tally of open deliverables (deliverables.OpenWork) follows every write to the
+# deliverables table from these triggers. 'done' is DeliverableStatus.DONE; the
+# day overdue is counted against is the newest `as_of` in the tally (see the model).
+POSTGRESQL = [
+    """
+    CREATE FUNCTION deliverables_open_work_add(
+        p_project bigint, p_owner bigint, p_type bigint, p_due date, p_delta integer
+    ) RETURNS void LANGUAGE plpgsql AS $$
+    DECLARE
+        tally_day date := COALESCE(
+            (SELECT max(as_of) FROM deliverables_openwork), DATE '0001-01-01'
+        );
+    BEGIN
+        INSERT INTO deliverables_openwork AS w
+            (project_id, owner_id, type_id, open_count, overdue_count, as_of)
+        VALUES (
+            p_project, COALESCE(p_owner, 0), p_type, p_delta,
+            CASE WHEN p_due < tally_day THEN p_delta ELSE 0 END, tally_day
+        )
+        ON CONFLICT (project_id, owner_id, type_id) DO UPDATE SET
+            open_count = w.open_count + EXCLUDED.open_count,
+            overdue_count = w.overdue_count + EXCLUDED.overdue_count,
+            as_of = LEAST(w.as_of, EXCLUDED.as_of);
+    END
+    $$
+    """,
+    """
+    CREATE FUNCTION deliverables_open_work_track() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP <> 'INSERT' AND OLD.status <> 'done' THEN
+            PERFORM deliverables_open_work_add(
+                OLD.project_id, OLD.owner_id, OLD.type_id, OLD.due_date, -1
+            );
+        END IF;
+        IF TG_OP <> 'DELETE' AND NEW.status <> 'done' THEN
+            PERFORM deliverables_open_work_add(
+                NEW.project_id, NEW.owner_id, NEW.type_id, NEW.due_date, 1
+            );
+        END IF;
+        RETURN NULL;
+    END
+    $$
+    """,
+    """
+    CREATE TRIGGER deliverables_open_work_insert
+    AFTER INSERT ON deliverables_deliverable FOR EACH ROW
+    WHEN (NEW.status <> 'done')
+    EXECUTE FUNCTION deliverables_open_work_track()
+    """,
+    """
+    CREATE TRIGGER deliverables_open_work_update
+    AFTER UPDATE ON deliverables_deliverable FOR EACH ROW
+    WHEN (
+        OLD.project_id IS DISTINCT FROM NEW.project_id
+        OR OLD.owner_id IS DISTINCT FROM NEW.owner_id
+        OR OLD.type_id IS DISTINCT FROM NEW.type_id
+        OR OLD.due_date IS DISTINCT FROM NEW.due_date
+        OR (OLD.status = 'done') IS DISTINCT FROM (NEW.status = 'done')
+    )
+    EXECUTE FUNCTION deliverables_open_work_track()
+    """,
+    """
+    CREATE TRIGGER deliverables_open_work_delete
+    AFTER DELETE ON deliverables_deliverable FOR EACH ROW
+    WHEN (OLD.status <> 'done')
+    EXECUTE FUNCTION deliverables_open_work_track()
+    """,
+]
+POSTGRESQL_REVERSE = [
+    "DROP TRIGGER IF EXISTS deliverables_open_work_insert ON deliverables_deliverable",
+    "DROP TRIGGER IF EXISTS deliverables_open_work_update ON deliverables_deliverable",
+    "DROP TRIGGER IF EXISTS deliverables_open_work_delete ON deliverables_deliverable",
+    "DROP FUNCTION IF EXISTS deliverables_open_work_track()",
+    "DROP FUNCTION IF EXISTS deliverables_open_work_add(bigint, bigint, bigint, date, integer)",
+]
+
+
+def _sqlite_add(row: str, delta: int) -> str:
+    """One upsert of the OLD or NEW row into the tally (SQLite has no functions)."""
+    return f"""
+        INSERT INTO deliverables_openwork
+            (project_id, owner_id, type_id, open_count, overdue_count, as_of)
+        SELECT {row}.project_id, COALESCE({row}.owner_id, 0), {row}.type_id, {delta},
+               CASE WHEN {row}.due_date < tally.day THEN {delta} ELSE 0 END, tally.day
+        FROM (
+            SELECT COALESCE(max(as_of), '0001-01-01') AS day FROM deliverables_openwork
+        ) AS tally
+        WHERE {row}.status <> 'done'
+        ON CONFLICT (project_id, owner_id, type_id) DO UPDATE SET
+            open_count = open_count + excluded.open_count,
+            overdue_count = overdue_count + excluded.overdue_count,
+            as_of = min(as_of, excluded.as_of);
+    """
+
+
+SQLITE = [
+    f"""
+    CREATE TRIGGER deliverables_open_work_insert
+    AFTER INSERT ON deliverables_deliverable FOR EACH ROW
+    WHEN NEW.status <> 'done'
+    BEGIN {_sqlite_add("NEW", 1)} END
+    """,
+    f"""
+    CREATE TRIGGER deliverables_open_work_update
+    AFTER UPDATE ON deliverables_deliverable FOR EACH ROW
+    WHEN OLD.project_id IS NOT NEW.project_id
+        OR OLD.owner_id IS NOT NEW.owner_id
+        OR OLD.type_id IS NOT NEW.type_id
+        OR OLD.due_date IS NOT NEW.due_date
+        OR (OLD.status = 'done') IS NOT (NEW.status = 'done')
+    BEGIN {_sqlite_add("OLD", -1)} {_sqlite_add("NEW", 1)} END
+    """,
+    f"""
+    CREATE TRIGGER deliverables_open_work_delete
+    AFTER DELETE ON deliverables_deliverable FOR EACH ROW
+    WHEN OLD.status <> 'done'
+    BEGIN {_sqlite_add("OLD", -1)} END
+    """,
+]
+SQLITE_REVERSE = [
+    "DROP TRIGGER IF EXISTS deliverables_open_work_insert",
+    "DROP TRIGGER IF EXISTS deliverables_open_work_update",
+    "DROP TRIGGER IF EXISTS deliverables_open_work_delete",
+]
+
+
+def _run(statements: dict[str, list[str]]):
+    def run(apps, schema_editor):
+        vendor = schema_editor.connection.vendor
+        if vendor not in statements:
+            raise RuntimeError(f"No open-work triggers for the {vendor} database.")
+        for statement in statements[vendor]:
+            schema_editor.execute(statement, params=None)
+
+    return run
+
+
+def schedule_refresh(apps, schema_editor):
+    """Rebuild the tally soon after each day starts (a no-op the rest of the day)."""
+    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    every_10, _ = IntervalSchedule.objects.get_or_create(every=10, period="minutes")
+    PeriodicTask.objects.get_or_create(
+        name="Open work tally",
+        defaults={"task": "deliverables.open_work_refresh", "interval": every_10},
+    )
+
+
+def unschedule_refresh(apps, schema_editor):
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
+        name="Open work tally"
+    ).delete()
+
+
+create_triggers = _run({"postgresql": POSTGRESQL, "sqlite": SQLITE})
+drop_triggers = _run({"postgresql": POSTGRESQL_REVERSE, "sqlite": SQLITE_REVERSE})
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
+        ('deliverables', '0009_review_history_and_draft_version'),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name='OpenWork',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('project_id', models.BigIntegerField()),
+                ('owner_id', models.BigIntegerField()),
+                ('type_id', models.BigIntegerField()),
+                ('open_count', models.IntegerField(default=0)),
+                ('overdue_count', models.IntegerField(default=0)),
+                ('as_of', models.DateField()),
+            ],
+            options={
+                'verbose_name': 'open work tally',
+                'verbose_name_plural': 'open work tallies',
+                'indexes': [models.Index(fields=['as_of'], name='open_work_as_of_idx')],
+                'constraints': [models.UniqueConstraint(fields=('project_id', 'owner_id', 'type_id'), name='open_work_group')],
+            },
+        ),
+        migrations.RunPython(create_triggers, drop_triggers),
+        migrations.RunPython(schedule_refresh, unschedule_refresh),
+    ]
