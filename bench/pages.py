@@ -31,7 +31,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from _database import ensure_database
+    from _database import ensure_database, settle
 
     ensure_database()
     from django.contrib.auth import get_user_model
@@ -48,8 +48,7 @@ def main() -> None:
     if Deliverable.objects.count() < 50_000:
         print("Building the data set once (generate_load_data, defaults)...")
         call_command("generate_load_data", "--force")
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    settle(connection.introspection.table_names())
 
     User = get_user_model()
     admin, _ = User.objects.get_or_create(

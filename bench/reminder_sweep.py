@@ -106,7 +106,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from _database import ensure_database
+    from _database import ensure_database, settle
 
     ensure_database()
     from django.db import connection
@@ -115,6 +115,7 @@ def main() -> None:
     from deliverables.models import Digest, Reminder
 
     build_data()
+    settle(connection.introspection.table_names())
 
     def floor() -> None:
         with connection.cursor() as cursor:

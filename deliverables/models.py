@@ -227,15 +227,31 @@ class OpenWork(models.Model):
     insert, update and delete counts, whatever issues it (services, the admin,
     bulk updates, cascades, raw SQL). `overdue_count` counts those due before
     `as_of`, the day the tally was built for; `open_work_refresh` rebuilds it when
-    a day starts. A write made while a rebuild runs may count against the day
-    before: it leaves its row's `as_of` behind, so the next read rebuilds again.
+    a day starts, under a lock that writes wait for. As a net, a row counted
+    against another day than the rest keeps the tally from counting as current,
+    so the next read rebuilds it.
     """
 
-    # Plain numbers, not foreign keys: the triggers write them, 0 is "no owner",
-    # and a tally row must never block deleting what it counts.
-    project_id = models.BigIntegerField()
-    owner_id = models.BigIntegerField()
-    type_id = models.BigIntegerField()
+    # Foreign keys for joins only, with no constraint in the database: the triggers
+    # write the ids, owner 0 is "no owner" (project 0 marks the day), and a tally
+    # row must never block deleting what it counts.
+    project = models.ForeignKey(
+        Project, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    type = models.ForeignKey(
+        DeliverableType,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
     open_count = models.IntegerField(default=0)
     overdue_count = models.IntegerField(default=0)
     as_of = models.DateField()
@@ -244,9 +260,7 @@ class OpenWork(models.Model):
         verbose_name = _("open work tally")
         verbose_name_plural = _("open work tallies")
         constraints = [
-            models.UniqueConstraint(
-                fields=["project_id", "owner_id", "type_id"], name="open_work_group"
-            ),
+            models.UniqueConstraint(fields=["project", "owner", "type"], name="open_work_group"),
         ]
         # Whether the tally is current: MIN and MAX from the index alone.
         indexes = [models.Index(fields=["as_of"], name="open_work_as_of_idx")]
@@ -415,6 +429,10 @@ class DeliverableEvent(models.Model):
                 fields=["deliverable", "-created_at"], name="event_deliverable_recent_idx"
             ),
             models.Index(fields=["project", "-created_at"], name="event_project_recent_idx"),
+            # The newest changes across many projects (the portfolio's recent activity):
+            # walked newest first until enough belong to visible projects, rather than
+            # sorting every change of every project.
+            models.Index(fields=["-created_at", "-id"], name="event_recent_idx"),
         ]
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -14,20 +15,19 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
-    Min,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
     When,
 )
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
-from roles.models import Membership, Project, RoleAssignment, TeamChange
+from roles.models import Membership, Project, Role, RoleAssignment, TeamChange
+from roles.permissions import is_admin
 
 from . import services
 from .models import (
@@ -299,24 +299,120 @@ class PortfolioDashboard:
 
 PORTFOLIO_PAGE_SIZE = 20
 
+# The portfolio's numbers are read with SQL written out here (PostgreSQL and SQLite
+# alike) rather than built by the ORM: at 50,000 deliverables building and planning
+# these queries cost more than running them. Each query is one round trip.
+# 'done' is DeliverableStatus.DONE; the complete-item test is COMPLETE_ITEM's.
+_COMPLETE_ITEM_SQL = (
+    "((c.answer_kind = 'tick' AND c.checked) OR (c.answer_kind = 'text' AND c.answer <> '')"
+    " OR (c.answer_kind = 'link' AND c.link <> ''))"
+)
+# Per project of the page: unfilled required roles, and the handbook (the first
+# process documentation, as on the handbook page) with its items and complete items.
+_PAGE_PROJECTS_SQL = f"""
+    SELECT p.id, p.name,
+        (SELECT COUNT(*) FROM roles_project_required_roles rr
+         WHERE rr.project_id = p.id AND NOT EXISTS (
+            SELECT 1 FROM roles_roleassignment a
+            JOIN roles_membership m ON m.id = a.membership_id
+            WHERE m.project_id = p.id AND a.role_id = rr.role_id)),
+        (SELECT COUNT(*) FROM deliverables_checklistitem c WHERE c.deliverable_id = h.first_id),
+        (SELECT COUNT(*) FROM deliverables_checklistitem c
+         WHERE c.deliverable_id = h.first_id AND {_COMPLETE_ITEM_SQL})
+    FROM roles_project p
+    LEFT JOIN (
+        SELECT d.project_id, MIN(d.id) AS first_id FROM deliverables_deliverable d
+        JOIN deliverables_deliverabletype t ON t.id = d.type_id AND t.slug = %s
+        WHERE d.project_id IN ({{ids}})
+        GROUP BY d.project_id
+    ) h ON h.project_id = p.id
+    WHERE p.id IN ({{ids}})
+    ORDER BY p.name, p.id
+"""  # noqa: S608 (constants only; values go as parameters)
+# Per project of the page, status and due-date band (1 late, 2 due within 7 days):
+# few groups, read from the (project, status, due date) index alone.
+_PAGE_COUNTS_SQL = """
+    SELECT project_id, status,
+        CASE WHEN due_date < %s THEN 1 WHEN due_date <= %s THEN 2 ELSE 0 END, COUNT(*)
+    FROM deliverables_deliverable WHERE project_id IN ({ids})
+    GROUP BY 1, 2, 3
+"""
+# Overdue work of the visible projects per owning role, from the open-work tally.
+_OVERDUE_BY_ROLE_SQL = """
+    SELECT r.id, r.name, SUM(w.overdue_count)
+    FROM deliverables_openwork w
+    JOIN roles_project p ON p.id = w.project_id
+    JOIN deliverables_deliverabletype t ON t.id = w.type_id
+    JOIN roles_role r ON r.id = t.role_id
+    WHERE w.overdue_count > 0 AND {visible}
+    GROUP BY r.id, r.name
+"""
+# The busiest people the viewer may see (most overdue, then most open work, on the
+# visible projects, from the tally), then for those only: roles held and allocation.
+_WORKLOAD_SQL = """
+    SELECT u.id, u.username, u.first_name, u.last_name, busiest.open_n, busiest.overdue_n,
+        (SELECT COUNT(*) FROM roles_roleassignment a
+         JOIN roles_membership m ON m.id = a.membership_id
+         JOIN roles_project p ON p.id = m.project_id
+         WHERE m.user_id = u.id AND {visible}),
+        (SELECT COALESCE(SUM(a.allocation_percent), 0) FROM roles_roleassignment a
+         JOIN roles_membership m ON m.id = a.membership_id
+         JOIN roles_project p ON p.id = m.project_id
+         WHERE m.user_id = u.id AND {visible})
+    FROM (
+        SELECT w.owner_id, SUM(w.open_count) AS open_n, SUM(w.overdue_count) AS overdue_n
+        FROM deliverables_openwork w
+        JOIN roles_project p ON p.id = w.project_id
+        JOIN auth_user person ON person.id = w.owner_id AND person.is_active
+        WHERE {visible} {people}
+        GROUP BY w.owner_id
+        HAVING SUM(w.open_count) > 0
+        ORDER BY overdue_n DESC, open_n DESC, w.owner_id
+        LIMIT %s
+    ) busiest
+    JOIN auth_user u ON u.id = busiest.owner_id
+    ORDER BY busiest.overdue_n DESC, busiest.open_n DESC, u.username
+"""
+
+
+def _placeholders(values: list) -> str:
+    return ", ".join(["%s"] * len(values)) or "NULL"
+
+
+def _visible_sql(user, visible_ids: list[int]) -> tuple[str, list]:
+    """A condition on `p`, a project joined in: one of the visible active projects.
+
+    Admins see every active project (see `ProjectQuerySet.visible_to`), so for them
+    it is the project's own column rather than hundreds of ids to parse and plan;
+    others see few projects: their ids."""
+    if is_admin(user):
+        return "p.archived_at IS NULL", []
+    return f"p.id IN ({_placeholders(visible_ids)})", list(visible_ids)
+
+
+def _in_visible_projects(user, visible_ids: list[int], field: str = "project") -> Q:
+    """The ORM's form of `_visible_sql`: rows of the visible active projects."""
+    if is_admin(user):
+        return Q(**{f"{field}__archived_at__isnull": True})
+    return Q(**{f"{field}_id__in": visible_ids})
+
+
+def _rows(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
 
 def portfolio_dashboard(*, user, today: date, page_number=None) -> PortfolioDashboard:
     """Where the active projects the viewer may see stand, a page of projects at a time.
 
-    Set-based, one GROUP BY per table (correlated subqueries next to a join to
-    50,000 deliverables made PostgreSQL evaluate them once per deliverable row);
-    per-project numbers are counted for the projects of the page only:
-    1. the ids of the visible active projects, in page order (bare integers: the
-       paginator's list, and the project filter of every later query, so the
-       visibility subqueries are neither built by Django nor joined by the database
-       again and again); 2. the page's projects with their unfilled required roles;
+    Per-project numbers are counted for the projects of the page only:
+    1. the ids of the visible active projects, in page order (the paginator's list);
+    2. the page's projects, their unfilled required roles and handbook completeness;
     3. the page's deliverables grouped by project, status and due-date band;
-    4. the checklist of the page's process documentation, grouped by project;
-    5.-6. overdue deliverables per type, and which role owns each type;
-    7.-8. recent activity; 9. workload.
+    4. whether the open-work tally is current (once a day: its rebuild);
+    5. overdue work per role, from the tally; 6.-7. recent activity; 8. workload.
     """
-    from roles.selectors import _gap_count
-
     visible_ids = list(
         Project.objects.visible_to(user)
         .active()
@@ -325,76 +421,48 @@ def portfolio_dashboard(*, user, today: date, page_number=None) -> PortfolioDash
     )
     page = Paginator(visible_ids, PORTFOLIO_PAGE_SIZE).get_page(page_number)
     page_ids = list(page.object_list)
-    projects = list(
-        Project.objects.filter(pk__in=page_ids)
-        .annotate(gap_count=_gap_count())
-        .order_by("name", "pk")
-    )
-    page.object_list = projects
-    open_statuses = [s for s in DeliverableStatus.values if s != DeliverableStatus.DONE]
-    soon = today + timedelta(days=7)
-    per_project: dict[int, dict] = defaultdict(lambda: defaultdict(int))
-    # Few groups (projects x statuses x 3 bands): cheaper than one FILTER per column.
-    for project_id, status, band, n in (
-        Deliverable.objects.filter(project_id__in=page_ids)
-        .annotate(
-            band=Case(
-                When(due_date__lt=today, then=Value(1)),
-                When(due_date__lte=soon, then=Value(2)),
-                default=Value(0),
-                output_field=IntegerField(),
-            )
+    projects = []
+    if page_ids:
+        ids = _placeholders(page_ids)
+        for pk, name, gaps, items, answered in _rows(
+            _PAGE_PROJECTS_SQL.format(ids=ids), ["process-documentation", *page_ids, *page_ids]
+        ):
+            project = Project(pk=pk, name=name)
+            project.gap_count = gaps
+            project.handbook = round(100 * answered / items) if items else None
+            projects.append(project)
+        counts = _rows(
+            _PAGE_COUNTS_SQL.format(ids=ids), [today, today + timedelta(days=7), *page_ids]
         )
-        .values_list("project_id", "status", "band")
-        .annotate(n=Count("*"))
-        .order_by()
-    ):
+    else:
+        counts = []
+    page.object_list = projects
+    per_project: dict[int, dict] = defaultdict(lambda: defaultdict(int))
+    for project_id, status, band, n in counts:
         row = per_project[project_id]
         row["total"] += n
-        row[f"count_{status}"] += n
-        if status in open_statuses and band == 1:
-            row["overdue"] += n
-        elif status in open_statuses and band == 2:
-            row["due_soon"] += n
-    # The handbook is each project's first process documentation (as on its handbook
-    # page); its items and complete items are counted from two indexes alone.
-    first_handbooks = (
-        Deliverable.objects.filter(
-            project_id__in=page_ids,
-            type__in=DeliverableType.objects.filter(slug="process-documentation").values("pk"),
-        )
-        .order_by()
-        .values("project_id")
-        .annotate(first=Min("pk"))
-        .values("first")
-    )
-    handbooks = {
-        project_id: (total, done)
-        for project_id, total, done in Deliverable.objects.filter(pk__in=first_handbooks)
-        .annotate(total=_item_count(Q()), done=_item_count(COMPLETE_ITEM))
-        .values_list("project_id", "total", "done")
-        .order_by()
-    }
+        row[status] += n
+        if status != DeliverableStatus.DONE and band:
+            row["overdue" if band == 1 else "due_soon"] += n
     for project in projects:
-        row = per_project.get(project.pk, {})
-        project.total = row.get("total", 0)
-        project.overdue = row.get("overdue", 0)
-        project.due_soon = row.get("due_soon", 0)
+        row = per_project[project.pk]
+        project.total, project.overdue, project.due_soon = (
+            row["total"],
+            row["overdue"],
+            row["due_soon"],
+        )
         project.by_status = []
         for status, label in DeliverableStatus.choices:
-            count = row.get(f"count_{status}", 0)
-            setattr(project, f"count_{status}", count)
-            project.by_status.append((status, label, count))
-        done = getattr(project, f"count_{DeliverableStatus.DONE}")
+            setattr(project, f"count_{status}", row[status])
+            project.by_status.append((status, label, row[status]))
+        done = row[DeliverableStatus.DONE]
         project.completion = round(100 * done / project.total) if project.total else None
-        total, done = handbooks.get(project.pk, (0, 0))
-        project.handbook = round(100 * done / total) if total else None
-    tally = open_work(today=today)
+    open_work(today=today)
     return PortfolioDashboard(
         projects,
-        _overdue_by_role(tally, visible_ids),
+        _overdue_by_role(user=user, visible_ids=visible_ids),
         _recent_activity(user=user, visible_ids=visible_ids),
-        workload(user=user, today=today, visible_ids=visible_ids, tally=tally),
+        workload(user=user, today=today, visible_ids=visible_ids, tally_current=True),
         page,
     )
 
@@ -407,30 +475,15 @@ def open_work(*, today: date) -> QuerySet[OpenWork]:
     return OpenWork.objects.all()
 
 
-def _overdue_by_role(tally: QuerySet[OpenWork], visible_ids: list[int]) -> list[dict]:
-    """Overdue deliverables of the given projects per owning role, most first.
-
-    Summed per type from the open-work tally (a few rows per project, not one per
-    deliverable), then per role over the few types in Python."""
-    per_type = dict(
-        tally.filter(project_id__in=visible_ids, overdue_count__gt=0)
-        .values_list("type_id")
-        .annotate(n=Sum("overdue_count"))
-        .order_by()
-    )
-    per_role: dict[int, dict] = {}
-    for type_id, role_id, role_name in DeliverableType.objects.values_list(
-        "pk", "role_id", "role__name"
-    ).order_by():
-        if per_type.get(type_id):
-            row = per_role.setdefault(
-                role_id, {"type__role": role_id, "type__role__name": role_name, "count": 0}
-            )
-            row["count"] += per_type[type_id]
-    rows = sorted(per_role.values(), key=lambda row: (-row["count"], row["type__role__name"]))
-    for row in rows:
-        row["role_name"] = gettext(row["type__role__name"])
-    return rows
+def _overdue_by_role(*, user, visible_ids: list[int]) -> list[dict]:
+    """Overdue deliverables of the visible projects per owning role, most first
+    (from a current open-work tally)."""
+    visible, params = _visible_sql(user, visible_ids)
+    rows = [
+        {"type__role": role_id, "type__role__name": name, "role_name": gettext(name), "count": n}
+        for role_id, name, n in _rows(_OVERDUE_BY_ROLE_SQL.format(visible=visible), params)
+    ]
+    return sorted(rows, key=lambda row: (-row["count"], row["type__role__name"]))
 
 
 def workload(
@@ -439,80 +492,124 @@ def workload(
     today: date,
     limit: int = 15,
     visible_ids: list[int] | None = None,
-    tally: QuerySet[OpenWork] | None = None,
+    tally_current: bool = False,
 ) -> list:
     """The busiest people on the projects the viewer may see: open and overdue
-    deliverables, roles held and total allocation (counted on visible projects).
-
-    1. The `limit` busiest owners among the people the viewer may see, summed from
-       the open-work tally; 2. those people with their roles and allocation.
-    `visible_ids` (the visible active projects) and `tally` save their queries when
-    the caller has them."""
+    deliverables, roles held and total allocation (counted on visible projects), in
+    one query over the open-work tally. `visible_ids` (the visible active projects)
+    saves a query when the caller has them, `tally_current` another."""
     from django.contrib.auth import get_user_model
 
     from roles.selectors import people_visible_to
 
+    User = get_user_model()
     if visible_ids is None:
         visible_ids = list(Project.objects.visible_to(user).active().values_list("pk", flat=True))
-    if tally is None:
-        tally = open_work(today=today)
-    busiest = list(
-        tally.filter(
-            project_id__in=visible_ids,
-            owner_id__in=people_visible_to(user=user).order_by().values("pk"),
+    if not tally_current:
+        open_work(today=today)
+    visible, visible_params = _visible_sql(user, visible_ids)
+    if is_admin(user):  # every active person
+        people, people_params = "", []
+    else:  # the viewer and the people on the projects they see, as the people page says
+        people_sql, people_params = (
+            people_visible_to(user=user).order_by().values("pk").query.sql_with_params()
         )
-        .values("owner_id")
-        .annotate(open_n=Sum("open_count"), overdue_n=Sum("overdue_count"))
-        .filter(open_n__gt=0)
-        .order_by("-overdue_n", "-open_n", "owner_id")[:limit]
-    )
-    if not busiest:
-        return []
-    people = list(
-        get_user_model()
-        .objects.filter(pk__in=[row["owner_id"] for row in busiest])
-        .annotate(
-            role_count=Count(
-                "memberships__assignments",
-                filter=Q(memberships__project_id__in=visible_ids),
-            ),
-            total_allocation=Coalesce(
-                Sum(
-                    "memberships__assignments__allocation_percent",
-                    filter=Q(memberships__project_id__in=visible_ids),
-                ),
-                Value(0),
-            ),
-        )
-        .order_by()
-    )
-    counts = {row["owner_id"]: row for row in busiest}
-    for person in people:
-        person.open_deliverable_count = counts[person.pk]["open_n"]
-        person.overdue_count = counts[person.pk]["overdue_n"]
-    return sorted(
-        people,
-        key=lambda p: (-p.overdue_count, -p.open_deliverable_count, p.username),
-    )
+        people = f"AND w.owner_id IN ({people_sql})"
+    sql = _WORKLOAD_SQL.format(visible=visible, people=people)
+    params = [*visible_params, *visible_params, *visible_params, *people_params, limit]
+    people_rows = []
+    for pk, username, first_name, last_name, open_n, overdue_n, roles, allocation in _rows(
+        sql, params
+    ):
+        person = User(pk=pk, username=username, first_name=first_name, last_name=last_name)
+        person.open_deliverable_count, person.overdue_count = open_n, overdue_n
+        person.role_count, person.total_allocation = roles, allocation
+        people_rows.append(person)
+    return people_rows
+
+
+# The newest team changes and deliverable changes of the visible projects, merged,
+# with the names the feed shows. Each side picks its rows by the newest-first
+# indexes before anything is joined to them. (NULLs are cast: a column must have
+# one type on both sides.)
+_ACTIVITY_SQL = """
+    SELECT * FROM (
+        SELECT 'team' AS source, t.id, t.created_at, t.project_id, t.actor_id,
+            t.action AS code, t.person_id, t.role_id, t.detail,
+            CAST(NULL AS BIGINT) AS deliverable_id, CAST(NULL AS TEXT) AS before_value,
+            CAST(NULL AS TEXT) AS after_value
+        FROM roles_teamchange t JOIN roles_project p ON p.id = t.project_id
+        WHERE {visible}
+        ORDER BY t.created_at DESC, t.id DESC LIMIT %s
+    ) team
+    UNION ALL
+    SELECT * FROM (
+        SELECT 'work', e.id, e.created_at, e.project_id, e.actor_id,
+            e.kind, CAST(NULL AS INTEGER), CAST(NULL AS BIGINT), '', e.deliverable_id,
+            e.before, e.after
+        FROM deliverables_deliverableevent e JOIN roles_project p ON p.id = e.project_id
+        WHERE {visible}
+        ORDER BY e.created_at DESC, e.id DESC LIMIT %s
+    ) work
+"""
+_ACTIVITY_NAMES_SQL = """
+    SELECT entry.*, p.name, a.username, a.first_name, a.last_name,
+        pe.username, pe.first_name, pe.last_name, r.name, d.title
+    FROM ({entries}) entry
+    JOIN roles_project p ON p.id = entry.project_id
+    LEFT JOIN auth_user a ON a.id = entry.actor_id
+    LEFT JOIN auth_user pe ON pe.id = entry.person_id
+    LEFT JOIN roles_role r ON r.id = entry.role_id
+    LEFT JOIN deliverables_deliverable d ON d.id = entry.deliverable_id
+    ORDER BY entry.created_at DESC, entry.id DESC
+    LIMIT %s
+"""
 
 
 def _recent_activity(*, user, limit: int = 15, visible_ids: list[int] | None = None) -> list:
-    visible = (
-        Project.objects.visible_to(user).active().values("pk")
-        if visible_ids is None
-        else visible_ids
-    )
-    team = list(
-        TeamChange.objects.filter(project__in=visible)
-        .select_related("actor", "person", "role", "project")
-        .order_by("-created_at", "-pk")[:limit]
-    )
-    work = list(
-        DeliverableEvent.objects.filter(project__in=visible)
-        .select_related("actor", "deliverable", "project")
-        .order_by("-created_at", "-pk")[:limit]
-    )
-    return sorted(team + work, key=lambda entry: entry.created_at, reverse=True)[:limit]
+    """The newest changes on the visible projects' teams and deliverables (one query),
+    as TeamChange and DeliverableEvent objects with what the feed shows of them."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    if visible_ids is None:
+        visible_ids = list(Project.objects.visible_to(user).active().values_list("pk", flat=True))
+    visible, params = _visible_sql(user, visible_ids)
+    entries = _ACTIVITY_SQL.format(visible=visible)
+    sql = _ACTIVITY_NAMES_SQL.format(entries=entries)
+
+    def person(pk, username, first_name, last_name):
+        if pk is None:
+            return None
+        return User(pk=pk, username=username, first_name=first_name, last_name=last_name)
+
+    feed = []
+    for row in _rows(sql, [*params, limit, *params, limit, limit]):
+        (source, pk, created_at, project_id, actor_id, code, person_id, role_id, detail,
+         deliverable_id, before, after, project_name, *names, role_name, title) = row  # fmt: skip
+        created_at = _moment(created_at)
+        common = {"pk": pk, "created_at": created_at, "project_id": project_id}
+        if source == "team":
+            entry = TeamChange(**common, action=code, detail=detail or "", role_id=role_id)
+            entry.person = person(person_id, *names[3:])
+            if role_id is not None:
+                entry.role = Role(pk=role_id, name=role_name)
+        else:
+            entry = DeliverableEvent(
+                **common, kind=code, deliverable_id=deliverable_id, before=before, after=after
+            )
+            entry.deliverable = Deliverable(pk=deliverable_id, title=title)
+        entry.actor = person(actor_id, *names[:3])
+        entry.project = Project(pk=project_id, name=project_name)
+        feed.append(entry)
+    return feed
+
+
+def _moment(value):
+    """A timestamp from a hand-written query (SQLite hands them back as text)."""
+    if isinstance(value, str):
+        return connection.ops.convert_datetimefield_value(value, None, connection)
+    return value
 
 
 @dataclass
@@ -525,24 +622,38 @@ class MemberHome:
 
 def member_home(*, user, today: date, limit: int = 8) -> MemberHome:
     """What is the signed-in person's to do: their late and soon-due work, the
-    roles they hold, and what others changed on their deliverables (four queries)."""
-    mine = my_work(user=user, today=today)
+    roles they hold, and what others changed on their deliverables.
+
+    Five plain queries: the ids of the visible active projects first (the filter
+    of the other four, so no visibility subquery is built four times)."""
+    visible_ids = list(Project.objects.visible_to(user).active().values_list("pk", flat=True))
+    mine = (
+        Deliverable.objects.filter(project_id__in=visible_ids, owner=user)
+        .open()
+        .select_related("project", "type__role")
+        .order_by(F("due_date").asc(nulls_last=True), "pk")
+    )
+    overdue = list(mine.filter(due_date__lt=today)[:limit])
+    due_soon = list(
+        mine.filter(due_date__gte=today, due_date__lte=today + timedelta(days=7))[:limit]
+    )
+    for deliverable in overdue:
+        deliverable.overdue = True
+    for deliverable in due_soon:
+        deliverable.overdue = False
     return MemberHome(
-        overdue=list(mine.filter(due_date__lt=today)[:limit]),
-        due_soon=list(
-            mine.filter(due_date__gte=today, due_date__lte=today + timedelta(days=7))[:limit]
-        ),
+        overdue=overdue,
+        due_soon=due_soon,
         roles=list(
             RoleAssignment.objects.filter(
-                membership__user=user,
-                membership__project__in=Project.objects.visible_to(user).active().values("pk"),
+                membership__user=user, membership__project_id__in=visible_ids
             )
             .select_related("role", "membership__project")
             .order_by("membership__project__name", "role__position")
         ),
         recent_changes=list(
             DeliverableEvent.objects.filter(
-                deliverable__in=visible_deliverables(user=user).filter(owner=user).values("pk")
+                deliverable__owner=user, deliverable__project_id__in=visible_ids
             )
             .exclude(actor=user)
             .select_related("actor", "deliverable")
@@ -560,15 +671,41 @@ class ProjectDashboard:
     total: int
 
 
+def _attach_progress(deliverables: list[Deliverable]) -> list[Deliverable]:
+    """Set items_total, items_done and required_open on each deliverable: one
+    GROUP BY over the checklist items of these deliverables only."""
+    progress = {
+        row["deliverable_id"]: row
+        for row in ChecklistItem.objects.filter(deliverable_id__in=[d.pk for d in deliverables])
+        .values("deliverable_id")
+        .annotate(
+            total=Count("*"),
+            done=Count("pk", filter=COMPLETE_ITEM),
+            required_open=Count("pk", filter=Q(required=True) & ~COMPLETE_ITEM),
+        )
+        .order_by()
+    }
+    for deliverable in deliverables:
+        row = progress.get(deliverable.pk, {})
+        deliverable.items_total = row.get("total", 0)
+        deliverable.items_done = row.get("done", 0)
+        deliverable.required_open = row.get("required_open", 0)
+    return deliverables
+
+
 def project_dashboard(*, project: Project, today: date, limit: int = 20) -> ProjectDashboard:
     """Status breakdown, overdue work, the next 30 days' due dates and checklist
-    progress of one project's open deliverables (two queries)."""
-    counts = dict(project.deliverables.order_by().values_list("status").annotate(n=Count("pk")))
+    progress of one project's open deliverables (three queries: the counts, the
+    first `limit` open deliverables by due date, their checklists' progress)."""
+    counts = dict(project.deliverables.order_by().values_list("status").annotate(n=Count("*")))
     open_rows = list(
-        _with_progress(project.deliverables.open(), today).order_by(
-            F("due_date").asc(nulls_last=True), "pk"
-        )[:limit]
+        project.deliverables.open()
+        .select_related("owner")
+        .order_by(F("due_date").asc(nulls_last=True), "pk")[:limit]
     )
+    _attach_progress(open_rows)
+    for deliverable in open_rows:
+        deliverable.overdue = deliverable.is_overdue(today)
     horizon = today + timedelta(days=30)
     return ProjectDashboard(
         by_status=[

@@ -403,18 +403,27 @@ def open_work_is_current(*, today: date) -> bool:
 def open_work_refresh(*, today: date) -> bool:
     """Rebuild the open-work tally for `today` unless it is current already.
 
-    1. Lock the tally against writes (PostgreSQL; SQLite has one writer anyway),
-       so deliverable writes wait for the rebuild rather than race it.
+    1. Lock the tally (PostgreSQL; SQLite has one writer anyway), so deliverable
+       writes wait for the rebuild rather than race it.
     2. Check again: another process may have rebuilt it meanwhile.
-    3. Replace every row with counts taken from the deliverables.
+    3. Replace every row with counts taken from the deliverables, and analyze them.
     Returns whether it rebuilt. Idempotent: called by a beat task and, when that has
     not run yet today, by the first page that reads the tally.
     """
+    postgresql = connection.vendor == "postgresql"
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("LOCK TABLE deliverables_openwork IN EXCLUSIVE MODE")
+        if postgresql:
+            # Writers and readers wait for the rebuild (some milliseconds, once a day).
+            cursor.execute("LOCK TABLE deliverables_openwork IN ACCESS EXCLUSIVE MODE")
         if open_work_is_current(today=today):
             return False
-        cursor.execute("DELETE FROM deliverables_openwork")
+        # TRUNCATE leaves no dead rows behind for every read to step over until vacuum.
+        cursor.execute(
+            "TRUNCATE deliverables_openwork" if postgresql else "DELETE FROM deliverables_openwork"
+        )
         cursor.execute(_OPEN_WORK_REBUILD, [today, today, DeliverableStatus.DONE, today])
+        if postgresql:
+            # Fresh statistics for the planner at once (autovacuum would take a while):
+            # with none, it joins the tally as if it held one row.
+            cursor.execute("ANALYZE deliverables_openwork")
     return True

@@ -126,7 +126,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "activity": deliverable_selectors.project_activity(project=project),
             "work": deliverable_selectors.project_dashboard(project=project, today=today),
             "can_manage": can_manage_project(request.user, project),
-            "handbook": practices_selectors.project_handbook(project=project, today=today),
+            "handbook": practices_selectors.project_handbook_summary(project=project, today=today),
         }
 
     # Everything here, visibility included, is recomputed after any change to it.

@@ -1,7 +1,9 @@
-# The open-work tally: its table, the triggers that keep it, and its daily rebuild.
+# The open-work tally: its table, the triggers that keep it, and its daily rebuild;
+# and the index recent activity across projects reads the newest changes from.
 
+import django.db.models.deletion
+from django.conf import settings
 from django.db import migrations, models
-
 
 # The tally of open deliverables (deliverables.OpenWork) follows every write to the
 # deliverables table from these triggers. 'done' is DeliverableStatus.DONE; the
@@ -161,11 +163,14 @@ create_triggers = _run({"postgresql": POSTGRESQL, "sqlite": SQLITE})
 drop_triggers = _run({"postgresql": POSTGRESQL_REVERSE, "sqlite": SQLITE_REVERSE})
 
 
+
 class Migration(migrations.Migration):
 
     dependencies = [
         ("django_celery_beat", "0019_alter_periodictasks_options"),
         ('deliverables', '0009_review_history_and_draft_version'),
+        ('roles', '0005_handbook_review_date'),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -173,9 +178,6 @@ class Migration(migrations.Migration):
             name='OpenWork',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('project_id', models.BigIntegerField()),
-                ('owner_id', models.BigIntegerField()),
-                ('type_id', models.BigIntegerField()),
                 ('open_count', models.IntegerField(default=0)),
                 ('overdue_count', models.IntegerField(default=0)),
                 ('as_of', models.DateField()),
@@ -183,9 +185,34 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'open work tally',
                 'verbose_name_plural': 'open work tallies',
-                'indexes': [models.Index(fields=['as_of'], name='open_work_as_of_idx')],
-                'constraints': [models.UniqueConstraint(fields=('project_id', 'owner_id', 'type_id'), name='open_work_group')],
             },
+        ),
+        migrations.AddIndex(
+            model_name='deliverableevent',
+            index=models.Index(fields=['-created_at', '-id'], name='event_recent_idx'),
+        ),
+        migrations.AddField(
+            model_name='openwork',
+            name='owner',
+            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
+        ),
+        migrations.AddField(
+            model_name='openwork',
+            name='project',
+            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='roles.project'),
+        ),
+        migrations.AddField(
+            model_name='openwork',
+            name='type',
+            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='deliverables.deliverabletype'),
+        ),
+        migrations.AddIndex(
+            model_name='openwork',
+            index=models.Index(fields=['as_of'], name='open_work_as_of_idx'),
+        ),
+        migrations.AddConstraint(
+            model_name='openwork',
+            constraint=models.UniqueConstraint(fields=('project', 'owner', 'type'), name='open_work_group'),
         ),
         migrations.RunPython(create_triggers, drop_triggers),
         migrations.RunPython(schedule_refresh, unschedule_refresh),

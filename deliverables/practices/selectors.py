@@ -147,6 +147,44 @@ def project_handbook(*, project: Project, today: date) -> Handbook:
     return Handbook(project=project, deliverable=deliverable, items=items, today=today)
 
 
+@dataclass
+class HandbookSummary:
+    """How complete a project's handbook is, for the project page (counts only)."""
+
+    project: Project
+    deliverable_id: int | None
+    total: int = 0
+    answered: int = 0
+    today: date | None = None
+
+    @property
+    def deliverable(self) -> bool:
+        return self.deliverable_id is not None
+
+    percent = Handbook.percent
+    review_on = Handbook.review_on
+    review_overdue = Handbook.review_overdue
+
+
+def project_handbook_summary(*, project: Project, today: date) -> HandbookSummary:
+    """The handbook's questions and answered questions, counted in one query."""
+    from ..selectors import COMPLETE_ITEM, _item_count
+
+    row = (
+        Deliverable.objects.filter(project=project, type__slug=PROCESS_DOCUMENTATION)
+        .order_by("pk")
+        .annotate(total=_item_count(Q()), answered=_item_count(COMPLETE_ITEM))
+        .values_list("pk", "total", "answered")
+        .first()
+    )
+    if row is None:
+        return HandbookSummary(project=project, deliverable_id=None, today=today)
+    pk, total, answered = row
+    return HandbookSummary(
+        project=project, deliverable_id=pk, total=total, answered=answered, today=today
+    )
+
+
 def handbook_item_get(*, project: Project, pk: int) -> ChecklistItem | None:
     return ChecklistItem.objects.filter(
         pk=pk, deliverable__project=project, deliverable__type__slug=PROCESS_DOCUMENTATION

@@ -4,9 +4,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import F
 from django.test import override_settings
+from django.utils import timezone
 
-from deliverables.models import ChecklistItem, Deliverable, DeliverableStatus
-from roles.models import Membership, Project
+from deliverables.models import ChecklistItem, Deliverable, DeliverableEvent, DeliverableStatus
+from roles.models import Membership, Project, TeamChange
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +36,19 @@ def test_load_data_builds_the_requested_sizes_with_owners_on_their_projects(caps
     )
     assert ChecklistItem.objects.count() > 200
     assert Membership.objects.count() >= 30
+    # History for the activity feeds: every deliverable was planned, those begun
+    # changed status, and every team was built; all at different past moments.
+    events = DeliverableEvent.objects.all()
+    assert events.filter(kind="created").count() == 200
+    assert (
+        events.filter(kind="status").count()
+        == Deliverable.objects.exclude(status=DeliverableStatus.NOT_STARTED).count()
+    )
+    assert TeamChange.objects.filter(action="member_added").count() == Membership.objects.count()
+    moments = list(events.values_list("created_at", flat=True))
+    assert max(moments) < timezone.now() and len(set(moments)) > 100
+    newest = events.order_by("-created_at").select_related("deliverable").first()
+    assert newest.project_id == newest.deliverable.project_id
     assert "200 deliverables" in capsys.readouterr().out
 
 

@@ -16,10 +16,18 @@ from deliverables.models import (
     ChecklistItem,
     ChecklistItemTemplate,
     Deliverable,
+    DeliverableEvent,
     DeliverableStatus,
     DeliverableType,
 )
-from roles.models import Membership, Project, ProjectStatus, Role, RoleAssignment
+from roles.models import (
+    Membership,
+    Project,
+    ProjectStatus,
+    Role,
+    RoleAssignment,
+    TeamChange,
+)
 from roles.permissions import MANAGERS_GROUP
 
 STATUS_WEIGHTS = [
@@ -66,8 +74,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "Created {projects:,} projects, {people:,} people, {assignments:,} role "
-                "assignments, {deliverables:,} deliverables and {items:,} checklist "
-                "items".format(**counts)
+                "assignments, {deliverables:,} deliverables, {items:,} checklist "
+                "items and {history:,} history entries".format(**counts)
                 + f" in {seconds:.1f} s."
             )
         )
@@ -77,7 +85,9 @@ def generate(*, projects: int, people: int, deliverables: int, seed: int) -> dic
     """1. people (a tenth of them managers), 2. projects with one manager each,
     3. memberships and role assignments (every role filled on most projects),
     4. deliverables with a spread of statuses and due dates, 5. their checklists,
-    copied from the templates in one INSERT ... SELECT."""
+    copied from the templates in one INSERT ... SELECT, 6. history: the team changes
+    that built each team and, per deliverable, its planning and status changes,
+    spread over the last months (what activity feeds read)."""
     rng = random.Random(seed)
     today = timezone.localdate()
     batch = f"load{seed}-{timezone.now():%Y%m%d%H%M%S}"
@@ -204,10 +214,73 @@ def generate(*, projects: int, people: int, deliverables: int, seed: int) -> dic
             [first_new],
         )
         items = cursor.rowcount
+    history = _history(
+        rng=rng,
+        project_rows=project_rows,
+        managers=managers,
+        members=members,
+        assignments=assignments,
+        memberships=memberships,
+        first_new=first_new,
+    )
     return {
         "projects": projects,
         "people": people,
         "assignments": len(assignments),
         "deliverables": deliverables,
         "items": items,
+        "history": history,
     }
+
+
+def _history(*, rng, project_rows, managers, members, assignments, memberships, first_new):
+    """Team changes and deliverable events with past timestamps (written with
+    executemany: `auto_now_add` would stamp every row with the same moment)."""
+    now = timezone.now()
+    manager_of = {p.pk: managers[n % len(managers)].pk for n, p in enumerate(project_rows)}
+    membership_key = {pk: key for key, pk in memberships.items()}
+
+    def past(days: int):
+        moment = now - timedelta(minutes=rng.randint(1, days * 24 * 60))
+        return connection.ops.adapt_datetimefield_value(moment)
+
+    team = [
+        (project_id, manager_of[project_id], "member_added", user_id, None, "", past(300))
+        for project_id, users in members.items()
+        for user_id in users
+    ]
+    team += [
+        (
+            membership_key[a.membership_id][0],
+            manager_of[membership_key[a.membership_id][0]],
+            "role_assigned",
+            membership_key[a.membership_id][1],
+            a.role_id,
+            "",
+            past(300),
+        )
+        for a in assignments
+    ]
+    work = []
+    for pk, project_id, owner_id, status in (
+        Deliverable.objects.filter(pk__gte=first_new)
+        .values_list("pk", "project_id", "owner_id", "status")
+        .iterator(chunk_size=5000)
+    ):
+        work.append((pk, project_id, manager_of[project_id], "created", "", "", past(120)))
+        if status != DeliverableStatus.NOT_STARTED:
+            work.append((pk, project_id, owner_id, "status", "not_started", status, past(60)))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {TeamChange._meta.db_table} "  # noqa: S608
+            "(project_id, actor_id, action, person_id, role_id, detail, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            team,
+        )
+        cursor.executemany(
+            f"INSERT INTO {DeliverableEvent._meta.db_table} "  # noqa: S608
+            "(deliverable_id, project_id, actor_id, kind, before, after, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            work,
+        )
+    return len(team) + len(work)
