@@ -106,6 +106,13 @@ class DeliverableStatus(models.TextChoices):
     BLOCKED = "blocked", _("Blocked")
 
 
+def _label(choices: type[models.TextChoices], value: str):
+    try:
+        return choices(value).label
+    except ValueError:
+        return value
+
+
 class DeliverableQuerySet(models.QuerySet):
     def open(self) -> DeliverableQuerySet:
         return self.exclude(status=DeliverableStatus.DONE)
@@ -217,6 +224,13 @@ class Deliverable(models.Model):
         return bool(
             self.due_date and self.due_date < today and self.status != DeliverableStatus.DONE
         )
+
+    @property
+    def status_label(self) -> str:
+        """The status in the reader's language: get_status_display's answer, from the
+        enumeration directly (that method rebuilds the choices on every call, and
+        lists print it once a row). A value no longer among the choices shows as is."""
+        return _label(DeliverableStatus, self.status)
 
 
 class OpenWork(models.Model):
@@ -437,6 +451,11 @@ class DeliverableEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor} {self.get_kind_display()}"
+
+    @property
+    def kind_label(self) -> str:
+        """What changed, in the reader's language (see Deliverable.status_label)."""
+        return _label(EventKind, self.kind)
 
     @property
     def display_before(self) -> str:

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.paginator import Page, Paginator
-from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -26,8 +25,10 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
+from mlteam.sql import moment, placeholders, select
 from roles.models import Membership, Project, Role, RoleAssignment, TeamChange
 from roles.permissions import is_admin
+from roles.selectors import visible_projects_sql
 
 from . import services
 from .models import (
@@ -189,9 +190,9 @@ def deliverable_history(*, deliverable: Deliverable, limit: int = 100) -> list[D
     return list(deliverable.events.select_related("actor").order_by("-created_at", "-pk")[:limit])
 
 
-def project_activity(*, project: Project, limit: int = 30) -> list:
-    """Team changes and deliverable changes of a project, newest first (two queries)."""
-    return ProjectActivity(project)[:limit]
+def project_activity(*, project: Project, limit: int = 15) -> list:
+    """A project's newest team and deliverable changes, newest first (one query)."""
+    return _activity("p.id = %s", [project.pk], limit)
 
 
 class ProjectActivity:
@@ -302,8 +303,8 @@ PORTFOLIO_PAGE_SIZE = 20
 # The portfolio's numbers are read with SQL written out here (PostgreSQL and SQLite
 # alike) rather than built by the ORM: at 50,000 deliverables building and planning
 # these queries cost more than running them. Each query is one round trip.
-# 'done' is DeliverableStatus.DONE; the complete-item test is COMPLETE_ITEM's.
-_COMPLETE_ITEM_SQL = (
+# 'done' is DeliverableStatus.DONE; COMPLETE_ITEM_SQL is COMPLETE_ITEM's test, on `c`.
+COMPLETE_ITEM_SQL = (
     "((c.answer_kind = 'tick' AND c.checked) OR (c.answer_kind = 'text' AND c.answer <> '')"
     " OR (c.answer_kind = 'link' AND c.link <> ''))"
 )
@@ -318,7 +319,7 @@ _PAGE_PROJECTS_SQL = f"""
             WHERE m.project_id = p.id AND a.role_id = rr.role_id)),
         (SELECT COUNT(*) FROM deliverables_checklistitem c WHERE c.deliverable_id = h.first_id),
         (SELECT COUNT(*) FROM deliverables_checklistitem c
-         WHERE c.deliverable_id = h.first_id AND {_COMPLETE_ITEM_SQL})
+         WHERE c.deliverable_id = h.first_id AND {COMPLETE_ITEM_SQL})
     FROM roles_project p
     LEFT JOIN (
         SELECT d.project_id, MIN(d.id) AS first_id FROM deliverables_deliverable d
@@ -375,34 +376,6 @@ _WORKLOAD_SQL = """
 """
 
 
-def _placeholders(values: list) -> str:
-    return ", ".join(["%s"] * len(values)) or "NULL"
-
-
-def _visible_sql(user, visible_ids: list[int]) -> tuple[str, list]:
-    """A condition on `p`, a project joined in: one of the visible active projects.
-
-    Admins see every active project (see `ProjectQuerySet.visible_to`), so for them
-    it is the project's own column rather than hundreds of ids to parse and plan;
-    others see few projects: their ids."""
-    if is_admin(user):
-        return "p.archived_at IS NULL", []
-    return f"p.id IN ({_placeholders(visible_ids)})", list(visible_ids)
-
-
-def _in_visible_projects(user, visible_ids: list[int], field: str = "project") -> Q:
-    """The ORM's form of `_visible_sql`: rows of the visible active projects."""
-    if is_admin(user):
-        return Q(**{f"{field}__archived_at__isnull": True})
-    return Q(**{f"{field}_id__in": visible_ids})
-
-
-def _rows(sql: str, params: list) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 def portfolio_dashboard(*, user, today: date, page_number=None) -> PortfolioDashboard:
     """Where the active projects the viewer may see stand, a page of projects at a time.
 
@@ -423,15 +396,15 @@ def portfolio_dashboard(*, user, today: date, page_number=None) -> PortfolioDash
     page_ids = list(page.object_list)
     projects = []
     if page_ids:
-        ids = _placeholders(page_ids)
-        for pk, name, gaps, items, answered in _rows(
+        ids = placeholders(page_ids)
+        for pk, name, gaps, items, answered in select(
             _PAGE_PROJECTS_SQL.format(ids=ids), ["process-documentation", *page_ids, *page_ids]
         ):
             project = Project(pk=pk, name=name)
             project.gap_count = gaps
             project.handbook = round(100 * answered / items) if items else None
             projects.append(project)
-        counts = _rows(
+        counts = select(
             _PAGE_COUNTS_SQL.format(ids=ids), [today, today + timedelta(days=7), *page_ids]
         )
     else:
@@ -478,10 +451,10 @@ def open_work(*, today: date) -> QuerySet[OpenWork]:
 def _overdue_by_role(*, user, visible_ids: list[int]) -> list[dict]:
     """Overdue deliverables of the visible projects per owning role, most first
     (from a current open-work tally)."""
-    visible, params = _visible_sql(user, visible_ids)
+    visible, params = visible_projects_sql(user, visible_ids)
     rows = [
         {"type__role": role_id, "type__role__name": name, "role_name": gettext(name), "count": n}
-        for role_id, name, n in _rows(_OVERDUE_BY_ROLE_SQL.format(visible=visible), params)
+        for role_id, name, n in select(_OVERDUE_BY_ROLE_SQL.format(visible=visible), params)
     ]
     return sorted(rows, key=lambda row: (-row["count"], row["type__role__name"]))
 
@@ -507,7 +480,7 @@ def workload(
         visible_ids = list(Project.objects.visible_to(user).active().values_list("pk", flat=True))
     if not tally_current:
         open_work(today=today)
-    visible, visible_params = _visible_sql(user, visible_ids)
+    visible, visible_params = visible_projects_sql(user, visible_ids)
     if is_admin(user):  # every active person
         people, people_params = "", []
     else:  # the viewer and the people on the projects they see, as the people page says
@@ -518,7 +491,7 @@ def workload(
     sql = _WORKLOAD_SQL.format(visible=visible, people=people)
     params = [*visible_params, *visible_params, *visible_params, *people_params, limit]
     people_rows = []
-    for pk, username, first_name, last_name, open_n, overdue_n, roles, allocation in _rows(
+    for pk, username, first_name, last_name, open_n, overdue_n, roles, allocation in select(
         sql, params
     ):
         person = User(pk=pk, username=username, first_name=first_name, last_name=last_name)
@@ -567,16 +540,21 @@ _ACTIVITY_NAMES_SQL = """
 
 
 def _recent_activity(*, user, limit: int = 15, visible_ids: list[int] | None = None) -> list:
-    """The newest changes on the visible projects' teams and deliverables (one query),
-    as TeamChange and DeliverableEvent objects with what the feed shows of them."""
+    """The newest changes on the visible projects' teams and deliverables."""
+    if visible_ids is None:
+        visible_ids = list(Project.objects.visible_to(user).active().values_list("pk", flat=True))
+    visible, params = visible_projects_sql(user, visible_ids)
+    return _activity(visible, params, limit)
+
+
+def _activity(condition: str, params: list, limit: int) -> list:
+    """The newest team and deliverable changes of the projects `p` that meet
+    `condition` (one query), as TeamChange and DeliverableEvent objects carrying
+    what the feed shows of them: names, the project's name, the deliverable's title."""
     from django.contrib.auth import get_user_model
 
     User = get_user_model()
-    if visible_ids is None:
-        visible_ids = list(Project.objects.visible_to(user).active().values_list("pk", flat=True))
-    visible, params = _visible_sql(user, visible_ids)
-    entries = _ACTIVITY_SQL.format(visible=visible)
-    sql = _ACTIVITY_NAMES_SQL.format(entries=entries)
+    sql = _ACTIVITY_NAMES_SQL.format(entries=_ACTIVITY_SQL.format(visible=condition))
 
     def person(pk, username, first_name, last_name):
         if pk is None:
@@ -584,10 +562,10 @@ def _recent_activity(*, user, limit: int = 15, visible_ids: list[int] | None = N
         return User(pk=pk, username=username, first_name=first_name, last_name=last_name)
 
     feed = []
-    for row in _rows(sql, [*params, limit, *params, limit, limit]):
+    for row in select(sql, [*params, limit, *params, limit, limit]):
         (source, pk, created_at, project_id, actor_id, code, person_id, role_id, detail,
          deliverable_id, before, after, project_name, *names, role_name, title) = row  # fmt: skip
-        created_at = _moment(created_at)
+        created_at = moment(created_at)
         common = {"pk": pk, "created_at": created_at, "project_id": project_id}
         if source == "team":
             entry = TeamChange(**common, action=code, detail=detail or "", role_id=role_id)
@@ -603,13 +581,6 @@ def _recent_activity(*, user, limit: int = 15, visible_ids: list[int] | None = N
         entry.project = Project(pk=project_id, name=project_name)
         feed.append(entry)
     return feed
-
-
-def _moment(value):
-    """A timestamp from a hand-written query (SQLite hands them back as text)."""
-    if isinstance(value, str):
-        return connection.ops.convert_datetimefield_value(value, None, connection)
-    return value
 
 
 @dataclass
@@ -669,50 +640,64 @@ class ProjectDashboard:
     upcoming: list[Deliverable]
     progress: list[Deliverable]
     total: int
+    overdue_total: int = 0
 
 
 def _attach_progress(deliverables: list[Deliverable]) -> list[Deliverable]:
     """Set items_total, items_done and required_open on each deliverable: one
     GROUP BY over the checklist items of these deliverables only."""
+    if not deliverables:
+        return deliverables
+    ids = [deliverable.pk for deliverable in deliverables]
     progress = {
-        row["deliverable_id"]: row
-        for row in ChecklistItem.objects.filter(deliverable_id__in=[d.pk for d in deliverables])
-        .values("deliverable_id")
-        .annotate(
-            total=Count("*"),
-            done=Count("pk", filter=COMPLETE_ITEM),
-            required_open=Count("pk", filter=Q(required=True) & ~COMPLETE_ITEM),
+        pk: (total, done, required_open)
+        for pk, total, done, required_open in select(
+            f"""
+            SELECT c.deliverable_id, COUNT(*),
+                SUM(CASE WHEN {COMPLETE_ITEM_SQL} THEN 1 ELSE 0 END),
+                SUM(CASE WHEN c.required AND NOT {COMPLETE_ITEM_SQL} THEN 1 ELSE 0 END)
+            FROM deliverables_checklistitem c
+            WHERE c.deliverable_id IN ({placeholders(ids)})
+            GROUP BY c.deliverable_id
+            """,  # noqa: S608 (constants only; values go as parameters)
+            ids,
         )
-        .order_by()
     }
     for deliverable in deliverables:
-        row = progress.get(deliverable.pk, {})
-        deliverable.items_total = row.get("total", 0)
-        deliverable.items_done = row.get("done", 0)
-        deliverable.required_open = row.get("required_open", 0)
+        total, done, required_open = progress.get(deliverable.pk, (0, 0, 0))
+        deliverable.items_total, deliverable.items_done = total, done
+        deliverable.required_open = required_open
     return deliverables
 
 
-def project_dashboard(*, project: Project, today: date, limit: int = 20) -> ProjectDashboard:
+def project_dashboard(*, project: Project, today: date, limit: int = 10) -> ProjectDashboard:
     """Status breakdown, overdue work, the next 30 days' due dates and checklist
-    progress of one project's open deliverables (three queries: the counts, the
-    first `limit` open deliverables by due date, their checklists' progress)."""
-    counts = dict(project.deliverables.order_by().values_list("status").annotate(n=Count("*")))
-    open_rows = list(
-        project.deliverables.open()
-        .select_related("owner")
-        .order_by(F("due_date").asc(nulls_last=True), "pk")[:limit]
-    )
-    _attach_progress(open_rows)
-    for deliverable in open_rows:
-        deliverable.overdue = deliverable.is_overdue(today)
+    progress of one project's open deliverables (four queries: the counts, the
+    first `limit` open deliverables by due date, their checklists' progress, and
+    those due in the next 30 days)."""
+    counts: dict[str, int] = {}
+    overdue_total = 0
+    for status, n, late in select(
+        "SELECT status, COUNT(*), SUM(CASE WHEN due_date < %s THEN 1 ELSE 0 END) "
+        "FROM deliverables_deliverable WHERE project_id = %s GROUP BY status",
+        [today, project.pk],
+    ):
+        counts[status] = n
+        overdue_total += late if status != DeliverableStatus.DONE else 0
+    open_work = project.deliverables.open().order_by(F("due_date").asc(nulls_last=True), "pk")
+    open_rows = _attach_progress(list(open_work.select_related("owner")[:limit]))
     horizon = today + timedelta(days=30)
+    # Their own query: with `limit` overdue, the first open rows hold none of them.
+    upcoming = list(open_work.filter(due_date__gte=today, due_date__lte=horizon)[:limit])
+    for deliverable in [*open_rows, *upcoming]:
+        deliverable.overdue = deliverable.is_overdue(today)
     return ProjectDashboard(
         by_status=[
             (status, label, counts.get(status, 0)) for status, label in DeliverableStatus.choices
         ],
         overdue=[d for d in open_rows if d.overdue],
-        upcoming=[d for d in open_rows if d.due_date and today <= d.due_date <= horizon],
+        upcoming=upcoming,
         progress=open_rows,
         total=sum(counts.values()),
+        overdue_total=overdue_total,
     )

@@ -284,3 +284,12 @@ class TeamChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor} {self.get_action_display()} ({self.project})"
+
+    @property
+    def action_label(self) -> str:
+        """What was done, in the reader's language (from the enumeration directly;
+        a value no longer among the choices shows as is)."""
+        try:
+            return TeamChangeAction(self.action).label
+        except ValueError:
+            return self.action

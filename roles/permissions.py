@@ -41,6 +41,8 @@ def can_manage_project(user, project: Project) -> bool:
         return True
     if not is_manager(user):
         return False
+    if "managers" in getattr(project, "_prefetched_objects_cache", {}):  # no query then
+        return any(manager.pk == user.pk for manager in project.managers.all())
     return project.managers.filter(pk=user.pk).exists()
 
 

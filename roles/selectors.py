@@ -25,6 +25,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from mlteam.sql import placeholders, select
+
 from .models import Membership, Project, Role, RoleAssignment
 from .permissions import is_admin
 
@@ -137,12 +139,17 @@ def project_manager_choices(*, user) -> QuerySet:
     )
 
 
-def project_get_for_user(*, user, pk: int, with_team: bool = True) -> Project | None:
+def project_get_for_user(
+    *, user, pk: int, with_team: bool = True, with_managers: bool = False
+) -> Project | None:
     """The project if `user` may see it; with its managers and team unless the
-    page has no use for them (`with_team=False`: one query)."""
+    page has no use for them (`with_team=False`: one query; `with_managers` adds
+    the managers alone)."""
     projects = Project.objects.visible_to(user).filter(pk=pk)
     if with_team:
         projects = projects.prefetch_related("managers", *_team_prefetches())
+    elif with_managers:
+        projects = projects.prefetch_related("managers")
     return projects.first()
 
 
@@ -161,6 +168,23 @@ def unfilled_roles(project: Project) -> list[Role]:
     """Required roles nobody holds; uses the prefetches of `_team_prefetches`."""
     held = {a.role_id for m in project.memberships.all() for a in m.assignments.all()}
     return [role for role in project.required_roles.all() if role.pk not in held]
+
+
+def visible_projects_sql(user, visible_ids: list[int] | None = None) -> tuple[str, list]:
+    """For hand-written SQL: a condition on a project joined in as `p`, true for the
+    active projects `user` may see, as `ProjectQuerySet.visible_to` says.
+
+    Admins see every active project: the project's own column, rather than hundreds
+    of ids for PostgreSQL to parse and plan. Others see few: their ids when the
+    caller has them (`visible_ids`), else the visibility subquery."""
+    if is_admin(user):
+        return "p.archived_at IS NULL", []
+    if visible_ids is not None:
+        return f"p.id IN ({placeholders(visible_ids)})", list(visible_ids)
+    subquery, params = (
+        Project.objects.visible_to(user).active().order_by().values("pk").query.sql_with_params()
+    )
+    return f"p.id IN ({subquery})", list(params)
 
 
 # --- coverage matrix --------------------------------------------------------------------
@@ -208,8 +232,67 @@ class Coverage:
         return [p for p in self.people if p.holds_many_roles or p.overallocated]
 
 
+def _team(project: Project) -> tuple[list[Membership], dict[int, list], list[Role]]:
+    """The project's memberships (people first-name first, as the team prefetch
+    orders them), each one's role assignments, and the required roles: two queries
+    and no prefetch machinery, for pages that show the team without editing it."""
+    User = get_user_model()
+    memberships: dict[int, Membership] = {}
+    held: dict[int, list[RoleAssignment]] = {}
+    for (
+        pk,
+        user_id,
+        username,
+        first_name,
+        last_name,
+        assignment_id,
+        role_id,
+        allocation,
+        role_name,
+        role_slug,
+        position,
+    ) in select(
+        """
+        SELECT m.id, m.user_id, u.username, u.first_name, u.last_name,
+            a.id, a.role_id, a.allocation_percent, r.name, r.slug, r.position
+        FROM roles_membership m
+        JOIN auth_user u ON u.id = m.user_id
+        LEFT JOIN roles_roleassignment a ON a.membership_id = m.id
+        LEFT JOIN roles_role r ON r.id = a.role_id
+        WHERE m.project_id = %s
+        ORDER BY u.first_name, u.last_name, u.username, m.id, r.position
+        """,
+        [project.pk],
+    ):
+        if pk not in memberships:
+            user = User(pk=user_id, username=username, first_name=first_name, last_name=last_name)
+            memberships[pk] = Membership(pk=pk, project=project, user=user)
+            held[pk] = []
+        if assignment_id is not None:
+            role = Role(pk=role_id, name=role_name, slug=role_slug, position=position)
+            held[pk].append(
+                RoleAssignment(
+                    pk=assignment_id,
+                    membership=memberships[pk],
+                    role=role,
+                    allocation_percent=allocation,
+                )
+            )
+    required = [
+        Role(pk=pk, name=name, slug=slug, position=position)
+        for pk, name, slug, position in select(
+            "SELECT r.id, r.name, r.slug, r.position FROM roles_role r "
+            "JOIN roles_project_required_roles rr ON rr.role_id = r.id "
+            "WHERE rr.project_id = %s ORDER BY r.position, r.id",
+            [project.pk],
+        )
+    ]
+    return list(memberships.values()), held, required
+
+
 def project_coverage(*, project: Project, viewer) -> Coverage:
-    """Roles x people for a project fetched with `project_get_for_user`.
+    """Roles x people for a project (its team prefetched by `project_get_for_user`,
+    or read here in two queries).
 
     1. Rows: the required roles, then any other role someone holds.
     2. Columns: members, with roles held here and allocation here, plus total
@@ -217,32 +300,41 @@ def project_coverage(*, project: Project, viewer) -> Coverage:
     3. For each unfilled required role, people who hold it on other projects the
        viewer may see (one query for all roles).
     """
-    memberships = list(project.memberships.all())
-    required = list(project.required_roles.all())
+    if "memberships" in getattr(project, "_prefetched_objects_cache", {}):
+        memberships = list(project.memberships.all())
+        held = {m.pk: list(m.assignments.all()) for m in memberships}
+        required = list(project.required_roles.all())
+    else:
+        memberships, held, required = _team(project)
     required_ids = {role.pk for role in required}
     held_by_role: dict[int, dict[int, RoleAssignment]] = defaultdict(dict)
     extra_roles: dict[int, Role] = {}
     for membership in memberships:
-        for assignment in membership.assignments.all():
+        for assignment in held[membership.pk]:
             held_by_role[assignment.role_id][membership.pk] = assignment
             if assignment.role_id not in required_ids:
                 extra_roles[assignment.role_id] = assignment.role
 
     visible_active = Project.objects.visible_to(viewer).active().values("pk")
+    member_ids = [m.user_id for m in memberships]
+    visible, visible_params = visible_projects_sql(viewer)
     totals = dict(
-        RoleAssignment.objects.filter(
-            membership__user__in=[m.user_id for m in memberships],
-            membership__project__in=visible_active,
+        select(
+            f"""
+            SELECT m.user_id, SUM(a.allocation_percent) FROM roles_roleassignment a
+            JOIN roles_membership m ON m.id = a.membership_id
+            JOIN roles_project p ON p.id = m.project_id
+            WHERE m.user_id IN ({placeholders(member_ids)}) AND {visible}
+            GROUP BY m.user_id
+            """,  # noqa: S608 (constants only; values go as parameters)
+            [*member_ids, *visible_params],
         )
-        .values_list("membership__user")
-        .annotate(total=Sum("allocation_percent"))
-        .order_by()
     )
     people = [
         PersonColumn(
             membership=m,
-            role_count=len(m.assignments.all()),
-            allocation_here=sum(a.allocation_percent for a in m.assignments.all()),
+            role_count=len(held[m.pk]),
+            allocation_here=sum(a.allocation_percent for a in held[m.pk]),
             allocation_total=totals.get(m.user_id, 0),
         )
         for m in memberships

@@ -112,18 +112,25 @@ def project_create(request: HttpRequest) -> HttpResponse:
     return render(request, "roles/project_form.html", {"form": form, "project": None})
 
 
+PROJECT_PAGE_ACTIVITY = 15  # the newest changes; the activity page has them all
+
+
 @require_GET
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
 
     def page() -> dict | None:
-        project = selectors.project_get_for_user(user=request.user, pk=pk)
+        project = selectors.project_get_for_user(
+            user=request.user, pk=pk, with_team=False, with_managers=True
+        )
         if project is None:
             return None
         return {
             "project": project,
             "coverage": selectors.project_coverage(project=project, viewer=request.user),
-            "activity": deliverable_selectors.project_activity(project=project),
+            "activity": deliverable_selectors.project_activity(
+                project=project, limit=PROJECT_PAGE_ACTIVITY + 1
+            ),
             "work": deliverable_selectors.project_dashboard(project=project, today=today),
             "can_manage": can_manage_project(request.user, project),
             "handbook": practices_selectors.project_handbook_summary(project=project, today=today),
@@ -133,6 +140,12 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = cached("project-page", request.user, (pk, today), page)
     if context is None:
         raise Http404
+    activity = context["activity"]
+    context = {
+        **context,
+        "activity": activity[:PROJECT_PAGE_ACTIVITY],
+        "more_activity": len(activity) > PROJECT_PAGE_ACTIVITY,
+    }
     return render(request, "roles/project_detail.html", context)
 
 
