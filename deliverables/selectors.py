@@ -25,10 +25,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
-from mlteam.sql import moment, placeholders, select
+from mlteam.sql import day, moment, placeholders, select
 from roles.models import Membership, Project, Role, RoleAssignment, TeamChange
-from roles.permissions import is_admin
-from roles.selectors import visible_projects_sql
+from roles.selectors import visible_people_sql, visible_projects_sql
 
 from . import services
 from .models import (
@@ -365,7 +364,7 @@ _WORKLOAD_SQL = """
         FROM deliverables_openwork w
         JOIN roles_project p ON p.id = w.project_id
         JOIN auth_user person ON person.id = w.owner_id AND person.is_active
-        WHERE {visible} {people}
+        WHERE {visible} AND {people}
         GROUP BY w.owner_id
         HAVING SUM(w.open_count) > 0
         ORDER BY overdue_n DESC, open_n DESC, w.owner_id
@@ -473,21 +472,13 @@ def workload(
     saves a query when the caller has them, `tally_current` another."""
     from django.contrib.auth import get_user_model
 
-    from roles.selectors import people_visible_to
-
     User = get_user_model()
     if visible_ids is None:
         visible_ids = list(Project.objects.visible_to(user).active().values_list("pk", flat=True))
     if not tally_current:
         open_work(today=today)
     visible, visible_params = visible_projects_sql(user, visible_ids)
-    if is_admin(user):  # every active person
-        people, people_params = "", []
-    else:  # the viewer and the people on the projects they see, as the people page says
-        people_sql, people_params = (
-            people_visible_to(user=user).order_by().values("pk").query.sql_with_params()
-        )
-        people = f"AND w.owner_id IN ({people_sql})"
+    people, people_params = visible_people_sql(user, "w.owner_id")
     sql = _WORKLOAD_SQL.format(visible=visible, people=people)
     params = [*visible_params, *visible_params, *visible_params, *people_params, limit]
     people_rows = []
@@ -589,47 +580,120 @@ class MemberHome:
     due_soon: list[Deliverable]
     roles: list[RoleAssignment]
     recent_changes: list[DeliverableEvent]
+    projects: list[Project] = field(default_factory=list)
 
 
-def member_home(*, user, today: date, limit: int = 8) -> MemberHome:
+# The signed-in person's open work: the most overdue, then what is due within a week.
+_HOME_WORK_SQL = """
+    SELECT * FROM (
+        SELECT 1 AS band, d.id, d.title, d.status, d.due_date, p.id AS project_id, p.name,
+            t.id AS type_id, r.id AS role_id, r.name AS role_name
+        FROM deliverables_deliverable d
+        JOIN roles_project p ON p.id = d.project_id
+        JOIN deliverables_deliverabletype t ON t.id = d.type_id
+        JOIN roles_role r ON r.id = t.role_id
+        WHERE d.owner_id = %s AND d.status <> %s AND d.due_date < %s AND {visible}
+        ORDER BY d.due_date, d.id LIMIT %s
+    ) late
+    UNION ALL
+    SELECT * FROM (
+        SELECT 2, d.id, d.title, d.status, d.due_date, p.id, p.name, t.id, r.id, r.name
+        FROM deliverables_deliverable d
+        JOIN roles_project p ON p.id = d.project_id
+        JOIN deliverables_deliverabletype t ON t.id = d.type_id
+        JOIN roles_role r ON r.id = t.role_id
+        WHERE d.owner_id = %s AND d.status <> %s AND d.due_date >= %s AND d.due_date <= %s
+            AND {visible}
+        ORDER BY d.due_date, d.id LIMIT %s
+    ) soon
+"""
+_HOME_ROLES_SQL = """
+    SELECT a.id, a.allocation_percent, r.id, r.name, r.slug, p.id, p.name
+    FROM roles_roleassignment a
+    JOIN roles_membership m ON m.id = a.membership_id
+    JOIN roles_project p ON p.id = m.project_id
+    JOIN roles_role r ON r.id = a.role_id
+    WHERE m.user_id = %s AND {visible}
+    ORDER BY p.name, r.position, a.id
+"""
+# What others changed on the person's deliverables, newest first.
+_HOME_CHANGES_SQL = """
+    SELECT e.id, e.created_at, e.kind, e.before, e.after, e.deliverable_id, d.title,
+        e.actor_id, a.username, a.first_name, a.last_name
+    FROM deliverables_deliverableevent e
+    JOIN deliverables_deliverable d ON d.id = e.deliverable_id
+    JOIN roles_project p ON p.id = d.project_id
+    LEFT JOIN auth_user a ON a.id = e.actor_id
+    WHERE d.owner_id = %s AND (e.actor_id IS NULL OR e.actor_id <> %s) AND {visible}
+    ORDER BY e.created_at DESC, e.id DESC LIMIT %s
+"""
+_HOME_PROJECTS_SQL = """
+    SELECT p.id, p.name, p.status,
+        (SELECT COUNT(*) FROM roles_membership m WHERE m.project_id = p.id),
+        (SELECT COUNT(*) FROM deliverables_deliverable d
+         WHERE d.project_id = p.id AND d.status <> %s)
+    FROM roles_project p
+    WHERE {visible}
+    ORDER BY p.name, p.id LIMIT %s
+"""
+
+
+def member_home(*, user, today: date, limit: int = 8, projects: int = 10) -> MemberHome:
     """What is the signed-in person's to do: their late and soon-due work, the
-    roles they hold, and what others changed on their deliverables.
+    roles they hold, what others changed on their deliverables, and the first of
+    their projects with their team size and open work (four queries)."""
+    from django.contrib.auth import get_user_model
 
-    Five plain queries: the ids of the visible active projects first (the filter
-    of the other four, so no visibility subquery is built four times)."""
-    visible_ids = list(Project.objects.visible_to(user).active().values_list("pk", flat=True))
-    mine = (
-        Deliverable.objects.filter(project_id__in=visible_ids, owner=user)
-        .open()
-        .select_related("project", "type__role")
-        .order_by(F("due_date").asc(nulls_last=True), "pk")
-    )
-    overdue = list(mine.filter(due_date__lt=today)[:limit])
-    due_soon = list(
-        mine.filter(due_date__gte=today, due_date__lte=today + timedelta(days=7))[:limit]
-    )
-    for deliverable in overdue:
-        deliverable.overdue = True
-    for deliverable in due_soon:
-        deliverable.overdue = False
+    User = get_user_model()
+    visible, params = visible_projects_sql(user)
+    done = DeliverableStatus.DONE
+    overdue: list[Deliverable] = []
+    due_soon: list[Deliverable] = []
+    late = [user.pk, done, today, *params, limit]
+    soon = [user.pk, done, today, today + timedelta(days=7), *params, limit]
+    for band, pk, title, status, due, project_id, name, type_id, role_id, role_name in select(
+        _HOME_WORK_SQL.format(visible=visible), [*late, *soon]
+    ):
+        deliverable = Deliverable(pk=pk, title=title, status=status, due_date=day(due))
+        deliverable.project = Project(pk=project_id, name=name)
+        deliverable.type = DeliverableType(pk=type_id, role=Role(pk=role_id, name=role_name))
+        deliverable.overdue = band == 1
+        (overdue if band == 1 else due_soon).append(deliverable)
+    roles = []
+    for pk, allocation, role_id, role_name, slug, project_id, name in select(
+        _HOME_ROLES_SQL.format(visible=visible), [user.pk, *params]
+    ):
+        membership = Membership(project=Project(pk=project_id, name=name), user=user)
+        role = Role(pk=role_id, name=role_name, slug=slug)
+        roles.append(
+            RoleAssignment(pk=pk, allocation_percent=allocation, role=role, membership=membership)
+        )
+    changes = []
+    changed = select(_HOME_CHANGES_SQL.format(visible=visible), [user.pk, user.pk, *params, limit])
+    for (
+        pk, created_at, kind, before, after, deliverable_id, title,
+        actor_id, username, first_name, last_name,
+    ) in changed:  # fmt: skip
+        event = DeliverableEvent(
+            pk=pk, created_at=moment(created_at), kind=kind, before=before, after=after,
+            deliverable_id=deliverable_id,
+        )  # fmt: skip
+        event.deliverable = Deliverable(pk=deliverable_id, title=title)
+        event.actor = (
+            User(pk=actor_id, username=username, first_name=first_name, last_name=last_name)
+            if actor_id is not None
+            else None
+        )
+        changes.append(event)
+    cards = []
+    for pk, name, status, members, open_count in select(
+        _HOME_PROJECTS_SQL.format(visible=visible), [done, *params, projects]
+    ):
+        project = Project(pk=pk, name=name, status=status)
+        project.member_count, project.open_deliverable_count = members, open_count
+        cards.append(project)
     return MemberHome(
-        overdue=overdue,
-        due_soon=due_soon,
-        roles=list(
-            RoleAssignment.objects.filter(
-                membership__user=user, membership__project_id__in=visible_ids
-            )
-            .select_related("role", "membership__project")
-            .order_by("membership__project__name", "role__position")
-        ),
-        recent_changes=list(
-            DeliverableEvent.objects.filter(
-                deliverable__owner=user, deliverable__project_id__in=visible_ids
-            )
-            .exclude(actor=user)
-            .select_related("actor", "deliverable")
-            .order_by("-created_at", "-pk")[:limit]
-        ),
+        overdue=overdue, due_soon=due_soon, roles=roles, recent_changes=changes, projects=cards
     )
 
 

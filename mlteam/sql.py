@@ -6,6 +6,8 @@ The SQL runs on PostgreSQL and SQLite alike; values always go as parameters.
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db import connection
 
 
@@ -25,4 +27,11 @@ def moment(value):
     """A timestamp read by hand-written SQL (SQLite hands them back as text)."""
     if isinstance(value, str):
         return connection.ops.convert_datetimefield_value(value, None, connection)
+    return value
+
+
+def day(value):
+    """A date read by hand-written SQL (SQLite hands them back as text)."""
+    if isinstance(value, str):
+        return date.fromisoformat(value)
     return value

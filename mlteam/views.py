@@ -9,7 +9,6 @@ from django.views.decorators.http import require_GET
 
 from deliverables.practices.selectors import reviews_waiting_for
 from deliverables.selectors import member_home
-from roles.selectors import project_list_for_user
 
 from . import health
 from .cache import cached
@@ -23,7 +22,6 @@ def home(request: HttpRequest) -> HttpResponse:
         request.user,
         (today,),
         lambda: {
-            "projects": list(project_list_for_user(user=request.user)[:10]),
             "home": member_home(user=request.user, today=today),
             "reviews_waiting": reviews_waiting_for(user=request.user),
         },

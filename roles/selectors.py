@@ -27,7 +27,7 @@ from django.db.models.functions import Coalesce
 
 from mlteam.sql import placeholders, select
 
-from .models import Membership, Project, Role, RoleAssignment
+from .models import Membership, Project, Role, RoleAssignment, visible_project_ids_sql
 from .permissions import is_admin
 
 OVERLOADED_ROLE_COUNT = 3
@@ -176,15 +176,27 @@ def visible_projects_sql(user, visible_ids: list[int] | None = None) -> tuple[st
 
     Admins see every active project: the project's own column, rather than hundreds
     of ids for PostgreSQL to parse and plan. Others see few: their ids when the
-    caller has them (`visible_ids`), else the visibility subquery."""
-    if is_admin(user):
-        return "p.archived_at IS NULL", []
-    if visible_ids is not None:
+    caller has them (`visible_ids`), else `visible_project_ids_sql`."""
+    if visible_ids is not None and not is_admin(user):
         return f"p.id IN ({placeholders(visible_ids)})", list(visible_ids)
-    subquery, params = (
-        Project.objects.visible_to(user).active().order_by().values("pk").query.sql_with_params()
+    ids_sql, params = visible_project_ids_sql(user)
+    if ids_sql is None:
+        return "p.archived_at IS NULL", []
+    return f"p.archived_at IS NULL AND p.id IN ({ids_sql})", params
+
+
+def visible_people_sql(user, column: str) -> tuple[str, list]:
+    """For hand-written SQL: a condition true when `column` is a person the viewer may
+    see, as `people_visible_to` says (the viewer, and the people on the projects the
+    viewer may see; everyone for admins). Whether they are active is the caller's."""
+    ids_sql, params = visible_project_ids_sql(user)
+    if ids_sql is None:
+        return "1 = 1", []
+    return (
+        f"({column} = %s OR {column} IN "  # noqa: S608 (constants only; values go as parameters)
+        f"(SELECT pm.user_id FROM roles_membership pm WHERE pm.project_id IN ({ids_sql})))",
+        [user.pk, *params],
     )
-    return f"p.id IN ({subquery})", list(params)
 
 
 # --- coverage matrix --------------------------------------------------------------------

@@ -35,9 +35,9 @@ def _count_queries(client) -> int:
 
 
 def test_home_query_count_does_not_grow_with_data(client, member):
-    # Queries: session, user, permission checks (user perms + group perms),
-    # projects (counts as subqueries), overdue, due soon, roles, recent changes.
-    # The same at both sizes.
+    # Queries: session, user, permissions (own and groups' in one), work (overdue
+    # and due within a week), roles, recent changes, projects (counts as subqueries),
+    # reviews waiting. The same at both sizes.
     client.force_login(member)
     _project_for(member, with_deliverables=1)
     small = _count_queries(client)

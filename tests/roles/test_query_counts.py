@@ -48,7 +48,7 @@ def _queries(client, url) -> int:
     ["roles:project_list", "roles:portfolio_coverage", "roles:people_list", "roles:role_list"],
 )
 def test_list_pages_do_not_grow_with_data(client, url_name):
-    # Queries: session, user, permission lookups (user + group perms), the page's
+    # Queries: session, user, permissions (own and groups' in one), the page's
     # count and rows, and one per prefetch (managers / required roles, memberships,
     # assignments). None per row.
     manager = manager_user()
@@ -71,9 +71,11 @@ def test_role_detail_does_not_grow_with_holders(client):
 
 @pytest.mark.parametrize("url_name", ["roles:project_detail", "roles:project_team"])
 def test_project_and_team_pages_do_not_grow_with_team_size(client, url_name):
-    # Project page queries: session, user, perms, the project, managers, required
-    # roles, memberships, assignments, allocation totals, suggestions for unfilled
-    # roles, activity. The team page adds the add-person choices (rendered once).
+    # Project page queries: session, user, permissions, the project, its managers,
+    # the team with its assignments (one query), required roles, allocation totals,
+    # suggestions for unfilled roles, activity, the status counts, the first open
+    # deliverables and their checklist progress, those due in 30 days, the handbook.
+    # The team page prefetches the team instead and adds the add-person choices.
     manager = manager_user()
     client.force_login(manager)
     (small_project,) = _grow(manager, projects=1, people_per_project=1)
