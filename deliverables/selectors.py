@@ -707,38 +707,45 @@ class ProjectDashboard:
     overdue_total: int = 0
 
 
-def _attach_progress(deliverables: list[Deliverable]) -> list[Deliverable]:
-    """Set items_total, items_done and required_open on each deliverable: one
-    GROUP BY over the checklist items of these deliverables only."""
-    if not deliverables:
-        return deliverables
-    ids = [deliverable.pk for deliverable in deliverables]
-    progress = {
-        pk: (total, done, required_open)
-        for pk, total, done, required_open in select(
-            f"""
-            SELECT c.deliverable_id, COUNT(*),
-                SUM(CASE WHEN {COMPLETE_ITEM_SQL} THEN 1 ELSE 0 END),
-                SUM(CASE WHEN c.required AND NOT {COMPLETE_ITEM_SQL} THEN 1 ELSE 0 END)
-            FROM deliverables_checklistitem c
-            WHERE c.deliverable_id IN ({placeholders(ids)})
-            GROUP BY c.deliverable_id
-            """,  # noqa: S608 (constants only; values go as parameters)
-            ids,
-        )
-    }
-    for deliverable in deliverables:
-        total, done, required_open = progress.get(deliverable.pk, (0, 0, 0))
-        deliverable.items_total, deliverable.items_done = total, done
-        deliverable.required_open = required_open
-    return deliverables
+# The first open deliverables by due date with their checklist progress, and those
+# due in the next 30 days (their own part: behind `limit` overdue rows, the first
+# open ones hold none of them).
+_PROJECT_WORK_SQL = f"""
+    SELECT * FROM (
+        SELECT 1 AS part, d.id, d.title, d.status, d.due_date, d.type_id, d.owner_id,
+            u.username, u.first_name, u.last_name,
+            (SELECT COUNT(*) FROM deliverables_checklistitem c WHERE c.deliverable_id = d.id),
+            (SELECT COUNT(*) FROM deliverables_checklistitem c
+             WHERE c.deliverable_id = d.id AND {COMPLETE_ITEM_SQL}),
+            (SELECT COUNT(*) FROM deliverables_checklistitem c
+             WHERE c.deliverable_id = d.id AND c.required AND NOT {COMPLETE_ITEM_SQL})
+        FROM deliverables_deliverable d
+        LEFT JOIN auth_user u ON u.id = d.owner_id
+        WHERE d.project_id = %s AND d.status <> %s
+        ORDER BY CASE WHEN d.due_date IS NULL THEN 1 ELSE 0 END, d.due_date, d.id
+        LIMIT %s
+    ) first_open
+    UNION ALL
+    SELECT * FROM (
+        SELECT 2, d.id, d.title, d.status, d.due_date, d.type_id, d.owner_id,
+            u.username, u.first_name, u.last_name, 0, 0, 0
+        FROM deliverables_deliverable d
+        LEFT JOIN auth_user u ON u.id = d.owner_id
+        WHERE d.project_id = %s AND d.status <> %s AND d.due_date >= %s AND d.due_date <= %s
+        ORDER BY d.due_date, d.id
+        LIMIT %s
+    ) upcoming
+"""  # noqa: S608 (constants only; values go as parameters)
 
 
 def project_dashboard(*, project: Project, today: date, limit: int = 10) -> ProjectDashboard:
     """Status breakdown, overdue work, the next 30 days' due dates and checklist
-    progress of one project's open deliverables (four queries: the counts, the
-    first `limit` open deliverables by due date, their checklists' progress, and
-    those due in the next 30 days)."""
+    progress of one project's open deliverables (two queries: the counts, then the
+    first `limit` open deliverables with their progress and the next ones due)."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    done = DeliverableStatus.DONE
     counts: dict[str, int] = {}
     overdue_total = 0
     for status, n, late in select(
@@ -747,21 +754,36 @@ def project_dashboard(*, project: Project, today: date, limit: int = 10) -> Proj
         [today, project.pk],
     ):
         counts[status] = n
-        overdue_total += late if status != DeliverableStatus.DONE else 0
-    open_work = project.deliverables.open().order_by(F("due_date").asc(nulls_last=True), "pk")
-    open_rows = _attach_progress(list(open_work.select_related("owner")[:limit]))
+        overdue_total += late if status != done else 0
     horizon = today + timedelta(days=30)
-    # Their own query: with `limit` overdue, the first open rows hold none of them.
-    upcoming = list(open_work.filter(due_date__gte=today, due_date__lte=horizon)[:limit])
-    for deliverable in [*open_rows, *upcoming]:
+    first_open: list[Deliverable] = []
+    upcoming: list[Deliverable] = []
+    for (
+        part, pk, title, status, due, type_id, owner_id, username, first_name, last_name,
+        items, items_done, required_open,
+    ) in select(
+        _PROJECT_WORK_SQL,
+        [project.pk, done, limit, project.pk, done, today, horizon, limit],
+    ):  # fmt: skip
+        deliverable = Deliverable(
+            pk=pk, project=project, title=title, status=status, due_date=day(due),
+            type_id=type_id, owner_id=owner_id,
+        )  # fmt: skip
+        if owner_id is not None:
+            deliverable.owner = User(
+                pk=owner_id, username=username, first_name=first_name, last_name=last_name
+            )
+        deliverable.items_total, deliverable.items_done = items, items_done
+        deliverable.required_open = required_open
         deliverable.overdue = deliverable.is_overdue(today)
+        (first_open if part == 1 else upcoming).append(deliverable)
     return ProjectDashboard(
         by_status=[
             (status, label, counts.get(status, 0)) for status, label in DeliverableStatus.choices
         ],
-        overdue=[d for d in open_rows if d.overdue],
+        overdue=[d for d in first_open if d.overdue],
         upcoming=upcoming,
-        progress=open_rows,
+        progress=first_open,
         total=sum(counts.values()),
         overdue_total=overdue_total,
     )

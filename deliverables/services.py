@@ -13,10 +13,11 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Max, Min
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mlteam.sql import day, select
 from roles.models import Project
 
 from . import workflow
@@ -30,7 +31,6 @@ from .models import (
     DeliverableStatus,
     DeliverableType,
     EventKind,
-    OpenWork,
 )
 from .permissions import can_manage_deliverable
 
@@ -396,8 +396,8 @@ _OPEN_WORK_REBUILD = """
 
 def open_work_is_current(*, today: date) -> bool:
     """Every tally row counts overdue against `today` (one query, from an index)."""
-    span = OpenWork.objects.aggregate(oldest=Min("as_of"), newest=Max("as_of"))
-    return span["oldest"] == today == span["newest"]
+    ((oldest, newest),) = select("SELECT MIN(as_of), MAX(as_of) FROM deliverables_openwork")
+    return day(oldest) == today == day(newest)
 
 
 def open_work_refresh(*, today: date) -> bool:

@@ -244,38 +244,38 @@ class Coverage:
         return [p for p in self.people if p.holds_many_roles or p.overallocated]
 
 
+_TEAM_SQL = """
+    SELECT 1 AS part, m.id AS membership_id, m.user_id, u.username, u.first_name,
+        u.last_name, a.id, r.id, a.allocation_percent, r.name, r.slug, r.position AS position
+    FROM roles_membership m
+    JOIN auth_user u ON u.id = m.user_id
+    LEFT JOIN roles_roleassignment a ON a.membership_id = m.id
+    LEFT JOIN roles_role r ON r.id = a.role_id
+    WHERE m.project_id = %s
+    UNION ALL
+    SELECT 0, NULL, NULL, NULL, NULL, NULL, NULL, r.id, NULL, r.name, r.slug, r.position
+    FROM roles_role r
+    JOIN roles_project_required_roles rr ON rr.role_id = r.id
+    WHERE rr.project_id = %s
+    ORDER BY part, first_name, last_name, username, membership_id, position
+"""
+
+
 def _team(project: Project) -> tuple[list[Membership], dict[int, list], list[Role]]:
-    """The project's memberships (people first-name first, as the team prefetch
-    orders them), each one's role assignments, and the required roles: two queries
-    and no prefetch machinery, for pages that show the team without editing it."""
+    """The project's required roles, its memberships (people first-name first, as
+    the team prefetch orders them) and each one's role assignments: one query and no
+    prefetch machinery, for pages that show the team without editing it."""
     User = get_user_model()
+    required: list[Role] = []
     memberships: dict[int, Membership] = {}
     held: dict[int, list[RoleAssignment]] = {}
     for (
-        pk,
-        user_id,
-        username,
-        first_name,
-        last_name,
-        assignment_id,
-        role_id,
-        allocation,
-        role_name,
-        role_slug,
-        position,
-    ) in select(
-        """
-        SELECT m.id, m.user_id, u.username, u.first_name, u.last_name,
-            a.id, a.role_id, a.allocation_percent, r.name, r.slug, r.position
-        FROM roles_membership m
-        JOIN auth_user u ON u.id = m.user_id
-        LEFT JOIN roles_roleassignment a ON a.membership_id = m.id
-        LEFT JOIN roles_role r ON r.id = a.role_id
-        WHERE m.project_id = %s
-        ORDER BY u.first_name, u.last_name, u.username, m.id, r.position
-        """,
-        [project.pk],
-    ):
+        part, pk, user_id, username, first_name, last_name,
+        assignment_id, role_id, allocation, role_name, role_slug, position,
+    ) in select(_TEAM_SQL, [project.pk, project.pk]):  # fmt: skip
+        if part == 0:
+            required.append(Role(pk=role_id, name=role_name, slug=role_slug, position=position))
+            continue
         if pk not in memberships:
             user = User(pk=user_id, username=username, first_name=first_name, last_name=last_name)
             memberships[pk] = Membership(pk=pk, project=project, user=user)
@@ -290,21 +290,12 @@ def _team(project: Project) -> tuple[list[Membership], dict[int, list], list[Rol
                     allocation_percent=allocation,
                 )
             )
-    required = [
-        Role(pk=pk, name=name, slug=slug, position=position)
-        for pk, name, slug, position in select(
-            "SELECT r.id, r.name, r.slug, r.position FROM roles_role r "
-            "JOIN roles_project_required_roles rr ON rr.role_id = r.id "
-            "WHERE rr.project_id = %s ORDER BY r.position, r.id",
-            [project.pk],
-        )
-    ]
     return list(memberships.values()), held, required
 
 
 def project_coverage(*, project: Project, viewer) -> Coverage:
     """Roles x people for a project (its team prefetched by `project_get_for_user`,
-    or read here in two queries).
+    or read here in one query).
 
     1. Rows: the required roles, then any other role someone holds.
     2. Columns: members, with roles held here and allocation here, plus total
