@@ -705,6 +705,7 @@ class ProjectDashboard:
     progress: list[Deliverable]
     total: int
     overdue_total: int = 0
+    handbook: object = None  # practices.selectors.HandbookSummary
 
 
 # The first open deliverables by due date with their checklist progress, and those
@@ -738,23 +739,50 @@ _PROJECT_WORK_SQL = f"""
 """  # noqa: S608 (constants only; values go as parameters)
 
 
+# The project's deliverables per status (with how many are late), and on every row
+# its handbook: the first process documentation, with its questions and answers.
+_PROJECT_COUNTS_SQL = f"""
+    SELECT d.status, COUNT(*), SUM(CASE WHEN d.due_date < %s THEN 1 ELSE 0 END),
+        handbook.id,
+        (SELECT COUNT(*) FROM deliverables_checklistitem c
+         WHERE c.deliverable_id = handbook.id),
+        (SELECT COUNT(*) FROM deliverables_checklistitem c
+         WHERE c.deliverable_id = handbook.id AND {COMPLETE_ITEM_SQL})
+    FROM deliverables_deliverable d
+    LEFT JOIN (
+        SELECT MIN(first.id) AS id FROM deliverables_deliverable first
+        JOIN deliverables_deliverabletype t ON t.id = first.type_id AND t.slug = %s
+        WHERE first.project_id = %s
+    ) handbook ON 1 = 1
+    WHERE d.project_id = %s
+    GROUP BY d.status, handbook.id
+"""  # noqa: S608 (constants only; values go as parameters)
+
+
 def project_dashboard(*, project: Project, today: date, limit: int = 10) -> ProjectDashboard:
     """Status breakdown, overdue work, the next 30 days' due dates and checklist
-    progress of one project's open deliverables (two queries: the counts, then the
-    first `limit` open deliverables with their progress and the next ones due)."""
+    progress of one project's open deliverables, and its handbook's completeness
+    (two queries: the counts with the handbook's, then the first `limit` open
+    deliverables with their progress and the next ones due)."""
     from django.contrib.auth import get_user_model
+
+    from .practices.selectors import PROCESS_DOCUMENTATION, HandbookSummary
 
     User = get_user_model()
     done = DeliverableStatus.DONE
     counts: dict[str, int] = {}
     overdue_total = 0
-    for status, n, late in select(
-        "SELECT status, COUNT(*), SUM(CASE WHEN due_date < %s THEN 1 ELSE 0 END) "
-        "FROM deliverables_deliverable WHERE project_id = %s GROUP BY status",
-        [today, project.pk],
+    handbook = HandbookSummary(project=project, deliverable_id=None, today=today)
+    for status, n, late, handbook_id, questions, answered in select(
+        _PROJECT_COUNTS_SQL, [today, PROCESS_DOCUMENTATION, project.pk, project.pk]
     ):
         counts[status] = n
         overdue_total += late if status != done else 0
+        if handbook_id is not None:
+            handbook = HandbookSummary(
+                project=project, deliverable_id=handbook_id, total=questions,
+                answered=answered, today=today,
+            )  # fmt: skip
     horizon = today + timedelta(days=30)
     first_open: list[Deliverable] = []
     upcoming: list[Deliverable] = []
@@ -786,4 +814,5 @@ def project_dashboard(*, project: Project, today: date, limit: int = 10) -> Proj
         progress=first_open,
         total=sum(counts.values()),
         overdue_total=overdue_total,
+        handbook=handbook,
     )

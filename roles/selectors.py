@@ -244,16 +244,22 @@ class Coverage:
         return [p for p in self.people if p.holds_many_roles or p.overallocated]
 
 
+# The required roles (part 0), then each member with their role assignments here
+# and their allocation across the projects the viewer may see ({visible}, on `p`).
 _TEAM_SQL = """
     SELECT 1 AS part, m.id AS membership_id, m.user_id, u.username, u.first_name,
-        u.last_name, a.id, r.id, a.allocation_percent, r.name, r.slug, r.position AS position
+        u.last_name, a.id, r.id, a.allocation_percent, r.name, r.slug, r.position AS position,
+        (SELECT SUM(other.allocation_percent) FROM roles_roleassignment other
+         JOIN roles_membership om ON om.id = other.membership_id
+         JOIN roles_project p ON p.id = om.project_id
+         WHERE om.user_id = m.user_id AND {visible})
     FROM roles_membership m
     JOIN auth_user u ON u.id = m.user_id
     LEFT JOIN roles_roleassignment a ON a.membership_id = m.id
     LEFT JOIN roles_role r ON r.id = a.role_id
     WHERE m.project_id = %s
     UNION ALL
-    SELECT 0, NULL, NULL, NULL, NULL, NULL, NULL, r.id, NULL, r.name, r.slug, r.position
+    SELECT 0, NULL, NULL, NULL, NULL, NULL, NULL, r.id, NULL, r.name, r.slug, r.position, NULL
     FROM roles_role r
     JOIN roles_project_required_roles rr ON rr.role_id = r.id
     WHERE rr.project_id = %s
@@ -261,21 +267,29 @@ _TEAM_SQL = """
 """
 
 
-def _team(project: Project) -> tuple[list[Membership], dict[int, list], list[Role]]:
+def _team(
+    project: Project, viewer
+) -> tuple[list[Membership], dict[int, list], list[Role], dict[int, int]]:
     """The project's required roles, its memberships (people first-name first, as
-    the team prefetch orders them) and each one's role assignments: one query and no
-    prefetch machinery, for pages that show the team without editing it."""
+    the team prefetch orders them), each one's role assignments and each member's
+    allocation across the projects `viewer` may see: one query and no prefetch
+    machinery, for pages that show the team without editing it."""
     User = get_user_model()
     required: list[Role] = []
     memberships: dict[int, Membership] = {}
     held: dict[int, list[RoleAssignment]] = {}
+    totals: dict[int, int] = {}
+    visible, visible_params = visible_projects_sql(viewer)
     for (
         part, pk, user_id, username, first_name, last_name,
-        assignment_id, role_id, allocation, role_name, role_slug, position,
-    ) in select(_TEAM_SQL, [project.pk, project.pk]):  # fmt: skip
+        assignment_id, role_id, allocation, role_name, role_slug, position, total,
+    ) in select(
+        _TEAM_SQL.format(visible=visible), [*visible_params, project.pk, project.pk]
+    ):  # fmt: skip
         if part == 0:
             required.append(Role(pk=role_id, name=role_name, slug=role_slug, position=position))
             continue
+        totals[user_id] = total or 0
         if pk not in memberships:
             user = User(pk=user_id, username=username, first_name=first_name, last_name=last_name)
             memberships[pk] = Membership(pk=pk, project=project, user=user)
@@ -290,38 +304,13 @@ def _team(project: Project) -> tuple[list[Membership], dict[int, list], list[Rol
                     allocation_percent=allocation,
                 )
             )
-    return list(memberships.values()), held, required
+    return list(memberships.values()), held, required, totals
 
 
-def project_coverage(*, project: Project, viewer) -> Coverage:
-    """Roles x people for a project (its team prefetched by `project_get_for_user`,
-    or read here in one query).
-
-    1. Rows: the required roles, then any other role someone holds.
-    2. Columns: members, with roles held here and allocation here, plus total
-       allocation across the active projects the viewer may see (one query).
-    3. For each unfilled required role, people who hold it on other projects the
-       viewer may see (one query for all roles).
-    """
-    if "memberships" in getattr(project, "_prefetched_objects_cache", {}):
-        memberships = list(project.memberships.all())
-        held = {m.pk: list(m.assignments.all()) for m in memberships}
-        required = list(project.required_roles.all())
-    else:
-        memberships, held, required = _team(project)
-    required_ids = {role.pk for role in required}
-    held_by_role: dict[int, dict[int, RoleAssignment]] = defaultdict(dict)
-    extra_roles: dict[int, Role] = {}
-    for membership in memberships:
-        for assignment in held[membership.pk]:
-            held_by_role[assignment.role_id][membership.pk] = assignment
-            if assignment.role_id not in required_ids:
-                extra_roles[assignment.role_id] = assignment.role
-
-    visible_active = Project.objects.visible_to(viewer).active().values("pk")
-    member_ids = [m.user_id for m in memberships]
+def _allocation_totals(member_ids: list[int], viewer) -> dict[int, int]:
+    """Each person's allocation across the active projects `viewer` may see."""
     visible, visible_params = visible_projects_sql(viewer)
-    totals = dict(
+    return dict(
         select(
             f"""
             SELECT m.user_id, SUM(a.allocation_percent) FROM roles_roleassignment a
@@ -333,6 +322,35 @@ def project_coverage(*, project: Project, viewer) -> Coverage:
             [*member_ids, *visible_params],
         )
     )
+
+
+def project_coverage(*, project: Project, viewer) -> Coverage:
+    """Roles x people for a project (its team prefetched by `project_get_for_user`,
+    or read here in one query).
+
+    1. Rows: the required roles, then any other role someone holds.
+    2. Columns: members, with roles held here and allocation here, plus total
+       allocation across the active projects the viewer may see.
+    3. For each unfilled required role, people who hold it on other projects the
+       viewer may see (one query for all roles).
+    """
+    if "memberships" in getattr(project, "_prefetched_objects_cache", {}):
+        memberships = list(project.memberships.all())
+        held = {m.pk: list(m.assignments.all()) for m in memberships}
+        required = list(project.required_roles.all())
+        totals = _allocation_totals([m.user_id for m in memberships], viewer)
+    else:
+        memberships, held, required, totals = _team(project, viewer)
+    required_ids = {role.pk for role in required}
+    held_by_role: dict[int, dict[int, RoleAssignment]] = defaultdict(dict)
+    extra_roles: dict[int, Role] = {}
+    for membership in memberships:
+        for assignment in held[membership.pk]:
+            held_by_role[assignment.role_id][membership.pk] = assignment
+            if assignment.role_id not in required_ids:
+                extra_roles[assignment.role_id] = assignment.role
+
+    visible_active = Project.objects.visible_to(viewer).active().values("pk")
     people = [
         PersonColumn(
             membership=m,

@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from deliverables import selectors as deliverable_selectors
-from deliverables.practices import selectors as practices_selectors
 from mlteam.cache import cached
 from mlteam.forms import form_add_service_errors, form_refresh_version
 
@@ -133,7 +132,6 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "work": deliverable_selectors.project_dashboard(project=project, today=today),
             "can_manage": can_manage_project(request.user, project),
-            "handbook": practices_selectors.project_handbook_summary(project=project, today=today),
         }
 
     # Everything here, visibility included, is recomputed after any change to it.
@@ -145,6 +143,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         **context,
         "activity": activity[:PROJECT_PAGE_ACTIVITY],
         "more_activity": len(activity) > PROJECT_PAGE_ACTIVITY,
+        "handbook": context["work"].handbook,
     }
     return render(request, "roles/project_detail.html", context)
 

@@ -13,7 +13,6 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from mlteam.sql import select
 from roles.models import Membership, Project
 from roles.permissions import is_admin, is_manager
 
@@ -165,31 +164,6 @@ class HandbookSummary:
     percent = Handbook.percent
     review_on = Handbook.review_on
     review_overdue = Handbook.review_overdue
-
-
-def project_handbook_summary(*, project: Project, today: date) -> HandbookSummary:
-    """The handbook's questions and answered questions, counted in one query."""
-    from ..selectors import COMPLETE_ITEM_SQL
-
-    found = select(
-        f"""
-        SELECT d.id,
-            (SELECT COUNT(*) FROM deliverables_checklistitem c WHERE c.deliverable_id = d.id),
-            (SELECT COUNT(*) FROM deliverables_checklistitem c
-             WHERE c.deliverable_id = d.id AND {COMPLETE_ITEM_SQL})
-        FROM deliverables_deliverable d
-        JOIN deliverables_deliverabletype t ON t.id = d.type_id AND t.slug = %s
-        WHERE d.project_id = %s
-        ORDER BY d.id LIMIT 1
-        """,  # noqa: S608 (constants only; values go as parameters)
-        [PROCESS_DOCUMENTATION, project.pk],
-    )
-    if not found:
-        return HandbookSummary(project=project, deliverable_id=None, today=today)
-    ((pk, total, answered),) = found
-    return HandbookSummary(
-        project=project, deliverable_id=pk, total=total, answered=answered, today=today
-    )
 
 
 def handbook_item_get(*, project: Project, pk: int) -> ChecklistItem | None:
