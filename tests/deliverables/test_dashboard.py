@@ -167,3 +167,118 @@ def test_project_dashboard_numbers(client, portfolio):
     client.force_login(manager)
     page = client.get(reverse("roles:project_detail", args=[project.pk])).content.decode()
     assert 'id="project-status-chart-data"' in page and "<progress" in page
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_recent_activity_names_who_changed_what_newest_first_on_visible_projects(portfolio):
+    from deliverables.services import deliverable_transition
+    from roles.models import TeamChange
+
+    manager, project = portfolio
+    later = Deliverable.objects.get(project=project, type__slug="analysis-report")
+    with time_machine.travel(date(2027, 1, 1), tick=False):  # after the fixture's changes
+        deliverable_transition(
+            deliverable=later, actor=later.owner, to_status="in_review", version=None
+        )
+    feed = portfolio_dashboard(user=manager, today=TODAY).activity
+    assert feed[0].deliverable_id == later.pk and feed[0].deliverable.title == later.title
+    assert feed[0].kind_label == "changed the status"
+    assert feed[0].actor.username == later.owner.username and feed[0].project.name == "Alpha"
+    assert [entry.created_at for entry in feed] == sorted(
+        (entry.created_at for entry in feed), reverse=True
+    )
+    team = [entry for entry in feed if isinstance(entry, TeamChange)]
+    assert team and {entry.project.name for entry in feed} == {"Alpha"}  # never "Hidden"
+    person_added = next(entry for entry in team if entry.person is not None)
+    assert person_added.action_label in {"added a person", "assigned a role"}
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_admins_see_every_active_project_and_active_person_and_no_archived_one(portfolio):
+    from django.contrib.auth import get_user_model
+
+    from roles.services import project_archive
+    from tests.factories import admin_user
+
+    _manager, project = portfolio
+    hidden = Deliverable.objects.get(project__name="Hidden").project
+    admin = admin_user()
+    dashboard = portfolio_dashboard(user=admin, today=TODAY)
+    assert [p.name for p in dashboard.projects] == ["Alpha", "Hidden"]
+    assert sum(row["count"] for row in dashboard.overdue_by_role) == 3  # Alpha 2, Hidden 1
+    assert {entry.project.name for entry in dashboard.activity} == {"Alpha", "Hidden"}
+    assert len(dashboard.workload) == 2  # the owner on Alpha, the stranger on Hidden
+    stranger = Deliverable.objects.get(project=hidden).owner
+    get_user_model().objects.filter(pk=stranger.pk).update(is_active=False)
+    project_archive(project=hidden, actor=admin, version=hidden.version)
+    dashboard = portfolio_dashboard(user=admin, today=TODAY)
+    assert [p.name for p in dashboard.projects] == ["Alpha"]
+    assert sum(row["count"] for row in dashboard.overdue_by_role) == 2
+    assert {entry.project.name for entry in dashboard.activity} == {"Alpha"}
+    assert [person.pk for person in dashboard.workload] == [
+        Deliverable.objects.filter(project=project).first().owner_id
+    ]
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_the_handbook_figure_is_the_first_process_documentation_as_on_its_page(client, portfolio):
+    manager, project = portfolio
+    owner = Deliverable.objects.filter(project=project).first().owner
+    second = _work(project, owner, "process-documentation", date(2026, 6, 20))
+    answers = {item.pk: ChecklistAnswer(answer="All.") for item in second.checklist_items.all()}
+    checklist_update(deliverable=second, actor=owner, version=None, answers=answers)
+    (row,) = portfolio_dashboard(user=manager, today=TODAY).projects
+    assert row.handbook == round(100 * 10 / 29)  # the first one's, not both together
+    client.force_login(manager)
+    page = client.get(reverse("roles:project_detail", args=[project.pk])).content.decode()
+    assert "10 of 29 questions answered (34%)" in page
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_the_30_day_timeline_is_not_hidden_behind_many_overdue_deliverables(client, portfolio):
+    from deliverables.selectors import project_dashboard
+
+    manager, project = portfolio
+    owner = Deliverable.objects.filter(project=project).first().owner
+    for n in range(12):
+        _work(project, owner, "design-document", date(2026, 5, 1 + n))
+    work = project_dashboard(project=project, today=TODAY)
+    assert len(work.progress) == 10 and all(d.overdue for d in work.progress)
+    assert work.overdue_total == 14  # the two of the fixture and these twelve
+    assert [d.type.slug for d in work.upcoming] == ["analysis-report"]
+    client.force_login(manager)
+    page = client.get(reverse("roles:project_detail", args=[project.pk])).content.decode()
+    assert "The 10 most overdue of 14: see them all" in page
+    assert f"?project={project.pk}&amp;overdue=on" in page
+
+
+def test_the_project_page_shows_the_newest_changes_and_links_to_the_rest(client, portfolio):
+    from deliverables.services import comment_add
+
+    manager, project = portfolio
+    client.force_login(manager)
+    url = reverse("roles:project_detail", args=[project.pk])
+    all_activity = reverse("roles:project_activity", args=[project.pk])
+
+    def activity() -> str:
+        return client.get(url).content.decode().split('id="activity-heading"')[1]
+
+    shown = activity()
+    assert shown.count('<li class="list-group-item') == 12  # the fixture's changes
+    assert all_activity not in shown
+    deliverable = Deliverable.objects.filter(project=project).first()
+    for n in range(6):
+        comment_add(deliverable=deliverable, actor=manager, body=f"Note {n}")
+    shown = activity()
+    assert shown.count('<li class="list-group-item') == 15 and all_activity in shown
+    assert shown.count("commented") == 6 and "Note 5" in shown  # the newest first
+
+
+def test_labels_of_values_no_longer_among_the_choices_show_as_stored():
+    from deliverables.models import DeliverableEvent
+    from roles.models import TeamChange
+
+    assert Deliverable(status="in_progress").status_label == "In progress"
+    assert Deliverable(status="retired").status_label == "retired"
+    assert DeliverableEvent(kind="archived").kind_label == "archived"
+    assert TeamChange(action="merged").action_label == "merged"
