@@ -242,11 +242,15 @@ class OpenWork(models.Model):
 
     Kept by database triggers on the deliverables table (migration 0010), so every
     insert, update and delete counts, whatever issues it (services, the admin,
-    bulk updates, cascades, raw SQL). `overdue_count` counts those due before
-    `as_of`, the day the tally was built for; `open_work_refresh` rebuilds it when
-    a day starts, under a lock that writes wait for. As a net, a row counted
-    against another day than the rest keeps the tally from counting as current,
-    so the next read rebuilds it.
+    bulk updates, cascades, raw SQL). A rebuild (`open_work_refresh`) writes one
+    row per group; after it, each write appends rows of +1 and -1 (`delta`) and
+    never updates one, so writes do not wait for each other or deadlock on the
+    tally: readers add the rows of a group up, and the beat task folds the
+    appended rows back in now and then. `overdue_count` counts those due before
+    `as_of`, the day the tally was built for; it is rebuilt when a day starts,
+    under a lock that writes wait for. As a net, a row counted against another day
+    than the rest keeps the tally from counting as current, so the next read
+    rebuilds it.
     """
 
     # Foreign keys for joins only, with no constraint in the database: the triggers
@@ -272,15 +276,19 @@ class OpenWork(models.Model):
     open_count = models.IntegerField(default=0)
     overdue_count = models.IntegerField(default=0)
     as_of = models.DateField()
+    delta = models.BooleanField(default=False)  # appended by a trigger since the rebuild
 
     class Meta:
         verbose_name = _("open work tally")
         verbose_name_plural = _("open work tallies")
-        constraints = [
-            models.UniqueConstraint(fields=["project", "owner", "type"], name="open_work_group"),
+        indexes = [
+            # Whether the tally is current: MIN and MAX from the index alone.
+            models.Index(fields=["as_of"], name="open_work_as_of_idx"),
+            # How many rows writes appended since the rebuild (the beat task's test).
+            models.Index(
+                fields=["delta"], condition=models.Q(delta=True), name="open_work_delta_idx"
+            ),
         ]
-        # Whether the tally is current: MIN and MAX from the index alone.
-        indexes = [models.Index(fields=["as_of"], name="open_work_as_of_idx")]
 
     def __str__(self) -> str:
         return f"project {self.project_id}, owner {self.owner_id}, type {self.type_id}"

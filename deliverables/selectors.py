@@ -337,15 +337,17 @@ _PAGE_COUNTS_SQL = """
     FROM deliverables_deliverable WHERE project_id IN ({ids})
     GROUP BY 1, 2, 3
 """
-# Overdue work of the visible projects per owning role, from the open-work tally.
+# Overdue work of the visible projects per owning role, from the open-work tally
+# (whose rows of a group add up: see OpenWork).
 _OVERDUE_BY_ROLE_SQL = """
     SELECT r.id, r.name, SUM(w.overdue_count)
     FROM deliverables_openwork w
     JOIN roles_project p ON p.id = w.project_id
     JOIN deliverables_deliverabletype t ON t.id = w.type_id
     JOIN roles_role r ON r.id = t.role_id
-    WHERE w.overdue_count > 0 AND {visible}
+    WHERE {visible}
     GROUP BY r.id, r.name
+    HAVING SUM(w.overdue_count) > 0
 """
 # The busiest people the viewer may see (most overdue, then most open work, on the
 # visible projects, from the tally), then for those only: roles held and allocation.

@@ -9,7 +9,7 @@ version, an archived project or a move the workflow forbids raises a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -383,15 +383,17 @@ def comment_add(*, deliverable: Deliverable, actor, body: str) -> DeliverableCom
 # (project 0) marks the day even when nothing is open.
 _OPEN_WORK_REBUILD = """
     INSERT INTO deliverables_openwork
-        (project_id, owner_id, type_id, open_count, overdue_count, as_of)
+        (project_id, owner_id, type_id, open_count, overdue_count, as_of, delta)
     SELECT project_id, COALESCE(owner_id, 0), type_id, COUNT(*),
-           SUM(CASE WHEN due_date < %s THEN 1 ELSE 0 END), %s
+           SUM(CASE WHEN due_date < %s THEN 1 ELSE 0 END), %s, %s
     FROM deliverables_deliverable
     WHERE status <> %s
     GROUP BY project_id, COALESCE(owner_id, 0), type_id
     UNION ALL
-    SELECT 0, 0, 0, 0, 0, %s
+    SELECT 0, 0, 0, 0, 0, %s, %s
 """
+# Rows appended by writes since the rebuild that the beat task folds back in.
+OPEN_WORK_FOLD_AFTER = 1000
 
 
 def open_work_is_current(*, today: date) -> bool:
@@ -400,28 +402,47 @@ def open_work_is_current(*, today: date) -> bool:
     return day(oldest) == today == day(newest)
 
 
-def open_work_refresh(*, today: date) -> bool:
-    """Rebuild the open-work tally for `today` unless it is current already.
+def _open_work_needs_rebuild(*, today: date, fold: bool) -> bool:
+    ((oldest, newest),) = select("SELECT MIN(as_of), MAX(as_of) FROM deliverables_openwork")
+    oldest, newest = day(oldest), day(newest)
+    if oldest == today == newest:
+        if not fold:
+            return False
+        ((appended,),) = select("SELECT COUNT(*) FROM deliverables_openwork WHERE delta")
+        return appended >= OPEN_WORK_FOLD_AFTER
+    # A request that began before midnight finds the tally rebuilt for the new day:
+    # it reads that one rather than turning it back (the next request would again).
+    return not (oldest == newest and newest == today + timedelta(days=1))
 
-    1. Lock the tally (PostgreSQL; SQLite has one writer anyway), so deliverable
+
+def open_work_refresh(*, today: date, fold: bool = False) -> bool:
+    """Rebuild the open-work tally for `today` unless it is current already (with
+    `fold`, also when writes have appended many rows since the last rebuild).
+
+    1. Check without a lock: mostly there is nothing to do.
+    2. Lock the tally (PostgreSQL; SQLite has one writer anyway), so deliverable
        writes wait for the rebuild rather than race it.
-    2. Check again: another process may have rebuilt it meanwhile.
-    3. Replace every row with counts taken from the deliverables, and analyze them.
+    3. Check again: another process may have rebuilt it meanwhile.
+    4. Replace every row with counts taken from the deliverables, and analyze them.
     Returns whether it rebuilt. Idempotent: called by a beat task and, when that has
     not run yet today, by the first page that reads the tally.
     """
+    if not _open_work_needs_rebuild(today=today, fold=fold):
+        return False
     postgresql = connection.vendor == "postgresql"
     with transaction.atomic(), connection.cursor() as cursor:
         if postgresql:
-            # Writers and readers wait for the rebuild (some milliseconds, once a day).
+            # Writers and readers wait for the rebuild (some milliseconds).
             cursor.execute("LOCK TABLE deliverables_openwork IN ACCESS EXCLUSIVE MODE")
-        if open_work_is_current(today=today):
+        if not _open_work_needs_rebuild(today=today, fold=fold):
             return False
         # TRUNCATE leaves no dead rows behind for every read to step over until vacuum.
         cursor.execute(
             "TRUNCATE deliverables_openwork" if postgresql else "DELETE FROM deliverables_openwork"
         )
-        cursor.execute(_OPEN_WORK_REBUILD, [today, today, DeliverableStatus.DONE, today])
+        cursor.execute(
+            _OPEN_WORK_REBUILD, [today, today, False, DeliverableStatus.DONE, today, False]
+        )
         if postgresql:
             # Fresh statistics for the planner at once (autovacuum would take a while):
             # with none, it joins the tally as if it held one row.

@@ -27,5 +27,6 @@ def send_digest(self, digest_id: int) -> bool:
 @shared_task(name="deliverables.open_work_refresh")
 def open_work_refresh() -> bool:
     """Triggered by beat every few minutes: rebuilds the open-work tally once a day
-    has begun (and after a write that raced a rebuild); otherwise one cheap query."""
-    return services.open_work_refresh(today=timezone.localdate())
+    has begun, or when writes have appended many rows to it since; otherwise two
+    cheap queries."""
+    return services.open_work_refresh(today=timezone.localdate(), fold=True)

@@ -24,8 +24,9 @@ def placeholders(values: list) -> str:
 
 
 def moment(value):
-    """A timestamp read by hand-written SQL (SQLite hands them back as text)."""
-    if isinstance(value, str):
+    """A timestamp read by hand-written SQL, made what the ORM would return: SQLite
+    hands them back naive (in UTC) or as text, PostgreSQL already aware."""
+    if value is not None and connection.vendor == "sqlite":
         return connection.ops.convert_datetimefield_value(value, None, connection)
     return value
 

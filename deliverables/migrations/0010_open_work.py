@@ -6,42 +6,33 @@ from django.conf import settings
 from django.db import migrations, models
 
 # The tally of open deliverables (deliverables.OpenWork) follows every write to the
-# deliverables table from these triggers. 'done' is DeliverableStatus.DONE; the
-# day overdue is counted against is the newest `as_of` in the tally (see the model).
+# deliverables table from these triggers. Each write only appends rows (+1 where a
+# deliverable now counts, -1 where it no longer does): no tally row is updated, so
+# writes never wait for one another or deadlock over it; readers add the rows up.
+# 'done' is DeliverableStatus.DONE; the day overdue is counted against is the
+# newest `as_of` in the tally (see the model).
 POSTGRESQL = [
     """
-    CREATE FUNCTION deliverables_open_work_add(
-        p_project bigint, p_owner bigint, p_type bigint, p_due date, p_delta integer
-    ) RETURNS void LANGUAGE plpgsql AS $$
+    CREATE FUNCTION deliverables_open_work_track() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE
         tally_day date := COALESCE(
             (SELECT max(as_of) FROM deliverables_openwork), DATE '0001-01-01'
         );
     BEGIN
-        INSERT INTO deliverables_openwork AS w
-            (project_id, owner_id, type_id, open_count, overdue_count, as_of)
-        VALUES (
-            p_project, COALESCE(p_owner, 0), p_type, p_delta,
-            CASE WHEN p_due < tally_day THEN p_delta ELSE 0 END, tally_day
-        )
-        ON CONFLICT (project_id, owner_id, type_id) DO UPDATE SET
-            open_count = w.open_count + EXCLUDED.open_count,
-            overdue_count = w.overdue_count + EXCLUDED.overdue_count,
-            as_of = LEAST(w.as_of, EXCLUDED.as_of);
-    END
-    $$
-    """,
-    """
-    CREATE FUNCTION deliverables_open_work_track() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
         IF TG_OP <> 'INSERT' AND OLD.status <> 'done' THEN
-            PERFORM deliverables_open_work_add(
-                OLD.project_id, OLD.owner_id, OLD.type_id, OLD.due_date, -1
+            INSERT INTO deliverables_openwork
+                (project_id, owner_id, type_id, open_count, overdue_count, as_of, delta)
+            VALUES (
+                OLD.project_id, COALESCE(OLD.owner_id, 0), OLD.type_id, -1,
+                CASE WHEN OLD.due_date < tally_day THEN -1 ELSE 0 END, tally_day, true
             );
         END IF;
         IF TG_OP <> 'DELETE' AND NEW.status <> 'done' THEN
-            PERFORM deliverables_open_work_add(
-                NEW.project_id, NEW.owner_id, NEW.type_id, NEW.due_date, 1
+            INSERT INTO deliverables_openwork
+                (project_id, owner_id, type_id, open_count, overdue_count, as_of, delta)
+            VALUES (
+                NEW.project_id, COALESCE(NEW.owner_id, 0), NEW.type_id, 1,
+                CASE WHEN NEW.due_date < tally_day THEN 1 ELSE 0 END, tally_day, true
             );
         END IF;
         RETURN NULL;
@@ -72,31 +63,42 @@ POSTGRESQL = [
     WHEN (OLD.status <> 'done')
     EXECUTE FUNCTION deliverables_open_work_track()
     """,
+    # TRUNCATE fires no row trigger: empty the tally too, so the next read rebuilds it.
+    """
+    CREATE FUNCTION deliverables_open_work_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        DELETE FROM deliverables_openwork;
+        RETURN NULL;
+    END
+    $$
+    """,
+    """
+    CREATE TRIGGER deliverables_open_work_truncate
+    AFTER TRUNCATE ON deliverables_deliverable FOR EACH STATEMENT
+    EXECUTE FUNCTION deliverables_open_work_truncate()
+    """,
 ]
 POSTGRESQL_REVERSE = [
     "DROP TRIGGER IF EXISTS deliverables_open_work_insert ON deliverables_deliverable",
     "DROP TRIGGER IF EXISTS deliverables_open_work_update ON deliverables_deliverable",
     "DROP TRIGGER IF EXISTS deliverables_open_work_delete ON deliverables_deliverable",
+    "DROP TRIGGER IF EXISTS deliverables_open_work_truncate ON deliverables_deliverable",
     "DROP FUNCTION IF EXISTS deliverables_open_work_track()",
-    "DROP FUNCTION IF EXISTS deliverables_open_work_add(bigint, bigint, bigint, date, integer)",
+    "DROP FUNCTION IF EXISTS deliverables_open_work_truncate()",
 ]
 
 
 def _sqlite_add(row: str, delta: int) -> str:
-    """One upsert of the OLD or NEW row into the tally (SQLite has no functions)."""
+    """One row appended for the OLD or NEW deliverable (SQLite has no functions)."""
     return f"""
         INSERT INTO deliverables_openwork
-            (project_id, owner_id, type_id, open_count, overdue_count, as_of)
+            (project_id, owner_id, type_id, open_count, overdue_count, as_of, delta)
         SELECT {row}.project_id, COALESCE({row}.owner_id, 0), {row}.type_id, {delta},
-               CASE WHEN {row}.due_date < tally.day THEN {delta} ELSE 0 END, tally.day
+               CASE WHEN {row}.due_date < tally.day THEN {delta} ELSE 0 END, tally.day, 1
         FROM (
             SELECT COALESCE(max(as_of), '0001-01-01') AS day FROM deliverables_openwork
         ) AS tally
-        WHERE {row}.status <> 'done'
-        ON CONFLICT (project_id, owner_id, type_id) DO UPDATE SET
-            open_count = open_count + excluded.open_count,
-            overdue_count = overdue_count + excluded.overdue_count,
-            as_of = min(as_of, excluded.as_of);
+        WHERE {row}.status <> 'done';
     """
 
 
@@ -210,9 +212,14 @@ class Migration(migrations.Migration):
             model_name='openwork',
             index=models.Index(fields=['as_of'], name='open_work_as_of_idx'),
         ),
-        migrations.AddConstraint(
+        migrations.AddField(
             model_name='openwork',
-            constraint=models.UniqueConstraint(fields=('project', 'owner', 'type'), name='open_work_group'),
+            name='delta',
+            field=models.BooleanField(default=False),
+        ),
+        migrations.AddIndex(
+            model_name='openwork',
+            index=models.Index(condition=models.Q(('delta', True)), fields=['delta'], name='open_work_delta_idx'),
         ),
         migrations.RunPython(create_triggers, drop_triggers),
         migrations.RunPython(schedule_refresh, unschedule_refresh),

@@ -93,7 +93,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # ModelBackend's rules, with a person's permissions read in one query (mlteam/auth.py).
-AUTHENTICATION_BACKENDS = ["mlteam.auth.PermissionBackend"]
+# ModelBackend stays listed so that sessions begun before it was replaced stay signed
+# in; it answers from the permission cache PermissionBackend fills, at no query.
+AUTHENTICATION_BACKENDS = [
+    "mlteam.auth.PermissionBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

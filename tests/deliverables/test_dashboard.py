@@ -282,3 +282,25 @@ def test_labels_of_values_no_longer_among_the_choices_show_as_stored():
     assert Deliverable(status="retired").status_label == "retired"
     assert DeliverableEvent(kind="archived").kind_label == "archived"
     assert TeamChange(action="merged").action_label == "merged"
+
+
+def test_activity_times_read_by_hand_written_sql_are_the_orms(portfolio, settings):
+    """Aware, equal to what the ORM reads, so pages show them in local time."""
+    from deliverables.models import DeliverableEvent
+    from deliverables.selectors import member_home, project_activity
+    from deliverables.services import comment_add
+
+    settings.TIME_ZONE = "Asia/Tokyo"
+    manager, project = portfolio
+    deliverable = Deliverable.objects.filter(project=project).first()
+    comment_add(deliverable=deliverable, actor=manager, body="Any news?")
+    feeds = [
+        project_activity(project=project),
+        portfolio_dashboard(user=manager, today=TODAY).activity,
+        member_home(user=deliverable.owner, today=TODAY).recent_changes,
+    ]
+    for feed in feeds:
+        for entry in feed:
+            assert entry.created_at == type(entry).objects.get(pk=entry.pk).created_at
+            assert entry.created_at.utcoffset() is not None
+    assert feeds[2] and all(isinstance(entry, DeliverableEvent) for entry in feeds[2])

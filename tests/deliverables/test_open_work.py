@@ -43,11 +43,13 @@ def recount(today: date) -> dict[tuple[int, int, int], tuple[int, int]]:
 
 
 def tallied() -> dict[tuple[int, int, int], tuple[int, int]]:
-    return {
-        (row.project_id, row.owner_id, row.type_id): (row.open_count, row.overdue_count)
-        for row in OpenWork.objects.exclude(project_id=0)
-        if row.open_count or row.overdue_count
-    }
+    """The tally as readers see it: each group's rows added up."""
+    counts: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0])
+    for row in OpenWork.objects.exclude(project_id=0):
+        key = (row.project_id, row.owner_id, row.type_id)
+        counts[key][0] += row.open_count
+        counts[key][1] += row.overdue_count
+    return {key: tuple(value) for key, value in counts.items() if value != [0, 0]}
 
 
 def assert_tally_matches(today: date = TODAY) -> None:
@@ -157,6 +159,37 @@ def test_a_new_day_rebuilds_the_tally_once_and_counts_what_became_overdue(team):
 
 
 @pytest.mark.django_db
+def test_writes_append_rows_that_the_beat_task_folds_back_in(team, monkeypatch):
+    from deliverables import services
+
+    _manager, ada, bo, alpha, _beta = team
+    with time_machine.travel(TODAY, tick=False):
+        open_work_refresh(today=TODAY)
+        rows = [_create(alpha, ada, "prd", TODAY - timedelta(days=n)) for n in range(3)]
+        Deliverable.objects.filter(pk__in=[d.pk for d in rows]).update(owner=bo)
+        # 3 created (+1 each), then each moved: -1 for Ada's group, +1 for Bo's.
+        assert OpenWork.objects.filter(delta=True).count() == 9
+        assert_tally_matches()
+        monkeypatch.setattr(services, "OPEN_WORK_FOLD_AFTER", 10)
+        assert tasks.open_work_refresh.apply().get() is False  # 9 appended: not yet
+        Deliverable.objects.filter(pk=rows[0].pk).update(owner=ada)
+        assert tasks.open_work_refresh.apply().get() is True  # 11: folded back in
+        assert not OpenWork.objects.filter(delta=True).exists()
+        assert_tally_matches()
+
+
+@pytest.mark.django_db
+def test_a_request_from_before_midnight_does_not_turn_the_tally_back(team):
+    _manager, ada, _bo, alpha, _beta = team
+    _create(alpha, ada, "prd", TODAY)
+    tomorrow = TODAY + timedelta(days=1)
+    assert open_work_refresh(today=tomorrow)
+    assert not open_work_refresh(today=TODAY)
+    assert open_work_is_current(today=tomorrow)
+    assert open_work_refresh(today=TODAY - timedelta(days=5))  # a clock set back: rebuild
+
+
+@pytest.mark.django_db
 def test_an_empty_tally_is_built_at_first_read_and_stays_current_with_nothing_open():
     assert not open_work_is_current(today=TODAY)
     assert open_work_refresh(today=TODAY)
@@ -204,6 +237,42 @@ def test_the_beat_task_rebuilds_once_a_day_and_is_scheduled():
         assert tasks.open_work_refresh.apply().get() is False
     scheduled = PeriodicTask.objects.get(name="Open work tally")
     assert scheduled.task == "deliverables.open_work_refresh" and scheduled.enabled
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_writes_to_different_groups_in_opposite_orders_do_not_deadlock(team):
+    """Each write appends tally rows and updates none, so two transactions that
+    touch the same groups in opposite orders neither wait for nor block each other."""
+    require(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
+    _manager, ada, bo, alpha, _beta = team
+    open_work_refresh(today=TODAY)
+    a1, a2 = (_create(alpha, ada, "prd", TODAY) for _ in range(2))
+    b1, b2 = (_create(alpha, bo, "prd", TODAY) for _ in range(2))
+    halfway, errors = threading.Barrier(2, timeout=10), []
+
+    def write(first, second):
+        with transaction.atomic():
+            Deliverable.objects.filter(pk=first.pk).update(due_date=TODAY - timedelta(days=1))
+            halfway.wait()
+            Deliverable.objects.filter(pk=second.pk).update(due_date=TODAY - timedelta(days=1))
+
+    threads = [_in_thread(lambda: write(a1, b1), errors), _in_thread(lambda: write(b2, a2), errors)]
+    for thread in threads:
+        thread.join(timeout=20)
+    assert not errors, errors
+    assert tallied()[(alpha.pk, ada.pk, deliverable_type("prd").pk)] == (2, 2)
+    assert_tally_matches()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_truncating_the_deliverables_empties_the_tally_for_a_rebuild(team):
+    require(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
+    _manager, ada, _bo, alpha, _beta = team
+    _create(alpha, ada, "prd", TODAY)
+    open_work_refresh(today=TODAY)
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE deliverables_deliverable CASCADE")
+    assert not OpenWork.objects.exists() and not open_work_is_current(today=TODAY)
 
 
 def _in_thread(target, errors: list) -> threading.Thread:
@@ -274,3 +343,16 @@ def test_a_write_made_during_a_rebuild_waits_and_counts_against_the_new_day(team
     assert not errors
     assert tallied() == {(alpha.pk, 0, deliverable_type("prd").pk): (1, 1)}
     assert_tally_matches()
+
+
+@pytest.mark.django_db
+def test_the_system_check_reports_missing_triggers():
+    from deliverables import checks
+
+    assert checks.installed_triggers(connection) >= checks.TRIGGERS
+    assert checks.open_work_triggers(databases=["default"]) == []
+    with connection.cursor() as cursor:  # as a table rebuild on SQLite would
+        on_table = " ON deliverables_deliverable" if connection.vendor == "postgresql" else ""
+        cursor.execute(f"DROP TRIGGER deliverables_open_work_update{on_table}")
+    (error,) = checks.open_work_triggers(databases=["default"])
+    assert error.id == "deliverables.E001" and "deliverables_open_work_update" in error.msg
