@@ -79,16 +79,6 @@ def _team_prefetches() -> list[Prefetch]:
 # --- projects -------------------------------------------------------------------------
 
 
-def project_list_for_user(*, user) -> QuerySet[Project]:
-    """Active projects `user` may see, with member and open-deliverable counts."""
-    return (
-        Project.objects.visible_to(user)
-        .active()
-        .annotate(member_count=_member_count(), open_deliverable_count=_open_deliverable_count())
-        .order_by("name")
-    )
-
-
 PROJECT_SORTS = {
     "name": ("name",),
     "-name": ("-name",),
