@@ -198,6 +198,10 @@ PlanFormSet = forms.formset_factory(
 )
 
 
+# The status filter's choice for every status but done (the dashboards' "open" work).
+OPEN = "open"
+
+
 class DeliverableFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
     project = forms.ModelChoiceField(
@@ -215,7 +219,7 @@ class DeliverableFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=[("", _("Any status")), *DeliverableStatus.choices],
+        choices=[("", _("Any status")), (OPEN, _("Open (not done)")), *DeliverableStatus.choices],
         widget=PlainSelect,
     )
     owner = PersonChoiceField(

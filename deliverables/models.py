@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.utils import formats
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -420,6 +421,12 @@ class EventKind(models.TextChoices):
     COMMENT = "comment", _("commented")
 
 
+# How a handbook question's addition and removal are stored in a checklist event
+# ("question-added: <text>"), so that each reader sees the phrase in their language.
+QUESTION_ADDED = "question-added"
+QUESTION_REMOVED = "question-removed"
+
+
 class DeliverableEvent(models.Model):
     """One entry of a deliverable's history: who changed what, and when."""
 
@@ -477,12 +484,24 @@ class DeliverableEvent(models.Model):
         return self._display(self.after)
 
     def _display(self, value: str) -> str:
-        """Status codes read as labels in the reader's language."""
+        """What was stored, in the reader's language: status codes as labels, due
+        dates in the reader's date format, handbook questions with a phrase."""
         if self.kind == EventKind.STATUS:
             code, _sep, rest = value.partition(": ")
             if code in DeliverableStatus.values:
                 label = str(DeliverableStatus(code).label)
                 return f"{label}: {rest}" if rest else label
+        elif self.kind == EventKind.DUE_DATE and value:
+            try:
+                return formats.date_format(date.fromisoformat(value), "SHORT_DATE_FORMAT")
+            except ValueError:
+                return value
+        elif self.kind == EventKind.CHECKLIST:
+            code, _sep, text = value.partition(": ")
+            if code == QUESTION_ADDED:
+                return gettext("added the question: %(text)s") % {"text": text}
+            if code == QUESTION_REMOVED:
+                return gettext("removed the question: %(text)s") % {"text": text}
         return value
 
 

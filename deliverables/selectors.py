@@ -111,7 +111,9 @@ def _filtered(*, user, filters: DeliverableFilters, today: date) -> QuerySet[Del
         rows = rows.filter(type__role_id=filters.role)
     if filters.type:
         rows = rows.filter(type_id=filters.type)
-    if filters.status:
+    if filters.status == "open":  # forms.OPEN: every status but done
+        rows = rows.open()
+    elif filters.status:
         rows = rows.filter(status=filters.status)
     if filters.owner:
         rows = rows.filter(owner_id=filters.owner)
@@ -583,13 +585,17 @@ class MemberHome:
     roles: list[RoleAssignment]
     recent_changes: list[DeliverableEvent]
     projects: list[Project] = field(default_factory=list)
+    overdue_total: int = 0
+    due_soon_total: int = 0
+    projects_total: int = 0
 
 
-# The signed-in person's open work: the most overdue, then what is due within a week.
+# The signed-in person's open work: the most overdue, then what is due within a week,
+# each with how many there are in all (counted before the limit).
 _HOME_WORK_SQL = """
     SELECT * FROM (
         SELECT 1 AS band, d.id, d.title, d.status, d.due_date, p.id AS project_id, p.name,
-            t.id AS type_id, r.id AS role_id, r.name AS role_name
+            t.id AS type_id, r.id AS role_id, r.name AS role_name, COUNT(*) OVER () AS total
         FROM deliverables_deliverable d
         JOIN roles_project p ON p.id = d.project_id
         JOIN deliverables_deliverabletype t ON t.id = d.type_id
@@ -599,7 +605,8 @@ _HOME_WORK_SQL = """
     ) late
     UNION ALL
     SELECT * FROM (
-        SELECT 2, d.id, d.title, d.status, d.due_date, p.id, p.name, t.id, r.id, r.name
+        SELECT 2, d.id, d.title, d.status, d.due_date, p.id, p.name, t.id, r.id, r.name,
+            COUNT(*) OVER ()
         FROM deliverables_deliverable d
         JOIN roles_project p ON p.id = d.project_id
         JOIN deliverables_deliverabletype t ON t.id = d.type_id
@@ -630,7 +637,7 @@ _HOME_CHANGES_SQL = """
     ORDER BY e.created_at DESC, e.id DESC LIMIT %s
 """
 _HOME_PROJECTS_SQL = """
-    SELECT p.id, p.name, p.status,
+    SELECT p.id, p.name, p.status, COUNT(*) OVER (),
         (SELECT COUNT(*) FROM roles_membership m WHERE m.project_id = p.id),
         (SELECT COUNT(*) FROM deliverables_deliverable d
          WHERE d.project_id = p.id AND d.status <> %s)
@@ -651,11 +658,13 @@ def member_home(*, user, today: date, limit: int = 8, projects: int = 10) -> Mem
     done = DeliverableStatus.DONE
     overdue: list[Deliverable] = []
     due_soon: list[Deliverable] = []
+    totals = {1: 0, 2: 0}
     late = [user.pk, done, today, *params, limit]
     soon = [user.pk, done, today, today + timedelta(days=7), *params, limit]
-    for band, pk, title, status, due, project_id, name, type_id, role_id, role_name in select(
-        _HOME_WORK_SQL.format(visible=visible), [*late, *soon]
-    ):
+    for (
+        band, pk, title, status, due, project_id, name, type_id, role_id, role_name, total,
+    ) in select(_HOME_WORK_SQL.format(visible=visible), [*late, *soon]):  # fmt: skip
+        totals[band] = total
         deliverable = Deliverable(pk=pk, title=title, status=status, due_date=day(due))
         deliverable.project = Project(pk=project_id, name=name)
         deliverable.type = DeliverableType(pk=type_id, role=Role(pk=role_id, name=role_name))
@@ -688,14 +697,23 @@ def member_home(*, user, today: date, limit: int = 8, projects: int = 10) -> Mem
         )
         changes.append(event)
     cards = []
-    for pk, name, status, members, open_count in select(
+    projects_total = 0
+    for pk, name, status, total, members, open_count in select(
         _HOME_PROJECTS_SQL.format(visible=visible), [done, *params, projects]
     ):
+        projects_total = total
         project = Project(pk=pk, name=name, status=status)
         project.member_count, project.open_deliverable_count = members, open_count
         cards.append(project)
     return MemberHome(
-        overdue=overdue, due_soon=due_soon, roles=roles, recent_changes=changes, projects=cards
+        overdue=overdue,
+        due_soon=due_soon,
+        roles=roles,
+        recent_changes=changes,
+        projects=cards,
+        overdue_total=totals[1],
+        due_soon_total=totals[2],
+        projects_total=projects_total,
     )
 
 
@@ -707,6 +725,7 @@ class ProjectDashboard:
     progress: list[Deliverable]
     total: int
     overdue_total: int = 0
+    upcoming_total: int = 0
     handbook: object = None  # practices.selectors.HandbookSummary
 
 
@@ -741,10 +760,12 @@ _PROJECT_WORK_SQL = f"""
 """  # noqa: S608 (constants only; values go as parameters)
 
 
-# The project's deliverables per status (with how many are late), and on every row
-# its handbook: the first process documentation, with its questions and answers.
+# The project's deliverables per status (with how many are late, and how many due in
+# the next 30 days), and on every row its handbook: the first process documentation,
+# with its questions and answers.
 _PROJECT_COUNTS_SQL = f"""
     SELECT d.status, COUNT(*), SUM(CASE WHEN d.due_date < %s THEN 1 ELSE 0 END),
+        SUM(CASE WHEN d.due_date >= %s AND d.due_date <= %s THEN 1 ELSE 0 END),
         handbook.id,
         (SELECT COUNT(*) FROM deliverables_checklistitem c
          WHERE c.deliverable_id = handbook.id),
@@ -772,20 +793,23 @@ def project_dashboard(*, project: Project, today: date, limit: int = 10) -> Proj
 
     User = get_user_model()
     done = DeliverableStatus.DONE
+    horizon = today + timedelta(days=30)
     counts: dict[str, int] = {}
-    overdue_total = 0
+    overdue_total = upcoming_total = 0
     handbook = HandbookSummary(project=project, deliverable_id=None, today=today)
-    for status, n, late, handbook_id, questions, answered in select(
-        _PROJECT_COUNTS_SQL, [today, PROCESS_DOCUMENTATION, project.pk, project.pk]
+    for status, n, late, coming, handbook_id, questions, answered in select(
+        _PROJECT_COUNTS_SQL,
+        [today, today, horizon, PROCESS_DOCUMENTATION, project.pk, project.pk],
     ):
         counts[status] = n
-        overdue_total += late if status != done else 0
+        if status != done:
+            overdue_total += late
+            upcoming_total += coming
         if handbook_id is not None:
             handbook = HandbookSummary(
                 project=project, deliverable_id=handbook_id, total=questions,
                 answered=answered, today=today,
             )  # fmt: skip
-    horizon = today + timedelta(days=30)
     first_open: list[Deliverable] = []
     upcoming: list[Deliverable] = []
     for (
@@ -816,5 +840,6 @@ def project_dashboard(*, project: Project, today: date, limit: int = 10) -> Proj
         progress=first_open,
         total=sum(counts.values()),
         overdue_total=overdue_total,
+        upcoming_total=upcoming_total,
         handbook=handbook,
     )

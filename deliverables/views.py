@@ -503,7 +503,9 @@ def _int(value) -> int | None:
 def portfolio_dashboard(request: HttpRequest) -> HttpResponse:
     """Managers and admins: where the projects they may see stand."""
     if not (is_manager(request.user) or is_admin(request.user)):
-        raise PermissionDenied
+        raise PermissionDenied(
+            _("The portfolio dashboard is for managers and admins. Your home page shows your work.")
+        )
     today, page_number = timezone.localdate(), request.GET.get("page") or "1"
     dashboard = cached(
         "portfolio",

@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from roles.models import Project
 
 from ..models import (
+    QUESTION_ADDED,
+    QUESTION_REMOVED,
     RATING_FIELDS,
     AnswerKind,
     ChecklistItem,
@@ -86,7 +88,7 @@ def handbook_question_add(
         project_id=deliverable.project_id,
         actor=actor,
         kind=EventKind.CHECKLIST,
-        after=str(_("added the question: %(text)s") % {"text": text})[:300],
+        after=f"{QUESTION_ADDED}: {text}"[:300],  # shown in the reader's language
     )
     return item
 
@@ -112,7 +114,7 @@ def handbook_question_remove(*, item: ChecklistItem, actor) -> None:
         project_id=deliverable.project_id,
         actor=actor,
         kind=EventKind.CHECKLIST,
-        before=str(_("removed the question: %(text)s") % {"text": text})[:300],
+        before=f"{QUESTION_REMOVED}: {text}"[:300],  # shown in the reader's language
     )
 
 

@@ -19,6 +19,13 @@
   if (status && statusCanvas) {
     // One bar per project: grow the box with the number of projects.
     statusCanvas.parentElement.style.height = (60 + 32 * status.projects.length) + "px";
+    // Long project names are shortened on the axis (the tooltip and the table
+    // below have them whole), more so on a phone.
+    const longest = statusCanvas.parentElement.clientWidth < 576 ? 14 : 28;
+    const shortened = function (value) {
+      const name = this.getLabelForValue(value);
+      return name.length > longest ? name.slice(0, longest - 1) + "\u2026" : name;
+    };
     new Chart(statusCanvas, {
       type: "bar",
       data: {
@@ -29,7 +36,10 @@
       },
       options: {
         indexAxis: "y", responsive: true, maintainAspectRatio: false, animation: false,
-        scales: { x: { stacked: true, ticks: { precision: 0 } }, y: { stacked: true } },
+        scales: {
+          x: { stacked: true, ticks: { precision: 0 } },
+          y: { stacked: true, ticks: { callback: shortened } },
+        },
       },
     });
   }

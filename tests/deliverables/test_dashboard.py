@@ -110,9 +110,13 @@ def test_a_manager_never_sees_counts_from_projects_they_may_not_see(client, port
     assert sum(r["count"] for r in dashboard.overdue_by_role) == 2
 
 
-def test_members_are_refused(client):
+def test_members_are_refused_with_a_reason(client):
     client.force_login(UserFactory())
-    assert client.get(reverse("deliverables:portfolio_dashboard")).status_code == 403
+    response = client.get(reverse("deliverables:portfolio_dashboard"))
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "The portfolio dashboard is for managers and admins." in page
+    assert "You cannot change this" not in page
 
 
 def test_dashboard_queries_do_not_grow_with_data(client):
@@ -304,3 +308,51 @@ def test_activity_times_read_by_hand_written_sql_are_the_orms(portfolio, setting
             assert entry.created_at == type(entry).objects.get(pk=entry.pk).created_at
             assert entry.created_at.utcoffset() is not None
     assert feeds[2] and all(isinstance(entry, DeliverableEvent) for entry in feeds[2])
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_every_workload_number_opens_a_list_of_that_many(client, portfolio):
+    import re
+
+    manager, _project = portfolio
+    client.force_login(manager)
+    page = client.get(reverse("deliverables:portfolio_dashboard")).content.decode()
+    workload = page.split('id="workload-heading"')[1].split("</table>")[0]
+    links = re.findall(r'href="(/deliverables/\?owner=[^"]+)">(\d+)</a>', workload)
+    assert len(links) == 2  # open and overdue of the one person with open work
+    assert [number for _href, number in links] == ["4", "2"]
+    for href, number in links:
+        listed = client.get(href.replace("&amp;", "&")).context["page_obj"].paginator.count
+        assert listed == int(number), href
+    assert "status=open" in links[0][0]  # done work is not open work
+
+
+def test_the_open_status_filter_leaves_done_work_out(client, portfolio):
+    from deliverables.selectors import DeliverableFilters, deliverable_list
+
+    manager, project = portfolio
+    rows = deliverable_list(
+        user=manager, filters=DeliverableFilters(project=project.pk, status="open"), today=TODAY
+    )
+    assert sorted(d.status for d in rows) == [
+        "blocked",
+        "in_progress",
+        "not_started",
+        "not_started",
+    ]
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_the_timeline_says_how_many_more_are_due(client, portfolio):
+    from deliverables.selectors import project_dashboard
+
+    manager, project = portfolio
+    owner = Deliverable.objects.filter(project=project).first().owner
+    for n in range(11):
+        _work(project, owner, "design-document", date(2026, 6, 20 + n % 5))
+    work = project_dashboard(project=project, today=TODAY)
+    assert len(work.upcoming) == 10 and work.upcoming_total == 12
+    client.force_login(manager)
+    page = client.get(reverse("roles:project_detail", args=[project.pk])).content.decode()
+    assert "The next 10 of 12: see them all" in page
+    assert f"?project={project.pk}&amp;due_within=30" in page

@@ -99,3 +99,24 @@ def test_member_home_shows_late_soon_roles_and_what_others_changed(client, membe
     assert "Soon one" in soon and "Far one" not in soon
     assert changes.count("commented") == 1  # the manager's comment; their own is left out
     assert "Data scientist" in page.split('id="roles-heading"')[1]
+
+
+def test_home_says_when_it_shows_only_the_first_of_many(client, member):
+    for _ in range(12):
+        _project_for(member, with_deliverables=1)  # each: one deliverable, long overdue
+    client.force_login(member)
+    page = client.get(reverse("home")).content.decode()
+    overdue = page.split('id="overdue-heading"')[1].split('id="soon-heading"')[0]
+    assert overdue.count('class="list-group-item"') == 8
+    assert "The 8 most overdue of 12: see them all" in overdue
+    assert reverse("deliverables:my_work") in overdue
+    projects = page.split('id="projects-heading"')[1]
+    assert projects.count("list-group-item-action") == 10
+    assert "See all your 12 projects" in projects and reverse("roles:project_list") in projects
+
+
+def test_home_says_nothing_more_when_it_shows_everything(client, member):
+    _project_for(member, with_deliverables=2)
+    client.force_login(member)
+    page = client.get(reverse("home")).content.decode()
+    assert "most overdue of" not in page and "See all your" not in page

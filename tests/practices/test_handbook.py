@@ -263,3 +263,63 @@ def test_a_past_review_date_is_saved_with_a_warning(client, practices):
     assert "It has already passed" in response.content.decode()
     practices.project.refresh_from_db()
     assert practices.project.handbook_review_on.isoformat() == "2021-01-01"
+
+
+def test_question_changes_read_in_each_readers_language(practices):
+    """A question added by someone reading Japanese reads in English for others."""
+    from django.utils import translation
+
+    from deliverables.models import DeliverableEvent, EventKind
+    from deliverables.practices.services import handbook_question_add, handbook_question_remove
+
+    with translation.override("ja"):
+        item = handbook_question_add(
+            deliverable=practices.handbook, actor=practices.people["manager"], area="SQL",
+            text="Where do views live?", answer_kind="text", required=False,
+        )  # fmt: skip
+        handbook_question_remove(item=item, actor=practices.people["manager"])
+    removed, added = DeliverableEvent.objects.filter(
+        deliverable=practices.handbook, kind=EventKind.CHECKLIST
+    ).order_by("-pk")[:2]
+    with translation.override("en"):
+        assert added.display_after == "added the question: Where do views live?"
+        assert removed.display_before == "removed the question: Where do views live?"
+    with translation.override("ja"):
+        assert added.display_after == "質問を追加：Where do views live?"
+
+
+def test_phrases_stored_before_are_turned_into_codes_by_the_migration(practices):
+    import importlib
+
+    from django.apps import apps
+
+    from deliverables.models import DeliverableEvent, EventKind
+
+    migration = importlib.import_module("deliverables.migrations.0012_handbook_question_events")
+    common = {"deliverable": practices.handbook, "project_id": practices.project.pk}
+    english = DeliverableEvent.objects.create(
+        **common, kind=EventKind.CHECKLIST, after="added the question: Who runs it?"
+    )
+    japanese = DeliverableEvent.objects.create(
+        **common, kind=EventKind.CHECKLIST, before="質問を削除：Who runs it?"
+    )
+    other = DeliverableEvent.objects.create(**common, kind=EventKind.CHECKLIST, after="3/29")
+    migration.to_codes(apps, None)
+    for event in (english, japanese, other):
+        event.refresh_from_db()
+    assert english.after == "question-added: Who runs it?"
+    assert japanese.before == "question-removed: Who runs it?"
+    assert other.after == "3/29"
+
+
+def test_due_date_changes_read_in_the_readers_date_format():
+    from django.utils import translation
+
+    from deliverables.models import DeliverableEvent, EventKind
+
+    event = DeliverableEvent(kind=EventKind.DUE_DATE, before="2026-09-27", after="2026-12-05")
+    with translation.override("en"):
+        assert (event.display_before, event.display_after) == ("09/27/2026", "12/05/2026")
+    with translation.override("ja"):
+        assert event.display_after == "2026/12/05"
+    assert DeliverableEvent(kind=EventKind.DUE_DATE, before="soon").display_before == "soon"
