@@ -38,9 +38,9 @@ from .models import (
     DeliverableStatus,
     DeliverableType,
     DigestStatus,
-    OpenWork,
     Reminder,
 )
+from .practices.selectors import PROCESS_DOCUMENTATION, HandbookSummary
 
 COMPLETE_ITEM = (
     Q(answer_kind=AnswerKind.TICK, checked=True)
@@ -401,7 +401,7 @@ def portfolio_dashboard(*, user, today: date, page_number=None) -> PortfolioDash
     if page_ids:
         ids = placeholders(page_ids)
         for pk, name, gaps, items, answered in select(
-            _PAGE_PROJECTS_SQL.format(ids=ids), ["process-documentation", *page_ids, *page_ids]
+            _PAGE_PROJECTS_SQL.format(ids=ids), [PROCESS_DOCUMENTATION, *page_ids, *page_ids]
         ):
             project = Project(pk=pk, name=name)
             project.gap_count = gaps
@@ -433,7 +433,7 @@ def portfolio_dashboard(*, user, today: date, page_number=None) -> PortfolioDash
             project.by_status.append((status, label, row[status]))
         done = row[DeliverableStatus.DONE]
         project.completion = round(100 * done / project.total) if project.total else None
-    open_work(today=today)
+    open_work_make_current(today=today)
     return PortfolioDashboard(
         projects,
         _overdue_by_role(user=user, visible_ids=visible_ids),
@@ -443,12 +443,11 @@ def portfolio_dashboard(*, user, today: date, page_number=None) -> PortfolioDash
     )
 
 
-def open_work(*, today: date) -> QuerySet[OpenWork]:
-    """The open-work tally, current for `today` (rebuilt first when a day has begun
-    and the beat task has not rebuilt it yet: once a day, not once a page)."""
+def open_work_make_current(*, today: date) -> None:
+    """Before reading the open-work tally: rebuild it for `today` if a day has begun
+    and the beat task has not rebuilt it yet (once a day, not once a page)."""
     if not services.open_work_is_current(today=today):
         services.open_work_refresh(today=today)
-    return OpenWork.objects.all()
 
 
 def _overdue_by_role(*, user, visible_ids: list[int]) -> list[dict]:
@@ -480,7 +479,7 @@ def workload(
     if visible_ids is None:
         visible_ids = list(Project.objects.visible_to(user).active().values_list("pk", flat=True))
     if not tally_current:
-        open_work(today=today)
+        open_work_make_current(today=today)
     visible, visible_params = visible_projects_sql(user, visible_ids)
     people, people_params = visible_people_sql(user, "w.owner_id")
     sql = _WORKLOAD_SQL.format(visible=visible, people=people)
@@ -788,8 +787,6 @@ def project_dashboard(*, project: Project, today: date, limit: int = 10) -> Proj
     (two queries: the counts with the handbook's, then the first `limit` open
     deliverables with their progress and the next ones due)."""
     from django.contrib.auth import get_user_model
-
-    from .practices.selectors import PROCESS_DOCUMENTATION, HandbookSummary
 
     User = get_user_model()
     done = DeliverableStatus.DONE
