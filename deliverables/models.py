@@ -12,7 +12,7 @@ from django.utils import formats
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from roles.models import Membership, Project, Role
+from roles.models import Membership, Project, Role, choice_label
 
 
 class DeliverableType(models.Model):
@@ -105,13 +105,6 @@ class DeliverableStatus(models.TextChoices):
     IN_REVIEW = "in_review", _("In review")
     DONE = "done", _("Done")
     BLOCKED = "blocked", _("Blocked")
-
-
-def _label(choices: type[models.TextChoices], value: str):
-    try:
-        return choices(value).label
-    except ValueError:
-        return value
 
 
 class DeliverableQuerySet(models.QuerySet):
@@ -234,7 +227,7 @@ class Deliverable(models.Model):
         """The status in the reader's language: get_status_display's answer, from the
         enumeration directly (that method rebuilds the choices on every call, and
         lists print it once a row). A value no longer among the choices shows as is."""
-        return _label(DeliverableStatus, self.status)
+        return choice_label(DeliverableStatus, self.status)
 
 
 class OpenWork(models.Model):
@@ -473,7 +466,7 @@ class DeliverableEvent(models.Model):
     @property
     def kind_label(self) -> str:
         """What changed, in the reader's language (see Deliverable.status_label)."""
-        return _label(EventKind, self.kind)
+        return choice_label(EventKind, self.kind)
 
     @property
     def display_before(self) -> str:

@@ -50,6 +50,16 @@ class Role(models.Model):
         return gettext(self.knowledge_and_skills) if self.knowledge_and_skills else ""
 
 
+def choice_label(choices: type[models.TextChoices], value: str) -> str:
+    """`value`'s label in the reader's language, from the enumeration directly
+    (get_FOO_display rebuilds the choices on every call, and lists print one a row);
+    a value no longer among the choices shows as stored."""
+    try:
+        return choices(value).label
+    except ValueError:
+        return value
+
+
 class ProjectStatus(models.TextChoices):
     PLANNING = "planning", _("Planning")
     ACTIVE = "active", _("Active")
@@ -305,9 +315,5 @@ class TeamChange(models.Model):
 
     @property
     def action_label(self) -> str:
-        """What was done, in the reader's language (from the enumeration directly;
-        a value no longer among the choices shows as is)."""
-        try:
-            return TeamChangeAction(self.action).label
-        except ValueError:
-            return self.action
+        """What was done, in the reader's language (see `choice_label`)."""
+        return choice_label(TeamChangeAction, self.action)
