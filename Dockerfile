@@ -15,7 +15,7 @@ WORKDIR /app
 COPY requirements.lock package.json package-lock.json ./
 RUN pip install --no-cache-dir "setuptools==80.9.0" "wheel==0.48.0" \
     && pip install --no-cache-dir --no-build-isolation -r requirements.lock \
-    && npm ci --no-audit --no-fund --loglevel=error
+    && npm ci --omit=dev --no-audit --no-fund --loglevel=error
 
 COPY . .
 # collectstatic needs settings that parse; these values are build-time only.
