@@ -114,6 +114,11 @@ class DeliverableQuerySet(models.QuerySet):
     def overdue(self, today: date) -> DeliverableQuerySet:
         return self.open().filter(due_date__lt=today)
 
+    def visible_to(self, user) -> DeliverableQuerySet:
+        """Deliverables `user` may see: those of the projects `user` may see
+        (`ProjectQuerySet.visible_to`, archived projects included, read-only there)."""
+        return self.filter(project__in=Project.objects.visible_to(user).values("pk"))
+
 
 class Deliverable(models.Model):
     project = models.ForeignKey(

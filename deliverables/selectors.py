@@ -172,7 +172,7 @@ def my_work(*, user, today: date, soon_days: int = 7) -> QuerySet[Deliverable]:
 def deliverable_get_for_user(*, user, pk: int) -> Deliverable | None:
     """One deliverable, also of an archived project (read-only there)."""
     return (
-        Deliverable.objects.filter(project__in=Project.objects.visible_to(user).values("pk"))
+        Deliverable.objects.visible_to(user)
         .filter(pk=pk)
         .select_related("project", "type__role", "owner")
         .prefetch_related(

@@ -117,6 +117,13 @@ def deliverable_create(
 ) -> Deliverable:
     if project.archived_at is not None:
         raise ValidationError(ARCHIVED_MESSAGE, code="archived")
+    if status == DeliverableStatus.DONE:
+        # Its checklist is a fresh copy, all open: done comes through the workflow
+        # (`deliverable_transition`), with the checklist gate and a manager's approval.
+        raise ValidationError(
+            _("A new deliverable cannot be done yet: mark it done once its work is reviewed."),
+            code="done_on_create",
+        )
     deliverable = Deliverable(
         project=project,
         type=type,

@@ -1,26 +1,42 @@
 """Demo data for `make run`: people, projects, role assignments and deliverables.
 
-Everything is created through the apps' services and looked up first, so running
-the seed again changes nothing.
+Everything is created through the apps' services, as people would through the
+pages: projects and teams, a plan, every status move along the workflow (done
+only by a manager, with the checklist complete or an override and its reason),
+checklist answers, links, comments, the handbook and reviews. So the demo obeys
+the product's rules and its history tells how it got there. Rows are looked up
+first, so running the seed again changes nothing.
 """
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import cycle
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
+from deliverables import reminders
 from deliverables.models import (
+    AnswerKind,
     Deliverable,
     DeliverableStatus,
     DeliverableType,
-    ReminderPreference,
+    LinkKind,
 )
-from deliverables.services import deliverable_create
+from deliverables.services import (
+    ChecklistAnswer,
+    PlannedDeliverable,
+    checklist_update,
+    comment_add,
+    deliverable_transition,
+    deliverables_plan,
+    link_add,
+)
 from roles.models import Membership, Project, ProjectStatus, Role, RoleAssignment
 from roles.permissions import ADMINS_GROUP, MANAGERS_GROUP, MEMBERS_GROUP
 from roles.services import membership_add, project_create, role_assign
@@ -51,6 +67,9 @@ class DemoProject:
     team: dict[str, tuple[tuple[str, int], ...]]
     # Deliverable types left unplanned, so "Plan deliverables" has something to propose.
     unplanned: tuple[str, ...] = ()
+    # Set up this many days ago, with its first piece of work started then and left
+    # untouched since (the stale nudge of the reminder digest).
+    untouched_days: int | None = None
 
 
 PROJECTS = [
@@ -86,6 +105,7 @@ PROJECTS = [
             "member": (("data-scientist", 30),),
         },
         unplanned=("performance-evaluation", "process-documentation", "deployed-model"),
+        untouched_days=21,
     ),
     DemoProject(
         name="Demand forecasting",
@@ -113,6 +133,21 @@ STATUS_CYCLE = [
     DeliverableStatus.NOT_STARTED,
 ]
 BLOCKED_REASON = "Waiting for access to the production data warehouse."
+OVERRIDE_REASON = (
+    "Approved for the pilot: the remaining items are tracked as follow-ups in the backlog."
+)
+# The paths through the workflow to each status, from not started.
+PATHS = {
+    DeliverableStatus.NOT_STARTED: [],
+    DeliverableStatus.IN_PROGRESS: [DeliverableStatus.IN_PROGRESS],
+    DeliverableStatus.IN_REVIEW: [DeliverableStatus.IN_PROGRESS, DeliverableStatus.IN_REVIEW],
+    DeliverableStatus.BLOCKED: [DeliverableStatus.BLOCKED],
+    DeliverableStatus.DONE: [
+        DeliverableStatus.IN_PROGRESS,
+        DeliverableStatus.IN_REVIEW,
+        DeliverableStatus.DONE,
+    ],
+}
 
 
 def _ensure_people() -> dict[str, object]:
@@ -134,19 +169,59 @@ def _ensure_people() -> dict[str, object]:
                 user.save(update_fields=["is_staff", "is_superuser"])
         user.groups.add(Group.objects.get(name=group_name))
         # Every day from midnight, so the demo's reminder digests show up on the
-        # console at the first sweep, whatever the day and hour.
-        ReminderPreference.objects.get_or_create(
-            user=user, defaults={"hour": 0, "working_days": "0,1,2,3,4,5,6"}
-        )
+        # console at the first sweep, whatever the day and hour (validated as the
+        # settings page does).
+        if not hasattr(user, "reminder_preference"):
+            preference = reminders.default_preference(user)
+            preference.hour, preference.working_days = 0, "0,1,2,3,4,5,6"
+            preference.full_clean()
+            preference.save()
         people[username] = user
     return people
 
 
-def _ensure_project(spec: DemoProject, people: dict, today: date, statuses) -> Project:
+def _at(moment: datetime | None):
+    """Run the services as if at `moment` (None: now), so the history and the
+    deliverables' last change say when it happened."""
+    if moment is None:
+        return nullcontext()
+    # time-machine is pinned in requirements.lock, which every install uses; the
+    # demo needs it only to seed a past week, and only here.
+    import time_machine
+
+    return time_machine.travel(moment, tick=True)
+
+
+def _ensure_project(spec: DemoProject, people: dict, today: date, statuses, overrides) -> Project:
+    """The project, its team and its plan, then each newly planned deliverable moved
+    along the workflow to its turn of `statuses`."""
+    manager = people[spec.managers[0]]
+    back_then = None
+    if spec.untouched_days is not None:
+        back_then = timezone.make_aware(
+            datetime.combine(today - timedelta(days=spec.untouched_days), time(12))
+        )
+    with _at(back_then):
+        project = _ensure_team(spec, people, today)
+        planned = _plan(spec, project, people)
+    moves = [(deliverable, next(statuses)) for deliverable in planned]
+    untouched = None
+    if back_then is not None:
+        untouched = next(
+            (d for d, status in moves if status == DeliverableStatus.IN_PROGRESS), None
+        )
+    for deliverable, status in moves:
+        with _at(back_then if deliverable is untouched else None):
+            _move(deliverable, status, manager=manager, overrides=overrides)
+    return project
+
+
+def _ensure_team(spec: DemoProject, people: dict, today: date) -> Project:
+    manager = people[spec.managers[0]]
     project = Project.objects.filter(name=spec.name).first()
     if project is None:
         project = project_create(
-            actor=people[spec.managers[0]],
+            actor=manager,
             name=spec.name,
             business_problem=spec.business_problem,
             status=spec.status,
@@ -155,15 +230,11 @@ def _ensure_project(spec: DemoProject, people: dict, today: date, statuses) -> P
             target_date=today + timedelta(days=180 - spec.started_days_ago),
         )
     roles = {role.slug: role for role in Role.objects.all()}
-    types_by_role: dict[int, list[DeliverableType]] = {}
-    for deliverable_type in DeliverableType.objects.order_by("position"):
-        types_by_role.setdefault(deliverable_type.role_id, []).append(deliverable_type)
-
     for username, holdings in spec.team.items():
         user = people[username]
         membership = Membership.objects.filter(project=project, user=user).first()
         if membership is None:
-            membership = membership_add(project=project, user=user, actor=people[spec.managers[0]])
+            membership = membership_add(project=project, user=user, actor=manager)
         for role_slug, allocation in holdings:
             role = roles[role_slug]
             if not RoleAssignment.objects.filter(membership=membership, role=role).exists():
@@ -171,26 +242,97 @@ def _ensure_project(spec: DemoProject, people: dict, today: date, statuses) -> P
                     membership=membership,
                     role=role,
                     allocation_percent=allocation,
-                    actor=people[spec.managers[0]],
-                )
-            for deliverable_type in types_by_role.get(role.pk, []):
-                if deliverable_type.slug in spec.unplanned or (
-                    Deliverable.objects.filter(project=project, type=deliverable_type).exists()
-                ):
-                    continue
-                status = next(statuses)
-                deliverable_create(
-                    actor=people[spec.managers[0]],
-                    project=project,
-                    type=deliverable_type,
-                    title=f"{deliverable_type.name}: {project.name}",
-                    owner=user,
-                    due_date=project.start_date
-                    + timedelta(days=deliverable_type.default_due_offset_days),
-                    status=status,
-                    blocked_reason=BLOCKED_REASON if status == DeliverableStatus.BLOCKED else "",
+                    actor=manager,
                 )
     return project
+
+
+def _plan(spec: DemoProject, project: Project, people: dict) -> list[Deliverable]:
+    """Plan the standard deliverables of every role held, not planned yet, in one go
+    (as the "Plan deliverables" page saves them): the holder owns them, due at the
+    type's offset from the project start."""
+    roles = {role.slug: role for role in Role.objects.all()}
+    types_by_role: dict[int, list[DeliverableType]] = {}
+    for deliverable_type in DeliverableType.objects.order_by("position"):
+        types_by_role.setdefault(deliverable_type.role_id, []).append(deliverable_type)
+    existing = set(project.deliverables.values_list("type_id", flat=True))
+    rows = []
+    for username, holdings in spec.team.items():
+        for role_slug, _allocation in holdings:
+            for deliverable_type in types_by_role.get(roles[role_slug].pk, []):
+                if deliverable_type.slug in spec.unplanned or deliverable_type.pk in existing:
+                    continue
+                existing.add(deliverable_type.pk)
+                rows.append(
+                    PlannedDeliverable(
+                        type=deliverable_type,
+                        title=f"{deliverable_type.name}: {project.name}",
+                        owner=people[username],
+                        due_date=project.start_date
+                        + timedelta(days=deliverable_type.default_due_offset_days),
+                    )
+                )
+    if not rows:
+        return []
+    project.refresh_from_db(fields=["version"])
+    return deliverables_plan(
+        project=project, actor=people[spec.managers[0]], version=project.version, rows=rows
+    )
+
+
+def _move(deliverable: Deliverable, status: str, *, manager, overrides) -> None:
+    """Walk `deliverable` from not started to `status`: the owner does the work and
+    sends it for review, the manager approves it (after the owner completed the
+    checklist, or with an override when `overrides` says so in its turn)."""
+    owner = deliverable.owner or manager
+    for step in PATHS[status]:
+        override = ""
+        if step == DeliverableStatus.DONE:
+            if next(overrides):
+                override = OVERRIDE_REASON
+            else:
+                _complete_checklist(deliverable, owner)
+        deliverable_transition(
+            deliverable=deliverable,
+            actor=manager if step == DeliverableStatus.DONE else owner,
+            to_status=step,
+            version=None,
+            reason=BLOCKED_REASON if step == DeliverableStatus.BLOCKED else "",
+            override_reason=override,
+        )
+        if step == DeliverableStatus.IN_REVIEW:
+            link_add(
+                deliverable=deliverable,
+                actor=owner,
+                kind=LinkKind.DOCUMENT,
+                url=f"https://docs.example.com/{deliverable.project_id}/{deliverable.type.slug}",
+                label="Draft for review",
+            )
+            comment_add(
+                deliverable=deliverable,
+                actor=owner,
+                body="Ready for review: the open questions are listed at the top of the draft.",
+            )
+
+
+def _complete_checklist(deliverable: Deliverable, actor) -> None:
+    """Answer every required checklist item, as the owner would on the page."""
+    answers = {}
+    for item in deliverable.checklist_items.filter(required=True):
+        answers[item.pk] = ChecklistAnswer(
+            checked=item.answer_kind == AnswerKind.TICK,
+            answer=(
+                "Written up in the linked document, reviewed with the team."
+                if item.answer_kind == AnswerKind.TEXT
+                else ""
+            ),
+            link=(
+                f"https://docs.example.com/{deliverable.project_id}/{item.pk}"
+                if item.answer_kind == AnswerKind.LINK
+                else ""
+            ),
+        )
+    checklist_update(deliverable=deliverable, actor=actor, version=None, answers=answers)
 
 
 # Half of the team handbook of "Churn prediction" is written.
@@ -237,10 +379,11 @@ def _answer_handbook(project: Project, actor) -> None:
 def demo_seed(*, today: date) -> list[Project]:
     people = _ensure_people()
     statuses = cycle(STATUS_CYCLE)
-    projects = [_ensure_project(spec, people, today, statuses) for spec in PROJECTS]
+    # Approvals alternate: checklist completed first, then an override with its reason.
+    overrides = cycle([False, True])
+    projects = [_ensure_project(spec, people, today, statuses, overrides) for spec in PROJECTS]
     _answer_handbook(projects[0], people["manager"])
     _handbook_setup(projects[0], people["manager"], today)
-    _leave_one_untouched(projects[1], today)
     _review_cycles(people, today)
     return projects
 
@@ -347,17 +490,3 @@ def _review_cycles(people: dict, today: date) -> None:
         )
         if acknowledged:
             services.expectations_acknowledge(review=review, actor=person, version=None)
-
-
-def _leave_one_untouched(project: Project, today: date) -> None:
-    """One in-progress deliverable nobody has updated for three weeks (stale nudge)."""
-    from datetime import datetime, time
-
-    from django.utils import timezone
-
-    first = project.deliverables.filter(status=DeliverableStatus.IN_PROGRESS).order_by("pk").first()
-    if first is not None:
-        three_weeks_ago = timezone.make_aware(
-            datetime.combine(today - timedelta(days=21), time(12))
-        )
-        Deliverable.objects.filter(pk=first.pk).update(updated_at=three_weeks_ago)

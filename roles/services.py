@@ -39,6 +39,7 @@ from .tokens import invitation_token_generator, is_pending_invitee
 logger = logging.getLogger(__name__)
 
 DEACTIVATED_MESSAGE = _("This account is deactivated. An admin can reactivate it.")
+INVITATION_USED_MESSAGE = _("This invitation no longer works.")
 STALE_MESSAGE = _(
     "Someone else changed this project while you were editing it. The page now shows "
     "the latest version; check it and try again."
@@ -261,12 +262,27 @@ def _send_invitation(*, user, project: Project, inviter, link: str, language: st
 
 @transaction.atomic
 def invitation_accept(*, user, password: str) -> None:
-    """Set the invited person's password and activate the account."""
+    """Set the invited person's password and activate the account, once.
+
+    A conditional UPDATE claims the invitation: it matches only while the account
+    is still the pending invitation `user` was loaded as (inactive, never signed
+    in, the same unusable password), so of two uses of one link exactly one wins.
+    """
     if not is_pending_invitee(user):
-        raise ValidationError(_("This invitation no longer works."), code="not_invited")
+        raise ValidationError(INVITATION_USED_MESSAGE, code="not_invited")
+    pending_password = user.password
     user.set_password(password)
+    claimed = (
+        get_user_model()
+        .objects.filter(
+            pk=user.pk, is_active=False, last_login__isnull=True, password=pending_password
+        )
+        .update(password=user.password, is_active=True)
+    )
+    if claimed != 1:
+        user.password = pending_password
+        raise ValidationError(INVITATION_USED_MESSAGE, code="not_invited")
     user.is_active = True
-    user.save(update_fields=["password", "is_active"])
 
 
 @transaction.atomic

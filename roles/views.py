@@ -7,9 +7,11 @@ actions answer htmx requests with the re-rendered team panel instead.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.views import PasswordResetConfirmView
+from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN, PasswordResetConfirmView
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -605,17 +607,31 @@ class InvitationAcceptView(PasswordResetConfirmView):
     """
 
     template_name = "registration/invitation_accept.html"
-    success_url = reverse_lazy("login")
+    success_url = reverse_lazy("home")
     token_generator = invitation_token_generator
-    post_reset_login = False
 
     def get_user(self, uidb64):
         user = super().get_user(uidb64)
         return user if user is not None and is_pending_invitee(user) else None
 
     def form_valid(self, form):
-        services.invitation_accept(user=form.user, password=form.cleaned_data["new_password1"])
-        messages.success(self.request, _("Welcome to MLTeam. Sign in with your new password."))
+        """Activate the account and sign the person in (a new session), then home.
+
+        The service activates the account only if it still is a pending invitation,
+        so of two uses of one link exactly one gets through; the other sees the
+        link's end. The token leaves the session either way.
+        """
+        self.request.session.pop(INTERNAL_RESET_SESSION_TOKEN, None)
+        try:
+            services.invitation_accept(user=form.user, password=form.cleaned_data["new_password1"])
+        except ValidationError:
+            self.validlink = False
+            return self.render_to_response(self.get_context_data())
+        # The backend a sign-in with the new password would have used (the first).
+        login(self.request, form.user, backend=settings.AUTHENTICATION_BACKENDS[0])
+        messages.success(
+            self.request, _("Welcome to MLTeam. Your password is set and you are signed in.")
+        )
         return redirect(self.success_url)
 
 

@@ -277,8 +277,20 @@ def review_get_for_user(*, user, pk: int) -> Review | None:
     return reviews.filter(pk=pk).first()
 
 
-def review_deliverables(*, review: Review) -> list[Deliverable]:
-    return list(review.deliverables.select_related("project", "type").order_by("due_date", "pk"))
+def review_deliverables(*, review: Review, viewer) -> list[Deliverable]:
+    """The deliverables linked to the review that `viewer` may see: a person who
+    left a project (or never was on it) no longer sees its work here, as nowhere
+    else; the writing manager and admins see what they may see themselves."""
+    return list(
+        review.deliverables.visible_to(viewer)
+        .select_related("project", "type")
+        .order_by("due_date", "pk")
+    )
+
+
+def review_linked_ids(*, review: Review, viewer) -> list[int]:
+    """Ids of the deliverables linked to the review that `viewer` may see."""
+    return list(review.deliverables.visible_to(viewer).values_list("pk", flat=True))
 
 
 def review_history(*, review: Review, viewer, limit: int = 50) -> list[ReviewEvent]:
@@ -291,14 +303,16 @@ def review_history(*, review: Review, viewer, limit: int = 50) -> list[ReviewEve
 
 def linkable_deliverables(*, manager, person, also=()) -> QuerySet[Deliverable]:
     """Deliverables `person` owns on active projects `manager` manages (admins: any),
-    plus `also` (those already linked, which stay offered)."""
+    plus those of `also` (already linked) that `manager` may see, which stay offered."""
     work = Deliverable.objects.filter(owner=person, project__archived_at__isnull=True)
     if not is_admin(manager):
         work = work.filter(
             project__in=Project.managers.through.objects.filter(user=manager).values("project_id")
         )
     if also:
-        work = Deliverable.objects.filter(Q(pk__in=work.values("pk")) | Q(pk__in=list(also)))
+        # Already linked work stays offered only while `manager` may see it.
+        kept = Deliverable.objects.filter(pk__in=list(also)).visible_to(manager)
+        work = Deliverable.objects.filter(Q(pk__in=work.values("pk")) | Q(pk__in=kept.values("pk")))
     return work.select_related("project").order_by("project__name", "due_date", "pk")
 
 

@@ -186,8 +186,16 @@ def _record(review: Review, actor, kind: str, before: str = "", after: str = "")
     ReviewEvent.objects.create(review=review, actor=actor, kind=kind, before=before, after=after)
 
 
-def _expectations_text(text: str, deliverables) -> str:
-    titles = sorted(deliverable.title for deliverable in deliverables)
+def _expectations_text(text: str, deliverables, review: Review) -> str:
+    """The expectations as the history records them. The history is read by the
+    person and the manager alike, so it names only the linked work both may see."""
+    shown = Deliverable.objects.filter(
+        pk__in=[deliverable.pk for deliverable in deliverables]
+    ).visible_to(review.person)
+    if review.manager is not None:
+        shown = shown.visible_to(review.manager)
+    shown = set(shown.values_list("pk", flat=True))
+    titles = sorted(deliverable.title for deliverable in deliverables if deliverable.pk in shown)
     if not titles:
         return text
     return f"{text}\n\n{_('Linked deliverables')}: {'; '.join(titles)}"
@@ -251,10 +259,14 @@ def expectations_update(*, review: Review, actor, version: int, text: str, deliv
     if version is None:
         raise ValidationError(REVIEW_STALE_MESSAGE, code="stale")
     linked = list(review.deliverables.all())
+    # Links to work `actor` may no longer see were not on their form: they stay.
+    seen = set(review.deliverables.visible_to(actor).values_list("pk", flat=True))
+    chosen = {d.pk for d in deliverables}
+    deliverables = [*deliverables, *(d for d in linked if d.pk not in seen | chosen)]
     _check_linkable(actor, review.person, deliverables, [d.pk for d in linked])
     if text == review.expectations and {d.pk for d in linked} == {d.pk for d in deliverables}:
         return False
-    before = _expectations_text(review.expectations, linked)
+    before = _expectations_text(review.expectations, linked, review)
     _claim(
         review,
         version,
@@ -268,7 +280,7 @@ def expectations_update(*, review: Review, actor, version: int, text: str, deliv
         actor,
         ReviewEventKind.EXPECTATIONS_CHANGED,
         before=before,
-        after=_expectations_text(text, deliverables),
+        after=_expectations_text(text, deliverables, review),
     )
     return True
 

@@ -345,7 +345,7 @@ def _review_page(request, review, *, self_form=None, status=200):
         "is_person": is_person,
         "can_edit": permissions.can_edit_review(request.user, review),
         "shows_evaluation": shows_evaluation,
-        "deliverables": selectors.review_deliverables(review=review),
+        "deliverables": selectors.review_deliverables(review=review, viewer=request.user),
         "history": selectors.review_history(review=review, viewer=request.user),
         "ack_form": AcknowledgeForm(initial={"version": review.version}),
         "today": timezone.localdate(),
@@ -360,7 +360,8 @@ def _review_page(request, review, *, self_form=None, status=200):
 @require_http_methods(["GET", "POST"])
 def expectations_edit(request: HttpRequest, pk: int) -> HttpResponse:
     review = _own_review_or_403(request, pk)
-    linked = list(review.deliverables.values_list("pk", flat=True))
+    # Links to work the manager may no longer see stay, unseen (the service keeps them).
+    linked = selectors.review_linked_ids(review=review, viewer=request.user)
     deliverables = selectors.linkable_deliverables(
         manager=request.user, person=review.person, also=linked
     )

@@ -180,3 +180,24 @@ def test_a_stale_version_is_refused(work):
         )
     deliverable.refresh_from_db()
     assert deliverable.status == S.IN_PROGRESS
+
+
+def test_a_deliverable_cannot_be_created_done(work):
+    """Done is reached through the workflow, where the checklist gate and the
+    manager's approval are; a new deliverable's checklist is all open."""
+    from deliverables.models import Deliverable
+    from deliverables.services import deliverable_create
+    from tests.factories import deliverable_type
+
+    before = Deliverable.objects.count()
+    with pytest.raises(ValidationError) as excinfo:
+        deliverable_create(
+            project=work.world.project,
+            type=deliverable_type("prd"),
+            title="PRD",
+            owner=work.world.people["member"],
+            status=S.DONE,
+            actor=work.world.people["manager"],
+        )
+    assert excinfo.value.code == "done_on_create"
+    assert Deliverable.objects.count() == before

@@ -3,12 +3,25 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import override_settings
+from django.utils import timezone
 
-from deliverables.models import Deliverable, DeliverableStatus
-from roles.models import Project, RoleAssignment
+from deliverables import workflow
+from deliverables.models import (
+    Deliverable,
+    DeliverableComment,
+    DeliverableEvent,
+    DeliverableLink,
+    DeliverableStatus,
+    EventKind,
+    Review,
+    ReviewEvent,
+    ReviewEventKind,
+)
+from roles.models import Membership, Project, RoleAssignment, TeamChange, TeamChangeAction
 from roles.permissions import is_admin, is_manager
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +76,147 @@ def test_seed_demo_builds_a_complete_demo_once():
         ).count()
         == 3
     )
+
+
+# --- the demo obeys the product's own rules ----------------------------------------------
+
+
+@pytest.fixture
+def demo(db):
+    with override_settings(DEBUG=True):
+        call_command("seed_demo")
+
+
+def test_every_done_deliverable_in_the_demo_meets_the_done_rule(demo):
+    """Done needs every required checklist item complete, or a manager's recorded
+    override (a reason on the deliverable and an override event by a manager)."""
+    done = Deliverable.objects.filter(status=DeliverableStatus.DONE).prefetch_related(
+        "checklist_items", "events", "project__managers"
+    )
+    assert done.count() >= 2
+    overridden = 0
+    for deliverable in done:
+        open_items = [
+            item
+            for item in deliverable.checklist_items.all()
+            if item.required and not item.is_complete
+        ]
+        if not open_items:
+            continue
+        overridden += 1
+        assert deliverable.done_override_reason.strip(), deliverable.title
+        managers = set(deliverable.project.managers.all())
+        overrides = [e for e in deliverable.events.all() if e.kind == EventKind.DONE_OVERRIDE]
+        assert overrides, deliverable.title
+        assert overrides[-1].after == deliverable.done_override_reason
+        assert overrides[-1].actor in managers, deliverable.title
+    # The demo shows both ways to done: a complete checklist, and an override.
+    assert 0 < overridden < done.count()
+
+
+def _status_events(deliverable) -> list:
+    """The deliverable's status changes, oldest first."""
+    return [
+        event
+        for event in sorted(deliverable.events.all(), key=lambda e: (e.created_at, e.pk))
+        if event.kind == EventKind.STATUS
+    ]
+
+
+def test_every_demo_deliverable_got_where_it_is_through_the_workflow(demo):
+    for deliverable in Deliverable.objects.prefetch_related("events", "project__managers"):
+        kinds = [event.kind for event in deliverable.events.all()]
+        assert kinds.count(EventKind.CREATED) == 1, deliverable.title
+        moves = _status_events(deliverable)
+        current = DeliverableStatus.NOT_STARTED
+        for move in moves:
+            step = move.after.split(":")[0]
+            assert move.before == current, deliverable.title
+            assert workflow.is_allowed(current, step), (deliverable.title, current, step)
+            current = step
+        assert current == deliverable.status, deliverable.title
+        if deliverable.status == DeliverableStatus.BLOCKED:
+            assert deliverable.blocked_reason in moves[-1].after
+        if deliverable.status == DeliverableStatus.DONE:
+            assert moves[-1].actor in set(deliverable.project.managers.all())
+
+
+def test_every_demo_change_is_in_the_history(demo):
+    """Team, checklist and review rows each have the event their service records."""
+    changes = set(TeamChange.objects.values_list("project_id", "action", "person_id", "role_id"))
+    for project in Project.objects.all():
+        assert (project.pk, TeamChangeAction.PROJECT_CREATED, None, None) in changes
+    for membership in Membership.objects.all():
+        assert (
+            membership.project_id,
+            TeamChangeAction.MEMBER_ADDED,
+            membership.user_id,
+            None,
+        ) in changes
+    for assignment in RoleAssignment.objects.select_related("membership"):
+        assert (
+            assignment.membership.project_id,
+            TeamChangeAction.ROLE_ASSIGNED,
+            assignment.membership.user_id,
+            assignment.role_id,
+        ) in changes
+    answered = Deliverable.objects.filter(checklist_items__answered_at__isnull=False).distinct()
+    assert answered.exists()
+    for deliverable in answered:
+        assert deliverable.events.filter(kind=EventKind.CHECKLIST).exists(), deliverable.title
+    for link in DeliverableLink.objects.all():
+        assert link.deliverable.events.filter(kind=EventKind.LINK_ADDED, after=link.url).exists()
+    for comment in DeliverableComment.objects.all():
+        assert comment.deliverable.events.filter(kind=EventKind.COMMENT).exists()
+    assert Review.objects.exists()
+    for review in Review.objects.all():
+        kinds = set(review.events.values_list("kind", flat=True))
+        assert ReviewEventKind.EXPECTATIONS_WRITTEN in kinds
+        if review.expectations_acknowledged_at:
+            assert ReviewEventKind.EXPECTATIONS_ACKNOWLEDGED in kinds
+        if review.self_assessment:
+            assert ReviewEventKind.SELF_ASSESSMENT in kinds
+        if review.evaluation_shared_at:
+            assert ReviewEventKind.EVALUATION_SHARED in kinds
+        if review.evaluation_acknowledged_at:
+            assert ReviewEventKind.EVALUATION_ACKNOWLEDGED in kinds
+
+
+def test_every_demo_deliverable_was_last_changed_when_its_history_says(demo):
+    """No write around the services: a deliverable's last update is its last event."""
+    for deliverable in Deliverable.objects.prefetch_related("events"):
+        last = max(event.created_at for event in deliverable.events.all())
+        assert abs(deliverable.updated_at - last) < datetime.timedelta(seconds=5), (
+            deliverable.title,
+            deliverable.updated_at,
+            last,
+        )
+
+
+def test_the_demo_still_has_stale_in_progress_work(demo):
+    """One in-progress deliverable nobody has touched for three weeks, for the
+    stale nudge in the reminder digest."""
+    stale_before = timezone.now() - datetime.timedelta(days=settings.REMINDER_STALE_DAYS)
+    stale = Deliverable.objects.filter(
+        status=DeliverableStatus.IN_PROGRESS, updated_at__lt=stale_before
+    )
+    assert stale.count() == 1
+
+
+@override_settings(DEBUG=True)
+def test_seeding_again_records_nothing_new(demo):
+    counts = (
+        DeliverableEvent.objects.count(),
+        TeamChange.objects.count(),
+        ReviewEvent.objects.count(),
+        DeliverableLink.objects.count(),
+        DeliverableComment.objects.count(),
+    )
+    call_command("seed_demo")
+    assert (
+        DeliverableEvent.objects.count(),
+        TeamChange.objects.count(),
+        ReviewEvent.objects.count(),
+        DeliverableLink.objects.count(),
+        DeliverableComment.objects.count(),
+    ) == counts

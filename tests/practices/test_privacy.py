@@ -3,7 +3,7 @@ other people's emails. Only the person, the writing manager and admins see them.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,6 +11,12 @@ from django.core import mail
 from django.urls import reverse
 
 from deliverables import reminders
+from deliverables.models import Deliverable
+from deliverables.practices import selectors as practices_selectors
+from deliverables.practices import services as practices_services
+from deliverables.services import deliverable_create
+from roles.services import membership_add, membership_remove, project_create, project_update
+from tests.factories import UserFactory, deliverable_type
 from tests.practices.conftest import SECRETS, everyday
 
 
@@ -116,3 +122,159 @@ def test_digests_mention_only_the_recipients_own_reviews(
         text = message.body + message.alternatives[0][0]
         assert not any(secret in text for secret in SECRETS)
     assert "person@example.com" not in by_recipient
+
+
+# --- linked deliverables follow the deliverable visibility rule -------------------------------
+
+
+def _leave(practices, username: str) -> None:
+    membership = practices.project.memberships.get(user__username=username)
+    practices.project.refresh_from_db()
+    membership_remove(
+        membership=membership, actor=practices.people["manager"], version=practices.project.version
+    )
+
+
+def _elsewhere(practices) -> Deliverable:
+    """A deliverable of a project `person` never was on, linked to their review by
+    whatever means (the read rule must hold whoever wrote the row)."""
+    manager = practices.people["manager"]
+    other = project_create(name="Fraud", managers=[manager], actor=manager)
+    owner = UserFactory(username="fraud_owner")
+    membership_add(project=other, user=owner, actor=manager)
+    work = deliverable_create(
+        project=other,
+        type=deliverable_type("deployed-model"),
+        title="Fraud model in production",
+        owner=owner,
+        due_date=date(2031, 3, 4),
+        actor=manager,
+    )
+    practices.review.deliverables.add(work)
+    return work
+
+
+def _review_page(client, practices, persona: str) -> str:
+    client.force_login(practices.people[persona])
+    response = client.get(reverse("practices:review_detail", args=[practices.review.pk]))
+    assert response.status_code == 200, persona
+    return response.content.decode()
+
+
+def _linked_section(page: str) -> str:
+    """The review's expectations card, where linked deliverables are listed."""
+    start = page.index("Linked deliverables") if "Linked deliverables" in page else 0
+    return page[start : page.index('id="history-heading"')]
+
+
+def test_a_person_who_left_the_project_no_longer_sees_its_work_on_their_review(client, practices):
+    report = practices.report
+    _leave(practices, "person")
+    client.force_login(practices.people["person"])
+    assert client.get(reverse("deliverables:detail", args=[report.pk])).status_code == 404
+    page = _linked_section(_review_page(client, practices, "person"))
+    assert report.title not in page
+    assert reverse("deliverables:detail", args=[report.pk]) not in page
+    assert practices.project.name not in page
+    # The writing manager and admins still may see the project, so they still see it.
+    for persona in ("manager", "admin"):
+        page = _linked_section(_review_page(client, practices, persona))
+        assert report.title in page, persona
+        assert reverse("deliverables:detail", args=[report.pk]) in page, persona
+
+
+def test_a_person_never_on_the_project_does_not_see_its_work_on_their_review(client, practices):
+    work = _elsewhere(practices)
+    page = _linked_section(_review_page(client, practices, "person"))
+    assert work.title not in page
+    assert "Fraud" not in page
+    assert practices.report.title in page  # their own project's work still shows
+    for persona in ("manager", "admin"):
+        assert work.title in _linked_section(_review_page(client, practices, persona)), persona
+
+
+def test_a_manager_who_no_longer_manages_the_project_sees_only_what_they_may_see(client, practices):
+    """The writer keeps the review, but a linked deliverable of a project they no
+    longer see is gone from it for them: not on the review, not in the edit form."""
+    manager = practices.people["manager"]
+    project = practices.project
+    project.refresh_from_db()
+    project_update(
+        project=project,
+        actor=practices.people["other_manager"],
+        version=project.version,
+        name=project.name,
+        business_problem=project.business_problem,
+        status=project.status,
+        managers=[practices.people["other_manager"]],
+    )
+    assert not Deliverable.objects.visible_to(manager).filter(pk=practices.report.pk).exists()
+    assert practices.report.title not in _linked_section(_review_page(client, practices, "manager"))
+    edit = client.get(reverse("practices:expectations_edit", args=[practices.review.pk]))
+    assert edit.status_code == 200
+    assert practices.report.title not in edit.content.decode()
+    # The person, still on the team, keeps seeing it.
+    assert practices.report.title in _linked_section(_review_page(client, practices, "person"))
+
+
+def test_saving_expectations_keeps_links_the_manager_can_no_longer_see(client, practices):
+    work = _elsewhere(practices)
+    manager = practices.people["manager"]
+    other = work.project
+    other.refresh_from_db()
+    project_update(
+        project=other,
+        actor=practices.people["admin"],
+        version=other.version,
+        name=other.name,
+        business_problem=other.business_problem,
+        status=other.status,
+        managers=[practices.people["admin"]],
+    )
+    review = practices.review
+    review.refresh_from_db()
+    changed = practices_services.expectations_update(
+        review=review,
+        actor=manager,
+        version=review.version,
+        text="New text",
+        deliverables=[practices.report],
+    )
+    assert changed
+    assert set(review.deliverables.values_list("pk", flat=True)) == {practices.report.pk, work.pk}
+
+
+def test_review_history_names_only_work_the_person_may_see(client, practices):
+    """The history is read by the person too: a later change of the expectations
+    does not write the title of work they may not see into it."""
+    work = _elsewhere(practices)
+    review = practices.review
+    review.refresh_from_db()
+    practices_services.expectations_update(
+        review=review,
+        actor=practices.people["manager"],
+        version=review.version,
+        text="Changed expectations",
+        deliverables=[practices.report, work],
+    )
+    page = _review_page(client, practices, "person")
+    history = page[page.index('id="history-heading"') :]
+    assert "Changed expectations" in history
+    assert practices.report.title in history
+    assert work.title not in history
+
+
+def test_linked_deliverables_on_a_review_are_read_through_the_visibility_rule(practices):
+    work = _elsewhere(practices)
+    _leave(practices, "person")
+    review = practices.review
+    assert (
+        practices_selectors.review_deliverables(review=review, viewer=practices.people["person"])
+        == []
+    )
+    assert {
+        d.pk
+        for d in practices_selectors.review_deliverables(
+            review=review, viewer=practices.people["manager"]
+        )
+    } == {practices.report.pk, work.pk}

@@ -5,15 +5,21 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
+from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN
 from django.core import mail
+from django.core.exceptions import ValidationError
+from django.test import Client
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from roles.models import Membership
-from tests.factories import PASSWORD, UserFactory
+from roles.services import invitation_accept
+from tests.factories import PASSWORD, UserFactory, role
 from tests.roles.conftest import snapshot
 
 pytestmark = pytest.mark.django_db
@@ -174,3 +180,124 @@ def test_the_manager_is_told_whether_an_email_went_out(client, invite, world):
     response = invite(world.people["newcomer"].email)
     page = client.get(response["Location"]).content.decode()
     assert "already had an account and joined the team" in page
+
+
+# --- accepting: signed in, on home, once ------------------------------------------------
+
+
+def _assign(client, world, membership, slug: str = "ml-engineer", allocation: int = 50):
+    world.project.refresh_from_db()
+    prefix = f"m{membership.pk}"
+    response = client.post(
+        reverse("roles:team_assign", args=[world.project.pk, membership.pk]),
+        {
+            f"{prefix}-version": world.project.version,
+            f"{prefix}-role": role(slug).pk,
+            f"{prefix}-allocation_percent": allocation,
+        },
+    )
+    assert response.status_code == 302
+
+
+def test_choosing_a_password_signs_the_invitee_in_and_lands_on_home(client, invite, world):
+    invite("nora@example.com")
+    link = _link(mail.outbox[0])
+    client.logout()
+    response = _accept(client, link)
+    nora = Membership.objects.get(user__email="nora@example.com").user
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+    assert client.session[SESSION_KEY] == str(nora.pk)
+    assert client.session[BACKEND_SESSION_KEY] == settings.AUTHENTICATION_BACKENDS[0]
+    assert INTERNAL_RESET_SESSION_TOKEN not in client.session
+    nora.refresh_from_db()
+    assert nora.is_active and nora.last_login is not None
+    page = client.get(response["Location"]).content.decode()
+    assert "Welcome to MLTeam. Your password is set and you are signed in." in page
+    assert "Welcome, nora" in page
+
+
+def test_signing_in_from_an_invitation_starts_a_new_session(client, invite, world):
+    invite("nora@example.com")
+    link = _link(mail.outbox[0])
+    client.logout()
+    form_url = client.get(link)["Location"]  # the token moves into the session
+    before = client.session.session_key
+    client.post(
+        form_url, {"new_password1": "a-long-new-password", "new_password2": "a-long-new-password"}
+    )
+    assert client.session.session_key != before
+    assert client.session[SESSION_KEY]
+
+
+def test_a_used_link_does_not_work_even_for_the_signed_in_invitee(client, invite, world):
+    invite("nora@example.com")
+    link = _link(mail.outbox[0])
+    client.logout()
+    _accept(client, link)
+    page = client.get(link, follow=True).content.decode()
+    assert "This invitation no longer works" in page
+    _accept(client, link, password="another-long-password")
+    nora = Membership.objects.get(user__email="nora@example.com").user
+    nora.refresh_from_db()
+    assert nora.check_password("a-long-new-password")
+
+
+def test_accepting_twice_from_the_same_loaded_account_keeps_the_first_password(invite, world):
+    """Two submits of one link that both passed the token check before either
+    saved: only the first activates the account and sets its password."""
+    invite("nora@example.com")
+    User = get_user_model()
+    first = User.objects.get(email="nora@example.com")
+    second = User.objects.get(email="nora@example.com")
+    invitation_accept(user=first, password="the-first-password")
+    with pytest.raises(ValidationError):
+        invitation_accept(user=second, password="the-second-password")
+    nora = User.objects.get(email="nora@example.com")
+    assert nora.is_active
+    assert nora.check_password("the-first-password")
+
+
+def test_the_first_home_page_lists_the_role_given_before_accepting(client, invite, world):
+    invite("nora@example.com")
+    membership = Membership.objects.get(user__email="nora@example.com")
+    _assign(client, world, membership, "ml-engineer", 50)
+    link = _link(mail.outbox[0])
+    client.logout()
+    page = client.get(_accept(client, link)["Location"]).content.decode()
+    roles = page[page.index('id="roles-heading"') : page.index('id="projects-heading"')]
+    assert "ML engineer" in roles and "Churn" in roles and "50%" in roles
+    assert "You hold no role" not in roles
+
+
+def test_the_first_home_page_of_an_invitee_without_a_role_says_so_without_contradiction(
+    client, invite, world
+):
+    """Invited people join a team before anyone gives them a role: home lists the
+    team and says the role is still to come, not that they should ask to join one."""
+    invite("nora@example.com")
+    link = _link(mail.outbox[0])
+    client.logout()
+    page = client.get(_accept(client, link)["Location"]).content.decode()
+    roles = page[page.index('id="roles-heading"') : page.index('id="projects-heading"')]
+    projects = page[page.index('id="projects-heading"') :]
+    assert "Churn" in projects
+    assert "Ask your engineering manager to add you to a team." not in roles
+    assert "You hold no role on your projects yet." in roles
+
+
+def test_a_role_given_after_the_first_home_page_shows_on_the_next(client, invite, world):
+    invite("nora@example.com")
+    membership = Membership.objects.get(user__email="nora@example.com")
+    link = _link(mail.outbox[0])
+    client.logout()
+    home = _accept(client, link)["Location"]
+    assert "ML engineer" not in client.get(home).content.decode()
+    nora_session = client.cookies
+    manager = Client()
+    manager.force_login(world.people["manager"])
+    _assign(manager, world, membership, "ml-engineer", 50)
+    client.cookies = nora_session
+    page = client.get(home).content.decode()
+    roles = page[page.index('id="roles-heading"') : page.index('id="projects-heading"')]
+    assert "ML engineer" in roles
