@@ -193,7 +193,7 @@ def _plan_batch(user_ids: list[int], now: datetime) -> list[PlannedDigest]:
         day = digest_day(preference, now)
         if day is not None:
             planned[user.pk] = PlannedDigest(
-                recipient=user, local_date=day, language=preference.language
+                recipient=user, local_date=day, language=preference.email_language
             )
             preferences[user.pk] = preference
     if not planned:
@@ -630,7 +630,7 @@ def digest_message(
         deliverable = reminder.deliverable
         escalations[deliverable.project.name][deliverable.type.role.display_name].append(reminder)
     review_sections = _review_sections(list(review_reminders))
-    with translation.override(preference.language):
+    with translation.override(preference.email_language):
         context = {
             "recipient": recipient,
             "digest": digest,
