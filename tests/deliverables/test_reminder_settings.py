@@ -136,6 +136,22 @@ def _drawn_from(values: dict) -> dict[str, list[str]]:
     }
 
 
+def test_after_changing_only_the_hour_the_person_still_gets_digests(client, capsys):
+    from django.core.management import call_command
+
+    from tests.deliverables.test_reminders import _deliverable, _project
+
+    user = UserFactory(first_name="Kenji", last_name="Ito")
+    ReminderPreference.objects.create(user=user, **{**SAVED, "paused_until": date(2026, 11, 1)})
+    _deliverable(_project(), user, date(2026, 11, 20))
+    client.force_login(user)
+    data = {**_page_form(client), "hour": ["8"]}
+    assert client.post(reverse(URL), data).status_code == 302
+    # 09:30 in Tokyo on a Monday: past the new hour, on a working day, after the pause.
+    call_command("send_reminders", "--dry-run", "--now", "2026-11-30T00:30:00+00:00")
+    assert f"Kenji Ito <{user.email}> (2026-11-30, ja): 1 item" in capsys.readouterr().out
+
+
 def test_saving_writes_only_what_the_person_changed(client):
     """Someone else (an admin) changed the time zone after the page was drawn: a
     save that changes only the hour keeps the admin's time zone."""
