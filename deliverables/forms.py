@@ -15,6 +15,8 @@ from .models import (
     DeliverableType,
     LinkKind,
     ReminderPreference,
+    format_working_days,
+    parse_working_days,
 )
 
 
@@ -266,15 +268,43 @@ def _time_zone_choices() -> list[tuple[str, str]]:
     ]
 
 
+class WorkingDaysField(forms.TypedMultipleChoiceField):
+    """Working days as boxes to tick, stored as text ("0,1,2,3,4", Monday is 0).
+
+    Converts both ways: the stored text is drawn as ticked boxes (`prepare_value`),
+    and the ticked boxes are cleaned back into the stored text (`clean`), so a form
+    shows what is saved and an untouched form saves the same days again.
+    """
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Working days"))
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", _("Digests come on these days only."))
+        kwargs.pop("max_length", None)  # from the model's text field
+        kwargs.pop("empty_value", None)
+        super().__init__(choices=WEEKDAYS, coerce=int, **kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, str):
+            return parse_working_days(value)
+        return value
+
+    def clean(self, value) -> str:
+        return format_working_days(super().clean(value))
+
+    def has_changed(self, initial, data) -> bool:
+        try:
+            initial_days = {int(day) for day in self.prepare_value(initial or [])}
+            data_days = {int(day) for day in data or []}
+        except (TypeError, ValueError):
+            return True
+        return initial_days != data_days
+
+
 class ReminderPreferenceForm(forms.ModelForm):
-    working_days = forms.TypedMultipleChoiceField(
-        label=_("Working days"),
-        choices=WEEKDAYS,
-        coerce=int,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-        help_text=_("Digests come on these days only."),
-    )
+    working_days = WorkingDaysField()
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=_time_zone_choices)
     hour = forms.TypedChoiceField(
         label=_("Send at"), coerce=int, choices=[(h, f"{h:02d}:00") for h in range(24)]
@@ -282,7 +312,8 @@ class ReminderPreferenceForm(forms.ModelForm):
     paused_until = forms.DateField(
         label=_("Pause until"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        # An <input type="date"> reads and writes ISO dates whatever the language.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("No digest up to and including this day. Leave empty to receive them."),
     )
 
@@ -292,9 +323,19 @@ class ReminderPreferenceForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["working_days"].initial = sorted(self.instance.working_day_numbers)
+        for field in self.fields.values():
+            # The page carries what it was drawn with, so that a save changes only
+            # what the person changed, not what someone else changed meanwhile.
+            field.show_hidden_initial = True
         self.fields["due_soon_days"].validators.append(MaxValueValidator(31))
         self.fields["due_soon_days"].widget.attrs.update({"min": 0, "max": 31})
 
-    def clean_working_days(self) -> str:
-        return ",".join(str(day) for day in sorted(set(self.cleaned_data["working_days"])))
+    @property
+    def working_days_initial(self) -> str:
+        """The working days the page was drawn with, as hidden inputs: crispy draws
+        the boxes itself and leaves them out (other fields carry theirs)."""
+        return self["working_days"].as_hidden(only_initial=True)
+
+    def changes(self) -> dict[str, object]:
+        """The settings the person changed on this form, cleaned, by field name."""
+        return {name: self.cleaned_data[name] for name in self.changed_data}

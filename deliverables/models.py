@@ -531,8 +531,32 @@ def validate_time_zone(value: str) -> None:
         )
 
 
+def parse_working_days(value: str) -> list[int]:
+    """The stored working days ("0,1,2,3,4", Monday is 0) as sorted day numbers."""
+    return sorted({int(day) for day in value.split(",") if day.strip().isdigit()})
+
+
+def format_working_days(days) -> str:
+    """Day numbers as stored: sorted, distinct, comma-separated."""
+    return ",".join(str(day) for day in sorted({int(day) for day in days}))
+
+
+def validate_working_days(value: str) -> None:
+    days = [day.strip() for day in value.split(",")] if value else []
+    if any(not day.isdigit() or int(day) > 6 for day in days):
+        raise ValidationError(
+            _("Working days are day numbers from 0 (Monday) to 6 (Sunday), such as 0,1,2,3,4."),
+            code="working_days",
+        )
+
+
+# The email language's blank choice: follow the interface language.
+EMAIL_LANGUAGE_CHOICES = [("", _("Same as my interface language")), *settings.LANGUAGES]
+
+
 class ReminderPreference(models.Model):
-    """When and how a person wants their daily digest. Missing row = the defaults."""
+    """When and how a person wants their daily digest, and their languages.
+    Missing row = the defaults."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -547,7 +571,12 @@ class ReminderPreference(models.Model):
         _("time zone"), max_length=64, default=default_time_zone, validators=[validate_time_zone]
     )
     working_days = models.CharField(
-        _("working days"), max_length=20, default="0,1,2,3,4", help_text=_("Monday is 0.")
+        _("working days"),
+        max_length=20,
+        default="0,1,2,3,4",
+        blank=True,
+        validators=[validate_working_days],
+        help_text=_("Monday is 0."),
     )
     due_soon_days = models.PositiveSmallIntegerField(_("due-soon window (days)"), default=3)
     paused_until = models.DateField(
@@ -557,7 +586,22 @@ class ReminderPreference(models.Model):
         help_text=_("No digest up to and including this day."),
     )
     language = models.CharField(
-        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+        _("email language"),
+        max_length=10,
+        choices=EMAIL_LANGUAGE_CHOICES,
+        blank=True,
+        default="",
+        help_text=_("Emails come in this language."),
+    )
+    # Remembered when the person switches the interface language while signed in,
+    # so that emails can follow it and a new browser starts in it.
+    interface_language = models.CharField(
+        _("interface language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        default="",
+        editable=False,
     )
 
     class Meta:
@@ -572,7 +616,13 @@ class ReminderPreference(models.Model):
 
     @property
     def working_day_numbers(self) -> set[int]:
-        return {int(day) for day in self.working_days.split(",") if day.strip().isdigit()}
+        return set(parse_working_days(self.working_days))
+
+    @property
+    def email_language(self) -> str:
+        """The language of every email to this person: their choice for emails, else
+        their interface language, else the site's."""
+        return self.language or self.interface_language or settings.LANGUAGE_CODE
 
 
 class DigestStatus(models.TextChoices):

@@ -32,6 +32,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import ngettext_lazy, pgettext
 
 from roles.models import Membership, Project
 
@@ -120,6 +121,15 @@ class PlannedDigest:
     language: str
     items: list[Item] = field(default_factory=list)
     review_items: list[ReviewItem] = field(default_factory=list)
+    listed: set[int] = field(default_factory=set)
+
+    def mention(self, item: Item) -> None:
+        """List a deliverable once per digest, in the first section that takes it.
+        The reader's own work is planned first (overdue, then due soon, then stale),
+        escalations (other people's work) last."""
+        if item.deliverable_id not in self.listed:
+            self.listed.add(item.deliverable_id)
+            self.items.append(item)
 
 
 def _cycles_to_mention(first_day: date, last_day: date) -> list[ReviewCycle]:
@@ -193,7 +203,7 @@ def _plan_batch(user_ids: list[int], now: datetime) -> list[PlannedDigest]:
         day = digest_day(preference, now)
         if day is not None:
             planned[user.pk] = PlannedDigest(
-                recipient=user, local_date=day, language=preference.language
+                recipient=user, local_date=day, language=preference.email_language
             )
             preferences[user.pk] = preference
     if not planned:
@@ -225,13 +235,13 @@ def _plan_batch(user_ids: list[int], now: datetime) -> list[PlannedDigest]:
         window = preferences[owner_id].due_soon_days
         if due is not None and due < digest.local_date:
             late = (digest.local_date - due).days
-            digest.items.append(Item(pk, title, project_name, ReminderKind.OVERDUE, late))
+            digest.mention(Item(pk, title, project_name, ReminderKind.OVERDUE, late))
         elif due is not None and due <= digest.local_date + timedelta(days=window):
             left = (due - digest.local_date).days
-            digest.items.append(Item(pk, title, project_name, ReminderKind.DUE_SOON, left))
+            digest.mention(Item(pk, title, project_name, ReminderKind.DUE_SOON, left))
         if status == DeliverableStatus.IN_PROGRESS and updated_at < stale_before:
             idle = (now - updated_at).days
-            digest.items.append(Item(pk, title, project_name, ReminderKind.STALE, idle))
+            digest.mention(Item(pk, title, project_name, ReminderKind.STALE, idle))
 
     managed: dict[int, list[int]] = defaultdict(list)
     for project_id, manager_id in _listed_managers_with_rights(planned):
@@ -246,7 +256,7 @@ def _plan_batch(user_ids: list[int], now: datetime) -> list[PlannedDigest]:
             digest = planned[manager_id]
             late = (digest.local_date - due).days
             if late > escalate_after:
-                digest.items.append(Item(pk, title, project_name, ReminderKind.ESCALATION, late))
+                digest.mention(Item(pk, title, project_name, ReminderKind.ESCALATION, late))
     _plan_review_items(planned, managed)
     return [digest for digest in planned.values() if digest.items or digest.review_items]
 
@@ -614,6 +624,57 @@ def _review_sections(review_reminders: list[ReviewReminder]) -> dict[str, list[d
     return {kind: list(cycles.values()) for kind, cycles in sections.items()}
 
 
+# What a digest's subject counts, in the order of its sections. The plural form is
+# chosen by "count" when the phrase is filled in, in the recipient's language.
+SUBJECT_COUNTS = {
+    "overdue": ngettext_lazy("%(count)s overdue", "%(count)s overdue", "count"),
+    "due_soon": ngettext_lazy("%(count)s due soon", "%(count)s due soon", "count"),
+    "stale": ngettext_lazy(
+        "%(count)s with no recent update", "%(count)s with no recent update", "count"
+    ),
+    "escalations": ngettext_lazy(
+        "%(count)s well overdue on your projects",
+        "%(count)s well overdue on your projects",
+        "count",
+    ),
+    "missing_expectations": ngettext_lazy(
+        "%(count)s person without your expectations",
+        "%(count)s people without your expectations",
+        "count",
+    ),
+    "missing_evaluations": ngettext_lazy(
+        "%(count)s evaluation to write and share",
+        "%(count)s evaluations to write and share",
+        "count",
+    ),
+}
+
+
+def _subject_parts(context: dict) -> str:
+    """What the digest holds, counted, in the active language: only the sections
+    that have something ("2 overdue, 6 well overdue on your projects")."""
+    counts = {
+        "overdue": len(context["overdue"]),
+        "due_soon": len(context["due_soon"]),
+        "stale": len(context["stale"]),
+        "escalations": sum(
+            len(items) for roles in context["escalations"].values() for items in roles.values()
+        ),
+        "missing_expectations": sum(
+            len(entry["people"]) for entry in context["missing_expectations"]
+        ),
+        "missing_evaluations": sum(
+            len(entry["people"]) for entry in context["missing_evaluations"]
+        ),
+    }
+    separator = pgettext("between the counts in a digest's subject", ", ")
+    return separator.join(
+        str(phrase % {"count": counts[section]})
+        for section, phrase in SUBJECT_COUNTS.items()
+        if counts[section]
+    )
+
+
 def digest_message(
     digest: Digest, reminders: list[Reminder], review_reminders: list[ReviewReminder] = ()
 ) -> EmailMultiAlternatives:
@@ -630,7 +691,7 @@ def digest_message(
         deliverable = reminder.deliverable
         escalations[deliverable.project.name][deliverable.type.role.display_name].append(reminder)
     review_sections = _review_sections(list(review_reminders))
-    with translation.override(preference.language):
+    with translation.override(preference.email_language):
         context = {
             "recipient": recipient,
             "digest": digest,
@@ -645,6 +706,7 @@ def digest_message(
             "my_work_url": settings.SITE_URL + reverse("deliverables:my_work"),
             "preferences_url": settings.SITE_URL + reverse("deliverables:reminder_preferences"),
         }
+        context["subject_parts"] = _subject_parts(context)
         subject = " ".join(render_to_string("emails/digest_subject.txt", context).split())
         text = render_to_string("emails/digest.txt", context)
         html = render_to_string("emails/digest.html", context)

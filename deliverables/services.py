@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from mlteam.sql import day, select
@@ -31,6 +31,7 @@ from .models import (
     DeliverableStatus,
     DeliverableType,
     EventKind,
+    ReminderPreference,
 )
 from .permissions import can_manage_deliverable
 
@@ -455,3 +456,40 @@ def open_work_refresh(*, today: date, fold: bool = False) -> bool:
             # with none, it joins the tally as if it held one row.
             cursor.execute("ANALYZE deliverables_openwork")
     return True
+
+
+# --- reminder settings and languages -----------------------------------------------------
+
+
+def reminder_preference_update(*, user, changes: dict[str, object]) -> ReminderPreference:
+    """Save these settings of `user`, and only these: a setting changed elsewhere
+    meanwhile (the admin, a language switch) keeps its new value. A person without
+    settings gets a row holding the defaults for the rest; with no changes, nothing
+    is written."""
+    if not changes:
+        return ReminderPreference.objects.filter(user=user).first() or ReminderPreference(user=user)
+    with transaction.atomic():
+        preference, _created = ReminderPreference.objects.select_for_update().get_or_create(
+            user=user
+        )
+        for name, value in changes.items():
+            setattr(preference, name, value)
+        preference.full_clean()
+        preference.save(update_fields=list(changes))
+    return preference
+
+
+def interface_language_remember(*, user, language: str | None) -> str | None:
+    """Remember the interface language a signed-in person chose, so that their
+    emails follow it and a new browser starts in it. Returns the language kept
+    (a supported variant, "ja" for "ja-jp"), or None for one the site does not offer."""
+    try:
+        code = translation.get_supported_language_variant(language or "")
+    except LookupError:
+        return None
+    current = ReminderPreference.objects.filter(user=user).values_list(
+        "interface_language", flat=True
+    )
+    if list(current) != [code]:
+        reminder_preference_update(user=user, changes={"interface_language": code})
+    return code

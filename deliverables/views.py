@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import csv
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -19,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language
 
 from mlteam.cache import cached
 from mlteam.forms import form_add_service_errors, form_refresh_version
@@ -548,12 +552,56 @@ def reminder_preferences(request: HttpRequest) -> HttpResponse:
     preference = reminders.preference_for(request.user)
     form = ReminderPreferenceForm(request.POST or None, instance=preference)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Reminder settings saved."))
-        return redirect("deliverables:reminder_preferences")
+        try:
+            services.reminder_preference_update(user=request.user, changes=form.changes())
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Reminder settings saved."))
+            return redirect("deliverables:reminder_preferences")
     return render(
         request,
         "deliverables/reminder_preferences.html",
         {"form": form},
         status=422 if form.errors else 200,
     )
+
+
+# --- the person's interface language ------------------------------------------------------
+
+
+@login_not_required
+def language_switch(request: HttpRequest) -> HttpResponse:
+    """Django's set_language; a signed-in person's choice is also remembered, for
+    their emails and their next browser."""
+    response = set_language(request)
+    chosen = response.cookies.get(settings.LANGUAGE_COOKIE_NAME)
+    if chosen is not None and request.user.is_authenticated:
+        services.interface_language_remember(user=request.user, language=chosen.value)
+    return response
+
+
+class SignInView(LoginView):
+    """Django's sign-in, reconciling the browser's language with the remembered one:
+    a language chosen on this browser (on the sign-in page, say) is remembered; a
+    browser without one (a new browser) starts in the remembered language."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user = form.get_user()
+        chosen = self.request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if chosen and services.interface_language_remember(user=user, language=chosen):
+            return response
+        remembered = reminders.preference_for(user).interface_language
+        if remembered:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                remembered,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        return response

@@ -1,8 +1,7 @@
 from django.contrib import admin
-from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.i18n import set_language
 
+from deliverables import views as deliverables_views
 from roles import views as roles_views
 
 from . import views
@@ -18,8 +17,11 @@ urlpatterns = [
         roles_views.invitation_accept,
         name="invitation_accept",
     ),
+    # Sign-in applies the person's remembered interface language on a new browser.
+    path("accounts/login/", deliverables_views.SignInView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
-    # The sign-in page offers the language switch too, so it must work signed out.
-    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    # The sign-in page offers the language switch too, so it works signed out;
+    # signed in, the choice is remembered for the person's emails.
+    path("i18n/setlang/", deliverables_views.language_switch, name="set_language"),
     path("admin/", admin.site.urls),
 ]

@@ -6,6 +6,7 @@ import socket
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import call_command
 from django.test import override_settings
@@ -173,6 +174,87 @@ def test_managers_get_escalations_grouped_by_project_and_role(settings):
     assert f"{project.name}\n  Data scientist\n" in body
     assert "analysis-report" in body and "prd for" not in body
     assert "4 days late" in body
+
+
+def test_a_managers_own_overdue_work_is_listed_once_in_their_own_section(settings):
+    settings.TIME_ZONE = "UTC"
+    manager, owner = manager_user(), UserFactory()
+    project = _project(manager, escalation_days=1)
+    own = _deliverable(project, manager, date(2026, 11, 20))
+    theirs = _deliverable(project, owner, date(2026, 11, 20), slug="prd")
+    _sweep(MONDAY_0930_UTC)
+    body = _digest_for(manager)
+    (message,) = [m for m in mail.outbox if m.to == [manager.email]]
+    html = message.alternatives[0][0]
+    for text in (body, html):
+        assert text.count(f"/deliverables/{own.pk}/") == 1
+        assert text.count(f"/deliverables/{theirs.pk}/") == 1
+        own_part, escalations = text.split("Well overdue on your projects")
+        assert f"/deliverables/{own.pk}/" in own_part and "Overdue" in own_part
+        assert f"/deliverables/{theirs.pk}/" in escalations
+    assert set(Reminder.objects.filter(recipient=manager).values_list("deliverable", "kind")) == {
+        (own.pk, ReminderKind.OVERDUE),
+        (theirs.pk, ReminderKind.ESCALATION),
+    }
+
+
+def test_overdue_work_that_is_also_stale_is_listed_once(settings):
+    settings.TIME_ZONE = "UTC"
+    owner = UserFactory()
+    late = _deliverable(_project(), owner, date(2026, 11, 25), status="in_progress")
+    Deliverable.objects.filter(pk=late.pk).update(updated_at=MONDAY_0930_UTC - timedelta(days=15))
+    _sweep(MONDAY_0930_UTC)
+    body = _digest_for(owner)
+    assert body.count(f"/deliverables/{late.pk}/") == 1
+    assert "5 days late" in body and "no update for" not in body
+    assert list(Reminder.objects.filter(recipient=owner).values_list("kind", flat=True)) == [
+        ReminderKind.OVERDUE
+    ]
+
+
+def _subject_for(user) -> str:
+    (message,) = [m for m in mail.outbox if m.to == [user.email]]
+    return message.subject
+
+
+def test_the_subject_names_only_what_the_digest_holds(settings):
+    settings.TIME_ZONE = "UTC"
+    manager, owner = manager_user(), UserFactory()
+    project = _project(manager, escalation_days=1)
+    for slug in ("analysis-report", "prd"):
+        _deliverable(project, owner, date(2026, 11, 20), slug=slug)
+    _sweep(MONDAY_0930_UTC)
+    assert _subject_for(manager) == "MLTeam: 2 well overdue on your projects"
+    assert _subject_for(owner) == "MLTeam: 2 overdue"
+
+
+def test_the_subject_counts_every_section_with_plurals(settings):
+    settings.TIME_ZONE = "UTC"
+    manager, owner = manager_user(), UserFactory()
+    project = _project(manager, escalation_days=1)
+    _deliverable(project, manager, date(2026, 11, 29))  # 1 day late, own work
+    _deliverable(project, manager, date(2026, 12, 1), slug="prd")  # due soon
+    _deliverable(project, manager, date(2026, 12, 2), slug="deployed-model")  # due soon
+    stale = _deliverable(project, manager, None, slug="design-document", status="in_progress")
+    Deliverable.objects.filter(pk=stale.pk).update(updated_at=MONDAY_0930_UTC - timedelta(days=15))
+    _deliverable(project, owner, date(2026, 11, 20), slug="data-pipeline")  # escalated
+    _sweep(MONDAY_0930_UTC)
+    assert _subject_for(manager) == (
+        "MLTeam: 1 overdue, 2 due soon, 1 with no recent update, 1 well overdue on your projects"
+    )
+
+
+def test_the_subject_is_in_the_recipients_language(settings):
+    settings.TIME_ZONE = "UTC"
+    manager, owner = manager_user(), UserFactory()
+    ReminderPreference.objects.create(user=manager, time_zone="UTC", language="ja")
+    project = _project(manager, escalation_days=1)
+    for slug in ("analysis-report", "prd", "deployed-model"):
+        _deliverable(project, owner, date(2026, 11, 20), slug=slug)
+    _sweep(MONDAY_0930_UTC)
+    subject = _subject_for(manager)
+    assert subject.startswith("MLTeam") and "3" in subject
+    assert "0" not in subject and "overdue" not in subject
 
 
 def test_stale_in_progress_work_is_mentioned_to_its_owner(settings):
@@ -348,16 +430,20 @@ def test_deliverable_page_shows_the_reminders_sent(client, settings):
 
 def test_dry_run_lists_recipients_and_sends_nothing(capsys, settings):
     settings.TIME_ZONE = "UTC"
-    owner = UserFactory(username="aiko")
-    _deliverable(_project(escalation_days=30), owner, date(2026, 11, 25))
+    owner = UserFactory(username="aiko", first_name="Aiko", last_name="Tanaka")
+    nameless = UserFactory(username="ben", first_name="", last_name="")
+    project = _project(escalation_days=30)
+    _deliverable(project, owner, date(2026, 11, 25))
+    _deliverable(project, nameless, date(2026, 11, 25), slug="prd")
     call_command("send_reminders", "--dry-run", "--now", "2026-11-30T09:30:00+00:00")
     out = capsys.readouterr().out
-    assert "aiko <aiko@example.com> (2026-11-30, en): 1 items" in out
-    assert "overdue: analysis-report for aiko" in out
+    assert "Aiko Tanaka <aiko@example.com> (2026-11-30, en): 1 item\n" in out
+    assert f"overdue: analysis-report for aiko [{project.name}] (5 days)" in out
+    assert "ben <ben@example.com> (2026-11-30, en): 1 item\n" in out
     assert mail.outbox == [] and not Digest.objects.exists()
     with _capture(execute=True):
         call_command("send_reminders", "--now", "2026-11-30T09:30:00+00:00")
-    assert len(mail.outbox) == 1
+    assert len(mail.outbox) == 2  # aiko and ben
 
 
 @override_settings(DEBUG=True)
@@ -373,7 +459,12 @@ def test_dry_run_on_the_demo_lists_the_expected_people(capsys):
     )
     out = capsys.readouterr().out
     recipients = {line.split(" <")[0] for line in out.splitlines() if " <" in line}
-    assert {"manager", "hiro", "member"} <= recipients
+    User = get_user_model()
+    names = {
+        user.get_full_name() or user.username
+        for user in User.objects.filter(username__in=["manager", "hiro", "member"])
+    }
+    assert len(names) == 3 and names <= recipients
     assert "escalation:" in out
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 
 from deliverables import reminders
 from deliverables.models import Digest, DigestStatus, ReviewReminder, ReviewReminderKind
@@ -69,7 +70,7 @@ def test_digest_content_and_recheck_at_send_time(practices, django_capture_on_co
     assert ReviewReminder.objects.filter(digest=digest).count() == 1
     assert reminders.digest_send(digest_id=digest.pk, now=now)
     message = mail.outbox[-1]
-    assert message.subject == "MLTeam: reviews waiting for you"
+    assert message.subject == "MLTeam: 1 person without your expectations"
     assert "People still without your expectations" in message.body
     assert practices.people["other_member"].get_full_name() in message.body
     assert f"/reviews/{practices.cycle.pk}/" in message.body
@@ -129,3 +130,26 @@ def test_a_moved_cycle_drops_its_mention_at_send_time(
     digest = Digest.objects.get(recipient=practices.people["manager"])
     assert not reminders.digest_send(digest_id=digest.pk, now=now)
     assert mail.outbox == []
+
+
+def test_evaluations_to_write_are_counted_in_the_subject(
+    practices, django_capture_on_commit_callbacks
+):
+    everyday(practices.people["manager"])
+    now = _at(practices.cycle.end_date + timedelta(days=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders.reminder_sweep(
+            now=now, send=lambda pk: reminders.digest_send(digest_id=pk, now=now)
+        )
+    (message,) = [m for m in mail.outbox if m.to == [practices.people["manager"].email]]
+    assert message.subject == "MLTeam: 1 evaluation to write and share"
+
+
+def test_dry_run_names_people_and_cycles(practices, capsys):
+    everyday(practices.people["manager"])
+    now = _at(practices.cycle.expectations_due_on() + timedelta(days=1))
+    call_command("send_reminders", "--dry-run", "--now", now.isoformat())
+    out = capsys.readouterr().out
+    assert "Mari Kobayashi <" in out
+    assert f"Aiko Tanaka ({practices.cycle.name})" in out
+    assert "person " not in out and "cycle " not in out

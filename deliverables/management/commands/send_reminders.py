@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from deliverables import reminders
+from deliverables.models import ReviewCycle
 
 
 class Command(BaseCommand):
@@ -29,24 +31,7 @@ class Command(BaseCommand):
             if timezone.is_naive(moment):
                 moment = timezone.make_aware(moment)
         if dry_run:
-            count = 0
-            for planned in reminders.reminder_plan(now=moment):
-                count += 1
-                self.stdout.write(
-                    f"{planned.recipient.get_username()} <{planned.recipient.email}> "
-                    f"({planned.local_date.isoformat()}, {planned.language}): "
-                    f"{len(planned.items) + len(planned.review_items)} items"
-                )
-                for item in planned.items:
-                    self.stdout.write(
-                        f"  - {item.kind}: {item.title} [{item.project_name}] ({item.days} days)"
-                    )
-                for review_item in planned.review_items:
-                    self.stdout.write(
-                        f"  - {review_item.kind}: person {review_item.person_id} "
-                        f"(cycle {review_item.cycle_id})"
-                    )
-            self.stdout.write(f"{count} digests would be sent.")
+            self._dry_run(moment)
             return
         sent = failed = 0
 
@@ -63,3 +48,49 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{result['created']} digests built, {sent} sent, {failed} failed (retried later)."
         )
+
+    def _dry_run(self, moment: datetime) -> None:
+        """List the digests owed now: people by name, work and cycles by name."""
+        count = 0
+        names = _Names()
+        for planned in reminders.reminder_plan(now=moment):
+            count += 1
+            recipient = planned.recipient
+            items = len(planned.items) + len(planned.review_items)
+            self.stdout.write(
+                f"{display_name(recipient)} <{recipient.email}> "
+                f"({planned.local_date.isoformat()}, {planned.language}): "
+                f"{items} {'item' if items == 1 else 'items'}"
+            )
+            for item in planned.items:
+                self.stdout.write(
+                    f"  - {item.kind}: {item.title} [{item.project_name}] ({item.days} days)"
+                )
+            names.load(planned.review_items)
+            for review_item in planned.review_items:
+                self.stdout.write(
+                    f"  - {review_item.kind}: {names.people[review_item.person_id]} "
+                    f"({names.cycles[review_item.cycle_id]})"
+                )
+        self.stdout.write(f"{count} digests would be sent.")
+
+
+def display_name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+class _Names:
+    """People's and cycles' names for the review items listed, loaded as needed."""
+
+    def __init__(self):
+        self.people: dict[int, str] = {}
+        self.cycles: dict[int, str] = {}
+
+    def load(self, review_items) -> None:
+        people = {item.person_id for item in review_items} - set(self.people)
+        cycles = {item.cycle_id for item in review_items} - set(self.cycles)
+        if people:
+            for user in get_user_model().objects.filter(pk__in=people):
+                self.people[user.pk] = display_name(user)
+        if cycles:
+            self.cycles.update(ReviewCycle.objects.filter(pk__in=cycles).values_list("pk", "name"))
