@@ -1,0 +1,46 @@
+"""Headless Chromium in the Django admin: the site's CSP lets the admin's own
+scripts run (django-celery-beat's crontab description, slug prepopulation)."""
+
+from __future__ import annotations
+
+import pytest
+from django_celery_beat.models import CrontabSchedule
+
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def _admin_sign_in(page, url):
+    UserFactory(username="root", is_staff=True, is_superuser=True)
+    page.goto(f"{url}/admin/login/")
+    page.get_by_label("Username").fill("root")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+
+
+def _console_errors(page) -> list[str]:
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+def test_crontab_schedules_show_their_description_without_csp_errors(live_server, page):
+    crontab = CrontabSchedule.objects.create(minute="30", hour="9", day_of_week="1-5")
+    _admin_sign_in(page, live_server.url)
+    errors = _console_errors(page)
+
+    page.goto(f"{live_server.url}/admin/django_celery_beat/crontabschedule/{crontab.pk}/change/")
+    assert crontab.human_readable in page.locator(".field-human_readable").inner_text()
+
+    page.goto(f"{live_server.url}/admin/django_celery_beat/periodictask/add/")
+    page.locator("#id_crontab").select_option(str(crontab.pk))
+    help_text = page.locator(".field-crontab .help")
+    help_text.filter(has_text=crontab.human_readable).wait_for()
+    assert "Crontab Schedule to run the task on" in help_text.inner_text()
+    assert errors == []
