@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from mlteam.forms import TimeZoneField
 from roles.forms import PersonChoiceField, PlainSelect, person_label
 from roles.models import Project, Role
 
@@ -256,16 +257,6 @@ class DeliverableFilterForm(forms.Form):
         self.fields["owner"].empty_label = _("Anyone")
 
 
-def _time_zone_choices() -> list[tuple[str, str]]:
-    import zoneinfo
-
-    return [
-        (name, name)
-        for name in sorted(zoneinfo.available_timezones())
-        if "/" in name or name == "UTC"
-    ]
-
-
 class ReminderPreferenceForm(forms.ModelForm):
     working_days = forms.TypedMultipleChoiceField(
         label=_("Working days"),
@@ -275,7 +266,7 @@ class ReminderPreferenceForm(forms.ModelForm):
         required=False,
         help_text=_("Digests come on these days only."),
     )
-    time_zone = forms.ChoiceField(label=_("Time zone"), choices=_time_zone_choices)
+    time_zone = TimeZoneField(label=_("Time zone"))
     hour = forms.TypedChoiceField(
         label=_("Send at"), coerce=int, choices=[(h, f"{h:02d}:00") for h in range(24)]
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django_celery_beat.models import CrontabSchedule
 
+from roles.models import Role
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [
@@ -43,4 +44,26 @@ def test_crontab_schedules_show_their_description_without_csp_errors(live_server
     help_text = page.locator(".field-crontab .help")
     help_text.filter(has_text=crontab.human_readable).wait_for()
     assert "Crontab Schedule to run the task on" in help_text.inner_text()
+    assert errors == []
+
+
+def test_role_and_deliverable_type_slugs_fill_from_their_names(live_server, page):
+    _admin_sign_in(page, live_server.url)
+    errors = _console_errors(page)
+
+    page.goto(f"{live_server.url}/admin/roles/role/add/")
+    page.locator("#id_name").press_sequentially("Data steward")
+    assert page.locator("#id_slug").input_value() == "data-steward"
+    page.locator(".add-row a", has_text="Add another Deliverable type").click()
+    page.locator("#id_deliverable_types-0-name").press_sequentially("Data catalogue entry")
+    assert page.locator("#id_deliverable_types-0-slug").input_value() == "data-catalogue-entry"
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.locator(".messagelist .success").wait_for()
+    assert Role.objects.get(slug="data-steward").deliverable_types.get().slug == (
+        "data-catalogue-entry"
+    )
+
+    page.goto(f"{live_server.url}/admin/deliverables/deliverabletype/add/")
+    page.locator("#id_name").press_sequentially("Bias audit")
+    assert page.locator("#id_slug").input_value() == "bias-audit"
     assert errors == []
