@@ -3,7 +3,11 @@ scripts run (django-celery-beat's crontab description, slug prepopulation)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
+from django.contrib import admin
+from django.urls import reverse
 from django_celery_beat.models import CrontabSchedule
 
 from roles.models import Role
@@ -16,12 +20,13 @@ pytestmark = [
 
 
 def _admin_sign_in(page, url):
-    UserFactory(username="root", is_staff=True, is_superuser=True)
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
     page.goto(f"{url}/admin/login/")
     page.get_by_label("Username").fill("root")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
+    return root
 
 
 def _console_errors(page) -> list[str]:
@@ -67,3 +72,24 @@ def test_role_and_deliverable_type_slugs_fill_from_their_names(live_server, page
     page.locator("#id_name").press_sequentially("Bias audit")
     assert page.locator("#id_slug").input_value() == "bias-audit"
     assert errors == []
+
+
+def test_no_admin_page_breaks_the_csp(live_server, page):
+    """Every model's list and add page (and a change page) run without a script or
+    style the site's CSP refuses."""
+    crontab = CrontabSchedule.objects.create(minute="0", hour="7")
+    request = SimpleNamespace(user=_admin_sign_in(page, live_server.url))
+    errors = _console_errors(page)
+    urls = [reverse("admin:index")]
+    for model, model_admin in admin.site._registry.items():
+        info = (model._meta.app_label, model._meta.model_name)
+        urls.append(reverse("admin:{}_{}_changelist".format(*info)))
+        if model_admin.has_add_permission(request):
+            urls.append(reverse("admin:{}_{}_add".format(*info)))
+    urls.append(reverse("admin:django_celery_beat_crontabschedule_change", args=[crontab.pk]))
+    seen = []
+    for url in urls:
+        page.goto(live_server.url + url)
+        seen += [f"{url}: {error}" for error in errors]
+        errors.clear()
+    assert seen == []
