@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from .forms import ReminderPreferenceForm
 from .models import (
+    WEEKDAYS,
     ChecklistItem,
     ChecklistItemTemplate,
     Deliverable,
@@ -49,6 +51,7 @@ class DeliverableTypeInline(admin.TabularInline):
     model = DeliverableType
     extra = 0
     fields = ["name", "slug", "default_due_offset_days", "position"]
+    prepopulated_fields = {"slug": ["name"]}
     show_change_link = True
 
 
@@ -97,13 +100,22 @@ class DeliverableEventAdmin(admin.ModelAdmin):
         return False
 
 
+class ReminderPreferenceAdminForm(ReminderPreferenceForm):
+    """The settings page's form (day checkboxes, searchable time zone, the same
+    checks), plus the person whose preference it is."""
+
+    class Meta(ReminderPreferenceForm.Meta):
+        fields = ["user", *ReminderPreferenceForm.Meta.fields]
+
+
 @admin.register(ReminderPreference)
 class ReminderPreferenceAdmin(admin.ModelAdmin):
+    form = ReminderPreferenceAdminForm
     list_display = [
         "user",
         "hour",
         "time_zone",
-        "working_days",
+        "working_days_display",
         "due_soon_days",
         "paused_until",
         "language",
@@ -111,6 +123,12 @@ class ReminderPreferenceAdmin(admin.ModelAdmin):
     list_filter = ["time_zone", "language"]
     search_fields = ["user__username", "user__email"]
     autocomplete_fields = ["user"]
+    list_select_related = ["user"]
+
+    @admin.display(description=_("working days"), ordering="working_days")
+    def working_days_display(self, obj: ReminderPreference) -> str:
+        days = obj.working_day_numbers
+        return ", ".join(str(label) for number, label in WEEKDAYS if number in days)
 
 
 class ReminderInline(admin.TabularInline):

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from mlteam.forms import TimeZoneField
 from roles.forms import PersonChoiceField, PlainSelect, person_label
 from roles.models import Project, Role
 
@@ -258,16 +259,6 @@ class DeliverableFilterForm(forms.Form):
         self.fields["owner"].empty_label = _("Anyone")
 
 
-def _time_zone_choices() -> list[tuple[str, str]]:
-    import zoneinfo
-
-    return [
-        (name, name)
-        for name in sorted(zoneinfo.available_timezones())
-        if "/" in name or name == "UTC"
-    ]
-
-
 class WorkingDaysField(forms.TypedMultipleChoiceField):
     """Working days as boxes to tick, stored as text ("0,1,2,3,4", Monday is 0).
 
@@ -305,7 +296,7 @@ class WorkingDaysField(forms.TypedMultipleChoiceField):
 
 class ReminderPreferenceForm(forms.ModelForm):
     working_days = WorkingDaysField()
-    time_zone = forms.ChoiceField(label=_("Time zone"), choices=_time_zone_choices)
+    time_zone = TimeZoneField(label=_("Time zone"))
     hour = forms.TypedChoiceField(
         label=_("Send at"), coerce=int, choices=[(h, f"{h:02d}:00") for h in range(24)]
     )

@@ -190,8 +190,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"client_errors_untraced": {"()": "mlteam.log.ClientErrorsWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django gives its `django` logger a console handler of its own (when DEBUG)
+        # and mail_admins; records then also reached ours at the root: every line
+        # twice. Here everything goes through the root's one handler.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # A refused or missing page (4xx) is one line; a traceback is for 5xx.
+        "django.request": {"filters": ["client_errors_untraced"]},
+    },
 }
 
 

@@ -1,0 +1,232 @@
+"""axe-core on every main page, for a manager and a member, in English and Japanese;
+and a focus ring that stands out (3:1) wherever the keyboard goes.
+
+axe-core comes from npm (package.json devDependency) and is injected by Playwright
+into the page under test only; the site never serves it. The site's CSP would
+refuse an injected script, so these contexts bypass it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from deliverables.models import DeliverableStatus
+from deliverables.services import deliverable_create
+from tests.conftest import require
+from tests.factories import PASSWORD, deliverable_type
+from tests.practices.conftest import practices  # noqa: F401 (a fixture)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.0/2.1 A and AA. Every violation axe rates serious or critical fails the
+# test, and color-contrast (text at least 4.5:1, large text 3:1) whatever its rating.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+FAILING_IMPACTS = {"serious", "critical"}
+ALWAYS_FAILING = {"color-contrast"}
+
+RUN_AXE = """async (tags) => {
+  const results = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+  return results.violations.map((v) => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    nodes: v.nodes.slice(0, 6).map((n) => n.target.join(" ") + " :: " + n.failureSummary),
+  }));
+}"""
+
+
+def _context(browser, live_server, language: str):
+    require(AXE.exists(), "node_modules/axe-core (npm install)")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    host = live_server.url.split("//", 1)[1].split(":")[0]
+    context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "domain": host, "path": "/"}]
+    )
+    return context
+
+
+def _sign_in(page, url: str, username: str) -> None:
+    page.goto(f"{url}{reverse('login')}")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_url(lambda u: "/accounts/login/" not in u)
+
+
+def _violations(page, url: str) -> list[str]:
+    response = page.goto(url)
+    assert response is not None and response.status < 400, f"{url}: {response and response.status}"
+    page.add_script_tag(path=str(AXE))
+    found = []
+    for violation in page.evaluate(RUN_AXE, AXE_TAGS):
+        if violation["impact"] in FAILING_IMPACTS or violation["id"] in ALWAYS_FAILING:
+            nodes = "\n      ".join(violation["nodes"])
+            found.append(
+                f"{url} [{violation['id']}, {violation['impact']}] {violation['help']}"
+                f"\n      {nodes}"
+            )
+    return found
+
+
+def _assert_accessible(page, base: str, paths: list[str]) -> None:
+    problems = [line for path in paths for line in _violations(page, base + path)]
+    assert not problems, "axe-core found:\n" + "\n".join(problems)
+
+
+def _signed_in_pages(practices, *, manager: bool) -> list[str]:  # noqa: F811
+    project = practices.project.pk
+    pages = [
+        reverse("home"),
+        reverse("roles:project_list"),
+        reverse("roles:project_detail", args=[project]),
+        reverse("roles:project_activity", args=[project]),
+        reverse("roles:portfolio_coverage"),
+        reverse("roles:role_list"),
+        reverse("roles:role_detail", args=["data-scientist"]),
+        reverse("deliverables:list"),
+        reverse("deliverables:detail", args=[practices.report.pk]),
+        reverse("deliverables:my_work"),
+        reverse("roles:people_list"),
+        reverse("deliverables:reminder_preferences"),
+        reverse("practices:handbook", args=[project]),
+        reverse("practices:cycle_list"),
+        reverse("practices:cycle_detail", args=[practices.cycle.pk]),
+        reverse("practices:review_detail", args=[practices.review.pk]),
+        reverse("password_change"),
+        reverse("password_change_done"),
+    ]
+    if manager:
+        pages += [
+            reverse("roles:project_team", args=[project]),
+            reverse("deliverables:plan", args=[project]),
+            reverse("deliverables:portfolio_dashboard"),
+            reverse("deliverables:edit", args=[practices.report.pk]),
+        ]
+    return pages
+
+
+def _with_varied_statuses(practices) -> None:  # noqa: F811
+    """Blocked, in-progress and overdue work, so every badge and warning shows."""
+    manager, person = practices.people["manager"], practices.people["person"]
+    today = timezone.localdate()
+    for title, status, due in (
+        ("Feature store", DeliverableStatus.BLOCKED, today + timedelta(days=2)),
+        ("Label audit", DeliverableStatus.IN_PROGRESS, today - timedelta(days=5)),
+        ("Model card", DeliverableStatus.IN_REVIEW, today + timedelta(days=20)),
+    ):
+        deliverable_create(
+            project=practices.project,
+            type=deliverable_type("analysis-report"),
+            title=title,
+            owner=person,
+            due_date=due,
+            status=status,
+            blocked_reason="Waiting for access" if status == DeliverableStatus.BLOCKED else "",
+            actor=manager,
+        )
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+@pytest.mark.parametrize("persona", ["manager", "person"])
+def test_main_pages_pass_axe(live_server, browser, practices, persona, language):  # noqa: F811
+    _with_varied_statuses(practices)
+    context = _context(browser, live_server, language)
+    page = context.new_page()
+    try:
+        _sign_in(page, live_server.url, persona)
+        assert page.locator("html").get_attribute("lang") == language
+        _assert_accessible(
+            page, live_server.url, _signed_in_pages(practices, manager=persona == "manager")
+        )
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_signed_out_pages_pass_axe(live_server, browser, language):
+    context = _context(browser, live_server, language)
+    page = context.new_page()
+    try:
+        _assert_accessible(
+            page,
+            live_server.url,
+            [
+                reverse("login"),
+                reverse("password_reset"),
+                reverse("password_reset_done"),
+                reverse("password_reset_confirm", args=["MQ", "bad-token"]),
+                reverse("password_reset_complete"),
+            ],
+        )
+    finally:
+        context.close()
+
+
+FOCUS_RING = """(el) => {
+  const luminance = (rgb) => {
+    const [r, g, b] = rgb.map((c) => {
+      c /= 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const parse = (color) => {
+    const m = color.match(/rgba?\\(([^)]+)\\)/);
+    const parts = m ? m[1].split(",").map((p) => parseFloat(p)) : [0, 0, 0, 0];
+    return {rgb: parts.slice(0, 3), alpha: parts.length > 3 ? parts[3] : 1};
+  };
+  // What the ring is drawn over: the first ancestor with an opaque background.
+  let node = el.parentElement;
+  let background = {rgb: [255, 255, 255], alpha: 1};
+  while (node) {
+    const color = parse(getComputedStyle(node).backgroundColor);
+    if (color.alpha >= 1) { background = color; break; }
+    node = node.parentElement;
+  }
+  const style = getComputedStyle(el);
+  const ring = parse(style.outlineColor);
+  const [hi, lo] = [luminance(ring.rgb), luminance(background.rgb)].sort((a, b) => b - a);
+  return {
+    focusVisible: el.matches(":focus-visible"),
+    style: style.outlineStyle,
+    width: parseFloat(style.outlineWidth),
+    alpha: ring.alpha,
+    contrast: (hi + 0.05) / (lo + 0.05),
+  };
+}"""
+
+
+@pytest.mark.parametrize(
+    "selector",
+    [
+        ".navbar .nav-link.active",  # on the dark navbar
+        ".navbar-brand",
+        "main a[href]",  # a link in the page
+        "main .btn",
+        "footer select",
+        "footer .btn",
+    ],
+)
+def test_the_focus_ring_stands_out(live_server, page, manager, selector):
+    _sign_in(page, live_server.url, manager.username)
+    page.goto(f"{live_server.url}{reverse('roles:project_list')}")
+    target = page.locator(selector).first
+    # Reach it with the keyboard, as a keyboard user would: Tab until it has focus.
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if target.evaluate("(el) => el === document.activeElement"):
+            break
+    ring = target.evaluate(FOCUS_RING)
+    assert ring["focusVisible"], selector
+    assert ring["style"] != "none" and ring["width"] >= 2 and ring["alpha"] == 1, ring
+    assert ring["contrast"] >= 3, ring

@@ -1,0 +1,95 @@
+"""Headless Chromium in the Django admin: the site's CSP lets the admin's own
+scripts run (django-celery-beat's crontab description, slug prepopulation)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+from django_celery_beat.models import CrontabSchedule
+
+from roles.models import Role
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def _admin_sign_in(page, url):
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    page.goto(f"{url}/admin/login/")
+    page.get_by_label("Username").fill("root")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+    return root
+
+
+def _console_errors(page) -> list[str]:
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+def test_crontab_schedules_show_their_description_without_csp_errors(live_server, page):
+    crontab = CrontabSchedule.objects.create(minute="30", hour="9", day_of_week="1-5")
+    _admin_sign_in(page, live_server.url)
+    errors = _console_errors(page)
+
+    page.goto(f"{live_server.url}/admin/django_celery_beat/crontabschedule/{crontab.pk}/change/")
+    assert crontab.human_readable in page.locator(".field-human_readable").inner_text()
+
+    page.goto(f"{live_server.url}/admin/django_celery_beat/periodictask/add/")
+    page.locator("#id_crontab").select_option(str(crontab.pk))
+    help_text = page.locator(".field-crontab .help")
+    help_text.filter(has_text=crontab.human_readable).wait_for()
+    assert "Crontab Schedule to run the task on" in help_text.inner_text()
+    assert errors == []
+
+
+def test_role_and_deliverable_type_slugs_fill_from_their_names(live_server, page):
+    _admin_sign_in(page, live_server.url)
+    errors = _console_errors(page)
+
+    page.goto(f"{live_server.url}/admin/roles/role/add/")
+    page.locator("#id_name").press_sequentially("Data steward")
+    assert page.locator("#id_slug").input_value() == "data-steward"
+    page.locator(".add-row a", has_text="Add another Deliverable type").click()
+    page.locator("#id_deliverable_types-0-name").press_sequentially("Data catalogue entry")
+    assert page.locator("#id_deliverable_types-0-slug").input_value() == "data-catalogue-entry"
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.locator(".messagelist .success").wait_for()
+    assert Role.objects.get(slug="data-steward").deliverable_types.get().slug == (
+        "data-catalogue-entry"
+    )
+
+    page.goto(f"{live_server.url}/admin/deliverables/deliverabletype/add/")
+    page.locator("#id_name").press_sequentially("Bias audit")
+    assert page.locator("#id_slug").input_value() == "bias-audit"
+    assert errors == []
+
+
+def test_no_admin_page_breaks_the_csp(live_server, page):
+    """Every model's list and add page (and a change page) run without a script or
+    style the site's CSP refuses."""
+    crontab = CrontabSchedule.objects.create(minute="0", hour="7")
+    request = SimpleNamespace(user=_admin_sign_in(page, live_server.url))
+    errors = _console_errors(page)
+    urls = [reverse("admin:index")]
+    for model, model_admin in admin.site._registry.items():
+        info = (model._meta.app_label, model._meta.model_name)
+        urls.append(reverse("admin:{}_{}_changelist".format(*info)))
+        if model_admin.has_add_permission(request):
+            urls.append(reverse("admin:{}_{}_add".format(*info)))
+    urls.append(reverse("admin:django_celery_beat_crontabschedule_change", args=[crontab.pk]))
+    seen = []
+    for url in urls:
+        page.goto(live_server.url + url)
+        seen += [f"{url}: {error}" for error in errors]
+        errors.clear()
+    assert seen == []
