@@ -125,7 +125,17 @@ class Deliverable(models.Model):
         on_delete=models.PROTECT,
         related_name="deliverables",
     )
-    title = models.CharField(_("title"), max_length=200)
+    # Only what a person typed: a deliverable is named by its type, in the reader's
+    # language, and this title when there is one (see `label`).
+    title = models.CharField(
+        _("own title"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Optional. The deliverable is named by its type; add a title only to tell "
+            "it apart, such as “Churn model v2”."
+        ),
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
@@ -193,7 +203,23 @@ class Deliverable(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The deliverable's name wherever one is shown: its type in the reader's
+        language, then its own title when someone typed one ("Deployed model: v2").
+        Reads `type`, so callers load it with the row (select_related or SQL)."""
+        type_name = self.type.display_name
+        if not self.title:
+            return type_name
+        return gettext("%(type)s: %(title)s") % {"type": type_name, "title": self.title}
+
+    @property
+    def short_label(self) -> str:
+        """The name where the type is already shown beside it: the own title, or
+        the type when there is none."""
+        return self.title or self.type.display_name
 
     def clean(self) -> None:
         super().clean()
@@ -484,6 +510,8 @@ class DeliverableEvent(models.Model):
             if code in DeliverableStatus.values:
                 label = str(DeliverableStatus(code).label)
                 return f"{label}: {rest}" if rest else label
+        elif self.kind == EventKind.TYPE and value:
+            return gettext(value)  # a type's source name (older entries: as written)
         elif self.kind == EventKind.DUE_DATE and value:
             try:
                 return formats.date_format(date.fromisoformat(value), "SHORT_DATE_FORMAT")

@@ -129,7 +129,9 @@ class _Echo:
 CSV_COLUMNS = [
     ("id", lambda d: d.pk),
     ("project", lambda d: d.project.name),
-    ("title", lambda d: d.title),
+    # Named as in the list: the own title, or the type when there is none (the type
+    # has its own column).
+    ("deliverable", lambda d: d.short_label),
     ("type", lambda d: d.type.display_name),
     ("role", lambda d: d.type.role.display_name),
     ("owner", lambda d: d.owner.get_username() if d.owner else ""),

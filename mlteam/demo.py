@@ -183,7 +183,6 @@ def _ensure_project(spec: DemoProject, people: dict, today: date, statuses) -> P
                     actor=people[spec.managers[0]],
                     project=project,
                     type=deliverable_type,
-                    title=f"{deliverable_type.name}: {project.name}",
                     owner=user,
                     due_date=project.start_date
                     + timedelta(days=deliverable_type.default_due_offset_days),

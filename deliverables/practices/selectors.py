@@ -299,7 +299,7 @@ def linkable_deliverables(*, manager, person, also=()) -> QuerySet[Deliverable]:
         )
     if also:
         work = Deliverable.objects.filter(Q(pk__in=work.values("pk")) | Q(pk__in=list(also)))
-    return work.select_related("project").order_by("project__name", "due_date", "pk")
+    return work.select_related("project", "type").order_by("project__name", "due_date", "pk")
 
 
 def reviews_waiting_for(*, user) -> list[Review]:

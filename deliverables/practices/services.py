@@ -187,7 +187,7 @@ def _record(review: Review, actor, kind: str, before: str = "", after: str = "")
 
 
 def _expectations_text(text: str, deliverables) -> str:
-    titles = sorted(deliverable.title for deliverable in deliverables)
+    titles = sorted(deliverable.label for deliverable in deliverables)
     if not titles:
         return text
     return f"{text}\n\n{_('Linked deliverables')}: {'; '.join(titles)}"
