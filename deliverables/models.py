@@ -8,10 +8,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.utils import formats
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from mlteam.dates import format_day
 from roles.models import Membership, Project, Role, choice_label
 
 
@@ -238,7 +238,7 @@ class Deliverable(models.Model):
             raise ValidationError(
                 {
                     "due_date": _("The due date cannot be before the project starts (%(start)s).")
-                    % {"start": start.isoformat()}
+                    % {"start": format_day(start)}
                 },
                 code="due_before_start",
             )
@@ -514,7 +514,7 @@ class DeliverableEvent(models.Model):
             return gettext(value)  # a type's source name (older entries: as written)
         elif self.kind == EventKind.DUE_DATE and value:
             try:
-                return formats.date_format(date.fromisoformat(value), "SHORT_DATE_FORMAT")
+                return format_day(date.fromisoformat(value))
             except ValueError:
                 return value
         elif self.kind == EventKind.CHECKLIST:

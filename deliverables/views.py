@@ -37,6 +37,7 @@ from .forms import (
     ReminderPreferenceForm,
     TransitionForm,
 )
+from .middleware import remember_time_zone
 from .models import AnswerKind, Deliverable, DeliverableLink, DeliverableStatus, DeliverableType
 from .permissions import can_answer_checklist, can_manage_deliverable, can_update_deliverable
 
@@ -551,6 +552,7 @@ def reminder_preferences(request: HttpRequest) -> HttpResponse:
     form = ReminderPreferenceForm(request.POST or None, instance=preference)
     if request.method == "POST" and form.is_valid():
         form.save()
+        remember_time_zone(request.session, form.instance.time_zone)  # from the next page on
         messages.success(request, _("Reminder settings saved."))
         return redirect("deliverables:reminder_preferences")
     return render(
