@@ -165,3 +165,12 @@ def test_a_due_date_before_the_start_is_refused_with_a_localised_date(work):
     with translation.override("en"), pytest.raises(ValidationError) as refused:
         deliverable.full_clean()
     assert "Jan 1, 2026" in str(refused.value)
+
+
+def test_a_zone_that_no_longer_exists_falls_back_to_the_default(client, work):
+    _manager, owner, _project, deliverable = work
+    client.force_login(owner)
+    session = client.session
+    session["time_zone"] = "Mars/Olympus_Mons"
+    session.save()
+    assert client.get(reverse("deliverables:detail", args=[deliverable.pk])).status_code == 200
