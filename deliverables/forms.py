@@ -245,7 +245,7 @@ class DeliverableFilterForm(forms.Form):
         choices=[
             ("due", _("Due date")),
             ("-due", _("Due date, latest first")),
-            ("title", _("Title")),
+            ("title", _("Deliverable")),  # by its name: type, then own title
             ("project", _("Project")),
             ("status", _("Status")),
             ("owner", _("Owner")),
