@@ -37,10 +37,12 @@ class PersonTimeZoneMiddleware:
 
     def __call__(self, request):
         zone = self._zone(request)
-        try:
-            timezone.activate(zoneinfo.ZoneInfo(zone)) if zone else timezone.deactivate()
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            timezone.deactivate()
+        timezone.deactivate()  # the site's default, unless the person chose a zone
+        if zone:
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(zone))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                pass  # a zone no longer known (or a tampered session): the default
         return self.get_response(request)
 
     def _zone(self, request) -> str:

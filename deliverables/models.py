@@ -210,7 +210,10 @@ class Deliverable(models.Model):
         """The deliverable's name wherever one is shown: its type in the reader's
         language, then its own title when someone typed one ("Deployed model: v2").
         Reads `type`, so callers load it with the row (select_related or SQL)."""
-        type_name = self.type.display_name
+        try:
+            type_name = self.type.display_name
+        except Deliverable.type.RelatedObjectDoesNotExist:  # not chosen yet (a blank form)
+            return self.title
         if not self.title:
             return type_name
         return gettext("%(type)s: %(title)s") % {"type": type_name, "title": self.title}
@@ -219,7 +222,7 @@ class Deliverable(models.Model):
     def short_label(self) -> str:
         """The name where the type is already shown beside it: the own title, or
         the type when there is none."""
-        return self.title or self.type.display_name
+        return self.title or self.label
 
     def clean(self) -> None:
         super().clean()

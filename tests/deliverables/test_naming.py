@@ -234,3 +234,8 @@ def test_searching_finds_deliverables_by_their_type_name_in_either_language(clie
     assert found("deployed") == {str(model.pk)}
     assert found("model") == {str(model.pk), str(typed.pk)}  # type or own title
     assert found("デプロイ", headers=JA) == {str(model.pk)}
+
+
+def test_a_deliverable_without_a_type_yet_is_named_by_its_title():
+    assert Deliverable(title="Draft").label == "Draft"
+    assert str(Deliverable()) == ""
