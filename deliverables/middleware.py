@@ -6,6 +6,7 @@ activating it costs no query; a session from before this was kept reads it once.
 
 from __future__ import annotations
 
+import contextlib
 import zoneinfo
 
 from django.utils import timezone
@@ -38,11 +39,10 @@ class PersonTimeZoneMiddleware:
     def __call__(self, request):
         zone = self._zone(request)
         timezone.deactivate()  # the site's default, unless the person chose a zone
-        if zone:
-            try:
+        # A zone no longer known (or a tampered session) leaves the default.
+        with contextlib.suppress(zoneinfo.ZoneInfoNotFoundError, ValueError):
+            if zone:
                 timezone.activate(zoneinfo.ZoneInfo(zone))
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                pass  # a zone no longer known (or a tampered session): the default
         return self.get_response(request)
 
     def _zone(self, request) -> str:
