@@ -75,14 +75,18 @@ class ChecklistItemTemplateAdmin(admin.ModelAdmin):
 
 @admin.register(Deliverable)
 class DeliverableAdmin(admin.ModelAdmin):
-    list_display = ["title", "project", "type", "owner", "status", "due_date"]
+    list_display = ["name", "project", "type", "owner", "status", "due_date"]
     list_filter = ["status", "type__role", "type", "project"]
-    search_fields = ["title", "project__name", "owner__username"]
+    search_fields = ["title", "type__name", "project__name", "owner__username"]
     date_hierarchy = "due_date"
     autocomplete_fields = ["project", "owner"]
     list_select_related = ["project", "type", "owner"]
     readonly_fields = ["version", "created_at", "updated_at"]
     inlines = [ChecklistItemInline, DeliverableLinkInline, DeliverableCommentInline]
+
+    @admin.display(description=_("deliverable"), ordering="type__name")
+    def name(self, obj: Deliverable) -> str:
+        return obj.label
 
 
 @admin.register(DeliverableEvent)
@@ -90,7 +94,7 @@ class DeliverableEventAdmin(admin.ModelAdmin):
     list_display = ["created_at", "deliverable", "actor", "kind", "before", "after"]
     list_filter = ["kind", "project"]
     search_fields = ["deliverable__title", "actor__username", "before", "after"]
-    list_select_related = ["deliverable", "actor"]
+    list_select_related = ["deliverable__type", "actor"]
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request) -> bool:
@@ -138,6 +142,9 @@ class ReminderInline(admin.TabularInline):
     readonly_fields = fields
     can_delete = False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("deliverable__type")
+
 
 @admin.register(Digest)
 class DigestAdmin(admin.ModelAdmin):
@@ -165,7 +172,7 @@ class ReminderAdmin(admin.ModelAdmin):
     list_display = ["local_date", "kind", "deliverable", "recipient", "days", "digest_status"]
     list_filter = ["kind", "local_date", "digest__status"]
     search_fields = ["deliverable__title", "recipient__username"]
-    list_select_related = ["deliverable", "recipient", "digest"]
+    list_select_related = ["deliverable__type", "recipient", "digest"]
     date_hierarchy = "local_date"
 
     @admin.display(description=_("digest"))

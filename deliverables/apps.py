@@ -7,4 +7,10 @@ class DeliverablesConfig(AppConfig):
     verbose_name = _("Deliverables")
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
         from . import checks  # noqa: F401 (registers the system checks)
+        from .middleware import remember_time_zone_at_sign_in
+
+        # Sessions carry the person's time zone, so pages activate it without a query.
+        user_logged_in.connect(remember_time_zone_at_sign_in, dispatch_uid="time_zone")

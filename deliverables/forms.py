@@ -43,9 +43,17 @@ class TransitionForm(forms.Form):
     )
 
 
+OWN_TITLE_HELP = _(
+    "Optional. The deliverable is named by its type; add a title only to tell it apart, "
+    "such as “Churn model v2”."
+)
+
+
 class DeliverableEditForm(forms.Form):
     version = VersionField()
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(
+        label=_("Own title"), max_length=200, required=False, help_text=OWN_TITLE_HELP
+    )
     type = forms.ModelChoiceField(
         label=_("Type"), queryset=DeliverableType.objects.select_related("role")
     )
@@ -148,7 +156,9 @@ class ChecklistForm(forms.Form):
 class PlanRowForm(forms.Form):
     include = forms.BooleanField(label=_("Plan"), required=False)
     type = forms.ModelChoiceField(queryset=DeliverableType.objects.all(), widget=forms.HiddenInput)
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(
+        label=_("Own title"), max_length=200, required=False, help_text=OWN_TITLE_HELP
+    )
     owner = PersonChoiceField(
         label=_("Owner"), queryset=get_user_model().objects.none(), required=False
     )
@@ -238,7 +248,7 @@ class DeliverableFilterForm(forms.Form):
         choices=[
             ("due", _("Due date")),
             ("-due", _("Due date, latest first")),
-            ("title", _("Title")),
+            ("title", _("Deliverable")),  # by its name: type, then own title
             ("project", _("Project")),
             ("status", _("Status")),
             ("owner", _("Owner")),

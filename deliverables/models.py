@@ -8,10 +8,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.utils import formats
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from mlteam.dates import format_day
 from roles.models import Membership, Project, Role, choice_label
 
 
@@ -130,7 +130,17 @@ class Deliverable(models.Model):
         on_delete=models.PROTECT,
         related_name="deliverables",
     )
-    title = models.CharField(_("title"), max_length=200)
+    # Only what a person typed: a deliverable is named by its type, in the reader's
+    # language, and this title when there is one (see `label`).
+    title = models.CharField(
+        _("own title"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Optional. The deliverable is named by its type; add a title only to tell "
+            "it apart, such as “Churn model v2”."
+        ),
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
@@ -198,7 +208,26 @@ class Deliverable(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The deliverable's name wherever one is shown: its type in the reader's
+        language, then its own title when someone typed one ("Deployed model: v2").
+        Reads `type`, so callers load it with the row (select_related or SQL)."""
+        try:
+            type_name = self.type.display_name
+        except Deliverable.type.RelatedObjectDoesNotExist:  # not chosen yet (a blank form)
+            return self.title
+        if not self.title:
+            return type_name
+        return gettext("%(type)s: %(title)s") % {"type": type_name, "title": self.title}
+
+    @property
+    def short_label(self) -> str:
+        """The name where the type is already shown beside it: the own title, or
+        the type when there is none."""
+        return self.title or self.label
 
     def clean(self) -> None:
         super().clean()
@@ -217,7 +246,7 @@ class Deliverable(models.Model):
             raise ValidationError(
                 {
                     "due_date": _("The due date cannot be before the project starts (%(start)s).")
-                    % {"start": start.isoformat()}
+                    % {"start": format_day(start)}
                 },
                 code="due_before_start",
             )
@@ -489,9 +518,11 @@ class DeliverableEvent(models.Model):
             if code in DeliverableStatus.values:
                 label = str(DeliverableStatus(code).label)
                 return f"{label}: {rest}" if rest else label
+        elif self.kind == EventKind.TYPE and value:
+            return gettext(value)  # a type's source name (older entries: as written)
         elif self.kind == EventKind.DUE_DATE and value:
             try:
-                return formats.date_format(date.fromisoformat(value), "SHORT_DATE_FORMAT")
+                return format_day(date.fromisoformat(value))
             except ValueError:
                 return value
         elif self.kind == EventKind.CHECKLIST:

@@ -39,6 +39,7 @@ from roles.models import Membership, Project
 from .models import (
     Deliverable,
     DeliverableStatus,
+    DeliverableType,
     Digest,
     DigestStatus,
     Reminder,
@@ -102,9 +103,15 @@ def digest_day(preference: ReminderPreference, now: datetime) -> date | None:
 class Item:
     deliverable_id: int
     title: str
+    type_name: str
     project_name: str
     kind: str
     days: int
+
+    @property
+    def label(self) -> str:
+        """The deliverable's name (Deliverable.label) from the planned row."""
+        return Deliverable(title=self.title, type=DeliverableType(name=self.type_name)).label
 
 
 @dataclass
@@ -219,7 +226,7 @@ def _plan_batch(user_ids: list[int], now: datetime) -> list[PlannedDigest]:
     latest_day = max(p.local_date for p in planned.values())
     stale_before = now - timedelta(days=settings.REMINDER_STALE_DAYS)
     # Plain tuples, not model instances: tens of thousands of rows stay cheap.
-    columns = ("pk", "title", "project__name", "due_date", "status", "updated_at")
+    columns = ("pk", "title", "type__name", "project__name", "due_date", "status", "updated_at")
     open_work = Deliverable.objects.open().filter(project__archived_at__isnull=True)
     # Owners must still be on the project to see it (the team page clears owners it removes).
     owned = open_work.filter(
@@ -228,20 +235,20 @@ def _plan_batch(user_ids: list[int], now: datetime) -> list[PlannedDigest]:
         Q(due_date__lte=latest_day + timedelta(days=MAX_DUE_SOON_DAYS))
         | Q(status=DeliverableStatus.IN_PROGRESS, updated_at__lt=stale_before)
     )
-    for pk, title, project_name, due, status, updated_at, owner_id in owned.order_by(
+    for pk, title, type_name, project_name, due, status, updated_at, owner_id in owned.order_by(
         "due_date", "pk"
     ).values_list(*columns, "owner_id"):
         digest = planned[owner_id]
         window = preferences[owner_id].due_soon_days
         if due is not None and due < digest.local_date:
             late = (digest.local_date - due).days
-            digest.mention(Item(pk, title, project_name, ReminderKind.OVERDUE, late))
+            digest.mention(Item(pk, title, type_name, project_name, ReminderKind.OVERDUE, late))
         elif due is not None and due <= digest.local_date + timedelta(days=window):
             left = (due - digest.local_date).days
-            digest.mention(Item(pk, title, project_name, ReminderKind.DUE_SOON, left))
+            digest.mention(Item(pk, title, type_name, project_name, ReminderKind.DUE_SOON, left))
         if status == DeliverableStatus.IN_PROGRESS and updated_at < stale_before:
             idle = (now - updated_at).days
-            digest.mention(Item(pk, title, project_name, ReminderKind.STALE, idle))
+            digest.mention(Item(pk, title, type_name, project_name, ReminderKind.STALE, idle))
 
     managed: dict[int, list[int]] = defaultdict(list)
     for project_id, manager_id in _listed_managers_with_rights(planned):
@@ -251,12 +258,24 @@ def _plan_batch(user_ids: list[int], now: datetime) -> list[PlannedDigest]:
         .order_by("project__name", "type__role__position", "due_date", "pk")
         .values_list(*columns, "project_id", "project__escalation_days")
     )
-    for pk, title, project_name, due, _status, _updated, project_id, escalate_after in escalated:
+    for (
+        pk,
+        title,
+        type_name,
+        project_name,
+        due,
+        _status,
+        _updated,
+        project_id,
+        escalate_after,
+    ) in escalated:
         for manager_id in managed[project_id]:
             digest = planned[manager_id]
             late = (digest.local_date - due).days
             if late > escalate_after:
-                digest.mention(Item(pk, title, project_name, ReminderKind.ESCALATION, late))
+                digest.mention(
+                    Item(pk, title, type_name, project_name, ReminderKind.ESCALATION, late)
+                )
     _plan_review_items(planned, managed)
     return [digest for digest in planned.values() if digest.items or digest.review_items]
 

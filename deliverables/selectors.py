@@ -94,12 +94,25 @@ class DeliverableFilters:
 SORTS = {
     "due": (F("due_date").asc(nulls_last=True), "pk"),
     "-due": (F("due_date").desc(nulls_last=True), "-pk"),
-    "title": ("title", "pk"),
+    # By name (Deliverable.label): the type in catalogue order, then the own title.
+    "title": ("type__role__position", "type__position", "type__name", "title", "pk"),
     "project": ("project__name", "due_date", "pk"),
     "status": ("status", "due_date", "pk"),
     "owner": ("owner__first_name", "owner__username", "pk"),
     "updated": ("-updated_at", "-pk"),
 }
+
+
+def _types_named(query: str) -> list[int]:
+    """Types whose name, in the reader's language or the source one, contains
+    `query`: a deliverable is named by its type (the catalogue is a few rows)."""
+    needle = query.casefold()
+    return [
+        deliverable_type.pk
+        for deliverable_type in DeliverableType.objects.only("pk", "name")
+        if needle in deliverable_type.name.casefold()
+        or needle in deliverable_type.display_name.casefold()
+    ]
 
 
 def _filtered(*, user, filters: DeliverableFilters, today: date) -> QuerySet[Deliverable]:
@@ -124,7 +137,9 @@ def _filtered(*, user, filters: DeliverableFilters, today: date) -> QuerySet[Del
             due_date__gte=today, due_date__lte=today + timedelta(days=filters.due_within)
         )
     if filters.query:
-        rows = rows.filter(title__icontains=filters.query)
+        rows = rows.filter(
+            Q(title__icontains=filters.query) | Q(type__in=_types_named(filters.query))
+        )
     return rows.order_by(*SORTS.get(filters.sort, SORTS["due"]))
 
 
@@ -209,7 +224,7 @@ class ProjectActivity:
         )
         self.work = (
             DeliverableEvent.objects.filter(project=project)
-            .select_related("actor", "deliverable")
+            .select_related("actor", "deliverable__type")
             .order_by("-created_at", "-pk")
         )
 
@@ -268,7 +283,7 @@ def plan_proposal(*, project: Project) -> list[dict]:
                 "type": deliverable_type.pk,
                 "type_name": deliverable_type.display_name,
                 "role_name": deliverable_type.role.display_name,
-                "title": f"{deliverable_type.display_name}: {project.name}",
+                "title": "",  # named by its type, in each reader's language
                 "owner": holders[deliverable_type.role_id].pk,
                 "due_date": start + timedelta(days=deliverable_type.default_due_offset_days),
             }
@@ -521,13 +536,14 @@ _ACTIVITY_SQL = """
 """
 _ACTIVITY_NAMES_SQL = """
     SELECT entry.*, p.name, a.username, a.first_name, a.last_name,
-        pe.username, pe.first_name, pe.last_name, r.name, d.title
+        pe.username, pe.first_name, pe.last_name, r.name, d.title, d.type_id, dt.name
     FROM ({entries}) entry
     JOIN roles_project p ON p.id = entry.project_id
     LEFT JOIN auth_user a ON a.id = entry.actor_id
     LEFT JOIN auth_user pe ON pe.id = entry.person_id
     LEFT JOIN roles_role r ON r.id = entry.role_id
     LEFT JOIN deliverables_deliverable d ON d.id = entry.deliverable_id
+    LEFT JOIN deliverables_deliverabletype dt ON dt.id = d.type_id
     ORDER BY entry.created_at DESC, entry.id DESC
     LIMIT %s
 """
@@ -544,7 +560,8 @@ def _recent_activity(*, user, limit: int = 15, visible_ids: list[int] | None = N
 def _activity(condition: str, params: list, limit: int) -> list:
     """The newest team and deliverable changes of the projects `p` that meet
     `condition` (one query), as TeamChange and DeliverableEvent objects carrying
-    what the feed shows of them: names, the project's name, the deliverable's title."""
+    what the feed shows of them: names, the project's name, the deliverable's title and
+    type (its label)."""
     from django.contrib.auth import get_user_model
 
     User = get_user_model()
@@ -558,7 +575,8 @@ def _activity(condition: str, params: list, limit: int) -> list:
     feed = []
     for row in select(sql, [*params, limit, *params, limit, limit]):
         (source, pk, created_at, project_id, actor_id, code, person_id, role_id, detail,
-         deliverable_id, before, after, project_name, *names, role_name, title) = row  # fmt: skip
+         deliverable_id, before, after, project_name, *names, role_name, title, type_id,
+         type_name) = row  # fmt: skip
         created_at = moment(created_at)
         common = {"pk": pk, "created_at": created_at, "project_id": project_id}
         if source == "team":
@@ -570,7 +588,9 @@ def _activity(condition: str, params: list, limit: int) -> list:
             entry = DeliverableEvent(
                 **common, kind=code, deliverable_id=deliverable_id, before=before, after=after
             )
-            entry.deliverable = Deliverable(pk=deliverable_id, title=title)
+            entry.deliverable = Deliverable(
+                pk=deliverable_id, title=title, type=DeliverableType(pk=type_id, name=type_name)
+            )
         entry.actor = person(actor_id, *names[:3])
         entry.project = Project(pk=project_id, name=project_name)
         feed.append(entry)
@@ -594,7 +614,8 @@ class MemberHome:
 _HOME_WORK_SQL = """
     SELECT * FROM (
         SELECT 1 AS band, d.id, d.title, d.status, d.due_date, p.id AS project_id, p.name,
-            t.id AS type_id, r.id AS role_id, r.name AS role_name, COUNT(*) OVER () AS total
+            t.id AS type_id, t.name AS type_name, r.id AS role_id, r.name AS role_name,
+            COUNT(*) OVER () AS total
         FROM deliverables_deliverable d
         JOIN roles_project p ON p.id = d.project_id
         JOIN deliverables_deliverabletype t ON t.id = d.type_id
@@ -604,8 +625,8 @@ _HOME_WORK_SQL = """
     ) late
     UNION ALL
     SELECT * FROM (
-        SELECT 2, d.id, d.title, d.status, d.due_date, p.id, p.name, t.id, r.id, r.name,
-            COUNT(*) OVER ()
+        SELECT 2, d.id, d.title, d.status, d.due_date, p.id, p.name, t.id, t.name, r.id,
+            r.name, COUNT(*) OVER ()
         FROM deliverables_deliverable d
         JOIN roles_project p ON p.id = d.project_id
         JOIN deliverables_deliverabletype t ON t.id = d.type_id
@@ -627,9 +648,10 @@ _HOME_ROLES_SQL = """
 # What others changed on the person's deliverables, newest first.
 _HOME_CHANGES_SQL = """
     SELECT e.id, e.created_at, e.kind, e.before, e.after, e.deliverable_id, d.title,
-        e.actor_id, a.username, a.first_name, a.last_name
+        d.type_id, t.name, e.actor_id, a.username, a.first_name, a.last_name
     FROM deliverables_deliverableevent e
     JOIN deliverables_deliverable d ON d.id = e.deliverable_id
+    JOIN deliverables_deliverabletype t ON t.id = d.type_id
     JOIN roles_project p ON p.id = d.project_id
     LEFT JOIN auth_user a ON a.id = e.actor_id
     WHERE d.owner_id = %s AND (e.actor_id IS NULL OR e.actor_id <> %s) AND {visible}
@@ -661,12 +683,15 @@ def member_home(*, user, today: date, limit: int = 8, projects: int = 10) -> Mem
     late = [user.pk, done, today, *params, limit]
     soon = [user.pk, done, today, today + timedelta(days=7), *params, limit]
     for (
-        band, pk, title, status, due, project_id, name, type_id, role_id, role_name, total,
+        band, pk, title, status, due, project_id, name, type_id, type_name, role_id, role_name,
+        total,
     ) in select(_HOME_WORK_SQL.format(visible=visible), [*late, *soon]):  # fmt: skip
         totals[band] = total
         deliverable = Deliverable(pk=pk, title=title, status=status, due_date=day(due))
         deliverable.project = Project(pk=project_id, name=name)
-        deliverable.type = DeliverableType(pk=type_id, role=Role(pk=role_id, name=role_name))
+        deliverable.type = DeliverableType(
+            pk=type_id, name=type_name, role=Role(pk=role_id, name=role_name)
+        )
         deliverable.overdue = band == 1
         (overdue if band == 1 else due_soon).append(deliverable)
     roles = []
@@ -681,14 +706,16 @@ def member_home(*, user, today: date, limit: int = 8, projects: int = 10) -> Mem
     changes = []
     changed = select(_HOME_CHANGES_SQL.format(visible=visible), [user.pk, user.pk, *params, limit])
     for (
-        pk, created_at, kind, before, after, deliverable_id, title,
+        pk, created_at, kind, before, after, deliverable_id, title, type_id, type_name,
         actor_id, username, first_name, last_name,
     ) in changed:  # fmt: skip
         event = DeliverableEvent(
             pk=pk, created_at=moment(created_at), kind=kind, before=before, after=after,
             deliverable_id=deliverable_id,
         )  # fmt: skip
-        event.deliverable = Deliverable(pk=deliverable_id, title=title)
+        event.deliverable = Deliverable(
+            pk=deliverable_id, title=title, type=DeliverableType(pk=type_id, name=type_name)
+        )
         event.actor = (
             User(pk=actor_id, username=username, first_name=first_name, last_name=last_name)
             if actor_id is not None
@@ -733,7 +760,8 @@ class ProjectDashboard:
 # open ones hold none of them).
 _PROJECT_WORK_SQL = f"""
     SELECT * FROM (
-        SELECT 1 AS part, d.id, d.title, d.status, d.due_date, d.type_id, d.owner_id,
+        SELECT 1 AS part, d.id, d.title, d.status, d.due_date, d.type_id, t.name, t.slug,
+            d.owner_id,
             u.username, u.first_name, u.last_name,
             (SELECT COUNT(*) FROM deliverables_checklistitem c WHERE c.deliverable_id = d.id),
             (SELECT COUNT(*) FROM deliverables_checklistitem c
@@ -741,6 +769,7 @@ _PROJECT_WORK_SQL = f"""
             (SELECT COUNT(*) FROM deliverables_checklistitem c
              WHERE c.deliverable_id = d.id AND c.required AND NOT {COMPLETE_ITEM_SQL})
         FROM deliverables_deliverable d
+        JOIN deliverables_deliverabletype t ON t.id = d.type_id
         LEFT JOIN auth_user u ON u.id = d.owner_id
         WHERE d.project_id = %s AND d.status <> %s
         ORDER BY CASE WHEN d.due_date IS NULL THEN 1 ELSE 0 END, d.due_date, d.id
@@ -748,9 +777,10 @@ _PROJECT_WORK_SQL = f"""
     ) first_open
     UNION ALL
     SELECT * FROM (
-        SELECT 2, d.id, d.title, d.status, d.due_date, d.type_id, d.owner_id,
+        SELECT 2, d.id, d.title, d.status, d.due_date, d.type_id, t.name, t.slug, d.owner_id,
             u.username, u.first_name, u.last_name, 0, 0, 0
         FROM deliverables_deliverable d
+        JOIN deliverables_deliverabletype t ON t.id = d.type_id
         LEFT JOIN auth_user u ON u.id = d.owner_id
         WHERE d.project_id = %s AND d.status <> %s AND d.due_date >= %s AND d.due_date <= %s
         ORDER BY d.due_date, d.id
@@ -810,15 +840,15 @@ def project_dashboard(*, project: Project, today: date, limit: int = 10) -> Proj
     first_open: list[Deliverable] = []
     upcoming: list[Deliverable] = []
     for (
-        part, pk, title, status, due, type_id, owner_id, username, first_name, last_name,
-        items, items_done, required_open,
+        part, pk, title, status, due, type_id, type_name, type_slug, owner_id, username,
+        first_name, last_name, items, items_done, required_open,
     ) in select(
         _PROJECT_WORK_SQL,
         [project.pk, done, limit, project.pk, done, today, horizon, limit],
     ):  # fmt: skip
         deliverable = Deliverable(
             pk=pk, project=project, title=title, status=status, due_date=day(due),
-            type_id=type_id, owner_id=owner_id,
+            type=DeliverableType(pk=type_id, name=type_name, slug=type_slug), owner_id=owner_id,
         )  # fmt: skip
         if owner_id is not None:
             deliverable.owner = User(

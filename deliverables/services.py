@@ -109,7 +109,7 @@ def deliverable_create(
     *,
     project: Project,
     type: DeliverableType,
-    title: str,
+    title: str = "",
     owner=None,
     due_date: date | None = None,
     status: str = DeliverableStatus.NOT_STARTED,
@@ -144,7 +144,7 @@ def deliverable_create(
 @dataclass
 class PlannedDeliverable:
     type: DeliverableType
-    title: str
+    title: str  # what the planner typed, or "": the type names it
     owner: object | None
     due_date: date | None
 
@@ -270,7 +270,8 @@ def deliverable_update(
         (EventKind.TITLE, deliverable.title, title),
         (EventKind.OWNER, _person(deliverable.owner), _person(owner)),
         (EventKind.DUE_DATE, deliverable.due_date or "", due_date or ""),
-        (EventKind.TYPE, deliverable.type, type),
+        # The type's source name, shown in each reader's language (DeliverableEvent._display).
+        (EventKind.TYPE, deliverable.type.name, type.name),
     ]
     type_changed = deliverable.type_id != type.pk
     deliverable.title, deliverable.owner, deliverable.due_date, deliverable.type = (

@@ -41,6 +41,7 @@ from .forms import (
     ReminderPreferenceForm,
     TransitionForm,
 )
+from .middleware import remember_time_zone
 from .models import AnswerKind, Deliverable, DeliverableLink, DeliverableStatus, DeliverableType
 from .permissions import can_answer_checklist, can_manage_deliverable, can_update_deliverable
 
@@ -133,7 +134,9 @@ class _Echo:
 CSV_COLUMNS = [
     ("id", lambda d: d.pk),
     ("project", lambda d: d.project.name),
-    ("title", lambda d: d.title),
+    # Named as in the list: the own title, or the type when there is none (the type
+    # has its own column).
+    ("deliverable", lambda d: d.short_label),
     ("type", lambda d: d.type.display_name),
     ("role", lambda d: d.type.role.display_name),
     ("owner", lambda d: d.owner.get_username() if d.owner else ""),
@@ -552,11 +555,14 @@ def reminder_preferences(request: HttpRequest) -> HttpResponse:
     preference = reminders.preference_for(request.user)
     form = ReminderPreferenceForm(request.POST or None, instance=preference)
     if request.method == "POST" and form.is_valid():
+        changes = form.changes()
         try:
-            services.reminder_preference_update(user=request.user, changes=form.changes())
+            services.reminder_preference_update(user=request.user, changes=changes)
         except ValidationError as error:
             form_add_service_errors(form, error)
         else:
+            if "time_zone" in changes:
+                remember_time_zone(request.session, changes["time_zone"])  # from the next page on
             messages.success(request, _("Reminder settings saved."))
             return redirect("deliverables:reminder_preferences")
     return render(

@@ -266,7 +266,7 @@ def _plan(spec: DemoProject, project: Project, people: dict) -> list[Deliverable
                 rows.append(
                     PlannedDeliverable(
                         type=deliverable_type,
-                        title=f"{deliverable_type.name}: {project.name}",
+                        title="",
                         owner=people[username],
                         due_date=project.start_date
                         + timedelta(days=deliverable_type.default_due_offset_days),

@@ -1,4 +1,5 @@
-"""Markdown that people type (handbook answers, expectations, evaluations), made safe.
+"""Markdown that people type (handbook answers, expectations, evaluations, project
+descriptions, comments, reasons, type descriptions), made safe.
 
 Two layers: markdown-it renders CommonMark with raw HTML switched off (typed tags
 come out as text) and refuses `javascript:`-style links; nh3 (the Ammonia
@@ -27,7 +28,18 @@ def render_markdown(text: str) -> SafeString:
     """HTML for `text`, safe to put in a page as it is."""
     if not text or not text.strip():
         return mark_safe("")
-    html = _renderer.render(text)
+    return _clean(_renderer.render(text))
+
+
+def render_markdown_inline(text: str) -> SafeString:
+    """Typed text quoted within a line (a comment or reason in a history entry):
+    emphasis, code and links, without paragraphs or headings."""
+    if not text or not text.strip():
+        return mark_safe("")
+    return _clean(_renderer.renderInline(text))
+
+
+def _clean(html: str) -> SafeString:
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

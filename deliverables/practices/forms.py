@@ -109,7 +109,7 @@ class ExpectationsForm(forms.Form):
         self.fields["version"].required = require_version
         field = self.fields["deliverables"]
         field.queryset = deliverables
-        field.label_from_instance = lambda d: f"{d.title} ({d.project.name})"
+        field.label_from_instance = lambda d: f"{d.label} ({d.project.name})"
 
     def clean_expectations(self):
         text = self.cleaned_data["expectations"]

@@ -313,7 +313,7 @@ def linkable_deliverables(*, manager, person, also=()) -> QuerySet[Deliverable]:
         # Already linked work stays offered only while `manager` may see it.
         kept = Deliverable.objects.filter(pk__in=list(also)).visible_to(manager)
         work = Deliverable.objects.filter(Q(pk__in=work.values("pk")) | Q(pk__in=kept.values("pk")))
-    return work.select_related("project").order_by("project__name", "due_date", "pk")
+    return work.select_related("project", "type").order_by("project__name", "due_date", "pk")
 
 
 def reviews_waiting_for(*, user) -> list[Review]:

@@ -195,7 +195,7 @@ def _expectations_text(text: str, deliverables, review: Review) -> str:
     if review.manager is not None:
         shown = shown.visible_to(review.manager)
     shown = set(shown.values_list("pk", flat=True))
-    titles = sorted(deliverable.title for deliverable in deliverables if deliverable.pk in shown)
+    titles = sorted(deliverable.label for deliverable in deliverables if deliverable.pk in shown)
     if not titles:
         return text
     return f"{text}\n\n{_('Linked deliverables')}: {'; '.join(titles)}"

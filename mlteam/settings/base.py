@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "deliverables.middleware.PersonTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -108,6 +109,8 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ja", _("Japanese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format and one date-time format per language (mlteam/formats/<lang>).
+FORMAT_MODULE_PATH = ["mlteam.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")

@@ -438,7 +438,11 @@ def test_dry_run_lists_recipients_and_sends_nothing(capsys, settings):
     call_command("send_reminders", "--dry-run", "--now", "2026-11-30T09:30:00+00:00")
     out = capsys.readouterr().out
     assert "Aiko Tanaka <aiko@example.com> (2026-11-30, en): 1 item\n" in out
-    assert f"overdue: analysis-report for aiko [{project.name}] (5 days)" in out
+    # Work is named as everywhere else (Deliverable.label): its type, then its own title.
+    assert (
+        "overdue: Analysis report with visualisations: analysis-report for aiko "
+        f"[{project.name}] (5 days)" in out
+    )
     assert "ben <ben@example.com> (2026-11-30, en): 1 item\n" in out
     assert mail.outbox == [] and not Digest.objects.exists()
     with _capture(execute=True):

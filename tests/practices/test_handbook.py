@@ -319,7 +319,7 @@ def test_due_date_changes_read_in_the_readers_date_format():
 
     event = DeliverableEvent(kind=EventKind.DUE_DATE, before="2026-09-27", after="2026-12-05")
     with translation.override("en"):
-        assert (event.display_before, event.display_after) == ("09/27/2026", "12/05/2026")
+        assert (event.display_before, event.display_after) == ("Sep 27, 2026", "Dec 5, 2026")
     with translation.override("ja"):
-        assert event.display_after == "2026/12/05"
+        assert event.display_after == "2026年12月5日"
     assert DeliverableEvent(kind=EventKind.DUE_DATE, before="soon").display_before == "soon"

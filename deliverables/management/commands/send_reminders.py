@@ -64,7 +64,7 @@ class Command(BaseCommand):
             )
             for item in planned.items:
                 self.stdout.write(
-                    f"  - {item.kind}: {item.title} [{item.project_name}] ({item.days} days)"
+                    f"  - {item.kind}: {item.label} [{item.project_name}] ({item.days} days)"
                 )
             names.load(planned.review_items)
             for review_item in planned.review_items:
