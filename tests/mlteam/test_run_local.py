@@ -199,7 +199,8 @@ def test_digest_links_reach_the_product_on_the_port_make_run_serves(start_runner
         timeout=120,
         check=True,
     )
-    runner.wait_for(r"Task deliverables\.send_digest\[\S+\] succeeded", 120)
+    # A digest sent (True), not one that found nothing left to send (False).
+    runner.wait_for(r"Task deliverables\.send_digest\[\S+\] succeeded in \S+: True", 120)
     links = sorted(set(re.findall(r'href="(https?://[^"]+)"', runner.output())))
     assert links, runner.output()[-4000:]
 
