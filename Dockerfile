@@ -21,6 +21,7 @@ COPY . .
 # collectstatic needs settings that parse; these values are build-time only.
 RUN DJANGO_SECRET_KEY=build-only-build-only-build-only-build-only-build-only \
     DATABASE_URL=postgres://build@localhost/build CELERY_BROKER_URL=redis://localhost:6379/0 \
+    SITE_URL=https://build.invalid \
     python manage.py collectstatic --noinput \
     && python manage.py compilemessages --ignore '.venv/*'
 

@@ -9,7 +9,8 @@ DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=mlteam.settings.production \
 	DJANGO_SECRET_KEY=deploy-check-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ \
 	DJANGO_ALLOWED_HOSTS=mlteam.example.com \
 	DATABASE_URL=postgres://mlteam@localhost:5432/mlteam \
-	CELERY_BROKER_URL=redis://localhost:6379/0
+	CELERY_BROKER_URL=redis://localhost:6379/0 \
+	SITE_URL=https://mlteam.example.com
 
 .PHONY: help install run test check lint format messages worker beat bench lock clean
 

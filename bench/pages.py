@@ -7,9 +7,10 @@ before every request of the page, so that both are timed under the same
 conditions of a shared machine. Each page is timed twice: as the first request
 after a change (the data generation moved, so cached dashboards recompute) and
 with nothing changed (served from the cache; pages that cache nothing cost the
-same both ways). Runs on PostgreSQL: DATABASE_URL, or
-postgres://mlteam@127.0.0.1:5432/mlteam_pages (created and filled with
-`generate_load_data` once, then vacuumed). Asserts nothing about time.
+same both ways). Runs on PostgreSQL, in a database of its own named after
+DATABASE_URL's: mlteam_bench_pages by default (created and filled with
+`generate_load_data` once, then vacuumed; see _database.use_database_of).
+BENCH_SCALE=0.01 runs it on a hundredth of the data. Asserts nothing about time.
 """
 
 from __future__ import annotations
@@ -23,10 +24,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mlteam.settings.test")
-os.environ.setdefault("DATABASE_URL", "postgres://mlteam@127.0.0.1:5432/mlteam_pages")
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 
-REPEAT = 15
+from _database import bench_scale, scaled, use_database_of  # noqa: E402 (after sys.path)
+
+DATABASE = use_database_of("pages")
+
+# generate_load_data's defaults, times BENCH_SCALE; a reduced scale only shows that
+# the script works, so it repeats each request less.
+SCALE = bench_scale()
+REPEAT = 15 if SCALE == 1 else 2
+PROJECTS, PEOPLE, DELIVERABLES = (scaled(size, SCALE) for size in (200, 2_000, 50_000))
 
 
 def main() -> None:
@@ -36,6 +44,7 @@ def main() -> None:
     from _database import ensure_database, settle
 
     ensure_database()
+    print(f"Database: {DATABASE}")
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
@@ -47,9 +56,15 @@ def main() -> None:
     from roles.models import Project
 
     call_command("migrate", verbosity=0)
-    if Deliverable.objects.count() < 50_000:
-        print("Building the data set once (generate_load_data, defaults)...")
-        call_command("generate_load_data", "--force")
+    if Deliverable.objects.count() < DELIVERABLES:
+        print(f"Building the data set once (generate_load_data, scale {SCALE:g})...")
+        call_command(
+            "generate_load_data",
+            "--force",
+            f"--projects={PROJECTS}",
+            f"--people={PEOPLE}",
+            f"--deliverables={DELIVERABLES}",
+        )
     settle(connection.introspection.table_names())
 
     User = get_user_model()

@@ -2,8 +2,10 @@
 
 Prints the sweep's median time, peak Python memory and query count, next to a
 floor measured in the same run: one SQL query that selects the same overdue rows.
-Runs on PostgreSQL: DATABASE_URL, or postgres://mlteam@127.0.0.1:5432/mlteam_bench
-(created if missing). Asserts nothing about time.
+Runs on PostgreSQL, in a database of its own named after DATABASE_URL's:
+mlteam_bench_reminder_sweep by default (created if missing; see
+_database.use_database_of). BENCH_SCALE=0.01 runs it on a hundredth of the data.
+Asserts nothing about time.
 
     make bench            # or: .venv/bin/python bench/reminder_sweep.py
 """
@@ -21,18 +23,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mlteam.settings.test")
-os.environ.setdefault("DATABASE_URL", "postgres://mlteam@127.0.0.1:5432/mlteam_bench")
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 
-PEOPLE, PROJECTS, DELIVERABLES, OVERDUE = 2_000, 200, 100_000, 20_000
+from _database import bench_scale, scaled, use_database_of  # noqa: E402 (after sys.path)
+
+DATABASE = use_database_of("reminder_sweep")
+SCALE = bench_scale()
+PEOPLE, PROJECTS, DELIVERABLES, OVERDUE = (
+    scaled(size, SCALE) for size in (2_000, 200, 100_000, 20_000)
+)
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)  # a Monday, after everyone's digest hour
 TODAY = NOW.date()
 
 
 def build_data() -> None:
-    """Bulk-insert the data set once; later runs reuse it."""
+    """Bulk-insert the data set once, all or nothing; later runs reuse it."""
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
+    from django.db import transaction
 
     from deliverables.models import Deliverable, DeliverableStatus, DeliverableType
     from roles.models import Membership, Project
@@ -41,56 +49,57 @@ def build_data() -> None:
     if Deliverable.objects.count() >= DELIVERABLES:
         return
     print(f"Building {DELIVERABLES:,} deliverables ({OVERDUE:,} overdue); once per database...")
-    User = get_user_model()
-    User.objects.bulk_create(
-        [
-            User(username=f"bench{n}", email=f"bench{n}@example.com", password="!")  # noqa: S106
-            for n in range(PEOPLE)
-        ],
-        batch_size=1000,
-    )
-    people = list(User.objects.filter(username__startswith="bench").order_by("pk"))
-    Project.objects.bulk_create(
-        [Project(name=f"Bench project {n}") for n in range(PROJECTS)], batch_size=500
-    )
-    projects = list(Project.objects.filter(name__startswith="Bench project").order_by("pk"))
-    per_project = PEOPLE // PROJECTS
-    Membership.objects.bulk_create(
-        [
-            Membership(project=projects[n // per_project], user=person)
-            for n, person in enumerate(people)
-        ],
-        batch_size=2000,
-    )
-    Project.managers.through.objects.bulk_create(
-        [
-            Project.managers.through(project_id=project.pk, user_id=people[n * per_project].pk)
-            for n, project in enumerate(projects)
-        ]
-    )
-    types = list(DeliverableType.objects.all())
-    overdue_every = DELIVERABLES // OVERDUE
-    rows = []
-    for n in range(DELIVERABLES):
-        project_index = n % PROJECTS
-        owner = people[project_index * per_project + (n // PROJECTS) % per_project]
-        late = n % overdue_every == 0
-        rows.append(
-            Deliverable(
-                project=projects[project_index],
-                type=types[n % len(types)],
-                title=f"Deliverable {n}",
-                owner=owner,
-                due_date=TODAY - timedelta(days=1 + n % 30)
-                if late
-                else TODAY + timedelta(days=60 + n % 200),
-                status=DeliverableStatus.IN_PROGRESS if late else DeliverableStatus.NOT_STARTED,
-            )
+    with transaction.atomic():
+        User = get_user_model()
+        User.objects.bulk_create(
+            [
+                User(username=f"bench{n}", email=f"bench{n}@example.com", password="!")  # noqa: S106
+                for n in range(PEOPLE)
+            ],
+            batch_size=1000,
         )
-        if len(rows) == 5000:
-            Deliverable.objects.bulk_create(rows)
-            rows = []
-    Deliverable.objects.bulk_create(rows)
+        people = list(User.objects.filter(username__startswith="bench").order_by("pk"))
+        Project.objects.bulk_create(
+            [Project(name=f"Bench project {n}") for n in range(PROJECTS)], batch_size=500
+        )
+        projects = list(Project.objects.filter(name__startswith="Bench project").order_by("pk"))
+        per_project = PEOPLE // PROJECTS
+        Membership.objects.bulk_create(
+            [
+                Membership(project=projects[n // per_project], user=person)
+                for n, person in enumerate(people)
+            ],
+            batch_size=2000,
+        )
+        Project.managers.through.objects.bulk_create(
+            [
+                Project.managers.through(project_id=project.pk, user_id=people[n * per_project].pk)
+                for n, project in enumerate(projects)
+            ]
+        )
+        types = list(DeliverableType.objects.all())
+        overdue_every = DELIVERABLES // OVERDUE
+        rows = []
+        for n in range(DELIVERABLES):
+            project_index = n % PROJECTS
+            owner = people[project_index * per_project + (n // PROJECTS) % per_project]
+            late = n % overdue_every == 0
+            rows.append(
+                Deliverable(
+                    project=projects[project_index],
+                    type=types[n % len(types)],
+                    title=f"Deliverable {n}",
+                    owner=owner,
+                    due_date=TODAY - timedelta(days=1 + n % 30)
+                    if late
+                    else TODAY + timedelta(days=60 + n % 200),
+                    status=DeliverableStatus.IN_PROGRESS if late else DeliverableStatus.NOT_STARTED,
+                )
+            )
+            if len(rows) == 5000:
+                Deliverable.objects.bulk_create(rows)
+                rows = []
+        Deliverable.objects.bulk_create(rows)
 
 
 def median_ms(run, repeat: int) -> float:
@@ -109,6 +118,7 @@ def main() -> None:
     from _database import ensure_database, settle
 
     ensure_database()
+    print(f"Database: {DATABASE}")
     from django.db import connection
 
     from deliverables import reminders

@@ -14,12 +14,14 @@ from .env import (
     env_email,
     env_int,
     env_list,
+    env_site_url,
     env_str,
     env_time_zone,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"
+# Where `make run` keeps its SQLite database, filesystem broker and beat's pid file.
+VAR_DIR = Path(env_str("MLTEAM_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
@@ -182,8 +184,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 
-# Reminders (deliverables.reminders). Links in emails start with SITE_URL.
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Reminders (deliverables.reminders). Links in emails start with SITE_URL (required in
+# production; under `make run`, the address it serves).
+SITE_URL = env_site_url("SITE_URL", "http://127.0.0.1:8000")
 REMINDER_STALE_DAYS = env_int("REMINDER_STALE_DAYS", 14, minimum=1)
 
 # Seconds the health check waits for the broker before calling it down.

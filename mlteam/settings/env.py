@@ -103,6 +103,21 @@ def env_database(name: str, default: str | None = None) -> dict:
     return config
 
 
+def env_site_url(name: str, default: str | None = None) -> str:
+    """An http(s) address that links in emails start with, without a trailing slash."""
+    url = env_str(name, default)
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 (parsing it validates it)
+    except ValueError:
+        raise EnvError(f"{name} has an invalid port.") from None
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        raise EnvError(
+            f"{name} must be an http(s):// address such as https://mlteam.example.com, not {url!r}."
+        )
+    return url.rstrip("/")
+
+
 def env_broker(name: str, default: str | None = None) -> str:
     url = env_str(name, default)
     scheme = urlsplit(url).scheme

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from .base import *  # noqa: F403
-from .base import VAR_DIR, filesystem_broker_options
-from .env import env_bool, env_broker, env_database, env_str
+from .base import ALLOWED_HOSTS, VAR_DIR, filesystem_broker_options
+from .env import env_bool, env_broker, env_database, env_site_url, env_str
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "local-development-only-not-a-secret")
 
-VAR_DIR.mkdir(exist_ok=True)
+# `make run` (run_local) hands web, worker and beat the address it serves in
+# RUN_LOCAL_URL: the web server answers to that host, and links in emails lead
+# there (to PORT) unless SITE_URL is given.
+RUN_LOCAL_URL = env_site_url("RUN_LOCAL_URL", "http://127.0.0.1:8000")
+SITE_URL = env_site_url("SITE_URL", RUN_LOCAL_URL)
+_served_host = urlsplit(RUN_LOCAL_URL).hostname
+_served_host = f"[{_served_host}]" if ":" in _served_host else _served_host
+if _served_host not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS = [*ALLOWED_HOSTS, _served_host]
+
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 
 CELERY_BROKER_URL = env_broker("CELERY_BROKER_URL", "filesystem://")

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from .base import *  # noqa: F403
-from .env import EnvError, env_bool, env_broker, env_cache, env_database, env_int, env_str
+from .env import (
+    EnvError,
+    env_bool,
+    env_broker,
+    env_cache,
+    env_database,
+    env_int,
+    env_site_url,
+    env_str,
+)
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
@@ -12,6 +21,8 @@ if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("dj
 
 DATABASES = {"default": env_database("DATABASE_URL")}
 CELERY_BROKER_URL = env_broker("CELERY_BROKER_URL")
+# The public address links in emails start with: no default could be right.
+SITE_URL = env_site_url("SITE_URL")
 # Without CACHE_URL nothing is cached: an in-memory cache per gunicorn worker
 # would not hear of changes made through the other workers.
 CACHES = {"default": env_cache("CACHE_URL", "django.core.cache.backends.dummy.DummyCache")}

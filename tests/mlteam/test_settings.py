@@ -16,6 +16,7 @@ GOOD_PRODUCTION = {
     "DJANGO_ALLOWED_HOSTS": "mlteam.example.com",
     "DATABASE_URL": "postgres://mlteam@db.example.com:5432/mlteam",
     "CELERY_BROKER_URL": "redis://redis.example.com:6379/0",
+    "SITE_URL": "https://mlteam.example.com",
 }
 
 
@@ -43,6 +44,8 @@ def start_django(env: dict[str, str], *args: str) -> subprocess.CompletedProcess
         ("EMAIL_PORT", "twenty-five", "EMAIL_PORT must be a whole number"),
         ("TIME_ZONE", "Mars/Olympus", "TIME_ZONE must be an IANA time zone"),
         ("DJANGO_SECRET_KEY", "short", "DJANGO_SECRET_KEY must be a random string"),
+        ("SITE_URL", "mlteam.example.com", "SITE_URL must be an http(s):// address"),
+        ("SITE_URL", "https://mlteam.example.com:port", "SITE_URL has an invalid port"),
     ],
 )
 def test_bad_value_stops_start_up_naming_the_variable(variable, value, message):
@@ -54,7 +57,9 @@ def test_bad_value_stops_start_up_naming_the_variable(variable, value, message):
     assert message in result.stderr
 
 
-@pytest.mark.parametrize("variable", ["DJANGO_SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL"])
+@pytest.mark.parametrize(
+    "variable", ["DJANGO_SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "SITE_URL"]
+)
 def test_production_requires(variable):
     env = {k: v for k, v in GOOD_PRODUCTION.items() if k != variable}
     result = start_django(env)
@@ -71,6 +76,53 @@ def test_production_settings_pass_the_deploy_check_without_warnings():
 def test_local_settings_need_nothing_from_the_environment():
     result = start_django({"DJANGO_SETTINGS_MODULE": "mlteam.settings.local"}, "check")
     assert result.returncode == 0, result.stderr
+
+
+def local_site(tmp_path, **env: str) -> tuple[str, list[str]]:
+    """SITE_URL and ALLOWED_HOSTS as local settings (make run's processes) read them."""
+    result = start_django(
+        {"DJANGO_SETTINGS_MODULE": "mlteam.settings.local", "MLTEAM_VAR_DIR": str(tmp_path), **env},
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.SITE_URL, *settings.ALLOWED_HOSTS)",
+    )
+    assert result.returncode == 0, result.stderr
+    site_url, *allowed_hosts = result.stdout.strip().splitlines()[-1].split()
+    return site_url, allowed_hosts
+
+
+def test_local_links_lead_to_the_address_make_run_serves(tmp_path):
+    site_url, allowed_hosts = local_site(tmp_path, RUN_LOCAL_URL="http://mlteam.test:8801")
+    assert site_url == "http://mlteam.test:8801"
+    assert "mlteam.test" in allowed_hosts
+
+
+def test_a_given_site_url_wins_over_make_runs_address(tmp_path):
+    site_url, _ = local_site(
+        tmp_path, RUN_LOCAL_URL="http://127.0.0.1:8801", SITE_URL="https://team.example.com/"
+    )
+    assert site_url == "https://team.example.com"
+
+
+def test_local_links_default_to_port_8000(tmp_path):
+    assert local_site(tmp_path)[0] == "http://127.0.0.1:8000"
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8801"),
+        ("localhost", "http://localhost:8801"),
+        ("0.0.0.0", "http://127.0.0.1:8801"),  # noqa: S104
+        ("::", "http://[::1]:8801"),
+        ("::1", "http://[::1]:8801"),
+    ],
+)
+def test_make_run_links_to_the_host_it_serves_or_loopback_for_a_wildcard(host, url):
+    from mlteam.management.commands.run_local import served_url
+
+    assert served_url(host, 8801) == url
 
 
 def test_secret_can_come_from_a_file(tmp_path, monkeypatch):
