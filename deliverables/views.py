@@ -9,6 +9,7 @@ the page with the user's input kept.
 from __future__ import annotations
 
 import csv
+import unicodedata
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -142,10 +143,18 @@ CSV_COLUMNS = [
 ]
 
 
+# Cell starts a spreadsheet may run as a formula. Compared after NFKC folding, so
+# their full-width (U+FF1D, U+FF0B, U+FF0D, U+FF20) and small (U+FE66, U+FE62,
+# U+FE63, U+FE6B) forms are caught too: Excel
+# and Japanese IMEs treat those as the ASCII characters.
+CSV_FORMULA_STARTS = {"=", "+", "-", "@", "\t", "\r"}
+
+
 def _csv_safe(value) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas; quote those."""
+    """Quote a cell that a spreadsheet would run as a formula."""
     text = str(value)
-    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
+    first = unicodedata.normalize("NFKC", text[:1])[:1]
+    return "'" + text if first in CSV_FORMULA_STARTS else text
 
 
 @require_GET
