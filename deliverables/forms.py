@@ -5,6 +5,13 @@ from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from mlteam.forms import (
+    BoundedModelChoiceField,
+    MultilineField,
+    QueryForm,
+    SearchField,
+    VersionField,
+)
 from roles.forms import PersonChoiceField, PlainSelect, person_label
 from roles.models import Project, Role
 
@@ -18,21 +25,16 @@ from .models import (
 )
 
 
-class VersionField(forms.IntegerField):
-    def __init__(self, **kwargs):
-        super().__init__(widget=forms.HiddenInput, min_value=1, **kwargs)
-
-
 class TransitionForm(forms.Form):
     version = VersionField()
     to_status = forms.ChoiceField(choices=DeliverableStatus.choices)
-    reason = forms.CharField(
+    reason = MultilineField(
         label=_("Reason, if you mark it blocked"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=2000,
     )
-    override_reason = forms.CharField(
+    override_reason = MultilineField(
         label=_("Reason to mark done with required items open"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -43,7 +45,7 @@ class TransitionForm(forms.Form):
 class DeliverableEditForm(forms.Form):
     version = VersionField()
     title = forms.CharField(label=_("Title"), max_length=200)
-    type = forms.ModelChoiceField(
+    type = BoundedModelChoiceField(
         label=_("Type"), queryset=DeliverableType.objects.select_related("role")
     )
     owner = PersonChoiceField(
@@ -99,7 +101,7 @@ class LinkForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(
+    body = MultilineField(
         label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
     )
 
@@ -120,7 +122,7 @@ class ChecklistForm(forms.Form):
                     label=label, required=False, initial=item.checked
                 )
             elif item.answer_kind == AnswerKind.TEXT:
-                self.fields[name] = forms.CharField(
+                self.fields[name] = MultilineField(
                     label=label,
                     required=False,
                     initial=item.answer,
@@ -144,7 +146,7 @@ class ChecklistForm(forms.Form):
 
 class PlanRowForm(forms.Form):
     include = forms.BooleanField(label=_("Plan"), required=False)
-    type = forms.ModelChoiceField(queryset=DeliverableType.objects.all(), widget=forms.HiddenInput)
+    type = BoundedModelChoiceField(queryset=DeliverableType.objects.all(), widget=forms.HiddenInput)
     title = forms.CharField(label=_("Title"), max_length=200)
     owner = PersonChoiceField(
         label=_("Owner"), queryset=get_user_model().objects.none(), required=False
@@ -202,18 +204,18 @@ PlanFormSet = forms.formset_factory(
 OPEN = "open"
 
 
-class DeliverableFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False)
-    project = forms.ModelChoiceField(
+class DeliverableFilterForm(QueryForm):
+    q = SearchField()
+    project = BoundedModelChoiceField(
         label=_("Project"), required=False, queryset=Project.objects.none(), widget=PlainSelect
     )
-    role = forms.ModelChoiceField(
+    role = BoundedModelChoiceField(
         label=_("Role"),
         required=False,
         queryset=Role.objects.order_by("position"),
         widget=PlainSelect,
     )
-    type = forms.ModelChoiceField(
+    type = BoundedModelChoiceField(
         label=_("Type"), required=False, queryset=DeliverableType.objects.all(), widget=PlainSelect
     )
     status = forms.ChoiceField(

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mlteam.cache import cached
-from mlteam.forms import form_add_service_errors, form_refresh_version
+from mlteam.forms import QueryForm, form_add_service_errors, form_refresh_version
 from roles import selectors as roles_selectors
 from roles.models import Project
 from roles.permissions import can_manage_project, is_admin, is_manager
@@ -76,7 +76,7 @@ def _filters(request: HttpRequest):
     """The list's filter form and the filters it validated."""
     visible_projects = Project.objects.visible_to(request.user).active()
     form = DeliverableFilterForm(
-        request.GET or None,
+        request.GET,
         projects=visible_projects.order_by("name"),
         owners=roles_selectors.people_visible_to(user=request.user).only(
             "pk", "username", "first_name", "last_name"
@@ -84,8 +84,7 @@ def _filters(request: HttpRequest):
     )
     # Invalid fields (a project since archived, a typo in the address) are left out;
     # the valid ones still apply, so the list never widens silently.
-    form.is_valid()
-    data = getattr(form, "cleaned_data", {})
+    data = form.values()
     filters = selectors.DeliverableFilters(
         project=data["project"].pk if data.get("project") else None,
         role=data["role"].pk if data.get("role") else None,
@@ -107,7 +106,7 @@ def deliverable_list(request: HttpRequest) -> HttpResponse:
         user=request.user,
         filters=filters,
         today=timezone.localdate(),
-        page_number=request.GET.get("page"),
+        page_number=form.values()["page"],
         per_page=PAGE_SIZE,
     )
     return render(
@@ -183,7 +182,7 @@ def deliverable_export(request: HttpRequest) -> StreamingHttpResponse:
 def my_work(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     rows = selectors.my_work(user=request.user, today=today)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(rows, PAGE_SIZE).get_page(QueryForm(request.GET).values()["page"])
     return render(request, "deliverables/my_work.html", {"page_obj": page, "today": today})
 
 
@@ -515,11 +514,11 @@ def portfolio_dashboard(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(
             _("The portfolio dashboard is for managers and admins. Your home page shows your work.")
         )
-    today, page_number = timezone.localdate(), request.GET.get("page") or "1"
+    today, page_number = timezone.localdate(), QueryForm(request.GET).values()["page"] or 1
     dashboard = cached(
         "portfolio",
         request.user,
-        (today, page_number[:12]),
+        (today, page_number),
         lambda: selectors.portfolio_dashboard(
             user=request.user, today=today, page_number=page_number
         ),

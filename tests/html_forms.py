@@ -122,8 +122,14 @@ def _entries(form: dict) -> list[tuple[str, str]]:
                 text = text[2:]
             elif text.startswith("\n"):
                 text = text[1:]
-            entries.append((name, text.replace("\r\n", "\n")))
-    return entries
+            entries.append((name, text))
+    # Submission normalises every line break in names and values to CR LF
+    # (HTML, "converting an entry list to a list of name-value pairs").
+    return [(_crlf(name), _crlf(value)) for name, value in entries]
+
+
+def _crlf(text: str) -> str:
+    return re.sub(r"\r\n|\r|\n", "\r\n", text)
 
 
 def page_forms(html: str) -> list[dict]:

@@ -3,7 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ..forms import VersionField
+from mlteam.forms import BoundedModelMultipleChoiceField, MultilineField, VersionField
+
 from ..models import AnswerKind, Rating
 from .selectors import HANDBOOK_AREAS, PROJECT_QUESTIONS_LABEL
 
@@ -72,25 +73,9 @@ class CycleForm(forms.Form):
         return data
 
 
-class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
-    """Refuses ids that are not database integers before querying (a 30-digit id
-    would otherwise overflow SQLite's integer and fail with a server error)."""
-
-    def _check_values(self, value):
-        for pk in value:
-            text = str(pk)
-            if not text.isdigit() or int(text) > 2**63 - 1:
-                raise forms.ValidationError(
-                    self.error_messages["invalid_pk_value"],
-                    code="invalid_pk_value",
-                    params={"pk": pk},
-                )
-        return super()._check_values(value)
-
-
 class ExpectationsForm(forms.Form):
     version = VersionField(required=False)
-    expectations = forms.CharField(
+    expectations = MultilineField(
         label=_("What you expect"),
         max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 8}),
@@ -135,14 +120,14 @@ class EvaluationForm(forms.Form):
     quality_documentation = _rating_field(_("Quality of documentation"))
     quality_collaboration = _rating_field(_("Collaboration"))
     expectations_met = _rating_field(_("Meeting the agreed expectations"))
-    evaluation_comment = forms.CharField(
+    evaluation_comment = MultilineField(
         label=_("Comment on the quality of the work"),
         max_length=MAX_TEXT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=MARKDOWN_HELP,
     )
-    project_outcome = forms.CharField(
+    project_outcome = MultilineField(
         label=_("How the project turned out (context only)"),
         max_length=MAX_TEXT,
         required=False,
@@ -157,7 +142,7 @@ class EvaluationForm(forms.Form):
 
 class SelfAssessmentForm(forms.Form):
     version = VersionField()
-    self_assessment = forms.CharField(
+    self_assessment = MultilineField(
         label=_("Your self-assessment"),
         max_length=MAX_TEXT,
         required=False,
