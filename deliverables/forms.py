@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mlteam.forms import (
     BoundedModelChoiceField,
+    DateField,
     MultilineField,
     QueryForm,
     SearchField,
@@ -51,9 +52,7 @@ class DeliverableEditForm(forms.Form):
     owner = PersonChoiceField(
         label=_("Owner"), queryset=get_user_model().objects.none(), required=False
     )
-    due_date = forms.DateField(
-        label=_("Due date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    due_date = DateField(label=_("Due date"), required=False)
     confirm_type_change = forms.BooleanField(
         label=_("Yes, change the type and replace the checklist"), required=False
     )
@@ -151,9 +150,7 @@ class PlanRowForm(forms.Form):
     owner = PersonChoiceField(
         label=_("Owner"), queryset=get_user_model().objects.none(), required=False
     )
-    due_date = forms.DateField(
-        label=_("Due date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    due_date = DateField(label=_("Due date"), required=False)
 
     def __init__(self, *args, owners=None, types=None, **kwargs):
         super().__init__(*args, **kwargs)

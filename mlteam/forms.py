@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import connection, models
@@ -135,3 +137,34 @@ class QueryForm(forms.Form):
             self.is_valid()
         cleaned = getattr(self, "cleaned_data", {})
         return {name: cleaned.get(name) for name in self.fields}
+
+
+class DateField(forms.DateField):
+    """A day picked in a date input, within years pages can count from.
+
+    Pages add and subtract days (due-date offsets, bands, reminders); a day at
+    the calendar's edge (31 Dec 9999) made them fail. The widget always draws
+    ISO dates, the only shape `type="date"` shows, whatever the language.
+    """
+
+    FIRST, LAST = date(1900, 1, 1), date(2999, 12, 31)
+
+    def __init__(self, *, first: date | None = None, last: date | None = None, **kwargs):
+        self.FIRST, self.LAST = first or self.FIRST, last or self.LAST
+        kwargs.setdefault(
+            "widget",
+            forms.DateInput(
+                format="%Y-%m-%d",
+                attrs={"type": "date", "min": self.FIRST.isoformat(), "max": self.LAST.isoformat()},
+            ),
+        )
+        super().__init__(**kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        if value and not (self.FIRST <= value <= self.LAST):
+            raise ValidationError(
+                _("Use dates between the years %(first)s and %(last)s."),
+                code="out_of_range",
+                params={"first": self.FIRST.year, "last": self.LAST.year},
+            )

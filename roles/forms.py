@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from mlteam.forms import (
     BoundedModelChoiceField,
     BoundedModelMultipleChoiceField,
+    DateField,
     MultilineField,
     QueryForm,
     SearchField,
@@ -117,12 +118,8 @@ class ProjectForm(VersionedForm):
         help_text=_("Managers can change the project and its team."),
     )
     status = forms.ChoiceField(label=_("Status"), choices=ProjectStatus.choices)
-    start_date = forms.DateField(
-        label=_("Start date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    target_date = forms.DateField(
-        label=_("Target date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start_date = DateField(label=_("Start date"), required=False)
+    target_date = DateField(label=_("Target date"), required=False)
     escalation_days = forms.IntegerField(
         label=_("Escalate after (days overdue)"),
         required=False,

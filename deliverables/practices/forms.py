@@ -1,22 +1,24 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from mlteam.forms import BoundedModelMultipleChoiceField, MultilineField, VersionField
+from mlteam.forms import BoundedModelMultipleChoiceField, DateField, MultilineField, VersionField
 
 from ..models import AnswerKind, Rating
 from .selectors import HANDBOOK_AREAS, PROJECT_QUESTIONS_LABEL
 
 MAX_TEXT = 20000
+CYCLE_FIRST, CYCLE_LAST = date(2000, 1, 1), date(2100, 12, 31)
 MARKDOWN_HELP = _("Markdown works: **bold**, lists, [links](https://example.com).")
 
 
 class ReviewDateForm(forms.Form):
-    review_on = forms.DateField(
+    review_on = DateField(
         label=_("Review the handbook by"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Leave empty for no review date."),
     )
 
@@ -46,10 +48,8 @@ class ConfirmForm(forms.Form):
 
 class CycleForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
-    start_date = forms.DateField(
-        label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end_date = forms.DateField(label=_("End date"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = DateField(label=_("Start date"), first=CYCLE_FIRST, last=CYCLE_LAST)
+    end_date = DateField(label=_("End date"), first=CYCLE_FIRST, last=CYCLE_LAST)
     expectations_due_days = forms.IntegerField(
         label=_("Expectations due after (days)"),
         min_value=0,
@@ -64,10 +64,6 @@ class CycleForm(forms.Form):
     def clean(self):
         data = super().clean()
         start, end = data.get("start_date"), data.get("end_date")
-        for name in ("start_date", "end_date"):
-            day = data.get(name)
-            if day and not (2000 <= day.year <= 2100):
-                self.add_error(name, _("Use dates between the years 2000 and 2100."))
         if start and end and end < start:
             self.add_error("end_date", _("The cycle cannot end before it starts."))
         return data

@@ -249,11 +249,16 @@ def _form_classes():
 def test_every_form_field_bounds_what_it_accepts():
     """Ids within the integer range, text no longer than a column, textareas that
     keep their line breaks: one field class each, used by every form."""
+    from deliverables.forms import ReminderPreferenceForm
     from mlteam.forms import (
         BoundedModelChoiceField,
         BoundedModelMultipleChoiceField,
+        DateField,
         MultilineField,
     )
+
+    # The reminder settings form is being fixed in another branch (issue 12, item 1).
+    OWNED_ELSEWHERE = {ReminderPreferenceForm}
 
     problems = []
     for form_class in _form_classes():
@@ -267,6 +272,9 @@ def test_every_form_field_bounds_what_it_accepts():
             elif isinstance(field, forms.ModelChoiceField):
                 if not isinstance(field, BoundedModelChoiceField):
                     problems.append(f"{where}: unbounded id")
+            elif isinstance(field, forms.DateField):
+                if not isinstance(field, DateField) and form_class not in OWNED_ELSEWHERE:
+                    problems.append(f"{where}: dates beyond the calendar")
             elif isinstance(field, forms.IntegerField) and field.max_value is None:
                 problems.append(f"{where}: no largest value")
             elif isinstance(field, forms.CharField) and not isinstance(
@@ -279,3 +287,29 @@ def test_every_form_field_bounds_what_it_accepts():
                 ):
                     problems.append(f"{where}: textarea without MultilineField")
     assert problems == []
+
+
+# --- dates no calendar reaches ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_dates_beyond_the_calendar_are_refused_where_pages_count_from_them(client, practices, day):  # noqa: F811
+    """A project starting on 31 Dec 9999 made the plan page add days past the last date."""
+    client.force_login(practices.people["manager"])
+    pages = _pages(practices)
+    url = reverse("roles:project_edit", args=[practices.project.pk])
+    data = _drawn_data_for(client, url)
+    data["start_date"] = [day]
+    data["target_date"] = []
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["start_date"]
+    for name, page in pages.items():
+        if name.startswith("roles:project") or name == "deliverables:plan":
+            assert client.get(page).status_code < 500, name
+
+
+def _drawn_data_for(client, url):
+    from tests.html_forms import form_data
+
+    return form_data(client.get(url).content.decode())
