@@ -187,6 +187,12 @@ class BasePlanFormSet(forms.BaseFormSet):
             raise forms.ValidationError(_("Each deliverable type can be planned once."))
 
 
+class PlanVersionForm(forms.Form):
+    """The project version the plan was proposed from (outside the formset's rows)."""
+
+    version = VersionField()
+
+
 PlanFormSet = forms.formset_factory(
     PlanRowForm,
     formset=BasePlanFormSet,

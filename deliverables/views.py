@@ -35,6 +35,7 @@ from .forms import (
     DeliverableFilterForm,
     LinkForm,
     PlanFormSet,
+    PlanVersionForm,
     ReminderPreferenceForm,
     TransitionForm,
 )
@@ -447,7 +448,6 @@ def project_plan(request: HttpRequest, pk: int) -> HttpResponse:
         types=[row["type"] for row in proposal],
         prefix="plan",
     )
-    version_ok = True
     status = 200
     if request.method == "POST":
         if formset.is_valid():
@@ -461,10 +461,9 @@ def project_plan(request: HttpRequest, pk: int) -> HttpResponse:
                 for row in formset.cleaned_data
                 if row.get("include")
             ]
-            try:
-                version = int(request.POST.get("version", ""))
-            except ValueError:
-                version_ok = False
+            version_form = PlanVersionForm(request.POST)
+            version_ok = version_form.is_valid()
+            version = version_form.cleaned_data.get("version")
             if not rows:
                 messages.error(request, _("Tick at least one deliverable to plan."))
                 status = 422
