@@ -147,24 +147,24 @@ class DateField(forms.DateField):
     ISO dates, the only shape `type="date"` shows, whatever the language.
     """
 
-    FIRST, LAST = date(1900, 1, 1), date(2999, 12, 31)
-
-    def __init__(self, *, first: date | None = None, last: date | None = None, **kwargs):
-        self.FIRST, self.LAST = first or self.FIRST, last or self.LAST
+    def __init__(
+        self, *, first: date = date(1900, 1, 1), last: date = date(2999, 12, 31), **kwargs
+    ):
+        self.first, self.last = first, last
         kwargs.setdefault(
             "widget",
             forms.DateInput(
                 format="%Y-%m-%d",
-                attrs={"type": "date", "min": self.FIRST.isoformat(), "max": self.LAST.isoformat()},
+                attrs={"type": "date", "min": first.isoformat(), "max": last.isoformat()},
             ),
         )
         super().__init__(**kwargs)
 
     def validate(self, value):
         super().validate(value)
-        if value and not (self.FIRST <= value <= self.LAST):
+        if value and not (self.first <= value <= self.last):
             raise ValidationError(
                 _("Use dates between the years %(first)s and %(last)s."),
                 code="out_of_range",
-                params={"first": self.FIRST.year, "last": self.LAST.year},
+                params={"first": self.first.year, "last": self.last.year},
             )
