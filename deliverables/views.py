@@ -145,8 +145,7 @@ CSV_COLUMNS = [
 
 # Cell starts a spreadsheet may run as a formula. Compared after NFKC folding, so
 # their full-width (U+FF1D, U+FF0B, U+FF0D, U+FF20) and small (U+FE66, U+FE62,
-# U+FE63, U+FE6B) forms are caught too: Excel
-# and Japanese IMEs treat those as the ASCII characters.
+# U+FE63, U+FE6B) forms, which spreadsheets read as the ASCII ones, are caught too.
 CSV_FORMULA_STARTS = {"=", "+", "-", "@", "\t", "\r"}
 
 
