@@ -5,7 +5,15 @@ from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from mlteam.forms import TimeZoneField
+from mlteam.forms import (
+    BoundedModelChoiceField,
+    DateField,
+    MultilineField,
+    QueryForm,
+    SearchField,
+    TimeZoneField,
+    VersionField,
+)
 from roles.forms import PersonChoiceField, PlainSelect, person_label
 from roles.models import Project, Role
 
@@ -21,21 +29,16 @@ from .models import (
 )
 
 
-class VersionField(forms.IntegerField):
-    def __init__(self, **kwargs):
-        super().__init__(widget=forms.HiddenInput, min_value=1, **kwargs)
-
-
 class TransitionForm(forms.Form):
     version = VersionField()
     to_status = forms.ChoiceField(choices=DeliverableStatus.choices)
-    reason = forms.CharField(
+    reason = MultilineField(
         label=_("Reason, if you mark it blocked"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=2000,
     )
-    override_reason = forms.CharField(
+    override_reason = MultilineField(
         label=_("Reason to mark done with required items open"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -54,15 +57,13 @@ class DeliverableEditForm(forms.Form):
     title = forms.CharField(
         label=_("Own title"), max_length=200, required=False, help_text=OWN_TITLE_HELP
     )
-    type = forms.ModelChoiceField(
+    type = BoundedModelChoiceField(
         label=_("Type"), queryset=DeliverableType.objects.select_related("role")
     )
     owner = PersonChoiceField(
         label=_("Owner"), queryset=get_user_model().objects.none(), required=False
     )
-    due_date = forms.DateField(
-        label=_("Due date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    due_date = DateField(label=_("Due date"), required=False)
     confirm_type_change = forms.BooleanField(
         label=_("Yes, change the type and replace the checklist"), required=False
     )
@@ -110,7 +111,7 @@ class LinkForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(
+    body = MultilineField(
         label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
     )
 
@@ -131,7 +132,7 @@ class ChecklistForm(forms.Form):
                     label=label, required=False, initial=item.checked
                 )
             elif item.answer_kind == AnswerKind.TEXT:
-                self.fields[name] = forms.CharField(
+                self.fields[name] = MultilineField(
                     label=label,
                     required=False,
                     initial=item.answer,
@@ -155,16 +156,14 @@ class ChecklistForm(forms.Form):
 
 class PlanRowForm(forms.Form):
     include = forms.BooleanField(label=_("Plan"), required=False)
-    type = forms.ModelChoiceField(queryset=DeliverableType.objects.all(), widget=forms.HiddenInput)
+    type = BoundedModelChoiceField(queryset=DeliverableType.objects.all(), widget=forms.HiddenInput)
     title = forms.CharField(
         label=_("Own title"), max_length=200, required=False, help_text=OWN_TITLE_HELP
     )
     owner = PersonChoiceField(
         label=_("Owner"), queryset=get_user_model().objects.none(), required=False
     )
-    due_date = forms.DateField(
-        label=_("Due date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    due_date = DateField(label=_("Due date"), required=False)
 
     def __init__(self, *args, owners=None, types=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -201,6 +200,12 @@ class BasePlanFormSet(forms.BaseFormSet):
             raise forms.ValidationError(_("Each deliverable type can be planned once."))
 
 
+class PlanVersionForm(forms.Form):
+    """The project version the plan was proposed from (outside the formset's rows)."""
+
+    version = VersionField()
+
+
 PlanFormSet = forms.formset_factory(
     PlanRowForm,
     formset=BasePlanFormSet,
@@ -215,18 +220,18 @@ PlanFormSet = forms.formset_factory(
 OPEN = "open"
 
 
-class DeliverableFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False)
-    project = forms.ModelChoiceField(
+class DeliverableFilterForm(QueryForm):
+    q = SearchField()
+    project = BoundedModelChoiceField(
         label=_("Project"), required=False, queryset=Project.objects.none(), widget=PlainSelect
     )
-    role = forms.ModelChoiceField(
+    role = BoundedModelChoiceField(
         label=_("Role"),
         required=False,
         queryset=Role.objects.order_by("position"),
         widget=PlainSelect,
     )
-    type = forms.ModelChoiceField(
+    type = BoundedModelChoiceField(
         label=_("Type"), required=False, queryset=DeliverableType.objects.all(), widget=PlainSelect
     )
     status = forms.ChoiceField(
@@ -310,11 +315,9 @@ class ReminderPreferenceForm(forms.ModelForm):
     hour = forms.TypedChoiceField(
         label=_("Send at"), coerce=int, choices=[(h, f"{h:02d}:00") for h in range(24)]
     )
-    paused_until = forms.DateField(
+    paused_until = DateField(
         label=_("Pause until"),
         required=False,
-        # An <input type="date"> reads and writes ISO dates whatever the language.
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("No digest up to and including this day. Leave empty to receive them."),
     )
 

@@ -9,6 +9,7 @@ the page with the user's input kept.
 from __future__ import annotations
 
 import csv
+import unicodedata
 
 from django.conf import settings
 from django.contrib import messages
@@ -25,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.i18n import set_language
 
 from mlteam.cache import cached
-from mlteam.forms import form_add_service_errors, form_refresh_version
+from mlteam.forms import QueryForm, form_add_service_errors, form_refresh_version
 from roles import selectors as roles_selectors
 from roles.models import Project
 from roles.permissions import can_manage_project, is_admin, is_manager
@@ -38,6 +39,7 @@ from .forms import (
     DeliverableFilterForm,
     LinkForm,
     PlanFormSet,
+    PlanVersionForm,
     ReminderPreferenceForm,
     TransitionForm,
 )
@@ -80,7 +82,7 @@ def _filters(request: HttpRequest):
     """The list's filter form and the filters it validated."""
     visible_projects = Project.objects.visible_to(request.user).active()
     form = DeliverableFilterForm(
-        request.GET or None,
+        request.GET,
         projects=visible_projects.order_by("name"),
         owners=roles_selectors.people_visible_to(user=request.user).only(
             "pk", "username", "first_name", "last_name"
@@ -88,8 +90,7 @@ def _filters(request: HttpRequest):
     )
     # Invalid fields (a project since archived, a typo in the address) are left out;
     # the valid ones still apply, so the list never widens silently.
-    form.is_valid()
-    data = getattr(form, "cleaned_data", {})
+    data = form.values()
     filters = selectors.DeliverableFilters(
         project=data["project"].pk if data.get("project") else None,
         role=data["role"].pk if data.get("role") else None,
@@ -111,7 +112,7 @@ def deliverable_list(request: HttpRequest) -> HttpResponse:
         user=request.user,
         filters=filters,
         today=timezone.localdate(),
-        page_number=request.GET.get("page"),
+        page_number=form.values()["page"],
         per_page=PAGE_SIZE,
     )
     return render(
@@ -149,10 +150,17 @@ CSV_COLUMNS = [
 ]
 
 
+# Cell starts a spreadsheet may run as a formula. Compared after NFKC folding, so
+# their full-width (U+FF1D, U+FF0B, U+FF0D, U+FF20) and small (U+FE66, U+FE62,
+# U+FE63, U+FE6B) forms, which spreadsheets read as the ASCII ones, are caught too.
+CSV_FORMULA_STARTS = {"=", "+", "-", "@", "\t", "\r"}
+
+
 def _csv_safe(value) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas; quote those."""
+    """Quote a cell that a spreadsheet would run as a formula."""
     text = str(value)
-    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
+    first = unicodedata.normalize("NFKC", text[:1])[:1]
+    return "'" + text if first in CSV_FORMULA_STARTS else text
 
 
 @require_GET
@@ -181,7 +189,7 @@ def deliverable_export(request: HttpRequest) -> StreamingHttpResponse:
 def my_work(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     rows = selectors.my_work(user=request.user, today=today)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(rows, PAGE_SIZE).get_page(QueryForm(request.GET).values()["page"])
     return render(request, "deliverables/my_work.html", {"page_obj": page, "today": today})
 
 
@@ -446,7 +454,6 @@ def project_plan(request: HttpRequest, pk: int) -> HttpResponse:
         types=[row["type"] for row in proposal],
         prefix="plan",
     )
-    version_ok = True
     status = 200
     if request.method == "POST":
         if formset.is_valid():
@@ -460,10 +467,9 @@ def project_plan(request: HttpRequest, pk: int) -> HttpResponse:
                 for row in formset.cleaned_data
                 if row.get("include")
             ]
-            try:
-                version = int(request.POST.get("version", ""))
-            except ValueError:
-                version_ok = False
+            version_form = PlanVersionForm(request.POST)
+            version_ok = version_form.is_valid()
+            version = version_form.cleaned_data.get("version")
             if not rows:
                 messages.error(request, _("Tick at least one deliverable to plan."))
                 status = 422
@@ -513,11 +519,11 @@ def portfolio_dashboard(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(
             _("The portfolio dashboard is for managers and admins. Your home page shows your work.")
         )
-    today, page_number = timezone.localdate(), request.GET.get("page") or "1"
+    today, page_number = timezone.localdate(), QueryForm(request.GET).values()["page"] or 1
     dashboard = cached(
         "portfolio",
         request.user,
-        (today, page_number[:12]),
+        (today, page_number),
         lambda: selectors.portfolio_dashboard(
             user=request.user, today=today, page_number=page_number
         ),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import zoneinfo
+from datetime import date
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import connection, models
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +25,151 @@ def form_refresh_version(form: forms.BaseForm, version: int) -> None:
         data = form.data.copy()
         data[form.add_prefix("version")] = str(version)
         form.data = data
+
+
+class MultilineField(forms.CharField):
+    """Text written in a textarea, kept with the line breaks it was saved with.
+
+    Browsers submit every line break as CR LF; text saved any other way (the
+    admin, a service, the seed) has bare LFs. Without this, saving a form
+    unchanged rewrote such text (and a changed text is a new version to
+    acknowledge). Every textarea field is one of these.
+    """
+
+    widget = forms.Textarea
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n").replace("\r", "\n") if value else value
+
+
+def _pk_in_range(model, value) -> bool:
+    """Whether `value` can be an id of `model` in this database: an integer id
+    beyond its column's range overflows SQLite and is refused by PostgreSQL."""
+    pk = model._meta.pk
+    if pk.is_relation:  # a child table's id is its parent's
+        pk = pk.target_field
+    try:
+        value = pk.to_python(value)
+    except ValidationError:
+        return False
+    if isinstance(value, int):
+        low, high = connection.ops.integer_field_range(pk.get_internal_type())
+        if isinstance(pk, models.AutoField | models.BigAutoField | models.SmallAutoField):
+            low = 1  # generated ids start at 1
+        return (low is None or value >= low) and (high is None or value <= high)
+    return True
+
+
+class BoundedModelChoiceField(forms.ModelChoiceField):
+    """A choice of one row, refusing ids the database cannot hold before querying."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if self.to_field_name is None and not _pk_in_range(self.queryset.model, value):
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return super().to_python(value)
+
+
+class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A choice of rows, refusing ids the database cannot hold before querying."""
+
+    def _check_values(self, value):
+        if self.to_field_name is None:
+            for pk in value:
+                if not _pk_in_range(self.queryset.model, pk):
+                    raise ValidationError(
+                        self.error_messages["invalid_pk_value"],
+                        code="invalid_pk_value",
+                        params={"pk": pk},
+                    )
+        return super()._check_values(value)
+
+
+# The largest integer every database column we compare with takes (PositiveIntegerField).
+INTEGER_MAX = 2**31 - 1
+
+
+class VersionField(forms.IntegerField):
+    """The version a page was drawn from (see the services' `_claim_version`)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(widget=forms.HiddenInput, min_value=1, max_value=INTEGER_MAX, **kwargs)
+
+
+class SearchField(forms.CharField):
+    """A list's search box. NUL is refused by every CharField; this also caps the
+    length, so a search is never longer than the text it looks through."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Search"))
+        super().__init__(required=False, max_length=200, **kwargs)
+
+
+class PageField(forms.IntegerField):
+    """A page number; anything else (a word, 10**30) is no page at all, so page 1."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            required=False, min_value=1, max_value=INTEGER_MAX, widget=forms.HiddenInput, **kwargs
+        )
+
+
+class QueryForm(forms.Form):
+    """Base of every form that reads a page's query parameters.
+
+    A list reads the address only through one of these: each parameter is a
+    field that refuses what the database cannot take, an invalid one is left out
+    (`values()`) and the page is shown as if it were absent.
+    """
+
+    page = PageField()
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data if data else None, *args, **kwargs)
+
+    def values(self) -> dict:
+        """The valid parameters, each invalid or absent one as None."""
+        if self.is_bound:
+            self.is_valid()
+        cleaned = getattr(self, "cleaned_data", {})
+        return {name: cleaned.get(name) for name in self.fields}
+
+
+class DateField(forms.DateField):
+    """A day picked in a date input, within years pages can count from.
+
+    Pages add and subtract days (due-date offsets, bands, reminders); a day at
+    the calendar's edge (31 Dec 9999) made them fail. The widget always draws
+    ISO dates, the only shape `type="date"` shows, whatever the language.
+    """
+
+    def __init__(
+        self, *, first: date = date(1900, 1, 1), last: date = date(2999, 12, 31), **kwargs
+    ):
+        self.first, self.last = first, last
+        kwargs.setdefault(
+            "widget",
+            forms.DateInput(
+                format="%Y-%m-%d",
+                attrs={"type": "date", "min": first.isoformat(), "max": last.isoformat()},
+            ),
+        )
+        super().__init__(**kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        if value and not (self.first <= value <= self.last):
+            raise ValidationError(
+                _("Use dates between the years %(first)s and %(last)s."),
+                code="out_of_range",
+                params={"first": self.first.year, "last": self.last.year},
+            )
 
 
 def time_zone_names() -> list[str]:

@@ -3,13 +3,23 @@ from __future__ import annotations
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from mlteam.forms import (
+    BoundedModelChoiceField,
+    BoundedModelMultipleChoiceField,
+    DateField,
+    MultilineField,
+    QueryForm,
+    SearchField,
+    VersionField,
+)
+
 from .models import Project, ProjectStatus, Role
+from .selectors import PROJECT_SORTS
 
 
 def person_label(user) -> str:
@@ -67,7 +77,7 @@ class PersonChoiceIterator(forms.models.ModelChoiceIterator):
             yield (pk, f"{name} ({username})" if name else username)
 
 
-class PersonChoiceField(forms.ModelChoiceField):
+class PersonChoiceField(BoundedModelChoiceField):
     widget = PlainSelect
     iterator = PersonChoiceIterator
 
@@ -75,7 +85,7 @@ class PersonChoiceField(forms.ModelChoiceField):
         return person_label(obj)
 
 
-class PeopleChoiceField(forms.ModelMultipleChoiceField):
+class PeopleChoiceField(BoundedModelMultipleChoiceField):
     def label_from_instance(self, obj) -> str:
         return person_label(obj)
 
@@ -83,7 +93,7 @@ class PeopleChoiceField(forms.ModelMultipleChoiceField):
 class VersionedForm(forms.Form):
     """Carries the project version the page was drawn from (see services._claim_version)."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = VersionField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -94,9 +104,10 @@ class VersionedForm(forms.Form):
 
 class ProjectForm(VersionedForm):
     name = forms.CharField(label=_("Name"), max_length=200)
-    business_problem = forms.CharField(
+    business_problem = MultilineField(
         label=_("Business problem"),
         required=False,
+        max_length=20000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What the business gains when this project succeeds."),
     )
@@ -107,12 +118,8 @@ class ProjectForm(VersionedForm):
         help_text=_("Managers can change the project and its team."),
     )
     status = forms.ChoiceField(label=_("Status"), choices=ProjectStatus.choices)
-    start_date = forms.DateField(
-        label=_("Start date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    target_date = forms.DateField(
-        label=_("Target date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start_date = DateField(label=_("Start date"), required=False)
+    target_date = DateField(label=_("Target date"), required=False)
     escalation_days = forms.IntegerField(
         label=_("Escalate after (days overdue)"),
         required=False,
@@ -121,7 +128,7 @@ class ProjectForm(VersionedForm):
         initial=3,
         help_text=_("Work overdue longer than this also goes into the managers' daily digest."),
     )
-    required_roles = forms.ModelMultipleChoiceField(
+    required_roles = BoundedModelMultipleChoiceField(
         label=_("Required roles"),
         queryset=Role.objects.order_by("position"),
         required=False,
@@ -199,8 +206,9 @@ class AllocationField(forms.IntegerField):
         kwargs.setdefault("label", _("Allocation (%)"))
         kwargs.setdefault("initial", 100)
         super().__init__(
-            validators=[MinValueValidator(0), MaxValueValidator(100)],
-            widget=forms.NumberInput(attrs={"min": 0, "max": 100, "step": 5}),
+            min_value=0,
+            max_value=100,
+            widget=forms.NumberInput(attrs={"step": 5}),
             **kwargs,
         )
         self.error_messages["invalid"] = _("Enter the allocation as a whole number from 0 to 100.")
@@ -234,8 +242,8 @@ class ConfirmForm(VersionedForm):
     """A destructive action: only the version, so a stale page cannot delete."""
 
 
-class ProjectFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False)
+class ProjectFilterForm(QueryForm):
+    q = SearchField()
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("Any status")), *ProjectStatus.choices]
     )
@@ -246,7 +254,20 @@ class ProjectFilterForm(forms.Form):
         empty_label=_("Any manager"),
     )
     archived = forms.BooleanField(label=_("Archived projects"), required=False)
+    sort = forms.ChoiceField(
+        label=_("Sort by"), required=False, choices=[(key, key) for key in PROJECT_SORTS]
+    )
 
     def __init__(self, *args, managers, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["manager"].queryset = managers
+
+
+class PeopleFilterForm(QueryForm):
+    q = SearchField()
+
+
+class CoverageFilterForm(QueryForm):
+    sort = forms.ChoiceField(
+        label=_("Sort by"), required=False, choices=[(key, key) for key in PROJECT_SORTS]
+    )

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from deliverables import selectors as deliverable_selectors
 from mlteam.cache import cached
-from mlteam.forms import form_add_service_errors, form_refresh_version
+from mlteam.forms import QueryForm, form_add_service_errors, form_refresh_version
 
 from . import selectors, services
 from .forms import (
@@ -31,7 +31,9 @@ from .forms import (
     AllocationForm,
     AssignRoleForm,
     ConfirmForm,
+    CoverageFilterForm,
     InviteForm,
+    PeopleFilterForm,
     ProjectFilterForm,
     ProjectForm,
 )
@@ -63,20 +65,20 @@ def _managed_project_or_404(request: HttpRequest, pk: int) -> Project:
 @require_GET
 def project_list(request: HttpRequest) -> HttpResponse:
     form = ProjectFilterForm(
-        request.GET or None, managers=selectors.project_manager_choices(user=request.user)
+        request.GET, managers=selectors.project_manager_choices(user=request.user)
     )
-    filters = form.cleaned_data if form.is_valid() else {}
-    manager = filters.get("manager")
-    sort = request.GET.get("sort", "name")
+    filters = form.values()  # an invalid parameter is left out, the valid ones apply
+    manager = filters["manager"]
+    sort = filters["sort"] or "name"
     projects = selectors.project_search(
         user=request.user,
-        query=filters.get("q", ""),
-        status=filters.get("status", ""),
+        query=filters["q"] or "",
+        status=filters["status"] or "",
         manager_id=manager.pk if manager else None,
-        archived=filters.get("archived", False),
+        archived=bool(filters["archived"]),
         sort=sort,
     )
-    page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(projects, PAGE_SIZE).get_page(filters["page"])
     return render(
         request,
         "roles/project_list.html",
@@ -85,7 +87,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
             "page_obj": page,
             "sort": sort,
             "can_create": can_create_project(request.user),
-            "filtered": bool(filters and any(filters.values())),
+            "filtered": any(filters[name] for name in ("q", "status", "manager", "archived")),
         },
     )
 
@@ -158,11 +160,7 @@ ACTIVITY_MAX_PAGES = 40  # 2,000 entries: older history is in the admin
 def project_activity(request: HttpRequest, pk: int) -> HttpResponse:
     project = _project_or_404(request, pk)
     paginator = Paginator(deliverable_selectors.ProjectActivity(project), ACTIVITY_PAGE_SIZE)
-    number = request.GET.get("page")
-    try:
-        number = min(max(int(number or 1), 1), ACTIVITY_MAX_PAGES)
-    except ValueError:
-        number = 1
+    number = min(QueryForm(request.GET).values()["page"] or 1, ACTIVITY_MAX_PAGES)
     return render(
         request,
         "roles/project_activity.html",
@@ -557,16 +555,12 @@ def assignment_remove(request: HttpRequest, pk: int, assignment_pk: int) -> Http
 # --- coverage, roles, people ------------------------------------------------------------
 
 
-COVERAGE_SORTS = {"-gaps", "gaps", "name", "-name", "status", "target"}
-
-
 @require_GET
 def portfolio_coverage(request: HttpRequest) -> HttpResponse:
-    sort = request.GET.get("sort", "-gaps")
-    if sort not in COVERAGE_SORTS:
-        sort = "-gaps"
+    query = CoverageFilterForm(request.GET).values()
+    sort = query["sort"] or "-gaps"
     projects = selectors.portfolio_coverage(user=request.user, sort=sort)
-    page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(projects, PAGE_SIZE).get_page(query["page"])
     for project in page:
         project.unfilled = selectors.unfilled_roles(project)
     return render(request, "roles/portfolio_coverage.html", {"page_obj": page, "sort": sort})
@@ -591,9 +585,10 @@ def role_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def people_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
+    filters = PeopleFilterForm(request.GET).values()
+    query = (filters["q"] or "").strip()
     people = selectors.people_directory(user=request.user, query=query)
-    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(people, PAGE_SIZE).get_page(filters["page"])
     return render(request, "roles/people_list.html", {"page_obj": page, "query": query})
 
 

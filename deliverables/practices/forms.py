@@ -1,21 +1,24 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ..forms import VersionField
+from mlteam.forms import BoundedModelMultipleChoiceField, DateField, MultilineField, VersionField
+
 from ..models import AnswerKind, Rating
 from .selectors import HANDBOOK_AREAS, PROJECT_QUESTIONS_LABEL
 
 MAX_TEXT = 20000
+CYCLE_FIRST, CYCLE_LAST = date(2000, 1, 1), date(2100, 12, 31)
 MARKDOWN_HELP = _("Markdown works: **bold**, lists, [links](https://example.com).")
 
 
 class ReviewDateForm(forms.Form):
-    review_on = forms.DateField(
+    review_on = DateField(
         label=_("Review the handbook by"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Leave empty for no review date."),
     )
 
@@ -45,10 +48,8 @@ class ConfirmForm(forms.Form):
 
 class CycleForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
-    start_date = forms.DateField(
-        label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end_date = forms.DateField(label=_("End date"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = DateField(label=_("Start date"), first=CYCLE_FIRST, last=CYCLE_LAST)
+    end_date = DateField(label=_("End date"), first=CYCLE_FIRST, last=CYCLE_LAST)
     expectations_due_days = forms.IntegerField(
         label=_("Expectations due after (days)"),
         min_value=0,
@@ -63,34 +64,14 @@ class CycleForm(forms.Form):
     def clean(self):
         data = super().clean()
         start, end = data.get("start_date"), data.get("end_date")
-        for name in ("start_date", "end_date"):
-            day = data.get(name)
-            if day and not (2000 <= day.year <= 2100):
-                self.add_error(name, _("Use dates between the years 2000 and 2100."))
         if start and end and end < start:
             self.add_error("end_date", _("The cycle cannot end before it starts."))
         return data
 
 
-class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
-    """Refuses ids that are not database integers before querying (a 30-digit id
-    would otherwise overflow SQLite's integer and fail with a server error)."""
-
-    def _check_values(self, value):
-        for pk in value:
-            text = str(pk)
-            if not text.isdigit() or int(text) > 2**63 - 1:
-                raise forms.ValidationError(
-                    self.error_messages["invalid_pk_value"],
-                    code="invalid_pk_value",
-                    params={"pk": pk},
-                )
-        return super()._check_values(value)
-
-
 class ExpectationsForm(forms.Form):
     version = VersionField(required=False)
-    expectations = forms.CharField(
+    expectations = MultilineField(
         label=_("What you expect"),
         max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 8}),
@@ -135,14 +116,14 @@ class EvaluationForm(forms.Form):
     quality_documentation = _rating_field(_("Quality of documentation"))
     quality_collaboration = _rating_field(_("Collaboration"))
     expectations_met = _rating_field(_("Meeting the agreed expectations"))
-    evaluation_comment = forms.CharField(
+    evaluation_comment = MultilineField(
         label=_("Comment on the quality of the work"),
         max_length=MAX_TEXT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=MARKDOWN_HELP,
     )
-    project_outcome = forms.CharField(
+    project_outcome = MultilineField(
         label=_("How the project turned out (context only)"),
         max_length=MAX_TEXT,
         required=False,
@@ -157,7 +138,7 @@ class EvaluationForm(forms.Form):
 
 class SelfAssessmentForm(forms.Form):
     version = VersionField()
-    self_assessment = forms.CharField(
+    self_assessment = MultilineField(
         label=_("Your self-assessment"),
         max_length=MAX_TEXT,
         required=False,

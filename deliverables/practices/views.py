@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mlteam.forms import form_add_service_errors, form_refresh_version
+from mlteam.forms import QueryForm, form_add_service_errors, form_refresh_version
 from roles import selectors as roles_selectors
 from roles.models import Project
 
@@ -183,7 +183,9 @@ def _cycle_or_404(pk: int) -> ReviewCycle:
 
 @require_GET
 def cycle_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.cycle_list(), CYCLES_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.cycle_list(), CYCLES_PER_PAGE).get_page(
+        QueryForm(request.GET).values()["page"]
+    )
     summaries = selectors.cycle_summaries(user=request.user)
     for cycle in page:
         cycle.about_me = summaries["about_me"].get(cycle.pk, 0)

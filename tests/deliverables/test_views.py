@@ -189,6 +189,41 @@ def test_csv_neutralises_spreadsheet_formulas(client, work):
     assert '\'=HYPERLINK("http://evil")' in {row["deliverable"] for row in rows}
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        "＝1+1",  # full-width equals sign: spreadsheets read it as "="
+        "＋1+1",
+        "－1+1",
+        "＠SUM(A1:A2)",
+        "﹦1+1",  # small form variants, same reading
+        "﹢1+1",
+        "﹣1+1",
+        "﹫SUM(A1:A2)",
+        "\t=1+1",
+        "\r=1+1",
+        "=1+1",
+        "+1+1",
+        "-1+1",
+        "@SUM(A1:A2)",
+    ],
+)
+def test_csv_neutralises_full_width_and_ascii_formula_starts(client, work, title):
+    work.deliverable.title = title
+    work.deliverable.save()
+    client.force_login(work.world.people["member"])
+    rows = _csv(client.get(reverse("deliverables:export")))
+    assert "'" + title in {row["deliverable"] for row in rows}
+
+
+def test_csv_leaves_ordinary_text_alone(client, work):
+    work.deliverable.title = "Ｆull-width letters and 1+1 = 2"
+    work.deliverable.save()
+    client.force_login(work.world.people["member"])
+    rows = _csv(client.get(reverse("deliverables:export")))
+    assert "Ｆull-width letters and 1+1 = 2" in {row["deliverable"] for row in rows}
+
+
 @time_machine.travel(date(2026, 6, 10), tick=False)
 def test_list_filters(client, work):
     work.deliverable.due_date = date(2026, 6, 1)  # overdue
