@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .forms import ReminderPreferenceForm
@@ -20,15 +21,20 @@ from .models import (
     ReviewReminder,
 )
 
+# Addresses typed without a scheme are read as https, as on the deliverable page.
+URL_AS_HTTPS = {models.URLField: {"assume_scheme": "https"}}
+
 
 class ChecklistItemInline(admin.TabularInline):
     model = ChecklistItem
+    formfield_overrides = URL_AS_HTTPS
     extra = 0
     fields = ["position", "area", "text", "answer_kind", "required", "checked", "answer", "link"]
 
 
 class DeliverableLinkInline(admin.TabularInline):
     model = DeliverableLink
+    formfield_overrides = URL_AS_HTTPS
     extra = 0
     fields = ["kind", "url", "label", "added_by", "created_at"]
     readonly_fields = ["added_by", "created_at"]
