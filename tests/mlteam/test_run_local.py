@@ -217,6 +217,40 @@ def test_digest_links_reach_the_product_on_the_port_make_run_serves(start_runner
         assert 'name="password"' in page
 
 
+def test_a_digest_link_opens_the_linked_page_in_a_browser(start_runner, page):
+    """A person reads their digest, clicks a link, signs in, and lands on the page it
+    named, on the port `make run` serves (the issue's browser check of item 2)."""
+    runner = start_runner()
+    subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "mlteam", "call", "deliverables.reminder_sweep"],
+        cwd=settings.BASE_DIR,
+        env=local_env(runner.var_dir),
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    runner.wait_for(r"Task deliverables\.send_digest\[\S+\] succeeded in \S+: True", 120)
+    # The console backend prints each email whole: take one digest, its recipient and
+    # the first link of its HTML part.
+    email = next(
+        message
+        for message in re.split(r"\n-{79}\n", runner.output())
+        if 'href="http' in message and re.search(r"^To: ", message, re.MULTILINE)
+    )
+    recipient = re.search(r"^To: (\S+)@example\.com", email, re.MULTILINE).group(1)
+    link = re.search(r'href="(https?://[^"]+)"', email).group(1)
+
+    page.goto(link)
+    assert urlsplit(page.url).netloc == f"127.0.0.1:{runner.port}", page.url
+    page.get_by_label("Username").fill(recipient)
+    page.get_by_label("Password").fill("mlteam-demo")  # the demo's published password
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    landed = urlsplit(page.url)
+    assert (landed.netloc, landed.path) == (f"127.0.0.1:{runner.port}", urlsplit(link).path)
+    assert page.locator('input[name="password"]').count() == 0  # signed in, not sent back
+
+
 # --- item 19: every way of stopping ends web, worker and beat ---------------------------
 
 
