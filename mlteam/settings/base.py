@@ -22,6 +22,8 @@ from .env import (
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # Where `make run` keeps its SQLite database, filesystem broker and beat's pid file.
 VAR_DIR = Path(env_str("MLTEAM_VAR_DIR", str(BASE_DIR / "var")))
+# `make run` (run_local) writes the address it serves here, for commands run beside it.
+RUN_LOCAL_URL_FILE = VAR_DIR / "served-url"
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, VAR_DIR, filesystem_broker_options
+from .base import ALLOWED_HOSTS, RUN_LOCAL_URL_FILE, VAR_DIR, filesystem_broker_options
 from .env import env_bool, env_broker, env_database, env_site_url, env_str
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
@@ -14,7 +14,14 @@ SECRET_KEY = env_str("DJANGO_SECRET_KEY", "local-development-only-not-a-secret")
 # `make run` (run_local) hands web, worker and beat the address it serves in
 # RUN_LOCAL_URL: the web server answers to that host, and links in emails lead
 # there (to PORT) unless SITE_URL is given.
-RUN_LOCAL_URL = env_site_url("RUN_LOCAL_URL", "http://127.0.0.1:8000")
+# A command started beside it in another shell (send_reminders) finds the address
+# in the file make run writes (RUN_LOCAL_URL_FILE), so its links lead there too.
+RUN_LOCAL_URL = env_site_url(
+    "RUN_LOCAL_URL",
+    RUN_LOCAL_URL_FILE.read_text().strip()
+    if RUN_LOCAL_URL_FILE.exists()
+    else "http://127.0.0.1:8000",
+)
 SITE_URL = env_site_url("SITE_URL", RUN_LOCAL_URL)
 _served_host = urlsplit(RUN_LOCAL_URL).hostname
 _served_host = f"[{_served_host}]" if ":" in _served_host else _served_host

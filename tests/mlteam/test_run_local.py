@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from urllib.request import urlopen
@@ -215,6 +216,21 @@ def test_digest_links_reach_the_product_on_the_port_make_run_serves(start_runner
         assert urlsplit(landed).netloc == f"127.0.0.1:{runner.port}", (link, landed)
         assert parse_qs(urlsplit(landed).query)["next"] == [urlsplit(link).path], (link, landed)
         assert 'name="password"' in page
+
+
+def test_send_reminders_beside_make_run_links_to_the_port_it_serves(start_runner):
+    """`send_reminders` run in another shell, as the README says, sends digests
+    whose links lead to the running site, not to the default port."""
+    runner = start_runner()
+    # A day of its own (a Wednesday a week ahead, midday), so that beat's own sweeps
+    # for today cannot have sent these digests first.
+    day = date.today() + timedelta(days=7)
+    day += timedelta(days=(2 - day.weekday()) % 7)
+    moment = f"{day.isoformat()}T12:00+00:00"
+    sent = manage(runner.var_dir, "send_reminders", "--now", moment).stdout
+    links = set(re.findall(r'href="(https?://[^"]+)"', sent))
+    assert links, sent[-4000:]
+    assert {urlsplit(link).netloc for link in links} == {f"127.0.0.1:{runner.port}"}
 
 
 def test_a_digest_link_opens_the_linked_page_in_a_browser(start_runner, page):

@@ -49,6 +49,9 @@ class Command(BaseCommand):
         # All three learn the address web serves, so that links in emails (sent by
         # the worker) lead to it; local settings prefer SITE_URL when it is given.
         env = {**os.environ, "RUN_LOCAL_URL": site_url}
+        # So do commands run beside it in another shell (`send_reminders`): local
+        # settings read this file when RUN_LOCAL_URL is not in their environment.
+        settings.RUN_LOCAL_URL_FILE.write_text(site_url + "\n")
         _adopt_orphans()
         processes: dict[str, subprocess.Popen] = {}
         stopped = None
