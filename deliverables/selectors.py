@@ -91,13 +91,22 @@ class DeliverableFilters:
     sort: str = "due"
 
 
+# The workflow's order (DeliverableStatus as declared), not the alphabet of its codes.
+STATUS_ORDER = Case(
+    *(
+        When(status=status, then=Value(position))
+        for position, status in enumerate(DeliverableStatus)
+    ),
+    output_field=IntegerField(),
+)
+
 SORTS = {
     "due": (F("due_date").asc(nulls_last=True), "pk"),
     "-due": (F("due_date").desc(nulls_last=True), "-pk"),
     # By name (Deliverable.label): the type in catalogue order, then the own title.
     "title": ("type__role__position", "type__position", "type__name", "title", "pk"),
     "project": ("project__name", "due_date", "pk"),
-    "status": ("status", "due_date", "pk"),
+    "status": (STATUS_ORDER, "due_date", "pk"),
     "owner": ("owner__first_name", "owner__username", "pk"),
     "updated": ("-updated_at", "-pk"),
 }

@@ -8,7 +8,13 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from deliverables.models import ChecklistItem, Deliverable, DeliverableEvent, EventKind
+from deliverables.models import (
+    ChecklistItem,
+    Deliverable,
+    DeliverableEvent,
+    DeliverableStatus,
+    EventKind,
+)
 from deliverables.selectors import plan_proposal
 from deliverables.services import deliverable_create
 from roles.services import membership_add, project_create, role_assign
@@ -503,3 +509,26 @@ def test_after_a_refused_save_the_form_can_be_sent_again(client, work):
         {"version": current, "to_status": "in_review"},
     )
     assert response.status_code == 302
+
+
+def test_status_sort_follows_the_workflow_not_the_codes(client, work):
+    """Sorted by status, the list reads as the work moves: not started, in progress,
+    in review, done, blocked (the order DeliverableStatus declares)."""
+    statuses = [
+        DeliverableStatus.BLOCKED,
+        DeliverableStatus.IN_REVIEW,
+        DeliverableStatus.NOT_STARTED,
+        DeliverableStatus.DONE,
+        DeliverableStatus.IN_PROGRESS,
+    ]
+    for status in statuses:
+        created = deliverable_create(
+            project=work.deliverable.project, type=deliverable_type("prd"), title=status
+        )
+        # Any status, whatever the workflow would take to get there: this is about order.
+        Deliverable.objects.filter(pk=created.pk).update(status=status, blocked_reason="waiting")
+    client.force_login(work.world.people["manager"])
+    rows = _csv(client.get(reverse("deliverables:export") + "?q=PRD&sort=status"))
+    seen = [row["status"] for row in rows]
+    assert seen == sorted(seen, key=list(DeliverableStatus.values).index)
+    assert len(set(seen)) == 5
