@@ -192,6 +192,10 @@ def _at(moment: datetime | None):
     return time_machine.travel(moment, tick=True)
 
 
+def _morning(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(10)))
+
+
 def _ensure_project(spec: DemoProject, people: dict, today: date, statuses, overrides) -> Project:
     """The project, its team and its plan, then each newly planned deliverable moved
     along the workflow to its turn of `statuses`."""
@@ -211,7 +215,8 @@ def _ensure_project(spec: DemoProject, people: dict, today: date, statuses, over
             (d for d, status in moves if status == DeliverableStatus.IN_PROGRESS), None
         )
     for deliverable, status in moves:
-        with _at(back_then if deliverable is untouched else None):
+        # The untouched one was started an hour after it was planned, and never since.
+        with _at(back_then + timedelta(hours=1) if deliverable is untouched else None):
             _move(deliverable, status, manager=manager, overrides=overrides)
     return project
 
@@ -425,42 +430,53 @@ def _review_cycles(people: dict, today: date) -> None:
             expectations_due_days=14,
         )
     if not Review.objects.filter(cycle=past, person=people["aiko"]).exists():
-        review = services.expectations_write(
-            cycle=past,
-            person=people["aiko"],
-            actor=manager,
-            text=(
-                "- Ship the churn **analysis report** with the feature study, reviewed by a peer.\n"
-                "- Keep notebooks reproducible: pinned environments, data versions noted.\n"
-                "- Pair with Ben on the label definition before the first training run."
-            ),
-            deliverables=list(
-                Deliverable.objects.filter(owner=people["aiko"], project__name="Churn prediction")
-            ),
-        )
-        services.expectations_acknowledge(review=review, actor=people["aiko"], version=None)
+        # Each step on the day it would have happened, so the review's history reads
+        # as a real cycle: expectations early on, the evaluation after the end.
+        with _at(_morning(past.start_date + timedelta(days=7))):
+            review = services.expectations_write(
+                cycle=past,
+                person=people["aiko"],
+                actor=manager,
+                text=(
+                    "- Ship the churn **analysis report** with the feature study, "
+                    "reviewed by a peer.\n"
+                    "- Keep notebooks reproducible: pinned environments, data versions noted.\n"
+                    "- Pair with Ben on the label definition before the first training run."
+                ),
+                deliverables=list(
+                    Deliverable.objects.filter(
+                        owner=people["aiko"], project__name="Churn prediction"
+                    )
+                ),
+            )
+            services.expectations_acknowledge(review=review, actor=people["aiko"], version=None)
         review.refresh_from_db()
-        services.self_assessment_save(
-            review=review,
-            actor=people["aiko"],
-            version=review.version,
-            text="The report landed on time; the label study took longer than planned.",
-        )
+        with _at(_morning(past.end_date - timedelta(days=3))):
+            services.self_assessment_save(
+                review=review,
+                actor=people["aiko"],
+                version=review.version,
+                text="The report landed on time; the label study took longer than planned.",
+            )
         review.refresh_from_db()
-        services.evaluation_save(
-            review=review,
-            actor=manager,
-            version=review.evaluation_version,
-            ratings=dict.fromkeys(RATING_FIELDS, 4),
-            comment=(
-                "Clear, well-documented analysis; the feature study is now the team's "
-                "reference. Code reviews were thorough and kind."
-            ),
-            project_outcome="The first model missed the recall target; relaunch planned.",
-            share=True,
-        )
+        with _at(_morning(past.end_date + timedelta(days=2))):
+            services.evaluation_save(
+                review=review,
+                actor=manager,
+                version=review.evaluation_version,
+                ratings=dict.fromkeys(RATING_FIELDS, 4),
+                comment=(
+                    "Clear, well-documented analysis; the feature study is now the team's "
+                    "reference. Code reviews were thorough and kind."
+                ),
+                project_outcome="The first model missed the recall target; relaunch planned.",
+                share=True,
+            )
         review.refresh_from_db()
-        services.evaluation_acknowledge(review=review, actor=people["aiko"], version=review.version)
+        with _at(_morning(past.end_date + timedelta(days=3))):
+            services.evaluation_acknowledge(
+                review=review, actor=people["aiko"], version=review.version
+            )
 
     current = ReviewCycle.objects.filter(name="This half-year").first()
     if current is None:
@@ -475,18 +491,20 @@ def _review_cycles(people: dict, today: date) -> None:
         person = people[username]
         if Review.objects.filter(cycle=current, person=person, manager=manager).exists():
             continue
-        review = services.expectations_write(
-            cycle=current,
-            person=person,
-            actor=manager,
-            text=(
-                "1. Own your deliverables end to end: status kept current, checklists ticked.\n"
-                "2. Write down what you learn in the team handbook as you go.\n"
-                "3. Ask for review early; small pull requests."
-            ),
-            deliverables=list(
-                Deliverable.objects.filter(owner=person, project__managers=manager)[:3]
-            ),
-        )
-        if acknowledged:
-            services.expectations_acknowledge(review=review, actor=person, version=None)
+        # Written on time, five days into the cycle (before expectations were due).
+        with _at(_morning(current.start_date + timedelta(days=5))):
+            review = services.expectations_write(
+                cycle=current,
+                person=person,
+                actor=manager,
+                text=(
+                    "1. Own your deliverables end to end: status kept current, checklists ticked.\n"
+                    "2. Write down what you learn in the team handbook as you go.\n"
+                    "3. Ask for review early; small pull requests."
+                ),
+                deliverables=list(
+                    Deliverable.objects.filter(owner=person, project__managers=manager)[:3]
+                ),
+            )
+            if acknowledged:
+                services.expectations_acknowledge(review=review, actor=person, version=None)

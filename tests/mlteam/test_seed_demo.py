@@ -127,6 +127,9 @@ def test_every_demo_deliverable_got_where_it_is_through_the_workflow(demo):
     for deliverable in Deliverable.objects.prefetch_related("events", "project__managers"):
         kinds = [event.kind for event in deliverable.events.all()]
         assert kinds.count(EventKind.CREATED) == 1, deliverable.title
+        # Its history starts where it began: nothing happened to it before it was planned.
+        oldest = min(deliverable.events.all(), key=lambda e: (e.created_at, e.pk))
+        assert oldest.kind == EventKind.CREATED, (deliverable.pk, oldest.kind)
         moves = _status_events(deliverable)
         current = DeliverableStatus.NOT_STARTED
         for move in moves:
@@ -220,3 +223,18 @@ def test_seeding_again_records_nothing_new(demo):
         DeliverableLink.objects.count(),
         DeliverableComment.objects.count(),
     ) == counts
+
+
+def test_demo_reviews_happen_on_the_cycle_s_calendar(demo):
+    """Expectations are written by the day they are due, evaluations after the
+    cycle ends: the review pages read as a real cycle."""
+    from deliverables.models import Review, ReviewEventKind
+
+    reviews = Review.objects.select_related("cycle").prefetch_related("events")
+    assert reviews.exists()
+    for review in reviews:
+        for event in review.events.all():
+            day = timezone.localdate(event.created_at)
+            if event.kind == ReviewEventKind.EXPECTATIONS_WRITTEN:
+                assert day <= review.cycle.expectations_due_on(), (review.pk, day)
+            assert day <= timezone.localdate(), (review.pk, event.kind, day)
