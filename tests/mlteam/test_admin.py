@@ -187,3 +187,23 @@ def test_the_settings_page_offers_the_same_searchable_time_zone(client, member):
     response = client.post(url, data)
     assert response.status_code == 422
     assert "Nowhere/Atlantis is not a time zone" in response.content.decode()
+
+
+def test_a_scheduled_task_shows_its_registered_task_as_chosen(client, superuser):
+    """The reminder sweep's schedule opens with deliverables.reminder_sweep chosen in
+    "Task (registered)", and saving it unchanged keeps the task."""
+    from django_celery_beat.models import PeriodicTask
+
+    from tests.html_forms import form_data
+
+    sweep = PeriodicTask.objects.get(task="deliverables.reminder_sweep")
+    client.force_login(superuser)
+    url = reverse("admin:django_celery_beat_periodictask_change", args=[sweep.pk])
+    page = client.get(url).content.decode()
+    assert '<option value="deliverables.reminder_sweep" selected>' in page
+    data = form_data(page)
+    data["_save"] = ["Save"]
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    sweep.refresh_from_db()
+    assert sweep.task == "deliverables.reminder_sweep"
