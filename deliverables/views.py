@@ -206,8 +206,7 @@ def _detail(request, deliverable: Deliverable, *, status: int = 200, **forms) ->
     can_manage = can_manage_deliverable(request.user, deliverable)
     actions = [
         {"status": target, "label": label}
-        for target, label in workflow.allowed_targets(deliverable.status).items()
-        if target not in workflow.MANAGER_ONLY or can_manage
+        for target, label in workflow.actions_for(deliverable.status, manages=can_manage).items()
     ]
     items = _in_area_order(deliverable.checklist_items.all())
     context = {
