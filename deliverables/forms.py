@@ -18,6 +18,7 @@ from roles.forms import PersonChoiceField, PlainSelect, person_label
 from roles.models import Project, Role
 
 from .models import (
+    DONE_LOCKED_MESSAGE,
     WEEKDAYS,
     AnswerKind,
     DeliverableStatus,
@@ -79,12 +80,25 @@ class DeliverableEditForm(forms.Form):
         self.fields["type"].label_from_instance = lambda t: (
             f"{t.display_name} ({t.role.display_name})"
         )
+        # A done deliverable keeps its approved type: drawn fixed, not offered.
+        self.type_locked = deliverable is not None and deliverable.checklist_locked
+        if self.type_locked:
+            self.fields["type"].disabled = True
+            self.fields["confirm_type_change"].disabled = True
 
     def clean(self):
-        """Changing the type drops answers its checklist has no item for: ask first."""
+        """Changing the type drops answers its checklist has no item for: ask first.
+
+        A fixed type takes its current value whatever was sent; a different one sent
+        anyway (not by this page) is refused, not silently ignored."""
         cleaned = super().clean()
-        new_type = cleaned.get("type")
         deliverable = self.deliverable
+        if self.type_locked:
+            sent = self.data.get(self.add_prefix("type"))
+            if sent not in (None, "") and sent != str(deliverable.type_id):
+                raise forms.ValidationError(DONE_LOCKED_MESSAGE, code="done")
+            return cleaned
+        new_type = cleaned.get("type")
         if deliverable is not None and new_type is not None and new_type.pk != deliverable.type_id:
             kept = set(new_type.checklist_items.values_list("text", flat=True))
             lost = [

@@ -107,6 +107,12 @@ class DeliverableStatus(models.TextChoices):
     BLOCKED = "blocked", _("Blocked")
 
 
+# Why a change to a done deliverable's checklist or type is refused (`checklist_locked`).
+DONE_LOCKED_MESSAGE = _(
+    "This deliverable is done. Reopen it before changing its checklist or type."
+)
+
+
 class DeliverableQuerySet(models.QuerySet):
     def open(self) -> DeliverableQuerySet:
         return self.exclude(status=DeliverableStatus.DONE)
@@ -255,6 +261,13 @@ class Deliverable(models.Model):
         return bool(
             self.due_date and self.due_date < today and self.status != DeliverableStatus.DONE
         )
+
+    @property
+    def checklist_locked(self) -> bool:
+        """A done deliverable's checklist (its answers and questions) and type are what
+        was approved: they change only after it is reopened. The services refuse such
+        changes by this rule, and the pages draw those fields as fixed by it."""
+        return self.status == DeliverableStatus.DONE
 
     @property
     def status_label(self) -> str:

@@ -45,3 +45,9 @@ def can_answer_checklist(user, deliverable: Deliverable) -> bool:
         and deliverable.type.slug in TEAM_ANSWERED_TYPES
         and deliverable.project.memberships.filter(user_id=user.pk).exists()
     )
+
+
+def can_change_checklist(user, deliverable: Deliverable) -> bool:
+    """Answer the checklist now: those who may answer it, while it is not locked as
+    approved (`Deliverable.checklist_locked`: done, until reopened)."""
+    return can_answer_checklist(user, deliverable) and not deliverable.checklist_locked

@@ -657,7 +657,7 @@ _HOME_ROLES_SQL = """
 # What others changed on the person's deliverables, newest first.
 _HOME_CHANGES_SQL = """
     SELECT e.id, e.created_at, e.kind, e.before, e.after, e.deliverable_id, d.title,
-        d.type_id, t.name, e.actor_id, a.username, a.first_name, a.last_name
+        d.type_id, t.name, p.id, p.name, e.actor_id, a.username, a.first_name, a.last_name
     FROM deliverables_deliverableevent e
     JOIN deliverables_deliverable d ON d.id = e.deliverable_id
     JOIN deliverables_deliverabletype t ON t.id = d.type_id
@@ -716,14 +716,17 @@ def member_home(*, user, today: date, limit: int = 8, projects: int = 10) -> Mem
     changed = select(_HOME_CHANGES_SQL.format(visible=visible), [user.pk, user.pk, *params, limit])
     for (
         pk, created_at, kind, before, after, deliverable_id, title, type_id, type_name,
-        actor_id, username, first_name, last_name,
+        project_id, project_name, actor_id, username, first_name, last_name,
     ) in changed:  # fmt: skip
         event = DeliverableEvent(
             pk=pk, created_at=moment(created_at), kind=kind, before=before, after=after,
             deliverable_id=deliverable_id,
         )  # fmt: skip
         event.deliverable = Deliverable(
-            pk=deliverable_id, title=title, type=DeliverableType(pk=type_id, name=type_name)
+            pk=deliverable_id,
+            title=title,
+            type=DeliverableType(pk=type_id, name=type_name),
+            project=Project(pk=project_id, name=project_name),
         )
         event.actor = (
             User(pk=actor_id, username=username, first_name=first_name, last_name=last_name)

@@ -22,6 +22,7 @@ from roles.models import Project
 
 from . import workflow
 from .models import (
+    DONE_LOCKED_MESSAGE,
     AnswerKind,
     ChecklistItem,
     Deliverable,
@@ -38,9 +39,6 @@ from .permissions import can_manage_deliverable
 STALE_MESSAGE = _(
     "Someone else saved this deliverable while you were editing it. Your input is kept "
     "below; check the latest version and save again."
-)
-DONE_LOCKED_MESSAGE = _(
-    "This deliverable is done. Reopen it before changing its checklist or type."
 )
 ARCHIVED_MESSAGE = _("This project is archived; its deliverables cannot be changed.")
 
@@ -263,7 +261,7 @@ def deliverable_update(
     type: DeliverableType,
 ) -> Deliverable:
     """Managers change what the deliverable is, who owns it and when it is due."""
-    if deliverable.status == DeliverableStatus.DONE and type.pk != deliverable.type_id:
+    if deliverable.checklist_locked and type.pk != deliverable.type_id:
         raise ValidationError(DONE_LOCKED_MESSAGE, code="done")
     _claim_version(deliverable, version)
     changes = [
@@ -316,7 +314,7 @@ def checklist_update(
 
     A done deliverable's checklist is what was approved: reopen it to change it.
     """
-    if deliverable.status == DeliverableStatus.DONE:
+    if deliverable.checklist_locked:
         raise ValidationError(DONE_LOCKED_MESSAGE, code="done")
     _claim_version(deliverable, version)
     items = {

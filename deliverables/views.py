@@ -45,7 +45,12 @@ from .forms import (
 )
 from .middleware import remember_time_zone
 from .models import AnswerKind, Deliverable, DeliverableLink, DeliverableStatus, DeliverableType
-from .permissions import can_answer_checklist, can_manage_deliverable, can_update_deliverable
+from .permissions import (
+    can_answer_checklist,
+    can_change_checklist,
+    can_manage_deliverable,
+    can_update_deliverable,
+)
 
 PAGE_SIZE = 25
 
@@ -201,14 +206,18 @@ def _detail(request, deliverable: Deliverable, *, status: int = 200, **forms) ->
     can_manage = can_manage_deliverable(request.user, deliverable)
     actions = [
         {"status": target, "label": label}
-        for target, label in workflow.allowed_targets(deliverable.status).items()
-        if target not in workflow.MANAGER_ONLY or can_manage
+        for target, label in workflow.actions_for(deliverable.status, manages=can_manage).items()
     ]
     items = _in_area_order(deliverable.checklist_items.all())
     context = {
         "deliverable": deliverable,
         "can_update": can_update,
-        "can_answer": can_answer_checklist(request.user, deliverable),
+        # Drawn editable only while it may change; done, it shows the approved answers.
+        "can_answer": can_change_checklist(request.user, deliverable),
+        "can_reopen": deliverable.checklist_locked
+        and can_update
+        and not deliverable.project.is_archived
+        and any(action["status"] == DeliverableStatus.IN_PROGRESS for action in actions),
         "can_manage": can_manage,
         "actions": actions,
         "transition_form": forms.get("transition_form")

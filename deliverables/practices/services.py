@@ -62,7 +62,7 @@ def handbook_question_add(
 ) -> ChecklistItem:
     """Add one of the project's own questions to its process documentation."""
     _open_project(deliverable.project)
-    if deliverable.status == "done":
+    if deliverable.checklist_locked:
         raise ValidationError(
             _("The handbook deliverable is done. Reopen it before adding questions.")
         )
@@ -100,7 +100,7 @@ def handbook_question_remove(*, item: ChecklistItem, actor) -> None:
     _open_project(deliverable.project)
     if not item.project_question:
         raise ValidationError(_("Only the project's own questions can be removed."))
-    if deliverable.status == "done":
+    if deliverable.checklist_locked:
         raise ValidationError(
             _("The handbook deliverable is done. Reopen it before removing questions.")
         )

@@ -23,7 +23,7 @@ from roles import selectors as roles_selectors
 from roles.models import Project
 
 from ..models import RATING_FIELDS, Review, ReviewCycle
-from ..permissions import can_answer_checklist
+from ..permissions import can_change_checklist, can_update_deliverable
 from . import permissions, selectors, services
 from .forms import (
     AcknowledgeForm,
@@ -52,13 +52,19 @@ def _project_or_404(request: HttpRequest, pk: int) -> Project:
 def _handbook_page(request, project, *, question_form=None, date_form=None, status=200):
     handbook = selectors.project_handbook(project=project, today=timezone.localdate())
     can_setup = permissions.can_edit_handbook_setup(request.user, project)
+    # Done, its questions and answers are what was approved (`checklist_locked`).
+    locked = bool(handbook.deliverable and handbook.deliverable.checklist_locked)
     context = {
         "project": project,
         "handbook": handbook,
         "areas": handbook.areas(),
         "can_setup": can_setup,
+        "can_change_questions": can_setup and not locked,
+        "can_reopen": locked
+        and can_setup
+        and can_update_deliverable(request.user, handbook.deliverable),
         "can_answer": bool(
-            handbook.deliverable and can_answer_checklist(request.user, handbook.deliverable)
+            handbook.deliverable and can_change_checklist(request.user, handbook.deliverable)
         ),
         "can_plan": can_setup,
     }

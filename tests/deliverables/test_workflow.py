@@ -201,3 +201,55 @@ def test_a_deliverable_cannot_be_created_done(work):
         )
     assert excinfo.value.code == "done_on_create"
     assert Deliverable.objects.count() == before
+
+
+def _action_buttons(page: str) -> dict[str, str]:
+    """The status buttons of a deliverable page: target status -> label."""
+    import re
+
+    return dict(
+        re.findall(r'<button type="submit" name="to_status" value="([a-z_]+)"[^>]*>([^<]*)</', page)
+    )
+
+
+def test_an_in_review_deliverable_names_the_move_back_for_who_makes_it(client, work):
+    """Moving in-review work back to in progress: the owner takes it back from review,
+    the manager (the reviewer) requests changes. Same move, worded for each."""
+    from django.urls import reverse
+
+    deliverable = work.deliverable
+    _put_in(deliverable, S.IN_REVIEW)
+    url = reverse("deliverables:detail", args=[deliverable.pk])
+    client.force_login(work.world.people["member"])  # the owner
+    owner_buttons = _action_buttons(client.get(url).content.decode())
+    assert owner_buttons[S.IN_PROGRESS] == "Withdraw from review"
+    assert "Request changes" not in owner_buttons.values()
+    assert S.DONE not in owner_buttons
+    client.force_login(work.world.people["manager"])
+    manager_buttons = _action_buttons(client.get(url).content.decode())
+    assert manager_buttons[S.IN_PROGRESS] == "Request changes"
+    assert manager_buttons[S.DONE] == "Mark done"
+    # In Japanese too, each its own wording.
+    client.force_login(work.world.people["member"])
+    page = client.get(url, headers={"accept-language": "ja"}).content.decode()
+    client.force_login(work.world.people["manager"])
+    manager_page = client.get(url, headers={"accept-language": "ja"}).content.decode()
+    owner_ja = _action_buttons(page)[S.IN_PROGRESS]
+    manager_ja = _action_buttons(manager_page)[S.IN_PROGRESS]
+    assert owner_ja != manager_ja
+    assert "Withdraw" not in owner_ja and "Request" not in manager_ja
+
+
+def test_the_owners_move_back_from_review_returns_it_to_in_progress(client, work):
+    from django.urls import reverse
+
+    deliverable = work.deliverable
+    _put_in(deliverable, S.IN_REVIEW)
+    client.force_login(work.world.people["member"])
+    response = client.post(
+        reverse("deliverables:transition", args=[deliverable.pk]),
+        {"version": deliverable.version, "to_status": S.IN_PROGRESS},
+    )
+    assert response.status_code == 302
+    deliverable.refresh_from_db()
+    assert deliverable.status == S.IN_PROGRESS

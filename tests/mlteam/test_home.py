@@ -120,3 +120,41 @@ def test_home_says_nothing_more_when_it_shows_everything(client, member):
     client.force_login(member)
     page = client.get(reverse("home")).content.decode()
     assert "most overdue of" not in page and "See all your" not in page
+
+
+def test_recent_changes_name_the_project_of_each_deliverable(client, member):
+    """Two "planned the deliverable: Deployed model" lines from different projects
+    are told apart by their project, linked, at no query per row."""
+    import re
+
+    from deliverables.services import deliverable_create
+    from roles.services import membership_add, project_create
+    from tests.factories import deliverable_type, manager_user
+
+    manager = manager_user()
+
+    def planned_on(name):
+        project = project_create(name=name, managers=[manager])
+        role_assign(
+            membership=membership_add(project=project, user=member), role=role("ml-engineer")
+        )
+        deliverable_create(
+            project=project, type=deliverable_type("deployed-model"), owner=member, actor=manager
+        )
+        return project
+
+    def changes_section():
+        page = client.get(reverse("home")).content.decode()
+        return page.split('id="changes-heading"')[1].split("</section>")[0]
+
+    client.force_login(member)
+    churn = planned_on("Churn prediction")
+    queries_for_one = _count_queries(client)
+    search = planned_on("Search ranking")
+    assert _count_queries(client) == queries_for_one
+    lines = re.findall(r"<li\b.*?</li>", changes_section(), flags=re.S)
+    assert len(lines) == 2
+    for line, project in zip(lines, [search, churn], strict=True):  # newest first
+        assert "Deployed model" in line
+        link = reverse("roles:project_detail", args=[project.pk])
+        assert f'<a href="{link}">{project.name}</a>' in line

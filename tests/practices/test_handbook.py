@@ -323,3 +323,47 @@ def test_due_date_changes_read_in_the_readers_date_format():
     with translation.override("ja"):
         assert event.display_after == "2026年12月5日"
     assert DeliverableEvent(kind=EventKind.DUE_DATE, before="soon").display_before == "soon"
+
+
+def test_a_done_handbook_offers_no_answering_nor_question_changes(client, practices):
+    """Done, its questions and answers are what was approved: no "Write answers", no
+    question to add or remove (the services would refuse), a note to reopen instead;
+    the review date stays editable."""
+    handbook_url = reverse("practices:handbook", args=[practices.project.pk])
+    client.force_login(practices.people["manager"])
+    page = client.get(handbook_url).content.decode()
+    assert "Write answers" in page and "Add question" in page and "Remove this question" in page
+    Deliverable.objects.filter(pk=practices.handbook.pk).update(status="done")
+    page = client.get(handbook_url).content.decode()
+    assert "Write answers" not in page
+    assert "Add question" not in page
+    assert "Remove this question" not in page
+    assert "Reopen it to change its checklist" in page
+    assert "Save review date" in page
+    # The team member who may answer an open handbook: nothing to write now either.
+    client.force_login(practices.people["person"])
+    page = client.get(handbook_url).content.decode()
+    assert "Write answers" not in page
+    assert "Reopen it to change its checklist" not in page  # they may not reopen it
+
+
+def test_a_forged_question_change_on_a_done_handbook_is_refused(client, practices):
+    Deliverable.objects.filter(pk=practices.handbook.pk).update(status="done")
+    client.force_login(practices.people["manager"])
+    before = list(ChecklistItem.objects.order_by("pk").values_list("pk", "text"))
+    response = client.post(
+        reverse("practices:handbook_question_add", args=[practices.project.pk]),
+        {"area": "", "text": "Which Slack channel?", "answer_kind": "text"},
+    )
+    assert response.status_code == 400
+    assert "Reopen it before adding questions" in response.content.decode()
+    response = client.post(
+        reverse(
+            "practices:handbook_question_remove",
+            args=[practices.project.pk, practices.question.pk],
+        ),
+        {"confirm": "on"},
+    )
+    assert response.status_code == 400
+    assert "Reopen it before removing questions" in response.content.decode()
+    assert list(ChecklistItem.objects.order_by("pk").values_list("pk", "text")) == before
