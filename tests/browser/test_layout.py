@@ -24,7 +24,7 @@ from deliverables.services import comment_add, deliverable_create, link_add
 from roles.models import Project
 from roles.services import membership_add, role_assign
 from tests.conftest import ARTIFACTS
-from tests.factories import PASSWORD, deliverable_type, role
+from tests.factories import PASSWORD, UserFactory, deliverable_type, role
 from tests.practices.conftest import practices  # noqa: F401 (a fixture)
 
 pytestmark = [
@@ -182,6 +182,19 @@ def test_filters_and_coverage_matrix_fit_a_desktop_in_japanese(live_server, brow
         membership=membership_add(project=practices.project, user=manager, actor=manager),
         role=role("ml-engineer"),
     )
+    # A team of seven: English headings fit, the Japanese share ("このプロジェクト") is wider.
+    for first, last, slug in (
+        ("Ben", "Okafor", "data-engineer"),
+        ("Chen", "Wei", "devops-engineer"),
+        ("Dana", "Whitfield", "ml-product-manager"),
+        ("Emeka", "Nwosu", "engineering-manager"),
+    ):
+        person = UserFactory(username=first.lower(), first_name=first, last_name=last)
+        role_assign(
+            membership=membership_add(project=practices.project, user=person, actor=manager),
+            role=role(slug),
+            allocation_percent=50,
+        )
     context = _context(browser, live_server, width=1280, language="ja")
     page = context.new_page()
     try:
@@ -198,10 +211,10 @@ def test_filters_and_coverage_matrix_fit_a_desktop_in_japanese(live_server, brow
         page.goto(live_server.url + reverse("roles:project_detail", args=[practices.project.pk]))
         matrix = page.locator(".coverage-matrix")
         assert "Mari Kobayashi" in matrix.inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        matrix.screenshot(path=str(ARTIFACTS / "coverage-matrix-ja-desktop.png"))
         assert matrix.evaluate("(box) => box.scrollWidth <= box.clientWidth"), matrix.evaluate(
             "(box) => [box.scrollWidth, box.clientWidth]"
         )
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "project-ja-desktop.png"), full_page=True)
     finally:
         context.close()
