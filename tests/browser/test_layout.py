@@ -134,23 +134,55 @@ WIDTHS = """() => ({
 })"""
 
 
+# A table box that scrolls sideways shows it: shadows fixed to its edges (background
+# attached to the box, "scroll") that its cells do not paint over.
+SCROLLING_WITHOUT_CUE = """() => Array.from(document.querySelectorAll("main *"))
+  .filter((box) => box.scrollWidth > box.clientWidth + 1
+    && ["auto", "scroll"].includes(getComputedStyle(box).overflowX))
+  .filter((box) => {
+    const style = getComputedStyle(box);
+    const shadows = style.backgroundImage.split("radial-gradient").length - 1;
+    const cell = box.querySelector("tbody tr:not([class*=table-]) > *");
+    const opaque = cell && getComputedStyle(cell).backgroundColor !== "rgba(0, 0, 0, 0)";
+    return shadows < 2 || !style.backgroundAttachment.includes("scroll") || opaque;
+  })
+  .map((box) => `${box.tagName}.${box.className} ${box.scrollWidth}/${box.clientWidth}`)"""
+
+
+# The site's own one-word button labels ("Search") never break inside the word.
+SPLIT_BUTTON_WORDS = """() => Array.from(document.querySelectorAll("main .btn"))
+  .filter((button) => button.offsetParent && /^\\S+$/.test(button.innerText.trim()))
+  .filter((button) => {
+    const range = document.createRange();
+    range.selectNodeContents(button);
+    return new Set(Array.from(range.getClientRects()).map((r) => Math.round(r.top))).size > 1;
+  })
+  .map((button) => button.innerText)"""
+
+
 def test_no_main_page_scrolls_sideways_on_a_phone_with_long_text(live_server, browser, practices):  # noqa: F811
     mine = _long_text_everywhere(practices)
     context = _context(browser, live_server, width=PHONE)
     page = context.new_page()
     try:
         _sign_in(page, live_server.url, "manager")
-        too_wide = []
+        too_wide, no_cue, split = [], [], []
         for path in _main_pages(practices, mine):
             response = page.goto(live_server.url + path)
             assert response is not None and response.status == 200, path
             widths = page.evaluate(WIDTHS)
             if widths["page"] > PHONE:
                 too_wide.append(f"{path}: {widths['page']} px, {widths['widest']}")
+            no_cue.extend(f"{path}: {box}" for box in page.evaluate(SCROLLING_WITHOUT_CUE))
+            split.extend(f"{path}: {label}" for label in page.evaluate(SPLIT_BUTTON_WORDS))
         ARTIFACTS.mkdir(exist_ok=True)
+        page.goto(live_server.url + reverse("roles:people_list"))
+        page.screenshot(path=str(ARTIFACTS / "people-long-text-phone.png"))
         page.goto(live_server.url + reverse("deliverables:list"))
         page.screenshot(path=str(ARTIFACTS / "deliverables-long-text-phone.png"), full_page=True)
         assert not too_wide, "pages wider than the phone:\n" + "\n".join(too_wide)
+        assert not split, "buttons whose one-word label breaks:\n" + "\n".join(split)
+        assert not no_cue, "tables scrolling sideways with no shadow:\n" + "\n".join(no_cue)
 
         # Each row of the deliverables list shows its status and due date on screen.
         for row in page.locator("main table tbody tr").all():
