@@ -89,3 +89,13 @@ def test_scripts_and_javascript_links_stay_inert_in_every_free_text(client, sett
         assert '<a href="https://docs.example.com" rel="noopener noreferrer nofollow">docs</a>' in (
             page
         ), url  # while a plain link works
+
+
+def test_an_image_in_the_business_problem_shows_as_a_link(client, setting):
+    manager, project, _deliverable = setting
+    project.business_problem = "![img](https://example.com/x.png)"
+    project.save()
+    client.force_login(manager)
+    page = client.get(reverse("roles:project_detail", args=[project.pk])).content.decode()
+    assert '<a href="https://example.com/x.png" rel="noopener noreferrer nofollow">img</a>' in page
+    assert "<p></p>" not in page

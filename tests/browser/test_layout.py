@@ -1,0 +1,252 @@
+"""Headless Chromium: layouts that hold whatever people type and whichever language
+they read.
+
+1. On a phone (390 px), with a long unbroken token in every free-text field
+   (names, project name and description, titles, comments, reasons, links,
+   answers, reviews), no main page scrolls sideways, and the deliverables list
+   keeps each row's status and due date in view.
+2. On a desktop (1280 px) in Japanese, every filter on the deliverables list shows
+   its whole selected text, and the project page's coverage matrix fits.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone
+
+from deliverables.models import ChecklistItem, DeliverableStatus, LinkKind, Review, ReviewCycle
+from deliverables.services import comment_add, deliverable_create, link_add
+from roles.models import Project
+from roles.services import membership_add, role_assign
+from tests.conftest import ARTIFACTS
+from tests.factories import PASSWORD, UserFactory, deliverable_type, role
+from tests.practices.conftest import practices  # noqa: F401 (a fixture)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+PHONE = 390
+WORD = "Supercalifragilisticexpialidocious" + "x" * 26  # 60 characters, no break
+FORMULA = '＝HYPERLINK("http://evil.example/","click")'
+ADDRESS = "https://example.com/" + "very-long-path" * 6
+TEXT = f"{FORMULA} {WORD}"
+TYPED = f"{TEXT}\n\n[{WORD}]({ADDRESS}) {ADDRESS} `{WORD}`"
+
+
+def _sign_in(page, url: str, username: str) -> None:
+    page.goto(f"{url}{reverse('login')}")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_url(lambda u: "/accounts/login/" not in u)
+
+
+def _context(browser, live_server, *, width: int, language: str = "en"):
+    context = browser.new_context(viewport={"width": width, "height": 844})
+    host = live_server.url.split("//", 1)[1].split(":")[0]
+    context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "domain": host, "path": "/"}]
+    )
+    return context
+
+
+def _long_text_everywhere(practices):  # noqa: F811
+    """Every free-text field a page shows holds a long unbroken token."""
+    manager = practices.people["manager"]
+    get_user_model().objects.filter(pk__in=[u.pk for u in practices.people.values() if u]).update(
+        first_name=WORD, last_name=FORMULA
+    )
+    Project.objects.filter(pk=practices.project.pk).update(name=TEXT, business_problem=TYPED)
+    practices.project.refresh_from_db()
+    ReviewCycle.objects.filter(pk=practices.cycle.pk).update(name=WORD)
+    Review.objects.filter(pk=practices.review.pk).update(
+        expectations=TYPED, evaluation_comment=TYPED, project_outcome=TYPED, self_assessment=TYPED
+    )
+    ChecklistItem.objects.filter(pk=practices.question.pk).update(
+        text=TEXT, area=WORD, answer=TYPED, answered_by=manager, answered_at=timezone.now()
+    )
+    role_assign(
+        membership=membership_add(project=practices.project, user=manager, actor=manager),
+        role=role("ml-engineer"),
+    )
+    mine = deliverable_create(
+        project=practices.project,
+        type=deliverable_type("deployed-model"),
+        title=TEXT,
+        owner=manager,
+        due_date=timezone.localdate() - timedelta(days=3),
+        status=DeliverableStatus.BLOCKED,
+        blocked_reason=TYPED,
+        actor=manager,
+    )
+    link_add(deliverable=mine, actor=manager, kind=LinkKind.OTHER, url=ADDRESS, label=WORD)
+    link_add(deliverable=mine, actor=manager, kind=LinkKind.DOCUMENT, url=ADDRESS)
+    comment_add(deliverable=mine, actor=manager, body=TYPED)
+    deliverable_create(
+        project=practices.project,
+        type=deliverable_type("analysis-report"),
+        title=WORD * 3,
+        owner=practices.people["person"],
+        due_date=timezone.localdate() + timedelta(days=5),
+        actor=manager,
+    )
+    return mine
+
+
+def _main_pages(practices, mine) -> list[str]:  # noqa: F811
+    project = practices.project.pk
+    return [
+        reverse("home"),
+        reverse("roles:project_list"),
+        reverse("roles:project_detail", args=[project]),
+        reverse("roles:project_activity", args=[project]),
+        reverse("roles:project_team", args=[project]),
+        reverse("deliverables:plan", args=[project]),
+        reverse("deliverables:list"),
+        reverse("deliverables:detail", args=[mine.pk]),
+        reverse("deliverables:edit", args=[mine.pk]),
+        reverse("deliverables:my_work"),
+        reverse("roles:people_list"),
+        reverse("roles:portfolio_coverage"),
+        reverse("deliverables:portfolio_dashboard"),
+        reverse("deliverables:reminder_preferences"),
+        reverse("practices:handbook", args=[project]),
+        reverse("practices:cycle_list"),
+        reverse("practices:cycle_detail", args=[practices.cycle.pk]),
+        reverse("practices:review_detail", args=[practices.review.pk]),
+    ]
+
+
+WIDTHS = """() => ({
+  page: document.documentElement.scrollWidth,
+  widest: Array.from(document.querySelectorAll("main *"))
+    .filter((node) => node.getBoundingClientRect().right > window.innerWidth + 0.5
+      && !node.closest(".table-responsive"))
+    .slice(-4)
+    .map((node) => `${node.tagName}.${node.className} ${node.getBoundingClientRect().right}`),
+})"""
+
+
+# A table box that scrolls sideways shows it: shadows fixed to its edges (background
+# attached to the box, "scroll") that its cells do not paint over.
+SCROLLING_WITHOUT_CUE = """() => Array.from(document.querySelectorAll("main *"))
+  .filter((box) => box.scrollWidth > box.clientWidth + 1
+    && ["auto", "scroll"].includes(getComputedStyle(box).overflowX))
+  .filter((box) => {
+    const style = getComputedStyle(box);
+    const shadows = style.backgroundImage.split("radial-gradient").length - 1;
+    const cell = box.querySelector("tbody tr:not([class*=table-]) > *");
+    const opaque = cell && getComputedStyle(cell).backgroundColor !== "rgba(0, 0, 0, 0)";
+    return shadows < 2 || !style.backgroundAttachment.includes("scroll") || opaque;
+  })
+  .map((box) => `${box.tagName}.${box.className} ${box.scrollWidth}/${box.clientWidth}`)"""
+
+
+# The site's own one-word button labels ("Search") never break inside the word.
+SPLIT_BUTTON_WORDS = """() => Array.from(document.querySelectorAll("main .btn"))
+  .filter((button) => button.offsetParent && /^\\S+$/.test(button.innerText.trim()))
+  .filter((button) => {
+    const range = document.createRange();
+    range.selectNodeContents(button);
+    return new Set(Array.from(range.getClientRects()).map((r) => Math.round(r.top))).size > 1;
+  })
+  .map((button) => button.innerText)"""
+
+
+def test_no_main_page_scrolls_sideways_on_a_phone_with_long_text(live_server, browser, practices):  # noqa: F811
+    mine = _long_text_everywhere(practices)
+    context = _context(browser, live_server, width=PHONE)
+    page = context.new_page()
+    try:
+        _sign_in(page, live_server.url, "manager")
+        too_wide, no_cue, split = [], [], []
+        for path in _main_pages(practices, mine):
+            response = page.goto(live_server.url + path)
+            assert response is not None and response.status == 200, path
+            widths = page.evaluate(WIDTHS)
+            if widths["page"] > PHONE:
+                too_wide.append(f"{path}: {widths['page']} px, {widths['widest']}")
+            no_cue.extend(f"{path}: {box}" for box in page.evaluate(SCROLLING_WITHOUT_CUE))
+            split.extend(f"{path}: {label}" for label in page.evaluate(SPLIT_BUTTON_WORDS))
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.goto(live_server.url + reverse("roles:people_list"))
+        page.screenshot(path=str(ARTIFACTS / "people-long-text-phone.png"))
+        page.goto(live_server.url + reverse("deliverables:list"))
+        page.screenshot(path=str(ARTIFACTS / "deliverables-long-text-phone.png"), full_page=True)
+        assert not too_wide, "pages wider than the phone:\n" + "\n".join(too_wide)
+        assert not split, "buttons whose one-word label breaks:\n" + "\n".join(split)
+        assert not no_cue, "tables scrolling sideways with no shadow:\n" + "\n".join(no_cue)
+
+        # Each row of the deliverables list shows its status and due date on screen.
+        for row in page.locator("main table tbody tr").all():
+            for cell in (row.locator(".badge").first, row.locator("td").nth(5)):
+                box = cell.bounding_box()
+                assert box is not None and box["x"] + box["width"] <= PHONE, row.inner_text()
+        page.goto(live_server.url + reverse("deliverables:my_work"))
+        for card in page.locator("main .list-group-item").all():
+            box = card.bounding_box()
+            assert box is not None and box["x"] + box["width"] <= PHONE
+    finally:
+        context.close()
+
+
+WHOLE_TEXT = """(select) => {
+  const style = getComputedStyle(select);
+  const context = document.createElement("canvas").getContext("2d");
+  context.font = style.font;
+  const text = select.options[select.selectedIndex].text;
+  const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return {text, needs: Math.ceil(context.measureText(text).width), room,
+          scroll: select.scrollWidth, client: select.clientWidth};
+}"""
+
+
+def test_filters_and_coverage_matrix_fit_a_desktop_in_japanese(live_server, browser, practices):  # noqa: F811
+    manager = practices.people["manager"]
+    role_assign(
+        membership=membership_add(project=practices.project, user=manager, actor=manager),
+        role=role("ml-engineer"),
+    )
+    # A team of seven: English headings fit, the Japanese share ("このプロジェクト") is wider.
+    for first, last, slug in (
+        ("Ben", "Okafor", "data-engineer"),
+        ("Chen", "Wei", "devops-engineer"),
+        ("Dana", "Whitfield", "ml-product-manager"),
+        ("Emeka", "Nwosu", "engineering-manager"),
+    ):
+        person = UserFactory(username=first.lower(), first_name=first, last_name=last)
+        role_assign(
+            membership=membership_add(project=practices.project, user=person, actor=manager),
+            role=role(slug),
+            allocation_percent=50,
+        )
+    context = _context(browser, live_server, width=1280, language="ja")
+    page = context.new_page()
+    try:
+        _sign_in(page, live_server.url, "manager")
+        page.goto(live_server.url + reverse("deliverables:list"))
+        assert page.locator("html").get_attribute("lang") == "ja"
+        cut = []
+        for select in page.locator("main form[role=search] select").all():
+            fit = select.evaluate(WHOLE_TEXT)
+            if fit["needs"] > fit["room"] or fit["scroll"] > fit["client"]:
+                cut.append(fit)
+        assert not cut, cut
+
+        page.goto(live_server.url + reverse("roles:project_detail", args=[practices.project.pk]))
+        matrix = page.locator(".coverage-matrix")
+        assert "Mari Kobayashi" in matrix.inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        matrix.screenshot(path=str(ARTIFACTS / "coverage-matrix-ja-desktop.png"))
+        assert matrix.evaluate("(box) => box.scrollWidth <= box.clientWidth"), matrix.evaluate(
+            "(box) => [box.scrollWidth, box.clientWidth]"
+        )
+    finally:
+        context.close()
