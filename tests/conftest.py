@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.factories import UserFactory, admin_user, manager_user
+from tests.factories import PASSWORD, UserFactory, admin_user, manager_user
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -88,3 +88,13 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def sign_in(page, base_url: str, username: str) -> None:
+    """Sign in through the real form, whatever the interface language, and wait
+    until the browser has left the sign-in page."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)

@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from deliverables.models import DeliverableStatus
 from deliverables.services import deliverable_create
-from tests.conftest import require
-from tests.factories import PASSWORD, deliverable_type
+from tests.conftest import require, sign_in
+from tests.factories import deliverable_type
 from tests.practices.conftest import practices  # noqa: F401 (a fixture)
 
 pytestmark = [
@@ -53,14 +53,6 @@ def _context(browser, live_server, language: str):
         [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "domain": host, "path": "/"}]
     )
     return context
-
-
-def _sign_in(page, url: str, username: str) -> None:
-    page.goto(f"{url}{reverse('login')}")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("form button[type=submit]").first.click()
-    page.wait_for_url(lambda u: "/accounts/login/" not in u)
 
 
 def _violations(page, url: str) -> list[str]:
@@ -143,7 +135,7 @@ def test_main_pages_pass_axe(live_server, browser, practices, persona, language)
     context = _context(browser, live_server, language)
     page = context.new_page()
     try:
-        _sign_in(page, live_server.url, persona)
+        sign_in(page, live_server.url, persona)
         assert page.locator("html").get_attribute("lang") == language
         _assert_accessible(
             page, live_server.url, _signed_in_pages(practices, manager=persona == "manager")
@@ -218,7 +210,7 @@ FOCUS_RING = """(el) => {
     ],
 )
 def test_the_focus_ring_stands_out(live_server, page, manager, selector):
-    _sign_in(page, live_server.url, manager.username)
+    sign_in(page, live_server.url, manager.username)
     page.goto(f"{live_server.url}{reverse('roles:project_list')}")
     target = page.locator(selector).first
     # Reach it with the keyboard, as a keyboard user would: Tab until it has focus.

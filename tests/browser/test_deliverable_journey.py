@@ -7,21 +7,13 @@ import pytest
 from deliverables.models import Deliverable
 from deliverables.services import deliverable_create
 from roles.services import membership_add, project_create, role_assign
-from tests.conftest import ARTIFACTS
-from tests.factories import PASSWORD, UserFactory, deliverable_type, manager_user, role
+from tests.conftest import ARTIFACTS, sign_in
+from tests.factories import UserFactory, deliverable_type, manager_user, role
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-def _sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Welcome", exact=False).wait_for()
 
 
 def test_member_sends_for_review_and_ticks_items_then_manager_marks_done(live_server, page):
@@ -40,7 +32,7 @@ def test_member_sends_for_review_and_ticks_items_then_manager_marks_done(live_se
         actor=manager,
     )
 
-    _sign_in(page, live_server.url, "kenji")
+    sign_in(page, live_server.url, "kenji")
     page.get_by_role("link", name="My work", exact=True).click()
     page.get_by_role("link", name="Serving automation for churn").click()
     page.get_by_role("button", name="Start").click()
@@ -60,7 +52,7 @@ def test_member_sends_for_review_and_ticks_items_then_manager_marks_done(live_se
 
     page.get_by_role("button", name="Kenji Ito").click()
     page.get_by_role("button", name="Sign out").click()
-    _sign_in(page, live_server.url, "mari")
+    sign_in(page, live_server.url, "mari")
     page.goto(f"{live_server.url}/deliverables/{deliverable.pk}/")
     page.get_by_role("button", name="Mark done").click()
     page.get_by_text("Status is now Done.").wait_for()

@@ -14,7 +14,7 @@ import copy
 import pytest
 from django.utils import translation
 
-from tests.factories import PASSWORD
+from tests.conftest import sign_in
 from tests.mlteam.test_edit_round_trip import CASES, _world, snapshot
 from tests.practices.conftest import practices  # noqa: F401 (fixture)
 
@@ -22,14 +22,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-def _sign_in(page, url, username):
-    page.goto(f"{url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
 
 
 @pytest.mark.parametrize("name", ["project_edit", "evaluation_edit", "checklist"])
@@ -42,7 +34,7 @@ def test_edit_form_keeps_every_field_it_does_not_change_in_chromium(
     world = _world(practices)
     with translation.override("ja"):
         case = CASES[name](practices, world)
-    _sign_in(page, live_server.url, practices.people[case.user].username)
+    sign_in(page, live_server.url, practices.people[case.user].username)
     page.context.add_cookies([{"name": "django_language", "value": "ja", "url": live_server.url}])
     page.goto(live_server.url + case.page)
     form = page.locator(

@@ -23,8 +23,8 @@ from deliverables.models import ChecklistItem, DeliverableStatus, LinkKind, Revi
 from deliverables.services import comment_add, deliverable_create, link_add
 from roles.models import Project
 from roles.services import membership_add, role_assign
-from tests.conftest import ARTIFACTS
-from tests.factories import PASSWORD, UserFactory, deliverable_type, role
+from tests.conftest import ARTIFACTS, sign_in
+from tests.factories import UserFactory, deliverable_type, role
 from tests.practices.conftest import practices  # noqa: F401 (a fixture)
 
 pytestmark = [
@@ -38,14 +38,6 @@ FORMULA = '＝HYPERLINK("http://evil.example/","click")'
 ADDRESS = "https://example.com/" + "very-long-path" * 6
 TEXT = f"{FORMULA} {WORD}"
 TYPED = f"{TEXT}\n\n[{WORD}]({ADDRESS}) {ADDRESS} `{WORD}`"
-
-
-def _sign_in(page, url: str, username: str) -> None:
-    page.goto(f"{url}{reverse('login')}")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("form button[type=submit]").first.click()
-    page.wait_for_url(lambda u: "/accounts/login/" not in u)
 
 
 def _context(browser, live_server, *, width: int, language: str = "en"):
@@ -165,7 +157,7 @@ def test_no_main_page_scrolls_sideways_on_a_phone_with_long_text(live_server, br
     context = _context(browser, live_server, width=PHONE)
     page = context.new_page()
     try:
-        _sign_in(page, live_server.url, "manager")
+        sign_in(page, live_server.url, "manager")
         too_wide, no_cue, split = [], [], []
         for path in _main_pages(practices, mine):
             response = page.goto(live_server.url + path)
@@ -230,7 +222,7 @@ def test_filters_and_coverage_matrix_fit_a_desktop_in_japanese(live_server, brow
     context = _context(browser, live_server, width=1280, language="ja")
     page = context.new_page()
     try:
-        _sign_in(page, live_server.url, "manager")
+        sign_in(page, live_server.url, "manager")
         page.goto(live_server.url + reverse("deliverables:list"))
         assert page.locator("html").get_attribute("lang") == "ja"
         cut = []

@@ -12,20 +12,13 @@ from deliverables.models import Review
 from deliverables.practices import services as practices_services
 from deliverables.services import ChecklistAnswer, checklist_update, deliverable_create
 from roles.services import membership_add, project_create, role_assign
-from tests.conftest import ARTIFACTS
-from tests.factories import PASSWORD, UserFactory, deliverable_type, manager_user, role
+from tests.conftest import ARTIFACTS, sign_in
+from tests.factories import UserFactory, deliverable_type, manager_user, role
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-def _sign_in(page, url, username):
-    page.goto(f"{url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def _sign_out(page):
@@ -56,7 +49,7 @@ def test_manager_sets_expectations_and_the_member_acknowledges(live_server, page
         expectations_due_days=14,
     )
 
-    _sign_in(page, live_server.url, "mari")
+    sign_in(page, live_server.url, "mari")
     page.get_by_role("link", name="Reviews", exact=True).click()
     page.get_by_role("link", name="First half").click()
     row = page.locator("tr", has_text="Kenji Ito")
@@ -72,7 +65,7 @@ def test_manager_sets_expectations_and_the_member_acknowledges(live_server, page
     assert "Waiting for Kenji Ito to acknowledge." in page.content()
     _sign_out(page)
 
-    _sign_in(page, live_server.url, "kenji")
+    sign_in(page, live_server.url, "kenji")
     page.get_by_role("link", name="Reviews", exact=True).click()
     page.get_by_role("link", name="First half").click()
     page.get_by_role("link", name="From Mari Kobayashi").click()
@@ -117,7 +110,7 @@ def test_a_script_in_a_handbook_answer_does_not_run(live_server, page):
     )
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    _sign_in(page, live_server.url, "mari")
+    sign_in(page, live_server.url, "mari")
     for path in ("handbook", "handbook/newcomer"):
         page.goto(f"{live_server.url}/projects/{project.pk}/{path}/")
         page.get_by_text("Ask in #churn.", exact=False).first.wait_for()

@@ -7,8 +7,8 @@ import pytest
 
 from deliverables.services import comment_add, deliverable_create
 from roles.services import membership_add, project_create
-from tests.conftest import ARTIFACTS
-from tests.factories import PASSWORD, deliverable_type, manager_user
+from tests.conftest import ARTIFACTS, sign_in
+from tests.factories import deliverable_type, manager_user
 
 pytestmark = [
     pytest.mark.browser,
@@ -16,13 +16,6 @@ pytestmark = [
 ]
 
 TYPED = "# A big heading\n\n## A second one\n\nWith **bold** text."
-
-
-def _sign_in(page, url, username):
-    page.goto(f"{url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def _size(locator) -> float:
@@ -37,7 +30,7 @@ def test_typed_headings_are_no_larger_than_the_pages_headings(live_server, page)
         project=project, type=deliverable_type("deployed-model"), owner=manager, actor=manager
     )
     comment_add(deliverable=deliverable, actor=manager, body=TYPED)
-    _sign_in(page, live_server.url, "mari")
+    sign_in(page, live_server.url, "mari")
 
     for path in [f"/deliverables/{deliverable.pk}/", f"/projects/{project.pk}/"]:
         page.goto(live_server.url + path)
