@@ -22,6 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.i18n import set_language
 
@@ -493,9 +494,12 @@ def project_plan(request: HttpRequest, pk: int) -> HttpResponse:
                     status = _status(error)
                     project.refresh_from_db()
                 else:
-                    messages.success(
-                        request, _("%(count)s deliverables planned.") % {"count": len(created)}
+                    planned = ngettext(
+                        "%(count)s deliverable planned.",
+                        "%(count)s deliverables planned.",
+                        len(created),
                     )
+                    messages.success(request, planned % {"count": len(created)})
                     return redirect(reverse("deliverables:list") + f"?project={project.pk}")
             else:
                 messages.error(

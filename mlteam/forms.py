@@ -202,7 +202,8 @@ class TimeZoneInput(forms.TextInput):
 
 
 class TimeZoneField(forms.CharField):
-    """A time zone name, checked against zoneinfo; "asia/tokyo" becomes "Asia/Tokyo"."""
+    """A time zone name, checked against zoneinfo; "asia/tokyo" and "Tokyo" become
+    "Asia/Tokyo"."""
 
     widget = TimeZoneInput
     default_error_messages = {
@@ -215,11 +216,16 @@ class TimeZoneField(forms.CharField):
         super().__init__(**kwargs)
 
     def to_python(self, value):
+        """The zone's exact name, whatever the case; a city alone ("Tokyo", "new
+        york") is the one zone named after it, when only one is."""
         value = super().to_python(value)
         if value in self.empty_values:
             return value
-        known = {name.lower(): name for name in zoneinfo.available_timezones()}
-        return known.get(value.lower(), value)
+        typed = value.lower().replace(" ", "_")
+        exact = [name for name in zoneinfo.available_timezones() if name.lower() == typed]
+        city = [name for name in time_zone_names() if name.lower().rsplit("/", 1)[-1] == typed]
+        matches = exact or city
+        return matches[0] if len(matches) == 1 else value
 
     def validate(self, value):
         super().validate(value)

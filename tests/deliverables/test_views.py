@@ -315,8 +315,9 @@ def test_plan_proposes_role_deliverables_and_saves_them_in_one_go(client):
                 f"plan-{index}-due_date": "2026-03-01",
             }
         )
-    response = client.post(reverse("deliverables:plan", args=[project.pk]), data)
-    assert response.status_code == 302
+    response = client.post(reverse("deliverables:plan", args=[project.pk]), data, follow=True)
+    assert response.redirect_chain[-1][1] == 302
+    assert "2 deliverables planned." in response.content.decode()
     planned = Deliverable.objects.filter(project=project)
     assert planned.count() == 2
     assert {d.title for d in planned} == {"Own title 0", "Own title 1"}
@@ -532,3 +533,25 @@ def test_status_sort_follows_the_workflow_not_the_codes(client, work):
     seen = [row["status"] for row in rows]
     assert seen == sorted(seen, key=list(DeliverableStatus.values).index)
     assert len(set(seen)) == 5
+
+
+def test_planning_one_deliverable_says_so_in_the_singular(client):
+    manager = manager_user()
+    project = project_create(name="Plan one", managers=[manager], start_date=date(2026, 1, 1))
+    role_assign(
+        membership=membership_add(project=project, user=UserFactory()), role=role("ml-engineer")
+    )
+    (row,) = plan_proposal(project=project)
+    client.force_login(manager)
+    project.refresh_from_db()
+    data = {
+        "version": project.version,
+        "plan-TOTAL_FORMS": 1,
+        "plan-INITIAL_FORMS": 1,
+        "plan-0-include": "on",
+        "plan-0-type": row["type"],
+        "plan-0-owner": row["owner"],
+        "plan-0-due_date": "2026-03-01",
+    }
+    response = client.post(reverse("deliverables:plan", args=[project.pk]), data, follow=True)
+    assert "1 deliverable planned." in response.content.decode()

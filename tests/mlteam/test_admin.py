@@ -207,3 +207,24 @@ def test_a_scheduled_task_shows_its_registered_task_as_chosen(client, superuser)
     assert response.status_code == 302, response.content.decode()[-3000:]
     sweep.refresh_from_db()
     assert sweep.task == "deliverables.reminder_sweep"
+
+
+@pytest.mark.parametrize(
+    ("typed", "saved"),
+    [("Tokyo", "Asia/Tokyo"), ("new york", "America/New_York"), ("UTC", "UTC")],
+)
+def test_a_city_alone_is_the_zone_named_after_it(typed, saved):
+    """The help text says to type a city: the city alone is enough when one zone
+    is named after it."""
+    from mlteam.forms import TimeZoneField
+
+    assert TimeZoneField().clean(typed) == saved
+
+
+def test_a_name_shared_by_no_zone_is_still_refused():
+    from django.core.exceptions import ValidationError
+
+    from mlteam.forms import TimeZoneField
+
+    with pytest.raises(ValidationError):
+        TimeZoneField().clean("Atlantis")
