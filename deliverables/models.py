@@ -120,10 +120,14 @@ class DeliverableQuerySet(models.QuerySet):
     def overdue(self, today: date) -> DeliverableQuerySet:
         return self.open().filter(due_date__lt=today)
 
-    def visible_to(self, user) -> DeliverableQuerySet:
+    def visible_to(self, user, *, active_only: bool = False) -> DeliverableQuerySet:
         """Deliverables `user` may see: those of the projects `user` may see
-        (`ProjectQuerySet.visible_to`, archived projects included, read-only there)."""
-        return self.filter(project__in=Project.objects.visible_to(user).values("pk"))
+        (`ProjectQuerySet.visible_to`; archived projects included, read-only there,
+        unless `active_only`)."""
+        projects = Project.objects.visible_to(user)
+        if active_only:
+            projects = projects.active()
+        return self.filter(project__in=projects.values("pk"))
 
 
 class Deliverable(models.Model):

@@ -62,9 +62,7 @@ def _item_count(condition: Q) -> Coalesce:
 
 def visible_deliverables(*, user) -> QuerySet[Deliverable]:
     """Deliverables of the active projects `user` may see."""
-    return Deliverable.objects.filter(
-        project__in=Project.objects.visible_to(user).active().values("pk")
-    )
+    return Deliverable.objects.visible_to(user, active_only=True)
 
 
 def _with_progress(deliverables: QuerySet[Deliverable], today: date) -> QuerySet[Deliverable]:
