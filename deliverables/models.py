@@ -798,6 +798,8 @@ class ReviewCycle(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Moved on by every save (services.cycle_update); edit forms carry it.
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         verbose_name = _("review cycle")

@@ -399,7 +399,7 @@ def _handbook_setup(project: Project, actor, today: date) -> None:
 
     if project.handbook_review_on is None:
         services.handbook_review_date_set(
-            project=project, actor=actor, review_on=today - timedelta(days=5)
+            project=project, actor=actor, review_on=today - timedelta(days=5), version=None
         )
     handbook = selectors.handbook_deliverable(project=project)
     if handbook is not None and not handbook.checklist_items.filter(project_question=True).exists():

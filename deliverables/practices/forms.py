@@ -16,6 +16,7 @@ MARKDOWN_HELP = _("Markdown works: **bold**, lists, [links](https://example.com)
 
 
 class ReviewDateForm(forms.Form):
+    version = VersionField()
     review_on = DateField(
         label=_("Review the handbook by"),
         required=False,
@@ -47,6 +48,7 @@ class ConfirmForm(forms.Form):
 
 
 class CycleForm(forms.Form):
+    version = VersionField(required=False)  # none when creating
     name = forms.CharField(label=_("Name"), max_length=120)
     start_date = DateField(label=_("Start date"), first=CYCLE_FIRST, last=CYCLE_LAST)
     end_date = DateField(label=_("End date"), first=CYCLE_FIRST, last=CYCLE_LAST)

@@ -15,6 +15,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mlteam.versions import claim_version
 from roles.models import Project
 
 from ..models import (
@@ -33,6 +34,10 @@ from ..models import (
 )
 from . import selectors
 
+CYCLE_STALE_MESSAGE = _(
+    "Someone else changed this review cycle while you were editing it. Your changes "
+    "are kept below over the latest version; check them and save again."
+)
 REVIEW_STALE_MESSAGE = _(
     "This review changed while you were looking at it. Your input is kept below; "
     "read the latest version and save again."
@@ -48,11 +53,16 @@ def _open_project(project: Project) -> None:
 
 
 @transaction.atomic
-def handbook_review_date_set(*, project: Project, actor, review_on: date | None) -> None:
+def handbook_review_date_set(
+    *, project: Project, actor, review_on: date | None, version: int | None
+) -> None:
+    """Set the date by which the team reviews its handbook. `version` is the
+    project's, as the form was drawn (None: whatever it is now)."""
+    from roles.services import _claim_version as claim_project_version
+
     _open_project(project)
-    Project.objects.filter(pk=project.pk).update(
-        handbook_review_on=review_on, version=F("version") + 1, updated_at=timezone.now()
-    )
+    claim_project_version(project, version)
+    Project.objects.filter(pk=project.pk).update(handbook_review_on=review_on)
     project.handbook_review_on = review_on
 
 
@@ -143,8 +153,16 @@ def cycle_create(
 
 @transaction.atomic
 def cycle_update(
-    *, cycle: ReviewCycle, name: str, start_date: date, end_date: date, expectations_due_days: int
+    *,
+    cycle: ReviewCycle,
+    version: int | None,
+    name: str,
+    start_date: date,
+    end_date: date,
+    expectations_due_days: int,
 ) -> ReviewCycle:
+    """Save a cycle if it is still at `version` (the one the form was drawn from)."""
+    claim_version(cycle, version, message=CYCLE_STALE_MESSAGE)
     cycle.name = name
     cycle.start_date = start_date
     cycle.end_date = end_date

@@ -71,7 +71,7 @@ def _handbook_page(request, project, *, question_form=None, date_form=None, stat
     if can_setup:
         context["question_form"] = question_form or HandbookQuestionForm()
         context["date_form"] = date_form or ReviewDateForm(
-            initial={"review_on": project.handbook_review_on}
+            initial={"review_on": project.handbook_review_on, "version": project.version}
         )
     return render(request, "practices/handbook.html", context, status=status)
 
@@ -106,10 +106,14 @@ def handbook_review_date(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.handbook_review_date_set(
-                project=project, actor=request.user, review_on=form.cleaned_data["review_on"]
+                project=project,
+                actor=request.user,
+                review_on=form.cleaned_data["review_on"],
+                version=form.cleaned_data["version"],
             )
         except ValidationError as error:
             form_add_service_errors(form, error)
+            form_refresh_version(form, Project.objects.get(pk=project.pk).version)
         else:
             review_on = form.cleaned_data["review_on"]
             if review_on and review_on < timezone.localdate():
@@ -214,7 +218,8 @@ def cycle_create(request: HttpRequest) -> HttpResponse:
     form = CycleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            cycle = services.cycle_create(actor=request.user, **form.cleaned_data)
+            data = {name: value for name, value in form.cleaned_data.items() if name != "version"}
+            cycle = services.cycle_create(actor=request.user, **data)
         except ValidationError as error:
             form_add_service_errors(form, error)
         else:
@@ -235,13 +240,16 @@ def cycle_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "start_date": cycle.start_date,
         "end_date": cycle.end_date,
         "expectations_due_days": cycle.expectations_due_days,
+        "version": cycle.version,
     }
     form = CycleForm(request.POST or None, initial=initial)
+    form.fields["version"].required = True
     if request.method == "POST" and form.is_valid():
         try:
             services.cycle_update(cycle=cycle, **form.cleaned_data)
         except ValidationError as error:
             form_add_service_errors(form, error)
+            form_refresh_version(form, ReviewCycle.objects.get(pk=cycle.pk).version)
         else:
             messages.success(request, _("Review cycle saved."))
             return redirect("practices:cycle_detail", pk=cycle.pk)

@@ -104,13 +104,16 @@ def test_review_date_is_flagged_once_passed(client, practices):
     yesterday = timezone.localdate() - timedelta(days=1)
     response = client.post(
         reverse("practices:handbook_review_date", args=[practices.project.pk]),
-        {"review_on": yesterday.isoformat()},
+        {"review_on": yesterday.isoformat(), "version": practices.project.version},
     )
     assert response.status_code == 302
     assert "Review overdue" in client.get(url).content.decode()
     client.post(
         reverse("practices:handbook_review_date", args=[practices.project.pk]),
-        {"review_on": (yesterday + timedelta(days=30)).isoformat()},
+        {
+            "review_on": (yesterday + timedelta(days=30)).isoformat(),
+            "version": practices.project.version + 1,
+        },
     )
     assert "Review overdue" not in client.get(url).content.decode()
 
@@ -119,7 +122,7 @@ def test_bad_review_date_is_refused_with_a_message(client, practices):
     client.force_login(practices.people["manager"])
     response = client.post(
         reverse("practices:handbook_review_date", args=[practices.project.pk]),
-        {"review_on": "31/31/2026"},
+        {"review_on": "31/31/2026", "version": practices.project.version},
     )
     assert response.status_code == 400
     assert "Enter a valid date." in response.content.decode()
@@ -257,7 +260,7 @@ def test_a_past_review_date_is_saved_with_a_warning(client, practices):
     client.force_login(practices.people["manager"])
     response = client.post(
         reverse("practices:handbook_review_date", args=[practices.project.pk]),
-        {"review_on": "2021-01-01"},
+        {"review_on": "2021-01-01", "version": practices.project.version},
         follow=True,
     )
     assert "It has already passed" in response.content.decode()

@@ -65,7 +65,7 @@ def _urls(p):
         "handbook_review_date": (
             "post",
             reverse("practices:handbook_review_date", args=[project.pk]),
-            {"review_on": "2027-01-31"},
+            {"review_on": "2027-01-31", "version": project.version},
             SETUP_POST,
         ),
         "handbook_question_add": (
@@ -104,7 +104,7 @@ def _urls(p):
         "cycle_edit": (
             "post",
             reverse("practices:cycle_edit", args=[cycle.pk]),
-            cycle_data,
+            {**cycle_data, "version": cycle.version},
             CYCLE_EDIT_POST,
         ),
         # Expectations for `other_member`, whom both managers manage (admins manage

@@ -122,6 +122,7 @@ def test_a_moved_cycle_drops_its_mention_at_send_time(
     cycle = practices.cycle
     services.cycle_update(
         cycle=cycle,
+        version=cycle.version,
         name=cycle.name,
         start_date=now.date(),
         end_date=cycle.end_date + timedelta(days=30),
