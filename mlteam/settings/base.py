@@ -24,6 +24,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("MLTEAM_VAR_DIR", str(BASE_DIR / "var")))
 # `make run` (run_local) writes the address it serves here, for commands run beside it.
 RUN_LOCAL_URL_FILE = VAR_DIR / "served-url"
+# Where `make backup` (the backup command) writes its files (docs/backups.md).
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
