@@ -71,6 +71,9 @@ class VersionedAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
+        # A hidden field shows no error of its own: a version that is not one (a
+        # mangled or forged page) is missing, so the form is refused as stale, visibly.
+        self._errors.pop("version", None)
         if self.refusal is not None:
             if getattr(self.refusal, "code", None) == "stale" and self.version_row() is not None:
                 raise self.stale_error()

@@ -264,6 +264,17 @@ def test_a_stale_deliverable_type_row_on_the_role_form_is_refused(client, root):
     assert DeliverableType.objects.get(pk=model.pk).default_due_offset_days == 77
 
 
+@pytest.mark.parametrize("version", ["", "abc", "99999999999", "-1"])
+def test_a_missing_or_mangled_version_is_refused_visibly(client, root, deliverable, version):
+    client.force_login(root)
+    url = _admin_url(deliverable)
+
+    html = _refused(_save_fresh(client, url, version=version, title="Renamed"))
+
+    assert STALE in html
+    assert Deliverable.objects.get(pk=deliverable.pk).title == ""
+
+
 # --- and an app form drawn before an admin save is refused afterwards ---------------------
 
 
