@@ -1,7 +1,18 @@
 from django.contrib import admin
-from django.db import models
+from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from mlteam.admin import (
+    ReadOnlyInline,
+    ServiceAdmin,
+    VersionedAdminForm,
+    changed_fields,
+    form_fields,
+)
+
+from . import services
 from .forms import ReminderPreferenceForm
 from .models import (
     WEEKDAYS,
@@ -20,49 +31,91 @@ from .models import (
     ReviewEvent,
     ReviewReminder,
 )
-
-# Addresses typed without a scheme are read as https, as on the deliverable page.
-URL_AS_HTTPS = {models.URLField: {"assume_scheme": "https"}}
+from .practices import services as practices
 
 
-class ChecklistItemInline(admin.TabularInline):
+class ChecklistItemInline(ReadOnlyInline):
     model = ChecklistItem
-    formfield_overrides = URL_AS_HTTPS
-    extra = 0
     fields = ["position", "area", "text", "answer_kind", "required", "checked", "answer", "link"]
 
 
-class DeliverableLinkInline(admin.TabularInline):
+class DeliverableLinkInline(ReadOnlyInline):
     model = DeliverableLink
-    formfield_overrides = URL_AS_HTTPS
-    extra = 0
     fields = ["kind", "url", "label", "added_by", "created_at"]
-    readonly_fields = ["added_by", "created_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("added_by")
 
 
-class DeliverableCommentInline(admin.TabularInline):
+class DeliverableCommentInline(ReadOnlyInline):
     model = DeliverableComment
-    extra = 0
     fields = ["author", "body", "created_at"]
-    readonly_fields = ["author", "created_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author")
+
+
+class ChecklistTemplateFormSet(BaseInlineFormSet):
+    """A type's checklist rows, saved through the catalogue services. Each change
+    claims the type's version: the one the type's form was drawn from (checked by
+    the form, and moved on by the type's own save just before)."""
+
+    def _fields(self, form) -> dict:
+        return form_fields(form, services.CHECKLIST_TEMPLATE_FIELDS)
+
+    def save_new(self, form, commit=True):
+        return services.checklist_template_add(
+            deliverable_type=self.instance, version=self.instance.version, **self._fields(form)
+        )
+
+    def save_existing(self, form, obj, commit=True):
+        obj.deliverable_type = self.instance  # so the claim moves the version held here
+        return services.checklist_template_update(
+            template=obj, version=self.instance.version, **self._fields(form)
+        )
+
+    def delete_existing(self, obj, commit=True):
+        obj.deliverable_type = self.instance
+        services.checklist_template_remove(template=obj, version=self.instance.version)
 
 
 class ChecklistItemTemplateInline(admin.TabularInline):
     model = ChecklistItemTemplate
+    formset = ChecklistTemplateFormSet
     extra = 1
     fields = ["position", "area", "text", "answer_kind", "required"]
 
 
+class DeliverableTypeFormSet(BaseInlineFormSet):
+    """A role's deliverable types, each saved through the catalogue services with
+    the version its row was drawn from."""
+
+    def _fields(self, form) -> dict:
+        fields = form_fields(form, services.DELIVERABLE_TYPE_FIELDS)
+        fields["role"] = self.instance
+        return fields
+
+    def save_new(self, form, commit=True):
+        return services.deliverable_type_create(**self._fields(form))
+
+    def save_existing(self, form, obj, commit=True):
+        return services.deliverable_type_update(
+            deliverable_type=obj, version=form.cleaned_data["version"], **self._fields(form)
+        )
+
+
 class DeliverableTypeInline(admin.TabularInline):
     model = DeliverableType
+    form = VersionedAdminForm
+    formset = DeliverableTypeFormSet
     extra = 0
-    fields = ["name", "slug", "default_due_offset_days", "position"]
+    fields = ["name", "slug", "default_due_offset_days", "position", "version"]
     prepopulated_fields = {"slug": ["name"]}
     show_change_link = True
 
 
 @admin.register(DeliverableType)
-class DeliverableTypeAdmin(admin.ModelAdmin):
+class DeliverableTypeAdmin(ServiceAdmin):
     list_display = ["name", "role", "default_due_offset_days", "position"]
     list_filter = ["role"]
     search_fields = ["name", "description"]
@@ -70,29 +123,146 @@ class DeliverableTypeAdmin(admin.ModelAdmin):
     list_select_related = ["role"]
     inlines = [ChecklistItemTemplateInline]
 
+    def create(self, request, form) -> DeliverableType:
+        return services.deliverable_type_create(
+            **form_fields(form, services.DELIVERABLE_TYPE_FIELDS)
+        )
+
+    def update(self, request, form, deliverable_type: DeliverableType) -> DeliverableType:
+        changes = changed_fields(form, services.DELIVERABLE_TYPE_FIELDS)
+        if not changes:  # the checklist rows alone may have changed: the formset claims
+            return deliverable_type
+        return services.deliverable_type_update(
+            deliverable_type=deliverable_type, version=form.cleaned_data["version"], **changes
+        )
+
 
 @admin.register(ChecklistItemTemplate)
-class ChecklistItemTemplateAdmin(admin.ModelAdmin):
+class ChecklistItemTemplateAdmin(ServiceAdmin):
+    """One checklist item of a type: its form carries the type's version."""
+
     list_display = ["text", "deliverable_type", "area", "answer_kind", "required", "position"]
     list_filter = ["deliverable_type", "answer_kind", "required", "area"]
     search_fields = ["text", "area"]
     list_select_related = ["deliverable_type"]
+    version_of = "deliverable_type"
+
+    def get_readonly_fields(self, request, obj=None):
+        # An item stays on its type (its version is the type's).
+        return ["deliverable_type"] if obj is not None else []
+
+    def create(self, request, form) -> ChecklistItemTemplate:
+        return services.checklist_template_add(
+            deliverable_type=form.cleaned_data["deliverable_type"],
+            version=None,
+            **form_fields(form, services.CHECKLIST_TEMPLATE_FIELDS),
+        )
+
+    def update(self, request, form, template: ChecklistItemTemplate) -> ChecklistItemTemplate:
+        changes = changed_fields(form, services.CHECKLIST_TEMPLATE_FIELDS)
+        if not changes:
+            return template
+        return services.checklist_template_update(
+            template=template, version=form.cleaned_data["version"], **changes
+        )
+
+
+class DeliverableAdminForm(VersionedAdminForm):
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance.pk is not None and "status" not in self.changed_data:
+            for name in ("blocked_reason", "done_override_reason"):
+                if name in self.changed_data:
+                    self.add_error(
+                        name,
+                        _(
+                            "A reason is recorded with a status move, as on the "
+                            "deliverable's page: change the status too, or leave the "
+                            "reason as it was."
+                        ),
+                    )
+        return cleaned_data
 
 
 @admin.register(Deliverable)
-class DeliverableAdmin(admin.ModelAdmin):
+class DeliverableAdmin(ServiceAdmin):
+    """Deliverables saved through the same services as their page: a status change
+    follows the workflow (`deliverable_transition`, with the reasons typed here),
+    the other fields `deliverable_update`; both record the history."""
+
+    form = DeliverableAdminForm
     list_display = ["name", "project", "type", "owner", "status", "due_date"]
     list_filter = ["status", "type__role", "type", "project"]
     search_fields = ["title", "type__name", "project__name", "owner__username"]
     date_hierarchy = "due_date"
     autocomplete_fields = ["project", "owner"]
     list_select_related = ["project", "type", "owner"]
-    readonly_fields = ["version", "created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "in_the_app"]
     inlines = [ChecklistItemInline, DeliverableLinkInline, DeliverableCommentInline]
 
     @admin.display(description=_("deliverable"), ordering="type__name")
     def name(self, obj: Deliverable) -> str:
         return obj.label
+
+    @admin.display(description=_("checklist, links and comments"))
+    def in_the_app(self, obj: Deliverable) -> str:
+        if obj.pk is None:
+            return _("Once saved, the deliverable's page takes its checklist, links and comments.")
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("deliverables:detail", args=[obj.pk]),
+            _("Change them on the deliverable's page, where each change is recorded."),
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is None:
+            # A new deliverable is never done (deliverable_create), so needs no override.
+            return [*fields, "done_override_reason"]
+        return [*fields, "project"]  # a deliverable stays on its project
+
+    def fresh(self, obj: Deliverable) -> Deliverable:
+        return Deliverable.objects.select_related("project", "type", "owner").get(pk=obj.pk)
+
+    def create(self, request, form) -> Deliverable:
+        data = form.cleaned_data
+        return services.deliverable_create(
+            project=data["project"],
+            type=data["type"],
+            title=data["title"],
+            owner=data["owner"],
+            due_date=data["due_date"],
+            status=data["status"],
+            blocked_reason=data["blocked_reason"],
+            actor=request.user,
+        )
+
+    def update(self, request, form, deliverable: Deliverable) -> Deliverable:
+        """The status move first (so a reopened deliverable may change its type),
+        then the other fields, each claiming the version the previous step left."""
+        data, changed = form.cleaned_data, set(form.changed_data)
+        version = data["version"]
+        if "status" in changed:
+            deliverable = services.deliverable_transition(
+                deliverable=deliverable,
+                actor=request.user,
+                to_status=data["status"],
+                version=version,
+                reason=data["blocked_reason"],
+                override_reason=data["done_override_reason"],
+            )
+            version = deliverable.version
+        if changed & {"title", "owner", "due_date", "type"}:
+            deliverable = services.deliverable_update(
+                deliverable=deliverable,
+                actor=request.user,
+                version=version,
+                title=data["title"],
+                owner=data["owner"],
+                due_date=data["due_date"],
+                type=data["type"],
+            )
+        return deliverable
 
 
 @admin.register(DeliverableEvent)
@@ -197,16 +367,27 @@ class ReminderAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewCycle)
-class ReviewCycleAdmin(admin.ModelAdmin):
+class ReviewCycleAdmin(ServiceAdmin):
     list_display = ["name", "start_date", "end_date", "expectations_due_days", "created_by"]
     search_fields = ["name"]
     date_hierarchy = "start_date"
+    list_select_related = ["created_by"]
     readonly_fields = ["created_by", "created_at"]
 
-    def save_model(self, request, obj, form, change) -> None:
-        if not change and obj.created_by_id is None:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+    def create(self, request, form) -> ReviewCycle:
+        return practices.cycle_create(actor=request.user, **self._values(form))
+
+    def update(self, request, form, cycle: ReviewCycle) -> ReviewCycle:
+        if not form.has_changed():
+            return cycle
+        return practices.cycle_update(
+            cycle=cycle, version=form.cleaned_data["version"], **self._values(form)
+        )
+
+    @staticmethod
+    def _values(form) -> dict:
+        names = ["name", "start_date", "end_date", "expectations_due_days"]
+        return {name: form.cleaned_data[name] for name in names}
 
 
 class ReviewEventInline(admin.TabularInline):

@@ -31,6 +31,9 @@ class DeliverableType(models.Model):
         _("default due (days after project start)"), default=30
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    # Moved on by every save of the type or of its checklist templates
+    # (services.deliverable_type_update, checklist_template_*); the admin's forms carry it.
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         verbose_name = _("deliverable type")

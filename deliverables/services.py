@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from mlteam.sql import day, select
+from mlteam.versions import claim_version
 from roles.models import Project
 
 from . import workflow
@@ -25,6 +26,7 @@ from .models import (
     DONE_LOCKED_MESSAGE,
     AnswerKind,
     ChecklistItem,
+    ChecklistItemTemplate,
     Deliverable,
     DeliverableComment,
     DeliverableEvent,
@@ -41,6 +43,10 @@ STALE_MESSAGE = _(
     "below; check the latest version and save again."
 )
 ARCHIVED_MESSAGE = _("This project is archived; its deliverables cannot be changed.")
+TYPE_STALE_MESSAGE = _(
+    "Someone else changed this deliverable type or its checklist while you were editing "
+    "it. Nothing was saved; open it again to see the latest version."
+)
 
 
 def _claim_version(deliverable: Deliverable, version: int | None) -> None:
@@ -382,6 +388,87 @@ def comment_add(*, deliverable: Deliverable, actor, body: str) -> DeliverableCom
     comment.save()
     _event(deliverable, actor, EventKind.COMMENT, after=comment.body[:120]).save()
     return comment
+
+
+# --- the catalogue: deliverable types and their checklist templates (edited in the admin) ---
+#
+# A type and its checklist templates share the type's version: a change to either
+# moves it, so a form drawn before (the type's, or a template's) is refused.
+
+DELIVERABLE_TYPE_FIELDS = (
+    "name",
+    "slug",
+    "role",
+    "description",
+    "default_due_offset_days",
+    "position",
+)
+CHECKLIST_TEMPLATE_FIELDS = ("area", "text", "answer_kind", "required", "position")
+
+
+def _check_fields(service: str, fields: dict, allowed: tuple[str, ...]) -> None:
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise TypeError(f"{service}() got unexpected fields {sorted(unknown)}")
+
+
+@transaction.atomic
+def deliverable_type_create(**fields) -> DeliverableType:
+    """Add a deliverable type to the catalogue (its checklist: `checklist_template_add`)."""
+    _check_fields("deliverable_type_create", fields, DELIVERABLE_TYPE_FIELDS)
+    deliverable_type = DeliverableType(**fields)
+    deliverable_type.full_clean()
+    deliverable_type.save()
+    return deliverable_type
+
+
+@transaction.atomic
+def deliverable_type_update(
+    *, deliverable_type: DeliverableType, version: int | None, **fields
+) -> DeliverableType:
+    """Change a type if it is still at `version`. Deliverables keep the checklist
+    copies they were planned with; only new deliverables get the changed type."""
+    _check_fields("deliverable_type_update", fields, DELIVERABLE_TYPE_FIELDS)
+    claim_version(deliverable_type, version, message=TYPE_STALE_MESSAGE)
+    for field, value in fields.items():
+        setattr(deliverable_type, field, value)
+    deliverable_type.full_clean()
+    deliverable_type.save()
+    return deliverable_type
+
+
+@transaction.atomic
+def checklist_template_add(
+    *, deliverable_type: DeliverableType, version: int | None, **fields
+) -> ChecklistItemTemplate:
+    """Add an item to a type's checklist if the type is still at `version`."""
+    _check_fields("checklist_template_add", fields, CHECKLIST_TEMPLATE_FIELDS)
+    claim_version(deliverable_type, version, message=TYPE_STALE_MESSAGE)
+    template = ChecklistItemTemplate(deliverable_type=deliverable_type, **fields)
+    template.full_clean()
+    template.save()
+    return template
+
+
+@transaction.atomic
+def checklist_template_update(
+    *, template: ChecklistItemTemplate, version: int | None, **fields
+) -> ChecklistItemTemplate:
+    """Change an item of a type's checklist if the type is still at `version`."""
+    _check_fields("checklist_template_update", fields, CHECKLIST_TEMPLATE_FIELDS)
+    claim_version(template.deliverable_type, version, message=TYPE_STALE_MESSAGE)
+    for field, value in fields.items():
+        setattr(template, field, value)
+    template.full_clean()
+    template.save()
+    return template
+
+
+@transaction.atomic
+def checklist_template_remove(*, template: ChecklistItemTemplate, version: int | None) -> None:
+    """Take an item off a type's checklist if the type is still at `version`."""
+    claim_version(template.deliverable_type, version, message=TYPE_STALE_MESSAGE)
+    template.delete()
 
 
 # --- the open-work tally -------------------------------------------------------------------

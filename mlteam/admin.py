@@ -1,12 +1,224 @@
+"""The admin site's settings, and the base every admin that edits versioned rows
+builds on: its forms carry the version they were drawn from, and its saves go
+through the services, so an admin save is checked, recorded and refused exactly
+as the same change made in the app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from operator import attrgetter
+
+from django import forms
 from django.contrib import admin
+from django.core import checks
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat.admin import PeriodicTaskAdmin, PeriodicTaskForm
 from django_celery_beat.models import PeriodicTask
 
+from .forms import VersionField
 from .models import WorkerHeartbeat
 
 admin.site.site_header = _("MLTeam administration")
 admin.site.site_title = _("MLTeam administration")
+
+ADMIN_STALE_MESSAGE = _(
+    "Someone else changed the %(model)s “%(name)s” after you opened this page, so "
+    "nothing was saved. Open the page again to see the current values, then make "
+    "your change again."
+)
+
+
+class VersionedAdminForm(forms.ModelForm):
+    """An admin form carrying the version of the row it was drawn from.
+
+    `version_of` names the row that holds the version: the edited row itself
+    (None), or the one whose version guards it ("project" for a membership, as
+    the app's team forms carry the project's version). On a change form,
+    `clean()` locks that row (SELECT ... FOR UPDATE, held until the admin's
+    transaction ends) and refuses the save when its version moved on since the
+    page was drawn. The services then claim the same version
+    (`mlteam.versions.claim_version`), which stays the rule; this check words the
+    refusal for a page that, unlike the app's forms, is not re-offered with a
+    fresh version: the person opens it again and sees what changed.
+    """
+
+    version = VersionField(required=False)
+    version_of: str | None = None
+    # What a service refused on the first attempt at this very input (`ServiceAdmin`).
+    refusal: ValidationError | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        row = self.version_row()
+        if row is not None:
+            self.initial["version"] = row.version
+
+    def version_row(self) -> models.Model | None:
+        """The row whose version this form carries; None on an add form."""
+        if self.instance.pk is None:
+            return None
+        return attrgetter(self.version_of)(self.instance) if self.version_of else self.instance
+
+    def stale_error(self) -> ValidationError:
+        row = self.version_row()
+        return ValidationError(
+            ADMIN_STALE_MESSAGE % {"model": row._meta.verbose_name, "name": row},
+            code="stale",
+        )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        # A hidden field shows no error of its own: a version that is not one (a
+        # mangled or forged page) is missing, so the form is refused as stale, visibly.
+        self._errors.pop("version", None)
+        if self.refusal is not None:
+            if getattr(self.refusal, "code", None) == "stale" and self.version_row() is not None:
+                raise self.stale_error()
+            raise ValidationError(self.refusal.messages, code="refused")
+        row = self.version_row()
+        if row is not None:
+            current = (
+                type(row)
+                ._default_manager.select_for_update()
+                .filter(pk=row.pk)
+                .values_list("version", flat=True)
+                .first()
+            )
+            if cleaned_data.get("version") is None or cleaned_data["version"] != current:
+                raise self.stale_error()
+        return cleaned_data
+
+
+class ServiceRefusal(Exception):
+    """A service refused what an admin form asked for, after the form was valid."""
+
+    def __init__(self, error: ValidationError):
+        super().__init__(error)
+        self.error = error
+
+
+@contextmanager
+def service_call() -> Iterator[None]:
+    """Turn a service's ValidationError into a ServiceRefusal for `ServiceAdmin`."""
+    try:
+        yield
+    except ValidationError as error:
+        raise ServiceRefusal(error) from error
+
+
+def adopt(obj: models.Model, saved: models.Model) -> None:
+    """Give the admin's object (the form's instance) what the service saved, so the
+    admin's messages, log entry and inlines see the row as it now is."""
+    for field in saved._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding = False
+    obj._state.db = saved._state.db
+
+
+_REFUSAL = "_mlteam_admin_refusal"
+
+
+class ServiceAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose add and change forms save through the services.
+
+    1. The form carries the version (`VersionedAdminForm`; `version_of` as there).
+    2. `create(request, form)` and `update(request, form, row)` call the services
+       with the form's cleaned data, the admin user as the actor and, on a change,
+       the version; they return the saved row. The row given to `update` is read
+       afresh (under the form's lock), so the services see the values before the
+       change and record them in the history.
+    3. Inline formsets save through their own formset classes (or are read-only);
+       the many-to-many fields are for `create`/`update`, not `save_m2m`.
+    4. Should a service still refuse (a rule only the service checks, or a race the
+       lock could not prevent), the whole attempt is rolled back with the admin's
+       transaction, and the form is drawn again from the same input with the
+       refusal on it: no 500, nothing half-saved.
+    """
+
+    form = VersionedAdminForm
+    version_of: str | None = None
+
+    def check(self, **kwargs):
+        errors = super().check(**kwargs)
+        if self.list_editable:
+            errors.append(
+                checks.Error(
+                    "A ServiceAdmin cannot edit rows in its list: a list cannot carry "
+                    "each row's version, and its saves would not reach the services.",
+                    obj=self.__class__,
+                    id="mlteam.E001",
+                )
+            )
+        return errors
+
+    def create(self, request, form) -> models.Model:
+        raise NotImplementedError
+
+    def update(self, request, form, row: models.Model) -> models.Model:
+        raise NotImplementedError
+
+    def fresh(self, obj: models.Model) -> models.Model:
+        return type(obj)._default_manager.get(pk=obj.pk)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        attrs = {"version_of": self.version_of, "refusal": getattr(request, _REFUSAL, None)}
+        return type(form.__name__, (form,), attrs)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefusal as refusal:
+            # changeform_view's transaction has rolled back everything the attempt wrote.
+            setattr(request, _REFUSAL, refusal.error)
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change) -> None:
+        with service_call():
+            if change:
+                saved = self.update(request, form, self.fresh(obj))
+            else:
+                saved = self.create(request, form)
+        adopt(obj, saved)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        for formset in formsets:
+            with service_call():
+                self.save_formset(request, form, formset, change=change)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows that carry history (checklist answers, links, comments, the team) are
+    changed where the services record who changed what: the app's pages, or their
+    own admin. An inline of them shows them, with a link to that place."""
+
+    extra = 0
+    can_delete = False
+    # Read-only rows still get forms built: addresses typed without a scheme are https.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def changed_fields(form: forms.ModelForm, names) -> dict:
+    """The cleaned values of those of `names` the person changed."""
+    changed = set(form.changed_data)
+    return {name: form.cleaned_data[name] for name in names if name in changed}
+
+
+def form_fields(form: forms.ModelForm, names) -> dict:
+    """The cleaned values of those of `names` the form has."""
+    return {name: form.cleaned_data[name] for name in names if name in form.cleaned_data}
 
 
 @admin.register(WorkerHeartbeat)

@@ -1,26 +1,56 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from deliverables.practices.services import handbook_review_date_set
+from mlteam.admin import ReadOnlyInline, ServiceAdmin, changed_fields, form_fields
+
+from . import services
 from .models import Membership, Project, Role, RoleAssignment, TeamChange
 
 
-class RoleAssignmentInline(admin.TabularInline):
-    model = RoleAssignment
-    extra = 0
-    autocomplete_fields = ["role"]
+class TeamInline(ReadOnlyInline):
+    """The team is changed on the project's team page, or through the membership and
+    role assignment admins (each row's change link), whose saves go through the team
+    services; here it is shown."""
 
-
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    extra = 0
-    autocomplete_fields = ["user"]
     show_change_link = True
 
 
+class RoleAssignmentInline(TeamInline):
+    model = RoleAssignment
+    fields = ["role", "allocation_percent", "assigned_at"]
+
+    def get_queryset(self, request):
+        # The change link names each row (str reads the person and the role).
+        return super().get_queryset(request).select_related("membership__user", "role")
+
+
+class MembershipInline(TeamInline):
+    model = Membership
+    fields = ["user", "joined_at"]
+
+    def get_queryset(self, request):
+        # The change link names each row (str reads the person and the project).
+        return super().get_queryset(request).select_related("user", "project")
+
+
+def _team_page_link(project: Project | None) -> str:
+    if project is None or project.pk is None:
+        return "-"
+    return format_html(
+        '<a href="{}">{}</a>',
+        reverse("roles:project_team", args=[project.pk]),
+        _("Change the team on the project's team page, where each change is recorded."),
+    )
+
+
 @admin.register(Role)
-class RoleAdmin(admin.ModelAdmin):
+class RoleAdmin(ServiceAdmin):
+    # No list_editable: a list cannot carry each row's version, so roles are
+    # changed on their own form, which does.
     list_display = ["name", "slug", "required_by_default", "position"]
-    list_editable = ["required_by_default", "position"]
     list_filter = ["required_by_default"]
     search_fields = ["name", "summary", "knowledge_and_skills"]
     prepopulated_fields = {"slug": ["name"]}
@@ -30,38 +60,131 @@ class RoleAdmin(admin.ModelAdmin):
 
         return [DeliverableTypeInline]
 
+    def create(self, request, form) -> Role:
+        return services.role_create(**form_fields(form, services.ROLE_FIELDS))
+
+    def update(self, request, form, role: Role) -> Role:
+        changes = changed_fields(form, services.ROLE_FIELDS)
+        if not changes:
+            return role
+        return services.role_update(role=role, version=form.cleaned_data["version"], **changes)
+
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(ServiceAdmin):
+    """Projects saved through `project_create`/`project_update` (a TeamChange each)
+    and `handbook_review_date_set`, as in the app. Archiving and restoring are the
+    project page's (they record their own change)."""
+
     list_display = ["name", "status", "start_date", "target_date", "is_archived"]
     list_filter = ["status", ("archived_at", admin.EmptyFieldListFilter), "required_roles"]
     search_fields = ["name", "business_problem"]
     filter_horizontal = ["managers", "required_roles"]
     date_hierarchy = "start_date"
+    readonly_fields = ["archived_at", "team"]
     inlines = [MembershipInline]
 
     @admin.display(boolean=True, description=_("archived"))
     def is_archived(self, obj: Project) -> bool:
         return obj.is_archived
 
+    @admin.display(description=_("team"))
+    def team(self, obj: Project) -> str:
+        return _team_page_link(obj)
+
+    def get_changeform_initial_data(self, request) -> dict:
+        # As in the app: a new project requires the roles required by default.
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("required_roles", Role.objects.filter(required_by_default=True))
+        return initial
+
+    def create(self, request, form) -> Project:
+        data = form.cleaned_data
+        project = services.project_create(
+            actor=request.user,
+            managers=data["managers"],
+            required_roles=data["required_roles"],
+            **form_fields(form, services.PROJECT_FIELDS),
+        )
+        if data.get("handbook_review_on"):
+            handbook_review_date_set(
+                project=project,
+                actor=request.user,
+                review_on=data["handbook_review_on"],
+                version=project.version,
+            )
+        return project
+
+    def update(self, request, form, project: Project) -> Project:
+        data = form.cleaned_data
+        version = data["version"]
+        fields = changed_fields(form, services.PROJECT_FIELDS)
+        relations = changed_fields(form, ["managers", "required_roles"])
+        if fields or relations:
+            project = services.project_update(
+                project=project, actor=request.user, version=version, **relations, **fields
+            )
+            version = project.version
+        if "handbook_review_on" in form.changed_data:
+            handbook_review_date_set(
+                project=project,
+                actor=request.user,
+                review_on=data["handbook_review_on"],
+                version=version,
+            )
+        return project
+
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ServiceAdmin):
+    """A person on a project, added through `membership_add`. Its form carries the
+    project's version, as the team page's forms do."""
+
     list_display = ["user", "project", "joined_at"]
     list_filter = ["project"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "project__name"]
     autocomplete_fields = ["user", "project"]
     list_select_related = ["user", "project"]
     inlines = [RoleAssignmentInline]
+    version_of = "project"
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        # Who and where is what a membership is: another person or project is
+        # another membership.
+        return ["user", "project", "joined_at", "team"]
+
+    @admin.display(description=_("team"))
+    def team(self, obj: Membership) -> str:
+        return _team_page_link(obj.project)
+
+    def create(self, request, form) -> Membership:
+        return services.membership_add(
+            project=form.cleaned_data["project"], user=form.cleaned_data["user"], actor=request.user
+        )
+
+    def update(self, request, form, membership: Membership) -> Membership:
+        return membership  # nothing of it changes here; its roles have their own admin
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(admin.ModelAdmin):
+class RoleAssignmentAdmin(ServiceAdmin):
+    """A role held on a project, assigned through `role_assign` and changed through
+    `assignment_update`, with the project's version."""
+
     list_display = ["person", "role", "project", "allocation_percent", "assigned_at"]
     list_filter = ["role", "membership__project"]
     search_fields = ["membership__user__username", "membership__project__name", "role__name"]
     autocomplete_fields = ["membership", "role"]
     list_select_related = ["membership__user", "membership__project", "role"]
+    version_of = "membership.project"
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        # Another role or person is another assignment (unassign, then assign).
+        return ["membership", "role", "assigned_at"]
 
     @admin.display(description=_("person"), ordering="membership__user__username")
     def person(self, obj: RoleAssignment):
@@ -70,6 +193,30 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
     @admin.display(description=_("project"), ordering="membership__project__name")
     def project(self, obj: RoleAssignment):
         return obj.membership.project
+
+    def fresh(self, obj: RoleAssignment) -> RoleAssignment:
+        return RoleAssignment.objects.select_related(
+            "membership__project", "membership__user", "role"
+        ).get(pk=obj.pk)
+
+    def create(self, request, form) -> RoleAssignment:
+        data = form.cleaned_data
+        return services.role_assign(
+            membership=data["membership"],
+            role=data["role"],
+            allocation_percent=data["allocation_percent"],
+            actor=request.user,
+        )
+
+    def update(self, request, form, assignment: RoleAssignment) -> RoleAssignment:
+        if "allocation_percent" not in form.changed_data:
+            return assignment
+        return services.assignment_update(
+            assignment=assignment,
+            allocation_percent=form.cleaned_data["allocation_percent"],
+            actor=request.user,
+            version=form.cleaned_data["version"],
+        )
 
 
 @admin.register(TeamChange)

@@ -28,6 +28,8 @@ class Role(models.Model):
         help_text=_("New projects require this role unless the manager says otherwise."),
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    # Moved on by every save (services.role_update); the admin's form carries it.
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         verbose_name = _("role")

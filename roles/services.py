@@ -25,6 +25,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 
+from mlteam.versions import claim_version
+
 from .models import (
     Membership,
     Project,
@@ -45,6 +47,10 @@ STALE_MESSAGE = _(
     "the latest version; check it and try again."
 )
 ARCHIVED_MESSAGE = _("This project is archived. Restore it before changing it.")
+ROLE_STALE_MESSAGE = _(
+    "Someone else changed this role while you were editing it. Nothing was saved; "
+    "open it again to see the latest version."
+)
 
 
 def _claim_version(project: Project, version: int | None, *, allow_archived: bool = False) -> None:
@@ -360,3 +366,41 @@ def role_unassign(*, assignment: RoleAssignment, actor, version: int | None) -> 
         person=membership.user,
         role=role,
     )
+
+
+# --- the role catalogue (edited in the Django admin) ------------------------------------
+
+ROLE_FIELDS = (
+    "name",
+    "slug",
+    "summary",
+    "knowledge_and_skills",
+    "required_by_default",
+    "position",
+)
+
+
+@transaction.atomic
+def role_create(**fields) -> Role:
+    """Add a role to the catalogue."""
+    unknown = set(fields) - set(ROLE_FIELDS)
+    if unknown:
+        raise TypeError(f"role_create() got unexpected fields {sorted(unknown)}")
+    role = Role(**fields)
+    role.full_clean()
+    role.save()
+    return role
+
+
+@transaction.atomic
+def role_update(*, role: Role, version: int | None, **fields) -> Role:
+    """Change a catalogue role if it is still at `version` (the one the form was drawn from)."""
+    unknown = set(fields) - set(ROLE_FIELDS)
+    if unknown:
+        raise TypeError(f"role_update() got unexpected fields {sorted(unknown)}")
+    claim_version(role, version, message=ROLE_STALE_MESSAGE)
+    for field, value in fields.items():
+        setattr(role, field, value)
+    role.full_clean()
+    role.save()
+    return role

@@ -1,8 +1,10 @@
 """Headless Chromium in the Django admin: the site's CSP lets the admin's own
-scripts run (django-celery-beat's crontab description, slug prepopulation)."""
+scripts run (django-celery-beat's crontab description, slug prepopulation), and
+a stale change form is refused on the page."""
 
 from __future__ import annotations
 
+from datetime import date
 from types import SimpleNamespace
 
 import pytest
@@ -10,8 +12,11 @@ from django.contrib import admin
 from django.urls import reverse
 from django_celery_beat.models import CrontabSchedule
 
+from deliverables.models import Deliverable
+from deliverables.services import deliverable_create, deliverable_update
 from roles.models import Role
-from tests.factories import PASSWORD, UserFactory
+from roles.services import project_create
+from tests.factories import PASSWORD, UserFactory, deliverable_type
 
 pytestmark = [
     pytest.mark.browser,
@@ -93,3 +98,34 @@ def test_no_admin_page_breaks_the_csp(live_server, page):
         seen += [f"{url}: {error}" for error in errors]
         errors.clear()
     assert seen == []
+
+
+def test_a_stale_admin_save_is_refused_on_the_form(live_server, page):
+    """An admin opens a deliverable; its manager moves the due date in the app; the
+    admin's rename is refused with the reason, and the manager's date stays."""
+    _admin_sign_in(page, live_server.url)
+    manager = UserFactory(username="hiro")
+    project = project_create(name="Churn prediction", actor=manager, managers=[manager])
+    deliverable = deliverable_create(
+        project=project, type=deliverable_type("prd"), due_date=date(2026, 9, 1), actor=manager
+    )
+    page.goto(f"{live_server.url}/admin/deliverables/deliverable/{deliverable.pk}/change/")
+    deliverable_update(
+        deliverable=deliverable,
+        actor=manager,
+        version=deliverable.version,
+        title="",
+        owner=None,
+        due_date=date(2026, 10, 1),
+        type=deliverable.type,
+    )
+
+    page.locator("#id_title").fill("Renamed in a stale form")
+    page.get_by_role("button", name="Save", exact=True).click()
+
+    page.locator(".errornote").wait_for()
+    assert "after you opened this page, so nothing was saved" in (
+        page.locator("ul.errorlist.nonfield").inner_text()
+    )
+    fresh = Deliverable.objects.get(pk=deliverable.pk)
+    assert (fresh.title, fresh.due_date) == ("", date(2026, 10, 1))

@@ -87,3 +87,71 @@ def test_seeded_catalogue_shows_in_japanese():
         assert data_scientist.display_knowledge_and_skills != data_scientist.knowledge_and_skills
     with translation.override("en"):
         assert data_scientist.display_name == "Data scientist"
+
+
+# --- catalogue services: a version per role, and per type with its checklist
+
+
+def test_a_role_saved_from_a_stale_version_is_refused():
+    from django.core.exceptions import ValidationError
+
+    from roles.services import role_update
+
+    engineer = Role.objects.get(slug="ml-engineer")
+    drawn, position = engineer.version, engineer.position
+    role_update(role=engineer, version=drawn, summary="Ships models.")
+    assert engineer.version == drawn + 1
+
+    with pytest.raises(ValidationError) as refused:
+        role_update(role=Role.objects.get(pk=engineer.pk), version=drawn, position=42)
+
+    assert refused.value.code == "stale"
+    fresh = Role.objects.get(pk=engineer.pk)
+    assert (fresh.summary, fresh.position, fresh.version) == ("Ships models.", position, drawn + 1)
+
+
+def test_a_type_and_its_checklist_share_one_version():
+    from django.core.exceptions import ValidationError
+
+    from deliverables.services import (
+        checklist_template_add,
+        checklist_template_remove,
+        checklist_template_update,
+        deliverable_type_update,
+    )
+
+    prd = DeliverableType.objects.get(slug="prd")
+    drawn = prd.version
+    item = checklist_template_add(deliverable_type=prd, version=drawn, text="Privacy review")
+    assert DeliverableType.objects.get(pk=prd.pk).version == drawn + 1
+
+    # A type form drawn before the new item is refused; so is an item form.
+    with pytest.raises(ValidationError):
+        deliverable_type_update(deliverable_type=prd, version=drawn, default_due_offset_days=9)
+    with pytest.raises(ValidationError):
+        checklist_template_update(template=item, version=drawn, text="Privacy and security")
+
+    checklist_template_update(template=item, version=drawn + 1, text="Privacy and security")
+    checklist_template_remove(template=item, version=drawn + 2)
+    fresh = DeliverableType.objects.get(pk=prd.pk)
+    assert (fresh.version, fresh.default_due_offset_days) == (
+        drawn + 3,
+        prd.default_due_offset_days,
+    )
+    assert not ChecklistItemTemplate.objects.filter(pk=item.pk).exists()
+
+
+def test_catalogue_services_validate_what_they_save():
+    from django.core.exceptions import ValidationError
+
+    from deliverables.services import deliverable_type_create
+    from roles.services import role_create
+
+    with pytest.raises(ValidationError):
+        role_create(name="Data steward", slug="ml-engineer")  # the slug is taken
+    with pytest.raises(ValidationError):
+        deliverable_type_create(
+            name="Model card", slug="not a slug", role=Role.objects.get(slug="ml-engineer")
+        )
+    assert not Role.objects.filter(name="Data steward").exists()
+    assert not DeliverableType.objects.filter(name="Model card").exists()
