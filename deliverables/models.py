@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mlteam.dates import format_day
+from mlteam.people import stored_name
 from roles.models import Membership, Project, Role, choice_label
 
 
@@ -538,7 +539,8 @@ class DeliverableEvent(models.Model):
 
     def _display(self, value: str) -> str:
         """What was stored, in the reader's language: status codes as labels, due
-        dates in the reader's date format, handbook questions with a phrase."""
+        dates in the reader's date format, handbook questions with a phrase, an
+        anonymised owner as "Former member"."""
         if self.kind == EventKind.STATUS:
             code, _sep, rest = value.partition(": ")
             if code in DeliverableStatus.values:
@@ -551,6 +553,8 @@ class DeliverableEvent(models.Model):
                 return format_day(date.fromisoformat(value))
             except ValueError:
                 return value
+        elif self.kind == EventKind.OWNER:
+            return stored_name(value)
         elif self.kind == EventKind.CHECKLIST:
             code, _sep, text = value.partition(": ")
             if code == QUESTION_ADDED:
