@@ -30,6 +30,7 @@ class ChecklistItemInline(admin.TabularInline):
     formfield_overrides = URL_AS_HTTPS
     extra = 0
     fields = ["position", "area", "text", "answer_kind", "required", "checked", "answer", "link"]
+    can_delete = False  # an item's answer is part of the deliverable's record
 
 
 class DeliverableLinkInline(admin.TabularInline):
@@ -38,6 +39,7 @@ class DeliverableLinkInline(admin.TabularInline):
     extra = 0
     fields = ["kind", "url", "label", "added_by", "created_at"]
     readonly_fields = ["added_by", "created_at"]
+    can_delete = False  # removed on the deliverable's page, which records it
 
 
 class DeliverableCommentInline(admin.TabularInline):
@@ -45,6 +47,7 @@ class DeliverableCommentInline(admin.TabularInline):
     extra = 0
     fields = ["author", "body", "created_at"]
     readonly_fields = ["author", "created_at"]
+    can_delete = False  # history
 
 
 class ChecklistItemTemplateInline(admin.TabularInline):
@@ -94,6 +97,9 @@ class DeliverableAdmin(admin.ModelAdmin):
     def name(self, obj: Deliverable) -> str:
         return obj.label
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # deliverables are never deleted: their history stays
+
 
 @admin.register(DeliverableEvent)
 class DeliverableEventAdmin(admin.ModelAdmin):
@@ -108,6 +114,9 @@ class DeliverableEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # history
 
 
 class ReminderPreferenceAdminForm(ReminderPreferenceForm):
@@ -170,6 +179,9 @@ class DigestAdmin(admin.ModelAdmin):
     readonly_fields = ["recipient", "local_date", "created_at", "sent_at", "attempts", "last_error"]
     inlines = [ReminderInline]
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the reminder ledger: deleting it would send again
+
 
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
@@ -191,6 +203,9 @@ class ReminderAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # history
+
 
 # --- review cycles: admins define cycles here; reviews are read-only (private; their
 # history must come from the app, where every change is recorded).
@@ -207,6 +222,9 @@ class ReviewCycleAdmin(admin.ModelAdmin):
         if not change and obj.created_by_id is None:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # its reviews and their history point at it
 
 
 class ReviewEventInline(admin.TabularInline):

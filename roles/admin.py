@@ -1,6 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from mlteam.admin import action_confirmation
+
+from . import services
 from .models import Membership, Project, Role, RoleAssignment, TeamChange
 
 
@@ -8,6 +13,8 @@ class RoleAssignmentInline(admin.TabularInline):
     model = RoleAssignment
     extra = 0
     autocomplete_fields = ["role"]
+    # Unassigning records a team change: the "Unassign selected roles" action does it.
+    can_delete = False
 
 
 class MembershipInline(admin.TabularInline):
@@ -15,6 +22,9 @@ class MembershipInline(admin.TabularInline):
     extra = 0
     autocomplete_fields = ["user"]
     show_change_link = True
+    # Taking someone off a team records a team change and releases their work there:
+    # the memberships' "Remove selected people from their projects" action does it.
+    can_delete = False
 
 
 @admin.register(Role)
@@ -40,9 +50,49 @@ class ProjectAdmin(admin.ModelAdmin):
     date_hierarchy = "start_date"
     inlines = [MembershipInline]
 
+    actions = ["archive_selected"]
+
     @admin.display(boolean=True, description=_("archived"))
     def is_archived(self, obj: Project) -> bool:
         return obj.is_archived
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # projects are archived, never deleted: their history stays
+
+    @admin.action(description=_("Archive selected projects"), permissions=["change"])
+    def archive_selected(self, request, queryset):
+        page = action_confirmation(
+            self,
+            request,
+            queryset,
+            title=_("Archive projects"),
+            question=_(
+                "Archive these projects? They become read-only and leave the active "
+                "lists; their teams, deliverables and history stay, and a manager can "
+                "restore them."
+            ),
+            button=_("Archive"),
+        )
+        if page is not None:
+            return page
+        archived = 0
+        for project in queryset:
+            try:
+                services.project_archive(project=project, actor=request.user, version=None)
+            except ValidationError:  # already archived
+                continue
+            archived += 1
+            self.log_change(request, project, gettext("Archived."))
+        skipped = len(queryset) - archived
+        message = ngettext(
+            "Archived %(count)d project.", "Archived %(count)d projects.", archived
+        ) % {"count": archived}
+        if skipped:
+            message += " " + ngettext(
+                "%(count)d was already archived.", "%(count)d were already archived.", skipped
+            ) % {"count": skipped}
+        self.message_user(request, message, messages.SUCCESS)
+        return None
 
 
 @admin.register(Membership)
@@ -53,6 +103,46 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "project"]
     list_select_related = ["user", "project"]
     inlines = [RoleAssignmentInline]
+    actions = ["remove_selected"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # through "remove_selected", which records the team change
+
+    @admin.action(
+        description=_("Remove selected people from their projects"), permissions=["change"]
+    )
+    def remove_selected(self, request, queryset):
+        page = action_confirmation(
+            self,
+            request,
+            queryset,
+            title=_("Remove people from projects"),
+            question=_(
+                "Take these people off these projects? Their roles there are unassigned "
+                "and their deliverables there lose their owner; the team's history "
+                "records the change."
+            ),
+            button=_("Remove"),
+        )
+        if page is not None:
+            return page
+        removed, refused = 0, []
+        for membership in queryset.select_related("project", "user"):
+            try:
+                services.membership_remove(membership=membership, actor=request.user, version=None)
+            except ValidationError as error:  # an archived project
+                refused.append(f"{membership}: {' '.join(error.messages)}")
+                continue
+            removed += 1
+        self.message_user(
+            request,
+            ngettext("Removed %(count)d person.", "Removed %(count)d people.", removed)
+            % {"count": removed},
+            messages.SUCCESS,
+        )
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
+        return None
 
 
 @admin.register(RoleAssignment)
@@ -71,6 +161,41 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
     def project(self, obj: RoleAssignment):
         return obj.membership.project
 
+    actions = ["unassign_selected"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # through "unassign_selected", which records the team change
+
+    @admin.action(description=_("Unassign selected roles"), permissions=["change"])
+    def unassign_selected(self, request, queryset):
+        page = action_confirmation(
+            self,
+            request,
+            queryset,
+            title=_("Unassign roles"),
+            question=_("Unassign these roles? The team's history records each change."),
+            button=_("Unassign"),
+        )
+        if page is not None:
+            return page
+        unassigned, refused = 0, []
+        for assignment in queryset.select_related("membership__project", "membership__user"):
+            try:
+                services.role_unassign(assignment=assignment, actor=request.user, version=None)
+            except ValidationError as error:  # an archived project
+                refused.append(f"{assignment}: {' '.join(error.messages)}")
+                continue
+            unassigned += 1
+        self.message_user(
+            request,
+            ngettext("Unassigned %(count)d role.", "Unassigned %(count)d roles.", unassigned)
+            % {"count": unassigned},
+            messages.SUCCESS,
+        )
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
+        return None
+
 
 @admin.register(TeamChange)
 class TeamChangeAdmin(admin.ModelAdmin):
@@ -85,3 +210,6 @@ class TeamChangeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # history
