@@ -114,6 +114,7 @@ class PersonAdmin(UserAdmin):
 
     form = PersonChangeForm
     add_form = PersonCreationForm
+    list_display = [*UserAdmin.list_display, "is_active"]
     actions = ["deactivate_selected"]
 
     def has_delete_permission(self, request, obj=None) -> bool:
