@@ -37,6 +37,7 @@ from .practices import services as practices
 class ChecklistItemInline(ReadOnlyInline):
     model = ChecklistItem
     fields = ["position", "area", "text", "answer_kind", "required", "checked", "answer", "link"]
+    can_delete = False  # an item's answer is part of the deliverable's record
 
 
 class DeliverableLinkInline(ReadOnlyInline):
@@ -264,6 +265,9 @@ class DeliverableAdmin(ServiceAdmin):
             )
         return deliverable
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # deliverables are never deleted: their history stays
+
 
 @admin.register(DeliverableEvent)
 class DeliverableEventAdmin(admin.ModelAdmin):
@@ -278,6 +282,9 @@ class DeliverableEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # history
 
 
 class ReminderPreferenceAdminForm(ReminderPreferenceForm):
@@ -340,6 +347,9 @@ class DigestAdmin(admin.ModelAdmin):
     readonly_fields = ["recipient", "local_date", "created_at", "sent_at", "attempts", "last_error"]
     inlines = [ReminderInline]
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the reminder ledger: deleting it would send again
+
 
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
@@ -360,6 +370,9 @@ class ReminderAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # history
 
 
 # --- review cycles: admins define cycles here; reviews are read-only (private; their
@@ -388,6 +401,9 @@ class ReviewCycleAdmin(ServiceAdmin):
     def _values(form) -> dict:
         names = ["name", "start_date", "end_date", "expectations_due_days"]
         return {name: form.cleaned_data[name] for name in names}
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # its reviews and their history point at it
 
 
 class ReviewEventInline(admin.TabularInline):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mlteam.dates import format_day
+from mlteam.people import stored_name
 from roles.models import Membership, Project, Role, choice_label
 
 
@@ -134,8 +135,12 @@ class DeliverableQuerySet(models.QuerySet):
 
 
 class Deliverable(models.Model):
+    # PROTECT here and on every history row below (events, comments, reminders):
+    # a deliverable and the people who worked on it are never deleted with their
+    # history; projects are archived and people deactivated or anonymised instead
+    # (docs/data-retention.md).
     project = models.ForeignKey(
-        Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="deliverables"
+        Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="deliverables"
     )
     type = models.ForeignKey(
         DeliverableType,
@@ -157,7 +162,7 @@ class Deliverable(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="owned_deliverables",
@@ -345,6 +350,8 @@ class OpenWork(models.Model):
 class ChecklistItem(ChecklistItemBase):
     """A deliverable's own copy of a checklist item, with its tick, answer or link."""
 
+    # CASCADE: part of its deliverable, which can only go once it has no history
+    # left (its events PROTECT it), so never in practice.
     deliverable = models.ForeignKey(
         Deliverable,
         verbose_name=_("deliverable"),
@@ -357,7 +364,7 @@ class ChecklistItem(ChecklistItemBase):
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("answered by"),
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -402,6 +409,8 @@ class LinkKind(models.TextChoices):
 
 
 class DeliverableLink(models.Model):
+    # CASCADE: part of its deliverable (see ChecklistItem.deliverable); who added it
+    # is history, so `added_by` is PROTECT.
     deliverable = models.ForeignKey(
         Deliverable, verbose_name=_("deliverable"), on_delete=models.CASCADE, related_name="links"
     )
@@ -413,7 +422,7 @@ class DeliverableLink(models.Model):
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("added by"),
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         related_name="+",
     )
@@ -432,13 +441,13 @@ class DeliverableComment(models.Model):
     deliverable = models.ForeignKey(
         Deliverable,
         verbose_name=_("deliverable"),
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="comments",
     )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("author"),
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         related_name="+",
     )
@@ -478,19 +487,20 @@ class DeliverableEvent(models.Model):
     """One entry of a deliverable's history: who changed what, and when."""
 
     deliverable = models.ForeignKey(
-        Deliverable, verbose_name=_("deliverable"), on_delete=models.CASCADE, related_name="events"
+        Deliverable, verbose_name=_("deliverable"), on_delete=models.PROTECT, related_name="events"
     )
     # Denormalised so a project's activity is one indexed query.
     project = models.ForeignKey(
         Project,
         verbose_name=_("project"),
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="deliverable_events",
     )
+    # Null: a change made by the system (a command or task), never a deleted person.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by"),
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         related_name="+",
     )
@@ -532,7 +542,8 @@ class DeliverableEvent(models.Model):
 
     def _display(self, value: str) -> str:
         """What was stored, in the reader's language: status codes as labels, due
-        dates in the reader's date format, handbook questions with a phrase."""
+        dates in the reader's date format, handbook questions with a phrase, an
+        anonymised owner as "Former member"."""
         if self.kind == EventKind.STATUS:
             code, _sep, rest = value.partition(": ")
             if code in DeliverableStatus.values:
@@ -545,6 +556,8 @@ class DeliverableEvent(models.Model):
                 return format_day(date.fromisoformat(value))
             except ValueError:
                 return value
+        elif self.kind == EventKind.OWNER:
+            return stored_name(value)
         elif self.kind == EventKind.CHECKLIST:
             code, _sep, text = value.partition(": ")
             if code == QUESTION_ADDED:
@@ -690,7 +703,7 @@ class Digest(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recipient"),
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="digests",
     )
     local_date = models.DateField(_("day (recipient's time)"))
@@ -743,19 +756,19 @@ class Reminder(models.Model):
     deliverable = models.ForeignKey(
         Deliverable,
         verbose_name=_("deliverable"),
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="reminders",
     )
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recipient"),
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="reminders",
     )
     kind = models.CharField(_("kind"), max_length=20, choices=ReminderKind.choices)
     local_date = models.DateField(_("day (recipient's time)"))
     digest = models.ForeignKey(
-        Digest, verbose_name=_("digest"), on_delete=models.CASCADE, related_name="reminders"
+        Digest, verbose_name=_("digest"), on_delete=models.PROTECT, related_name="reminders"
     )
     days = models.IntegerField(_("days late or left"), default=0)
 
@@ -795,7 +808,7 @@ class ReviewCycle(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -847,18 +860,18 @@ class Review(models.Model):
     """
 
     cycle = models.ForeignKey(
-        ReviewCycle, verbose_name=_("cycle"), on_delete=models.CASCADE, related_name="reviews"
+        ReviewCycle, verbose_name=_("cycle"), on_delete=models.PROTECT, related_name="reviews"
     )
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("person"),
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="reviews_received",
     )
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("manager"),
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         related_name="reviews_written",
     )
@@ -976,12 +989,12 @@ class ReviewEvent(models.Model):
     """History of a review. Shown only on the review itself, under the same rule."""
 
     review = models.ForeignKey(
-        Review, verbose_name=_("review"), on_delete=models.CASCADE, related_name="events"
+        Review, verbose_name=_("review"), on_delete=models.PROTECT, related_name="events"
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by"),
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         related_name="+",
     )
@@ -1010,24 +1023,24 @@ class ReviewReminder(models.Model):
     person, reason and local day (as `Reminder` is for deliverables)."""
 
     cycle = models.ForeignKey(
-        ReviewCycle, verbose_name=_("cycle"), on_delete=models.CASCADE, related_name="+"
+        ReviewCycle, verbose_name=_("cycle"), on_delete=models.PROTECT, related_name="+"
     )
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recipient"),
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("person"),
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     kind = models.CharField(_("kind"), max_length=30, choices=ReviewReminderKind.choices)
     local_date = models.DateField(_("day (recipient's time)"))
     digest = models.ForeignKey(
-        Digest, verbose_name=_("digest"), on_delete=models.CASCADE, related_name="review_reminders"
+        Digest, verbose_name=_("digest"), on_delete=models.PROTECT, related_name="review_reminders"
     )
 
     class Meta:

@@ -34,6 +34,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import ngettext_lazy, pgettext
 
+from mlteam.people import person_name
 from roles.models import Membership, Project
 
 from .models import (
@@ -639,7 +640,7 @@ def _review_sections(review_reminders: list[ReviewReminder]) -> dict[str, list[d
             },
         )
         person = reminder.person
-        entry["people"].append(person.get_full_name() or person.username)
+        entry["people"].append(person_name(person))
     return {kind: list(cycles.values()) for kind, cycles in sections.items()}
 
 

@@ -28,6 +28,7 @@ from django.views.i18n import set_language
 
 from mlteam.cache import cached
 from mlteam.forms import QueryForm, form_add_service_errors, form_refresh_version
+from mlteam.people import person_name
 from roles import selectors as roles_selectors
 from roles.models import Project
 from roles.permissions import can_manage_project, is_admin, is_manager
@@ -348,7 +349,7 @@ def _note_saved_meanwhile(items, saved_items, answers) -> None:
         else:
             item.saved_meanwhile = (now.answer or now.link) or _("empty")
         if now.answered_by:
-            item.saved_by = now.answered_by.get_full_name() or now.answered_by.get_username()
+            item.saved_by = person_name(now.answered_by)
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,9 +1,26 @@
+"""Writes that are about the whole site rather than one app: the worker heartbeat,
+and people leaving (deactivation, and anonymisation for a data-protection request).
+
+People are never deleted (their history points at them: see docs/data-retention.md).
+"""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from .models import WorkerHeartbeat
+from deliverables.models import ReminderPreference
+
+from .models import Anonymisation, WorkerHeartbeat
+from .people import anonymised_username, is_anonymised
+from .selectors import admin_log_entries, owner_name_events, person_history, session_keys
 
 
 def worker_heartbeat_record(*, hostname: str) -> WorkerHeartbeat:
@@ -16,3 +33,127 @@ def worker_heartbeat_record(*, hostname: str) -> WorkerHeartbeat:
         WorkerHeartbeat.objects.filter(pk=heartbeat.pk).update(seen_at=now, beats=F("beats") + 1)
         heartbeat.refresh_from_db()
     return heartbeat
+
+
+DEACTIVATE_SELF_MESSAGE = _("You cannot deactivate your own account.")
+
+
+def sessions_end(*, user_ids: Iterable[int]) -> int:
+    """Sign these people out everywhere: delete their sessions. Returns how many."""
+    keys = session_keys(user_ids)
+    Session.objects.filter(session_key__in=keys).delete()
+    return len(keys)
+
+
+@transaction.atomic
+def people_deactivate(*, people: Iterable, actor) -> list:
+    """Switch these accounts off, keeping everything else (name, email, teams,
+    ownership, history), and sign them out everywhere. Returns the people who were
+    active until now; inactive ones (already deactivated, invited, anonymised) are
+    left as they are.
+
+    The acting admin among them is refused, before anything changes: an admin
+    cannot lock themselves out.
+    """
+    people = list(people)
+    if actor is not None and any(person.pk == actor.pk for person in people):
+        raise ValidationError(DEACTIVATE_SELF_MESSAGE, code="self")
+    User = get_user_model()
+    ids = [person.pk for person in people if person.is_active]
+    # Only the rows still active at this moment: of two admins deactivating the
+    # same person at once, one does it.
+    still_active = User.objects.select_for_update().filter(pk__in=ids, is_active=True)
+    ids = list(still_active.values_list("pk", flat=True))
+    User.objects.filter(pk__in=ids).update(is_active=False)
+    sessions_end(user_ids=ids)
+    deactivated = [person for person in people if person.pk in ids]
+    for person in deactivated:
+        person.is_active = False
+    return deactivated
+
+
+# --- anonymisation ------------------------------------------------------------------------
+
+ALREADY_ANONYMISED_MESSAGE = _("This person was already anonymised.")
+SUPERUSER_MESSAGE = _(
+    "This person is a superuser. Take the superuser status away first, or confirm "
+    "that you mean it (--force)."
+)
+REASON_MESSAGE = _("Say why the person is anonymised (for example, the request it answers).")
+ANONYMISE_SELF_MESSAGE = _("You cannot anonymise your own account.")
+
+
+def anonymisation_plan(user) -> dict:
+    """What `person_anonymise` would change for `user`, and the history it keeps."""
+    return {
+        "username": anonymised_username(user.pk),
+        "owner names in history": owner_name_events(user).count(),
+        "admin log entries": admin_log_entries(user).count(),
+        "sessions": len(session_keys([user.pk])),
+        "reminder settings": ReminderPreference.objects.filter(user=user).count(),
+        "groups": user.groups.count(),
+        "kept": person_history(user),
+    }
+
+
+@transaction.atomic
+def person_anonymise(
+    *, user, reason: str, run_by=None, operator: str = "", force: bool = False
+) -> Anonymisation:
+    """Replace what identifies `user` and keep every row of their history, which
+    then shows them as "Former member" (`mlteam.people`). One transaction: all of it
+    or none.
+
+    1. Lock the account; refuse an anonymised account, a superuser (unless
+       `force`), the person running it, and an empty reason.
+    2. Rename them in the history that names them as text: owner changes, and the
+       admin's log of changes to their account.
+    3. The account: username to its placeholder, names and email cleared, an
+       unusable password (which also ends any invitation link), inactive, no staff
+       or superuser status, groups or permissions; their reminder settings go.
+    4. End their sessions and record the anonymisation.
+
+    What they typed (comments, answers, reviews) is kept as written: it is the
+    team's record of the work (docs/data-retention.md says how to edit it).
+    """
+    User = get_user_model()
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if is_anonymised(user) or Anonymisation.objects.filter(user=user).exists():
+        raise ValidationError(ALREADY_ANONYMISED_MESSAGE, code="already_anonymised")
+    if user.is_superuser and not force:
+        raise ValidationError(SUPERUSER_MESSAGE, code="superuser")
+    if run_by is not None and run_by.pk == user.pk:
+        raise ValidationError(ANONYMISE_SELF_MESSAGE, code="self")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(REASON_MESSAGE, code="reason")
+
+    plan = anonymisation_plan(user)
+    placeholder = plan["username"]
+    names = {name for name in (user.get_full_name(), user.get_username()) if name}
+    events = owner_name_events(user)
+    events.filter(before__in=names).update(before=placeholder)
+    events.filter(after__in=names).update(after=placeholder)
+    admin_log_entries(user).update(object_repr=placeholder)
+
+    user.username = placeholder
+    user.first_name = ""
+    user.last_name = ""
+    user.email = ""
+    user.set_unusable_password()
+    user.is_active = False
+    user.is_staff = False
+    user.is_superuser = False
+    user.save()
+    user.groups.clear()
+    user.user_permissions.clear()
+    ReminderPreference.objects.filter(user=user).delete()
+    sessions_end(user_ids=[user.pk])
+
+    summary = {key: value for key, value in plan.items() if key != "username"}
+    record = Anonymisation(
+        user=user, run_by=run_by, operator=operator[:150], reason=reason, summary=summary
+    )
+    record.full_clean()
+    record.save()
+    return record

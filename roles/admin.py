@@ -1,10 +1,18 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from deliverables.practices.services import handbook_review_date_set
-from mlteam.admin import ReadOnlyInline, ServiceAdmin, changed_fields, form_fields
+from mlteam.admin import (
+    ReadOnlyInline,
+    ServiceAdmin,
+    action_confirmation,
+    changed_fields,
+    form_fields,
+)
 
 from . import services
 from .models import Membership, Project, Role, RoleAssignment, TeamChange
@@ -84,6 +92,8 @@ class ProjectAdmin(ServiceAdmin):
     readonly_fields = ["archived_at", "team"]
     inlines = [MembershipInline]
 
+    actions = ["archive_selected"]
+
     @admin.display(boolean=True, description=_("archived"))
     def is_archived(self, obj: Project) -> bool:
         return obj.is_archived
@@ -134,6 +144,44 @@ class ProjectAdmin(ServiceAdmin):
             )
         return project
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # projects are archived, never deleted: their history stays
+
+    @admin.action(description=_("Archive selected projects"), permissions=["change"])
+    def archive_selected(self, request, queryset):
+        page = action_confirmation(
+            self,
+            request,
+            queryset,
+            title=_("Archive projects"),
+            question=_(
+                "Archive these projects? They become read-only and leave the active "
+                "lists; their teams, deliverables and history stay, and a manager can "
+                "restore them."
+            ),
+            button=_("Archive"),
+        )
+        if page is not None:
+            return page
+        archived = 0
+        for project in queryset:
+            try:
+                services.project_archive(project=project, actor=request.user, version=None)
+            except ValidationError:  # already archived
+                continue
+            archived += 1
+            self.log_change(request, project, gettext("Archived."))
+        skipped = len(queryset) - archived
+        message = ngettext(
+            "Archived %(count)d project.", "Archived %(count)d projects.", archived
+        ) % {"count": archived}
+        if skipped:
+            message += " " + ngettext(
+                "%(count)d was already archived.", "%(count)d were already archived.", skipped
+            ) % {"count": skipped}
+        self.message_user(request, message, messages.SUCCESS)
+        return None
+
 
 @admin.register(Membership)
 class MembershipAdmin(ServiceAdmin):
@@ -166,6 +214,47 @@ class MembershipAdmin(ServiceAdmin):
 
     def update(self, request, form, membership: Membership) -> Membership:
         return membership  # nothing of it changes here; its roles have their own admin
+
+    actions = ["remove_selected"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # through "remove_selected", which records the team change
+
+    @admin.action(
+        description=_("Remove selected people from their projects"), permissions=["change"]
+    )
+    def remove_selected(self, request, queryset):
+        page = action_confirmation(
+            self,
+            request,
+            queryset,
+            title=_("Remove people from projects"),
+            question=_(
+                "Take these people off these projects? Their roles there are unassigned "
+                "and their deliverables there lose their owner; the team's history "
+                "records the change."
+            ),
+            button=_("Remove"),
+        )
+        if page is not None:
+            return page
+        removed, refused = 0, []
+        for membership in queryset.select_related("project", "user"):
+            try:
+                services.membership_remove(membership=membership, actor=request.user, version=None)
+            except ValidationError as error:  # an archived project
+                refused.append(f"{membership}: {' '.join(error.messages)}")
+                continue
+            removed += 1
+        self.message_user(
+            request,
+            ngettext("Removed %(count)d person.", "Removed %(count)d people.", removed)
+            % {"count": removed},
+            messages.SUCCESS,
+        )
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
+        return None
 
 
 @admin.register(RoleAssignment)
@@ -218,6 +307,41 @@ class RoleAssignmentAdmin(ServiceAdmin):
             version=form.cleaned_data["version"],
         )
 
+    actions = ["unassign_selected"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # through "unassign_selected", which records the team change
+
+    @admin.action(description=_("Unassign selected roles"), permissions=["change"])
+    def unassign_selected(self, request, queryset):
+        page = action_confirmation(
+            self,
+            request,
+            queryset,
+            title=_("Unassign roles"),
+            question=_("Unassign these roles? The team's history records each change."),
+            button=_("Unassign"),
+        )
+        if page is not None:
+            return page
+        unassigned, refused = 0, []
+        for assignment in queryset.select_related("membership__project", "membership__user"):
+            try:
+                services.role_unassign(assignment=assignment, actor=request.user, version=None)
+            except ValidationError as error:  # an archived project
+                refused.append(f"{assignment}: {' '.join(error.messages)}")
+                continue
+            unassigned += 1
+        self.message_user(
+            request,
+            ngettext("Unassigned %(count)d role.", "Unassigned %(count)d roles.", unassigned)
+            % {"count": unassigned},
+            messages.SUCCESS,
+        )
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
+        return None
+
 
 @admin.register(TeamChange)
 class TeamChangeAdmin(admin.ModelAdmin):
@@ -232,3 +356,6 @@ class TeamChangeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # history

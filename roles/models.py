@@ -189,10 +189,12 @@ class Membership(models.Model):
     project = models.ForeignKey(
         Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="memberships"
     )
+    # PROTECT: a person leaves a team through `membership_remove`, which records it;
+    # deleting the account must not take them off their teams unrecorded.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("person"),
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="memberships",
     )
     joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
@@ -271,15 +273,20 @@ class TeamChangeAction(models.TextChoices):
 
 
 class TeamChange(models.Model):
-    """Who changed what on a project's team, and when (shown on the project page)."""
+    """Who changed what on a project's team, and when (shown on the project page).
+
+    History: nothing it points to may be deleted while it exists (PROTECT), so an
+    entry never loses its project, author, person or role. A null actor is a change
+    made by the system (a command or task), not a deleted person.
+    """
 
     project = models.ForeignKey(
-        Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="team_changes"
+        Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="team_changes"
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("changed by"),
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -288,7 +295,7 @@ class TeamChange(models.Model):
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("person"),
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -296,7 +303,7 @@ class TeamChange(models.Model):
     role = models.ForeignKey(
         Role,
         verbose_name=_("role"),
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",

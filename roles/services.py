@@ -26,6 +26,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 
 from mlteam.versions import claim_version
+from mlteam.people import is_anonymised_name
 
 from .models import (
     Membership,
@@ -233,6 +234,8 @@ def member_invite(
 def _new_inactive_user(*, email: str, first_name: str, last_name: str):
     User = get_user_model()
     base = re.sub(r"[^\w.@+-]", "", email.split("@", 1)[0])[:140] or "person"
+    if is_anonymised_name(base):  # reserved for anonymised accounts (mlteam.people)
+        base = f"person-{base}"[:140]
     username, suffix = base, 1
     while User.objects.filter(username=username).exists():
         suffix += 1

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from deliverables import selectors as deliverable_selectors
 from mlteam.cache import cached
 from mlteam.forms import QueryForm, form_add_service_errors, form_refresh_version
+from mlteam.people import person_name
 
 from . import selectors, services
 from .forms import (
@@ -381,8 +382,7 @@ def team_add(request: HttpRequest, pk: int) -> HttpResponse:
             return _team_response(
                 request,
                 project,
-                message=_("%(name)s joined the team.")
-                % {"name": user.get_full_name() or user.username},
+                message=_("%(name)s joined the team.") % {"name": person_name(user)},
             )
     return _team_response(request, project, status=422, add_form=form)
 
@@ -426,7 +426,7 @@ def team_remove(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
     membership = get_object_or_404(
         Membership.objects.select_related("user"), pk=membership_pk, project=project
     )
-    name = membership.user.get_full_name() or membership.user.username
+    name = person_name(membership.user)
     response = _confirm(
         request,
         project=project,
@@ -538,7 +538,7 @@ def assignment_remove(request: HttpRequest, pk: int, assignment_pk: int) -> Http
         question=_("Unassign %(role)s from %(name)s on %(project)s?")
         % {
             "role": assignment.role.display_name,
-            "name": user.get_full_name() or user.username,
+            "name": person_name(user),
             "project": project.name,
         },
         button=_("Unassign"),

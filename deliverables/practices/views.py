@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mlteam.forms import QueryForm, form_add_service_errors, form_refresh_version
+from mlteam.people import person_name
 from roles import selectors as roles_selectors
 from roles.models import Project
 
@@ -335,7 +336,7 @@ def expectations_create(request: HttpRequest, pk: int, person_pk: int) -> HttpRe
             messages.success(
                 request,
                 _("Expectations saved. %(person)s can now read and acknowledge them.")
-                % {"person": person.get_full_name() or person.username},
+                % {"person": person_name(person)},
             )
             return redirect("practices:review_detail", pk=review.pk)
     return render(
@@ -461,13 +462,13 @@ def evaluation_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(
                     request,
                     _("Evaluation shared with %(person)s.")
-                    % {"person": review.person.get_full_name() or review.person.username},
+                    % {"person": person_name(review.person)},
                 )
             else:
                 messages.success(
                     request,
                     _("Evaluation saved as a draft: %(person)s sees it once you share it.")
-                    % {"person": review.person.get_full_name() or review.person.username},
+                    % {"person": person_name(review.person)},
                 )
             return redirect("practices:review_detail", pk=review.pk)
     return render(

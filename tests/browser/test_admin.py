@@ -129,3 +129,37 @@ def test_a_stale_admin_save_is_refused_on_the_form(live_server, page):
     )
     fresh = Deliverable.objects.get(pk=deliverable.pk)
     assert (fresh.title, fresh.due_date) == ("", date(2026, 10, 1))
+
+
+def test_archiving_projects_asks_first_and_takes_me_back_when_i_say_no(live_server, page):
+    """The admin's replacement for deleting a project: its confirmation page (and
+    Django's cancel.js behind "No, take me back") under the CSP, then the archive."""
+    from roles.models import Project, TeamChange, TeamChangeAction
+    from roles.services import project_create
+
+    root = _admin_sign_in(page, live_server.url)
+    project = project_create(name="Churn", actor=root)
+    errors = _console_errors(page)
+    changelist = f"{live_server.url}/admin/roles/project/"
+
+    def choose_archive():
+        page.goto(changelist)
+        page.locator(f"input[name=_selected_action][value='{project.pk}']").check()
+        page.locator("select[name=action]").select_option("archive_selected")
+        page.get_by_role("button", name="Go").click()
+        page.get_by_text("Archive these projects?").wait_for()
+
+    choose_archive()
+    page.get_by_role("link", name="No, take me back").click()
+    page.wait_for_url(changelist)
+    assert Project.objects.get(pk=project.pk).archived_at is None
+
+    choose_archive()
+    page.get_by_role("button", name="Archive").click()
+    page.locator(".messagelist .success", has_text="Archived 1 project.").wait_for()
+    assert Project.objects.get(pk=project.pk).archived_at is not None
+    assert TeamChange.objects.filter(
+        project=project, actor=root, action=TeamChangeAction.PROJECT_ARCHIVED
+    ).exists()
+    assert "Delete selected" not in page.locator("select[name=action]").inner_text()
+    assert errors == []

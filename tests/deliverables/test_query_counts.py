@@ -122,7 +122,7 @@ def test_reminder_sweep_queries_grow_with_batches_not_rows(django_capture_on_com
     from datetime import UTC, datetime
 
     from deliverables import reminders
-    from deliverables.models import Digest, ReminderPreference
+    from deliverables.models import Digest, Reminder, ReminderPreference
 
     manager = manager_user()
     project = project_create(name=f"Project {next(_names)}", managers=[manager], escalation_days=0)
@@ -145,7 +145,9 @@ def test_reminder_sweep_queries_grow_with_batches_not_rows(django_capture_on_com
                 )
 
     def sweep_queries(batch_size: int) -> int:
-        Digest.objects.all().delete()  # start each sweep from "nothing sent today"
+        # Start each sweep from "nothing sent today" (the ledger PROTECTs its digests).
+        Reminder.objects.all().delete()
+        Digest.objects.all().delete()
         handed = []
         with (
             CaptureQueriesContext(connection) as captured,

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from deliverables import reminders
 from deliverables.models import ReviewCycle
+from mlteam.people import person_name
 
 
 class Command(BaseCommand):
@@ -76,7 +77,7 @@ class Command(BaseCommand):
 
 
 def display_name(user) -> str:
-    return user.get_full_name() or user.get_username()
+    return person_name(user)
 
 
 class _Names:
