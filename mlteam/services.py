@@ -97,6 +97,18 @@ def anonymisation_plan(user) -> dict:
 
 
 @transaction.atomic
+def _rename_in_project_changes(names: set[str], placeholder: str) -> None:
+    """Project edits that changed the managers keep their names (TeamChange.changes)."""
+    from roles.models import TeamChange
+
+    for change in TeamChange.objects.filter(changes__has_key="managers").only("changes"):
+        pair = change.changes["managers"]
+        renamed = [[placeholder if name in names else name for name in side] for side in pair]
+        if renamed != pair:
+            change.changes["managers"] = renamed
+            change.save(update_fields=["changes"])
+
+
 def person_anonymise(
     *, user, reason: str, run_by=None, operator: str = "", force: bool = False
 ) -> Anonymisation:
@@ -106,8 +118,8 @@ def person_anonymise(
 
     1. Lock the account; refuse an anonymised account, a superuser (unless
        `force`), the person running it, and an empty reason.
-    2. Rename them in the history that names them as text: owner changes, and the
-       admin's log of changes to their account.
+    2. Rename them in the history that names them as text: owner changes, project
+       edits that changed the managers, and the admin's log of changes to their account.
     3. The account: username to its placeholder, names and email cleared, an
        unusable password (which also ends any invitation link), inactive, no staff
        or superuser status, groups or permissions; their reminder settings go.
@@ -135,6 +147,7 @@ def person_anonymise(
     events.filter(before__in=names).update(before=placeholder)
     events.filter(after__in=names).update(after=placeholder)
     admin_log_entries(user).update(object_repr=placeholder)
+    _rename_in_project_changes(names, placeholder)
 
     user.username = placeholder
     user.first_name = ""

@@ -345,7 +345,16 @@ class RoleAssignmentAdmin(ServiceAdmin):
 
 @admin.register(TeamChange)
 class TeamChangeAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "project", "actor", "action", "person", "role", "detail"]
+    @admin.display(description=_("changes"))
+    def what_changed(self, obj: TeamChange) -> str:
+        return "; ".join(
+            f"{field}: {before} → {after}" if before or after else field
+            for field, before, after in obj.change_lines()
+        )
+
+    list_display = [
+        "created_at", "project", "actor", "action", "person", "role", "detail", "what_changed"
+    ]  # fmt: skip
     list_filter = ["action", "project"]
     search_fields = ["project__name", "actor__username", "person__username", "detail"]
     list_select_related = ["project", "actor", "person", "role"]

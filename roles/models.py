@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -309,6 +312,9 @@ class TeamChange(models.Model):
         related_name="+",
     )
     detail = models.CharField(_("detail"), max_length=300, blank=True)
+    # What an edit changed: {field name: [before, after]}, values as stored (ISO
+    # dates, choice codes, names of people and roles); worded by `change_lines`.
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
     class Meta:
@@ -326,3 +332,38 @@ class TeamChange(models.Model):
     def action_label(self) -> str:
         """What was done, in the reader's language (see `choice_label`)."""
         return choice_label(TeamChangeAction, self.action)
+
+    def change_lines(self) -> list[tuple[str, str, str]]:
+        """(field, before, after) for each changed field, in the reader's language."""
+        return [
+            (project_field_label(name), *(project_value_label(name, value) for value in pair))
+            if pair
+            else (project_field_label(name), "", "")  # long text: only that it changed
+            for name, pair in (self.changes or {}).items()
+        ]
+
+
+def project_field_label(name: str) -> str:
+    """A project field's name as its forms say it (an unknown name shows as is)."""
+    try:
+        return str(Project._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
+def project_value_label(name: str, value) -> str:
+    """A value kept in `TeamChange.changes`, worded for the reader."""
+    from mlteam.dates import format_day
+
+    if value in (None, "", []):
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if name == "status":
+        return str(choice_label(ProjectStatus, value))
+    if name in {"start_date", "target_date", "handbook_review_on"}:
+        try:
+            return format_day(date.fromisoformat(value))
+        except (TypeError, ValueError):
+            return str(value)
+    return str(value)

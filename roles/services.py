@@ -25,8 +25,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 
+from mlteam.people import is_anonymised_name, person_name
 from mlteam.versions import claim_version
-from mlteam.people import is_anonymised_name
 
 from .models import (
     Membership,
@@ -75,7 +75,14 @@ def _claim_version(project: Project, version: int | None, *, allow_archived: boo
 
 
 def _record(
-    project: Project, actor, action: str, *, person=None, role=None, detail: str = ""
+    project: Project,
+    actor,
+    action: str,
+    *,
+    person=None,
+    role=None,
+    detail: str = "",
+    changes: dict | None = None,
 ) -> None:
     TeamChange.objects.create(
         project=project,
@@ -84,7 +91,48 @@ def _record(
         person=person,
         role=role,
         detail=detail[:300],
+        changes=changes or {},
     )
+
+
+# Project fields whose history says only that they changed (long text).
+CHANGED_ONLY = {"business_problem"}
+
+
+def _stored(value):
+    """A value as `TeamChange.changes` keeps it: ISO dates, codes, names, lists of names."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "__iter__"):
+        return sorted(display_name(item) for item in value)
+    return display_name(value)
+
+
+def display_name(item) -> str:
+    if isinstance(item, Role):
+        return str(item.name)
+    if hasattr(item, "get_username"):
+        return person_name(item)
+    return str(item)
+
+
+def project_edit_record(project: Project, actor, *, before: dict, after: dict) -> None:
+    """Record an edit of the project's own fields (one that changed something)."""
+    changes = project_changes(before, after)
+    if changes:
+        _record(project, actor, TeamChangeAction.PROJECT_UPDATED, changes=changes)
+
+
+def project_changes(before: dict, after: dict) -> dict:
+    """{field: [before, after]} for the fields whose stored value differs."""
+    changes = {}
+    for name, value in after.items():
+        old, new = _stored(before.get(name)), _stored(value)
+        if old != new:
+            changes[name] = None if name in CHANGED_ONLY else [old, new]
+    return changes
 
 
 @transaction.atomic
@@ -142,15 +190,29 @@ def project_update(
     if unknown:
         raise TypeError(f"project_update() got unexpected fields {sorted(unknown)}")
     _claim_version(project, version)
+    before = {field: getattr(project, field) for field in fields}
+    after = dict(fields)
+    if managers is not None:
+        managers = list(managers)
+        before["managers"], after["managers"] = list(project.managers.all()), managers
+    if required_roles is not None:
+        required_roles = list(required_roles)
+        before["required_roles"] = list(project.required_roles.all())
+        after["required_roles"] = required_roles
     for field, value in fields.items():
         setattr(project, field, value)
     project.full_clean()
     project.save()
     if managers is not None:
-        project.managers.set(list(managers))
+        project.managers.set(managers)
     if required_roles is not None:
-        project.required_roles.set(list(required_roles))
-    _record(project, actor, TeamChangeAction.PROJECT_UPDATED)
+        project.required_roles.set(required_roles)
+    _record(
+        project,
+        actor,
+        TeamChangeAction.PROJECT_UPDATED,
+        changes=project_changes(before, after),
+    )
     return project
 
 

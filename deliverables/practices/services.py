@@ -59,11 +59,19 @@ def handbook_review_date_set(
     """Set the date by which the team reviews its handbook. `version` is the
     project's, as the form was drawn (None: whatever it is now)."""
     from roles.services import _claim_version as claim_project_version
+    from roles.services import project_edit_record
 
     _open_project(project)
-    claim_project_version(project, version)
+    claim_project_version(project, version)  # the row stays locked until commit
+    before = Project.objects.values_list("handbook_review_on", flat=True).get(pk=project.pk)
     Project.objects.filter(pk=project.pk).update(handbook_review_on=review_on)
     project.handbook_review_on = review_on
+    project_edit_record(
+        project,
+        actor,
+        before={"handbook_review_on": before},
+        after={"handbook_review_on": review_on},
+    )
 
 
 @transaction.atomic
