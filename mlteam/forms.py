@@ -19,6 +19,8 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from mlteam.dates import format_day
+
 
 def form_add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
     """Show a service's refusal (stale version, archived project, ...) on the form."""
@@ -142,8 +144,6 @@ def _sent(form: forms.BaseForm, name: str) -> list[str]:
 
 def _readable(field: forms.Field, value) -> str:
     """A value as the person reads it on the page: a choice's label, a formatted day."""
-    from mlteam.dates import format_day
-
     if isinstance(field, forms.BooleanField):
         return gettext("ticked") if value else gettext("not ticked")
     if value in (None, "", [], ()):
