@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from mlteam.forms import (
     BoundedModelChoiceField,
     DateField,
+    EditFormMixin,
     MultilineField,
     QueryForm,
     SearchField,
@@ -30,7 +31,7 @@ from .models import (
 )
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(EditFormMixin, forms.Form):
     version = VersionField()
     to_status = forms.ChoiceField(choices=DeliverableStatus.choices)
     reason = MultilineField(
@@ -53,7 +54,7 @@ OWN_TITLE_HELP = _(
 )
 
 
-class DeliverableEditForm(forms.Form):
+class DeliverableEditForm(EditFormMixin, forms.Form):
     version = VersionField()
     title = forms.CharField(
         label=_("Own title"), max_length=200, required=False, help_text=OWN_TITLE_HELP
@@ -130,7 +131,7 @@ class CommentForm(forms.Form):
     )
 
 
-class ChecklistForm(forms.Form):
+class ChecklistForm(EditFormMixin, forms.Form):
     """One field per checklist item, by its kind: a tick, a written answer or a link."""
 
     version = VersionField()
@@ -214,7 +215,7 @@ class BasePlanFormSet(forms.BaseFormSet):
             raise forms.ValidationError(_("Each deliverable type can be planned once."))
 
 
-class PlanVersionForm(forms.Form):
+class PlanVersionForm(EditFormMixin, forms.Form):
     """The project version the plan was proposed from (outside the formset's rows)."""
 
     version = VersionField()
@@ -323,7 +324,7 @@ class WorkingDaysField(forms.TypedMultipleChoiceField):
         return initial_days != data_days
 
 
-class ReminderPreferenceForm(forms.ModelForm):
+class ReminderPreferenceForm(EditFormMixin, forms.ModelForm):
     working_days = WorkingDaysField()
     time_zone = TimeZoneField(label=_("Time zone"))
     hour = forms.TypedChoiceField(
@@ -340,20 +341,8 @@ class ReminderPreferenceForm(forms.ModelForm):
         fields = ["hour", "time_zone", "working_days", "due_soon_days", "paused_until", "language"]
 
     def __init__(self, *args, **kwargs):
+        # An edit form: a save changes only what the person changed (`changes()`),
+        # not what someone else changed meanwhile.
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            # The page carries what it was drawn with, so that a save changes only
-            # what the person changed, not what someone else changed meanwhile.
-            field.show_hidden_initial = True
         self.fields["due_soon_days"].validators.append(MaxValueValidator(31))
         self.fields["due_soon_days"].widget.attrs.update({"min": 0, "max": 31})
-
-    @property
-    def working_days_initial(self) -> str:
-        """The working days the page was drawn with, as hidden inputs: crispy draws
-        the boxes itself and leaves them out (other fields carry theirs)."""
-        return self["working_days"].as_hidden(only_initial=True)
-
-    def changes(self) -> dict[str, object]:
-        """The settings the person changed on this form, cleaned, by field name."""
-        return {name: self.cleaned_data[name] for name in self.changed_data}

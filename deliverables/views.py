@@ -27,8 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.i18n import set_language
 
 from mlteam.cache import cached
-from mlteam.forms import QueryForm, form_add_service_errors, form_refresh_version
-from mlteam.people import person_name
+from mlteam.forms import QueryForm, form_add_service_errors, form_reoffer
 from roles import selectors as roles_selectors
 from roles.models import Project
 from roles.permissions import can_manage_project, is_admin, is_manager
@@ -222,10 +221,8 @@ def _detail(request, deliverable: Deliverable, *, status: int = 200, **forms) ->
         and any(action["status"] == DeliverableStatus.IN_PROGRESS for action in actions),
         "can_manage": can_manage,
         "actions": actions,
-        "transition_form": forms.get("transition_form")
-        or TransitionForm(initial={"version": deliverable.version}),
-        "checklist_form": forms.get("checklist_form")
-        or ChecklistForm(items=items, initial={"version": deliverable.version}),
+        "transition_form": forms.get("transition_form") or _transition_form(deliverable),
+        "checklist_form": forms.get("checklist_form") or _checklist_form(deliverable, items),
         "link_form": forms.get("link_form") or LinkForm(),
         "comment_form": forms.get("comment_form") or CommentForm(),
         "history": selectors.deliverable_history(deliverable=deliverable),
@@ -242,6 +239,17 @@ def _detail(request, deliverable: Deliverable, *, status: int = 200, **forms) ->
         and any(item.required and not item.is_complete for item in items),
     }
     return render(request, "deliverables/deliverable_detail.html", context, status=status)
+
+
+def _transition_form(deliverable: Deliverable, data=None) -> TransitionForm:
+    return TransitionForm(data, initial={"version": deliverable.version})
+
+
+def _checklist_form(deliverable: Deliverable, items=None, data=None) -> ChecklistForm:
+    """The checklist as saved now (`items`: already read, in area order)."""
+    if items is None:
+        items = _in_area_order(deliverable.checklist_items.all())
+    return ChecklistForm(data, items=items, initial={"version": deliverable.version})
 
 
 def _in_area_order(items) -> list:
@@ -264,7 +272,7 @@ def deliverable_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def deliverable_transition(request: HttpRequest, pk: int) -> HttpResponse:
     deliverable = _updatable_or_403(request, pk)
-    form = TransitionForm(request.POST)
+    form = _transition_form(deliverable, request.POST)
     if form.is_valid():
         data = form.cleaned_data
         if data["to_status"] in workflow.MANAGER_ONLY and not can_manage_deliverable(
@@ -281,9 +289,8 @@ def deliverable_transition(request: HttpRequest, pk: int) -> HttpResponse:
                 override_reason=data["override_reason"],
             )
         except ValidationError as error:
-            form_add_service_errors(form, error)
             fresh = _deliverable_or_404(request, pk)
-            form_refresh_version(form, fresh.version)
+            form = form_reoffer(form, _transition_form(fresh), error)
             return _detail(request, fresh, status=_status(error), transition_form=form)
         messages.success(
             request,
@@ -299,7 +306,7 @@ def deliverable_checklist(request: HttpRequest, pk: int) -> HttpResponse:
     if not can_answer_checklist(request.user, deliverable):
         raise PermissionDenied
     items = _in_area_order(deliverable.checklist_items.all())
-    form = ChecklistForm(request.POST, items=items)
+    form = _checklist_form(deliverable, items, request.POST)
     if form.is_valid():
         answers = {
             item.pk: services.ChecklistAnswer(
@@ -323,51 +330,18 @@ def deliverable_checklist(request: HttpRequest, pk: int) -> HttpResponse:
                 answers=answers,
             )
         except ValidationError as error:
-            form_add_service_errors(form, error)
             fresh = _deliverable_or_404(request, pk)
-            _note_saved_meanwhile(form.items, fresh.checklist_items.all(), answers)
-            form_refresh_version(form, fresh.version)
+            form = form_reoffer(form, _checklist_form(fresh), error)
             return _detail(request, fresh, status=_status(error), checklist_form=form)
         messages.success(request, _("Checklist saved."))
         return redirect(reverse("deliverables:detail", args=[pk]) + "#checklist")
     return _detail(request, deliverable, status=422, checklist_form=form)
 
 
-def _note_saved_meanwhile(items, saved_items, answers) -> None:
-    """After a refused save, show next to each item what someone else saved in the
-    meantime where it differs from what this person sent, so nothing is undone blindly."""
-    saved = {item.pk: item for item in saved_items}
-    for item in items:
-        now = saved.get(item.pk)
-        sent = answers.get(item.pk)
-        if now is None or sent is None:
-            continue
-        if (now.checked, now.answer, now.link) == (sent.checked, sent.answer, sent.link):
-            continue
-        if item.answer_kind == AnswerKind.TICK:
-            item.saved_meanwhile = _("ticked") if now.checked else _("not ticked")
-        else:
-            item.saved_meanwhile = (now.answer or now.link) or _("empty")
-        if now.answered_by:
-            item.saved_by = person_name(now.answered_by)
-
-
 @require_http_methods(["GET", "POST"])
 def deliverable_edit(request: HttpRequest, pk: int) -> HttpResponse:
     deliverable = _managed_or_403(request, pk)
-    owners = selectors.owner_choices(project=deliverable.project)
-    form = DeliverableEditForm(
-        request.POST or None,
-        owners=owners,
-        deliverable=deliverable,
-        initial={
-            "version": deliverable.version,
-            "title": deliverable.title,
-            "type": deliverable.type_id,
-            "owner": deliverable.owner_id,
-            "due_date": deliverable.due_date,
-        },
-    )
+    form = _edit_form(deliverable, request.POST or None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -376,10 +350,9 @@ def deliverable_edit(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.deliverable_update(deliverable=deliverable, actor=request.user, **data)
             except ValidationError as error:
-                form_add_service_errors(form, error)
                 status = _status(error)
-                deliverable = _deliverable_or_404(request, pk)  # undo refused changes
-                form_refresh_version(form, deliverable.version)
+                deliverable = _deliverable_or_404(request, pk)  # as saved now
+                form = form_reoffer(form, _edit_form(deliverable), error)
             else:
                 messages.success(request, _("Deliverable saved."))
                 return redirect("deliverables:detail", pk=pk)
@@ -390,6 +363,21 @@ def deliverable_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "deliverables/deliverable_form.html",
         {"deliverable": deliverable, "form": form},
         status=status,
+    )
+
+
+def _edit_form(deliverable: Deliverable, data=None) -> DeliverableEditForm:
+    return DeliverableEditForm(
+        data,
+        owners=selectors.owner_choices(project=deliverable.project),
+        deliverable=deliverable,
+        initial={
+            "version": deliverable.version,
+            "title": deliverable.title,
+            "type": deliverable.type_id,
+            "owner": deliverable.owner_id,
+            "due_date": deliverable.due_date,
+        },
     )
 
 

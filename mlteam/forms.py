@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import zoneinfo
+from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import connection, models
+from django.forms.boundfield import BoundField
+from django.forms.utils import ErrorDict
+from django.http import QueryDict
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from mlteam.dates import format_day
 
 
 def form_add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
@@ -18,13 +28,208 @@ def form_add_service_errors(form: forms.BaseForm, error: ValidationError) -> Non
         form.add_error(None, message)
 
 
-def form_refresh_version(form: forms.BaseForm, version: int) -> None:
-    """Let a re-shown form be resubmitted against the version now in the database,
-    after the person has seen the refusal and what changed."""
-    if form.is_bound:
-        data = form.data.copy()
-        data[form.add_prefix("version")] = str(version)
-        form.data = data
+# --- edit forms: the version and the values a form was drawn with -----------------------
+
+
+@dataclass(frozen=True)
+class Meanwhile:
+    """A field someone else changed after the form was drawn (see `form_reoffer`)."""
+
+    now: str  # the value saved meanwhile, as a person reads it
+    collides: bool  # the person changed it too, to something else: theirs is offered
+
+    def __str__(self) -> str:
+        if self.collides:
+            return gettext(
+                "Someone else changed this meanwhile to: %(value)s. Your change is kept "
+                "here; check it before saving."
+            ) % {"value": self.now}
+        return gettext("Changed by someone else meanwhile: now %(value)s.") % {"value": self.now}
+
+
+class DrawnBoundField(BoundField):
+    """A field of an edit form. Its drawn value goes out with the form's others
+    (`EditFormMixin.drawn`), not after its widget: crispy and hand-written inputs
+    alike would otherwise draw it for some fields and not others."""
+
+    def __init__(self, form, field, name):
+        # Every field but the version carries its drawn value. Set here rather than
+        # in the form's __init__, so that fields a form adds later (one per checklist
+        # item) carry theirs too.
+        field.show_hidden_initial = not isinstance(field, VersionField)
+        super().__init__(form, field, name)
+
+    def __str__(self):
+        return self.as_widget()
+
+    __html__ = __str__
+
+    @property
+    def meanwhile(self) -> Meanwhile | None:
+        return self.form.meanwhile.get(self.name)
+
+
+class EditFormMixin:
+    """The base of every form that changes something that exists.
+
+    Besides the version (a `VersionField`), the page carries the value of every
+    field as it was drawn (`show_hidden_initial`, sent by `{{ form.drawn }}`), so
+    `changed_data` is what this person changed, not what differs from the database
+    now. That is what lets a refused form be offered again over the current values
+    (`form_reoffer`), and a save touch only the person's changes (`changes`).
+    """
+
+    bound_field_class = DrawnBoundField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.meanwhile: dict[str, Meanwhile] = {}
+
+    def drawn(self) -> SafeString:
+        """Hidden inputs with the value of every field as the page was drawn: the
+        form's initial values, or, once submitted, the ones the page was drawn with
+        (never the person's input, which a page shown again would otherwise take as
+        the starting point)."""
+        inputs = []
+        for bound in self:
+            if not bound.field.show_hidden_initial:
+                continue
+            widget = bound.field.hidden_widget()
+            if self.is_bound:
+                value = widget.value_from_datadict(self.data, self.files, bound.html_initial_name)
+            else:
+                value = bound.value()
+            inputs.append(widget.render(bound.html_initial_name, value, renderer=self.renderer))
+        return mark_safe("".join(inputs))  # noqa: S308 (rendered by widgets, which escape)
+
+    def changes(self) -> dict[str, object]:
+        """The fields the person changed on this form, cleaned, by name."""
+        return {
+            name: self.cleaned_data[name]
+            for name in self.changed_data
+            if not isinstance(self.fields[name], VersionField)
+        }
+
+    def meanwhile_summary(self) -> str:
+        """One line naming the fields someone else changed meanwhile (if any)."""
+        if not self.meanwhile:
+            return ""
+        labels = [str(self[name].label) for name in self.meanwhile]
+        return gettext("Changed by someone else meanwhile: %(fields)s.") % {
+            "fields": gettext(", ").join(labels)
+        }
+
+
+def _raw(field: forms.Field, value) -> list[str]:
+    """`value` as a page submits it (the field's hidden input): what the field
+    reads back as `value`."""
+    formatted = field.hidden_widget().format_value(field.prepare_value(value))
+    if formatted is None or formatted == "":
+        return []
+    if isinstance(formatted, list | tuple):
+        return [str(item) for item in formatted]
+    return [str(formatted)]
+
+
+def _sent(form: forms.BaseForm, name: str) -> list[str]:
+    html_name = form.add_prefix(name)
+    data = form.data
+    if hasattr(data, "getlist"):
+        return list(data.getlist(html_name))
+    value = data.get(html_name)
+    if value is None:
+        return []
+    return [str(item) for item in value] if isinstance(value, list | tuple) else [str(value)]
+
+
+def _readable(field: forms.Field, value) -> str:
+    """A value as the person reads it on the page: a choice's label, a formatted day."""
+    if isinstance(field, forms.BooleanField):
+        return gettext("ticked") if value else gettext("not ticked")
+    if value in (None, "", [], ()):
+        return gettext("empty")
+    if isinstance(field, forms.ModelChoiceField):
+        keys = field.prepare_value(value)
+        keys = keys if isinstance(keys, list | tuple) else [keys]
+        rows = field.queryset.filter(pk__in=keys) if field.to_field_name is None else []
+        labels = [field.label_from_instance(row) for row in rows]
+        return gettext(", ").join(labels) or gettext("empty")
+    if isinstance(field, forms.ChoiceField):
+        labels = {}
+        for key, label in field.choices:
+            if isinstance(label, list | tuple):  # a group of choices
+                labels.update({str(k): v for k, v in label})
+            else:
+                labels[str(key)] = label
+        keys = field.prepare_value(value)
+        keys = keys if isinstance(keys, list | tuple) else [keys]
+        return gettext(", ").join(str(labels.get(str(key), key)) for key in keys)
+    if isinstance(value, date):
+        return format_day(value)
+    return Truncator(str(value)).chars(120)
+
+
+FormT = TypeVar("FormT", bound=forms.BaseForm)
+
+
+def form_reoffer(refused: forms.BaseForm, fresh: FormT, error: ValidationError) -> FormT:
+    """The form to show after a service refused `refused` (a stale version, say).
+
+    `fresh` is the same form drawn from the record as it is now, unbound (what the
+    page would show on a new visit). It comes back bound to:
+    1. for every field the person changed, their value;
+    2. for every other field, the value saved now (so saving again does not undo
+       what someone else changed meanwhile);
+    3. the current version, and the current values as the ones it was drawn with,
+       so a second save is checked against now, and the person's changes still
+       count as theirs;
+    4. `meanwhile`: the fields whose value differs from what the person was shown,
+       each noted next to the field (and named in `meanwhile_summary`), marked
+       where the person's own change collides with it;
+    5. the refusal's messages as the form's errors; nothing else is validated, so
+       no field shows an error the person has not caused.
+    """
+    if not (isinstance(refused, EditFormMixin) and isinstance(fresh, EditFormMixin)):
+        raise TypeError("form_reoffer needs edit forms (EditFormMixin)")
+    mine = set(refused.changed_data)
+    data = QueryDict(mutable=True)
+    meanwhile: dict[str, Meanwhile] = {}
+    for name, field in fresh.fields.items():
+        current = fresh[name].initial
+        now = _raw(field, current)
+        if not field.show_hidden_initial:  # the version
+            data.setlist(fresh.add_prefix(name), now)
+            continue
+        data.setlist(fresh.add_initial_prefix(name), now)
+        theirs = name in refused.fields
+        changed_by_me = theirs and name in mine
+        data.setlist(fresh.add_prefix(name), _sent(refused, name) if changed_by_me else now)
+        if not theirs or field.disabled:
+            continue
+        before = refused[name]
+        drawn = refused._widget_data_value(field.hidden_widget(), before.html_initial_name)
+        if not field.has_changed(current, drawn):
+            continue  # nobody else changed it
+        collides = changed_by_me and field.has_changed(current, before.data)
+        if changed_by_me and not collides:
+            continue  # both made the same change
+        meanwhile[name] = Meanwhile(now=_readable(field, current), collides=collides)
+    fresh.is_bound = True
+    fresh.data = data
+    fresh._bound_fields_cache = {}
+    fresh.meanwhile = meanwhile
+    for name, note in meanwhile.items():
+        field = fresh.fields[name]
+        if field.help_text:
+            field.help_text = format_html(
+                '<span class="meanwhile">{}</span> {}', str(note), field.help_text
+            )
+        else:
+            field.help_text = format_html('<span class="meanwhile">{}</span>', str(note))
+    fresh._errors = ErrorDict(renderer=fresh.renderer)
+    fresh.cleaned_data = {}
+    form_add_service_errors(fresh, error)
+    return fresh
 
 
 class MultilineField(forms.CharField):

@@ -12,6 +12,7 @@ from mlteam.forms import (
     BoundedModelChoiceField,
     BoundedModelMultipleChoiceField,
     DateField,
+    EditFormMixin,
     MultilineField,
     QueryForm,
     SearchField,
@@ -90,8 +91,9 @@ class PeopleChoiceField(BoundedModelMultipleChoiceField):
         return person_label(obj)
 
 
-class VersionedForm(forms.Form):
-    """Carries the project version the page was drawn from (see services._claim_version)."""
+class VersionedForm(EditFormMixin, forms.Form):
+    """Carries the project version the page was drawn from (see services._claim_version)
+    and the values of its fields as drawn."""
 
     version = VersionField()
 

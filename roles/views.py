@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from deliverables import selectors as deliverable_selectors
 from mlteam.cache import cached
-from mlteam.forms import QueryForm, form_add_service_errors, form_refresh_version
+from mlteam.forms import QueryForm, form_add_service_errors, form_reoffer
 from mlteam.people import person_name
 
 from . import selectors, services
@@ -175,8 +175,28 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if project.is_archived:
         messages.error(request, _("This project is archived. Restore it before changing it."))
         return redirect("roles:project_detail", pk=project.pk)
-    form = ProjectForm(
-        request.POST or None,
+    form = _project_form(project, request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version")
+        try:
+            services.project_update(project=project, actor=request.user, version=version, **data)
+        except ValidationError as error:
+            status = 409 if getattr(error, "code", None) == "stale" else 422
+            project = _project_or_404(request, pk)  # as saved now
+            form = form_reoffer(form, _project_form(project), error)
+        else:
+            messages.success(request, _("Project saved."))
+            return redirect("roles:project_detail", pk=project.pk)
+    return render(
+        request, "roles/project_form.html", {"form": form, "project": project}, status=status
+    )
+
+
+def _project_form(project: Project, data=None) -> ProjectForm:
+    return ProjectForm(
+        data,
         project=project,
         initial={
             "version": project.version,
@@ -190,19 +210,6 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "required_roles": list(project.required_roles.all()),
         },
     )
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        version = data.pop("version")
-        try:
-            services.project_update(project=project, actor=request.user, version=version, **data)
-        except ValidationError as error:
-            form_add_service_errors(form, error)
-            project = _project_or_404(request, pk)  # undo the refused changes in memory
-            form_refresh_version(form, project.version)
-        else:
-            messages.success(request, _("Project saved."))
-            return redirect("roles:project_detail", pk=project.pk)
-    return render(request, "roles/project_form.html", {"form": form, "project": project})
 
 
 def _confirm(request, *, project, title, question, button, action, cancel_url, danger=True):
@@ -221,11 +228,10 @@ def _confirm(request, *, project, title, question, button, action, cancel_url, d
                 for message in error.messages:
                     messages.error(request, message)
                 return False
-            form_add_service_errors(form, error)
+            project.refresh_from_db(fields=["version"])
+            form = form_reoffer(form, ConfirmForm(initial={"version": project.version}), error)
         else:
             return True
-        project.refresh_from_db(fields=["version"])
-        form_refresh_version(form, project.version)
     return render(
         request,
         "roles/confirm.html",
@@ -297,40 +303,53 @@ def project_unarchive(request: HttpRequest, pk: int) -> HttpResponse:
 # --- team -------------------------------------------------------------------------------
 
 
-def _team_context(request, project: Project, *, refetch: bool = True, **forms) -> dict:
+def _team_context(
+    request, project: Project, *, refetch: bool = True, refused=None, **failed
+) -> dict:
+    """The team panel. `failed` holds a form that was not saved (`add_form`,
+    `invite_form`, `assign_form` for `assign_membership_pk`, `allocation_form` for
+    `allocation_pk`): shown as sent when it did not validate, offered again over the
+    current team when a service refused it (`refused`)."""
     if refetch:  # after a change: the fresh team and version
         project = _project_or_404(request, project.pk)
+
+    def offer(name: str, fresh):
+        form = failed.get(name)
+        if form is None:
+            return fresh
+        return form_reoffer(form, fresh, refused) if refused is not None else form
+
     context = {
         "project": project,
         "coverage": selectors.project_coverage(project=project, viewer=request.user),
-        "add_form": forms.get("add_form")
-        or AddMemberForm(project=project, initial={"version": project.version}),
-        "invite_form": forms.get("invite_form") or InviteForm(initial={"version": project.version}),
+        "add_form": offer(
+            "add_form", AddMemberForm(project=project, initial={"version": project.version})
+        ),
+        "invite_form": offer("invite_form", InviteForm(initial={"version": project.version})),
         "can_manage": can_manage_project(request.user, project),
     }
-    for name in ("add_form", "invite_form", "assign_form"):
-        if forms.get(name) is not None:
-            form_refresh_version(forms[name], project.version)
-    failed_assign = forms.get("assign_form")
     roles = list(selectors.role_catalogue_plain())
     remaining = {
         person.membership.pk: max(0, 100 - person.allocation_total)
         for person in context["coverage"].people
     }
     for membership in project.memberships.all():
-        if failed_assign is not None and forms.get("assign_membership_pk") == membership.pk:
-            membership.assign_form = failed_assign
-        else:
-            membership.assign_form = AssignRoleForm(
-                membership=membership,
-                roles=roles,
-                # Offer what is left of the person's time, not a blind 100%.
-                initial={
-                    "version": project.version,
-                    "allocation_percent": remaining.get(membership.pk, 0),
-                },
-                prefix=f"m{membership.pk}",
-            )
+        membership.assign_form = AssignRoleForm(
+            membership=membership,
+            roles=roles,
+            # Offer what is left of the person's time, not a blind 100%.
+            initial={
+                "version": project.version,
+                "allocation_percent": remaining.get(membership.pk, 0),
+            },
+            prefix=f"m{membership.pk}",
+        )
+        if failed.get("assign_membership_pk") == membership.pk:
+            membership.assign_form = offer("assign_form", membership.assign_form)
+        for assignment in membership.assignments.all():
+            assignment.allocation_form = _allocation_form(project, assignment)
+            if failed.get("allocation_pk") == assignment.pk:
+                assignment.allocation_form = offer("allocation_form", assignment.allocation_form)
     return context
 
 
@@ -340,19 +359,24 @@ def _team_response(
     *,
     message: str | None = None,
     status: int = 200,
-    **forms,
+    refused=None,
+    **failed,
 ):
     """After a team action: the team panel for htmx, else back to the team page."""
-    if message and not forms:
+    if message and not failed:
         messages.success(request, message)
     if request.htmx:
         # htmx swaps only 2xx answers; form errors are shown inside the panel.
-        return render(request, "roles/_team_panel.html", _team_context(request, project, **forms))
-    if forms:
+        return render(
+            request,
+            "roles/_team_panel.html",
+            _team_context(request, project, refused=refused, **failed),
+        )
+    if failed:
         return render(
             request,
             "roles/project_team.html",
-            _team_context(request, project, **forms),
+            _team_context(request, project, refused=refused, **failed),
             status=status,
         )
     return redirect("roles:project_team", pk=project.pk)
@@ -377,7 +401,7 @@ def team_add(request: HttpRequest, pk: int) -> HttpResponse:
                 project=project, user=user, actor=request.user, version=form.cleaned_data["version"]
             )
         except ValidationError as error:
-            form_add_service_errors(form, error)
+            return _team_response(request, project, status=422, refused=error, add_form=form)
         else:
             return _team_response(
                 request,
@@ -408,7 +432,7 @@ def team_invite(request: HttpRequest, pk: int) -> HttpResponse:
                 accept_url=accept_url,
             )
         except ValidationError as error:
-            form_add_service_errors(form, error)
+            return _team_response(request, project, status=422, refused=error, invite_form=form)
         else:
             name = membership.user.get_full_name() or data["email"]
             message = (
@@ -474,7 +498,14 @@ def team_assign(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
                 version=form.cleaned_data["version"],
             )
         except ValidationError as error:
-            form_add_service_errors(form, error)
+            return _team_response(
+                request,
+                project,
+                status=422,
+                refused=error,
+                assign_form=form,
+                assign_membership_pk=membership.pk,
+            )
         else:
             return _team_response(request, project, message=_("Role assigned."))
     return _team_response(
@@ -494,10 +525,7 @@ def _assignment_or_404(project: Project, assignment_pk: int) -> RoleAssignment:
 def assignment_edit(request: HttpRequest, pk: int, assignment_pk: int) -> HttpResponse:
     project = _managed_project_or_404(request, pk)
     assignment = _assignment_or_404(project, assignment_pk)
-    form = AllocationForm(
-        request.POST or None,
-        initial={"version": project.version, "allocation_percent": assignment.allocation_percent},
-    )
+    form = _allocation_form(project, assignment, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.assignment_update(
@@ -507,22 +535,38 @@ def assignment_edit(request: HttpRequest, pk: int, assignment_pk: int) -> HttpRe
                 version=form.cleaned_data["version"],
             )
         except ValidationError as error:
-            form_add_service_errors(form, error)
+            if request.htmx:  # the team panel shows the reason as a message
+                for message in error.messages:
+                    messages.error(request, message)
+                return _team_response(
+                    request,
+                    project,
+                    refused=error,
+                    allocation_form=form,
+                    allocation_pk=assignment.pk,
+                )
+            project = _project_or_404(request, pk)  # as saved now
+            assignment = _assignment_or_404(project, assignment_pk)
+            form = form_reoffer(form, _allocation_form(project, assignment), error)
         else:
             return _team_response(request, project, message=_("Allocation saved."))
-    if request.method == "POST" and request.htmx:
+    if request.method == "POST" and request.htmx:  # did not validate
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
         return _team_response(request, project)
-    if form.errors:
-        project.refresh_from_db(fields=["version"])
-        form_refresh_version(form, project.version)
     return render(
         request,
         "roles/assignment_form.html",
         {"project": project, "assignment": assignment, "form": form},
         status=422 if form.errors else 200,
+    )
+
+
+def _allocation_form(project: Project, assignment: RoleAssignment, data=None) -> AllocationForm:
+    return AllocationForm(
+        data,
+        initial={"version": project.version, "allocation_percent": assignment.allocation_percent},
     )
 
 

@@ -18,8 +18,9 @@ _NOT_SUBMITTED = {"submit", "button", "reset", "image", "file"}
 
 
 def _sanitise(kind: str, value: str) -> str:
-    """HTML's value sanitisation algorithm for the input types the app uses."""
-    if kind in {"text", "search", "hidden", "password", "email", "url", "tel"}:
+    """HTML's value sanitisation algorithm for the input types the app uses (a
+    hidden input has none: it keeps its line breaks, as Chromium does)."""
+    if kind in {"text", "search", "password", "email", "url", "tel"}:
         value = value.replace("\r", "").replace("\n", "")
         return value.strip() if kind in {"email", "url"} else value
     if kind == "date":

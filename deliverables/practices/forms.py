@@ -5,7 +5,13 @@ from datetime import date
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from mlteam.forms import BoundedModelMultipleChoiceField, DateField, MultilineField, VersionField
+from mlteam.forms import (
+    BoundedModelMultipleChoiceField,
+    DateField,
+    EditFormMixin,
+    MultilineField,
+    VersionField,
+)
 
 from ..models import AnswerKind, Rating
 from .selectors import HANDBOOK_AREAS, PROJECT_QUESTIONS_LABEL
@@ -15,7 +21,7 @@ CYCLE_FIRST, CYCLE_LAST = date(2000, 1, 1), date(2100, 12, 31)
 MARKDOWN_HELP = _("Markdown works: **bold**, lists, [links](https://example.com).")
 
 
-class ReviewDateForm(forms.Form):
+class ReviewDateForm(EditFormMixin, forms.Form):
     version = VersionField()
     review_on = DateField(
         label=_("Review the handbook by"),
@@ -43,11 +49,14 @@ class HandbookQuestionForm(forms.Form):
         return text
 
 
-class ConfirmForm(forms.Form):
-    """The POST itself confirms; the page asks the question."""
+class ConfirmForm(EditFormMixin, forms.Form):
+    """The POST itself confirms; the page asks the question. Carries the version of
+    what it changes, so a confirmation given on a stale page is refused."""
+
+    version = VersionField()
 
 
-class CycleForm(forms.Form):
+class CycleForm(EditFormMixin, forms.Form):
     version = VersionField(required=False)  # none when creating
     name = forms.CharField(label=_("Name"), max_length=120)
     start_date = DateField(label=_("Start date"), first=CYCLE_FIRST, last=CYCLE_LAST)
@@ -71,7 +80,7 @@ class CycleForm(forms.Form):
         return data
 
 
-class ExpectationsForm(forms.Form):
+class ExpectationsForm(EditFormMixin, forms.Form):
     version = VersionField(required=False)
     expectations = MultilineField(
         label=_("What you expect"),
@@ -112,7 +121,7 @@ def _rating_field(label):
     )
 
 
-class EvaluationForm(forms.Form):
+class EvaluationForm(EditFormMixin, forms.Form):
     version = VersionField()
     quality_code = _rating_field(_("Quality of code"))
     quality_documentation = _rating_field(_("Quality of documentation"))
@@ -138,7 +147,7 @@ class EvaluationForm(forms.Form):
     )
 
 
-class SelfAssessmentForm(forms.Form):
+class SelfAssessmentForm(EditFormMixin, forms.Form):
     version = VersionField()
     self_assessment = MultilineField(
         label=_("Your self-assessment"),
@@ -149,5 +158,5 @@ class SelfAssessmentForm(forms.Form):
     )
 
 
-class AcknowledgeForm(forms.Form):
+class AcknowledgeForm(EditFormMixin, forms.Form):
     version = VersionField()

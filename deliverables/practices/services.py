@@ -38,6 +38,10 @@ CYCLE_STALE_MESSAGE = _(
     "Someone else changed this review cycle while you were editing it. Your changes "
     "are kept below over the latest version; check them and save again."
 )
+QUESTION_STALE_MESSAGE = _(
+    "The handbook changed while this page was open. Look at the question again and "
+    "confirm if it should still go."
+)
 REVIEW_STALE_MESSAGE = _(
     "This review changed while you were looking at it. Your input is kept below; "
     "read the latest version and save again."
@@ -112,8 +116,10 @@ def handbook_question_add(
 
 
 @transaction.atomic
-def handbook_question_remove(*, item: ChecklistItem, actor) -> None:
-    """Remove one of the project's own questions (catalogue questions stay)."""
+def handbook_question_remove(*, item: ChecklistItem, actor, version: int | None = None) -> None:
+    """Remove one of the project's own questions (catalogue questions stay), if the
+    handbook deliverable is still at `version` (the page asking was drawn from it;
+    None: whatever it is now), so an answer written meanwhile is not lost unseen."""
     deliverable = item.deliverable
     _open_project(deliverable.project)
     if not item.project_question:
@@ -122,11 +128,9 @@ def handbook_question_remove(*, item: ChecklistItem, actor) -> None:
         raise ValidationError(
             _("The handbook deliverable is done. Reopen it before removing questions.")
         )
+    claim_version(deliverable, version, message=QUESTION_STALE_MESSAGE)
     text = item.text
     item.delete()
-    Deliverable.objects.filter(pk=deliverable.pk).update(
-        version=F("version") + 1, updated_at=timezone.now()
-    )
     DeliverableEvent.objects.create(
         deliverable=deliverable,
         project_id=deliverable.project_id,

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mlteam.forms import QueryForm, form_add_service_errors, form_refresh_version
+from mlteam.forms import QueryForm, form_add_service_errors, form_reoffer
 from mlteam.people import person_name
 from roles import selectors as roles_selectors
 from roles.models import Project
@@ -71,10 +71,14 @@ def _handbook_page(request, project, *, question_form=None, date_form=None, stat
     }
     if can_setup:
         context["question_form"] = question_form or HandbookQuestionForm()
-        context["date_form"] = date_form or ReviewDateForm(
-            initial={"review_on": project.handbook_review_on, "version": project.version}
-        )
+        context["date_form"] = date_form or _review_date_form(project)
     return render(request, "practices/handbook.html", context, status=status)
+
+
+def _review_date_form(project: Project, data=None) -> ReviewDateForm:
+    return ReviewDateForm(
+        data, initial={"review_on": project.handbook_review_on, "version": project.version}
+    )
 
 
 @require_GET
@@ -103,7 +107,7 @@ def _setup_project_or_403(request: HttpRequest, pk: int) -> Project:
 @require_POST
 def handbook_review_date(request: HttpRequest, pk: int) -> HttpResponse:
     project = _setup_project_or_403(request, pk)
-    form = ReviewDateForm(request.POST)
+    form = _review_date_form(project, request.POST)
     if form.is_valid():
         try:
             services.handbook_review_date_set(
@@ -113,8 +117,8 @@ def handbook_review_date(request: HttpRequest, pk: int) -> HttpResponse:
                 version=form.cleaned_data["version"],
             )
         except ValidationError as error:
-            form_add_service_errors(form, error)
-            form_refresh_version(form, Project.objects.get(pk=project.pk).version)
+            project = _project_or_404(request, pk)  # as saved now
+            form = form_reoffer(form, _review_date_form(project), error)
         else:
             review_on = form.cleaned_data["review_on"]
             if review_on and review_on < timezone.localdate():
@@ -157,12 +161,18 @@ def handbook_question_remove(request: HttpRequest, pk: int, item_pk: int) -> Htt
     item = selectors.handbook_item_get(project=project, pk=item_pk)
     if item is None or not item.project_question:
         raise Http404
-    form = ConfirmForm(request.POST if request.method == "POST" else None)
+    form = _question_remove_form(item, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.handbook_question_remove(item=item, actor=request.user)
+            services.handbook_question_remove(
+                item=item, actor=request.user, version=form.cleaned_data["version"]
+            )
         except ValidationError as error:
-            form_add_service_errors(form, error)
+            item = selectors.handbook_item_get(project=project, pk=item_pk)
+            if item is None:  # removed meanwhile
+                messages.info(request, _("This question was removed meanwhile."))
+                return redirect("practices:handbook", pk=project.pk)
+            form = form_reoffer(form, _question_remove_form(item), error)
         else:
             messages.success(request, _("Question removed from the handbook."))
             return redirect("practices:handbook", pk=project.pk)
@@ -180,6 +190,11 @@ def handbook_question_remove(request: HttpRequest, pk: int, item_pk: int) -> Htt
         },
         status=400 if form.is_bound else 200,
     )
+
+
+def _question_remove_form(item, data=None) -> ConfirmForm:
+    """The version is the handbook deliverable's: the question's answer is part of it."""
+    return ConfirmForm(data, initial={"version": item.deliverable.version})
 
 
 # --- review cycles ------------------------------------------------------------------------
@@ -236,21 +251,13 @@ def cycle_edit(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = _cycle_or_404(pk)
     if not permissions.can_edit_cycle(request.user, cycle):
         raise PermissionDenied
-    initial = {
-        "name": cycle.name,
-        "start_date": cycle.start_date,
-        "end_date": cycle.end_date,
-        "expectations_due_days": cycle.expectations_due_days,
-        "version": cycle.version,
-    }
-    form = CycleForm(request.POST or None, initial=initial)
-    form.fields["version"].required = True
+    form = _cycle_form(cycle, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.cycle_update(cycle=cycle, **form.cleaned_data)
         except ValidationError as error:
-            form_add_service_errors(form, error)
-            form_refresh_version(form, ReviewCycle.objects.get(pk=cycle.pk).version)
+            cycle = _cycle_or_404(pk)  # as saved now
+            form = form_reoffer(form, _cycle_form(cycle), error)
         else:
             messages.success(request, _("Review cycle saved."))
             return redirect("practices:cycle_detail", pk=cycle.pk)
@@ -260,6 +267,21 @@ def cycle_edit(request: HttpRequest, pk: int) -> HttpResponse:
         {"form": form, "cycle": cycle},
         status=400 if form.is_bound else 200,
     )
+
+
+def _cycle_form(cycle: ReviewCycle, data=None) -> CycleForm:
+    form = CycleForm(
+        data,
+        initial={
+            "name": cycle.name,
+            "start_date": cycle.start_date,
+            "end_date": cycle.end_date,
+            "expectations_due_days": cycle.expectations_due_days,
+            "version": cycle.version,
+        },
+    )
+    form.fields["version"].required = True
+    return form
 
 
 @require_GET
@@ -368,28 +390,20 @@ def _review_page(request, review, *, self_form=None, status=200):
         "today": timezone.localdate(),
     }
     if is_person and not review.evaluation_acknowledged_at:
-        context["self_form"] = self_form or SelfAssessmentForm(
-            initial={"version": review.version, "self_assessment": review.self_assessment}
-        )
+        context["self_form"] = self_form or _self_assessment_form(review)
     return render(request, "practices/review_detail.html", context, status=status)
+
+
+def _self_assessment_form(review: Review, data=None) -> SelfAssessmentForm:
+    return SelfAssessmentForm(
+        data, initial={"version": review.version, "self_assessment": review.self_assessment}
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def expectations_edit(request: HttpRequest, pk: int) -> HttpResponse:
     review = _own_review_or_403(request, pk)
-    # Links to work the manager may no longer see stay, unseen (the service keeps them).
-    linked = selectors.review_linked_ids(review=review, viewer=request.user)
-    deliverables = selectors.linkable_deliverables(
-        manager=request.user, person=review.person, also=linked
-    )
-    initial = {
-        "version": review.version,
-        "expectations": review.expectations,
-        "deliverables": linked,
-    }
-    form = ExpectationsForm(
-        request.POST or None, initial=initial, deliverables=deliverables, require_version=True
-    )
+    form = _expectations_form(request, review, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             changed = services.expectations_update(
@@ -400,9 +414,8 @@ def expectations_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 deliverables=list(form.cleaned_data["deliverables"]),
             )
         except ValidationError as error:
-            form_add_service_errors(form, error)
-            review.refresh_from_db()
-            form_refresh_version(form, review.version)
+            review = _own_review_or_403(request, pk)  # as saved now
+            form = form_reoffer(form, _expectations_form(request, review), error)
         else:
             if changed:
                 messages.success(
@@ -417,16 +430,24 @@ def expectations_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _expectations_form(request, review: Review, data=None) -> ExpectationsForm:
+    # Links to work the manager may no longer see stay, unseen (the service keeps them).
+    linked = selectors.review_linked_ids(review=review, viewer=request.user)
+    deliverables = selectors.linkable_deliverables(
+        manager=request.user, person=review.person, also=linked
+    )
+    initial = {
+        "version": review.version,
+        "expectations": review.expectations,
+        "deliverables": linked,
+    }
+    return ExpectationsForm(data, initial=initial, deliverables=deliverables, require_version=True)
+
+
 @require_http_methods(["GET", "POST"])
 def evaluation_edit(request: HttpRequest, pk: int) -> HttpResponse:
     review = _own_review_or_403(request, pk)
-    initial = {
-        "version": review.evaluation_version,
-        "evaluation_comment": review.evaluation_comment,
-        "project_outcome": review.project_outcome,
-        **{name: getattr(review, name) for name in RATING_FIELDS},
-    }
-    form = EvaluationForm(request.POST or None, initial=initial)
+    form = _evaluation_form(review, request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         share = "share" in request.POST or review.evaluation_shared_at is not None
@@ -454,9 +475,8 @@ def evaluation_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 share=share,
             )
         except ValidationError as error:
-            form_add_service_errors(form, error)
-            review.refresh_from_db()
-            form_refresh_version(form, review.evaluation_version)
+            review = _own_review_or_403(request, pk)  # as saved now
+            form = form_reoffer(form, _evaluation_form(review), error)
         else:
             if review.evaluation_shared_at:
                 messages.success(
@@ -477,6 +497,16 @@ def evaluation_edit(request: HttpRequest, pk: int) -> HttpResponse:
         {"form": form, "review": review, "cycle": review.cycle},
         status=400 if form.is_bound else 200,
     )
+
+
+def _evaluation_form(review: Review, data=None) -> EvaluationForm:
+    initial = {
+        "version": review.evaluation_version,
+        "evaluation_comment": review.evaluation_comment,
+        "project_outcome": review.project_outcome,
+        **{name: getattr(review, name) for name in RATING_FIELDS},
+    }
+    return EvaluationForm(data, initial=initial)
 
 
 def _acknowledge(request, pk, service, done_message):
@@ -512,7 +542,7 @@ def evaluation_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def self_assessment(request: HttpRequest, pk: int) -> HttpResponse:
     review = _person_review_or_403(request, pk)
-    form = SelfAssessmentForm(request.POST)
+    form = _self_assessment_form(review, request.POST)
     if form.is_valid():
         try:
             services.self_assessment_save(
@@ -522,9 +552,8 @@ def self_assessment(request: HttpRequest, pk: int) -> HttpResponse:
                 text=form.cleaned_data["self_assessment"],
             )
         except ValidationError as error:
-            form_add_service_errors(form, error)
-            review.refresh_from_db()
-            form_refresh_version(form, review.version)
+            review = _person_review_or_403(request, pk)  # as saved now
+            form = form_reoffer(form, _self_assessment_form(review), error)
         else:
             messages.success(request, _("Self-assessment saved."))
             return redirect("practices:review_detail", pk=review.pk)

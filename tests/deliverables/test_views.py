@@ -412,24 +412,32 @@ def test_forbidden_and_missing_pages_are_styled(client, work):
     assert response.status_code == 404 and "Page not found" in response.content.decode()
 
 
-def test_a_refused_checklist_save_shows_what_was_saved_meanwhile(client, work):
+def test_a_refused_checklist_save_keeps_what_was_saved_meanwhile(client, work):
+    """The member's page was drawn before the manager ticked an item: the member's
+    save is refused, and the checklist offered again holds the manager's tick
+    (pointed out) and the member's own answer, so saving it again undoes nothing."""
+    from tests.html_forms import form_data
+
     deliverable = work.deliverable
     tick = deliverable.checklist_items.filter(answer_kind="tick").first()
-    page_version = deliverable.version
-    client.force_login(work.world.people["manager"])
-    client.post(
-        reverse("deliverables:checklist", args=[deliverable.pk]),
-        {"version": page_version, f"item_{tick.pk}": "on"},
-    )
+    text = deliverable.checklist_items.filter(answer_kind="text").first()
+    url = reverse("deliverables:checklist", args=[deliverable.pk])
     client.force_login(work.world.people["member"])
-    response = client.post(
-        reverse("deliverables:checklist", args=[deliverable.pk]), {"version": page_version}
-    )
+    detail = client.get(reverse("deliverables:detail", args=[deliverable.pk])).content.decode()
+    drawn = form_data(detail, action=url)
+    client.force_login(work.world.people["manager"])
+    client.post(url, {**form_data(detail, action=url), f"item_{tick.pk}": "on"})
+    client.force_login(work.world.people["member"])
+    response = client.post(url, {**drawn, f"item_{text.pk}": "My answer"})
     assert response.status_code == 409
     page = response.content.decode()
-    assert "Saved meanwhile: ticked" in page
+    assert "Changed by someone else meanwhile: now ticked." in page
+    again = form_data(page, action=url)
+    assert again[f"item_{tick.pk}"] == ["on"] and again[f"item_{text.pk}"] == ["My answer"]
+    assert client.post(url, again).status_code == 302
     tick.refresh_from_db()
-    assert tick.checked
+    text.refresh_from_db()
+    assert tick.checked and text.answer == "My answer"
 
 
 def test_a_done_deliverables_checklist_is_locked_until_reopened(client, work):

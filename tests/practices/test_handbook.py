@@ -148,7 +148,8 @@ def test_project_questions_are_added_and_removed(client, practices):
     client.force_login(practices.people["manager"])
     remove = reverse("practices:handbook_question_remove", args=[practices.project.pk, item.pk])
     assert client.get(remove).status_code == 200
-    assert client.post(remove).status_code == 302
+    version = Deliverable.objects.get(pk=practices.handbook.pk).version
+    assert client.post(remove, {"version": version}).status_code == 302
     assert not ChecklistItem.objects.filter(pk=item.pk).exists()
 
 
@@ -365,7 +366,7 @@ def test_a_forged_question_change_on_a_done_handbook_is_refused(client, practice
             "practices:handbook_question_remove",
             args=[practices.project.pk, practices.question.pk],
         ),
-        {"confirm": "on"},
+        {"version": Deliverable.objects.get(pk=practices.handbook.pk).version},
     )
     assert response.status_code == 400
     assert "Reopen it before removing questions" in response.content.decode()

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from django.urls import resolve, reverse
 
+from deliverables.models import Deliverable
 from tests.practices.conftest import PERSONAS, practices_snapshot
 
 LOGIN = "login"
@@ -83,7 +84,7 @@ def _urls(p):
         "handbook_question_remove": (
             "post",
             reverse("practices:handbook_question_remove", args=[project.pk, p.question.pk]),
-            {},
+            {"version": Deliverable.objects.get(pk=p.handbook.pk).version},
             SETUP_POST,
         ),
         "cycle_list": ("get", reverse("practices:cycle_list"), None, EVERYONE),
