@@ -122,18 +122,20 @@ def main() -> None:
     from django.db import connection
 
     from deliverables import reminders
-    from deliverables.models import Digest, Reminder
+    from deliverables.models import CLOSED_STATUSES, Digest, Reminder
+    from mlteam.sql import placeholders
 
     build_data()
     settle(connection.introspection.table_names())
 
+    floor_sql = (
+        "SELECT id, owner_id, project_id, due_date FROM deliverables_deliverable "  # noqa: S608
+        f"WHERE status NOT IN ({placeholders(CLOSED_STATUSES)}) AND due_date < %s"
+    )
+
     def floor() -> None:
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT id, owner_id, project_id, due_date FROM deliverables_deliverable "
-                "WHERE status <> 'done' AND due_date < %s",
-                [TODAY],
-            )
+            cursor.execute(floor_sql, [*CLOSED_STATUSES, TODAY])
             rows = cursor.fetchall()
         assert len(rows) == OVERDUE, len(rows)
 

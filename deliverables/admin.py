@@ -1,7 +1,11 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from mlteam.admin import (
@@ -11,9 +15,10 @@ from mlteam.admin import (
     changed_fields,
     form_fields,
 )
+from mlteam.forms import VersionField
 
 from . import services
-from .forms import ReminderPreferenceForm
+from .forms import CancelForm, ReminderPreferenceForm
 from .models import (
     WEEKDAYS,
     ChecklistItem,
@@ -22,6 +27,7 @@ from .models import (
     DeliverableComment,
     DeliverableEvent,
     DeliverableLink,
+    DeliverableStatus,
     DeliverableType,
     Digest,
     Reminder,
@@ -172,7 +178,7 @@ class DeliverableAdminForm(VersionedAdminForm):
     def clean(self):
         cleaned_data = super().clean()
         if self.instance.pk is not None and "status" not in self.changed_data:
-            for name in ("blocked_reason", "done_override_reason"):
+            for name in ("blocked_reason", "cancelled_reason", "done_override_reason"):
                 if name in self.changed_data:
                     self.add_error(
                         name,
@@ -183,6 +189,23 @@ class DeliverableAdminForm(VersionedAdminForm):
                         ),
                     )
         return cleaned_data
+
+
+class CancelSelectedForm(CancelForm):
+    """The reason, and the version of each selected deliverable as the confirmation
+    page drew it: one changed meanwhile is refused, not cancelled blindly."""
+
+    def __init__(self, *args, deliverables, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["version"]
+        for deliverable in deliverables:
+            self.fields[f"version_{deliverable.pk}"] = VersionField(initial=deliverable.version)
+
+    def version_of(self, deliverable: Deliverable) -> int:
+        return self.cleaned_data[f"version_{deliverable.pk}"]
+
+    def hidden_versions(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name.startswith("version_")]
 
 
 @admin.register(Deliverable)
@@ -200,6 +223,7 @@ class DeliverableAdmin(ServiceAdmin):
     list_select_related = ["project", "type", "owner"]
     readonly_fields = ["created_at", "updated_at", "in_the_app"]
     inlines = [ChecklistItemInline, DeliverableLinkInline, DeliverableCommentInline]
+    actions = ["cancel_selected"]
 
     @admin.display(description=_("deliverable"), ordering="type__name")
     def name(self, obj: Deliverable) -> str:
@@ -249,7 +273,9 @@ class DeliverableAdmin(ServiceAdmin):
                 actor=request.user,
                 to_status=data["status"],
                 version=version,
-                reason=data["blocked_reason"],
+                reason=data["cancelled_reason"]
+                if data["status"] == DeliverableStatus.CANCELLED
+                else data["blocked_reason"],
                 override_reason=data["done_override_reason"],
             )
             version = deliverable.version
@@ -267,6 +293,66 @@ class DeliverableAdmin(ServiceAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # deliverables are never deleted: their history stays
+
+    @admin.action(description=_("Cancel selected deliverables"), permissions=["change"])
+    def cancel_selected(self, request, queryset):
+        """Cancel through the app's workflow (`deliverable_transition`): the same rules
+        (managers of the project, open work only, a reason) and the same history.
+
+        1. The first request draws a confirmation page asking why, carrying each
+           deliverable's version.
+        2. The confirmed request cancels each one in its own transaction, and reports
+           those the workflow refused (done, already cancelled, changed meanwhile,
+           archived project) by name with the reason.
+        """
+        deliverables = list(queryset.select_related("project", "type").order_by("pk"))
+        confirmed = request.POST.get("post") == "yes"
+        form = CancelSelectedForm(request.POST if confirmed else None, deliverables=deliverables)
+        if confirmed and form.is_valid():
+            cancelled = 0
+            for deliverable in deliverables:
+                try:
+                    services.deliverable_transition(
+                        deliverable=deliverable,
+                        actor=request.user,
+                        to_status=DeliverableStatus.CANCELLED,
+                        version=form.version_of(deliverable),
+                        reason=form.cleaned_data["reason"],
+                    )
+                except ValidationError as error:
+                    self.message_user(
+                        request,
+                        gettext("%(deliverable)s was not cancelled: %(reason)s")
+                        % {"deliverable": deliverable.label, "reason": " ".join(error.messages)},
+                        messages.ERROR,
+                    )
+                else:
+                    cancelled += 1
+            if cancelled:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)s deliverable cancelled.",
+                        "%(count)s deliverables cancelled.",
+                        cancelled,
+                    )
+                    % {"count": cancelled},
+                    messages.SUCCESS,
+                )
+            return None  # back to the list
+        return TemplateResponse(
+            request,
+            "admin/deliverables/deliverable/cancel_selected.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Cancel selected deliverables"),
+                "opts": self.model._meta,
+                "deliverables": deliverables,
+                "form": form,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+            status=422 if confirmed else 200,
+        )
 
 
 @admin.register(DeliverableEvent)

@@ -2,7 +2,8 @@
 
 SQLite rebuilds a table to alter most of its columns, and the triggers of the old
 table go with it; a migration that alters the deliverables table must create them
-again (see migrations/0010_open_work.py). `migrate` and `check --database default`
+again (migrations/0019_cancelled_deliverables.py holds their latest form, which
+counts every status but CLOSED_STATUSES as open). `migrate` and `check --database default`
 report it when they are missing.
 """
 
@@ -49,7 +50,7 @@ def open_work_triggers(app_configs=None, databases=None, **kwargs) -> list[Error
                     f"The open-work tally's triggers are missing: {', '.join(sorted(missing))}.",
                     hint="A migration that altered the deliverables table dropped them "
                     "(SQLite rebuilds the table); create them again as "
-                    "deliverables/migrations/0010_open_work.py does.",
+                    "deliverables/migrations/0019_cancelled_deliverables.py does.",
                     id="deliverables.E001",
                 )
             )

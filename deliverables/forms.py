@@ -48,6 +48,20 @@ class TransitionForm(EditFormMixin, forms.Form):
     )
 
 
+class CancelForm(EditFormMixin, forms.Form):
+    """Cancel a deliverable (the project's managers): it leaves the plan and the open
+    work, and keeps its history; the reason is recorded with the move."""
+
+    version = VersionField()
+    reason = MultilineField(
+        label=_("Why is it cancelled?"),
+        help_text=_("Kept in the deliverable's history, for the team and for later."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        error_messages={"required": _("Say why the deliverable is cancelled.")},
+    )
+
+
 OWN_TITLE_HELP = _(
     "Optional. The deliverable is named by its type; add a title only to tell it apart, "
     "such as “Churn model v2”."
@@ -215,6 +229,13 @@ class BasePlanFormSet(forms.BaseFormSet):
             raise forms.ValidationError(_("Each deliverable type can be planned once."))
 
 
+class PlanQueryForm(QueryForm):
+    """The plan page's address: `?cancelled=1` proposes again the types whose
+    deliverables were cancelled."""
+
+    cancelled = forms.BooleanField(required=False)
+
+
 class PlanVersionForm(EditFormMixin, forms.Form):
     """The project version the plan was proposed from (outside the formset's rows)."""
 
@@ -231,7 +252,8 @@ PlanFormSet = forms.formset_factory(
 )
 
 
-# The status filter's choice for every status but done (the dashboards' "open" work).
+# The status filter's choice for open work: neither done nor cancelled (the dashboards'
+# "open" work, `DeliverableQuerySet.open`).
 OPEN = "open"
 
 
@@ -252,7 +274,11 @@ class DeliverableFilterForm(QueryForm):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=[("", _("Any status")), (OPEN, _("Open (not done)")), *DeliverableStatus.choices],
+        choices=[
+            ("", _("Any status")),
+            (OPEN, _("Open (not done or cancelled)")),
+            *DeliverableStatus.choices,
+        ],
         widget=PlainSelect,
     )
     owner = PersonChoiceField(

@@ -109,6 +109,17 @@ class DeliverableStatus(models.TextChoices):
     IN_REVIEW = "in_review", _("In review")
     DONE = "done", _("Done")
     BLOCKED = "blocked", _("Blocked")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# Work nobody is expected to do any more: done (approved), or cancelled (dropped from
+# the plan by a manager). Every other status is open. This is the one definition of
+# "open": `DeliverableQuerySet.open()` and `Deliverable.is_open` read it, and so do
+# the partial indexes below, the open-work tally (its rebuild in services, its
+# triggers in the migrations; tests/deliverables/test_open_work.py checks they agree),
+# the dashboards' SQL, the reminders, the people and project counts and the load data.
+CLOSED_STATUSES = (DeliverableStatus.DONE, DeliverableStatus.CANCELLED)
+IS_OPEN = ~models.Q(status__in=CLOSED_STATUSES)
 
 
 # Why a change to a done deliverable's checklist or type is refused (`checklist_locked`).
@@ -119,10 +130,20 @@ DONE_LOCKED_MESSAGE = _(
 
 class DeliverableQuerySet(models.QuerySet):
     def open(self) -> DeliverableQuerySet:
-        return self.exclude(status=DeliverableStatus.DONE)
+        """Neither done nor cancelled (CLOSED_STATUSES)."""
+        return self.filter(IS_OPEN)
 
     def overdue(self, today: date) -> DeliverableQuerySet:
         return self.open().filter(due_date__lt=today)
+
+    def with_overdue(self, today: date) -> DeliverableQuerySet:
+        """Each row with `overdue` (what `overdue(today)` selects), for lists that
+        show every deliverable and flag the late ones."""
+        return self.annotate(
+            overdue=models.ExpressionWrapper(
+                models.Q(due_date__lt=today) & IS_OPEN, output_field=models.BooleanField()
+            )
+        )
 
     def visible_to(self, user, *, active_only: bool = False) -> DeliverableQuerySet:
         """Deliverables `user` may see: those of the projects `user` may see
@@ -175,6 +196,7 @@ class Deliverable(models.Model):
         default=DeliverableStatus.NOT_STARTED,
     )
     blocked_reason = models.TextField(_("reason blocked"), blank=True)
+    cancelled_reason = models.TextField(_("reason cancelled"), blank=True)
     done_override_reason = models.TextField(
         _("reason for marking done with required items open"), blank=True
     )
@@ -197,6 +219,12 @@ class Deliverable(models.Model):
                 name="deliverable_blocked_needs_reason",
                 violation_error_message=_("Say why the deliverable is blocked."),
             ),
+            models.CheckConstraint(
+                condition=~models.Q(status=DeliverableStatus.CANCELLED)
+                | ~models.Q(cancelled_reason=""),
+                name="deliverable_cancelled_needs_reason",
+                violation_error_message=_("Say why the deliverable is cancelled."),
+            ),
         ]
         indexes = [
             # Overdue and due-soon lookups (home page, reminder sweep).
@@ -214,13 +242,13 @@ class Deliverable(models.Model):
             # overdue work per type ("Overdue by role"): open rows by due date;
             models.Index(
                 fields=["due_date", "type", "project"],
-                condition=~models.Q(status=DeliverableStatus.DONE),
+                condition=IS_OPEN,
                 name="deliverable_open_due_idx",
             ),
             # open and overdue work per person (workload, people's load).
             models.Index(
                 fields=["owner", "due_date", "project"],
-                condition=~models.Q(status=DeliverableStatus.DONE),
+                condition=IS_OPEN,
                 name="deliverable_open_owner_idx",
             ),
         ]
@@ -269,10 +297,13 @@ class Deliverable(models.Model):
                 code="due_before_start",
             )
 
+    @property
+    def is_open(self) -> bool:
+        """Neither done nor cancelled (CLOSED_STATUSES), as `objects.open()` selects."""
+        return self.status not in CLOSED_STATUSES
+
     def is_overdue(self, today: date) -> bool:
-        return bool(
-            self.due_date and self.due_date < today and self.status != DeliverableStatus.DONE
-        )
+        return bool(self.due_date and self.due_date < today and self.is_open)
 
     @property
     def checklist_locked(self) -> bool:

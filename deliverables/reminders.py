@@ -516,7 +516,7 @@ def _still_owed(digest: Digest, reminders: list[Reminder]) -> list[Reminder]:
     kept = []
     for reminder in reminders:
         deliverable = reminder.deliverable
-        if deliverable.status == DeliverableStatus.DONE or deliverable.project.archived_at:
+        if not deliverable.is_open or deliverable.project.archived_at:
             continue
         if reminder.kind == ReminderKind.ESCALATION:
             if deliverable.project_id not in managing:

@@ -8,10 +8,8 @@ from datetime import date, timedelta
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
-    BooleanField,
     Case,
     Count,
-    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -31,6 +29,7 @@ from roles.selectors import visible_people_sql, visible_projects_sql
 
 from . import services
 from .models import (
+    CLOSED_STATUSES,
     AnswerKind,
     ChecklistItem,
     Deliverable,
@@ -66,13 +65,14 @@ def visible_deliverables(*, user) -> QuerySet[Deliverable]:
 
 
 def _with_progress(deliverables: QuerySet[Deliverable], today: date) -> QuerySet[Deliverable]:
-    return deliverables.select_related("project", "type__role", "owner").annotate(
-        overdue=ExpressionWrapper(
-            Q(due_date__lt=today) & ~Q(status=DeliverableStatus.DONE), output_field=BooleanField()
-        ),
-        items_total=_item_count(Q()),
-        items_done=_item_count(COMPLETE_ITEM),
-        required_open=_item_count(Q(required=True) & ~COMPLETE_ITEM),
+    return (
+        deliverables.select_related("project", "type__role", "owner")
+        .with_overdue(today)
+        .annotate(
+            items_total=_item_count(Q()),
+            items_done=_item_count(COMPLETE_ITEM),
+            required_open=_item_count(Q(required=True) & ~COMPLETE_ITEM),
+        )
     )
 
 
@@ -131,7 +131,7 @@ def _filtered(*, user, filters: DeliverableFilters, today: date) -> QuerySet[Del
         rows = rows.filter(type__role_id=filters.role)
     if filters.type:
         rows = rows.filter(type_id=filters.type)
-    if filters.status == "open":  # forms.OPEN: every status but done
+    if filters.status == "open":  # forms.OPEN: neither done nor cancelled
         rows = rows.open()
     elif filters.status:
         rows = rows.filter(status=filters.status)
@@ -262,14 +262,34 @@ def owner_choices(*, project: Project) -> QuerySet:
     )
 
 
-def plan_proposal(*, project: Project) -> list[dict]:
+def _planned_types(project: Project) -> tuple[set[int], set[int]]:
+    """The types the project has deliverables of: those with one not cancelled, and
+    those whose every deliverable was cancelled (one query)."""
+    kept: set[int] = set()
+    cancelled: set[int] = set()
+    for type_id, status in project.deliverables.values_list("type_id", "status"):
+        (cancelled if status == DeliverableStatus.CANCELLED else kept).add(type_id)
+    return kept, cancelled - kept
+
+
+def plan_cancelled_types(*, project: Project) -> list[DeliverableType]:
+    """Types the plan does not propose again because their deliverables on the
+    project were cancelled (unless the manager asks: `include_cancelled`)."""
+    _kept, cancelled = _planned_types(project)
+    return list(DeliverableType.objects.filter(pk__in=cancelled).select_related("role"))
+
+
+def plan_proposal(*, project: Project, include_cancelled: bool = False) -> list[dict]:
     """One proposed deliverable per standard type of each role held on the project.
 
-    Types the project already has are left out. The owner is the person holding
-    the type's role (the one with the largest allocation); the due date is the
-    type's offset from the project start (or from today when there is none).
+    Types the project already has are left out; so are types whose deliverables were
+    all cancelled, unless `include_cancelled` (those rows say `cancelled_before`).
+    The owner is the person holding the type's role (the one with the largest
+    allocation); the due date is the type's offset from the project start (or from
+    today when there is none).
     """
-    existing = set(project.deliverables.values_list("type_id", flat=True))
+    kept, cancelled = _planned_types(project)
+    existing = kept if include_cancelled else kept | cancelled
     holders: dict[int, Membership] = {}
     for assignment in (
         RoleAssignment.objects.filter(membership__project=project)
@@ -293,6 +313,7 @@ def plan_proposal(*, project: Project) -> list[dict]:
                 "title": "",  # named by its type, in each reader's language
                 "owner": holders[deliverable_type.role_id].pk,
                 "due_date": start + timedelta(days=deliverable_type.default_due_offset_days),
+                "cancelled_before": deliverable_type.pk in cancelled,
             }
         )
     return proposal
@@ -326,13 +347,16 @@ PORTFOLIO_PAGE_SIZE = 20
 # The portfolio's numbers are read with SQL written out here (PostgreSQL and SQLite
 # alike) rather than built by the ORM: at 50,000 deliverables building and planning
 # these queries cost more than running them. Each query is one round trip.
-# 'done' is DeliverableStatus.DONE; COMPLETE_ITEM_SQL is COMPLETE_ITEM's test, on `c`.
+# Open work is `status {OPEN_STATUS_SQL}` with CLOSED_STATUSES as its parameters (the
+# rule is CLOSED_STATUSES); COMPLETE_ITEM_SQL is COMPLETE_ITEM's test, on `c`.
+OPEN_STATUS_SQL = f"NOT IN ({placeholders(CLOSED_STATUSES)})"
 COMPLETE_ITEM_SQL = (
     "((c.answer_kind = 'tick' AND c.checked) OR (c.answer_kind = 'text' AND c.answer <> '')"
     " OR (c.answer_kind = 'link' AND c.link <> ''))"
 )
-# Per project of the page: unfilled required roles, and the handbook (the first
-# process documentation, as on the handbook page) with its items and complete items.
+# Per project of the page: unfilled required roles, and the handbook (as on the
+# handbook page: the first process documentation not cancelled, else the first) with
+# its items and complete items.
 _PAGE_PROJECTS_SQL = f"""
     SELECT p.id, p.name,
         (SELECT COUNT(*) FROM roles_project_required_roles rr
@@ -345,7 +369,9 @@ _PAGE_PROJECTS_SQL = f"""
          WHERE c.deliverable_id = h.first_id AND {COMPLETE_ITEM_SQL})
     FROM roles_project p
     LEFT JOIN (
-        SELECT d.project_id, MIN(d.id) AS first_id FROM deliverables_deliverable d
+        SELECT d.project_id,
+            COALESCE(MIN(CASE WHEN d.status <> %s THEN d.id END), MIN(d.id)) AS first_id
+        FROM deliverables_deliverable d
         JOIN deliverables_deliverabletype t ON t.id = d.type_id AND t.slug = %s
         WHERE d.project_id IN ({{ids}})
         GROUP BY d.project_id
@@ -423,7 +449,8 @@ def portfolio_dashboard(*, user, today: date, page_number=None) -> PortfolioDash
     if page_ids:
         ids = placeholders(page_ids)
         for pk, name, gaps, items, answered in select(
-            _PAGE_PROJECTS_SQL.format(ids=ids), [PROCESS_DOCUMENTATION, *page_ids, *page_ids]
+            _PAGE_PROJECTS_SQL.format(ids=ids),
+            [DeliverableStatus.CANCELLED, PROCESS_DOCUMENTATION, *page_ids, *page_ids],
         ):
             project = Project(pk=pk, name=name)
             project.gap_count = gaps
@@ -440,7 +467,7 @@ def portfolio_dashboard(*, user, today: date, page_number=None) -> PortfolioDash
         row = per_project[project_id]
         row["total"] += n
         row[status] += n
-        if status != DeliverableStatus.DONE and band:
+        if status not in CLOSED_STATUSES and band:
             row["overdue" if band == 1 else "due_soon"] += n
     for project in projects:
         row = per_project[project.pk]
@@ -453,8 +480,9 @@ def portfolio_dashboard(*, user, today: date, page_number=None) -> PortfolioDash
         for status, label in DeliverableStatus.choices:
             setattr(project, f"count_{status}", row[status])
             project.by_status.append((status, label, row[status]))
-        done = row[DeliverableStatus.DONE]
-        project.completion = round(100 * done / project.total) if project.total else None
+        # Cancelled work left the plan: completion is done out of the rest.
+        done, planned = row[DeliverableStatus.DONE], row["total"] - row[DeliverableStatus.CANCELLED]
+        project.completion = round(100 * done / planned) if planned else None
     open_work_make_current(today=today)
     return PortfolioDashboard(
         projects,
@@ -618,7 +646,7 @@ class MemberHome:
 
 # The signed-in person's open work: the most overdue, then what is due within a week,
 # each with how many there are in all (counted before the limit).
-_HOME_WORK_SQL = """
+_HOME_WORK_SQL = f"""
     SELECT * FROM (
         SELECT 1 AS band, d.id, d.title, d.status, d.due_date, p.id AS project_id, p.name,
             t.id AS type_id, t.name AS type_name, r.id AS role_id, r.name AS role_name,
@@ -627,7 +655,7 @@ _HOME_WORK_SQL = """
         JOIN roles_project p ON p.id = d.project_id
         JOIN deliverables_deliverabletype t ON t.id = d.type_id
         JOIN roles_role r ON r.id = t.role_id
-        WHERE d.owner_id = %s AND d.status <> %s AND d.due_date < %s AND {visible}
+        WHERE d.owner_id = %s AND d.status {OPEN_STATUS_SQL} AND d.due_date < %s AND {{visible}}
         ORDER BY d.due_date, d.id LIMIT %s
     ) late
     UNION ALL
@@ -638,11 +666,11 @@ _HOME_WORK_SQL = """
         JOIN roles_project p ON p.id = d.project_id
         JOIN deliverables_deliverabletype t ON t.id = d.type_id
         JOIN roles_role r ON r.id = t.role_id
-        WHERE d.owner_id = %s AND d.status <> %s AND d.due_date >= %s AND d.due_date <= %s
-            AND {visible}
+        WHERE d.owner_id = %s AND d.status {OPEN_STATUS_SQL} AND d.due_date >= %s
+            AND d.due_date <= %s AND {{visible}}
         ORDER BY d.due_date, d.id LIMIT %s
     ) soon
-"""
+"""  # noqa: S608 (constants only; values go as parameters)
 _HOME_ROLES_SQL = """
     SELECT a.id, a.allocation_percent, r.id, r.name, r.slug, p.id, p.name
     FROM roles_roleassignment a
@@ -664,15 +692,15 @@ _HOME_CHANGES_SQL = """
     WHERE d.owner_id = %s AND (e.actor_id IS NULL OR e.actor_id <> %s) AND {visible}
     ORDER BY e.created_at DESC, e.id DESC LIMIT %s
 """
-_HOME_PROJECTS_SQL = """
+_HOME_PROJECTS_SQL = f"""
     SELECT p.id, p.name, p.status, COUNT(*) OVER (),
         (SELECT COUNT(*) FROM roles_membership m WHERE m.project_id = p.id),
         (SELECT COUNT(*) FROM deliverables_deliverable d
-         WHERE d.project_id = p.id AND d.status <> %s)
+         WHERE d.project_id = p.id AND d.status {OPEN_STATUS_SQL})
     FROM roles_project p
-    WHERE {visible}
+    WHERE {{visible}}
     ORDER BY p.name, p.id LIMIT %s
-"""
+"""  # noqa: S608 (constants only; values go as parameters)
 
 
 def member_home(*, user, today: date, limit: int = 8, projects: int = 10) -> MemberHome:
@@ -683,12 +711,11 @@ def member_home(*, user, today: date, limit: int = 8, projects: int = 10) -> Mem
 
     User = get_user_model()
     visible, params = visible_projects_sql(user)
-    done = DeliverableStatus.DONE
     overdue: list[Deliverable] = []
     due_soon: list[Deliverable] = []
     totals = {1: 0, 2: 0}
-    late = [user.pk, done, today, *params, limit]
-    soon = [user.pk, done, today, today + timedelta(days=7), *params, limit]
+    late = [user.pk, *CLOSED_STATUSES, today, *params, limit]
+    soon = [user.pk, *CLOSED_STATUSES, today, today + timedelta(days=7), *params, limit]
     for (
         band, pk, title, status, due, project_id, name, type_id, type_name, role_id, role_name,
         total,
@@ -735,7 +762,7 @@ def member_home(*, user, today: date, limit: int = 8, projects: int = 10) -> Mem
     cards = []
     projects_total = 0
     for pk, name, status, total, members, open_count in select(
-        _HOME_PROJECTS_SQL.format(visible=visible), [done, *params, projects]
+        _HOME_PROJECTS_SQL.format(visible=visible), [*CLOSED_STATUSES, *params, projects]
     ):
         projects_total = total
         project = Project(pk=pk, name=name, status=status)
@@ -781,7 +808,7 @@ _PROJECT_WORK_SQL = f"""
         FROM deliverables_deliverable d
         JOIN deliverables_deliverabletype t ON t.id = d.type_id
         LEFT JOIN auth_user u ON u.id = d.owner_id
-        WHERE d.project_id = %s AND d.status <> %s
+        WHERE d.project_id = %s AND d.status {OPEN_STATUS_SQL}
         ORDER BY CASE WHEN d.due_date IS NULL THEN 1 ELSE 0 END, d.due_date, d.id
         LIMIT %s
     ) first_open
@@ -792,7 +819,8 @@ _PROJECT_WORK_SQL = f"""
         FROM deliverables_deliverable d
         JOIN deliverables_deliverabletype t ON t.id = d.type_id
         LEFT JOIN auth_user u ON u.id = d.owner_id
-        WHERE d.project_id = %s AND d.status <> %s AND d.due_date >= %s AND d.due_date <= %s
+        WHERE d.project_id = %s AND d.status {OPEN_STATUS_SQL}
+            AND d.due_date >= %s AND d.due_date <= %s
         ORDER BY d.due_date, d.id
         LIMIT %s
     ) upcoming
@@ -800,8 +828,8 @@ _PROJECT_WORK_SQL = f"""
 
 
 # The project's deliverables per status (with how many are late, and how many due in
-# the next 30 days), and on every row its handbook: the first process documentation,
-# with its questions and answers.
+# the next 30 days), and on every row its handbook (as on the handbook page: the first
+# process documentation not cancelled, else the first), with its questions and answers.
 _PROJECT_COUNTS_SQL = f"""
     SELECT d.status, COUNT(*), SUM(CASE WHEN d.due_date < %s THEN 1 ELSE 0 END),
         SUM(CASE WHEN d.due_date >= %s AND d.due_date <= %s THEN 1 ELSE 0 END),
@@ -812,7 +840,8 @@ _PROJECT_COUNTS_SQL = f"""
          WHERE c.deliverable_id = handbook.id AND {COMPLETE_ITEM_SQL})
     FROM deliverables_deliverable d
     LEFT JOIN (
-        SELECT MIN(first.id) AS id FROM deliverables_deliverable first
+        SELECT COALESCE(MIN(CASE WHEN first.status <> %s THEN first.id END), MIN(first.id)) AS id
+        FROM deliverables_deliverable first
         JOIN deliverables_deliverabletype t ON t.id = first.type_id AND t.slug = %s
         WHERE first.project_id = %s
     ) handbook ON 1 = 1
@@ -829,17 +858,16 @@ def project_dashboard(*, project: Project, today: date, limit: int = 10) -> Proj
     from django.contrib.auth import get_user_model
 
     User = get_user_model()
-    done = DeliverableStatus.DONE
     horizon = today + timedelta(days=30)
     counts: dict[str, int] = {}
     overdue_total = upcoming_total = 0
     handbook = HandbookSummary(project=project, deliverable_id=None, today=today)
+    counted = [today, today, horizon, DeliverableStatus.CANCELLED, PROCESS_DOCUMENTATION]
     for status, n, late, coming, handbook_id, questions, answered in select(
-        _PROJECT_COUNTS_SQL,
-        [today, today, horizon, PROCESS_DOCUMENTATION, project.pk, project.pk],
+        _PROJECT_COUNTS_SQL, [*counted, project.pk, project.pk]
     ):
         counts[status] = n
-        if status != done:
+        if status not in CLOSED_STATUSES:
             overdue_total += late
             upcoming_total += coming
         if handbook_id is not None:
@@ -854,7 +882,7 @@ def project_dashboard(*, project: Project, today: date, limit: int = 10) -> Proj
         first_name, last_name, items, items_done, required_open,
     ) in select(
         _PROJECT_WORK_SQL,
-        [project.pk, done, limit, project.pk, done, today, horizon, limit],
+        [project.pk, *CLOSED_STATUSES, limit, project.pk, *CLOSED_STATUSES, today, horizon, limit],
     ):  # fmt: skip
         deliverable = Deliverable(
             pk=pk, project=project, title=title, status=status, due_date=day(due),

@@ -17,12 +17,13 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from mlteam.sql import day, select
+from mlteam.sql import day, placeholders, select
 from mlteam.versions import claim_version
 from roles.models import Project
 
 from . import workflow
 from .models import (
+    CLOSED_STATUSES,
     DONE_LOCKED_MESSAGE,
     AnswerKind,
     ChecklistItem,
@@ -47,6 +48,11 @@ TYPE_STALE_MESSAGE = _(
     "Someone else changed this deliverable type or its checklist while you were editing "
     "it. Nothing was saved; open it again to see the latest version."
 )
+# The moves that need a reason (`reason`), and what to say when it is missing.
+REASON_REQUIRED = {
+    DeliverableStatus.BLOCKED: _("Say why the deliverable is blocked."),
+    DeliverableStatus.CANCELLED: _("Say why the deliverable is cancelled."),
+}
 
 
 def _claim_version(deliverable: Deliverable, version: int | None) -> None:
@@ -179,6 +185,15 @@ def deliverables_plan(
     return created
 
 
+def _manager_only_message(current: str, target: str) -> str:
+    """Why a move `workflow.manager_only` keeps for managers was refused."""
+    if current == DeliverableStatus.CANCELLED:
+        return _("Only the project's managers can restore a cancelled deliverable.")
+    if target == DeliverableStatus.CANCELLED:
+        return _("Only the project's managers can cancel a deliverable.")
+    return _("Only the project's managers can mark a deliverable done.")
+
+
 def _required_items_open(deliverable: Deliverable) -> list[ChecklistItem]:
     return [
         item for item in deliverable.checklist_items.all() if item.required and not item.is_complete
@@ -198,9 +213,12 @@ def deliverable_transition(
     """Move the deliverable along the workflow.
 
     1. The move must be allowed from the current status (see `workflow`).
-    2. Marking done is for the project's managers; it needs every required
-       checklist item complete, unless a manager gives an override reason.
-    3. Blocking needs a reason; leaving blocked or done clears the old reasons.
+    2. Marking done, cancelling and restoring are for the project's managers
+       (`workflow.manager_only`). Done needs every required checklist item
+       complete, unless a manager gives an override reason.
+    3. Blocking and cancelling need a reason (`reason`), kept on the deliverable
+       while it stays there and in the history for good; leaving blocked, done or
+       cancelled clears the old reasons.
     """
     before = deliverable.status
     if not workflow.is_allowed(before, to_status):
@@ -214,10 +232,8 @@ def deliverable_transition(
             },
             code="transition",
         )
-    if to_status in workflow.MANAGER_ONLY and not can_manage_deliverable(actor, deliverable):
-        raise ValidationError(
-            _("Only the project's managers can mark a deliverable done."), code="manager_only"
-        )
+    if workflow.manager_only(before, to_status) and not can_manage_deliverable(actor, deliverable):
+        raise ValidationError(_manager_only_message(before, to_status), code="manager_only")
     override_reason = override_reason.strip()
     if to_status == DeliverableStatus.DONE:
         open_items = _required_items_open(deliverable)
@@ -233,23 +249,31 @@ def deliverable_transition(
         if not open_items:
             override_reason = ""
     reason = reason.strip()
-    if to_status == DeliverableStatus.BLOCKED and not reason:
-        raise ValidationError(_("Say why the deliverable is blocked."), code="reason_required")
+    if to_status in REASON_REQUIRED and not reason:
+        raise ValidationError(REASON_REQUIRED[to_status], code="reason_required")
 
     _claim_version(deliverable, version)
     deliverable.status = to_status
     deliverable.blocked_reason = reason if to_status == DeliverableStatus.BLOCKED else ""
+    deliverable.cancelled_reason = reason if to_status == DeliverableStatus.CANCELLED else ""
     deliverable.done_override_reason = (
         override_reason if to_status == DeliverableStatus.DONE else ""
     )
     deliverable.full_clean()
     deliverable.save(
-        update_fields=["status", "blocked_reason", "done_override_reason", "updated_at"]
+        update_fields=[
+            "status",
+            "blocked_reason",
+            "cancelled_reason",
+            "done_override_reason",
+            "updated_at",
+        ]
     )
     events = [_event(deliverable, actor, EventKind.STATUS, before, to_status)]
     if to_status == DeliverableStatus.DONE and override_reason:
         events.append(_event(deliverable, actor, EventKind.DONE_OVERRIDE, after=override_reason))
-    elif to_status == DeliverableStatus.BLOCKED:
+    elif to_status in REASON_REQUIRED:
+        # "blocked: <why>", "cancelled: <why>" (DeliverableEvent._display labels the code).
         events[0].after = f"{to_status}: {reason}"[:300]
     DeliverableEvent.objects.bulk_create(events)
     return deliverable
@@ -474,18 +498,18 @@ def checklist_template_remove(*, template: ChecklistItemTemplate, version: int |
 # --- the open-work tally -------------------------------------------------------------------
 
 # The tally's rows, rebuilt from the deliverables in one statement; the row of zeros
-# (project 0) marks the day even when nothing is open.
-_OPEN_WORK_REBUILD = """
+# (project 0) marks the day even when nothing is open. Open is not in CLOSED_STATUSES.
+_OPEN_WORK_REBUILD = f"""
     INSERT INTO deliverables_openwork
         (project_id, owner_id, type_id, open_count, overdue_count, as_of, delta)
     SELECT project_id, COALESCE(owner_id, 0), type_id, COUNT(*),
            SUM(CASE WHEN due_date < %s THEN 1 ELSE 0 END), %s, %s
     FROM deliverables_deliverable
-    WHERE status <> %s
+    WHERE status NOT IN ({placeholders(CLOSED_STATUSES)})
     GROUP BY project_id, COALESCE(owner_id, 0), type_id
     UNION ALL
     SELECT 0, 0, 0, 0, 0, %s, %s
-"""
+"""  # noqa: S608 (placeholders only; values go as parameters)
 # Rows appended by writes since the rebuild that the beat task folds back in.
 OPEN_WORK_FOLD_AFTER = 1000
 
@@ -534,9 +558,7 @@ def open_work_refresh(*, today: date, fold: bool = False) -> bool:
         cursor.execute(
             "TRUNCATE deliverables_openwork" if postgresql else "DELETE FROM deliverables_openwork"
         )
-        cursor.execute(
-            _OPEN_WORK_REBUILD, [today, today, False, DeliverableStatus.DONE, today, False]
-        )
+        cursor.execute(_OPEN_WORK_REBUILD, [today, today, False, *CLOSED_STATUSES, today, False])
         if postgresql:
             # Fresh statistics for the planner at once (autovacuum would take a while):
             # with none, it joins the tally as if it held one row.

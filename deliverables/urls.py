@@ -11,6 +11,7 @@ urlpatterns = [
     path("dashboard/", views.portfolio_dashboard, name="portfolio_dashboard"),
     path("deliverables/<int:pk>/", views.deliverable_detail, name="detail"),
     path("deliverables/<int:pk>/status/", views.deliverable_transition, name="transition"),
+    path("deliverables/<int:pk>/cancel/", views.deliverable_cancel, name="cancel"),
     path("deliverables/<int:pk>/checklist/", views.deliverable_checklist, name="checklist"),
     path("deliverables/<int:pk>/edit/", views.deliverable_edit, name="edit"),
     path("deliverables/<int:pk>/links/", views.link_add, name="link_add"),

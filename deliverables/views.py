@@ -34,12 +34,14 @@ from roles.permissions import can_manage_project, is_admin, is_manager
 
 from . import reminders, selectors, services, workflow
 from .forms import (
+    CancelForm,
     ChecklistForm,
     CommentForm,
     DeliverableEditForm,
     DeliverableFilterForm,
     LinkForm,
     PlanFormSet,
+    PlanQueryForm,
     PlanVersionForm,
     ReminderPreferenceForm,
     TransitionForm,
@@ -205,9 +207,12 @@ def my_work(request: HttpRequest) -> HttpResponse:
 def _detail(request, deliverable: Deliverable, *, status: int = 200, **forms) -> HttpResponse:
     can_update = can_update_deliverable(request.user, deliverable)
     can_manage = can_manage_deliverable(request.user, deliverable)
+    moves = workflow.actions_for(deliverable.status, manages=can_manage)
+    # Cancelling asks for a reason and a confirmation on a page of its own.
     actions = [
         {"status": target, "label": label}
-        for target, label in workflow.actions_for(deliverable.status, manages=can_manage).items()
+        for target, label in moves.items()
+        if target != DeliverableStatus.CANCELLED
     ]
     items = _in_area_order(deliverable.checklist_items.all())
     context = {
@@ -221,6 +226,7 @@ def _detail(request, deliverable: Deliverable, *, status: int = 200, **forms) ->
         and any(action["status"] == DeliverableStatus.IN_PROGRESS for action in actions),
         "can_manage": can_manage,
         "actions": actions,
+        "can_cancel": DeliverableStatus.CANCELLED in moves and not deliverable.project.is_archived,
         "transition_form": forms.get("transition_form") or _transition_form(deliverable),
         "checklist_form": forms.get("checklist_form") or _checklist_form(deliverable, items),
         "link_form": forms.get("link_form") or LinkForm(),
@@ -275,9 +281,9 @@ def deliverable_transition(request: HttpRequest, pk: int) -> HttpResponse:
     form = _transition_form(deliverable, request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        if data["to_status"] in workflow.MANAGER_ONLY and not can_manage_deliverable(
-            request.user, deliverable
-        ):
+        if workflow.manager_only(
+            deliverable.status, data["to_status"]
+        ) and not can_manage_deliverable(request.user, deliverable):
             raise PermissionDenied
         try:
             services.deliverable_transition(
@@ -298,6 +304,55 @@ def deliverable_transition(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect("deliverables:detail", pk=pk)
     return _detail(request, deliverable, status=422, transition_form=form)
+
+
+@require_http_methods(["GET", "POST"])
+def deliverable_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Managers cancel a deliverable: a page that asks why, and confirms."""
+    deliverable = _managed_or_403(request, pk)
+    if request.method == "GET":  # a POST gets the service's refusal on the form
+        if deliverable.project.is_archived:
+            messages.error(request, services.ARCHIVED_MESSAGE)
+            return redirect("deliverables:detail", pk=pk)
+        if not workflow.is_allowed(deliverable.status, DeliverableStatus.CANCELLED):
+            messages.error(
+                request,
+                _("This deliverable is %(status)s: only open work can be cancelled.")
+                % {"status": deliverable.status_label},
+            )
+            return redirect("deliverables:detail", pk=pk)
+    form = CancelForm(request.POST or None, initial={"version": deliverable.version})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.deliverable_transition(
+                    deliverable=deliverable,
+                    actor=request.user,
+                    to_status=DeliverableStatus.CANCELLED,
+                    version=form.cleaned_data["version"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as error:
+                status = _status(error)
+                deliverable = _deliverable_or_404(request, pk)  # as saved now
+                form = form_reoffer(
+                    form, CancelForm(initial={"version": deliverable.version}), error
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Deliverable cancelled. It stays on the project, out of the open work."),
+                )
+                return redirect("deliverables:detail", pk=pk)
+        else:
+            status = 422
+    return render(
+        request,
+        "deliverables/deliverable_cancel.html",
+        {"deliverable": deliverable, "form": form},
+        status=status,
+    )
 
 
 @require_POST
@@ -445,7 +500,8 @@ def project_plan(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("This project is archived; its deliverables cannot be changed."))
         return redirect("roles:project_detail", pk=pk)
     owners = list(selectors.owner_choices(project=project))
-    proposal = selectors.plan_proposal(project=project)
+    include_cancelled = bool(PlanQueryForm(request.GET).values()["cancelled"])
+    proposal = selectors.plan_proposal(project=project, include_cancelled=include_cancelled)
     formset = PlanFormSet(
         request.POST or None,
         initial=proposal,
@@ -498,11 +554,28 @@ def project_plan(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             status = 422
     types = {t.pk: t for t in DeliverableType.objects.select_related("role")}
-    rows = [(form, types.get(_int(form["type"].value()))) for form in formset.forms]
+    cancelled_before = {row["type"] for row in proposal if row["cancelled_before"]}
+    rows = [
+        (
+            form,
+            types.get(_int(form["type"].value())),
+            _int(form["type"].value()) in cancelled_before,
+        )
+        for form in formset.forms
+    ]
     return render(
         request,
         "deliverables/project_plan.html",
-        {"project": project, "formset": formset, "rows": rows, "version": project.version},
+        {
+            "project": project,
+            "formset": formset,
+            "rows": rows,
+            "version": project.version,
+            "include_cancelled": include_cancelled,
+            "cancelled_types": []
+            if include_cancelled
+            else selectors.plan_cancelled_types(project=project),
+        },
         status=status,
     )
 

@@ -6,21 +6,39 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import DeliverableStatus as S
 
+CANCEL = _("Cancel deliverable")
+
 # from -> {to: label of the action}
 TRANSITIONS: dict[str, dict[str, str]] = {
-    S.NOT_STARTED: {S.IN_PROGRESS: _("Start"), S.BLOCKED: _("Mark blocked")},
-    S.IN_PROGRESS: {S.IN_REVIEW: _("Send for review"), S.BLOCKED: _("Mark blocked")},
+    S.NOT_STARTED: {S.IN_PROGRESS: _("Start"), S.BLOCKED: _("Mark blocked"), S.CANCELLED: CANCEL},
+    S.IN_PROGRESS: {
+        S.IN_REVIEW: _("Send for review"),
+        S.BLOCKED: _("Mark blocked"),
+        S.CANCELLED: CANCEL,
+    },
     S.IN_REVIEW: {
         S.DONE: _("Mark done"),
         S.IN_PROGRESS: _("Request changes"),
         S.BLOCKED: _("Mark blocked"),
+        S.CANCELLED: CANCEL,
     },
-    S.BLOCKED: {S.IN_PROGRESS: _("Unblock")},
+    S.BLOCKED: {S.IN_PROGRESS: _("Unblock"), S.CANCELLED: CANCEL},
     S.DONE: {S.IN_PROGRESS: _("Reopen")},
+    # Back into the plan from the start: the owner takes it up again from there (its
+    # checklist, links and comments were kept; the history says where it stood).
+    S.CANCELLED: {S.NOT_STARTED: _("Restore")},
 }
 
-# Moves only the project's managers make: approving the work.
-MANAGER_ONLY = {S.DONE}
+# Moves only the project's managers make: approving the work (into done), dropping it
+# from the plan (into cancelled) and bringing it back (out of cancelled).
+MANAGER_ONLY_TO = {S.DONE, S.CANCELLED}
+MANAGER_ONLY_FROM = {S.CANCELLED}
+
+
+def manager_only(current: str, target: str) -> bool:
+    """Whether only the project's managers may move a deliverable from `current` to
+    `target` (the owner makes every other allowed move)."""
+    return target in MANAGER_ONLY_TO or current in MANAGER_ONLY_FROM
 
 
 # The same move worded for the owner, who is not reviewing their own work: taking
@@ -33,13 +51,13 @@ OWNER_LABELS: dict[tuple[str, str], str] = {
 def actions_for(current: str, *, manages: bool) -> dict[str, str]:
     """The moves offered from `current` with their labels, for a person who may
     update the deliverable: the project's managers get every move in the reviewer's
-    words; the owner gets the moves that are not MANAGER_ONLY, in the owner's words."""
+    words; the owner gets the moves that are not `manager_only`, in the owner's words."""
     if manages:
         return dict(allowed_targets(current))
     return {
         target: OWNER_LABELS.get((current, target), label)
         for target, label in allowed_targets(current).items()
-        if target not in MANAGER_ONLY
+        if not manager_only(current, target)
     }
 
 

@@ -70,6 +70,8 @@ class DemoProject:
     # Set up this many days ago, with its first piece of work started then and left
     # untouched since (the stale nudge of the reminder digest).
     untouched_days: int | None = None
+    # Deliverable types planned, then cancelled by the manager: (type slug, reason).
+    cancelled: tuple[tuple[str, str], ...] = ()
 
 
 PROJECTS = [
@@ -119,6 +121,13 @@ PROJECTS = [
             "member": (("data-scientist", 10), ("ml-engineer", 20), ("data-engineer", 10)),
             "ben": (("devops-engineer", 20),),
         },
+        cancelled=(
+            (
+                "serving-automation",
+                "Forecasts go to the replenishment system as a weekly batch file; no online "
+                "serving is needed.",
+            ),
+        ),
     ),
 ]
 
@@ -147,7 +156,10 @@ PATHS = {
         DeliverableStatus.IN_REVIEW,
         DeliverableStatus.DONE,
     ],
+    DeliverableStatus.CANCELLED: [DeliverableStatus.CANCELLED],
 }
+# The moves a project's manager makes; the owner makes the others.
+MANAGER_STEPS = {DeliverableStatus.DONE, DeliverableStatus.CANCELLED}
 
 
 def _ensure_people() -> dict[str, object]:
@@ -208,7 +220,14 @@ def _ensure_project(spec: DemoProject, people: dict, today: date, statuses, over
     with _at(back_then):
         project = _ensure_team(spec, people, today)
         planned = _plan(spec, project, people)
-    moves = [(deliverable, next(statuses)) for deliverable in planned]
+    cancelled = dict(spec.cancelled)
+    moves = []
+    for deliverable in planned:
+        # A cancelled one takes its turn too, so the projects after it keep their statuses.
+        status = next(statuses)
+        if deliverable.type.slug in cancelled:
+            status = DeliverableStatus.CANCELLED
+        moves.append((deliverable, status))
     untouched = None
     if back_then is not None:
         untouched = next(
@@ -217,7 +236,13 @@ def _ensure_project(spec: DemoProject, people: dict, today: date, statuses, over
     for deliverable, status in moves:
         # The untouched one was started an hour after it was planned, and never since.
         with _at(back_then + timedelta(hours=1) if deliverable is untouched else None):
-            _move(deliverable, status, manager=manager, overrides=overrides)
+            _move(
+                deliverable,
+                status,
+                manager=manager,
+                overrides=overrides,
+                cancelled_reason=cancelled.get(deliverable.type.slug, ""),
+            )
     return project
 
 
@@ -285,10 +310,13 @@ def _plan(spec: DemoProject, project: Project, people: dict) -> list[Deliverable
     )
 
 
-def _move(deliverable: Deliverable, status: str, *, manager, overrides) -> None:
+def _move(
+    deliverable: Deliverable, status: str, *, manager, overrides, cancelled_reason: str = ""
+) -> None:
     """Walk `deliverable` from not started to `status`: the owner does the work and
     sends it for review, the manager approves it (after the owner completed the
-    checklist, or with an override when `overrides` says so in its turn)."""
+    checklist, or with an override when `overrides` says so in its turn), or
+    cancels it with `cancelled_reason`."""
     owner = deliverable.owner or manager
     for step in PATHS[status]:
         override = ""
@@ -297,12 +325,16 @@ def _move(deliverable: Deliverable, status: str, *, manager, overrides) -> None:
                 override = OVERRIDE_REASON
             else:
                 _complete_checklist(deliverable, owner)
+        reasons = {
+            DeliverableStatus.BLOCKED: BLOCKED_REASON,
+            DeliverableStatus.CANCELLED: cancelled_reason,
+        }
         deliverable_transition(
             deliverable=deliverable,
-            actor=manager if step == DeliverableStatus.DONE else owner,
+            actor=manager if step in MANAGER_STEPS else owner,
             to_status=step,
             version=None,
-            reason=BLOCKED_REASON if step == DeliverableStatus.BLOCKED else "",
+            reason=reasons.get(step, ""),
             override_reason=override,
         )
         if step == DeliverableStatus.IN_REVIEW:

@@ -50,9 +50,9 @@ def _gap_count():
 
 
 def _open_deliverable_count():
-    from deliverables.models import Deliverable, DeliverableStatus
+    from deliverables.models import Deliverable
 
-    rows = Deliverable.objects.filter(project=OuterRef("pk")).exclude(status=DeliverableStatus.DONE)
+    rows = Deliverable.objects.filter(project=OuterRef("pk")).open()
     return _count_subquery(rows, "project")
 
 
@@ -435,7 +435,7 @@ def people_with_load(*, user, query: str = "", visible_projects=None) -> QuerySe
     """People the viewer may see, with total allocation and open deliverables,
     counted on visible, active projects only (`visible_projects`: their ids, when
     the caller already has them)."""
-    from deliverables.models import Deliverable, DeliverableStatus
+    from deliverables.models import Deliverable
 
     visible_active = (
         Project.objects.visible_to(user).active().values("pk")
@@ -461,7 +461,7 @@ def people_with_load(*, user, query: str = "", visible_projects=None) -> QuerySe
     )
     open_deliverables = Deliverable.objects.filter(
         owner=OuterRef("pk"), project__in=visible_active
-    ).exclude(status=DeliverableStatus.DONE)
+    ).open()
     return people.annotate(
         total_allocation=Coalesce(Subquery(allocation, output_field=IntegerField()), Value(0)),
         open_deliverable_count=_count_subquery(open_deliverables, "owner"),

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from roles.models import Membership, Project
@@ -19,6 +19,7 @@ from roles.permissions import is_admin, is_manager
 from ..models import (
     ChecklistItem,
     Deliverable,
+    DeliverableStatus,
     Review,
     ReviewCycle,
     ReviewEvent,
@@ -128,11 +129,20 @@ class Handbook:
 
 
 def handbook_deliverable(*, project: Project) -> Deliverable | None:
-    """The project's process documentation (the first, if several were planned)."""
+    """The project's process documentation: the first not cancelled, if several were
+    planned (one planned again after the first was cancelled takes over); when every
+    one is cancelled, the first, whose answers stay readable. The dashboards' SQL
+    picks the same one (deliverables.selectors, `_PAGE_PROJECTS_SQL` and
+    `_PROJECT_COUNTS_SQL`)."""
+    cancelled_last = Case(
+        When(status=DeliverableStatus.CANCELLED, then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
     return (
         Deliverable.objects.filter(project=project, type__slug=PROCESS_DOCUMENTATION)
         .select_related("owner", "type")
-        .order_by("pk")
+        .order_by(cancelled_last, "pk")
         .first()
     )
 
@@ -277,12 +287,14 @@ def review_get_for_user(*, user, pk: int) -> Review | None:
     return reviews.filter(pk=pk).first()
 
 
-def review_deliverables(*, review: Review, viewer) -> list[Deliverable]:
+def review_deliverables(*, review: Review, viewer, today: date) -> list[Deliverable]:
     """The deliverables linked to the review that `viewer` may see: a person who
     left a project (or never was on it) no longer sees its work here, as nowhere
-    else; the writing manager and admins see what they may see themselves."""
+    else; the writing manager and admins see what they may see themselves. Each
+    says whether it is `overdue` on `today`."""
     return list(
         review.deliverables.visible_to(viewer)
+        .with_overdue(today)
         .select_related("project", "type")
         .order_by("due_date", "pk")
     )

@@ -384,7 +384,9 @@ def _review_page(request, review, *, self_form=None, status=200):
         "is_person": is_person,
         "can_edit": permissions.can_edit_review(request.user, review),
         "shows_evaluation": shows_evaluation,
-        "deliverables": selectors.review_deliverables(review=review, viewer=request.user),
+        "deliverables": selectors.review_deliverables(
+            review=review, viewer=request.user, today=timezone.localdate()
+        ),
         "history": selectors.review_history(review=review, viewer=request.user),
         "ack_form": AcknowledgeForm(initial={"version": review.version}),
         "today": timezone.localdate(),

@@ -6,7 +6,7 @@
   if (typeof Chart === "undefined") { return; }
   const STATUS_COLOURS = {
     not_started: "#adb5bd", in_progress: "#0d6efd", in_review: "#0dcaf0",
-    done: "#198754", blocked: "#ffc107",
+    done: "#198754", blocked: "#ffc107", cancelled: "#6c757d",
   };
 
   function data(id) {

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from deliverables.models import DeliverableStatus
-from deliverables.services import deliverable_create
+from deliverables.services import deliverable_create, deliverable_transition
 from tests.conftest import require, sign_in
 from tests.factories import deliverable_type
 from tests.practices.conftest import practices  # noqa: F401 (a fixture)
@@ -103,12 +103,14 @@ def _signed_in_pages(practices, *, manager: bool) -> list[str]:  # noqa: F811
             reverse("deliverables:plan", args=[project]),
             reverse("deliverables:portfolio_dashboard"),
             reverse("deliverables:edit", args=[practices.report.pk]),
+            reverse("deliverables:cancel", args=[practices.report.pk]),
         ]
     return pages
 
 
 def _with_varied_statuses(practices) -> None:  # noqa: F811
-    """Blocked, in-progress and overdue work, so every badge and warning shows."""
+    """Blocked, in-progress, overdue and cancelled work, so every badge, greyed row
+    and warning shows."""
     manager, person = practices.people["manager"], practices.people["person"]
     today = timezone.localdate()
     for title, status, due in (
@@ -126,6 +128,14 @@ def _with_varied_statuses(practices) -> None:  # noqa: F811
             blocked_reason="Waiting for access" if status == DeliverableStatus.BLOCKED else "",
             actor=manager,
         )
+    dropped = deliverable_create(
+        project=practices.project, type=deliverable_type("prd"), title="Old dashboard",
+        owner=person, due_date=today - timedelta(days=3), actor=manager,
+    )  # fmt: skip
+    deliverable_transition(
+        deliverable=dropped, actor=manager, to_status=DeliverableStatus.CANCELLED, version=None,
+        reason="Replaced by the new **pricing** dashboard.",
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("language", ["en", "ja"])

@@ -35,7 +35,9 @@ def _work(project, owner, slug, due, status="not_started"):
         due_date=due,
     )
     Deliverable.objects.filter(pk=deliverable.pk).update(
-        status=status, blocked_reason="Waiting." if status == "blocked" else ""
+        status=status,
+        blocked_reason="Waiting." if status == "blocked" else "",
+        cancelled_reason="Dropped." if status == "cancelled" else "",
     )
     return deliverable
 
@@ -61,6 +63,10 @@ def portfolio():
         project, owner, "analysis-report", date(2026, 6, 15), status="in_progress"
     )  # due in 5 days
     _work(project, owner, "data-pipeline", date(2026, 7, 30), status="blocked")
+    # Late and due soon, but cancelled: in no count of open, late or due work, and out
+    # of completion's denominator (no longer part of the plan).
+    _work(project, owner, "design-document", date(2026, 6, 2), status="cancelled")
+    _work(project, owner, "project-plan", date(2026, 6, 12), status="cancelled")
     handbook = _work(project, owner, "process-documentation", date(2026, 6, 9))  # overdue
     items = list(handbook.checklist_items.all()[:10])
     checklist_update(
@@ -88,8 +94,10 @@ def test_numbers_match_the_fixture(portfolio):
     assert row.gap_count == 1  # data scientist missing
     assert {status: count for status, _label, count in row.by_status} == {
         "not_started": 2, "in_progress": 1, "in_review": 0, "done": 1, "blocked": 1,
+        "cancelled": 2,
     }  # fmt: skip
-    assert (row.total, row.overdue, row.due_soon, row.completion) == (5, 2, 1, 20)
+    # Completion: 1 done of the 5 still planned (the 2 cancelled left the plan).
+    assert (row.total, row.overdue, row.due_soon, row.completion) == (7, 2, 1, 20)
     assert row.handbook == round(100 * 10 / 29)
     (busiest,) = dashboard.workload  # only the owner has open work
     assert (busiest.open_deliverable_count, busiest.overdue_count, busiest.role_count) == (4, 2, 1)
@@ -160,8 +168,11 @@ def test_project_dashboard_numbers(client, portfolio):
     work = project_dashboard(project=project, today=TODAY)
     assert {status: count for status, _label, count in work.by_status} == {
         "not_started": 2, "in_progress": 1, "in_review": 0, "done": 1, "blocked": 1,
+        "cancelled": 2,
     }  # fmt: skip
-    assert work.total == 5
+    assert work.total == 7
+    assert work.overdue_total == 2 and work.upcoming_total == 1
+    assert "cancelled" not in {d.status for d in work.progress}
     assert [d.type.slug for d in work.overdue] == ["prd", "process-documentation"]
     assert [d.type.slug for d in work.upcoming] == [
         "analysis-report"
@@ -268,7 +279,7 @@ def test_the_project_page_shows_the_newest_changes_and_links_to_the_rest(client,
         return client.get(url).content.decode().split('id="activity-heading"')[1]
 
     shown = activity()
-    assert shown.count('<li class="list-group-item') == 12  # the fixture's changes
+    assert shown.count('<li class="list-group-item') == 14  # the fixture's changes
     assert all_activity not in shown
     deliverable = Deliverable.objects.filter(project=project).first()
     for n in range(6):

@@ -16,7 +16,13 @@ from django.db.models import ProtectedError
 from django.test.utils import CaptureQueriesContext
 
 from deliverables import tasks
-from deliverables.models import Deliverable, DeliverableEvent, DeliverableStatus, OpenWork
+from deliverables.models import (
+    CLOSED_STATUSES,
+    Deliverable,
+    DeliverableEvent,
+    DeliverableStatus,
+    OpenWork,
+)
 from deliverables.selectors import open_work_make_current
 from deliverables.services import (
     deliverable_create,
@@ -34,9 +40,10 @@ TODAY = date(2026, 6, 10)
 
 
 def recount(today: date) -> dict[tuple[int, int, int], tuple[int, int]]:
-    """What the tally should hold, counted from the deliverables themselves."""
+    """What the tally should hold, counted from the deliverables themselves by the
+    one rule of open work (`open()`: not in CLOSED_STATUSES)."""
     counts: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0])
-    for row in Deliverable.objects.exclude(status=DeliverableStatus.DONE):
+    for row in Deliverable.objects.open():
         key = (row.project_id, row.owner_id or 0, row.type_id)
         counts[key][0] += 1
         counts[key][1] += bool(row.due_date and row.due_date < today)
@@ -144,6 +151,71 @@ def test_every_kind_of_write_keeps_the_tally_equal_to_a_recount(team):
     assert_tally_matches()
     Deliverable.objects.all().delete()
     assert tallied() == {} and open_work_is_current(today=TODAY)
+
+
+@pytest.mark.django_db
+@time_machine.travel(TODAY, tick=False)
+def test_cancelling_and_restoring_keep_the_tally_equal_to_a_recount(team):
+    manager, ada, bo, alpha, beta = team
+    open_work_refresh(today=TODAY)
+    late = _create(alpha, ada, "prd", TODAY - timedelta(days=3))
+    blocked = _create(alpha, bo, "analysis-report", TODAY + timedelta(days=5))
+    deliverable_transition(
+        deliverable=blocked, actor=bo, to_status="blocked", version=None, reason="No data."
+    )
+    assert_tally_matches()
+    for deliverable in (late, Deliverable.objects.get(pk=blocked.pk)):
+        deliverable_transition(
+            deliverable=deliverable, actor=manager, to_status="cancelled", version=None,
+            reason="Out of scope.",
+        )  # fmt: skip
+        assert_tally_matches()
+    assert (alpha.pk, ada.pk, deliverable_type("prd").pk) not in tallied()
+    # Changes to cancelled work count nowhere, and restoring counts it again.
+    cancelled = Deliverable.objects.get(pk=late.pk)
+    deliverable_update(
+        deliverable=cancelled, actor=manager, version=None, title="", owner=bo,
+        due_date=TODAY - timedelta(days=9), type=deliverable_type("design-document"),
+    )  # fmt: skip
+    assert_tally_matches()
+    deliverable_transition(
+        deliverable=Deliverable.objects.get(pk=late.pk), actor=manager, to_status="not_started",
+        version=None,
+    )  # fmt: skip
+    assert_tally_matches()
+    assert tallied()[(alpha.pk, bo.pk, deliverable_type("design-document").pk)] == (1, 1)
+    # Around the services too: bulk inserts of cancelled rows, updates, deletes.
+    Deliverable.objects.bulk_create(
+        Deliverable(project=beta, type=deliverable_type("prd"), owner=ada, status="cancelled",
+                    cancelled_reason="Dropped.", due_date=TODAY - timedelta(days=n))
+        for n in range(3)
+    )  # fmt: skip
+    assert_tally_matches()
+    Deliverable.objects.filter(project=beta).update(owner=bo, due_date=TODAY)
+    assert_tally_matches()
+    Deliverable.objects.filter(project=beta).delete()
+    assert_tally_matches()
+
+
+@pytest.mark.django_db
+@time_machine.travel(TODAY, tick=False)
+def test_the_triggers_count_every_status_as_closed_statuses_says(team):
+    """The triggers (written in a migration) and the rebuild agree with CLOSED_STATUSES
+    for every status: a status added to it without new triggers fails here."""
+    _manager, ada, bo, alpha, beta = team
+    open_work_refresh(today=TODAY)
+    for n, project in enumerate((alpha, beta, alpha)):
+        _create(project, ada if n % 2 else bo, "prd", TODAY - timedelta(days=n))
+    for status in [*DeliverableStatus.values, DeliverableStatus.NOT_STARTED]:
+        Deliverable.objects.update(
+            status=status, blocked_reason="Waiting.", cancelled_reason="Dropped."
+        )
+        assert_tally_matches()
+        expected_open = 0 if status in CLOSED_STATUSES else 3
+        assert sum(count for count, _late in tallied().values()) == expected_open, status
+        OpenWork.objects.all().delete()  # rebuilt from the deliverables: the same count
+        assert open_work_refresh(today=TODAY)
+        assert_tally_matches()
 
 
 @pytest.mark.django_db

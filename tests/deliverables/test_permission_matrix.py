@@ -65,6 +65,13 @@ def _urls(work):
             {"version": d.version, f"item_{d.checklist_items.first().pk}": "on"},
             OWNER_POST,
         ),
+        "cancel_form": ("get", reverse("deliverables:cancel", args=[d.pk]), None, MANAGE_GET),
+        "cancel": (
+            "post",
+            reverse("deliverables:cancel", args=[d.pk]),
+            {"version": d.version, "reason": "No longer needed."},
+            MANAGE_POST,
+        ),
         "edit_form": ("get", reverse("deliverables:edit", args=[d.pk]), None, MANAGE_GET),
         "edit": (
             "post",
@@ -121,7 +128,7 @@ def _type_pk(slug):
 
 NAMES = [
     "list", "export", "my_work", "dashboard", "reminder_preferences", "detail", "transition",
-    "checklist", "edit_form", "edit",
+    "checklist", "cancel_form", "cancel", "edit_form", "edit",
     "link_add", "link_remove_confirm", "link_remove", "comment", "plan_form", "plan",
 ]  # fmt: skip
 

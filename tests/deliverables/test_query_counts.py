@@ -166,3 +166,58 @@ def test_reminder_sweep_queries_grow_with_batches_not_rows(django_capture_on_com
     add_late_work(per_person=6)
     assert sweep_queries(batch_size=2) == few_rows  # seven times the rows, same queries
     assert sweep_queries(batch_size=5) < few_rows  # fewer batches, fewer queries
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        reverse("deliverables:list"),
+        reverse("deliverables:list") + "?status=cancelled",
+        reverse("deliverables:list") + "?status=open",
+        reverse("deliverables:my_work"),
+        reverse("deliverables:export"),
+        reverse("deliverables:portfolio_dashboard"),
+        reverse("roles:people_list"),
+        reverse("roles:project_list"),
+        reverse("home"),
+    ],
+)
+def test_cancelled_work_costs_no_query_of_its_own(client, url):
+    """Cancelled rows are filtered and counted by the same queries as the rest."""
+    from django.utils import timezone
+
+    from deliverables.services import deliverable_transition, open_work_refresh
+
+    manager, member = manager_user(), UserFactory()
+    client.force_login(manager)
+    open_work_refresh(today=timezone.localdate())  # as on any day after its first read
+    created = _grow(manager, member, projects=2, per_project=3)
+
+    def cancel(deliverables) -> None:
+        for deliverable in deliverables:
+            deliverable_transition(
+                deliverable=deliverable,
+                actor=manager,
+                to_status="cancelled",
+                version=None,
+                reason="Dropped.",
+            )
+
+    cancel(created[:1])  # one, so that every list has rows at both sizes
+    before = _queries(client, url)
+    cancel(created[2::2])
+    assert _queries(client, url) == before
+
+
+def test_a_cancelled_deliverables_page_costs_what_an_open_ones_does(client):
+    from deliverables.services import deliverable_transition
+
+    manager, member = manager_user(), UserFactory()
+    client.force_login(manager)
+    cancelled, kept = _grow(manager, member, projects=1, per_project=2)
+    deliverable_transition(
+        deliverable=cancelled, actor=manager, to_status="cancelled", version=None, reason="Dropped."
+    )
+    assert _queries(client, reverse("deliverables:detail", args=[cancelled.pk])) == _queries(
+        client, reverse("deliverables:detail", args=[kept.pk])
+    )

@@ -546,3 +546,47 @@ def test_a_demoted_manager_hears_no_escalations(settings):
     manager.groups.remove(Group.objects.get(name="Managers"))
     _sweep(MONDAY_0930_UTC)
     assert manager.email not in {m.to[0] for m in mail.outbox}
+
+
+# --- cancelled work ------------------------------------------------------------------------
+
+
+def _cancel(deliverable, manager):
+    from deliverables.services import deliverable_transition
+
+    deliverable_transition(
+        deliverable=Deliverable.objects.get(pk=deliverable.pk),
+        actor=manager,
+        to_status="cancelled",
+        version=None,
+        reason="Dropped from the plan.",
+    )
+
+
+def test_cancelled_work_is_neither_reminded_nor_escalated(settings):
+    settings.TIME_ZONE = "UTC"
+    manager, owner = manager_user(), UserFactory()
+    project = _project(manager, escalation_days=1)
+    kept = _deliverable(project, owner, date(2026, 11, 20))  # 10 days late: escalated
+    late = _deliverable(project, owner, date(2026, 11, 20), slug="prd")
+    soon = _deliverable(project, owner, date(2026, 12, 1), slug="deployed-model")
+    stale = _deliverable(project, owner, None, status="in_progress", slug="project-plan")
+    for deliverable in (late, soon, stale):
+        _cancel(deliverable, manager)
+    Deliverable.objects.filter(pk=stale.pk).update(updated_at=MONDAY_0930_UTC - timedelta(days=60))
+    _sweep(MONDAY_0930_UTC)
+    assert {r.deliverable_id for r in Reminder.objects.all()} == {kept.pk}
+    assert "prd for" not in _digest_for(owner) and "analysis-report" in _digest_for(owner)
+    assert "prd for" not in _digest_for(manager)
+
+
+def test_work_cancelled_after_its_digest_was_built_is_left_out_when_it_is_sent(settings):
+    settings.TIME_ZONE = "UTC"
+    manager, owner = manager_user(), UserFactory()
+    project = _project(manager, escalation_days=30)
+    late = _deliverable(project, owner, date(2026, 11, 25))
+    run_sweep(MONDAY_0930_UTC, lambda pk: None)  # built and handed over, not sent yet
+    _cancel(late, manager)
+    _sweep(MONDAY_0930_UTC + reminders.GRACE + timedelta(minutes=1))
+    assert mail.outbox == []
+    assert Digest.objects.get(recipient=owner).status == DigestStatus.CANCELLED

@@ -24,7 +24,14 @@ ALLOWED = {
     (S.IN_REVIEW, S.BLOCKED),
     (S.BLOCKED, S.IN_PROGRESS),
     (S.DONE, S.IN_PROGRESS),
+    # Cancelling from every status but done, and restoring to not started.
+    (S.NOT_STARTED, S.CANCELLED),
+    (S.IN_PROGRESS, S.CANCELLED),
+    (S.IN_REVIEW, S.CANCELLED),
+    (S.BLOCKED, S.CANCELLED),
+    (S.CANCELLED, S.NOT_STARTED),
 }
+REASONS = {S.BLOCKED: "Waiting for data.", S.CANCELLED: "Out of scope now."}
 
 
 def _complete_checklist(deliverable, actor):
@@ -42,6 +49,7 @@ def _put_in(deliverable, status):
     """Set a status directly, as the database would hold it."""
     deliverable.status = status
     deliverable.blocked_reason = "Waiting." if status == S.BLOCKED else ""
+    deliverable.cancelled_reason = "Dropped." if status == S.CANCELLED else ""
     deliverable.save()
 
 
@@ -56,7 +64,7 @@ def test_every_move(work, current, target):
     _complete_checklist(deliverable, manager)
     _put_in(deliverable, current)
     before_events = DeliverableEvent.objects.count()
-    kwargs = {"reason": "Waiting for data."} if target == S.BLOCKED else {}
+    kwargs = {"reason": REASONS[target]} if target in REASONS else {}
     if (current, target) in ALLOWED:
         deliverable_transition(
             deliverable=deliverable, actor=manager, to_status=target, version=None, **kwargs

@@ -93,6 +93,7 @@ def _pages(p: Practices) -> dict[str, str]:
         "roles:role_detail": [role("data-scientist").slug],
         "deliverables:detail": [report],
         "deliverables:transition": [report],
+        "deliverables:cancel": [report],
         "deliverables:checklist": [report],
         "deliverables:edit": [report],
         "deliverables:link_add": [report],

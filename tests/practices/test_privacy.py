@@ -269,12 +269,14 @@ def test_linked_deliverables_on_a_review_are_read_through_the_visibility_rule(pr
     _leave(practices, "person")
     review = practices.review
     assert (
-        practices_selectors.review_deliverables(review=review, viewer=practices.people["person"])
+        practices_selectors.review_deliverables(
+            review=review, viewer=practices.people["person"], today=date.today()
+        )
         == []
     )
     assert {
         d.pk
         for d in practices_selectors.review_deliverables(
-            review=review, viewer=practices.people["manager"]
+            review=review, viewer=practices.people["manager"], today=date.today()
         )
     } == {practices.report.pk, work.pk}

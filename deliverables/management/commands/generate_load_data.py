@@ -34,9 +34,15 @@ STATUS_WEIGHTS = [
     (DeliverableStatus.NOT_STARTED, 30),
     (DeliverableStatus.IN_PROGRESS, 30),
     (DeliverableStatus.IN_REVIEW, 10),
-    (DeliverableStatus.DONE, 25),
+    (DeliverableStatus.DONE, 22),
     (DeliverableStatus.BLOCKED, 5),
+    (DeliverableStatus.CANCELLED, 3),
 ]
+MANAGER_MOVES = {DeliverableStatus.DONE, DeliverableStatus.CANCELLED}
+REASONS = {
+    DeliverableStatus.BLOCKED: "Waiting on another team.",
+    DeliverableStatus.CANCELLED: "Dropped from the plan: the project's scope changed.",
+}
 
 
 class Command(BaseCommand):
@@ -189,9 +195,8 @@ def generate(*, projects: int, people: int, deliverables: int, seed: int) -> dic
                 owner_id=owners[n % len(owners)],
                 due_date=today + timedelta(days=rng.randint(-60, 120)),
                 status=status,
-                blocked_reason="Waiting on another team."
-                if status == DeliverableStatus.BLOCKED
-                else "",
+                blocked_reason=REASONS[status] if status == DeliverableStatus.BLOCKED else "",
+                cancelled_reason=REASONS[status] if status == DeliverableStatus.CANCELLED else "",
             )
         )
         if len(rows) == 5000:
@@ -269,7 +274,10 @@ def _history(*, rng, project_rows, managers, members, assignments, memberships, 
     ):
         work.append((pk, project_id, manager_of[project_id], "created", "", "", past(120)))
         if status != DeliverableStatus.NOT_STARTED:
-            work.append((pk, project_id, owner_id, "status", "not_started", status, past(60)))
+            # Approving and cancelling are the project's manager's moves.
+            actor = manager_of[project_id] if status in MANAGER_MOVES else owner_id
+            after = f"{status}: {REASONS[status]}" if status in REASONS else status
+            work.append((pk, project_id, actor, "status", "not_started", after, past(60)))
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {TeamChange._meta.db_table} "  # noqa: S608
