@@ -281,8 +281,8 @@ def _history(*, rng, project_rows, managers, members, assignments, memberships, 
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {TeamChange._meta.db_table} "  # noqa: S608
-            "(project_id, actor_id, action, person_id, role_id, detail, created_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            "(project_id, actor_id, action, person_id, role_id, detail, changes, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, '{}', %s)",
             team,
         )
         cursor.executemany(
