@@ -373,17 +373,40 @@ class DeliverableEventAdmin(admin.ModelAdmin):
         return False  # history
 
 
-class ReminderPreferenceAdminForm(ReminderPreferenceForm):
+class ReminderPreferenceAdminForm(VersionedAdminForm, ReminderPreferenceForm):
     """The settings page's form (day checkboxes, searchable time zone, the same
-    checks), plus the person whose preference it is."""
+    checks), plus the person whose preference it is, carrying its version."""
 
     class Meta(ReminderPreferenceForm.Meta):
         fields = ["user", *ReminderPreferenceForm.Meta.fields]
 
 
 @admin.register(ReminderPreference)
-class ReminderPreferenceAdmin(admin.ModelAdmin):
+class ReminderPreferenceAdmin(ServiceAdmin):
+    """Saved through `reminder_preference_update`, as the settings page is: only
+    what the admin changed, at the version the form was drawn from."""
+
     form = ReminderPreferenceAdminForm
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["user"] if obj is not None else []  # settings stay with their person
+
+    def create(self, request, form) -> ReminderPreference:
+        data = form.cleaned_data
+        return services.reminder_preference_update(
+            user=data["user"],
+            changes=form_fields(form, ReminderPreferenceForm.Meta.fields),
+            version=None,
+        )
+
+    def update(self, request, form, preference: ReminderPreference) -> ReminderPreference:
+        changes = changed_fields(form, ReminderPreferenceForm.Meta.fields)
+        if not changes:
+            return preference
+        return services.reminder_preference_update(
+            user=preference.user, changes=changes, version=form.cleaned_data["version"]
+        )
+
     list_display = [
         "user",
         "hour",

@@ -351,6 +351,7 @@ class WorkingDaysField(forms.TypedMultipleChoiceField):
 
 
 class ReminderPreferenceForm(EditFormMixin, forms.ModelForm):
+    version = VersionField()
     working_days = WorkingDaysField()
     time_zone = TimeZoneField(label=_("Time zone"))
     hour = forms.TypedChoiceField(
@@ -370,5 +371,6 @@ class ReminderPreferenceForm(EditFormMixin, forms.ModelForm):
         # An edit form: a save changes only what the person changed (`changes()`),
         # not what someone else changed meanwhile.
         super().__init__(*args, **kwargs)
+        self.initial.setdefault("version", self.instance.version)
         self.fields["due_soon_days"].validators.append(MaxValueValidator(31))
         self.fields["due_soon_days"].widget.attrs.update({"min": 0, "max": 31})

@@ -698,6 +698,8 @@ class ReminderPreference(models.Model):
         default="",
         editable=False,
     )
+    # Moved on by every save (services.reminder_preference_update); forms carry it.
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         verbose_name = _("reminder preference")

@@ -44,6 +44,10 @@ STALE_MESSAGE = _(
     "below; check the latest version and save again."
 )
 ARCHIVED_MESSAGE = _("This project is archived; its deliverables cannot be changed.")
+PREFERENCE_STALE_MESSAGE = _(
+    "These reminder settings were changed elsewhere while you were editing them. Your "
+    "changes are kept below over the current settings; check them and save again."
+)
 TYPE_STALE_MESSAGE = _(
     "Someone else changed this deliverable type or its checklist while you were editing "
     "it. Nothing was saved; open it again to see the latest version."
@@ -569,17 +573,20 @@ def open_work_refresh(*, today: date, fold: bool = False) -> bool:
 # --- reminder settings and languages -----------------------------------------------------
 
 
-def reminder_preference_update(*, user, changes: dict[str, object]) -> ReminderPreference:
-    """Save these settings of `user`, and only these: a setting changed elsewhere
-    meanwhile (the admin, a language switch) keeps its new value. A person without
-    settings gets a row holding the defaults for the rest; with no changes, nothing
-    is written."""
+def reminder_preference_update(
+    *, user, changes: dict[str, object], version: int | None = None
+) -> ReminderPreference:
+    """Save these settings of `user`, and only these, if the settings are still at
+    `version` (the one the form was drawn from; None: whatever they are now, as for
+    a language switch). A person without settings gets a row holding the defaults
+    for the rest; with no changes, nothing is written."""
     if not changes:
         return ReminderPreference.objects.filter(user=user).first() or ReminderPreference(user=user)
     with transaction.atomic():
         preference, _created = ReminderPreference.objects.select_for_update().get_or_create(
             user=user
         )
+        claim_version(preference, version, message=PREFERENCE_STALE_MESSAGE)
         for name, value in changes.items():
             setattr(preference, name, value)
         preference.full_clean()

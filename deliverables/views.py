@@ -47,7 +47,14 @@ from .forms import (
     TransitionForm,
 )
 from .middleware import remember_time_zone
-from .models import AnswerKind, Deliverable, DeliverableLink, DeliverableStatus, DeliverableType
+from .models import (
+    AnswerKind,
+    Deliverable,
+    DeliverableLink,
+    DeliverableStatus,
+    DeliverableType,
+    ReminderPreference,
+)
 from .permissions import (
     can_answer_checklist,
     can_change_checklist,
@@ -635,12 +642,20 @@ def portfolio_dashboard(request: HttpRequest) -> HttpResponse:
 def reminder_preferences(request: HttpRequest) -> HttpResponse:
     preference = reminders.preference_for(request.user)
     form = ReminderPreferenceForm(request.POST or None, instance=preference)
+    status = 422 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         changes = form.changes()
         try:
-            services.reminder_preference_update(user=request.user, changes=changes)
+            services.reminder_preference_update(
+                user=request.user, changes=changes, version=form.cleaned_data["version"]
+            )
         except ValidationError as error:
-            form_add_service_errors(form, error)
+            status = _status(error)
+            saved = ReminderPreference.objects.filter(user=request.user).first()
+            fresh = ReminderPreferenceForm(
+                instance=saved or reminders.default_preference(request.user)
+            )
+            form = form_reoffer(form, fresh, error)
         else:
             if "time_zone" in changes:
                 remember_time_zone(request.session, changes["time_zone"])  # from the next page on
@@ -650,7 +665,7 @@ def reminder_preferences(request: HttpRequest) -> HttpResponse:
         request,
         "deliverables/reminder_preferences.html",
         {"form": form},
-        status=422 if form.errors else 200,
+        status=status,
     )
 
 

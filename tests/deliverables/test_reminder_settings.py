@@ -70,7 +70,7 @@ def _drawn(client) -> dict[str, list[str]]:
     return {
         name: values
         for name, values in _page_form(client).items()
-        if not name.startswith("initial-")
+        if not name.startswith("initial-") and name != "version"
     }
 
 
@@ -162,6 +162,30 @@ def test_saving_writes_only_what_the_person_changed(client):
     ReminderPreference.objects.filter(user=user).update(time_zone="Europe/Berlin")
     data["hour"] = ["6"]
     assert client.post(reverse(URL), data).status_code == 302
+    assert _saved(user) == {**SAVED, "hour": 6, "time_zone": "Europe/Berlin"}
+
+
+def test_a_save_drawn_before_an_admin_change_is_re_offered_over_it(client):
+    """An admin changed the time zone (through the service, so the version moved)
+    after the page was drawn: the person's save of the hour is refused, the form
+    comes back with the admin's time zone and their own hour, and saving it keeps both."""
+    from deliverables.services import reminder_preference_update
+
+    user = UserFactory()
+    ReminderPreference.objects.create(user=user, **SAVED)
+    client.force_login(user)
+    data = _page_form(client)
+    reminder_preference_update(user=user, changes={"time_zone": "Europe/Berlin"}, version=None)
+    data["hour"] = ["6"]
+    response = client.post(reverse(URL), data)
+    assert response.status_code == 409
+    assert _saved(user) == {**SAVED, "time_zone": "Europe/Berlin"}  # nothing of the refused save
+    parser = _FormValues()
+    parser.feed(response.content.decode())
+    offered = parser.values
+    assert offered["hour"] == ["6"] and offered["time_zone"] == ["Europe/Berlin"]
+    assert "Changed by someone else meanwhile" in response.content.decode()
+    assert client.post(reverse(URL), offered).status_code == 302
     assert _saved(user) == {**SAVED, "hour": 6, "time_zone": "Europe/Berlin"}
 
 

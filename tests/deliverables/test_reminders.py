@@ -485,6 +485,7 @@ def test_preferences_page_saves_and_validates(client):
             "working_days": [0, 2, 4],
             "due_soon_days": 5,
             "language": "ja",
+            "version": 1,
         },
     )
     assert response.status_code == 302

@@ -132,6 +132,27 @@ def test_a_stale_project_form_is_refused(client, root, project, manager):
     assert (fresh.name, fresh.escalation_days, fresh.version) == ("Churn v2", 3, project.version)
 
 
+def test_a_stale_reminder_preference_form_is_refused_and_a_fresh_one_saves(client, root, owner):
+    """An admin's form drawn before the person changed their settings on their page
+    is refused; saved afresh, it goes through the same service (the version moves)."""
+    from deliverables.models import ReminderPreference
+    from deliverables.services import reminder_preference_update
+
+    preference = reminder_preference_update(user=owner, changes={"hour": 7}, version=None)
+    client.force_login(root)
+    url = _admin_url(preference)
+    drawn = _drawn(client, url)
+    reminder_preference_update(user=owner, changes={"hour": 8}, version=preference.version)
+
+    _refused(_save(client, url, drawn, due_soon_days=9))
+    fresh = ReminderPreference.objects.get(pk=preference.pk)
+    assert (fresh.hour, fresh.due_soon_days) == (8, 3)
+
+    assert _save_fresh(client, url, due_soon_days=9).status_code == 302
+    saved = ReminderPreference.objects.get(pk=preference.pk)
+    assert (saved.hour, saved.due_soon_days, saved.version) == (8, 9, fresh.version + 1)
+
+
 def test_a_stale_handbook_review_date_from_the_admin_is_refused(client, root, project, manager):
     client.force_login(root)
     url = _admin_url(project)
