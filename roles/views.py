@@ -498,6 +498,10 @@ def team_assign(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
                 version=form.cleaned_data["version"],
             )
         except ValidationError as error:
+            # Deactivated meanwhile: the panel no longer has their form to show it on.
+            if getattr(error, "code", None) == "inactive":
+                messages.error(request, " ".join(error.messages))
+                return _team_response(request, project)
             return _team_response(
                 request,
                 project,
