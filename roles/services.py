@@ -44,8 +44,8 @@ logger = logging.getLogger(__name__)
 DEACTIVATED_MESSAGE = _("This account is deactivated. An admin can reactivate it.")
 INVITATION_USED_MESSAGE = _("This invitation no longer works.")
 STALE_MESSAGE = _(
-    "Someone else changed this project while you were editing it. The page now shows "
-    "the latest version; check it and try again."
+    "Someone else changed this project while you were editing it. What you entered is "
+    "kept below over the latest version; check it and try again."
 )
 ARCHIVED_MESSAGE = _("This project is archived. Restore it before changing it.")
 ROLE_STALE_MESSAGE = _(

@@ -251,6 +251,8 @@ def test_a_stale_save_is_refused_and_offered_again_over_the_current_values(
     assert response.status_code in {400, 409, 422}, response.status_code
     assert snapshot() == saved  # nothing of the refused save
     page = response.content.decode()
+    # The message says what the form now holds: the person's entry, kept.
+    assert "kept below" in page
     (form,) = _bound_edit_forms(response)
     noted = {form.add_prefix(name): note for name, note in form.meanwhile.items()}
     assert set(noted) == set(meanwhile.shows) | meanwhile.collides
