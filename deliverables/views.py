@@ -579,9 +579,12 @@ def project_plan(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "version": project.version,
             "include_cancelled": include_cancelled,
-            "cancelled_types": []
+            # Joined here, as the reader's language lists things ("A, B" / "A、B").
+            "cancelled_types": ""
             if include_cancelled
-            else selectors.plan_cancelled_types(project=project),
+            else _(", ").join(
+                str(t.display_name) for t in selectors.plan_cancelled_types(project=project)
+            ),
         },
         status=status,
     )
