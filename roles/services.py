@@ -207,12 +207,7 @@ def project_update(
         project.managers.set(managers)
     if required_roles is not None:
         project.required_roles.set(required_roles)
-    _record(
-        project,
-        actor,
-        TeamChangeAction.PROJECT_UPDATED,
-        changes=project_changes(before, after),
-    )
+    project_edit_record(project, actor, before=before, after=after)
     return project
 
 

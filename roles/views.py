@@ -178,10 +178,18 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = _project_form(project, request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        version = data.pop("version")
+        # Only what the person changed, as the admin saves it: a save that changes
+        # nothing writes nothing (no empty history entry, no new version that
+        # would refuse someone else's form).
+        changes = form.changes()
         try:
-            services.project_update(project=project, actor=request.user, version=version, **data)
+            if changes:
+                services.project_update(
+                    project=project,
+                    actor=request.user,
+                    version=form.cleaned_data["version"],
+                    **changes,
+                )
         except ValidationError as error:
             status = 409 if getattr(error, "code", None) == "stale" else 422
             project = _project_or_404(request, pk)  # as saved now

@@ -88,3 +88,34 @@ def test_anonymising_a_manager_renames_them_in_recorded_manager_changes(project)
     before, after = _last_edit(project).changes["managers"]
     assert "Aiko Mori" not in before + after
     assert f"former-member-{aiko.pk}" in after
+
+
+def test_an_edit_that_changes_nothing_records_nothing(project):
+    hiro = project.managers.get()
+    before = TeamChange.objects.count()
+    project_update(
+        project=project, actor=hiro, version=project.version, name="Churn", managers=[hiro]
+    )
+    assert TeamChange.objects.count() == before  # no bare "edited the project"
+
+
+def test_saving_the_project_form_unchanged_writes_nothing(client, project):
+    """Nothing changed: no history entry and the same version, so a manager's form
+    drawn meanwhile is not refused because of it."""
+    from tests.html_forms import form_data
+
+    hiro = project.managers.get()
+    client.force_login(hiro)
+    url = reverse("roles:project_edit", args=[project.pk])
+    drawn = form_data(client.get(url).content.decode())
+    version, changes = project.version, TeamChange.objects.count()
+
+    response = client.post(url, drawn)
+
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert (project.version, TeamChange.objects.count()) == (version, changes)
+    # A change saved from the same page still records only what changed.
+    response = client.post(url, {**drawn, "name": ["Churn v2"]})
+    assert response.status_code == 302
+    assert _last_edit(project).changes == {"name": ["Churn", "Churn v2"]}
