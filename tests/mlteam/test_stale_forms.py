@@ -374,6 +374,20 @@ def test_the_handbook_review_date_refuses_a_stale_save(client, practices):  # no
     assert "Someone else changed this meanwhile to: Jun 1, 2026" in response.content.decode()
 
 
+def test_the_refusal_names_the_review_cycle_as_the_japanese_pages_do():
+    """One word for a review cycle in Japanese (評価サイクル): the refusal said
+    レビューサイクル, which no page uses."""
+    from django.utils import translation
+
+    from deliverables.practices.services import CYCLE_STALE_MESSAGE
+
+    with translation.override("ja"):
+        term = str(ReviewCycle._meta.verbose_name)
+        assert term == "評価サイクル"
+        assert term in str(CYCLE_STALE_MESSAGE)
+        assert "レビューサイクル" not in str(CYCLE_STALE_MESSAGE)
+
+
 def test_removing_a_handbook_question_from_a_stale_page_is_refused(client, practices):  # noqa: F811
     """An answer written after the page asking was drawn is not removed unseen."""
     url = reverse(
