@@ -33,8 +33,12 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database and the broker answer, 503 naming what failed."""
+    """200 when the database and the broker answer and reminder emails get through,
+    503 naming what failed."""
     problems = {"database": health.check_database(), "broker": health.check_broker()}
+    problems["reminders"] = (
+        health.check_reminders() if problems["database"] is None else "database unreachable"
+    )
     body = {
         name: ("ok" if problem is None else f"error: {problem}")
         for name, problem in problems.items()

@@ -78,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "mlteam.context_processors.navigation",
+                "deliverables.context_processors.digest_delivery",
             ],
         },
     },

@@ -14,7 +14,7 @@ from tests.conftest import require
 def test_healthz_is_200_when_database_and_broker_answer(client):
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "ok", "status": "ok"}
+    assert response.json() == {"database": "ok", "broker": "ok", "reminders": "ok", "status": "ok"}
     assert response["Cache-Control"].startswith("max-age=0")
 
 
