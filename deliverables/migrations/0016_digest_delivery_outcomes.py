@@ -54,6 +54,14 @@ def fill(apps, schema_editor):
     admins.permissions.add(
         *Permission.objects.filter(content_type__app_label="deliverables", codename__in=ADMIN_VIEWS)
     )
+    _settle_constraints(schema_editor)
+
+
+def _settle_constraints(schema_editor):
+    """PostgreSQL: check the deferred foreign keys of the rows written above now, so
+    the ALTER TABLE that follows in this transaction is allowed."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def unfill(apps, schema_editor):
@@ -75,6 +83,7 @@ def unfill(apps, schema_editor):
                 content_type__app_label="deliverables", codename__in=ADMIN_VIEWS
             )
         )
+    _settle_constraints(schema_editor)
 
 
 class Migration(migrations.Migration):

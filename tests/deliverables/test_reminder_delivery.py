@@ -527,3 +527,45 @@ def test_a_sender_lost_after_handing_over_past_the_window_is_left_unknown(on_com
     digest = Digest.objects.get(recipient=aiko)
     assert digest.status == DigestStatus.UNKNOWN and digest.unknown_outcomes == 1
     assert digest.next_attempt_at is None
+
+
+def test_a_digest_left_over_after_the_days_message_went_is_covered_by_it(on_commit):
+    """Tuesday's message went at 09:00; Monday's digest, claimed elsewhere then (its
+    worker lost), comes round at 10:00: no second message that day, it is marked as
+    sent with Tuesday's."""
+    aiko = UserFactory(username="aiko")
+    _late_work(aiko)
+    tuesday = MONDAY + timedelta(days=1)
+    with on_commit(execute=True):
+        reminders.reminder_sweep(now=MONDAY.replace(hour=9), send=lambda pk: None)
+        reminders.reminder_sweep(now=tuesday.replace(hour=9), send=lambda pk: None)
+    monday, sent = Digest.objects.order_by("local_date")
+    Digest.objects.filter(pk=sent.pk).update(
+        status=DigestStatus.SENT, handed_over_at=tuesday.replace(hour=9)
+    )
+    Digest.objects.filter(pk=monday.pk).update(attempts=3, next_attempt_at=tuesday)
+    with MailServer() as server, _smtp(server.port):
+        assert reminders.digest_send(digest_id=monday.pk, now=tuesday.replace(hour=10)) is False
+    assert server.received == []
+    monday.refresh_from_db()
+    assert monday.status == DigestStatus.MERGED and monday.sent_with_id == sent.pk
+
+
+def test_a_person_whose_digests_were_merged_can_still_be_deleted():
+    from django.db.models import RestrictedError
+
+    ben = UserFactory(username="ben")  # owns nothing that would keep the account
+    carrier = Digest.objects.create(
+        recipient=ben, local_date=MONDAY.date(), status=DigestStatus.SENT, deliver_by=MONDAY
+    )
+    Digest.objects.create(
+        recipient=ben,
+        local_date=MONDAY.date() - timedelta(days=1),
+        status=DigestStatus.MERGED,
+        sent_with=carrier,
+        deliver_by=MONDAY,
+    )
+    with pytest.raises(RestrictedError):
+        carrier.delete()  # a carrier alone: the record of what it carried would go
+    ben.delete()
+    assert not Digest.objects.exists()
