@@ -553,17 +553,14 @@ def _give_up(now: datetime) -> int:
     """Digests still unsent when their catch-up window ends: undelivered, or, if a
     send of theirs may have arrived (an unknown outcome), left as unknown. Both
     keep their last error; an ERROR line says how many."""
-    past = Digest.objects.past_window(now)
-    undelivered = past.filter(
-        unknown_outcomes=0, status__in=[DigestStatus.PENDING, DigestStatus.SENDING]
-    )
-    last_error = undelivered.exclude(last_error="").values_list("last_error", flat=True).first()
-    count = undelivered.update(
-        status=DigestStatus.UNDELIVERED, next_attempt_at=None, lease_until=None
-    )
-    count += past.update(
-        status=DigestStatus.UNKNOWN,
-        # A sender that stopped after handing the text over: one more unanswered send.
+    undelivered = Q(unknown_outcomes=0, status__in=[DigestStatus.PENDING, DigestStatus.SENDING])
+    count = Digest.objects.past_window(now).update(
+        # Undelivered, unless a send of theirs may have arrived: then an unknown
+        # outcome (a sender that stopped after handing the text over adds one).
+        status=Case(
+            When(undelivered, then=Value(DigestStatus.UNDELIVERED)),
+            default=Value(DigestStatus.UNKNOWN),
+        ),
         unknown_outcomes=Case(
             When(status=DigestStatus.HANDED_OVER, then=F("unknown_outcomes") + 1),
             default=F("unknown_outcomes"),
@@ -573,6 +570,15 @@ def _give_up(now: datetime) -> int:
         lease_until=None,
     )
     if count:
+        last_error = (
+            Digest.objects.filter(
+                status__in=[DigestStatus.UNDELIVERED, DigestStatus.UNKNOWN], deliver_by__lte=now
+            )
+            .exclude(last_error="")
+            .order_by("-deliver_by")
+            .values_list("last_error", flat=True)
+            .first()
+        )
         logger.error(
             "Gave up on %s reminder digest(s): not delivered within the %s-day catch-up "
             "window. Last error: %s",
