@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -438,23 +439,71 @@ class ReminderInline(admin.TabularInline):
         return super().get_queryset(request).select_related("deliverable__type")
 
 
+class DeliveryProblemFilter(admin.SimpleListFilter):
+    """The digests the admin banner, /healthz and send_reminders report."""
+
+    title = _("delivery problem")
+    parameter_name = "trouble"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("attention", _("Any (needs attention)")),
+            ("failing", _("Failing now")),
+            ("undelivered", _("Not delivered (last day)")),
+            ("unknown", _("Outcome unknown (last day)")),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        return {
+            "attention": queryset.needing_attention,
+            "failing": queryset.failing,
+            "undelivered": queryset.undelivered_recently,
+            "unknown": queryset.unknown_recently,
+        }.get(self.value(), lambda now: queryset)(now)
+
+
 @admin.register(Digest)
 class DigestAdmin(admin.ModelAdmin):
+    """Read-only: digests change only by being sent (deliverables.reminders)."""
+
     list_display = [
         "recipient",
         "local_date",
         "status",
         "attempts",
         "next_attempt_at",
+        "failing_since",
         "sent_at",
         "last_error",
     ]
-    list_filter = ["status", "local_date"]
+    list_filter = [DeliveryProblemFilter, "status", "local_date"]
     search_fields = ["recipient__username", "recipient__email"]
     list_select_related = ["recipient"]
     date_hierarchy = "local_date"
-    readonly_fields = ["recipient", "local_date", "created_at", "sent_at", "attempts", "last_error"]
+    fields = [
+        "recipient",
+        "local_date",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "failing_since",
+        "last_error",
+        "deliver_by",
+        "handed_over_at",
+        "unknown_outcomes",
+        "sent_with",
+        "sent_at",
+        "created_at",
+    ]
+    readonly_fields = fields
     inlines = [ReminderInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # the reminder ledger: deleting it would send again

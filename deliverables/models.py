@@ -725,13 +725,83 @@ class ReminderPreference(models.Model):
 class DigestStatus(models.TextChoices):
     PENDING = "pending", _("Waiting to be sent")
     SENDING = "sending", _("Being sent")
+    HANDED_OVER = "handed_over", _("Handed to the mail server, waiting for its answer")
     SENT = "sent", _("Sent")
-    CANCELLED = "cancelled", _("Not sent (nothing left to say, or cannot be delivered)")
+    MERGED = "merged", _("Sent with another digest")
+    UNKNOWN = "unknown", _("Outcome unknown (the mail server never answered)")
+    UNDELIVERED = "undelivered", _("Not delivered (mail failed until the catch-up window ended)")
+    CANCELLED = "cancelled", _("Not sent (nothing left to say)")
+
+
+# The recipient got the message that carried it (their own, or one it went with).
+DIGEST_DELIVERED = [DigestStatus.SENT, DigestStatus.MERGED]
+# Still to be decided by a send (an unknown outcome may still have its one repeat).
+DIGEST_UNFINISHED = [
+    DigestStatus.PENDING,
+    DigestStatus.SENDING,
+    DigestStatus.HANDED_OVER,
+    DigestStatus.UNKNOWN,
+]
+# A digest is "failing" once its first failed attempt is this old: a short blip of
+# the mail server raises no alarm, an outage does (/healthz, admin, send_reminders).
+DIGEST_FAILING_AFTER = timedelta(minutes=30)
+# Digests given up on (or with an unknown outcome) are reported for this long.
+DIGEST_TROUBLE_SHOWN_FOR = timedelta(days=1)
+
+
+class DigestQuerySet(models.QuerySet):
+    def due_for_sending(self, now) -> DigestQuerySet:
+        """What the sweep hands over again: retries whose time has come (within the
+        catch-up window), and sends whose worker stopped before its lease ended."""
+        return self.filter(
+            models.Q(
+                status__in=[DigestStatus.PENDING, DigestStatus.UNKNOWN],
+                next_attempt_at__lte=now,
+                deliver_by__gt=now,
+            )
+            | models.Q(
+                status__in=[DigestStatus.SENDING, DigestStatus.HANDED_OVER], lease_until__lt=now
+            )
+        )
+
+    def past_window(self, now) -> DigestQuerySet:
+        """Unsent digests whose catch-up window has ended, and no send is running."""
+        return self.filter(deliver_by__lte=now).filter(
+            models.Q(status=DigestStatus.PENDING)
+            | models.Q(status=DigestStatus.UNKNOWN, next_attempt_at__isnull=False)
+            | models.Q(
+                status__in=[DigestStatus.SENDING, DigestStatus.HANDED_OVER], lease_until__lt=now
+            )
+        )
+
+    def failing(self, now) -> DigestQuerySet:
+        """Waiting for a retry after failed attempts for longer than DIGEST_FAILING_AFTER."""
+        return self.filter(
+            status=DigestStatus.PENDING, failing_since__lte=now - DIGEST_FAILING_AFTER
+        )
+
+    def undelivered_recently(self, now) -> DigestQuerySet:
+        return self.filter(
+            status=DigestStatus.UNDELIVERED, deliver_by__gt=now - DIGEST_TROUBLE_SHOWN_FOR
+        )
+
+    def unknown_recently(self, now) -> DigestQuerySet:
+        return self.filter(
+            status=DigestStatus.UNKNOWN, handed_over_at__gt=now - DIGEST_TROUBLE_SHOWN_FOR
+        )
+
+    def needing_attention(self, now) -> DigestQuerySet:
+        """Failing now, or given up on or left with an unknown outcome in the last day."""
+        return self.failing(now) | self.undelivered_recently(now) | self.unknown_recently(now)
 
 
 class Digest(models.Model):
     """One reminder email for one person on one local day. The unique constraint is
-    the claim: whoever inserts the row for (recipient, day) builds and sends it."""
+    the claim: whoever inserts the row for (recipient, day) builds and sends it.
+
+    A digest not delivered on its day is retried until `deliver_by` (the end of its
+    catch-up window); when mail works again, the recipient's owed digests go out as
+    one message, sent by the newest of them, the others marked as sent with it."""
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -741,16 +811,43 @@ class Digest(models.Model):
     )
     local_date = models.DateField(_("day (recipient's time)"))
     status = models.CharField(
-        _("status"), max_length=10, choices=DigestStatus.choices, default=DigestStatus.PENDING
+        _("status"), max_length=12, choices=DigestStatus.choices, default=DigestStatus.PENDING
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     lease_until = models.DateTimeField(_("being sent until"), null=True, blank=True)
+    deliver_by = models.DateTimeField(
+        _("catch-up window ends"),
+        help_text=_("Not delivered by then, the digest is given up (REMINDER_CATCH_UP_DAYS)."),
+    )
+    failing_since = models.DateTimeField(_("failing since"), null=True, blank=True)
+    handed_over_at = models.DateTimeField(
+        _("handed to the mail server at"),
+        null=True,
+        blank=True,
+        help_text=_("When the text of the latest message carrying it went to the mail server."),
+    )
+    unknown_outcomes = models.PositiveSmallIntegerField(
+        _("sends with no answer"),
+        default=0,
+        help_text=_("Sends the mail server took but never answered; one repeat at most."),
+    )
+    sent_with = models.ForeignKey(
+        "self",
+        verbose_name=_("sent with"),
+        on_delete=models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="carried",
+        help_text=_("The digest whose message also carried this one."),
+    )
     # Set by the sweep that inserted the row, so it can tell its rows from a rival's.
     sweep_token = models.UUIDField(_("sweep"), null=True, blank=True, editable=False)
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    objects = DigestQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("digest")
@@ -762,11 +859,13 @@ class Digest(models.Model):
             ),
         ]
         indexes = [
-            # The sweep's retry pass: unsent digests by when they are next due (reminder_sweep).
+            # The sweep's retry and give-up passes (reminder_sweep) and the health
+            # check (Digest.objects.failing, undelivered_recently): unfinished and
+            # given-up digests by when they are next due. Sent ones are most rows.
             models.Index(
                 fields=["status", "next_attempt_at"],
-                name="digest_unsent_idx",
-                condition=~models.Q(status="sent"),
+                name="digest_unfinished_idx",
+                condition=models.Q(status__in=[*DIGEST_UNFINISHED, DigestStatus.UNDELIVERED]),
             ),
         ]
 

@@ -6,12 +6,17 @@ minutes; a missed or doubled tick is harmless because:
 - a `Digest` row is unique per (recipient, local day): the sweep that inserts it
   owns it, so two sweeps at once build each digest once;
 - `Reminder` ledger rows are unique per (deliverable, recipient, kind, local day);
-- sending claims the digest with a conditional UPDATE (pending -> sending, with a
-  lease), so only one worker sends it; an SMTP error puts it back to pending with
-  a back-off, and a digest whose worker died is taken again when its lease ends.
+- sending claims the recipient's owed digests together under a row lock (pending
+  -> sending, with a lease), so only one worker sends to a person at a time, and
+  their owed days go out as one message; an SMTP error puts them back to pending
+  with a back-off, a digest whose worker died is taken again when its lease ends,
+  and nothing is given up before its catch-up window ends (`deliver_by`).
 
-A crash after the SMTP server accepted a message but before the row says "sent"
-can repeat that one email when the lease ends; nothing is ever lost.
+Just before the message text leaves, the digests are marked "handed over". A
+send that fails after that point without an answer from the server has an
+unknown outcome: it is repeated at most once, after
+REMINDER_UNKNOWN_REPEAT_DELAY_MINUTES and on the same local day. So a person gets
+at most one digest a day, except that one repeat (docs/reminders.md).
 """
 
 from __future__ import annotations
@@ -28,16 +33,21 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, PositiveSmallIntegerField, Q, Value, When
+from django.db.models.functions import Coalesce, Least
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import ngettext_lazy, pgettext
 
+from mlteam.dates import format_day
+from mlteam.mail import OutcomeUnknown, send_message
 from mlteam.people import person_name
 from roles.models import Membership, Project
 
 from .models import (
+    DIGEST_DELIVERED,
+    DIGEST_UNFINISHED,
     Deliverable,
     DeliverableStatus,
     DeliverableType,
@@ -56,7 +66,6 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 MAX_DUE_SOON_DAYS = 31
-LEASE = timedelta(minutes=10)
 # A new digest is handed to a worker at once; the sweep only takes it again if it
 # is still unsent after this grace period (broker down, worker lost).
 GRACE = timedelta(minutes=5)
@@ -64,9 +73,19 @@ GRACE = timedelta(minutes=5)
 EVALUATION_REMINDER_DAYS = 60
 
 
+def lease() -> timedelta:
+    """How long a worker owns the digests it is sending (REMINDER_SEND_LEASE_SECONDS)."""
+    return timedelta(seconds=settings.REMINDER_SEND_LEASE_SECONDS)
+
+
+def unknown_repeat_delay() -> timedelta:
+    return timedelta(minutes=settings.REMINDER_UNKNOWN_REPEAT_DELAY_MINUTES)
+
+
 def backoff(attempts: int) -> timedelta:
-    """1, 2, 4, ... minutes after each failed attempt, at most an hour."""
-    return timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
+    """1, 2, 4, ... minutes after each failed attempt, at most an hour: retries go on
+    at least hourly until the catch-up window ends."""
+    return timedelta(minutes=min(60, 2 ** min(6, max(0, attempts - 1))))
 
 
 def default_preference(user) -> ReminderPreference:
@@ -80,17 +99,35 @@ def preference_for(user) -> ReminderPreference:
         return default_preference(user)
 
 
+def preference_zone(preference: ReminderPreference) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(preference.time_zone)
+    except Exception:  # any bad stored name must not stop the sweep for everyone
+        logger.warning("Unknown time zone %r for user %s", preference.time_zone, preference.user_id)
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def _local_midnight(day: date, zone: zoneinfo.ZoneInfo) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=zone)
+
+
+def _local_day_end(moment: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
+    """The moment the local day holding `moment` ends (the next local midnight)."""
+    return _local_midnight(moment.astimezone(zone).date() + timedelta(days=1), zone)
+
+
+def catch_up_deadline(local_date: date, zone: zoneinfo.ZoneInfo) -> datetime:
+    """When a digest of `local_date` is given up if still undelivered: the end of
+    its own day plus REMINDER_CATCH_UP_DAYS days, in the recipient's zone."""
+    return _local_midnight(local_date + timedelta(days=1 + settings.REMINDER_CATCH_UP_DAYS), zone)
+
+
 def digest_day(preference: ReminderPreference, now: datetime) -> date | None:
     """The recipient's local day if a digest is due at `now`, else None.
 
     Due from the chosen local hour on, on working days, unless paused through that day.
     """
-    try:
-        zone = zoneinfo.ZoneInfo(preference.time_zone)
-    except Exception:  # any bad stored name must not stop the sweep for everyone
-        logger.warning("Unknown time zone %r for user %s", preference.time_zone, preference.user_id)
-        zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    local = now.astimezone(zone)
+    local = now.astimezone(preference_zone(preference))
     if local.weekday() not in preference.working_day_numbers:
         return None
     if local.hour < preference.hour:
@@ -98,6 +135,17 @@ def digest_day(preference: ReminderPreference, now: datetime) -> date | None:
     if preference.paused_until and local.date() <= preference.paused_until:
         return None
     return local.date()
+
+
+def _todays_digest_time(preference: ReminderPreference, now: datetime) -> datetime | None:
+    """When today's digest falls due, if that is still to come today (a working day,
+    not paused, before the hour); else None."""
+    local = now.astimezone(preference_zone(preference))
+    if local.weekday() not in preference.working_day_numbers or local.hour >= preference.hour:
+        return None
+    if preference.paused_until and local.date() <= preference.paused_until:
+        return None
+    return local.replace(hour=preference.hour, minute=0, second=0, microsecond=0)
 
 
 @dataclass
@@ -127,6 +175,7 @@ class PlannedDigest:
     recipient: object
     local_date: date
     language: str
+    deliver_by: datetime
     items: list[Item] = field(default_factory=list)
     review_items: list[ReviewItem] = field(default_factory=list)
     listed: set[int] = field(default_factory=set)
@@ -211,7 +260,10 @@ def _plan_batch(user_ids: list[int], now: datetime) -> list[PlannedDigest]:
         day = digest_day(preference, now)
         if day is not None:
             planned[user.pk] = PlannedDigest(
-                recipient=user, local_date=day, language=preference.email_language
+                recipient=user,
+                local_date=day,
+                language=preference.email_language,
+                deliver_by=catch_up_deadline(day, preference_zone(preference)),
             )
             preferences[user.pk] = preference
     if not planned:
@@ -373,6 +425,7 @@ def _save_batch(planned: list[PlannedDigest], now: datetime) -> list[int]:
                 recipient=p.recipient,
                 local_date=p.local_date,
                 next_attempt_at=now + GRACE,
+                deliver_by=p.deliver_by,
                 sweep_token=token,
             )
             for p in planned
@@ -445,16 +498,24 @@ def reminder_plan(*, now: datetime, batch_size: int = BATCH_SIZE) -> Iterable[Pl
 
 
 def reminder_sweep(
-    *, now: datetime, send: Callable[[int], None], batch_size: int = BATCH_SIZE
+    *,
+    now: datetime,
+    send: Callable[[int], None],
+    batch_size: int = BATCH_SIZE,
+    clock: datetime | None = None,
 ) -> dict[str, int]:
-    """Build the digests owed now and hand each to `send` after its batch commits.
+    """Build the digests owed at `now` and hand each to `send` after its batch commits.
+    Retries and give-ups follow `clock` (default: `now`), the real moment when `now`
+    only pretends (send_reminders --now).
 
     1. Candidates are people with open work due soon, late or stale, or managing
        projects with overdue work; they are taken in batches.
     2. For each batch, plan the digests owed now that do not exist yet, insert
        them with their ledger lines, and after commit hand ours to `send`.
-    3. Hand over again every unsent digest whose retry time has come or whose
-       sender's lease ran out.
+    3. Give up on the digests whose catch-up window has ended (`_give_up`).
+    4. Hand over again, one per recipient (the claim takes their other owed
+       digests along), every digest whose retry time has come or whose sender's
+       lease ran out.
     """
     created = 0
     candidates = _candidate_recipients(now)
@@ -468,18 +529,65 @@ def reminder_sweep(
                 transaction.on_commit(lambda digest_id=digest_id: send(digest_id), robust=True)
         created += len(ours)
 
+    clock = clock or now
+    given_up = _give_up(clock)
     retried = 0
-    due_again = Digest.objects.filter(
-        Q(status=DigestStatus.PENDING, next_attempt_at__lte=now)
-        | Q(status=DigestStatus.SENDING, lease_until__lt=now)
-    ).values_list("pk", flat=True)
-    for digest_id in due_again.iterator(chunk_size=1000):
+    handed: set[int] = set()
+    due_again = (
+        Digest.objects.due_for_sending(clock)
+        .order_by("recipient_id", "-local_date")
+        .values_list("pk", "recipient_id")
+    )
+    for digest_id, recipient_id in due_again.iterator(chunk_size=1000):
+        if recipient_id in handed:
+            continue
+        handed.add(recipient_id)
         try:
             send(digest_id)
         except Exception:  # the broker may be down: the next sweep tries again
             logger.exception("Could not hand digest %s over for sending", digest_id)
         retried += 1
-    return {"created": created, "retried": retried}
+    return {"created": created, "retried": retried, "given_up": given_up}
+
+
+def _give_up(now: datetime) -> int:
+    """Digests still unsent when their catch-up window ends: undelivered, or, if a
+    send of theirs may have arrived (an unknown outcome), left as unknown. Both
+    keep their last error; an ERROR line says how many."""
+    undelivered = Q(unknown_outcomes=0, status__in=[DigestStatus.PENDING, DigestStatus.SENDING])
+    count = Digest.objects.past_window(now).update(
+        # Undelivered, unless a send of theirs may have arrived: then an unknown
+        # outcome (a sender that stopped after handing the text over adds one).
+        status=Case(
+            When(undelivered, then=Value(DigestStatus.UNDELIVERED)),
+            default=Value(DigestStatus.UNKNOWN),
+        ),
+        unknown_outcomes=Case(
+            When(status=DigestStatus.HANDED_OVER, then=F("unknown_outcomes") + 1),
+            default=F("unknown_outcomes"),
+            output_field=PositiveSmallIntegerField(),
+        ),
+        next_attempt_at=None,
+        lease_until=None,
+    )
+    if count:
+        last_error = (
+            Digest.objects.filter(
+                status__in=[DigestStatus.UNDELIVERED, DigestStatus.UNKNOWN], deliver_by__lte=now
+            )
+            .exclude(last_error="")
+            .order_by("-deliver_by")
+            .values_list("last_error", flat=True)
+            .first()
+        )
+        logger.error(
+            "Gave up on %s reminder digest(s): not delivered within the %s-day catch-up "
+            "window. Last error: %s",
+            count,
+            settings.REMINDER_CATCH_UP_DAYS,
+            last_error or "none recorded",
+        )
+    return count
 
 
 # --- sending ----------------------------------------------------------------------------
@@ -491,17 +599,215 @@ class DigestSendFailed(Exception):
         self.retry_in = retry_in
 
 
-def _claim(digest_id: int, now: datetime) -> bool:
-    claimable = Q(status=DigestStatus.PENDING) | Q(status=DigestStatus.SENDING, lease_until__lt=now)
+class DigestOutcomeUnknown(Exception):
+    """The mail server took the message but never answered: not retried now (see
+    `_record_unknown` for the one repeat)."""
+
+
+class _LeaseLost(Exception):
+    """Someone else took the digests over before their text left: send nothing."""
+
+
+def _due_now(digest: Digest, now: datetime, *, alone: bool) -> bool:
+    """May `digest` be sent at `now`? Alone (the digest asked for): never tried yet,
+    or its retry time has come. Along with it (the recipient's other owed digests):
+    whatever their retry time, since a message goes out anyway. Either way within
+    the catch-up window, and an unknown outcome's repeat only once its time came."""
+    if digest.deliver_by <= now:
+        return False
+    if digest.status == DigestStatus.SENDING:  # its worker's lease ended (checked before)
+        return True
+    if digest.status == DigestStatus.UNKNOWN:
+        return digest.next_attempt_at is not None and digest.next_attempt_at <= now
+    if digest.status != DigestStatus.PENDING:
+        return False
     return (
-        Digest.objects.filter(claimable, pk=digest_id).update(
-            status=DigestStatus.SENDING, lease_until=now + LEASE, attempts=F("attempts") + 1
-        )
-        == 1
+        not alone
+        or digest.attempts == 0
+        or digest.next_attempt_at is None
+        or digest.next_attempt_at <= now
     )
 
 
-MAX_ATTEMPTS = 8
+def _claim(digest_id: int, now: datetime) -> list[Digest]:
+    """Claim a digest for sending, with the other digests its recipient is owed.
+    Returns them newest first (the first one carries the message), or [] when
+    there is nothing to send now.
+
+    1. Lock the recipient's unfinished digests, in id order, so two claims for one
+       person queue up (SQLite: the transaction takes the database's write lock).
+    2. A send to this person whose lease is still running wins: claim nothing. A
+       send whose worker stopped after handing the text over is settled as an
+       unknown outcome (`_record_unknown`).
+    3. The digest asked for must be due (`_due_now`): a retry time that has not
+       come is respected, so a manual run or a duplicate task spends nothing.
+    4. Take along every other digest of theirs that may go now.
+    5. If the newest of them is from an earlier day and today's digest is still to
+       come, wait for it: one message that day, with that day's news.
+    6. Mark them sending, with a lease, and count the attempt.
+    """
+    first = (
+        Digest.objects.filter(pk=digest_id).select_related("recipient__reminder_preference").first()
+    )
+    if first is None:
+        return []
+    recipient = first.recipient
+    preference = preference_for(recipient)
+    with transaction.atomic():
+        rows = list(
+            Digest.objects.select_for_update()
+            .filter(recipient_id=recipient.pk, status__in=DIGEST_UNFINISHED)
+            .order_by("pk")
+        )
+        running = [DigestStatus.SENDING, DigestStatus.HANDED_OVER]
+        if any(row.status in running and row.lease_until >= now for row in rows):
+            return []
+        lost = [row for row in rows if row.status == DigestStatus.HANDED_OVER]
+        for handed_over_at in {row.handed_over_at for row in lost}:
+            _record_unknown(
+                [row for row in lost if row.handed_over_at == handed_over_at],
+                preference,
+                handed_over_at,
+                "the sender stopped after handing the message to the mail server",
+            )
+        asked = next((row for row in rows if row.pk == digest_id), None)
+        if asked is None or not _due_now(asked, now, alone=True):
+            return []
+        group = sorted(
+            [row for row in rows if row is asked or _due_now(row, now, alone=False)],
+            key=lambda row: row.local_date,
+            reverse=True,
+        )
+        ids = [row.pk for row in group]
+        today = now.astimezone(preference_zone(preference)).date()
+        if group[0].local_date < today and (wait_until := _todays_digest_time(preference, now)):
+            Digest.objects.filter(pk__in=ids).update(
+                next_attempt_at=wait_until,
+                status=Case(
+                    When(status=DigestStatus.SENDING, then=Value(DigestStatus.PENDING)),
+                    default=F("status"),
+                ),
+                lease_until=None,
+            )
+            return []
+        until = now + lease()
+        Digest.objects.filter(pk__in=ids).update(
+            status=DigestStatus.SENDING, lease_until=until, attempts=F("attempts") + 1
+        )
+    for row in group:
+        row.status, row.lease_until, row.attempts = DigestStatus.SENDING, until, row.attempts + 1
+        row.recipient = recipient
+    return group
+
+
+def _message_today(group: list[Digest], preference: ReminderPreference, now: datetime):
+    """The digest whose message reached the recipient earlier on this local day
+    (or may have: an unknown outcome), outside this group; else None."""
+    day_start = _local_midnight(
+        now.astimezone(preference_zone(preference)).date(), preference_zone(preference)
+    )
+    earlier = (
+        Digest.objects.filter(recipient_id=group[0].recipient_id, handed_over_at__gte=day_start)
+        .filter(Q(status__in=[*DIGEST_DELIVERED, DigestStatus.UNKNOWN]) | Q(unknown_outcomes__gt=0))
+        .exclude(pk__in=[row.pk for row in group])
+        .order_by("-handed_over_at")
+        .only("pk", "sent_with_id")
+        .first()
+    )
+    if earlier is None:
+        return None
+    return earlier.sent_with_id or earlier.pk
+
+
+def _hand_over(group: list[Digest], now: datetime) -> None:
+    """The point of no return: the text is about to leave. Marked only if the lease
+    is still ours, so a worker that lost it sends nothing."""
+    marked = Digest.objects.filter(
+        pk__in=[row.pk for row in group],
+        status=DigestStatus.SENDING,
+        lease_until=group[0].lease_until,
+    ).update(status=DigestStatus.HANDED_OVER, handed_over_at=now)
+    if marked != len(group):
+        raise _LeaseLost
+
+
+def _ours(group: list[Digest]):
+    """The group's rows, as long as this worker's lease is the one they hold."""
+    return Digest.objects.filter(
+        pk__in=[row.pk for row in group],
+        status__in=[DigestStatus.SENDING, DigestStatus.HANDED_OVER],
+        lease_until=group[0].lease_until,
+    )
+
+
+def _record_sent(group: list[Digest], now: datetime, *, carrier_id: int | None = None) -> None:
+    """The message went: the newest digest is sent, the others sent with it. With
+    `carrier_id`, the whole group was covered by that digest's earlier message."""
+    carrier_id = carrier_id or group[0].pk
+    common = {"lease_until": None, "next_attempt_at": None, "failing_since": None, "sent_at": now}
+    rows = Digest.objects.filter(pk__in=[row.pk for row in group])
+    if carrier_id == group[0].pk:
+        rows.filter(pk=carrier_id).update(status=DigestStatus.SENT, **common)
+    rows.exclude(pk=carrier_id).update(
+        status=DigestStatus.MERGED,
+        sent_with_id=carrier_id,
+        handed_over_at=Coalesce(F("handed_over_at"), Value(now)),
+        **common,
+    )
+
+
+def _record_failure(group: list[Digest], now: datetime, error: Exception) -> timedelta:
+    """Nothing reached the server (or it refused the message): pending again, with
+    a back-off. No count gives up; the catch-up window does (`_give_up`)."""
+    retry_in = backoff(group[0].attempts)
+    _ours(group).update(
+        status=DigestStatus.PENDING,
+        lease_until=None,
+        next_attempt_at=now + retry_in,
+        last_error=str(error)[:300],
+        failing_since=Coalesce(F("failing_since"), Value(now)),
+    )
+    return retry_in
+
+
+def _record_unknown(
+    group: list[Digest], preference: ReminderPreference, handed_over_at: datetime, error: str
+) -> None:
+    """The text went but no answer came: it may have been delivered. One repeat,
+    REMINDER_UNKNOWN_REPEAT_DELAY_MINUTES later, if that is still the same local day
+    and none of these digests had an unknown outcome before; else final."""
+    day_end = _local_day_end(handed_over_at, preference_zone(preference))
+    repeat_at = handed_over_at + unknown_repeat_delay()
+    may_repeat = repeat_at < day_end and not any(row.unknown_outcomes for row in group)
+    Digest.objects.filter(pk__in=[row.pk for row in group]).update(
+        status=DigestStatus.UNKNOWN,
+        unknown_outcomes=F("unknown_outcomes") + 1,
+        next_attempt_at=repeat_at if may_repeat else None,
+        # The repeat, or any later send, only on the day the text went.
+        deliver_by=Least(F("deliver_by"), Value(day_end)),
+        lease_until=None,
+        last_error=error[:300],
+    )
+    for row in group:
+        row.status = DigestStatus.UNKNOWN
+        row.unknown_outcomes += 1
+        row.next_attempt_at = repeat_at if may_repeat else None
+        row.deliver_by = min(row.deliver_by, day_end)
+
+
+def _record_cancelled(group: list[Digest], reason: str) -> None:
+    Digest.objects.filter(pk__in=[row.pk for row in group]).update(
+        status=DigestStatus.CANCELLED, lease_until=None, next_attempt_at=None, last_error=reason
+    )
+
+
+def _newest_first(rows: list, subject: Callable) -> list:
+    """Each subject once, from the newest day that mentions it (a message carrying
+    several days says what the latest of them said); the order is kept."""
+    newest: dict = {}
+    for row in sorted(rows, key=lambda row: row.local_date, reverse=True):
+        newest.setdefault(subject(row), row)
+    return [row for row in rows if newest[subject(row)] is row]
 
 
 def _still_owed(digest: Digest, reminders: list[Reminder]) -> list[Reminder]:
@@ -561,68 +867,90 @@ def _review_reminders_still_owed(
     return kept
 
 
-def _finish(digest: Digest, status: str, error: str = "") -> None:
-    Digest.objects.filter(pk=digest.pk).update(
-        status=status,
-        sent_at=timezone.now() if status == DigestStatus.SENT else None,
-        lease_until=None,
-        last_error=error[:300],
-    )
-
-
 def digest_send(*, digest_id: int, now: datetime | None = None) -> bool:
-    """Send one digest if nobody else is sending or has sent it. True when sent now.
+    """Send a digest, with the other digests its recipient is still owed, unless its
+    time has not come or someone else is sending to them. True when a message went.
 
-    1. Claim it (pending, or sending with an expired lease) with a conditional UPDATE.
-    2. Keep only the reminders still owed; with none left, or no address, cancel it.
-    3. Send. A failure goes back to pending with a back-off, up to MAX_ATTEMPTS.
+    1. Claim it and the others it takes along (`_claim`); the newest carries them.
+    2. If a message reached the person earlier this local day, it covered these
+       too: they are marked as sent with it (at most one digest a day).
+    3. Keep only the reminders still owed, each deliverable once, as the newest
+       day said it; with none left, cancel them.
+    4. Send, marking them handed over just before the text leaves. Sent: the
+       newest is sent, the others sent with it. A failure before that point (or a
+       refusal): pending again with a back-off, until the catch-up window ends.
+       No answer after it: outcome unknown (`_record_unknown`), not retried now.
     """
     now = now or timezone.now()
-    if not _claim(digest_id, now):
+    group = _claim(digest_id, now)
+    if not group:
         return False
-    digest = Digest.objects.select_related("recipient__reminder_preference").get(pk=digest_id)
+    carrier = group[0]
+    preference = preference_for(carrier.recipient)
+    earlier = _message_today(group, preference, now)
+    if earlier is not None:
+        _record_sent(group, now, carrier_id=earlier)
+        return False
     reminders = list(
-        digest.reminders.select_related("deliverable__project", "deliverable__type__role").order_by(
-            "kind", "deliverable__project__name", "-days", "pk"
-        )
+        Reminder.objects.filter(digest__in=group)
+        .select_related("deliverable__project", "deliverable__type__role")
+        .order_by("kind", "deliverable__project__name", "-days", "pk")
     )
-    owed = _still_owed(digest, reminders)
+    owed = _newest_first(_still_owed(carrier, reminders), lambda row: row.deliverable_id)
     dropped = [reminder.pk for reminder in reminders if reminder not in owed]
     if dropped:
         Reminder.objects.filter(pk__in=dropped).delete()
     review_reminders = list(
-        digest.review_reminders.select_related("cycle", "person").order_by(
-            "kind", "cycle__start_date", "person__username"
-        )
+        ReviewReminder.objects.filter(digest__in=group)
+        .select_related("cycle", "person")
+        .order_by("kind", "cycle__start_date", "person__username")
     )
-    reviews_owed = _review_reminders_still_owed(digest, review_reminders)
+    reviews_owed = _newest_first(
+        _review_reminders_still_owed(carrier, review_reminders),
+        lambda row: (row.cycle_id, row.person_id),
+    )
     dropped = [reminder.pk for reminder in review_reminders if reminder not in reviews_owed]
     if dropped:
         ReviewReminder.objects.filter(pk__in=dropped).delete()
     if not owed and not reviews_owed:
-        _finish(digest, DigestStatus.CANCELLED, "nothing left to send")
+        _record_cancelled(group, "nothing left to send")
         return False
+    late_days = [row.local_date for row in reversed(group)]
+    if len(group) == 1 and now < _local_midnight(
+        carrier.local_date + timedelta(days=1), preference_zone(preference)
+    ):
+        late_days = []  # on time
+    message = digest_message(carrier, owed, reviews_owed, late_days=late_days)
     try:
-        delivered = digest_message(digest, owed, reviews_owed).send()
-    except Exception as error:  # SMTP, network, a bad address or template: retry, then give up
-        if digest.attempts >= MAX_ATTEMPTS:
-            _finish(digest, DigestStatus.CANCELLED, f"gave up: {error}")
-            logger.error(
-                "Gave up on digest %s after %s attempts: %s", digest.pk, digest.attempts, error
-            )
-            return False
-        retry_in = backoff(digest.attempts)
-        Digest.objects.filter(pk=digest.pk, status=DigestStatus.SENDING).update(
-            status=DigestStatus.PENDING,
-            lease_until=None,
-            next_attempt_at=now + retry_in,
-            last_error=str(error)[:300],
+        delivered = send_message(message, before_content=lambda: _hand_over(group, now))
+    except _LeaseLost:
+        logger.warning("Digest %s was taken over by another sender; not sent here", carrier.pk)
+        return False
+    except OutcomeUnknown as error:
+        _record_unknown(group, preference, now, str(error))
+        logger.warning(
+            "Digest %s: the mail server took the message but never answered (%s); %s",
+            carrier.pk,
+            error,
+            f"repeating once at {group[0].next_attempt_at.isoformat()}"
+            if group[0].next_attempt_at
+            else "not repeated",
+        )
+        raise DigestOutcomeUnknown(str(error)) from error
+    except Exception as error:  # SMTP, network, a bad address or template: retry later
+        retry_in = _record_failure(group, now, error)
+        logger.warning(
+            "Digest %s not sent (attempt %s): %s; next attempt in %s",
+            carrier.pk,
+            carrier.attempts,
+            error,
+            retry_in,
         )
         raise DigestSendFailed(str(error), retry_in) from error
     if not delivered:
-        _finish(digest, DigestStatus.CANCELLED, "no recipient address")
+        _record_cancelled(group, "no recipient address")
         return False
-    _finish(digest, DigestStatus.SENT)
+    _record_sent(group, now)
     return True
 
 
@@ -696,8 +1024,14 @@ def _subject_parts(context: dict) -> str:
 
 
 def digest_message(
-    digest: Digest, reminders: list[Reminder], review_reminders: list[ReviewReminder] = ()
+    digest: Digest,
+    reminders: list[Reminder],
+    review_reminders: list[ReviewReminder] = (),
+    *,
+    late_days: list[date] = (),
 ) -> EmailMultiAlternatives:
+    """The email; `late_days` are the days it brings that mail could not be
+    delivered on (empty when it goes out on its own day)."""
     recipient = digest.recipient
     preference = preference_for(recipient)
     sections = defaultdict(list)
@@ -723,6 +1057,10 @@ def digest_message(
                 ReviewReminderKind.EXPECTATIONS_MISSING, []
             ),
             "missing_evaluations": review_sections.get(ReviewReminderKind.EVALUATION_MISSING, []),
+            "late_days": pgettext("between the days in a list", ", ").join(
+                format_day(day) for day in late_days
+            ),
+            "counted_on": digest.local_date,
             "my_work_url": settings.SITE_URL + reverse("deliverables:my_work"),
             "preferences_url": settings.SITE_URL + reverse("deliverables:reminder_preferences"),
         }

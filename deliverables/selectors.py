@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -12,6 +12,7 @@ from django.db.models import (
     Count,
     F,
     IntegerField,
+    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -30,12 +31,14 @@ from roles.selectors import visible_people_sql, visible_projects_sql
 from . import services
 from .models import (
     CLOSED_STATUSES,
+    DIGEST_DELIVERED,
     AnswerKind,
     ChecklistItem,
     Deliverable,
     DeliverableEvent,
     DeliverableStatus,
     DeliverableType,
+    Digest,
     DigestStatus,
     Reminder,
 )
@@ -324,10 +327,59 @@ def deliverable_reminders(*, deliverable: Deliverable, user, limit: int = 20) ->
     those who may manage the project see them."""
     from .permissions import can_manage_deliverable
 
-    rows = Reminder.objects.filter(deliverable=deliverable, digest__status=DigestStatus.SENT)
+    rows = Reminder.objects.filter(deliverable=deliverable, digest__status__in=DIGEST_DELIVERED)
     if not can_manage_deliverable(user, deliverable):
         rows = rows.filter(recipient=user)
     return list(rows.select_related("recipient", "digest").order_by("-local_date", "kind")[:limit])
+
+
+# --- reminder delivery ----------------------------------------------------------------------
+
+
+@dataclass
+class DigestTrouble:
+    """Reminder digests that are not getting through (Digest.objects.needing_attention)."""
+
+    failing: int
+    undelivered: int
+    unknown: int
+    failing_since: datetime | None
+    last_error: str
+
+    @property
+    def alarming(self) -> bool:
+        """Mail is failing now, or gave up in the last day: /healthz is red, the admin
+        shows a banner. An unknown outcome alone is not: the message likely went."""
+        return bool(self.failing or self.undelivered)
+
+
+def digest_trouble(*, now: datetime) -> DigestTrouble:
+    """Counts and the latest error of the digests needing attention. Two queries."""
+    rows = Digest.objects.needing_attention(now)
+    counts = rows.aggregate(
+        failing=Count("pk", filter=Q(status=DigestStatus.PENDING)),
+        undelivered=Count("pk", filter=Q(status=DigestStatus.UNDELIVERED)),
+        unknown=Count("pk", filter=Q(status=DigestStatus.UNKNOWN)),
+        failing_since=Min("failing_since", filter=Q(status=DigestStatus.PENDING)),
+    )
+    last_error = ""
+    if counts["failing"] or counts["undelivered"] or counts["unknown"]:
+        last_error = (
+            rows.exclude(last_error="")
+            .order_by(F("next_attempt_at").desc(nulls_last=True), "-deliver_by")
+            .values_list("last_error", flat=True)
+            .first()
+        ) or ""
+    return DigestTrouble(last_error=last_error, **counts)
+
+
+def digests_needing_attention(*, now: datetime, limit: int = 100) -> list[Digest]:
+    """The digests behind `digest_trouble`, oldest day first, with their recipients."""
+    return list(
+        Digest.objects.needing_attention(now)
+        .select_related("recipient")
+        .order_by("local_date", "recipient__username")[:limit]
+    )
 
 
 # --- dashboards ---------------------------------------------------------------------------

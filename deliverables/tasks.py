@@ -3,10 +3,14 @@ open-work tally's daily rebuild."""
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.utils import timezone
 
 from . import reminders, services
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="deliverables.reminder_sweep")
@@ -15,13 +19,26 @@ def reminder_sweep() -> dict[str, int]:
     return reminders.reminder_sweep(now=timezone.now(), send=send_digest.delay)
 
 
-@shared_task(bind=True, name="deliverables.send_digest", max_retries=8, acks_late=True)
+@shared_task(bind=True, name="deliverables.send_digest", max_retries=5, acks_late=True)
 def send_digest(self, digest_id: int) -> bool:
-    """Send one digest; SMTP errors retry with back-off (the sweep also retries)."""
+    """Send one digest (with the others its recipient is owed).
+
+    An SMTP error retries here a few times at the digest's own next-attempt time
+    (a second late, so the claim finds it due); after that, and until the
+    catch-up window ends, the sweep hands it over again. Running out of retries
+    here gives nothing up. An unknown outcome is never retried here: its one
+    repeat, if any, comes from the sweep.
+    """
     try:
         return reminders.digest_send(digest_id=digest_id)
+    except reminders.DigestOutcomeUnknown:
+        return False
     except reminders.DigestSendFailed as failure:
-        raise self.retry(exc=failure, countdown=int(failure.retry_in.total_seconds())) from failure
+        if self.request.retries >= self.max_retries:
+            logger.info("Digest %s: left to the sweep's retries (%s)", digest_id, failure)
+            return False
+        countdown = int(failure.retry_in.total_seconds()) + 1
+        raise self.retry(exc=failure, countdown=countdown) from failure
 
 
 @shared_task(name="deliverables.open_work_refresh")

@@ -1,4 +1,5 @@
-"""Checks behind /healthz: can we reach the database and the broker?"""
+"""Checks behind /healthz: can we reach the database and the broker, and are
+reminder emails getting through?"""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import logging
 
 from django.conf import settings
 from django.db import DatabaseError, connections
+from django.utils import timezone
 from kombu import Connection
+
+from deliverables.selectors import digest_trouble
 
 logger = logging.getLogger(__name__)
 
@@ -37,3 +41,25 @@ def check_broker() -> str | None:
         logger.warning("health: broker unreachable: %s", exc)
         return exc.__class__.__name__
     return None
+
+
+def check_reminders() -> str | None:
+    """None while reminder digests get through, else what is wrong: digests failing
+    for a while (DIGEST_FAILING_AFTER), or given up on in the last day. Counts only:
+    /healthz is public, so no address or server message appears here."""
+    now = timezone.now()
+    try:
+        trouble = digest_trouble(now=now)
+    except DatabaseError as exc:
+        return exc.__class__.__name__
+    if not trouble.alarming:
+        return None
+    parts = []
+    if trouble.failing:
+        minutes = int((now - trouble.failing_since).total_seconds() // 60)
+        parts.append(f"{trouble.failing} digest(s) failing for {minutes} min")
+    if trouble.undelivered:
+        parts.append(f"{trouble.undelivered} digest(s) undelivered in the last day")
+    reason = ", ".join(parts)
+    logger.warning("health: reminder emails are not getting through: %s", reason)
+    return reason

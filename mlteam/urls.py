@@ -9,6 +9,7 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/reminders", views.healthz_reminders, name="healthz_reminders"),
     path("", include("roles.urls")),
     path("", include("deliverables.urls")),
     path("", include("deliverables.practices.urls")),

@@ -33,8 +33,24 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database and the broker answer, 503 naming what failed."""
-    problems = {"database": health.check_database(), "broker": health.check_broker()}
+    """200 when this process can serve (the database and the broker answer), 503
+    naming what failed. What container health checks and load balancers ask: a
+    mail outage must not take the site out of service, so reminders have their own
+    check (`healthz_reminders`)."""
+    return _health({"database": health.check_database(), "broker": health.check_broker()})
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz_reminders(request: HttpRequest) -> JsonResponse:
+    """200 while reminder emails get through, 503 while digests are failing or one
+    was given up in the last day: what monitoring alerts on."""
+    problem = health.check_database()
+    return _health({"reminders": health.check_reminders() if problem is None else problem})
+
+
+def _health(problems: dict[str, str | None]) -> JsonResponse:
     body = {
         name: ("ok" if problem is None else f"error: {problem}")
         for name, problem in problems.items()

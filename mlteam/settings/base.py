@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "mlteam.context_processors.navigation",
+                "deliverables.context_processors.digest_delivery",
             ],
         },
     },
@@ -159,14 +160,16 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Email: console locally; SMTP through EMAIL_URL or the EMAIL_* variables.
+# Email: console locally; SMTP through EMAIL_URL or the EMAIL_* variables, with
+# mlteam.mail.EmailBackend (Django's, telling an unanswered send from a failed one).
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "MLTeam <mlteam@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-EMAIL_TIMEOUT = 10
+# Seconds any one exchange with the SMTP server may wait (see REMINDER_SEND_LEASE_SECONDS).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 _email = env_email("EMAIL_URL")
 if _email is None and env_str("EMAIL_HOST", ""):
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_BACKEND = "mlteam.mail.EmailBackend"
     EMAIL_HOST = env_str("EMAIL_HOST")
     EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
     EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
@@ -192,6 +195,17 @@ DJANGO_CELERY_BEAT_TZ_AWARE = True
 # production; under `make run`, the address it serves).
 SITE_URL = env_site_url("SITE_URL", "http://127.0.0.1:8000")
 REMINDER_STALE_DAYS = env_int("REMINDER_STALE_DAYS", 14, minimum=1)
+# Days after its own day during which an undelivered digest is still sent (merged
+# with the recipient's later ones); after that it is given up as undelivered.
+REMINDER_CATCH_UP_DAYS = env_int("REMINDER_CATCH_UP_DAYS", 3, minimum=0)
+# How long a worker owns a digest it is sending; must outlast the slowest send
+# (deliverables.E003 checks it against EMAIL_TIMEOUT).
+REMINDER_SEND_LEASE_SECONDS = env_int("REMINDER_SEND_LEASE_SECONDS", 600, minimum=1)
+# After a send the mail server took but never answered, the one repeat waits this
+# long, and only happens on the same local day (docs/reminders.md says why 4 hours).
+REMINDER_UNKNOWN_REPEAT_DELAY_MINUTES = env_int(
+    "REMINDER_UNKNOWN_REPEAT_DELAY_MINUTES", 240, minimum=1
+)
 
 # Seconds the health check waits for the broker before calling it down.
 HEALTH_BROKER_TIMEOUT = 3

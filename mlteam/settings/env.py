@@ -96,6 +96,10 @@ def env_database(name: str, default: str | None = None) -> dict:
         raise EnvError(f"{name} is not a valid database URL: {exc}") from exc
     if config["ENGINE"].endswith("sqlite3"):
         config["CONN_MAX_AGE"] = 0
+        # A transaction takes the write lock when it begins, so two that read and then
+        # write (the reminder claim, make run's web, worker and beat) queue up instead
+        # of one failing with "database is locked" when it turns to write.
+        config.setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
     elif not config.get("NAME"):
         raise EnvError(
             f"{name} must name a database, for example postgres://user@host:5432/mlteam."
@@ -157,7 +161,7 @@ def env_email(name: str) -> dict[str, object] | None:
     if use_ssl and use_tls:
         raise EnvError(f"{name}: use smtps:// (SSL) or ?tls=true (STARTTLS), not both.")
     return {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_BACKEND": "mlteam.mail.EmailBackend",
         "EMAIL_HOST": parts.hostname,
         "EMAIL_PORT": port or (465 if use_ssl else 587 if use_tls else 25),
         "EMAIL_HOST_USER": unquote(parts.username or ""),

@@ -6,6 +6,7 @@ import socket
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import call_command
@@ -330,7 +331,7 @@ def test_a_digest_whose_sender_died_is_sent_when_its_lease_ends(settings):
     assert digest.status == DigestStatus.SENDING and mail.outbox == []
     _sweep(MONDAY_0930_UTC + timedelta(minutes=5))  # lease still running: nobody else sends
     assert mail.outbox == []
-    _sweep(MONDAY_0930_UTC + reminders.LEASE + timedelta(minutes=1))
+    _sweep(MONDAY_0930_UTC + reminders.lease() + timedelta(minutes=1))
     assert len(mail.outbox) == 1
     digest.refresh_from_db()
     assert digest.status == DigestStatus.SENT
@@ -379,7 +380,7 @@ def test_smtp_failure_then_recovery_sends_exactly_once(settings):
     owner = UserFactory()
     _deliverable(_project(escalation_days=30), owner, date(2026, 11, 25))
     with override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_BACKEND="mlteam.mail.EmailBackend",
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=port,
         EMAIL_TIMEOUT=2,
@@ -445,7 +446,8 @@ def test_dry_run_lists_recipients_and_sends_nothing(capsys, settings):
     )
     assert "ben <ben@example.com> (2026-11-30, en): 1 item\n" in out
     assert mail.outbox == [] and not Digest.objects.exists()
-    with _capture(execute=True):
+    # --now decides what is owed; sending follows the real clock, here the same day.
+    with time_machine.travel(MONDAY_0930_UTC), _capture(execute=True):
         call_command("send_reminders", "--now", "2026-11-30T09:30:00+00:00")
     assert len(mail.outbox) == 2  # aiko and ben
 

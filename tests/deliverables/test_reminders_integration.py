@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core import mail
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from deliverables import reminders
@@ -88,3 +88,94 @@ def test_two_sweeps_at_the_same_moment_send_one_email_per_recipient():
     recipients = sorted(message.to[0] for message in mail.outbox)
     assert recipients == sorted(owner.email for owner in owners)
     assert Digest.objects.filter(status=DigestStatus.SENT).count() == len(owners)
+
+
+def test_two_workers_sending_two_owed_days_of_one_person_send_one_email():
+    """Yesterday's digest (failed) and today's are handed to two workers at once:
+    the row lock lets one of them carry both; the other sends nothing."""
+    require(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
+    owners = [UserFactory() for _ in range(12)]
+    _late_work(owners)
+    now = timezone.now()
+    yesterday = now - timedelta(days=1)
+    reminders.reminder_sweep(now=yesterday, send=lambda pk: None)
+    Digest.objects.update(attempts=1, next_attempt_at=yesterday, last_error="refused")
+    reminders.reminder_sweep(now=now, send=lambda pk: None)
+    days = {
+        day: list(
+            Digest.objects.filter(local_date=day)
+            .order_by("recipient_id")
+            .values_list("pk", flat=True)
+        )
+        for day in (yesterday.date(), now.date())
+    }
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def send_all(digest_ids):
+        try:
+            barrier.wait(timeout=10)
+            for digest_id in digest_ids:
+                reminders.digest_send(digest_id=digest_id, now=now)
+        except Exception as error:  # surfaced below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send_all, args=[ids]) for ids in days.values()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    recipients = sorted(message.to[0] for message in mail.outbox)
+    assert recipients == sorted(owner.email for owner in owners)
+    assert Digest.objects.filter(status=DigestStatus.SENT).count() == len(owners)
+    assert Digest.objects.filter(status=DigestStatus.MERGED).count() == len(owners)
+
+
+def test_a_claim_waits_for_another_claim_on_the_same_person():
+    """While one worker holds the lock on a person's digests (mid-claim), another
+    worker's claim waits, then sees the first one's lease and sends nothing."""
+    require(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
+    owner = UserFactory()
+    _late_work([owner])
+    now = timezone.now()
+    yesterday = now - timedelta(days=1)
+    reminders.reminder_sweep(now=yesterday, send=lambda pk: None)
+    Digest.objects.update(attempts=1, next_attempt_at=yesterday, last_error="refused")
+    reminders.reminder_sweep(now=now, send=lambda pk: None)
+    today = Digest.objects.get(local_date=now.date())
+    locked, errors, results = threading.Event(), [], []
+
+    def first_claim():
+        try:
+            with transaction.atomic():
+                rows = list(Digest.objects.select_for_update().filter(recipient=owner))
+                locked.set()
+                time.sleep(1)
+                Digest.objects.filter(pk__in=[row.pk for row in rows]).update(
+                    status=DigestStatus.SENDING, lease_until=now + reminders.lease()
+                )
+        except Exception as error:  # surfaced below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    def second_claim():
+        try:
+            locked.wait(timeout=10)
+            results.append(reminders.digest_send(digest_id=today.pk, now=now))
+        except Exception as error:  # surfaced below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first_claim), threading.Thread(target=second_claim)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == [] and results == [False]
+    assert mail.outbox == []

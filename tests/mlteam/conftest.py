@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -101,7 +101,10 @@ def history(db) -> History:
     )
     expectations_acknowledge(review=review, actor=aiko, version=review.version)
     digest = Digest.objects.create(
-        recipient=aiko, local_date=date(2026, 11, 2), status=DigestStatus.SENT
+        recipient=aiko,
+        local_date=date(2026, 11, 2),
+        status=DigestStatus.SENT,
+        deliver_by=datetime(2026, 11, 6, tzinfo=UTC),
     )
     reminder = Reminder.objects.create(
         deliverable=deliverable,
@@ -111,7 +114,10 @@ def history(db) -> History:
         digest=digest,
     )
     managers_digest = Digest.objects.create(
-        recipient=manager, local_date=date(2026, 11, 2), status=DigestStatus.SENT
+        recipient=manager,
+        local_date=date(2026, 11, 2),
+        status=DigestStatus.SENT,
+        deliver_by=datetime(2026, 11, 6, tzinfo=UTC),
     )
     review_reminder = ReviewReminder.objects.create(
         cycle=cycle,

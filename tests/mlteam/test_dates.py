@@ -109,7 +109,7 @@ def test_saving_the_time_zone_applies_at_once_and_old_sessions_catch_up(client, 
     response = client.post(
         reverse("deliverables:reminder_preferences"),
         {"hour": 9, "time_zone": "America/New_York", "working_days": [0], "due_soon_days": 3,
-         "language": "en"},
+         "language": "en", "version": 1},
     )  # fmt: skip
     assert response.status_code == 302
     assert "Nov 20, 2026, 18:30" in client.get(url).content.decode()

@@ -21,6 +21,16 @@ def test_healthz_is_200_when_database_and_broker_answer(client):
 @pytest.mark.django_db
 def test_healthz_needs_no_sign_in(client):
     assert client.get("/healthz").status_code == 200
+    assert client.get("/healthz/reminders").status_code == 200
+
+
+@pytest.mark.django_db
+def test_reminders_have_their_own_check_so_a_mail_outage_keeps_the_site_in_service(client):
+    """The reminders' check is green with nothing failing; its red states are in
+    tests/deliverables/test_reminder_delivery.py, where /healthz stays 200."""
+    response = client.get(reverse("healthz_reminders"))
+    assert response.status_code == 200
+    assert response.json() == {"reminders": "ok", "status": "ok"}
 
 
 @pytest.mark.django_db

@@ -154,7 +154,7 @@ def test_email_url_is_parsed(monkeypatch):
     monkeypatch.setenv("EMAIL_URL", "smtp://mailer:p%40ss@smtp.example.com:2525?tls=true")
     config = env_email("EMAIL_URL")
     assert config == {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_BACKEND": "mlteam.mail.EmailBackend",
         "EMAIL_HOST": "smtp.example.com",
         "EMAIL_PORT": 2525,
         "EMAIL_HOST_USER": "mailer",
@@ -169,3 +169,23 @@ def test_smtps_defaults_to_port_465(monkeypatch):
     config = env_email("EMAIL_URL")
     assert config["EMAIL_PORT"] == 465
     assert config["EMAIL_USE_SSL"] is True
+
+
+def test_production_mail_goes_through_the_backend_that_tells_unknown_outcomes():
+    env = {**GOOD_PRODUCTION, "EMAIL_URL": "smtp://mail.example.com:587?tls=true"}
+    result = start_django(env, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_send_lease_shorter_than_the_slowest_send_stops_start_up():
+    env = {
+        **GOOD_PRODUCTION,
+        "EMAIL_URL": "smtp://mail.example.com:587?tls=true",
+        "EMAIL_TIMEOUT": "30",
+        "REMINDER_SEND_LEASE_SECONDS": "300",
+    }
+    result = start_django(env, "check", "--deploy")
+    assert result.returncode != 0
+    assert "deliverables.E003" in result.stderr
+    assert "REMINDER_SEND_LEASE_SECONDS (300) must be longer than the slowest send" in result.stderr
+    assert "= 390 s" in result.stderr

@@ -7,7 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from deliverables import reminders
-from deliverables.models import ReviewCycle
+from deliverables.models import DigestStatus, ReviewCycle
+from deliverables.selectors import digests_needing_attention
 from mlteam.people import person_name
 
 
@@ -34,21 +35,52 @@ class Command(BaseCommand):
         if dry_run:
             self._dry_run(moment)
             return
-        sent = failed = 0
+        sent = failed = unknown = 0
 
         def send(digest_id: int) -> None:
-            nonlocal sent, failed
+            nonlocal sent, failed, unknown
             try:
                 # Claims and leases use the real clock, --now only decides what is owed.
                 sent += reminders.digest_send(digest_id=digest_id)
             except reminders.DigestSendFailed as failure:
                 failed += 1
                 self.stderr.write(f"digest {digest_id}: {failure}")
+            except reminders.DigestOutcomeUnknown as outcome:
+                unknown += 1
+                self.stderr.write(f"digest {digest_id}: outcome unknown: {outcome}")
 
-        result = reminders.reminder_sweep(now=moment, send=send)
-        self.stdout.write(
-            f"{result['created']} digests built, {sent} sent, {failed} failed (retried later)."
-        )
+        result = reminders.reminder_sweep(now=moment, send=send, clock=timezone.now())
+        summary = f"{result['created']} digests built, {sent} sent, {failed} failed (retried later)"
+        if unknown:
+            summary += f", {unknown} with an unknown outcome"
+        if result["given_up"]:
+            summary += f", {result['given_up']} given up"
+        self.stdout.write(summary + ".")
+        self._report_trouble(timezone.now())
+
+    def _report_trouble(self, moment: datetime) -> None:
+        """Digests failing now, or given up on or left with an unknown outcome in the
+        last day, on stderr: an outage is never "0 sent, 0 failed" silence."""
+        digests = digests_needing_attention(now=moment)
+        if not digests:
+            return
+        self.stderr.write(f"{len(digests)} digests need attention:")
+        for digest in digests:
+            recipient = digest.recipient
+            if digest.status == DigestStatus.PENDING:
+                state = (
+                    f"failing since {digest.failing_since:%Y-%m-%d %H:%M %Z}, "
+                    f"next attempt {digest.next_attempt_at:%Y-%m-%d %H:%M %Z}"
+                )
+            elif digest.status == DigestStatus.UNDELIVERED:
+                state = "undelivered (catch-up window ended)"
+            else:
+                state = "outcome unknown (the mail server never answered)"
+            self.stderr.write(
+                f"  {display_name(recipient)} <{recipient.email}> "
+                f"{digest.local_date.isoformat()}: {state}; {digest.attempts} attempts; "
+                f"last error: {digest.last_error or 'none'}"
+            )
 
     def _dry_run(self, moment: datetime) -> None:
         """List the digests owed now: people by name, work and cycles by name."""
