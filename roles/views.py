@@ -540,12 +540,13 @@ def assignment_edit(request: HttpRequest, pk: int, assignment_pk: int) -> HttpRe
     form = _allocation_form(project, assignment, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.assignment_update(
-                assignment=assignment,
-                allocation_percent=form.cleaned_data["allocation_percent"],
-                actor=request.user,
-                version=form.cleaned_data["version"],
-            )
+            if form.changes():  # unchanged: nothing written, no new project version
+                services.assignment_update(
+                    assignment=assignment,
+                    allocation_percent=form.cleaned_data["allocation_percent"],
+                    actor=request.user,
+                    version=form.cleaned_data["version"],
+                )
         except ValidationError as error:
             if request.htmx:  # the team panel shows the reason as a message
                 for message in error.messages:

@@ -257,7 +257,8 @@ def cycle_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = _cycle_form(cycle, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.cycle_update(cycle=cycle, **form.cleaned_data)
+            if form.changes():  # unchanged: nothing written, as in the admin
+                services.cycle_update(cycle=cycle, **form.cleaned_data)
         except ValidationError as error:
             cycle = _cycle_or_404(pk)  # as saved now
             form = form_reoffer(form, _cycle_form(cycle), error)
