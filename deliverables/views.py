@@ -385,12 +385,13 @@ def deliverable_checklist(request: HttpRequest, pk: int) -> HttpResponse:
             for item in items
         }
         try:
-            services.checklist_update(
-                deliverable=deliverable,
-                actor=request.user,
-                version=form.cleaned_data["version"],
-                answers=answers,
-            )
+            if form.changes():  # unchanged: nothing written, no new version
+                services.checklist_update(
+                    deliverable=deliverable,
+                    actor=request.user,
+                    version=form.cleaned_data["version"],
+                    answers=answers,
+                )
         except ValidationError as error:
             fresh = _deliverable_or_404(request, pk)
             form = form_reoffer(form, _checklist_form(fresh), error)
@@ -410,7 +411,10 @@ def deliverable_edit(request: HttpRequest, pk: int) -> HttpResponse:
             data = dict(form.cleaned_data)
             data.pop("confirm_type_change")
             try:
-                services.deliverable_update(deliverable=deliverable, actor=request.user, **data)
+                # Unchanged, nothing is written: no new version to refuse someone
+                # else's form with nothing to point out.
+                if form.changes():
+                    services.deliverable_update(deliverable=deliverable, actor=request.user, **data)
             except ValidationError as error:
                 status = _status(error)
                 deliverable = _deliverable_or_404(request, pk)  # as saved now
@@ -579,9 +583,12 @@ def project_plan(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "version": project.version,
             "include_cancelled": include_cancelled,
-            "cancelled_types": []
+            # Joined here, as the reader's language lists things ("A, B" / "A、B").
+            "cancelled_types": ""
             if include_cancelled
-            else selectors.plan_cancelled_types(project=project),
+            else _(", ").join(
+                str(t.display_name) for t in selectors.plan_cancelled_types(project=project)
+            ),
         },
         status=status,
     )

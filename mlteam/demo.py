@@ -4,8 +4,14 @@ Everything is created through the apps' services, as people would through the
 pages: projects and teams, a plan, every status move along the workflow (done
 only by a manager, with the checklist complete or an override and its reason),
 checklist answers, links, comments, the handbook and reviews. So the demo obeys
-the product's rules and its history tells how it got there. Rows are looked up
-first, so running the seed again changes nothing.
+the product's rules and its history tells how it got there.
+
+The demo is seeded once, into a database without projects: after that the data
+is the people's own. `make run` seeds at every start, and a database someone has
+worked in (a project renamed, a person removed, deactivated or anonymised, a
+restored backup) must start as it is, not be "repaired" back into the demo or
+refused by the rules those changes brought (a deactivated person cannot join a
+team).
 """
 
 from __future__ import annotations
@@ -412,8 +418,17 @@ def _answer_handbook(project: Project, actor) -> None:
     )
 
 
+def demo_seeded() -> bool:
+    """Whether the database already has projects, so the demo leaves it alone."""
+    return Project.objects.exists()
+
+
 @transaction.atomic
 def demo_seed(*, today: date) -> list[Project]:
+    """Seed the demo into a database without projects; otherwise change nothing and
+    return the projects there are."""
+    if demo_seeded():
+        return list(Project.objects.order_by("pk"))
     people = _ensure_people()
     statuses = cycle(STATUS_CYCLE)
     # Approvals alternate: checklist completed first, then an override with its reason.

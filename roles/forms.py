@@ -18,14 +18,24 @@ from mlteam.forms import (
     SearchField,
     VersionField,
 )
+from mlteam.people import FORMER_MEMBER, is_anonymised_name
 
 from .models import Project, ProjectStatus, Role
 from .selectors import PROJECT_SORTS
 
 
 def person_label(user) -> str:
-    name = user.get_full_name()
-    return f"{name} ({user.get_username()})" if name else user.get_username()
+    return _label(user.get_username(), user.first_name, user.last_name)
+
+
+def _label(username: str, first_name: str, last_name: str) -> str:
+    """A person in a choice list: "Full Name (username)", the username alone when
+    there is no name, and "Former member" for an anonymised account (its username
+    is a placeholder, `mlteam.people`)."""
+    if is_anonymised_name(username):
+        return str(FORMER_MEMBER)
+    name = f"{first_name} {last_name}".strip()  # as User.get_full_name
+    return f"{name} ({username})" if name else username
 
 
 def _flat_attrs(attrs: dict) -> str:
@@ -74,8 +84,7 @@ class PersonChoiceIterator(forms.models.ModelChoiceIterator):
         for pk, username, first_name, last_name in self.queryset.values_list(
             "pk", "username", "first_name", "last_name"
         ):
-            name = f"{first_name} {last_name}".strip()  # as User.get_full_name
-            yield (pk, f"{name} ({username})" if name else username)
+            yield (pk, _label(username, first_name, last_name))
 
 
 class PersonChoiceField(BoundedModelChoiceField):

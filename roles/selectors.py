@@ -365,7 +365,11 @@ def project_coverage(*, project: Project, viewer) -> Coverage:
         member_ids = {m.user_id for m in memberships}
         candidates = (
             RoleAssignment.objects.filter(
-                role_id__in=unfilled, membership__project__in=visible_active
+                role_id__in=unfilled,
+                membership__project__in=visible_active,
+                # Someone deactivated (or anonymised) keeps their roles on the record
+                # but can take on no new one: not a suggestion.
+                membership__user__is_active=True,
             )
             .exclude(membership__project=project)
             .select_related("membership__user", "membership__project")

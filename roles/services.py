@@ -25,7 +25,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 
-from mlteam.people import is_anonymised_name, person_name
+from mlteam.people import is_anonymised_name, is_deactivated, person_name
 from mlteam.versions import claim_version
 
 from .models import (
@@ -44,8 +44,8 @@ logger = logging.getLogger(__name__)
 DEACTIVATED_MESSAGE = _("This account is deactivated. An admin can reactivate it.")
 INVITATION_USED_MESSAGE = _("This invitation no longer works.")
 STALE_MESSAGE = _(
-    "Someone else changed this project while you were editing it. The page now shows "
-    "the latest version; check it and try again."
+    "Someone else changed this project while you were editing it. What you entered is "
+    "kept below over the latest version; check it and try again."
 )
 ARCHIVED_MESSAGE = _("This project is archived. Restore it before changing it.")
 ROLE_STALE_MESSAGE = _(
@@ -207,12 +207,7 @@ def project_update(
         project.managers.set(managers)
     if required_roles is not None:
         project.required_roles.set(required_roles)
-    _record(
-        project,
-        actor,
-        TeamChangeAction.PROJECT_UPDATED,
-        changes=project_changes(before, after),
-    )
+    project_edit_record(project, actor, before=before, after=after)
     return project
 
 
@@ -237,7 +232,7 @@ def project_unarchive(*, project: Project, actor, version: int | None) -> Projec
 @transaction.atomic
 def membership_add(*, project: Project, user, actor=None, version: int | None = None) -> Membership:
     _claim_version(project, version)
-    if not user.is_active and not is_pending_invitee(user):
+    if is_deactivated(user):
         raise ValidationError(DEACTIVATED_MESSAGE, code="inactive")
     membership = Membership(project=project, user=user)
     membership.full_clean()
@@ -381,6 +376,10 @@ def role_assign(
     version: int | None = None,
 ) -> RoleAssignment:
     _claim_version(membership.project, version)
+    # A deactivated person stays on their teams with the roles they held (their name
+    # on the history), but takes on no new role: it would show as filled.
+    if is_deactivated(membership.user):
+        raise ValidationError(DEACTIVATED_MESSAGE, code="inactive")
     assignment = RoleAssignment(
         membership=membership, role=role, allocation_percent=allocation_percent
     )

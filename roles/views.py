@@ -178,10 +178,18 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = _project_form(project, request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        version = data.pop("version")
+        # Only what the person changed, as the admin saves it: a save that changes
+        # nothing writes nothing (no empty history entry, no new version that
+        # would refuse someone else's form).
+        changes = form.changes()
         try:
-            services.project_update(project=project, actor=request.user, version=version, **data)
+            if changes:
+                services.project_update(
+                    project=project,
+                    actor=request.user,
+                    version=form.cleaned_data["version"],
+                    **changes,
+                )
         except ValidationError as error:
             status = 409 if getattr(error, "code", None) == "stale" else 422
             project = _project_or_404(request, pk)  # as saved now
@@ -498,6 +506,10 @@ def team_assign(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
                 version=form.cleaned_data["version"],
             )
         except ValidationError as error:
+            # Deactivated meanwhile: the panel no longer has their form to show it on.
+            if getattr(error, "code", None) == "inactive":
+                messages.error(request, " ".join(error.messages))
+                return _team_response(request, project)
             return _team_response(
                 request,
                 project,
@@ -528,12 +540,13 @@ def assignment_edit(request: HttpRequest, pk: int, assignment_pk: int) -> HttpRe
     form = _allocation_form(project, assignment, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.assignment_update(
-                assignment=assignment,
-                allocation_percent=form.cleaned_data["allocation_percent"],
-                actor=request.user,
-                version=form.cleaned_data["version"],
-            )
+            if form.changes():  # unchanged: nothing written, no new project version
+                services.assignment_update(
+                    assignment=assignment,
+                    allocation_percent=form.cleaned_data["allocation_percent"],
+                    actor=request.user,
+                    version=form.cleaned_data["version"],
+                )
         except ValidationError as error:
             if request.htmx:  # the team panel shows the reason as a message
                 for message in error.messages:

@@ -110,12 +110,15 @@ def handbook_review_date(request: HttpRequest, pk: int) -> HttpResponse:
     form = _review_date_form(project, request.POST)
     if form.is_valid():
         try:
-            services.handbook_review_date_set(
-                project=project,
-                actor=request.user,
-                review_on=form.cleaned_data["review_on"],
-                version=form.cleaned_data["version"],
-            )
+            # Saved only when the person changed it: an unchanged date writes nothing
+            # (no new project version to refuse someone else's form).
+            if form.changes():
+                services.handbook_review_date_set(
+                    project=project,
+                    actor=request.user,
+                    review_on=form.cleaned_data["review_on"],
+                    version=form.cleaned_data["version"],
+                )
         except ValidationError as error:
             project = _project_or_404(request, pk)  # as saved now
             form = form_reoffer(form, _review_date_form(project), error)
@@ -254,7 +257,8 @@ def cycle_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = _cycle_form(cycle, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.cycle_update(cycle=cycle, **form.cleaned_data)
+            if form.changes():  # unchanged: nothing written, as in the admin
+                services.cycle_update(cycle=cycle, **form.cleaned_data)
         except ValidationError as error:
             cycle = _cycle_or_404(pk)  # as saved now
             form = form_reoffer(form, _cycle_form(cycle), error)

@@ -17,6 +17,26 @@ pytestmark = [
 ]
 
 
+# The words of the portfolio table's headings that the browser broke across lines
+# ("Cancel/led"): each word's text range must sit on one line.
+SPLIT_HEADING_WORDS = """() => Array.from(
+  document.querySelectorAll("main table.table-wrap-head thead th")
+).flatMap((th) => {
+  const split = [];
+  const walker = document.createTreeWalker(th, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const word of node.data.matchAll(/\\S+/g)) {
+      const range = document.createRange();
+      range.setStart(node, word.index);
+      range.setEnd(node, word.index + word[0].length);
+      const lines = new Set(Array.from(range.getClientRects()).map((r) => Math.round(r.top)));
+      if (lines.size > 1) split.push(word[0]);
+    }
+  }
+  return split;
+})"""
+
+
 def test_manager_sees_charts_and_the_numbers_behind_them(live_server, page):
     manager = manager_user(username="mari", first_name="Mari", last_name="Kobayashi")
     owner = UserFactory(username="aiko")
@@ -53,6 +73,9 @@ def test_manager_sees_charts_and_the_numbers_behind_them(live_server, page):
     )
     drawn = page.evaluate("Chart.getChart('status-chart').data.labels")
     assert drawn == ["Churn prediction", "Search ranking"]
+    # Eleven columns on a desktop: the headings wrap between words, never inside one.
+    assert page.locator("main table.table-wrap-head").count() == 2
+    assert page.evaluate(SPLIT_HEADING_WORDS) == []
     assert page.evaluate("Chart.getChart('overdue-chart').data.datasets[0].data") == [2]
     overdue_by_role = page.locator("section[aria-labelledby=overdue-role-heading]")
     overdue_by_role.get_by_role("link", name="2", exact=True).click()

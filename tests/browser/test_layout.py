@@ -5,8 +5,9 @@ they read.
    (names, project name and description, titles, comments, reasons, links,
    answers, reviews), no main page scrolls sideways, and the deliverables list
    keeps each row's status and due date in view.
-2. On a desktop (1280 px) in Japanese, every filter on the deliverables list shows
-   its whole selected text, and the project page's coverage matrix fits.
+2. On a desktop (1280 px) in Japanese, every filter on the deliverables and
+   projects lists shows its whole selected text, and the project page's coverage
+   matrix fits.
 """
 
 from __future__ import annotations
@@ -223,13 +224,14 @@ def test_filters_and_coverage_matrix_fit_a_desktop_in_japanese(live_server, brow
     page = context.new_page()
     try:
         sign_in(page, live_server.url, "manager")
-        page.goto(live_server.url + reverse("deliverables:list"))
-        assert page.locator("html").get_attribute("lang") == "ja"
         cut = []
-        for select in page.locator("main form[role=search] select").all():
-            fit = select.evaluate(WHOLE_TEXT)
-            if fit["needs"] > fit["room"] or fit["scroll"] > fit["client"]:
-                cut.append(fit)
+        for url in (reverse("deliverables:list"), reverse("roles:project_list")):
+            page.goto(live_server.url + url)
+            assert page.locator("html").get_attribute("lang") == "ja"
+            for select in page.locator("main form[role=search] select").all():
+                fit = select.evaluate(WHOLE_TEXT)
+                if fit["needs"] > fit["room"] or fit["scroll"] > fit["client"]:
+                    cut.append((url, fit))
         assert not cut, cut
 
         page.goto(live_server.url + reverse("roles:project_detail", args=[practices.project.pk]))

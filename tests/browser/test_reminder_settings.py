@@ -11,6 +11,8 @@ from django.core.management import call_command
 from deliverables.models import ReminderPreference
 from deliverables.services import deliverable_create
 from roles.services import membership_add, project_create
+from tests.browser.test_layout import WHOLE_TEXT, _context
+from tests.conftest import sign_in
 from tests.factories import PASSWORD, UserFactory, deliverable_type, manager_user
 
 pytestmark = [
@@ -72,3 +74,24 @@ def test_changing_the_hour_keeps_every_other_reminder_setting(live_server, page,
     out = capsys.readouterr().out
     assert "Kenji Ito <kenji@example.com> (2026-11-30, ja): 1 item" in out
     assert "Churn drivers report" in out
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_every_setting_shows_its_whole_choice_at_every_width(live_server, browser, language):
+    """Each select shows its whole selected text: the email language's "Same as my
+    interface language" was cut off beside the due-soon window on a desktop."""
+    UserFactory(username="kenji", first_name="Kenji", last_name="Ito")
+    for width in (1280, 992, 576, 390):
+        context = _context(browser, live_server, width=width, language=language)
+        page = context.new_page()
+        try:
+            sign_in(page, live_server.url, "kenji")
+            page.goto(f"{live_server.url}/settings/reminders/")
+            assert page.locator("html").get_attribute("lang") == language
+            selects = page.locator("main form select").all()
+            assert len(selects) == 2  # the hour and the email language
+            fits = [select.evaluate(WHOLE_TEXT) for select in selects]
+            cut = [f for f in fits if f["needs"] > f["room"] or f["scroll"] > f["client"]]
+            assert not cut, (width, cut)
+        finally:
+            context.close()

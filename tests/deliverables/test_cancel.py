@@ -410,8 +410,15 @@ def test_the_plan_does_not_propose_a_cancelled_type_again_unless_asked(client, w
     client.force_login(manager)
     url = reverse("deliverables:plan", args=[project.pk])
     page = client.get(url).content.decode()
-    assert "Not proposed again, because their deliverables on this project were cancelled:" in page
-    assert "Team process documentation" in page and f'href="{url}?cancelled=1"' in page
+    assert (
+        "Not proposed again, because their deliverables on this project were cancelled: "
+        "Team process documentation." in page
+    )
+    assert f'href="{url}?cancelled=1"' in page
+    # The list reads as Japanese does, its punctuation too.
+    ja = client.get(url, headers={"accept-language": "ja"})
+    listed = "再提案していない種類：チームのプロセスドキュメント。"
+    assert listed in ja.content.decode()
     page = client.get(url + "?cancelled=1").content.decode()
     assert "cancelled before" in page
     data = form_data(page, action=None)  # what the browser sends: every row ticked

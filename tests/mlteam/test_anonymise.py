@@ -125,6 +125,16 @@ def test_pages_show_former_member_and_never_the_old_name(client, history):
     assert "The draft is up." in detail  # what they wrote is kept as written
 
 
+def test_choice_lists_name_them_former_member_not_the_placeholder(client, history):
+    """The owner pickers read "Former member", as every page does, not the
+    placeholder username."""
+    _run("aiko", "--yes", "--reason", "Erasure request")
+    client.force_login(history.manager)
+    html = client.get(reverse("deliverables:edit", args=[history.deliverable.pk])).content.decode()
+    assert f'<option value="{history.aiko.pk}" selected>Former member</option>' in html
+    assert "former-member-" not in html
+
+
 def test_former_member_reads_in_the_readers_language(history):
     _run("aiko", "--yes", "--reason", "Erasure request")
     history.aiko.refresh_from_db()

@@ -410,3 +410,25 @@ def test_new_project_page_saves_what_it_offers(client, manager, language):
     assert project.escalation_days == 3
     assert project.status == "planning"
     assert (project.start_date, project.target_date, project.business_problem) == (None, None, "")
+
+
+def _versions() -> dict:
+    """Every version a form is checked against."""
+    return {
+        model.__name__: dict(model.objects.order_by("pk").values_list("pk", "version"))
+        for model in (Project, Deliverable, ReviewCycle, Review)
+    } | {"evaluation": dict(Review.objects.values_list("pk", "evaluation_version"))}
+
+
+@pytest.mark.parametrize("name", UNCHANGED)
+def test_an_edit_form_saved_unchanged_moves_no_version(client, practices, name):  # noqa: F811
+    """A save that changes nothing must not refuse someone else's form drawn
+    meanwhile (a new version, with no change to point out)."""
+    world = _world(practices)
+    case = CASES[name](practices, world)
+    client.force_login(practices.people[case.user])
+    data = _drawn(client, case)
+    before = _versions()
+    response = client.post(case.action or case.page, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert _versions() == before

@@ -238,3 +238,43 @@ def test_demo_reviews_happen_on_the_cycle_s_calendar(demo):
             if event.kind == ReviewEventKind.EXPECTATIONS_WRITTEN:
                 assert day <= review.cycle.expectations_due_on(), (review.pk, day)
             assert day <= timezone.localdate(), (review.pk, event.kind, day)
+
+
+@override_settings(DEBUG=True)
+def test_seeding_again_leaves_a_database_people_have_worked_in_as_it_is(demo, capsys):
+    """`make run` seeds at every start: after a project was renamed, a person
+    removed, deactivated and anonymised, it starts with the data as it is, instead of
+    failing (a deactivated person cannot join a team) or adding the demo again."""
+    from mlteam.services import people_deactivate, person_anonymise
+    from roles import services as team
+
+    User = get_user_model()
+    admin = User.objects.get(username="admin")
+    churn = Project.objects.get(name="Churn prediction")
+    team.project_update(project=churn, actor=admin, version=churn.version, name="Churn v2")
+    chen = Membership.objects.get(project=churn, user__username="chen")
+    team.membership_remove(membership=chen, actor=admin, version=None)
+    people_deactivate(people=User.objects.filter(username="ben"), actor=admin)
+    person_anonymise(user=User.objects.get(username="aiko"), reason="Erasure request")
+    counts = (
+        User.objects.count(),
+        Project.objects.count(),
+        Membership.objects.count(),
+        TeamChange.objects.count(),
+        DeliverableEvent.objects.count(),
+    )
+    capsys.readouterr()
+
+    call_command("seed_demo")
+
+    assert "left as it is" in capsys.readouterr().out
+    assert (
+        User.objects.count(),
+        Project.objects.count(),
+        Membership.objects.count(),
+        TeamChange.objects.count(),
+        DeliverableEvent.objects.count(),
+    ) == counts
+    assert not User.objects.filter(username="aiko").exists()  # not created again
+    assert not Project.objects.filter(name="Churn prediction").exists()
+    assert not Membership.objects.filter(project=churn, user__username="chen").exists()

@@ -251,6 +251,8 @@ def test_a_stale_save_is_refused_and_offered_again_over_the_current_values(
     assert response.status_code in {400, 409, 422}, response.status_code
     assert snapshot() == saved  # nothing of the refused save
     page = response.content.decode()
+    # The message says what the form now holds: the person's entry, kept.
+    assert "kept below" in page
     (form,) = _bound_edit_forms(response)
     noted = {form.add_prefix(name): note for name, note in form.meanwhile.items()}
     assert set(noted) == set(meanwhile.shows) | meanwhile.collides
@@ -370,6 +372,20 @@ def test_the_handbook_review_date_refuses_a_stale_save(client, practices):  # no
     offered = form_data(response.content.decode(), action=url)
     assert offered["review_on"] == ["2026-09-01"]
     assert "Someone else changed this meanwhile to: Jun 1, 2026" in response.content.decode()
+
+
+def test_the_refusal_names_the_review_cycle_as_the_japanese_pages_do():
+    """One word for a review cycle in Japanese (評価サイクル): the refusal said
+    レビューサイクル, which no page uses."""
+    from django.utils import translation
+
+    from deliverables.practices.services import CYCLE_STALE_MESSAGE
+
+    with translation.override("ja"):
+        term = str(ReviewCycle._meta.verbose_name)
+        assert term == "評価サイクル"
+        assert term in str(CYCLE_STALE_MESSAGE)
+        assert "レビューサイクル" not in str(CYCLE_STALE_MESSAGE)
 
 
 def test_removing_a_handbook_question_from_a_stale_page_is_refused(client, practices):  # noqa: F811

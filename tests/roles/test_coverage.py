@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mlteam.services import people_deactivate
 from roles.models import Project
 from roles.selectors import (
     portfolio_coverage,
@@ -116,8 +117,11 @@ def test_people_holding_an_unfilled_role_elsewhere_are_suggested():
     hidden = project_create(name="Hidden", managers=[manager_user()])
     ops = UserFactory(username="ops")
     secret_ops = UserFactory(username="secret_ops")
+    gone_ops = UserFactory(username="gone_ops")
     _staff(staffed, ops, ("devops-engineer", 50))
     _staff(hidden, secret_ops, ("devops-engineer", 50))
+    _staff(staffed, gone_ops, ("devops-engineer", 50))
+    people_deactivate(people=[gone_ops], actor=manager)  # left: not a suggestion
 
     (row,) = _coverage(gap, manager).rows
     assert [(s["user"].username, s["project"].name) for s in row.suggestions] == [

@@ -88,3 +88,57 @@ def test_anonymising_a_manager_renames_them_in_recorded_manager_changes(project)
     before, after = _last_edit(project).changes["managers"]
     assert "Aiko Mori" not in before + after
     assert f"former-member-{aiko.pk}" in after
+
+
+def test_an_edit_that_changes_nothing_records_nothing(project):
+    hiro = project.managers.get()
+    before = TeamChange.objects.count()
+    project_update(
+        project=project, actor=hiro, version=project.version, name="Churn", managers=[hiro]
+    )
+    assert TeamChange.objects.count() == before  # no bare "edited the project"
+
+
+def test_saving_the_project_form_unchanged_writes_nothing(client, project):
+    """Nothing changed: no history entry and the same version, so a manager's form
+    drawn meanwhile is not refused because of it."""
+    from tests.html_forms import form_data
+
+    hiro = project.managers.get()
+    client.force_login(hiro)
+    url = reverse("roles:project_edit", args=[project.pk])
+    drawn = form_data(client.get(url).content.decode())
+    version, changes = project.version, TeamChange.objects.count()
+
+    response = client.post(url, drawn)
+
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert (project.version, TeamChange.objects.count()) == (version, changes)
+    # A change saved from the same page still records only what changed.
+    response = client.post(url, {**drawn, "name": ["Churn v2"]})
+    assert response.status_code == 302
+    assert _last_edit(project).changes == {"name": ["Churn", "Churn v2"]}
+
+
+def test_saving_the_handbook_review_date_unchanged_writes_nothing(client, project):
+    from deliverables.services import deliverable_create
+    from tests.factories import deliverable_type
+    from tests.html_forms import form_data
+
+    hiro = project.managers.get()
+    deliverable_create(project=project, type=deliverable_type("process-documentation"), actor=hiro)
+    handbook_review_date_set(project=project, actor=hiro, review_on=date(2027, 1, 15), version=None)
+    client.force_login(hiro)
+    action = reverse("practices:handbook_review_date", args=[project.pk])
+    page = client.get(reverse("practices:handbook", args=[project.pk])).content.decode()
+    drawn = form_data(page, action=action)
+    project.refresh_from_db()
+    version, changes = project.version, TeamChange.objects.count()
+
+    assert client.post(action, drawn).status_code == 302
+
+    project.refresh_from_db()
+    assert (project.version, TeamChange.objects.count()) == (version, changes)
+    assert client.post(action, {**drawn, "review_on": ["2027-02-01"]}).status_code == 302
+    assert _last_edit(project).changes == {"handbook_review_on": ["2027-01-15", "2027-02-01"]}

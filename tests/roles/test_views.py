@@ -42,6 +42,33 @@ def test_assigning_the_same_role_twice_is_a_form_error(manager_client, world):
     assert snapshot() == before
 
 
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_deactivated_member_takes_on_no_new_role(manager_client, world, htmx):
+    """They stay on the team with the roles they held, but the team page offers them
+    no new one, and a form drawn before they were deactivated is refused (a role
+    they cannot fill would show as filled)."""
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.filter(pk=world.people["member"].pk).update(is_active=False, email="")
+    team = manager_client.get(reverse("roles:project_team", args=[world.project.pk]))
+    html = team.content.decode()
+    assert ">deactivated</span>" in html
+    assert reverse("roles:team_assign", args=[world.project.pk, world.membership.pk]) not in html
+    assert '<div class="small text-body-secondary"> · ' not in html  # no email: no separator
+
+    before = snapshot()
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = manager_client.post(
+        reverse("roles:team_assign", args=[world.project.pk, world.membership.pk]),
+        _assign_data(world, "ml-engineer", 20),
+        follow=not htmx,
+        **headers,
+    )
+    assert response.status_code == 200
+    assert "This account is deactivated." in response.content.decode()
+    assert snapshot() == before
+
+
 @pytest.mark.parametrize("allocation", ["-5", "101", "lots"])
 def test_allocation_outside_0_to_100_is_a_form_error(manager_client, world, allocation):
     before = snapshot()
