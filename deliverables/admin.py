@@ -18,7 +18,7 @@ from mlteam.admin import (
 )
 from mlteam.forms import VersionField
 
-from . import services
+from . import services, workflow
 from .forms import CancelForm, ReminderPreferenceForm
 from .models import (
     WEEKDAYS,
@@ -310,8 +310,11 @@ class DeliverableAdmin(ServiceAdmin):
         confirmed = request.POST.get("post") == "yes"
         form = CancelSelectedForm(request.POST if confirmed else None, deliverables=deliverables)
         if confirmed and form.is_valid():
-            cancelled = 0
+            cancelled = left = 0
             for deliverable in deliverables:
+                if not workflow.is_allowed(deliverable.status, DeliverableStatus.CANCELLED):
+                    left += 1  # done or already cancelled: left as it is, as the page says
+                    continue
                 try:
                     services.deliverable_transition(
                         deliverable=deliverable,
@@ -339,6 +342,18 @@ class DeliverableAdmin(ServiceAdmin):
                     )
                     % {"count": cancelled},
                     messages.SUCCESS,
+                )
+            if left:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)s deliverable was done or already cancelled and is left as it is.",
+                        "%(count)s deliverables were done or already cancelled and are left as "
+                        "they are.",
+                        left,
+                    )
+                    % {"count": left},
+                    messages.INFO,
                 )
             return None  # back to the list
         return TemplateResponse(

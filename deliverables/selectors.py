@@ -254,14 +254,21 @@ class ProjectActivity:
         return merged[index]
 
 
-def owner_choices(*, project: Project) -> QuerySet:
-    """People on the project, the only ones who may own its deliverables."""
+def owner_choices(*, project: Project, current=None) -> QuerySet:
+    """People on the project who may take work on: not deactivated (`is_deactivated`:
+    invited people who have not signed in yet may), plus `current`, the
+    deliverable's owner now, so that a form saved without changing the owner keeps
+    them. A project's members are few: the rule is applied to them in Python."""
     from django.contrib.auth import get_user_model
 
+    from mlteam.people import is_deactivated
+
+    members = get_user_model().objects.filter(memberships__project=project)
+    ids = [person.pk for person in members if not is_deactivated(person)]
+    if current is not None:
+        ids.append(current.pk)
     return (
-        get_user_model()
-        .objects.filter(memberships__project=project)
-        .order_by("first_name", "last_name", "username")
+        get_user_model().objects.filter(pk__in=ids).order_by("first_name", "last_name", "username")
     )
 
 

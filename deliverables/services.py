@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from mlteam.people import is_deactivated, person_name
 from mlteam.sql import day, placeholders, select
 from mlteam.versions import claim_version
 from roles.models import Project
@@ -57,6 +58,15 @@ REASON_REQUIRED = {
     DeliverableStatus.BLOCKED: _("Say why the deliverable is blocked."),
     DeliverableStatus.CANCELLED: _("Say why the deliverable is cancelled."),
 }
+
+
+def _check_new_owner(owner, current_owner_id: int | None) -> None:
+    """A deactivated person takes no new work (they may stay owner of what they had)."""
+    if owner is not None and owner.pk != current_owner_id and is_deactivated(owner):
+        raise ValidationError(
+            _("%(name)s is deactivated and cannot take on work.") % {"name": person_name(owner)},
+            code="inactive",
+        )
 
 
 def _claim_version(deliverable: Deliverable, version: int | None) -> None:
@@ -132,6 +142,7 @@ def deliverable_create(
 ) -> Deliverable:
     if project.archived_at is not None:
         raise ValidationError(ARCHIVED_MESSAGE, code="archived")
+    _check_new_owner(owner, None)
     if status == DeliverableStatus.DONE:
         # Its checklist is a fresh copy, all open: done comes through the workflow
         # (`deliverable_transition`), with the checklist gate and a manager's approval.
@@ -297,6 +308,7 @@ def deliverable_update(
     """Managers change what the deliverable is, who owns it and when it is due."""
     if deliverable.checklist_locked and type.pk != deliverable.type_id:
         raise ValidationError(DONE_LOCKED_MESSAGE, code="done")
+    _check_new_owner(owner, deliverable.owner_id)
     _claim_version(deliverable, version)
     changes = [
         (EventKind.TITLE, deliverable.title, title),

@@ -435,7 +435,7 @@ def deliverable_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _edit_form(deliverable: Deliverable, data=None) -> DeliverableEditForm:
     return DeliverableEditForm(
         data,
-        owners=selectors.owner_choices(project=deliverable.project),
+        owners=selectors.owner_choices(project=deliverable.project, current=deliverable.owner),
         deliverable=deliverable,
         initial={
             "version": deliverable.version,

@@ -20,6 +20,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat.admin import PeriodicTaskAdmin, PeriodicTaskForm
@@ -72,11 +74,18 @@ class VersionedAdminForm(forms.ModelForm):
         return attrgetter(self.version_of)(self.instance) if self.version_of else self.instance
 
     def stale_error(self) -> ValidationError:
+        """The refusal, with a link that opens the page afresh (reloading the page
+        would only post the same stale form again)."""
         row = self.version_row()
-        return ValidationError(
+        opts = self.instance._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[self.instance.pk])
+        message = format_html(
+            '{} <a href="{}">{}</a>',
             ADMIN_STALE_MESSAGE % {"model": row._meta.verbose_name, "name": row},
-            code="stale",
+            url,
+            _("Open the current version"),
         )
+        return ValidationError(message, code="stale")
 
     def clean(self):
         cleaned_data = super().clean()

@@ -113,6 +113,8 @@ def test_a_stale_deliverable_form_cannot_put_the_status_back(client, root, deliv
     html = _refused(_save(client, url, drawn, due_date="2026-10-01"))
 
     assert STALE in html and "deliverable “Deployed model" in html
+    # A way out: reloading would post the same stale form again.
+    assert f'<a href="{url}">Open the current version</a>' in html
     fresh = Deliverable.objects.get(pk=deliverable.pk)
     assert (fresh.status, fresh.due_date) == (DeliverableStatus.IN_REVIEW, date(2026, 9, 1))
     assert fresh.version == deliverable.version
