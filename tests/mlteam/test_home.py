@@ -158,3 +158,29 @@ def test_recent_changes_name_the_project_of_each_deliverable(client, member):
         assert "Deployed model" in line
         link = reverse("roles:project_detail", args=[project.pk])
         assert f'<a href="{link}">{project.name}</a>' in line
+
+
+def test_a_member_reads_on_home_that_their_work_was_cancelled_and_why(client, member):
+    """What changed, not only that something did: a cancel shows its status and reason."""
+    from deliverables.models import DeliverableStatus
+    from deliverables.services import deliverable_create, deliverable_transition
+    from roles.services import membership_add, project_create
+    from tests.factories import deliverable_type, manager_user
+
+    manager = manager_user()
+    project = project_create(name="Pricing", managers=[manager])
+    membership_add(project=project, user=member)
+    deliverable = deliverable_create(
+        project=project, type=deliverable_type("prd"), owner=member, actor=manager
+    )
+    deliverable_transition(
+        deliverable=deliverable,
+        actor=manager,
+        to_status=DeliverableStatus.CANCELLED,
+        version=deliverable.version,
+        reason="Replaced by the pricing project.",
+    )
+    client.force_login(member)
+    page = client.get(reverse("home")).content.decode()
+    changes = page.split('id="changes-heading"')[1].split("</section>")[0]
+    assert "Not started → Cancelled: Replaced by the pricing project." in changes
