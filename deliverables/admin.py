@@ -324,10 +324,20 @@ class DeliverableAdmin(ServiceAdmin):
                         reason=form.cleaned_data["reason"],
                     )
                 except ValidationError as error:
+                    # The service's stale message speaks to a form offered again; here
+                    # nothing is, so say what happened and what to do instead.
+                    reason = (
+                        gettext(
+                            "someone else changed it after you selected it. Open it to see "
+                            "what changed, and cancel it again if it should still be cancelled."
+                        )
+                        if getattr(error, "code", None) == "stale"
+                        else " ".join(error.messages)
+                    )
                     self.message_user(
                         request,
                         gettext("%(deliverable)s was not cancelled: %(reason)s")
-                        % {"deliverable": deliverable.label, "reason": " ".join(error.messages)},
+                        % {"deliverable": deliverable.label, "reason": reason},
                         messages.ERROR,
                     )
                 else:

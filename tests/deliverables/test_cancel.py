@@ -539,7 +539,14 @@ def test_the_admins_action_refuses_a_deliverable_changed_since_the_confirmation_
     response = client.post(reverse(CHANGELIST), data, follow=True)
     shown = _messages(response)
     assert "1 deliverable cancelled." in shown
-    assert any("was not cancelled: Someone else saved this deliverable" in m for m in shown)
+    assert any(
+        m.endswith(
+            "was not cancelled: someone else changed it after you selected it. Open it "
+            "to see what changed, and cancel it again if it should still be cancelled."
+        )
+        for m in shown
+    )
+    assert not any("Your input is kept below" in m for m in shown)  # no form is offered again
     assert Deliverable.objects.get(pk=work.deliverable.pk).status == S.IN_PROGRESS
     assert Deliverable.objects.get(pk=work.colleagues.pk).status == S.CANCELLED
 

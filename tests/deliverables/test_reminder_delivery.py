@@ -383,6 +383,28 @@ def test_send_reminders_lists_undelivered_and_failing_digests(on_commit, setting
     assert "last error: [Errno 111] Connection refused" in captured.err
 
 
+def test_send_reminders_counts_every_digest_needing_attention_when_it_lists_fewer(
+    on_commit, settings, capsys, monkeypatch
+):
+    """The list is cut short (the admin has them all); the count is not."""
+    from deliverables.management.commands import send_reminders
+
+    monkeypatch.setattr(send_reminders, "TROUBLE_LISTED", 1)
+    aiko = UserFactory(username="aiko", first_name="Aiko", last_name="Tanaka")
+    ben = UserFactory(username="ben", first_name="", last_name="")
+    after = _outage_past_the_window(on_commit, settings, aiko)
+    _late_work(ben, hour=0)
+    with _smtp(free_port()):
+        Clock(on_commit, after - timedelta(hours=1)).sweep()
+        capsys.readouterr()
+        with time_machine.travel(after), on_commit(execute=True):
+            call_command("send_reminders")
+    captured = capsys.readouterr()
+    assert "2 digests need attention (the first 1 below):" in captured.err
+    assert "Aiko Tanaka <aiko@example.com> 2026-11-30: undelivered" in captured.err
+    assert "<ben@example.com>" not in captured.err
+
+
 def test_health_turns_red_while_digests_fail_and_after_one_is_given_up(on_commit, client, settings):
     aiko = UserFactory(username="aiko")
     _late_work(aiko)

@@ -8,8 +8,11 @@ from django.utils import timezone
 
 from deliverables import reminders
 from deliverables.models import DigestStatus, ReviewCycle
-from deliverables.selectors import digests_needing_attention
+from deliverables.selectors import digest_trouble, digests_needing_attention
 from mlteam.people import person_name
+
+# Digests needing attention listed on stderr at most (the admin's Digests list has them all).
+TROUBLE_LISTED = 100
 
 
 class Command(BaseCommand):
@@ -61,10 +64,13 @@ class Command(BaseCommand):
     def _report_trouble(self, moment: datetime) -> None:
         """Digests failing now, or given up on or left with an unknown outcome in the
         last day, on stderr: an outage is never "0 sent, 0 failed" silence."""
-        digests = digests_needing_attention(now=moment)
-        if not digests:
+        trouble = digest_trouble(now=moment)
+        total = trouble.failing + trouble.undelivered + trouble.unknown
+        if not total:
             return
-        self.stderr.write(f"{len(digests)} digests need attention:")
+        digests = digests_needing_attention(now=moment, limit=TROUBLE_LISTED)
+        listed = "" if len(digests) >= total else f" (the first {len(digests)} below)"
+        self.stderr.write(f"{total} digests need attention{listed}:")
         for digest in digests:
             recipient = digest.recipient
             if digest.status == DigestStatus.PENDING:
