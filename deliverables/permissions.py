@@ -25,7 +25,9 @@ def can_manage_deliverable(user, deliverable: Deliverable) -> bool:
 
 
 def can_update_deliverable(user, deliverable: Deliverable) -> bool:
-    if not user.is_authenticated or not user.is_active:
+    """The owner and the project's managers, while the project is active (an
+    archived project is read-only: its pages draw no form that would be refused)."""
+    if not user.is_authenticated or not user.is_active or deliverable.project.is_archived:
         return False
     return deliverable.owner_id == user.pk or can_manage_deliverable(user, deliverable)
 
@@ -40,7 +42,8 @@ def can_answer_checklist(user, deliverable: Deliverable) -> bool:
     if can_update_deliverable(user, deliverable):
         return True
     return bool(
-        user.is_authenticated
+        not deliverable.project.is_archived
+        and user.is_authenticated
         and user.is_active
         and deliverable.type.slug in TEAM_ANSWERED_TYPES
         and deliverable.project.memberships.filter(user_id=user.pk).exists()

@@ -475,6 +475,28 @@ def test_deliverables_of_an_archived_project_stay_readable(client, work):
     assert "read-only" in page.content.decode()
 
 
+@pytest.mark.parametrize("who", ["member", "manager"])
+def test_an_archived_projects_deliverable_page_draws_no_form_that_would_be_refused(
+    client, work, who
+):
+    """Read-only means no checklist, link, comment, edit or status form for anyone
+    (they were drawn, then refused on submit); a hand-made post is refused too."""
+    from roles.services import project_archive
+
+    deliverable = work.deliverable
+    project_archive(project=work.world.project, actor=work.world.people["manager"], version=None)
+    client.force_login(work.world.people[who])
+    html = client.get(reverse("deliverables:detail", args=[deliverable.pk])).content.decode()
+    for name in ("link_add", "comment_add", "edit", "transition", "cancel"):
+        assert reverse(f"deliverables:{name}", args=[deliverable.pk]) not in html, name
+    assert "Save checklist" not in html  # the checklist is shown, not offered
+    response = client.post(
+        reverse("deliverables:comment_add", args=[deliverable.pk]), {"body": "Still here?"}
+    )
+    assert response.status_code in (403, 422)
+    assert not deliverable.comments.exists()
+
+
 def test_the_plan_accepts_only_the_proposed_rows(client, work):
     project = work.world.project
     client.force_login(work.world.people["manager"])
