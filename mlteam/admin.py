@@ -239,6 +239,24 @@ def form_fields(form: forms.ModelForm, names) -> dict:
     return {name: form.cleaned_data[name] for name in names if name in form.cleaned_data}
 
 
+def apply_each(modeladmin: admin.ModelAdmin, request, rows, call, done) -> None:
+    """Run a service `call(row)` on each row of an admin action, each on its own:
+    a row the service refuses (an archived project, say) is named with the reason
+    and the others still go through; `done` words the count of those that did
+    (an ngettext with %(count)d)."""
+    succeeded, refused = 0, []
+    for row in rows:
+        try:
+            call(row)
+        except ValidationError as error:
+            refused.append(f"{row}: {' '.join(error.messages)}")
+            continue
+        succeeded += 1
+    modeladmin.message_user(request, done(succeeded) % {"count": succeeded}, messages.SUCCESS)
+    for line in refused:
+        modeladmin.message_user(request, line, messages.ERROR)
+
+
 def action_confirmation(
     modeladmin: admin.ModelAdmin, request, queryset: QuerySet, *, title, question, button
 ) -> TemplateResponse | None:

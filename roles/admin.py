@@ -10,6 +10,7 @@ from mlteam.admin import (
     ReadOnlyInline,
     ServiceAdmin,
     action_confirmation,
+    apply_each,
     changed_fields,
     form_fields,
 )
@@ -238,22 +239,15 @@ class MembershipAdmin(ServiceAdmin):
         )
         if page is not None:
             return page
-        removed, refused = 0, []
-        for membership in queryset.select_related("project", "user"):
-            try:
-                services.membership_remove(membership=membership, actor=request.user, version=None)
-            except ValidationError as error:  # an archived project
-                refused.append(f"{membership}: {' '.join(error.messages)}")
-                continue
-            removed += 1
-        self.message_user(
+        apply_each(
+            self,
             request,
-            ngettext("Removed %(count)d person.", "Removed %(count)d people.", removed)
-            % {"count": removed},
-            messages.SUCCESS,
+            queryset.select_related("project", "user"),
+            lambda membership: services.membership_remove(
+                membership=membership, actor=request.user, version=None
+            ),
+            lambda count: ngettext("Removed %(count)d person.", "Removed %(count)d people.", count),
         )
-        for line in refused:
-            self.message_user(request, line, messages.ERROR)
         return None
 
 
@@ -324,22 +318,17 @@ class RoleAssignmentAdmin(ServiceAdmin):
         )
         if page is not None:
             return page
-        unassigned, refused = 0, []
-        for assignment in queryset.select_related("membership__project", "membership__user"):
-            try:
-                services.role_unassign(assignment=assignment, actor=request.user, version=None)
-            except ValidationError as error:  # an archived project
-                refused.append(f"{assignment}: {' '.join(error.messages)}")
-                continue
-            unassigned += 1
-        self.message_user(
+        apply_each(
+            self,
             request,
-            ngettext("Unassigned %(count)d role.", "Unassigned %(count)d roles.", unassigned)
-            % {"count": unassigned},
-            messages.SUCCESS,
+            queryset.select_related("membership__project", "membership__user"),
+            lambda assignment: services.role_unassign(
+                assignment=assignment, actor=request.user, version=None
+            ),
+            lambda count: ngettext(
+                "Unassigned %(count)d role.", "Unassigned %(count)d roles.", count
+            ),
         )
-        for line in refused:
-            self.message_user(request, line, messages.ERROR)
         return None
 
 
