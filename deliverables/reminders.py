@@ -32,7 +32,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Case, F, PositiveSmallIntegerField, Q, Value, When
 from django.db.models.functions import Coalesce, Least
 from django.template.loader import render_to_string
@@ -463,31 +463,29 @@ def _save_batch(planned: list[PlannedDigest], now: datetime) -> list[int]:
     return sorted(ours.values())
 
 
-def _insert_ledger(rows: Iterable[tuple]) -> None:
-    """Insert ledger lines, skipping any already there (the unique constraint).
+# Ledger lines per INSERT statement (SQLite caps the parameters of one statement).
+LEDGER_BATCH_SIZE = 5000
 
-    Plain SQL because the ORM spends seconds building tens of thousands of rows;
-    on PostgreSQL the rows travel as arrays in one statement.
-    """
-    rows = list(rows)
-    if not rows:
-        return
-    table = Reminder._meta.db_table
-    columns = "deliverable_id, recipient_id, kind, local_date, digest_id, days"
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) "  # noqa: S608 (table name from the model)
-                "SELECT * FROM UNNEST(%s::bigint[], %s::integer[], %s::varchar[], %s::date[], "
-                "%s::bigint[], %s::integer[]) ON CONFLICT DO NOTHING",
-                [list(column) for column in zip(*rows, strict=True)],
+
+def _insert_ledger(rows: Iterable[tuple]) -> None:
+    """Insert ledger lines (deliverable, recipient, kind, local day, digest, days),
+    skipping any already there (the unique constraint). On PostgreSQL Django sends
+    the rows as arrays through UNNEST, one statement per batch."""
+    Reminder.objects.bulk_create(
+        [
+            Reminder(
+                deliverable_id=deliverable_id,
+                recipient_id=recipient_id,
+                kind=kind,
+                local_date=local_date,
+                digest_id=digest_id,
+                days=days,
             )
-        else:
-            cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s) "  # noqa: S608
-                "ON CONFLICT DO NOTHING",
-                rows,
-            )
+            for deliverable_id, recipient_id, kind, local_date, digest_id, days in rows
+        ],
+        batch_size=LEDGER_BATCH_SIZE,
+        ignore_conflicts=True,
+    )
 
 
 def reminder_plan(*, now: datetime, batch_size: int = BATCH_SIZE) -> Iterable[PlannedDigest]:

@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.db.migrations.recorder import MigrationRecorder
 
 KIND = "mlteam-backup"
 FORMAT = 1
@@ -363,7 +364,7 @@ def _postgresql_dump(database: dict, dump: Path) -> dict:
                 "or newer."
             )
         tables = _postgresql_counts(connection, schema)
-        migrations = _migrations(connection, f'"{schema}"."django_migrations"', tables)
+        migrations = _migrations(connection, f'"{schema}"."{MIGRATIONS_TABLE}"', tables)
         result = subprocess.run(  # noqa: S603 (no shell; the password is in the environment)
             [pg_dump, "--no-password", "--format=custom", f"--snapshot={snapshot}", "-f", dump],
             env=_libpq_environment(database),
@@ -567,7 +568,7 @@ def _sqlite_dump(database: dict, dump: Path) -> dict:
         with closing(_sqlite_source(database)) as source, closing(sqlite3.connect(dump)) as copy:
             source.backup(copy)  # one step: a consistent copy even while others write
             tables = _sqlite_counts(copy)
-            migrations = _migrations(copy, "django_migrations", tables)
+            migrations = _migrations(copy, MIGRATIONS_TABLE, tables)
     except sqlite3.Error as error:
         raise BackupError(f"Cannot copy the {database_label(database)}: {error}") from None
     return {"tables": tables, "migrations": migrations}
@@ -645,9 +646,12 @@ def _compare_counts(expected: dict[str, int], found: dict[str, int]) -> None:
 
 # Shared by both -----------------------------------------------------------------------
 
+# Where Django records the applied migrations (its model's table, not a name of ours).
+MIGRATIONS_TABLE = MigrationRecorder.Migration._meta.db_table
+
 
 def _migrations(connection, table: str, tables: dict[str, int]) -> list[tuple[str, str]]:
-    if "django_migrations" not in tables:
+    if MIGRATIONS_TABLE not in tables:
         return []
     rows = connection.execute(f"SELECT app, name FROM {table} ORDER BY id").fetchall()  # noqa: S608
     return [(app, name) for app, name in rows]

@@ -6,11 +6,12 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.db import DatabaseError, connections
+from django.db import DatabaseError
 from django.utils import timezone
 from kombu import Connection
 
 from deliverables.selectors import digest_trouble
+from mlteam.models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -18,9 +19,7 @@ logger = logging.getLogger(__name__)
 def check_database() -> str | None:
     """Return None when the default database answers, else a short reason."""
     try:
-        with connections["default"].cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
+        WorkerHeartbeat.objects.using("default").exists()
     except DatabaseError as exc:
         logger.warning("health: database unreachable: %s", exc)
         return exc.__class__.__name__
