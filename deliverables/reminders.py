@@ -463,14 +463,11 @@ def _save_batch(planned: list[PlannedDigest], now: datetime) -> list[int]:
     return sorted(ours.values())
 
 
-# Ledger lines per INSERT statement (SQLite caps the parameters of one statement).
-LEDGER_BATCH_SIZE = 5000
-
-
 def _insert_ledger(rows: Iterable[tuple]) -> None:
     """Insert ledger lines (deliverable, recipient, kind, local day, digest, days),
     skipping any already there (the unique constraint). On PostgreSQL Django sends
-    the rows as arrays through UNNEST, one statement per batch."""
+    the rows as arrays through UNNEST in one statement (SQLite: as many as its
+    parameter limit allows)."""
     Reminder.objects.bulk_create(
         [
             Reminder(
@@ -483,7 +480,6 @@ def _insert_ledger(rows: Iterable[tuple]) -> None:
             )
             for deliverable_id, recipient_id, kind, local_date, digest_id, days in rows
         ],
-        batch_size=LEDGER_BATCH_SIZE,
         ignore_conflicts=True,
     )
 
