@@ -27,7 +27,15 @@ from django.db.models.functions import Coalesce
 
 from mlteam.sql import placeholders, select
 
-from .models import Membership, Project, Role, RoleAssignment, visible_project_ids_sql
+from . import models
+from .models import (
+    Membership,
+    Project,
+    Role,
+    RoleAssignment,
+    unfilled,
+    visible_project_ids_sql,
+)
 from .permissions import is_admin
 
 OVERLOADED_ROLE_COUNT = 3
@@ -43,10 +51,7 @@ def _count_subquery(queryset: QuerySet, group_field: str) -> Coalesce:
 
 def _gap_count():
     """Required roles of the outer project that nobody on it holds."""
-    unfilled = Role.objects.filter(requiring_projects=OuterRef("pk")).exclude(
-        assignments__membership__project=OuterRef("pk")
-    )
-    return _count_subquery(unfilled, "requiring_projects")
+    return _count_subquery(Role.objects.unfilled_on(OuterRef("pk")), "requiring_projects")
 
 
 def _open_deliverable_count():
@@ -157,7 +162,7 @@ def portfolio_coverage(*, user, sort: str = "-gaps") -> QuerySet[Project]:
 def unfilled_roles(project: Project) -> list[Role]:
     """Required roles nobody holds; uses the prefetches of `_team_prefetches`."""
     held = {a.role_id for m in project.memberships.all() for a in m.assignments.all()}
-    return [role for role in project.required_roles.all() if role.pk not in held]
+    return unfilled(project.required_roles.all(), held)
 
 
 def visible_projects_sql(user, visible_ids: list[int] | None = None) -> tuple[str, list]:
@@ -422,17 +427,13 @@ def role_holders(*, role: Role, user) -> QuerySet[RoleAssignment]:
 
 
 def people_visible_to(*, user) -> QuerySet:
-    """Active people the viewer may see: on a project the viewer can see, or
-    everyone for admins. Plain rows, for choices in filters."""
-    people = get_user_model().objects.filter(is_active=True)
-    if not is_admin(user):
-        # A subquery, not a join + DISTINCT: per-person counts annotated later are
-        # then computed once per person, not once per membership row.
-        on_visible_projects = Membership.objects.filter(
-            project__in=Project.objects.visible_to(user).values("pk")
-        ).values("user_id")
-        people = people.filter(Q(pk=user.pk) | Q(pk__in=on_visible_projects))
-    return people.order_by("first_name", "last_name", "username")
+    """Active people the viewer may see (`models.people_visible_to`), by name:
+    the choices of people filters."""
+    return (
+        models.people_visible_to(user)
+        .filter(is_active=True)
+        .order_by("first_name", "last_name", "username")
+    )
 
 
 def people_with_load(*, user, query: str = "", visible_projects=None) -> QuerySet:
