@@ -17,6 +17,8 @@ from mlteam.admin import (
     form_fields,
 )
 from mlteam.forms import VersionField
+from roles import admin as roles_admin
+from roles.models import Project, Role
 
 from . import services, workflow
 from .forms import CancelForm, ReminderPreferenceForm
@@ -120,6 +122,37 @@ class DeliverableTypeInline(admin.TabularInline):
     fields = ["name", "slug", "default_due_offset_days", "position", "version"]
     prepopulated_fields = {"slug": ["name"]}
     show_change_link = True
+
+
+# roles' admin knows nothing of deliverables (roles never imports it): the role
+# and project admins are extended here with what deliverables adds to them.
+admin.site.unregister(Role)
+admin.site.unregister(Project)
+
+
+@admin.register(Role)
+class RoleAdmin(roles_admin.RoleAdmin):
+    """A role, with the deliverable types it is responsible for."""
+
+    inlines = [DeliverableTypeInline]
+
+
+@admin.register(Project)
+class ProjectAdmin(roles_admin.ProjectAdmin):
+    """A project, with the date by which its team reviews the handbook, saved
+    through `handbook_review_date_set` after the project's own fields."""
+
+    exclude = []
+
+    def after_save(self, request, form, project: Project, *, version: int) -> Project:
+        if "handbook_review_on" in form.changed_data:
+            practices.handbook_review_date_set(
+                project=project,
+                actor=request.user,
+                review_on=form.cleaned_data["handbook_review_on"],
+                version=version,
+            )
+        return project
 
 
 @admin.register(DeliverableType)

@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
 from mlteam.sql import day, moment, placeholders, select
+from roles import selectors as roles_selectors
 from roles.models import Membership, Project, Role, RoleAssignment, TeamChange
 from roles.selectors import visible_people_sql, visible_projects_sql
 
@@ -966,4 +967,44 @@ def project_dashboard(*, project: Project, today: date, limit: int = 10) -> Proj
         overdue_total=overdue_total,
         upcoming_total=upcoming_total,
         handbook=handbook,
+    )
+
+
+# --- roles' pages that show work ------------------------------------------------------------
+# roles never imports deliverables: the pages about projects and people that also
+# count open work are composed here from the roles selectors.
+
+
+def _open_work_of(field: str, visible_active=None):
+    """Open deliverables per outer row (`field`: the deliverable's column that
+    points at it), on the projects `visible_active` only when given."""
+    rows = Deliverable.objects.filter(**{field: OuterRef("pk")}).open()
+    if visible_active is not None:
+        rows = rows.filter(project__in=visible_active)
+    return roles_selectors.count_subquery(rows, field)
+
+
+def project_list(*, user, **filters) -> QuerySet[Project]:
+    """The project list (`roles.selectors.project_search`) with each project's open
+    deliverables."""
+    return roles_selectors.project_search(user=user, **filters).annotate(
+        open_deliverable_count=_open_work_of("project")
+    )
+
+
+def people_with_load(*, user, query: str = "") -> QuerySet:
+    """People the viewer may see with their allocation and open deliverables, both
+    counted on visible, active projects only."""
+    visible_active = Project.objects.visible_to(user).active().values("pk")
+    return roles_selectors.people_with_allocation(user=user, query=query).annotate(
+        open_deliverable_count=_open_work_of("owner", visible_active)
+    )
+
+
+def people_directory(*, user, query: str = "") -> QuerySet:
+    """The people page (`roles.selectors.people_directory`) with each person's open
+    deliverables on visible, active projects."""
+    visible_active = Project.objects.visible_to(user).active().values("pk")
+    return roles_selectors.people_directory(user=user, query=query).annotate(
+        open_deliverable_count=_open_work_of("owner", visible_active)
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import project_views, views
 
 app_name = "deliverables"
 
@@ -21,4 +21,13 @@ urlpatterns = [
     path("deliverables/<int:pk>/comments/", views.comment_add, name="comment_add"),
     path("projects/<int:pk>/plan/", views.project_plan, name="plan"),
     path("settings/reminders/", views.reminder_preferences, name="reminder_preferences"),
+]
+
+# Pages named in the `roles:` namespace (mlteam/urls.py joins them to roles.urls):
+# they show work as well as teams, and roles does not import deliverables.
+roles_pages = [
+    path("projects/", project_views.project_list, name="project_list"),
+    path("projects/<int:pk>/", project_views.project_detail, name="project_detail"),
+    path("projects/<int:pk>/activity/", project_views.project_activity, name="project_activity"),
+    path("people/", project_views.people_list, name="people_list"),
 ]

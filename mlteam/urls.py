@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from deliverables import views as deliverables_views
+from deliverables.urls import roles_pages
+from roles import urls as roles_urls
 from roles import views as roles_views
 
 from . import views
@@ -10,7 +12,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("healthz/reminders", views.healthz_reminders, name="healthz_reminders"),
-    path("", include("roles.urls")),
+    # The `roles:` namespace: roles' own pages, plus those about projects and
+    # people that also show work, which deliverables serves (roles never imports
+    # deliverables; see the architecture map in the README).
+    path("", include((roles_urls.urlpatterns + roles_pages, roles_urls.app_name))),
     path("", include("deliverables.urls")),
     path("", include("deliverables.practices.urls")),
     path(

@@ -5,7 +5,6 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from deliverables.practices.services import handbook_review_date_set
 from mlteam.admin import (
     ReadOnlyInline,
     ServiceAdmin,
@@ -64,11 +63,6 @@ class RoleAdmin(ServiceAdmin):
     search_fields = ["name", "summary", "knowledge_and_skills"]
     prepopulated_fields = {"slug": ["name"]}
 
-    def get_inlines(self, request, obj):
-        from deliverables.admin import DeliverableTypeInline
-
-        return [DeliverableTypeInline]
-
     def create(self, request, form) -> Role:
         return services.role_create(**form_fields(form, services.ROLE_FIELDS))
 
@@ -81,9 +75,10 @@ class RoleAdmin(ServiceAdmin):
 
 @admin.register(Project)
 class ProjectAdmin(ServiceAdmin):
-    """Projects saved through `project_create`/`project_update` (a TeamChange each)
-    and `handbook_review_date_set`, as in the app. Archiving and restoring are the
-    project page's (they record their own change)."""
+    """Projects saved through `project_create`/`project_update` (a TeamChange each),
+    as in the app. Archiving and restoring are the project page's (they record
+    their own change). The handbook's review date belongs to deliverables, whose
+    admin extends this one (`after_save`)."""
 
     list_display = ["name", "status", "start_date", "target_date", "is_archived"]
     list_filter = ["status", ("archived_at", admin.EmptyFieldListFilter), "required_roles"]
@@ -91,6 +86,7 @@ class ProjectAdmin(ServiceAdmin):
     filter_horizontal = ["managers", "required_roles"]
     date_hierarchy = "start_date"
     readonly_fields = ["archived_at", "team"]
+    exclude = ["handbook_review_on"]  # deliverables' admin shows it, and saves it
     inlines = [MembershipInline]
 
     actions = ["archive_selected"]
@@ -117,18 +113,10 @@ class ProjectAdmin(ServiceAdmin):
             required_roles=data["required_roles"],
             **form_fields(form, services.PROJECT_FIELDS),
         )
-        if data.get("handbook_review_on"):
-            handbook_review_date_set(
-                project=project,
-                actor=request.user,
-                review_on=data["handbook_review_on"],
-                version=project.version,
-            )
-        return project
+        return self.after_save(request, form, project, version=project.version)
 
     def update(self, request, form, project: Project) -> Project:
-        data = form.cleaned_data
-        version = data["version"]
+        version = form.cleaned_data["version"]
         fields = changed_fields(form, services.PROJECT_FIELDS)
         relations = changed_fields(form, ["managers", "required_roles"])
         if fields or relations:
@@ -136,13 +124,12 @@ class ProjectAdmin(ServiceAdmin):
                 project=project, actor=request.user, version=version, **relations, **fields
             )
             version = project.version
-        if "handbook_review_on" in form.changed_data:
-            handbook_review_date_set(
-                project=project,
-                actor=request.user,
-                review_on=data["handbook_review_on"],
-                version=version,
-            )
+        return self.after_save(request, form, project, version=version)
+
+    def after_save(self, request, form, project: Project, *, version: int) -> Project:
+        """What a higher app saves of the same form after the project's own fields,
+        `version` being the project's version to check against (the form's when
+        nothing was saved yet)."""
         return project
 
     def has_delete_permission(self, request, obj=None) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 from datetime import date
+from functools import reduce
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
@@ -11,6 +13,22 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+
+class RoleQuerySet(models.QuerySet):
+    def unfilled_on(self, project) -> RoleQuerySet:
+        """THE filled-role rule: the roles `project` (a project, its id or an
+        `OuterRef` to one) requires that nobody on its team holds, whatever the
+        allocation. `unfilled` says the same over rows a page already read."""
+        return self.filter(requiring_projects=project).exclude(
+            assignments__membership__project=project
+        )
+
+
+def unfilled(required_roles, held_role_ids) -> list:
+    """`RoleQuerySet.unfilled_on` over rows already read (no query): the required
+    roles whose id is not among the roles held on the project's team."""
+    return [role for role in required_roles if role.pk not in held_role_ids]
 
 
 class Role(models.Model):
@@ -33,6 +51,8 @@ class Role(models.Model):
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     # Moved on by every save (services.role_update); the admin's form carries it.
     version = models.PositiveIntegerField(_("version"), default=1)
+
+    objects = RoleQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("role")
@@ -72,28 +92,72 @@ class ProjectStatus(models.TextChoices):
     COMPLETED = "completed", _("Completed")
 
 
+# What a person may do with a project; `project_grounds` says who may.
+VIEW = "view"
+MANAGE = "manage"
+
+# The relations to a project that give a person access to it.
+LISTED_MANAGER = "listed_manager"  # among the project's managers
+ON_TEAM = "on_team"  # a member of its team
+
+
+def project_grounds(user, action: str = VIEW) -> tuple[str, ...] | None:
+    """THE project rule: which relations to a project let `user` do `action`
+    (`VIEW` or `MANAGE`) with it; None when every project does.
+
+    - admins: every project;
+    - managers (holding the manager permission): the projects listing them as a
+      manager; a listed manager who lost the permission has no such right;
+    - anyone signed in may also view the projects whose team they are on.
+
+    Answered from the person's permissions alone (no query of its own).
+    `ProjectQuerySet.restrict` turns it into a condition for lists and counts;
+    `permissions.can_view_project` / `can_manage_project` test one project.
+    """
+    from .permissions import is_admin, is_manager
+
+    if not user.is_authenticated:
+        return ()
+    if is_admin(user):
+        return None
+    grounds = (ON_TEAM,) if action == VIEW else ()
+    if is_manager(user):
+        grounds += (LISTED_MANAGER,)
+    return grounds
+
+
+def project_ground_condition(user, ground: str) -> models.Q:
+    """A condition on projects, true where `ground` relates `user` to the project.
+    Subqueries rather than joins + DISTINCT, so counts annotated on the result are
+    not multiplied and the condition nests cheaply inside other queries."""
+    if ground == LISTED_MANAGER:
+        listed = Project.managers.through.objects.filter(user=user)
+        return models.Q(pk__in=listed.values("project_id"))
+    return models.Q(pk__in=Membership.objects.filter(user=user).values("project_id"))
+
+
 class ProjectQuerySet(models.QuerySet):
     def active(self) -> ProjectQuerySet:
         return self.filter(archived_at__isnull=True)
 
-    def visible_to(self, user) -> ProjectQuerySet:
-        """Projects `user` may see: admins all, others those they manage or are on."""
-        from .permissions import is_admin, is_manager
-
-        if not user.is_authenticated:
-            return self.none()
-        if is_admin(user):
+    def restrict(self, user, action: str = VIEW) -> ProjectQuerySet:
+        """The projects `user` may `action` (NetBox's `RestrictedQuerySet.restrict`)."""
+        grounds = project_grounds(user, action)
+        if grounds is None:
             return self
-        # Listed managers who lost the manager permission see only what they are on,
-        # as `permissions.can_view_project` says.
-        # Subqueries rather than joins + DISTINCT, so counts annotated on the
-        # result are not multiplied and nest cheaply inside other queries.
-        on_project = models.Q(pk__in=Membership.objects.filter(user=user).values("project_id"))
-        if is_manager(user):
-            on_project |= models.Q(
-                pk__in=Project.managers.through.objects.filter(user=user).values("project_id")
-            )
-        return self.filter(on_project)
+        if not grounds:
+            return self.none()
+        return self.filter(
+            reduce(operator.or_, (project_ground_condition(user, g) for g in grounds))
+        )
+
+    def visible_to(self, user) -> ProjectQuerySet:
+        """Projects `user` may see, archived ones included (see `project_grounds`)."""
+        return self.restrict(user, VIEW)
+
+    def managed_by(self, user) -> ProjectQuerySet:
+        """Projects `user` may change (see `project_grounds`)."""
+        return self.restrict(user, MANAGE)
 
 
 def visible_project_ids_sql(user) -> tuple[str, list]:
@@ -216,6 +280,31 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.project}"
+
+
+def person_visible_condition(user, field: str = "pk") -> models.Q:
+    """THE people rule, as a condition on `field` (a person's id, or a foreign key
+    to a person): true for the people `user` may see, that is themselves and
+    everyone on the team of a project they may see (archived ones included);
+    every person for admins, who see every project.
+
+    Whether someone is active is the caller's concern: choices offer active
+    people, history names everyone."""
+    if not user.is_authenticated:
+        return models.Q(**{f"{field}__in": []})
+    if project_grounds(user, VIEW) is None:
+        return models.Q()
+    teams = Membership.objects.filter(project__in=Project.objects.visible_to(user).values("pk"))
+    # A subquery, not a join + DISTINCT: per-person counts annotated on the result
+    # are then computed once per person, not once per membership row.
+    return models.Q(**{field: user.pk}) | models.Q(**{f"{field}__in": teams.values("user_id")})
+
+
+def people_visible_to(user) -> models.QuerySet:
+    """The people `user` may see, active or not (see `person_visible_condition`)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(person_visible_condition(user))
 
 
 class RoleAssignment(models.Model):

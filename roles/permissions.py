@@ -9,6 +9,8 @@ Personas (see README):
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -35,18 +37,47 @@ def can_create_project(user) -> bool:
     return is_admin(user) or is_manager(user)
 
 
+def _may(user, project: Project, action: str) -> bool:
+    """`project_grounds` for one project: the same rule as `Project.objects.restrict`.
+
+    Permissions decide admins and outsiders without a query; the managers, when
+    prefetched, without one too; what is left is one EXISTS of the same
+    condition the lists use."""
+    from .models import LISTED_MANAGER, Project, project_ground_condition, project_grounds
+
+    grounds = project_grounds(user, action)
+    if grounds is None:
+        return True
+    if LISTED_MANAGER in grounds and "managers" in getattr(
+        project, "_prefetched_objects_cache", {}
+    ):
+        if any(manager.pk == user.pk for manager in project.managers.all()):
+            return True
+        grounds = tuple(g for g in grounds if g != LISTED_MANAGER)
+    if not grounds:
+        return False
+    condition = reduce(operator.or_, (project_ground_condition(user, g) for g in grounds))
+    return Project.objects.filter(condition, pk=project.pk).exists()
+
+
 def can_manage_project(user, project: Project) -> bool:
     """Admins, and managers listed on the project who still hold the manager permission."""
-    if is_admin(user):
-        return True
-    if not is_manager(user):
-        return False
-    if "managers" in getattr(project, "_prefetched_objects_cache", {}):  # no query then
-        return any(manager.pk == user.pk for manager in project.managers.all())
-    return project.managers.filter(pk=user.pk).exists()
+    from .models import MANAGE
+
+    return _may(user, project, MANAGE)
 
 
 def can_view_project(user, project: Project) -> bool:
-    if can_manage_project(user, project):
-        return True
-    return project.memberships.filter(user_id=user.pk).exists()
+    """Those who may manage it, and the people on its team."""
+    from .models import VIEW
+
+    return _may(user, project, VIEW)
+
+
+def can_view_person(user, person) -> bool:
+    """Whether `user` may see `person` (see `models.person_visible_condition`)."""
+    from .models import people_visible_to, project_grounds
+
+    if project_grounds(user) is None:
+        return True  # admins see everyone: no query
+    return people_visible_to(user).filter(pk=person.pk).exists()

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
+    CharField,
     Count,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -25,16 +27,24 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from mlteam.sql import placeholders, select
+from mlteam.sql import placeholders
 
-from .models import Membership, Project, Role, RoleAssignment, visible_project_ids_sql
+from . import models
+from .models import (
+    Membership,
+    Project,
+    Role,
+    RoleAssignment,
+    unfilled,
+    visible_project_ids_sql,
+)
 from .permissions import is_admin
 
 OVERLOADED_ROLE_COUNT = 3
 FULL_ALLOCATION = 100
 
 
-def _count_subquery(queryset: QuerySet, group_field: str) -> Coalesce:
+def count_subquery(queryset: QuerySet, group_field: str) -> Coalesce:
     """COUNT(*) of `queryset` rows per outer row, as a correlated subquery (0 when none)."""
     # COUNT(*), not COUNT(id): the same number, and it can be read from an index alone.
     counted = queryset.order_by().values(group_field).annotate(n=Count("*")).values("n")
@@ -43,21 +53,11 @@ def _count_subquery(queryset: QuerySet, group_field: str) -> Coalesce:
 
 def _gap_count():
     """Required roles of the outer project that nobody on it holds."""
-    unfilled = Role.objects.filter(requiring_projects=OuterRef("pk")).exclude(
-        assignments__membership__project=OuterRef("pk")
-    )
-    return _count_subquery(unfilled, "requiring_projects")
-
-
-def _open_deliverable_count():
-    from deliverables.models import Deliverable
-
-    rows = Deliverable.objects.filter(project=OuterRef("pk")).open()
-    return _count_subquery(rows, "project")
+    return count_subquery(Role.objects.unfilled_on(OuterRef("pk")), "requiring_projects")
 
 
 def _member_count():
-    return _count_subquery(Membership.objects.filter(project=OuterRef("pk")), "project")
+    return count_subquery(Membership.objects.filter(project=OuterRef("pk")), "project")
 
 
 def _team_prefetches() -> list[Prefetch]:
@@ -98,7 +98,8 @@ def project_search(
     archived: bool = False,
     sort: str = "name",
 ) -> QuerySet[Project]:
-    """The project list: filters, search and sort over the projects `user` may see."""
+    """The project list: filters, search and sort over the projects `user` may see,
+    with their member and unfilled-role counts (deliverables adds the open work)."""
     projects = Project.objects.visible_to(user)
     projects = projects.filter(archived_at__isnull=not archived)
     if query:
@@ -110,7 +111,6 @@ def project_search(
     return (
         projects.annotate(
             member_count=_member_count(),
-            open_deliverable_count=_open_deliverable_count(),
             gap_count=_gap_count(),
         )
         .prefetch_related("managers")
@@ -157,7 +157,7 @@ def portfolio_coverage(*, user, sort: str = "-gaps") -> QuerySet[Project]:
 def unfilled_roles(project: Project) -> list[Role]:
     """Required roles nobody holds; uses the prefetches of `_team_prefetches`."""
     held = {a.role_id for m in project.memberships.all() for a in m.assignments.all()}
-    return [role for role in project.required_roles.all() if role.pk not in held]
+    return unfilled(project.required_roles.all(), held)
 
 
 def visible_projects_sql(user, visible_ids: list[int] | None = None) -> tuple[str, list]:
@@ -197,11 +197,8 @@ class CoverageRow:
     role: Role
     required: bool
     cells: list[RoleAssignment | None]
+    filled: bool  # as `models.unfilled` says
     suggestions: list = field(default_factory=list)
-
-    @property
-    def filled(self) -> bool:
-        return any(self.cells)
 
 
 @dataclass
@@ -227,34 +224,26 @@ class Coverage:
 
     @property
     def gaps(self) -> list[Role]:
-        return [row.role for row in self.rows if row.required and not row.filled]
+        return [row.role for row in self.rows if not row.filled]
 
     @property
     def notes(self) -> list[PersonColumn]:
         return [p for p in self.people if p.holds_many_roles or p.overallocated]
 
 
-# The required roles (part 0), then each member with their role assignments here
-# and their allocation across the projects the viewer may see ({visible}, on `p`).
-_TEAM_SQL = """
-    SELECT 1 AS part, m.id AS membership_id, m.user_id, u.username, u.first_name,
-        u.last_name, a.id, r.id, a.allocation_percent, r.name, r.slug, r.position AS position,
-        (SELECT SUM(other.allocation_percent) FROM roles_roleassignment other
-         JOIN roles_membership om ON om.id = other.membership_id
-         JOIN roles_project p ON p.id = om.project_id
-         WHERE om.user_id = m.user_id AND {visible})
-    FROM roles_membership m
-    JOIN auth_user u ON u.id = m.user_id
-    LEFT JOIN roles_roleassignment a ON a.membership_id = m.id
-    LEFT JOIN roles_role r ON r.id = a.role_id
-    WHERE m.project_id = %s
-    UNION ALL
-    SELECT 0, NULL, NULL, NULL, NULL, NULL, NULL, r.id, NULL, r.name, r.slug, r.position, NULL
-    FROM roles_role r
-    JOIN roles_project_required_roles rr ON rr.role_id = r.id
-    WHERE rr.project_id = %s
-    ORDER BY part, first_name, last_name, username, membership_id, position
-"""
+def _allocation_total(person, visible_active) -> Subquery:
+    """The sum of `person`'s allocations (an id or an `OuterRef` to one) over the
+    projects `visible_active` (a values("pk") queryset)."""
+    totals = (
+        RoleAssignment.objects.filter(
+            membership__user=person, membership__project__in=visible_active
+        )
+        .order_by()
+        .values("membership__user")
+        .annotate(total=Sum("allocation_percent"))
+        .values("total")
+    )
+    return Subquery(totals, output_field=IntegerField())
 
 
 def _team(
@@ -262,36 +251,91 @@ def _team(
 ) -> tuple[list[Membership], dict[int, list], list[Role], dict[int, int]]:
     """The project's required roles, its memberships (people first-name first, as
     the team prefetch orders them), each one's role assignments and each member's
-    allocation across the projects `viewer` may see: one query and no prefetch
-    machinery, for pages that show the team without editing it."""
+    allocation across the active projects `viewer` may see: one query (a UNION of
+    the team's rows and the required roles) and no prefetch machinery, for pages
+    that show the team without editing it.
+
+    The rows become display-only instances holding the columns the coverage
+    matrix shows (names, role, allocation); they are never saved."""
     User = get_user_model()
+    visible_active = Project.objects.visible_to(viewer).active().values("pk")
+    no_int = Value(None, output_field=IntegerField())
+    no_text = Value(None, output_field=CharField())
+    team = (
+        Membership.objects.filter(project=project)
+        .order_by()
+        .values(
+            part=Value(1),
+            membership_id=F("pk"),
+            person_id=F("user_id"),
+            username=F("user__username"),
+            first_name=F("user__first_name"),
+            last_name=F("user__last_name"),
+            assignment_id=F("assignments__pk"),
+            role_id=F("assignments__role_id"),
+            allocation=F("assignments__allocation_percent"),
+            role_name=F("assignments__role__name"),
+            role_slug=F("assignments__role__slug"),
+            role_position=F("assignments__role__position"),
+            total=_allocation_total(OuterRef("user_id"), visible_active),
+        )
+    )
+    required_roles = (
+        Role.objects.filter(requiring_projects=project)
+        .order_by()
+        .values(
+            part=Value(0),
+            membership_id=no_int,
+            person_id=no_int,
+            username=no_text,
+            first_name=no_text,
+            last_name=no_text,
+            assignment_id=no_int,
+            role_id=F("pk"),
+            allocation=no_int,
+            role_name=F("name"),
+            role_slug=F("slug"),
+            role_position=F("position"),
+            total=no_int,
+        )
+    )
+    rows = team.union(required_roles, all=True).order_by(
+        "part", "first_name", "last_name", "username", "membership_id", "role_position"
+    )
     required: list[Role] = []
     memberships: dict[int, Membership] = {}
     held: dict[int, list[RoleAssignment]] = {}
     totals: dict[int, int] = {}
-    visible, visible_params = visible_projects_sql(viewer)
-    for (
-        part, pk, user_id, username, first_name, last_name,
-        assignment_id, role_id, allocation, role_name, role_slug, position, total,
-    ) in select(
-        _TEAM_SQL.format(visible=visible), [*visible_params, project.pk, project.pk]
-    ):  # fmt: skip
-        if part == 0:
-            required.append(Role(pk=role_id, name=role_name, slug=role_slug, position=position))
+    for row in rows:
+        role = None
+        if row["role_id"] is not None:
+            role = Role(
+                pk=row["role_id"],
+                name=row["role_name"],
+                slug=row["role_slug"],
+                position=row["role_position"],
+            )
+        if row["part"] == 0:
+            required.append(role)
             continue
-        totals[user_id] = total or 0
+        pk = row["membership_id"]
+        totals[row["person_id"]] = row["total"] or 0
         if pk not in memberships:
-            user = User(pk=user_id, username=username, first_name=first_name, last_name=last_name)
+            user = User(
+                pk=row["person_id"],
+                username=row["username"],
+                first_name=row["first_name"],
+                last_name=row["last_name"],
+            )
             memberships[pk] = Membership(pk=pk, project=project, user=user)
             held[pk] = []
-        if assignment_id is not None:
-            role = Role(pk=role_id, name=role_name, slug=role_slug, position=position)
+        if row["assignment_id"] is not None:
             held[pk].append(
                 RoleAssignment(
-                    pk=assignment_id,
+                    pk=row["assignment_id"],
                     membership=memberships[pk],
                     role=role,
-                    allocation_percent=allocation,
+                    allocation_percent=row["allocation"],
                 )
             )
     return list(memberships.values()), held, required, totals
@@ -299,18 +343,15 @@ def _team(
 
 def _allocation_totals(member_ids: list[int], viewer) -> dict[int, int]:
     """Each person's allocation across the active projects `viewer` may see."""
-    visible, visible_params = visible_projects_sql(viewer)
+    visible_active = Project.objects.visible_to(viewer).active().values("pk")
     return dict(
-        select(
-            f"""
-            SELECT m.user_id, SUM(a.allocation_percent) FROM roles_roleassignment a
-            JOIN roles_membership m ON m.id = a.membership_id
-            JOIN roles_project p ON p.id = m.project_id
-            WHERE m.user_id IN ({placeholders(member_ids)}) AND {visible}
-            GROUP BY m.user_id
-            """,  # noqa: S608 (constants only; values go as parameters)
-            [*member_ids, *visible_params],
+        RoleAssignment.objects.filter(
+            membership__user_id__in=member_ids, membership__project__in=visible_active
         )
+        .order_by()
+        .values("membership__user_id")
+        .annotate(total=Sum("allocation_percent"))
+        .values_list("membership__user_id", "total")
     )
 
 
@@ -352,20 +393,22 @@ def project_coverage(*, project: Project, viewer) -> Coverage:
     ]
 
     roles = required + sorted(extra_roles.values(), key=lambda r: r.position)
+    gap_ids = {role.pk for role in unfilled(required, held_by_role.keys())}
     rows = [
         CoverageRow(
             role=role,
             required=role.pk in required_ids,
             cells=[held_by_role[role.pk].get(m.pk) for m in memberships],
+            filled=role.pk not in gap_ids,
         )
         for role in roles
     ]
-    unfilled = {row.role.pk: row for row in rows if row.required and not row.filled}
-    if unfilled:
+    gaps = {row.role.pk: row for row in rows if not row.filled}
+    if gaps:
         member_ids = {m.user_id for m in memberships}
         candidates = (
             RoleAssignment.objects.filter(
-                role_id__in=unfilled,
+                role_id__in=gaps,
                 membership__project__in=visible_active,
                 # Someone deactivated (or anonymised) keeps their roles on the record
                 # but can take on no new one: not a suggestion.
@@ -381,7 +424,7 @@ def project_coverage(*, project: Project, viewer) -> Coverage:
             if key in seen:
                 continue
             seen.add(key)
-            unfilled[assignment.role_id].suggestions.append(
+            gaps[assignment.role_id].suggestions.append(
                 {
                     "user": assignment.membership.user,
                     "project": assignment.membership.project,
@@ -422,30 +465,19 @@ def role_holders(*, role: Role, user) -> QuerySet[RoleAssignment]:
 
 
 def people_visible_to(*, user) -> QuerySet:
-    """Active people the viewer may see: on a project the viewer can see, or
-    everyone for admins. Plain rows, for choices in filters."""
-    people = get_user_model().objects.filter(is_active=True)
-    if not is_admin(user):
-        # A subquery, not a join + DISTINCT: per-person counts annotated later are
-        # then computed once per person, not once per membership row.
-        on_visible_projects = Membership.objects.filter(
-            project__in=Project.objects.visible_to(user).values("pk")
-        ).values("user_id")
-        people = people.filter(Q(pk=user.pk) | Q(pk__in=on_visible_projects))
-    return people.order_by("first_name", "last_name", "username")
-
-
-def people_with_load(*, user, query: str = "", visible_projects=None) -> QuerySet:
-    """People the viewer may see, with total allocation and open deliverables,
-    counted on visible, active projects only (`visible_projects`: their ids, when
-    the caller already has them)."""
-    from deliverables.models import Deliverable
-
-    visible_active = (
-        Project.objects.visible_to(user).active().values("pk")
-        if visible_projects is None
-        else visible_projects
+    """Active people the viewer may see (`models.people_visible_to`), by name:
+    the choices of people filters."""
+    return (
+        models.people_visible_to(user)
+        .filter(is_active=True)
+        .order_by("first_name", "last_name", "username")
     )
+
+
+def people_with_allocation(*, user, query: str = "") -> QuerySet:
+    """People the viewer may see, with their total allocation counted on visible,
+    active projects only (deliverables adds their open work)."""
+    visible_active = Project.objects.visible_to(user).active().values("pk")
     people = people_visible_to(user=user)
     if query:
         people = people.filter(
@@ -454,28 +486,16 @@ def people_with_load(*, user, query: str = "", visible_projects=None) -> QuerySe
             | Q(last_name__icontains=query)
             | Q(email__icontains=query)
         )
-    allocation = (
-        RoleAssignment.objects.filter(
-            membership__user=OuterRef("pk"), membership__project__in=visible_active
-        )
-        .order_by()
-        .values("membership__user")
-        .annotate(total=Sum("allocation_percent"))
-        .values("total")
-    )
-    open_deliverables = Deliverable.objects.filter(
-        owner=OuterRef("pk"), project__in=visible_active
-    ).open()
     return people.annotate(
-        total_allocation=Coalesce(Subquery(allocation, output_field=IntegerField()), Value(0)),
-        open_deliverable_count=_count_subquery(open_deliverables, "owner"),
-    ).order_by("first_name", "last_name", "username")
+        total_allocation=Coalesce(_allocation_total(OuterRef("pk"), visible_active), Value(0)),
+    )
 
 
 def people_directory(*, user, query: str = "") -> QuerySet:
-    """The people page: `people_with_load` plus each person's roles on visible projects."""
+    """The people page: `people_with_allocation` plus each person's roles on
+    visible projects."""
     visible_active = Project.objects.visible_to(user).active().values("pk")
-    return people_with_load(user=user, query=query).prefetch_related(
+    return people_with_allocation(user=user, query=query).prefetch_related(
         Prefetch(
             "memberships",
             queryset=Membership.objects.filter(project__in=visible_active)

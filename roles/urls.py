@@ -4,11 +4,12 @@ from . import views
 
 app_name = "roles"
 
+# The project list, project page, its activity and the people directory are
+# also `roles:` pages; they show work, so deliverables serves them
+# (`deliverables.urls.roles_pages`, joined to these in mlteam/urls.py).
+
 urlpatterns = [
-    path("projects/", views.project_list, name="project_list"),
     path("projects/new/", views.project_create, name="project_create"),
-    path("projects/<int:pk>/", views.project_detail, name="project_detail"),
-    path("projects/<int:pk>/activity/", views.project_activity, name="project_activity"),
     path("projects/<int:pk>/edit/", views.project_edit, name="project_edit"),
     path("projects/<int:pk>/archive/", views.project_archive, name="project_archive"),
     path("projects/<int:pk>/restore/", views.project_unarchive, name="project_unarchive"),
@@ -34,5 +35,4 @@ urlpatterns = [
     path("coverage/", views.portfolio_coverage, name="portfolio_coverage"),
     path("roles/", views.role_list, name="role_list"),
     path("roles/<slug:slug>/", views.role_detail, name="role_detail"),
-    path("people/", views.people_list, name="people_list"),
 ]

@@ -17,13 +17,10 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from deliverables import selectors as deliverable_selectors
-from mlteam.cache import cached
-from mlteam.forms import QueryForm, form_add_service_errors, form_reoffer
+from mlteam.forms import form_add_service_errors, form_reoffer
 from mlteam.people import person_name
 
 from . import selectors, services
@@ -34,8 +31,6 @@ from .forms import (
     ConfirmForm,
     CoverageFilterForm,
     InviteForm,
-    PeopleFilterForm,
-    ProjectFilterForm,
     ProjectForm,
 )
 from .models import Membership, Project, RoleAssignment
@@ -45,52 +40,23 @@ from .tokens import invitation_token_generator, is_pending_invitee
 PAGE_SIZE = 20
 
 
-def _project_or_404(request: HttpRequest, pk: int) -> Project:
+def project_or_404(request: HttpRequest, pk: int) -> Project:
+    """The project if the user may see it (with its team), else 404."""
     project = selectors.project_get_for_user(user=request.user, pk=pk)
     if project is None:
         raise Http404
     return project
 
 
-def _managed_project_or_404(request: HttpRequest, pk: int) -> Project:
+def _managedproject_or_404(request: HttpRequest, pk: int) -> Project:
     """A project the user manages. Visible but not theirs to change: 403."""
-    project = _project_or_404(request, pk)
+    project = project_or_404(request, pk)
     if not can_manage_project(request.user, project):
         raise PermissionDenied
     return project
 
 
 # --- projects ---------------------------------------------------------------------------
-
-
-@require_GET
-def project_list(request: HttpRequest) -> HttpResponse:
-    form = ProjectFilterForm(
-        request.GET, managers=selectors.project_manager_choices(user=request.user)
-    )
-    filters = form.values()  # an invalid parameter is left out, the valid ones apply
-    manager = filters["manager"]
-    sort = filters["sort"] or "name"
-    projects = selectors.project_search(
-        user=request.user,
-        query=filters["q"] or "",
-        status=filters["status"] or "",
-        manager_id=manager.pk if manager else None,
-        archived=bool(filters["archived"]),
-        sort=sort,
-    )
-    page = Paginator(projects, PAGE_SIZE).get_page(filters["page"])
-    return render(
-        request,
-        "roles/project_list.html",
-        {
-            "filter_form": form,
-            "page_obj": page,
-            "sort": sort,
-            "can_create": can_create_project(request.user),
-            "filtered": any(filters[name] for name in ("q", "status", "manager", "archived")),
-        },
-    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -116,62 +82,9 @@ def project_create(request: HttpRequest) -> HttpResponse:
     return render(request, "roles/project_form.html", {"form": form, "project": None})
 
 
-PROJECT_PAGE_ACTIVITY = 15  # the newest changes; the activity page has them all
-
-
-@require_GET
-def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    today = timezone.localdate()
-
-    def page() -> dict | None:
-        project = selectors.project_get_for_user(
-            user=request.user, pk=pk, with_team=False, with_managers=True
-        )
-        if project is None:
-            return None
-        return {
-            "project": project,
-            "coverage": selectors.project_coverage(project=project, viewer=request.user),
-            "activity": deliverable_selectors.project_activity(
-                project=project, limit=PROJECT_PAGE_ACTIVITY + 1
-            ),
-            "work": deliverable_selectors.project_dashboard(project=project, today=today),
-            "can_manage": can_manage_project(request.user, project),
-        }
-
-    # Everything here, visibility included, is recomputed after any change to it.
-    context = cached("project-page", request.user, (pk, today), page)
-    if context is None:
-        raise Http404
-    activity = context["activity"]
-    context = {
-        **context,
-        "activity": activity[:PROJECT_PAGE_ACTIVITY],
-        "more_activity": len(activity) > PROJECT_PAGE_ACTIVITY,
-        "handbook": context["work"].handbook,
-    }
-    return render(request, "roles/project_detail.html", context)
-
-
-ACTIVITY_PAGE_SIZE = 50
-ACTIVITY_MAX_PAGES = 40  # 2,000 entries: older history is in the admin
-
-
-@require_GET
-def project_activity(request: HttpRequest, pk: int) -> HttpResponse:
-    project = _project_or_404(request, pk)
-    paginator = Paginator(deliverable_selectors.ProjectActivity(project), ACTIVITY_PAGE_SIZE)
-    number = min(QueryForm(request.GET).values()["page"] or 1, ACTIVITY_MAX_PAGES)
-    return render(
-        request,
-        "roles/project_activity.html",
-        {"project": project, "page_obj": paginator.get_page(number)},
-    )
-
-
 @require_http_methods(["GET", "POST"])
 def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    project = _managed_project_or_404(request, pk)
+    project = _managedproject_or_404(request, pk)
     if project.is_archived:
         messages.error(request, _("This project is archived. Restore it before changing it."))
         return redirect("roles:project_detail", pk=project.pk)
@@ -192,7 +105,7 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 )
         except ValidationError as error:
             status = 409 if getattr(error, "code", None) == "stale" else 422
-            project = _project_or_404(request, pk)  # as saved now
+            project = project_or_404(request, pk)  # as saved now
             form = form_reoffer(form, _project_form(project), error)
         else:
             messages.success(request, _("Project saved."))
@@ -258,7 +171,7 @@ def _confirm(request, *, project, title, question, button, action, cancel_url, d
 
 @require_http_methods(["GET", "POST"])
 def project_archive(request: HttpRequest, pk: int) -> HttpResponse:
-    project = _managed_project_or_404(request, pk)
+    project = _managedproject_or_404(request, pk)
     if project.is_archived:
         return redirect("roles:project_detail", pk=project.pk)
     response = _confirm(
@@ -286,7 +199,7 @@ def project_archive(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def project_unarchive(request: HttpRequest, pk: int) -> HttpResponse:
-    project = _managed_project_or_404(request, pk)
+    project = _managedproject_or_404(request, pk)
     if not project.is_archived:
         return redirect("roles:project_detail", pk=project.pk)
     response = _confirm(
@@ -319,7 +232,7 @@ def _team_context(
     `allocation_pk`): shown as sent when it did not validate, offered again over the
     current team when a service refused it (`refused`)."""
     if refetch:  # after a change: the fresh team and version
-        project = _project_or_404(request, project.pk)
+        project = project_or_404(request, project.pk)
 
     def offer(name: str, fresh):
         form = failed.get(name)
@@ -392,7 +305,7 @@ def _team_response(
 
 @require_GET
 def project_team(request: HttpRequest, pk: int) -> HttpResponse:
-    project = _managed_project_or_404(request, pk)
+    project = _managedproject_or_404(request, pk)
     return render(
         request, "roles/project_team.html", _team_context(request, project, refetch=False)
     )
@@ -400,7 +313,7 @@ def project_team(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def team_add(request: HttpRequest, pk: int) -> HttpResponse:
-    project = _managed_project_or_404(request, pk)
+    project = _managedproject_or_404(request, pk)
     form = AddMemberForm(request.POST, project=project)
     if form.is_valid():
         user = form.cleaned_data["user"]
@@ -421,7 +334,7 @@ def team_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def team_invite(request: HttpRequest, pk: int) -> HttpResponse:
-    project = _managed_project_or_404(request, pk)
+    project = _managedproject_or_404(request, pk)
     form = InviteForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -454,7 +367,7 @@ def team_invite(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def team_remove(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
-    project = _managed_project_or_404(request, pk)
+    project = _managedproject_or_404(request, pk)
     membership = get_object_or_404(
         Membership.objects.select_related("user"), pk=membership_pk, project=project
     )
@@ -485,7 +398,7 @@ def team_remove(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
 
 @require_POST
 def team_assign(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
-    project = _managed_project_or_404(request, pk)
+    project = _managedproject_or_404(request, pk)
     membership = get_object_or_404(
         Membership.objects.prefetch_related("assignments"), pk=membership_pk, project=project
     )
@@ -535,7 +448,7 @@ def _assignment_or_404(project: Project, assignment_pk: int) -> RoleAssignment:
 
 @require_http_methods(["GET", "POST"])
 def assignment_edit(request: HttpRequest, pk: int, assignment_pk: int) -> HttpResponse:
-    project = _managed_project_or_404(request, pk)
+    project = _managedproject_or_404(request, pk)
     assignment = _assignment_or_404(project, assignment_pk)
     form = _allocation_form(project, assignment, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -558,7 +471,7 @@ def assignment_edit(request: HttpRequest, pk: int, assignment_pk: int) -> HttpRe
                     allocation_form=form,
                     allocation_pk=assignment.pk,
                 )
-            project = _project_or_404(request, pk)  # as saved now
+            project = project_or_404(request, pk)  # as saved now
             assignment = _assignment_or_404(project, assignment_pk)
             form = form_reoffer(form, _allocation_form(project, assignment), error)
         else:
@@ -585,7 +498,7 @@ def _allocation_form(project: Project, assignment: RoleAssignment, data=None) ->
 
 @require_http_methods(["GET", "POST"])
 def assignment_remove(request: HttpRequest, pk: int, assignment_pk: int) -> HttpResponse:
-    project = _managed_project_or_404(request, pk)
+    project = _managedproject_or_404(request, pk)
     assignment = _assignment_or_404(project, assignment_pk)
     user = assignment.membership.user
     response = _confirm(
@@ -638,15 +551,6 @@ def role_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "roles/role_detail.html",
         {"role": role, "holders": selectors.role_holders(role=role, user=request.user)},
     )
-
-
-@require_GET
-def people_list(request: HttpRequest) -> HttpResponse:
-    filters = PeopleFilterForm(request.GET).values()
-    query = (filters["q"] or "").strip()
-    people = selectors.people_directory(user=request.user, query=query)
-    page = Paginator(people, PAGE_SIZE).get_page(filters["page"])
-    return render(request, "roles/people_list.html", {"page_obj": page, "query": query})
 
 
 # --- invitations ------------------------------------------------------------------------

@@ -28,17 +28,18 @@ from deliverables.practices import selectors as practices_selectors
 from deliverables.selectors import (
     member_home,
     my_work,
+    people_with_load,
     plan_proposal,
     portfolio_dashboard,
     project_dashboard,
 )
+from deliverables.selectors import project_list as project_search
 from deliverables.services import (
     ChecklistAnswer,
     checklist_update,
     deliverable_create,
     deliverable_transition,
 )
-from roles.selectors import people_with_load, project_search
 from roles.services import project_archive, role_assign
 from tests.deliverables.conftest import deliverable_snapshot
 from tests.factories import deliverable_type, role

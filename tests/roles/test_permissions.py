@@ -105,3 +105,76 @@ def test_the_sql_twins_of_visibility_agree_with_the_orm(admin, manager, member):
         }
         assert people == set(people_visible_to(user=viewer).values_list("pk", flat=True)), viewer
     assert on_archived_only.pk in set(people_visible_to(user=manager).values_list("pk", flat=True))
+
+
+def test_object_checks_and_lists_follow_one_rule(admin, manager, member):
+    """`can_view_project` / `can_manage_project` answer for one project what
+    `visible_to` / `managed_by` answer for the list, for every kind of viewer."""
+    from django.utils import timezone
+
+    managed = ProjectFactory(managers=[manager])
+    MembershipFactory(project=managed, user=member)
+    archived = ProjectFactory(managers=[manager], archived_at=timezone.now())
+    elsewhere = ProjectFactory(managers=[manager_user()])
+    demoted = manager_user()
+    listed_only = ProjectFactory(managers=[demoted])
+    demoted.groups.clear()
+    demoted = type(demoted).objects.get(pk=demoted.pk)
+    superuser = UserFactory(is_superuser=True)
+    projects = [managed, archived, elsewhere, listed_only]
+    for viewer in [admin, superuser, manager, member, demoted, UserFactory()]:
+        visible = set(Project.objects.visible_to(viewer))
+        managed_by = set(Project.objects.managed_by(viewer))
+        for project in projects:
+            assert can_view_project(viewer, project) == (project in visible), (viewer, project)
+            assert can_manage_project(viewer, project) == (project in managed_by), viewer
+            with_managers = Project.objects.prefetch_related("managers").get(pk=project.pk)
+            assert can_manage_project(viewer, with_managers) == (project in managed_by)
+            assert can_view_project(viewer, with_managers) == (project in visible)
+    assert not can_view_project(demoted, listed_only)
+
+
+def test_a_prefetched_listed_manager_is_answered_without_a_query(
+    manager, django_assert_num_queries
+):
+    project = Project.objects.prefetch_related("managers").get(
+        pk=ProjectFactory(managers=[manager]).pk
+    )
+    manager = type(manager).objects.get(pk=manager.pk)
+    manager.has_perm("roles.add_project")  # permissions cached on the user first
+    with django_assert_num_queries(0):
+        assert can_manage_project(manager, project)
+        assert can_view_project(manager, project)
+
+
+def test_people_visibility_is_one_rule(admin, manager, member):
+    """People on the teams of the projects one may see (archived ones too) and
+    oneself; everyone for admins; `can_view_person` says the same for one person."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from roles.models import people_visible_to
+    from roles.permissions import can_view_person
+    from roles.selectors import people_visible_to as person_choices
+
+    managed = ProjectFactory(managers=[manager])
+    MembershipFactory(project=managed, user=member)
+    archived = ProjectFactory(managers=[manager], archived_at=timezone.now())
+    on_archived_only = UserFactory()
+    MembershipFactory(project=archived, user=on_archived_only)
+    stranger = MembershipFactory(project=ProjectFactory(managers=[manager_user()])).user
+    inactive = UserFactory(is_active=False)
+    MembershipFactory(project=managed, user=inactive)
+    loner = UserFactory()
+
+    seen = set(people_visible_to(manager))
+    assert {manager, member, on_archived_only, inactive} <= seen
+    assert stranger not in seen and loner not in seen
+    assert set(people_visible_to(loner)) == {loner}
+    assert set(people_visible_to(admin)) == set(get_user_model().objects.all())
+    # The choices offered in filters: the same people, active ones only.
+    assert set(person_choices(user=manager)) == seen - {inactive}
+    for viewer in [admin, manager, member, loner]:
+        visible = set(people_visible_to(viewer))
+        for person in [manager, member, on_archived_only, stranger, inactive, loner]:
+            assert can_view_person(viewer, person) == (person in visible), (viewer, person)
