@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("roles.urls")),
     path("", include("deliverables.urls")),
     path("", include("deliverables.practices.urls")),
+    path("", include("deliverables.reviews.urls")),
     path(
         "accounts/invitation/<uidb64>/<token>/",
         roles_views.invitation_accept,
