@@ -77,7 +77,7 @@ def _queries(client, url) -> int:
         "deliverables_deliverable",
         "deliverables_deliverabletype",
         "deliverables_checklistitemtemplate",
-        "deliverables_reviewcycle",
+        "reviews_reviewcycle",
         "roles_project",
         "roles_membership",
         "roles_roleassignment",
