@@ -41,7 +41,12 @@ LISTS = {
     "deliverables:portfolio_dashboard",
     "reviews:cycle_list",
 }
-FORMS_MODULES = ["roles.forms", "deliverables.forms", "deliverables.practices.forms"]
+FORMS_MODULES = [
+    "roles.forms",
+    "deliverables.forms",
+    "deliverables.practices.forms",
+    "deliverables.reviews.forms",
+]
 
 
 def _query_parameters() -> list[str]:
