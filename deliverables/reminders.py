@@ -42,8 +42,7 @@ from django.utils.translation import ngettext_lazy, pgettext
 
 from mlteam.dates import format_day
 from mlteam.mail import OutcomeUnknown, send_message
-from mlteam.people import person_name
-from roles.models import Membership, Project
+from roles.models import Project
 
 from .models import (
     DIGEST_DELIVERED,
@@ -56,10 +55,6 @@ from .models import (
     Reminder,
     ReminderKind,
     ReminderPreference,
-    Review,
-    ReviewCycle,
-    ReviewReminder,
-    ReviewReminderKind,
 )
 
 logger = logging.getLogger(__name__)
@@ -69,8 +64,6 @@ MAX_DUE_SOON_DAYS = 31
 # A new digest is handed to a worker at once; the sweep only takes it again if it
 # is still unsent after this grace period (broker down, worker lost).
 GRACE = timedelta(minutes=5)
-# Managers hear about evaluations still missing for this long after a cycle ends.
-EVALUATION_REMINDER_DAYS = 60
 
 
 def lease() -> timedelta:
@@ -164,20 +157,14 @@ class Item:
 
 
 @dataclass
-class ReviewItem:
-    cycle_id: int
-    person_id: int
-    kind: str
-
-
-@dataclass
 class PlannedDigest:
     recipient: object
     local_date: date
     language: str
     deliver_by: datetime
     items: list[Item] = field(default_factory=list)
-    review_items: list[ReviewItem] = field(default_factory=list)
+    # What registered digest sections planned for it, by section name.
+    extra: dict[str, list] = field(default_factory=dict)
     listed: set[int] = field(default_factory=set)
 
     def mention(self, item: Item) -> None:
@@ -189,27 +176,73 @@ class PlannedDigest:
             self.items.append(item)
 
 
-def _cycles_to_mention(first_day: date, last_day: date) -> list[ReviewCycle]:
-    """Cycles that may concern a manager on some local day in [first_day, last_day]:
-    past their expectations day and not ended, or ended not long ago."""
-    cycles = ReviewCycle.objects.filter(
-        end_date__gte=first_day - timedelta(days=EVALUATION_REMINDER_DAYS),
-        start_date__lte=last_day,
-    )
-    return [
-        cycle
-        for cycle in cycles
-        if cycle.expectations_due_on() <= last_day or cycle.end_date < last_day
-    ]
+# --- sections other apps add to the digests ---------------------------------------------
 
 
-def _review_kind(cycle: ReviewCycle, day: date) -> str | None:
-    """What a manager is reminded of for `cycle` on their local `day`, if anything."""
-    if cycle.expectations_due_on() <= day <= cycle.end_date:
-        return ReviewReminderKind.EXPECTATIONS_MISSING
-    if cycle.end_date < day <= cycle.end_date + timedelta(days=EVALUATION_REMINDER_DAYS):
-        return ReviewReminderKind.EVALUATION_MISSING
-    return None
+class DigestSection:
+    """A part of the digests that another app owns (performance reviews, say).
+
+    deliverables imports no such app: the app registers an instance in its
+    AppConfig.ready() (`digest_sections.register(...)`), and the sweep and the
+    sending call every registered section at these points:
+
+    1. `recipients(today)`: more people the sweep should consider (ids).
+    2. `plan(planned, managed)`: add the section's items to planned digests, in
+       `PlannedDigest.extra[name]`; `managed` is project -> its listed managers
+       (still holding the manager permission) among the planned recipients.
+    3. `save(saved)`: write the section's ledger for (planned digest, digest id)
+       pairs, in the sweep's transaction.
+    4. `owed(carrier, group)`: at send time, the section's ledger rows of the
+       claimed digests that are still true now (deleting the others).
+    5. `context(owed)` and `subject_counts(context)`: the email's template
+       variables and what its subject counts; `text_template` and
+       `html_template` render the section in the email, after the work sections.
+    6. `describe(items, names)`: lines for `send_reminders --dry-run`; `names`
+       is a dict the section may keep names in across digests.
+
+    The defaults add nothing, so a section implements only what it needs.
+    """
+
+    name = ""
+    text_template = ""
+    html_template = ""
+
+    def recipients(self, today: date) -> Iterable[int]:
+        return ()
+
+    def plan(self, planned: dict[int, PlannedDigest], managed: dict[int, list[int]]) -> None:
+        return None
+
+    def save(self, saved: list[tuple[PlannedDigest, int]]) -> None:
+        return None
+
+    def owed(self, carrier: Digest, group: list[Digest]) -> list:
+        return []
+
+    def context(self, owed: list) -> dict:
+        return {}
+
+    def subject_counts(self, context: dict) -> list[tuple]:
+        return []
+
+    def describe(self, items: list, names: dict) -> list[str]:
+        return []
+
+
+class DigestSections:
+    """The registered sections, in registration order (their order in the email)."""
+
+    def __init__(self) -> None:
+        self._sections: dict[str, DigestSection] = {}
+
+    def register(self, section: DigestSection) -> None:
+        self._sections[section.name] = section  # registering again replaces it
+
+    def __iter__(self):
+        return iter(list(self._sections.values()))
+
+
+digest_sections = DigestSections()
 
 
 # --- the sweep --------------------------------------------------------------------------
@@ -228,15 +261,8 @@ def _candidate_recipients(now: datetime) -> list[int]:
     ).values_list("owner_id", flat=True)
     managers = open_work.filter(due_date__lt=now.date()).values_list("project__managers", flat=True)
     ids = set(owners.distinct().order_by()) | set(managers.distinct().order_by())
-    today = now.date()
-    if _cycles_to_mention(today - timedelta(days=1), today + timedelta(days=1)):
-        # Managers who may owe expectations or evaluations (checked per person later).
-        ids |= set(
-            Project.managers.through.objects.filter(project__archived_at__isnull=True)
-            .values_list("user_id", flat=True)
-            .distinct()
-            .order_by()
-        )
+    for section in digest_sections:
+        ids |= set(section.recipients(now.date()))
     ids.discard(None)
     return sorted(ids)
 
@@ -329,75 +355,12 @@ def _plan_batch(user_ids: list[int], now: datetime) -> list[PlannedDigest]:
                 digest.mention(
                     Item(pk, title, type_name, project_name, ReminderKind.ESCALATION, late)
                 )
-    _plan_review_items(planned, managed)
-    return [digest for digest in planned.values() if digest.items or digest.review_items]
-
-
-def _managed_people(managed: dict[int, list[int]]) -> dict[int, set[int]]:
-    """manager -> active people on the active projects they manage (not themselves)."""
-    people: dict[int, set[int]] = defaultdict(set)
-    memberships = Membership.objects.filter(
-        project_id__in=managed, project__archived_at__isnull=True, user__is_active=True
-    ).values_list("project_id", "user_id")
-    for project_id, user_id in memberships:
-        for manager_id in managed[project_id]:
-            if manager_id != user_id:
-                people[manager_id].add(user_id)
-    return people
-
-
-def _plan_review_items(planned: dict[int, PlannedDigest], managed: dict[int, list[int]]) -> None:
-    """People still without this manager's expectations N days into a cycle, and,
-    after the cycle, without a shared evaluation from them. Reviews are private,
-    so a manager only ever hears about their own (a review by someone else does
-    not count, and is never mentioned)."""
-    if not planned:
-        return
-    days = [digest.local_date for digest in planned.values()]
-    cycles = _cycles_to_mention(min(days), max(days))
-    if not cycles:
-        return
-    people = _managed_people(managed)
-    # Only people who are still managers owe reviews (a demoted one hears nothing).
-    writers = _with_manager_rights(planned)
-    written: dict[tuple[int, int], dict[int, bool]] = defaultdict(dict)
-    for cycle_id, manager_id, person_id, shared in Review.objects.filter(
-        cycle__in=cycles, manager_id__in=writers
-    ).values_list("cycle_id", "manager_id", "person_id", "evaluation_shared_at"):
-        written[(cycle_id, manager_id)][person_id] = shared is not None
-    for manager_id, digest in planned.items():
-        for cycle in cycles:
-            kind = _review_kind(cycle, digest.local_date)
-            reviews = written.get((cycle.pk, manager_id), {})
-            if kind == ReviewReminderKind.EXPECTATIONS_MISSING:
-                missing = people.get(manager_id, set()) - set(reviews)
-            elif kind == ReviewReminderKind.EVALUATION_MISSING:
-                missing = (people.get(manager_id, set()) | set(reviews)) - {
-                    person_id for person_id, shared in reviews.items() if shared
-                }
-            else:
-                continue
-            digest.review_items.extend(
-                ReviewItem(cycle.pk, person_id, kind) for person_id in sorted(missing)
-            )
+    for section in digest_sections:
+        section.plan(planned, managed)
+    return [digest for digest in planned.values() if digest.items or any(digest.extra.values())]
 
 
 MANAGER_RIGHTS = ["add_project", "administer_projects"]
-
-
-def _with_manager_rights(user_ids) -> set[int]:
-    """Those of these people who hold the manager (or admin) permission."""
-    return set(
-        get_user_model()
-        .objects.filter(pk__in=list(user_ids), is_active=True)
-        .filter(
-            Q(is_superuser=True)
-            | Q(groups__permissions__codename__in=MANAGER_RIGHTS)
-            | Q(user_permissions__codename__in=MANAGER_RIGHTS)
-        )
-        .values_list("pk", flat=True)
-        .distinct()
-    )
 
 
 def _listed_managers_with_rights(user_ids) -> Iterable[tuple[int, int]]:
@@ -438,28 +401,14 @@ def _save_batch(planned: list[PlannedDigest], now: datetime) -> list[int]:
             "pk", "recipient_id", "local_date"
         )
     }
+    saved = [(p, ours[key]) for p in planned if (key := (p.recipient.pk, p.local_date)) in ours]
     _insert_ledger(
-        (item.deliverable_id, p.recipient.pk, item.kind, p.local_date, ours[key], item.days)
-        for p in planned
-        if (key := (p.recipient.pk, p.local_date)) in ours
+        (item.deliverable_id, p.recipient.pk, item.kind, p.local_date, digest_id, item.days)
+        for p, digest_id in saved
         for item in p.items
     )
-    ReviewReminder.objects.bulk_create(
-        [
-            ReviewReminder(
-                cycle_id=item.cycle_id,
-                recipient_id=p.recipient.pk,
-                person_id=item.person_id,
-                kind=item.kind,
-                local_date=p.local_date,
-                digest_id=ours[key],
-            )
-            for p in planned
-            if (key := (p.recipient.pk, p.local_date)) in ours
-            for item in p.review_items
-        ],
-        ignore_conflicts=True,
-    )
+    for section in digest_sections:
+        section.save(saved)
     return sorted(ours.values())
 
 
@@ -827,40 +776,6 @@ def _still_owed(digest: Digest, reminders: list[Reminder]) -> list[Reminder]:
     return kept
 
 
-def _review_reminders_still_owed(
-    digest: Digest, review_reminders: list[ReviewReminder]
-) -> list[ReviewReminder]:
-    """Review mentions still true at send time: the person is still managed by the
-    recipient (or has a review from them) and the expectations or the shared
-    evaluation are still missing."""
-    recipient = digest.recipient
-    if not review_reminders or not recipient.is_active or not recipient.email:
-        return []
-    if not _with_manager_rights([recipient.pk]):
-        return []
-    managed: dict[int, list[int]] = defaultdict(list)
-    for project_id, manager_id in _listed_managers_with_rights([recipient.pk]):
-        managed[project_id].append(manager_id)
-    people = _managed_people(managed).get(recipient.pk, set())
-    reviews = {
-        (cycle_id, person_id): shared is not None
-        for cycle_id, person_id, shared in Review.objects.filter(
-            manager=recipient, cycle_id__in={r.cycle_id for r in review_reminders}
-        ).values_list("cycle_id", "person_id", "evaluation_shared_at")
-    }
-    kept = []
-    for reminder in review_reminders:
-        key = (reminder.cycle_id, reminder.person_id)
-        if _review_kind(reminder.cycle, digest.local_date) != reminder.kind:
-            continue  # the cycle's dates changed since the digest was built
-        if reminder.kind == ReviewReminderKind.EXPECTATIONS_MISSING:
-            if reminder.person_id in people and key not in reviews:
-                kept.append(reminder)
-        elif (reminder.person_id in people or key in reviews) and not reviews.get(key):
-            kept.append(reminder)
-    return kept
-
-
 def digest_send(*, digest_id: int, now: datetime | None = None) -> bool:
     """Send a digest, with the other digests its recipient is still owed, unless its
     time has not come or someone else is sending to them. True when a message went.
@@ -894,19 +809,8 @@ def digest_send(*, digest_id: int, now: datetime | None = None) -> bool:
     dropped = [reminder.pk for reminder in reminders if reminder not in owed]
     if dropped:
         Reminder.objects.filter(pk__in=dropped).delete()
-    review_reminders = list(
-        ReviewReminder.objects.filter(digest__in=group)
-        .select_related("cycle", "person")
-        .order_by("kind", "cycle__start_date", "person__username")
-    )
-    reviews_owed = _newest_first(
-        _review_reminders_still_owed(carrier, review_reminders),
-        lambda row: (row.cycle_id, row.person_id),
-    )
-    dropped = [reminder.pk for reminder in review_reminders if reminder not in reviews_owed]
-    if dropped:
-        ReviewReminder.objects.filter(pk__in=dropped).delete()
-    if not owed and not reviews_owed:
+    extra = {section.name: section.owed(carrier, group) for section in digest_sections}
+    if not owed and not any(extra.values()):
         _record_cancelled(group, "nothing left to send")
         return False
     late_days = [row.local_date for row in reversed(group)]
@@ -914,7 +818,7 @@ def digest_send(*, digest_id: int, now: datetime | None = None) -> bool:
         carrier.local_date + timedelta(days=1), preference_zone(preference)
     ):
         late_days = []  # on time
-    message = digest_message(carrier, owed, reviews_owed, late_days=late_days)
+    message = digest_message(carrier, owed, extra, late_days=late_days)
     try:
         delivered = send_message(message, before_content=lambda: _hand_over(group, now))
     except _LeaseLost:
@@ -948,24 +852,6 @@ def digest_send(*, digest_id: int, now: datetime | None = None) -> bool:
     return True
 
 
-def _review_sections(review_reminders: list[ReviewReminder]) -> dict[str, list[dict]]:
-    """Per kind, per cycle: the people to mention, with a link to the cycle page."""
-    sections: dict[str, dict[int, dict]] = defaultdict(dict)
-    for reminder in review_reminders:
-        cycle = reminder.cycle
-        entry = sections[reminder.kind].setdefault(
-            cycle.pk,
-            {
-                "cycle": cycle,
-                "url": settings.SITE_URL + reverse("practices:cycle_detail", args=[cycle.pk]),
-                "people": [],
-            },
-        )
-        person = reminder.person
-        entry["people"].append(person_name(person))
-    return {kind: list(cycles.values()) for kind, cycles in sections.items()}
-
-
 # What a digest's subject counts, in the order of its sections. The plural form is
 # chosen by "count" when the phrase is filled in, in the recipient's language.
 SUBJECT_COUNTS = {
@@ -979,22 +865,13 @@ SUBJECT_COUNTS = {
         "%(count)s well overdue on your projects",
         "count",
     ),
-    "missing_expectations": ngettext_lazy(
-        "%(count)s person without your expectations",
-        "%(count)s people without your expectations",
-        "count",
-    ),
-    "missing_evaluations": ngettext_lazy(
-        "%(count)s evaluation to write and share",
-        "%(count)s evaluations to write and share",
-        "count",
-    ),
 }
 
 
-def _subject_parts(context: dict) -> str:
+def _subject_parts(context: dict, sections: Iterable[DigestSection] = ()) -> str:
     """What the digest holds, counted, in the active language: only the sections
-    that have something ("2 overdue, 6 well overdue on your projects")."""
+    that have something ("2 overdue, 6 well overdue on your projects"), the
+    registered sections' counts after the work's."""
     counts = {
         "overdue": len(context["overdue"]),
         "due_soon": len(context["due_soon"]),
@@ -1002,30 +879,24 @@ def _subject_parts(context: dict) -> str:
         "escalations": sum(
             len(items) for roles in context["escalations"].values() for items in roles.values()
         ),
-        "missing_expectations": sum(
-            len(entry["people"]) for entry in context["missing_expectations"]
-        ),
-        "missing_evaluations": sum(
-            len(entry["people"]) for entry in context["missing_evaluations"]
-        ),
     }
+    phrases = [(phrase, counts[key]) for key, phrase in SUBJECT_COUNTS.items()]
+    for section in sections:
+        phrases += section.subject_counts(context)
     separator = pgettext("between the counts in a digest's subject", ", ")
-    return separator.join(
-        str(phrase % {"count": counts[section]})
-        for section, phrase in SUBJECT_COUNTS.items()
-        if counts[section]
-    )
+    return separator.join(str(phrase % {"count": count}) for phrase, count in phrases if count)
 
 
 def digest_message(
     digest: Digest,
     reminders: list[Reminder],
-    review_reminders: list[ReviewReminder] = (),
+    extra: dict[str, list] | None = None,
     *,
     late_days: list[date] = (),
 ) -> EmailMultiAlternatives:
-    """The email; `late_days` are the days it brings that mail could not be
-    delivered on (empty when it goes out on its own day)."""
+    """The email; `extra` holds what each registered section still owes, by
+    section name (`DigestSection.owed`); `late_days` are the days it brings that
+    mail could not be delivered on (empty when it goes out on its own day)."""
     recipient = digest.recipient
     preference = preference_for(recipient)
     sections = defaultdict(list)
@@ -1038,7 +909,10 @@ def digest_message(
     for reminder in sections.get(ReminderKind.ESCALATION, []):
         deliverable = reminder.deliverable
         escalations[deliverable.project.name][deliverable.type.role.display_name].append(reminder)
-    review_sections = _review_sections(list(review_reminders))
+    extra = extra or {}
+    # Every registered section renders, empty ones too (their templates show
+    # nothing then), so an email reads the same whichever sections have news.
+    added = list(digest_sections)
     with translation.override(preference.email_language):
         context = {
             "recipient": recipient,
@@ -1047,10 +921,6 @@ def digest_message(
             "due_soon": sections.get(ReminderKind.DUE_SOON, []),
             "stale": sections.get(ReminderKind.STALE, []),
             "escalations": {project: dict(roles) for project, roles in escalations.items()},
-            "missing_expectations": review_sections.get(
-                ReviewReminderKind.EXPECTATIONS_MISSING, []
-            ),
-            "missing_evaluations": review_sections.get(ReviewReminderKind.EVALUATION_MISSING, []),
             "late_days": pgettext("between the days in a list", ", ").join(
                 format_day(day) for day in late_days
             ),
@@ -1058,7 +928,11 @@ def digest_message(
             "my_work_url": settings.SITE_URL + reverse("deliverables:my_work"),
             "preferences_url": settings.SITE_URL + reverse("deliverables:reminder_preferences"),
         }
-        context["subject_parts"] = _subject_parts(context)
+        for section in added:
+            context.update(section.context(extra.get(section.name, [])))
+        context["section_text_templates"] = [section.text_template for section in added]
+        context["section_html_templates"] = [section.html_template for section in added]
+        context["subject_parts"] = _subject_parts(context, added)
         subject = " ".join(render_to_string("emails/digest_subject.txt", context).split())
         text = render_to_string("emails/digest.txt", context)
         html = render_to_string("emails/digest.html", context)

@@ -463,8 +463,8 @@ def _handbook_setup(project: Project, actor, today: date) -> None:
 def _review_cycles(people: dict, today: date) -> None:
     """Last half-year's cycle with one finished evaluation; the current one with
     expectations set (one acknowledged) and one person still without."""
-    from deliverables.models import RATING_FIELDS, Review, ReviewCycle
-    from deliverables.practices import services
+    from deliverables.reviews import services
+    from deliverables.reviews.models import RATING_FIELDS, Review, ReviewCycle
 
     manager = people["manager"]
     past = ReviewCycle.objects.filter(name="Last half-year").first()

@@ -18,11 +18,8 @@ from deliverables.models import (
     Digest,
     EventKind,
     Reminder,
-    Review,
-    ReviewCycle,
-    ReviewEvent,
-    ReviewReminder,
 )
+from deliverables.reviews.models import Review, ReviewCycle, ReviewEvent, ReviewReminder
 from roles.models import Membership, Project, TeamChange
 
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include((roles_urls.urlpatterns + roles_pages, roles_urls.app_name))),
     path("", include("deliverables.urls")),
     path("", include("deliverables.practices.urls")),
+    path("", include("deliverables.reviews.urls")),
     path(
         "accounts/invitation/<uidb64>/<token>/",
         roles_views.invitation_accept,

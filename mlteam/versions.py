@@ -20,22 +20,28 @@ def claim_version(
     *,
     message,
     rows: models.QuerySet | None = None,
+    field: str = "version",
 ) -> None:
     """Move `instance`'s version on if it still is `version` (any version when None).
+
+    `field` names the counter when a record keeps more than one (a review's
+    `evaluation_version` moves with the manager's drafts only).
 
     `rows` narrows what may be claimed (for example "of an active project"); it
     must be a plain condition on the instance's own table, not a join, so that
     PostgreSQL re-checks the version of a row updated meanwhile. Raises
     ValidationError(message, code="stale") when the row moved on (or is outside
-    `rows`); on success `instance.version` is the new version.
+    `rows`); on success `instance.<field>` is the new version.
     """
     model = type(instance)
     rows = (rows if rows is not None else model._default_manager.all()).filter(pk=instance.pk)
     if version is not None:
-        rows = rows.filter(version=version)
-    changes = {"version": F("version") + 1}
-    if any(field.name == "updated_at" for field in model._meta.concrete_fields):
+        rows = rows.filter(**{field: version})
+    changes = {field: F(field) + 1}
+    if any(column.name == "updated_at" for column in model._meta.concrete_fields):
         changes["updated_at"] = timezone.now()
     if rows.update(**changes) != 1:
         raise ValidationError(message, code="stale")
-    instance.version = model._default_manager.values_list("version", flat=True).get(pk=instance.pk)
+    setattr(
+        instance, field, model._default_manager.values_list(field, flat=True).get(pk=instance.pk)
+    )

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from deliverables.practices.selectors import reviews_waiting_for
+from deliverables.reviews.selectors import reviews_waiting_for
 from deliverables.selectors import member_home
 
 from . import health

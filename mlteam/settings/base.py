@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "mlteam",
     "roles",
     "deliverables",
+    "deliverables.reviews",
 ]
 
 MIDDLEWARE = [

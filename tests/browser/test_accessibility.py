@@ -91,9 +91,9 @@ def _signed_in_pages(practices, *, manager: bool) -> list[str]:  # noqa: F811
         reverse("roles:people_list"),
         reverse("deliverables:reminder_preferences"),
         reverse("practices:handbook", args=[project]),
-        reverse("practices:cycle_list"),
-        reverse("practices:cycle_detail", args=[practices.cycle.pk]),
-        reverse("practices:review_detail", args=[practices.review.pk]),
+        reverse("reviews:cycle_list"),
+        reverse("reviews:cycle_detail", args=[practices.cycle.pk]),
+        reverse("reviews:review_detail", args=[practices.review.pk]),
         reverse("password_change"),
         reverse("password_change_done"),
     ]

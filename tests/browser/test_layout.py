@@ -20,7 +20,8 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from deliverables.models import ChecklistItem, DeliverableStatus, LinkKind, Review, ReviewCycle
+from deliverables.models import ChecklistItem, DeliverableStatus, LinkKind
+from deliverables.reviews.models import Review, ReviewCycle
 from deliverables.services import comment_add, deliverable_create, link_add
 from roles.models import Project
 from roles.services import membership_add, role_assign
@@ -111,9 +112,9 @@ def _main_pages(practices, mine) -> list[str]:  # noqa: F811
         reverse("deliverables:portfolio_dashboard"),
         reverse("deliverables:reminder_preferences"),
         reverse("practices:handbook", args=[project]),
-        reverse("practices:cycle_list"),
-        reverse("practices:cycle_detail", args=[practices.cycle.pk]),
-        reverse("practices:review_detail", args=[practices.review.pk]),
+        reverse("reviews:cycle_list"),
+        reverse("reviews:cycle_detail", args=[practices.cycle.pk]),
+        reverse("reviews:review_detail", args=[practices.review.pk]),
     ]
 
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from deliverables.models import Review
-from deliverables.practices import services as practices_services
+from deliverables.reviews import services as practices_services
+from deliverables.reviews.models import Review
 from deliverables.services import ChecklistAnswer, checklist_update, deliverable_create
 from roles.services import membership_add, project_create, role_assign
 from tests.conftest import ARTIFACTS, sign_in

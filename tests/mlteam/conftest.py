@@ -13,12 +13,9 @@ from deliverables.models import (
     DigestStatus,
     Reminder,
     ReminderKind,
-    Review,
-    ReviewCycle,
-    ReviewReminder,
-    ReviewReminderKind,
 )
-from deliverables.practices.services import (
+from deliverables.reviews.models import Review, ReviewCycle, ReviewReminder, ReviewReminderKind
+from deliverables.reviews.services import (
     cycle_create,
     expectations_acknowledge,
     expectations_write,

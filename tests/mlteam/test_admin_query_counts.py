@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from deliverables import services as deliverable_services
-from deliverables.practices import services as practices
+from deliverables.reviews import services as reviews_services
 from roles import services as team
 from tests.factories import UserFactory, deliverable_type, role
 
@@ -45,7 +45,7 @@ def _grow(manager, *, projects: int, people: int):
             deliverable_services.link_add(
                 deliverable=deliverable, actor=person, kind="document", url=f"https://x.test/{k}"
             )
-        practices.cycle_create(
+        reviews_services.cycle_create(
             actor=manager,
             name=f"Cycle {n}",
             start_date=date(2026, 1, 1),
@@ -77,7 +77,7 @@ def _queries(client, url) -> int:
         "deliverables_deliverable",
         "deliverables_deliverabletype",
         "deliverables_checklistitemtemplate",
-        "deliverables_reviewcycle",
+        "reviews_reviewcycle",
         "roles_project",
         "roles_membership",
         "roles_roleassignment",

@@ -20,9 +20,10 @@ from deliverables.models import (
     DeliverableStatus,
     DeliverableType,
     EventKind,
-    ReviewCycle,
 )
 from deliverables.practices import services as practices
+from deliverables.reviews import services as reviews_services
+from deliverables.reviews.models import ReviewCycle
 from roles import services as team
 from roles.models import Membership, Project, Role, RoleAssignment, TeamChange, TeamChangeAction
 from tests.conftest import require
@@ -197,7 +198,7 @@ def test_a_stale_membership_form_is_refused(client, root, project, owner, manage
 
 
 def test_a_stale_review_cycle_form_is_refused(client, root, manager):
-    cycle = practices.cycle_create(
+    cycle = reviews_services.cycle_create(
         actor=manager,
         name="2026 H2",
         start_date=date(2026, 7, 1),
@@ -207,7 +208,7 @@ def test_a_stale_review_cycle_form_is_refused(client, root, manager):
     client.force_login(root)
     url = _admin_url(cycle)
     drawn = _drawn(client, url)
-    practices.cycle_update(
+    reviews_services.cycle_update(
         cycle=cycle,
         version=cycle.version,
         name="Second half 2026",
@@ -374,7 +375,7 @@ def test_the_app_allocation_form_drawn_before_an_admin_save_is_refused(
 
 
 def test_the_app_cycle_form_drawn_before_an_admin_save_is_refused(client, root, manager):
-    cycle = practices.cycle_create(
+    cycle = reviews_services.cycle_create(
         actor=manager,
         name="2026 H2",
         start_date=date(2026, 7, 1),
@@ -382,7 +383,7 @@ def test_the_app_cycle_form_drawn_before_an_admin_save_is_refused(client, root, 
         expectations_due_days=14,
     )
     client.force_login(manager)
-    app_url = reverse("practices:cycle_edit", args=[cycle.pk])
+    app_url = reverse("reviews:cycle_edit", args=[cycle.pk])
     app_form = _drawn(client, app_url)
     client.force_login(root)
     assert _save_fresh(client, _admin_url(cycle), name="H2 (admin)").status_code == 302

@@ -115,7 +115,7 @@ def test_pages_show_former_member_and_never_the_old_name(client, history):
         reverse("roles:project_activity", args=[history.project.pk]),
         reverse("roles:project_detail", args=[history.project.pk]),
         reverse("roles:project_team", args=[history.project.pk]),
-        reverse("practices:review_detail", args=[history.review.pk]),
+        reverse("reviews:review_detail", args=[history.review.pk]),
     ]
     for url in pages:
         html = client.get(url).content.decode()

@@ -39,9 +39,14 @@ LISTS = {
     "deliverables:export",
     "deliverables:my_work",
     "deliverables:portfolio_dashboard",
-    "practices:cycle_list",
+    "reviews:cycle_list",
 }
-FORMS_MODULES = ["roles.forms", "deliverables.forms", "deliverables.practices.forms"]
+FORMS_MODULES = [
+    "roles.forms",
+    "deliverables.forms",
+    "deliverables.practices.forms",
+    "deliverables.reviews.forms",
+]
 
 
 def _query_parameters() -> list[str]:
@@ -105,15 +110,15 @@ def _pages(p: Practices) -> dict[str, str]:
         "practices:handbook_review_date": [project],
         "practices:handbook_question_add": [project],
         "practices:handbook_question_remove": [project, p.question.pk],
-        "practices:cycle_detail": [p.cycle.pk],
-        "practices:cycle_edit": [p.cycle.pk],
-        "practices:expectations_create": [p.cycle.pk, p.people["other_member"].pk],
-        "practices:review_detail": [p.review.pk],
-        "practices:expectations_edit": [p.review.pk],
-        "practices:expectations_acknowledge": [p.review.pk],
-        "practices:evaluation_edit": [p.review.pk],
-        "practices:evaluation_acknowledge": [p.review.pk],
-        "practices:self_assessment": [p.review.pk],
+        "reviews:cycle_detail": [p.cycle.pk],
+        "reviews:cycle_edit": [p.cycle.pk],
+        "reviews:expectations_create": [p.cycle.pk, p.people["other_member"].pk],
+        "reviews:review_detail": [p.review.pk],
+        "reviews:expectations_edit": [p.review.pk],
+        "reviews:expectations_acknowledge": [p.review.pk],
+        "reviews:evaluation_edit": [p.review.pk],
+        "reviews:evaluation_acknowledge": [p.review.pk],
+        "reviews:self_assessment": [p.review.pk],
     }
     return {name: reverse(name, args=kwargs.get(name, [])) for name in sorted(_url_names())}
 

@@ -22,13 +22,8 @@ from django.db.models import ManyToManyField
 from django.urls import reverse
 from django.utils import translation
 
-from deliverables.models import (
-    ChecklistItem,
-    Deliverable,
-    DeliverableLink,
-    Review,
-    ReviewCycle,
-)
+from deliverables.models import ChecklistItem, Deliverable, DeliverableLink
+from deliverables.reviews.models import Review, ReviewCycle
 from deliverables.selectors import plan_proposal
 from deliverables.services import ChecklistAnswer, checklist_update, deliverable_update, link_add
 from roles.models import Membership, Project, Role, RoleAssignment
@@ -298,7 +293,7 @@ def _case_cycle_edit(p, w):
     def expect(world, data):
         world["ReviewCycle"][p.cycle.pk]["name"] = "Second half"
 
-    url = reverse("practices:cycle_edit", args=[p.cycle.pk])
+    url = reverse("reviews:cycle_edit", args=[p.cycle.pk])
     return Case("manager", url, None, "name", "Second half", expect)
 
 
@@ -306,7 +301,7 @@ def _case_expectations_edit(p, w):
     def expect(world, data):
         world["Review"][p.review.pk]["expectations"] = "Own the report, and present it."
 
-    url = reverse("practices:expectations_edit", args=[p.review.pk])
+    url = reverse("reviews:expectations_edit", args=[p.review.pk])
     return Case("manager", url, None, "expectations", "Own the report, and present it.", expect)
 
 
@@ -314,7 +309,7 @@ def _case_evaluation_edit(p, w):
     def expect(world, data):
         world["Review"][p.review.pk]["evaluation_comment"] = "Careful work, well explained."
 
-    url = reverse("practices:evaluation_edit", args=[p.review.pk])
+    url = reverse("reviews:evaluation_edit", args=[p.review.pk])
     return Case("manager", url, None, "evaluation_comment", "Careful work, well explained.", expect)
 
 
@@ -324,8 +319,8 @@ def _case_self_assessment(p, w):
 
     return Case(
         "person",
-        reverse("practices:review_detail", args=[p.review.pk]),
-        reverse("practices:self_assessment", args=[p.review.pk]),
+        reverse("reviews:review_detail", args=[p.review.pk]),
+        reverse("reviews:self_assessment", args=[p.review.pk]),
         "self_assessment",
         "I learnt about labels.",
         expect,

@@ -21,11 +21,8 @@ from deliverables.models import (
     DeliverableLink,
     Digest,
     Reminder,
-    Review,
-    ReviewCycle,
-    ReviewEvent,
-    ReviewReminder,
 )
+from deliverables.reviews.models import Review, ReviewCycle, ReviewEvent, ReviewReminder
 from mlteam.models import Anonymisation
 from roles.models import Membership, Project, RoleAssignment, TeamChange, TeamChangeAction
 from tests.factories import PASSWORD

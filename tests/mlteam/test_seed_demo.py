@@ -17,10 +17,8 @@ from deliverables.models import (
     DeliverableLink,
     DeliverableStatus,
     EventKind,
-    Review,
-    ReviewEvent,
-    ReviewEventKind,
 )
+from deliverables.reviews.models import Review, ReviewEvent, ReviewEventKind
 from roles.models import Membership, Project, RoleAssignment, TeamChange, TeamChangeAction
 from roles.permissions import is_admin, is_manager
 
@@ -228,7 +226,7 @@ def test_seeding_again_records_nothing_new(demo):
 def test_demo_reviews_happen_on_the_cycle_s_calendar(demo):
     """Expectations are written by the day they are due, evaluations after the
     cycle ends: the review pages read as a real cycle."""
-    from deliverables.models import Review, ReviewEventKind
+    from deliverables.reviews.models import Review, ReviewEventKind
 
     reviews = Review.objects.select_related("cycle").prefetch_related("events")
     assert reviews.exists()

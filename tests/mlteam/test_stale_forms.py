@@ -21,8 +21,10 @@ from django import forms
 from django.urls import reverse
 from django.utils.html import escape
 
-from deliverables.models import ChecklistItem, Deliverable, Review, ReviewCycle
+from deliverables.models import ChecklistItem, Deliverable
 from deliverables.practices import services as practices_services
+from deliverables.reviews import services as reviews_services
+from deliverables.reviews.models import Review, ReviewCycle
 from deliverables.services import ChecklistAnswer, checklist_update, deliverable_update
 from mlteam.forms import EditFormMixin, VersionField
 from roles.models import Membership, Project, RoleAssignment
@@ -127,7 +129,7 @@ def _other_review_date(p: Practices, w, case: Case) -> Meanwhile:
 def _other_cycle_edit(p: Practices, w, case: Case) -> Meanwhile:
     cycle = ReviewCycle.objects.get(pk=p.cycle.pk)
     end = cycle.end_date + timedelta(days=7)
-    practices_services.cycle_update(
+    reviews_services.cycle_update(
         cycle=cycle,
         version=cycle.version,
         name=cycle.name,
@@ -141,7 +143,7 @@ def _other_cycle_edit(p: Practices, w, case: Case) -> Meanwhile:
 def _other_expectations_edit(p: Practices, w, case: Case) -> Meanwhile:
     """The same manager, in another tab, unlinks the report."""
     review = Review.objects.get(pk=p.review.pk)
-    practices_services.expectations_update(
+    reviews_services.expectations_update(
         review=review,
         actor=p.people["manager"],
         version=review.version,
@@ -153,7 +155,7 @@ def _other_expectations_edit(p: Practices, w, case: Case) -> Meanwhile:
 
 def _other_evaluation_edit(p: Practices, w, case: Case) -> Meanwhile:
     review = Review.objects.get(pk=p.review.pk)
-    practices_services.evaluation_save(
+    reviews_services.evaluation_save(
         review=review,
         actor=p.people["manager"],
         version=review.evaluation_version,
@@ -174,7 +176,7 @@ def _other_self_assessment(p: Practices, w, case: Case) -> Meanwhile:
     """The manager rewrites the expectations: the review moves on, the self-assessment
     form's only field is the person's own."""
     review = Review.objects.get(pk=p.review.pk)
-    practices_services.expectations_update(
+    reviews_services.expectations_update(
         review=review,
         actor=p.people["manager"],
         version=review.version,
@@ -347,7 +349,7 @@ def test_the_inline_allocation_is_offered_again_in_the_team_panel(client, practi
 
 def test_the_review_cycle_form_refuses_a_stale_save(client, practices):  # noqa: F811
     """Issue 13, finding 4: an admin's stale save reverted a manager's rename."""
-    url = reverse("practices:cycle_edit", args=[practices.cycle.pk])
+    url = reverse("reviews:cycle_edit", args=[practices.cycle.pk])
     client.force_login(practices.people["manager"])
     drawn = form_data(client.get(url).content.decode())
     client.post(url, {**drawn, "name": "H2, renamed"})
@@ -379,7 +381,7 @@ def test_the_refusal_names_the_review_cycle_as_the_japanese_pages_do():
     レビューサイクル, which no page uses."""
     from django.utils import translation
 
-    from deliverables.practices.services import CYCLE_STALE_MESSAGE
+    from deliverables.reviews.services import CYCLE_STALE_MESSAGE
 
     with translation.override("ja"):
         term = str(ReviewCycle._meta.verbose_name)

@@ -14,15 +14,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from deliverables.models import (
-    RATING_FIELDS,
-    ChecklistItem,
-    Deliverable,
-    Review,
-    ReviewCycle,
-    ReviewEvent,
-)
+from deliverables.models import ChecklistItem, Deliverable
 from deliverables.practices import services
+from deliverables.reviews import services as reviews_services
+from deliverables.reviews.models import RATING_FIELDS, Review, ReviewCycle, ReviewEvent
 from deliverables.services import deliverable_create
 from roles.models import Project
 from roles.services import membership_add, project_create, role_assign
@@ -91,18 +86,20 @@ def practices(db) -> Practices:
         required=False,
     )
     today = timezone.localdate()
-    cycle = services.cycle_create(
+    cycle = reviews_services.cycle_create(
         actor=manager,
         name="H2",
         start_date=today - timedelta(days=30),
         end_date=today + timedelta(days=30),
         expectations_due_days=14,
     )
-    review = services.expectations_write(
+    review = reviews_services.expectations_write(
         cycle=cycle, person=person, actor=manager, text=EXPECTATIONS, deliverables=[report]
     )
-    services.self_assessment_save(review=review, actor=person, version=review.version, text=SELF)
-    services.evaluation_save(
+    reviews_services.self_assessment_save(
+        review=review, actor=person, version=review.version, text=SELF
+    )
+    reviews_services.evaluation_save(
         review=review,
         actor=manager,
         version=review.evaluation_version,

@@ -87,24 +87,24 @@ def _urls(p):
             {"version": Deliverable.objects.get(pk=p.handbook.pk).version},
             SETUP_POST,
         ),
-        "cycle_list": ("get", reverse("practices:cycle_list"), None, EVERYONE),
-        "cycle_create_form": ("get", reverse("practices:cycle_create"), None, MANAGERS_GET),
-        "cycle_create": ("post", reverse("practices:cycle_create"), cycle_data, MANAGERS_POST),
+        "cycle_list": ("get", reverse("reviews:cycle_list"), None, EVERYONE),
+        "cycle_create_form": ("get", reverse("reviews:cycle_create"), None, MANAGERS_GET),
+        "cycle_create": ("post", reverse("reviews:cycle_create"), cycle_data, MANAGERS_POST),
         "cycle_detail": (
             "get",
-            reverse("practices:cycle_detail", args=[cycle.pk]),
+            reverse("reviews:cycle_detail", args=[cycle.pk]),
             None,
             EVERYONE,
         ),
         "cycle_edit_form": (
             "get",
-            reverse("practices:cycle_edit", args=[cycle.pk]),
+            reverse("reviews:cycle_edit", args=[cycle.pk]),
             None,
             CYCLE_EDIT_GET,
         ),
         "cycle_edit": (
             "post",
-            reverse("practices:cycle_edit", args=[cycle.pk]),
+            reverse("reviews:cycle_edit", args=[cycle.pk]),
             {**cycle_data, "version": cycle.version},
             CYCLE_EDIT_POST,
         ),
@@ -112,49 +112,49 @@ def _urls(p):
         # nobody here: they read every review but write only for their own teams).
         "expectations_create_form": (
             "get",
-            reverse("practices:expectations_create", args=[cycle.pk, other.pk]),
+            reverse("reviews:expectations_create", args=[cycle.pk, other.pk]),
             None,
             {**MANAGERS_GET, "other_member": 403, "admin": 404},
         ),
         "expectations_create": (
             "post",
-            reverse("practices:expectations_create", args=[cycle.pk, other.pk]),
+            reverse("reviews:expectations_create", args=[cycle.pk, other.pk]),
             {"expectations": "Ship the pipeline."},
             {**MANAGERS_POST, "other_member": 403, "admin": 404},
         ),
         "review_detail": (
             "get",
-            reverse("practices:review_detail", args=[review.pk]),
+            reverse("reviews:review_detail", args=[review.pk]),
             None,
             REVIEW_READ,
         ),
         "expectations_edit_form": (
             "get",
-            reverse("practices:expectations_edit", args=[review.pk]),
+            reverse("reviews:expectations_edit", args=[review.pk]),
             None,
             WRITER_GET,
         ),
         "expectations_edit": (
             "post",
-            reverse("practices:expectations_edit", args=[review.pk]),
+            reverse("reviews:expectations_edit", args=[review.pk]),
             {"version": review.version, "expectations": "Changed expectations."},
             WRITER_POST,
         ),
         "expectations_acknowledge": (
             "post",
-            reverse("practices:expectations_acknowledge", args=[review.pk]),
+            reverse("reviews:expectations_acknowledge", args=[review.pk]),
             {"version": review.version},
             PERSON_POST,
         ),
         "evaluation_edit_form": (
             "get",
-            reverse("practices:evaluation_edit", args=[review.pk]),
+            reverse("reviews:evaluation_edit", args=[review.pk]),
             None,
             WRITER_GET,
         ),
         "evaluation_edit": (
             "post",
-            reverse("practices:evaluation_edit", args=[review.pk]),
+            reverse("reviews:evaluation_edit", args=[review.pk]),
             {
                 "version": review.evaluation_version,
                 "quality_code": 5,
@@ -167,13 +167,13 @@ def _urls(p):
         ),
         "evaluation_acknowledge": (
             "post",
-            reverse("practices:evaluation_acknowledge", args=[review.pk]),
+            reverse("reviews:evaluation_acknowledge", args=[review.pk]),
             {"version": review.version},
             PERSON_POST,
         ),
         "self_assessment": (
             "post",
-            reverse("practices:self_assessment", args=[review.pk]),
+            reverse("reviews:self_assessment", args=[review.pk]),
             {"version": review.version, "self_assessment": "Changed self-assessment."},
             PERSON_POST,
         ),
@@ -208,7 +208,9 @@ def test_permission_matrix(client, practices, name, persona):
 
 
 def test_matrix_covers_every_url_of_the_issue(practices):
-    from deliverables.practices import urls
+    from deliverables.practices import urls as handbook_urls
+    from deliverables.reviews import urls as reviews_urls
 
     covered = {resolve(entry[1]).url_name for entry in _urls(practices).values()}
-    assert covered == {pattern.name for pattern in urls.urlpatterns}
+    patterns = [*handbook_urls.urlpatterns, *reviews_urls.urlpatterns]
+    assert covered == {pattern.name for pattern in patterns}

@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from deliverables import reminders
 from deliverables.models import Deliverable
-from deliverables.practices import selectors as practices_selectors
-from deliverables.practices import services as practices_services
+from deliverables.reviews import selectors as reviews_selectors
+from deliverables.reviews import services as reviews_services
 from deliverables.services import deliverable_create
 from roles.services import membership_add, membership_remove, project_create, project_update
 from tests.factories import UserFactory, deliverable_type
@@ -32,8 +32,8 @@ def _pages(p) -> list[str]:
         reverse("roles:project_detail", args=[project.pk]),
         reverse("roles:project_team", args=[project.pk]),
         reverse("roles:people_list"),
-        reverse("practices:cycle_list"),
-        reverse("practices:cycle_detail", args=[p.cycle.pk]),
+        reverse("reviews:cycle_list"),
+        reverse("reviews:cycle_detail", args=[p.cycle.pk]),
         reverse("practices:handbook", args=[project.pk]),
         reverse("deliverables:portfolio_dashboard"),
     ]
@@ -48,7 +48,7 @@ def _body(response) -> str:
 @pytest.mark.parametrize("persona", ["other_manager", "other_member"])
 def test_nothing_of_the_review_shows_anywhere_for_others(client, practices, persona):
     client.force_login(practices.people[persona])
-    review_url = reverse("practices:review_detail", args=[practices.review.pk])
+    review_url = reverse("reviews:review_detail", args=[practices.review.pk])
     for url in _pages(practices):
         response = client.get(url)
         if response.status_code == 403:  # the dashboard, for members
@@ -63,9 +63,9 @@ def test_nothing_of_the_review_shows_anywhere_for_others(client, practices, pers
 
 def test_other_managers_see_no_counts_of_someone_elses_reviews(client, practices):
     client.force_login(practices.people["other_manager"])
-    body = client.get(reverse("practices:cycle_list")).content.decode()
+    body = client.get(reverse("reviews:cycle_list")).content.decode()
     assert "1 written" not in body
-    detail = client.get(reverse("practices:cycle_detail", args=[practices.cycle.pk]))
+    detail = client.get(reverse("reviews:cycle_detail", args=[practices.cycle.pk]))
     rows = {row.person.username: row.review for row in detail.context["rows"]}
     # Both people are "without expectations" from other_manager: manager's review
     # of `person` is not theirs, and is not hinted at.
@@ -74,7 +74,7 @@ def test_other_managers_see_no_counts_of_someone_elses_reviews(client, practices
 
 
 def test_the_person_writer_and_admin_see_it(client, practices):
-    url = reverse("practices:review_detail", args=[practices.review.pk])
+    url = reverse("reviews:review_detail", args=[practices.review.pk])
     for persona in ("person", "manager", "admin"):
         client.force_login(practices.people[persona])
         body = client.get(url).content.decode()
@@ -83,7 +83,7 @@ def test_the_person_writer_and_admin_see_it(client, practices):
 
 def test_admins_list_every_review_in_a_cycle(client, practices):
     client.force_login(practices.people["admin"])
-    response = client.get(reverse("practices:cycle_detail", args=[practices.cycle.pk]))
+    response = client.get(reverse("reviews:cycle_detail", args=[practices.cycle.pk]))
     assert [review.pk for review in response.context["all_reviews"]] == [practices.review.pk]
 
 
@@ -156,7 +156,7 @@ def _elsewhere(practices) -> Deliverable:
 
 def _review_page(client, practices, persona: str) -> str:
     client.force_login(practices.people[persona])
-    response = client.get(reverse("practices:review_detail", args=[practices.review.pk]))
+    response = client.get(reverse("reviews:review_detail", args=[practices.review.pk]))
     assert response.status_code == 200, persona
     return response.content.decode()
 
@@ -210,7 +210,7 @@ def test_a_manager_who_no_longer_manages_the_project_sees_only_what_they_may_see
     )
     assert not Deliverable.objects.visible_to(manager).filter(pk=practices.report.pk).exists()
     assert practices.report.title not in _linked_section(_review_page(client, practices, "manager"))
-    edit = client.get(reverse("practices:expectations_edit", args=[practices.review.pk]))
+    edit = client.get(reverse("reviews:expectations_edit", args=[practices.review.pk]))
     assert edit.status_code == 200
     assert practices.report.title not in edit.content.decode()
     # The person, still on the team, keeps seeing it.
@@ -233,7 +233,7 @@ def test_saving_expectations_keeps_links_the_manager_can_no_longer_see(client, p
     )
     review = practices.review
     review.refresh_from_db()
-    changed = practices_services.expectations_update(
+    changed = reviews_services.expectations_update(
         review=review,
         actor=manager,
         version=review.version,
@@ -250,7 +250,7 @@ def test_review_history_names_only_work_the_person_may_see(client, practices):
     work = _elsewhere(practices)
     review = practices.review
     review.refresh_from_db()
-    practices_services.expectations_update(
+    reviews_services.expectations_update(
         review=review,
         actor=practices.people["manager"],
         version=review.version,
@@ -269,14 +269,14 @@ def test_linked_deliverables_on_a_review_are_read_through_the_visibility_rule(pr
     _leave(practices, "person")
     review = practices.review
     assert (
-        practices_selectors.review_deliverables(
+        reviews_selectors.review_deliverables(
             review=review, viewer=practices.people["person"], today=date.today()
         )
         == []
     )
     assert {
         d.pk
-        for d in practices_selectors.review_deliverables(
+        for d in reviews_selectors.review_deliverables(
             review=review, viewer=practices.people["manager"], today=date.today()
         )
     } == {practices.report.pk, work.pk}

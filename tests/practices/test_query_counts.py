@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from deliverables.practices import services
+from deliverables.reviews import services as reviews_services
 from deliverables.services import deliverable_create
 from roles.services import membership_add
 from tests.factories import UserFactory, deliverable_type
@@ -25,7 +26,7 @@ def _grow(p, *, people: int, cycles: int) -> None:
     manager = p.people["manager"]
     for _ in range(cycles):
         start = p.cycle.start_date - timedelta(days=400 + next(_names))
-        services.cycle_create(
+        reviews_services.cycle_create(
             actor=manager,
             name=f"Old {next(_names)}",
             start_date=start,
@@ -42,7 +43,7 @@ def _grow(p, *, people: int, cycles: int) -> None:
             owner=person,
             actor=manager,
         )
-        services.expectations_write(
+        reviews_services.expectations_write(
             cycle=p.cycle, person=person, actor=manager, text="Ship.", deliverables=[work]
         )
         services.handbook_question_add(
@@ -63,13 +64,13 @@ def _queries(client, url) -> int:
 
 
 PAGES = [
-    ("manager", lambda p: reverse("practices:cycle_list")),
-    ("manager", lambda p: reverse("practices:cycle_detail", args=[p.cycle.pk])),
-    ("admin", lambda p: reverse("practices:cycle_detail", args=[p.cycle.pk])),
-    ("person", lambda p: reverse("practices:review_detail", args=[p.review.pk])),
+    ("manager", lambda p: reverse("reviews:cycle_list")),
+    ("manager", lambda p: reverse("reviews:cycle_detail", args=[p.cycle.pk])),
+    ("admin", lambda p: reverse("reviews:cycle_detail", args=[p.cycle.pk])),
+    ("person", lambda p: reverse("reviews:review_detail", args=[p.review.pk])),
     ("manager", lambda p: reverse("practices:handbook", args=[p.project.pk])),
     ("person", lambda p: reverse("practices:handbook_newcomer", args=[p.project.pk])),
-    ("manager", lambda p: reverse("practices:expectations_edit", args=[p.review.pk])),
+    ("manager", lambda p: reverse("reviews:expectations_edit", args=[p.review.pk])),
 ]
 
 

@@ -11,8 +11,10 @@ from django.core import mail
 from django.core.management import call_command
 
 from deliverables import reminders
-from deliverables.models import Digest, DigestStatus, ReviewReminder, ReviewReminderKind
-from deliverables.practices import services
+from deliverables.models import Digest, DigestStatus
+from deliverables.reviews import reminders as review_reminders
+from deliverables.reviews import services
+from deliverables.reviews.models import ReviewReminder, ReviewReminderKind
 from tests.practices.conftest import everyday
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +28,9 @@ def _plan(practices, day) -> dict:
     everyday(practices.people["manager"])
     everyday(practices.people["other_manager"])
     return {
-        digest.recipient.username: [(item.kind, item.person_id) for item in digest.review_items]
+        digest.recipient.username: [
+            (item.kind, item.person_id) for item in digest.extra.get("reviews", [])
+        ]
         for digest in reminders.reminder_plan(now=_at(day))
     }
 
@@ -55,7 +59,7 @@ def test_missing_evaluations_after_the_cycle(practices):
 
 
 def test_evaluation_reminders_stop_after_a_while(practices):
-    day = practices.cycle.end_date + timedelta(days=reminders.EVALUATION_REMINDER_DAYS + 1)
+    day = practices.cycle.end_date + timedelta(days=review_reminders.EVALUATION_REMINDER_DAYS + 1)
     assert all(not items for items in _plan(practices, day).values())
 
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from deliverables.models import RATING_FIELDS, Review, ReviewEventKind
-from deliverables.practices import services
+from deliverables.reviews import services
+from deliverables.reviews.models import RATING_FIELDS, Review, ReviewEventKind
 
 
 def _review(p) -> Review:
@@ -18,7 +18,7 @@ def _review(p) -> Review:
 def test_manager_writes_expectations_with_linked_deliverables(client, practices):
     other = practices.people["other_member"]
     client.force_login(practices.people["manager"])
-    url = reverse("practices:expectations_create", args=[practices.cycle.pk, other.pk])
+    url = reverse("reviews:expectations_create", args=[practices.cycle.pk, other.pk])
     assert client.post(url, {"expectations": "   "}).status_code == 400
     response = client.post(
         url, {"expectations": "Ship the **pipeline**.", "deliverables": [practices.handbook.pk]}
@@ -28,13 +28,13 @@ def test_manager_writes_expectations_with_linked_deliverables(client, practices)
     assert list(review.deliverables.all()) == [practices.handbook]
     assert review.manager == practices.people["manager"]
     # A second visit goes to the existing review instead of a second one.
-    assert client.get(url)["Location"] == reverse("practices:review_detail", args=[review.pk])
+    assert client.get(url)["Location"] == reverse("reviews:review_detail", args=[review.pk])
 
 
 def test_deliverables_of_other_people_cannot_be_linked(client, practices):
     other = practices.people["other_member"]
     client.force_login(practices.people["manager"])
-    url = reverse("practices:expectations_create", args=[practices.cycle.pk, other.pk])
+    url = reverse("reviews:expectations_create", args=[practices.cycle.pk, other.pk])
     response = client.post(url, {"expectations": "x", "deliverables": [practices.report.pk]})
     assert response.status_code == 400
     assert not Review.objects.filter(person=other).exists()
@@ -43,11 +43,11 @@ def test_deliverables_of_other_people_cannot_be_linked(client, practices):
 def test_person_acknowledges_expectations_and_a_change_asks_again(client, practices):
     person, manager = practices.people["person"], practices.people["manager"]
     client.force_login(person)
-    ack = reverse("practices:expectations_acknowledge", args=[practices.review.pk])
+    ack = reverse("reviews:expectations_acknowledge", args=[practices.review.pk])
     assert client.post(ack, {"version": _review(practices).version}).status_code == 302
     assert _review(practices).expectations_acknowledged_at is not None
     client.force_login(manager)
-    edit = reverse("practices:expectations_edit", args=[practices.review.pk])
+    edit = reverse("reviews:expectations_edit", args=[practices.review.pk])
     response = client.post(
         edit, {"version": _review(practices).version, "expectations": "New, sharper expectations"}
     )
@@ -63,7 +63,7 @@ def test_person_acknowledges_expectations_and_a_change_asks_again(client, practi
 
 def test_stale_expectations_edit_is_refused_and_input_kept(client, practices):
     client.force_login(practices.people["manager"])
-    edit = reverse("practices:expectations_edit", args=[practices.review.pk])
+    edit = reverse("reviews:expectations_edit", args=[practices.review.pk])
     stale = _review(practices).version
     services.expectations_acknowledge(
         review=_review(practices), actor=practices.people["person"], version=stale
@@ -86,17 +86,17 @@ def test_draft_evaluation_is_hidden_from_the_person(client, practices):
     )
     client.force_login(manager)
     response = client.post(
-        reverse("practices:evaluation_edit", args=[review.pk]),
+        reverse("reviews:evaluation_edit", args=[review.pk]),
         {"version": review.version, "quality_code": 3, "evaluation_comment": "DRAFT-NOTE"},
     )
     assert response.status_code == 302
     review.refresh_from_db()
     assert review.evaluation_shared_at is None
     client.force_login(other)
-    body = client.get(reverse("practices:review_detail", args=[review.pk])).content.decode()
+    body = client.get(reverse("reviews:review_detail", args=[review.pk])).content.decode()
     assert "DRAFT-NOTE" not in body
     ack = client.post(
-        reverse("practices:evaluation_acknowledge", args=[review.pk]), {"version": review.version}
+        reverse("reviews:evaluation_acknowledge", args=[review.pk]), {"version": review.version}
     )
     assert ack.status_code == 302
     review.refresh_from_db()
@@ -111,7 +111,7 @@ def test_sharing_needs_every_rating_and_a_comment(client, practices):
     )
     client.force_login(manager)
     response = client.post(
-        reverse("practices:evaluation_edit", args=[review.pk]),
+        reverse("reviews:evaluation_edit", args=[review.pk]),
         {"version": review.version, "quality_code": 3, "evaluation_comment": "ok", "share": "1"},
     )
     assert response.status_code == 400
@@ -123,7 +123,7 @@ def test_sharing_needs_every_rating_and_a_comment(client, practices):
 
 def test_the_form_says_the_outcome_is_not_rated(client, practices):
     client.force_login(practices.people["manager"])
-    body = client.get(reverse("practices:evaluation_edit", args=[practices.review.pk])).content
+    body = client.get(reverse("reviews:evaluation_edit", args=[practices.review.pk])).content
     text = body.decode()
     assert "Whether the project succeeded is not part of the rating" in text
     assert "Project outcome (not rated)" in text
@@ -148,12 +148,12 @@ def test_outcome_does_not_change_the_ratings(practices):
 def test_person_acknowledges_evaluation_and_self_assessment_closes(client, practices):
     person = practices.people["person"]
     client.force_login(person)
-    ack = reverse("practices:evaluation_acknowledge", args=[practices.review.pk])
+    ack = reverse("reviews:evaluation_acknowledge", args=[practices.review.pk])
     assert client.post(ack, {"version": _review(practices).version}).status_code == 302
     review = _review(practices)
     assert review.evaluation_acknowledged_at is not None
     response = client.post(
-        reverse("practices:self_assessment", args=[review.pk]),
+        reverse("reviews:self_assessment", args=[review.pk]),
         {"version": review.version, "self_assessment": "Too late"},
     )
     assert response.status_code == 400
@@ -182,7 +182,7 @@ def test_changing_a_shared_evaluation_asks_for_a_new_acknowledgement(practices):
 
 def test_history_shows_on_the_review(client, practices):
     client.force_login(practices.people["person"])
-    response = client.get(reverse("practices:review_detail", args=[practices.review.pk]))
+    response = client.get(reverse("reviews:review_detail", args=[practices.review.pk]))
     kinds = [event.kind for event in response.context["history"]]
     assert kinds == [
         ReviewEventKind.EVALUATION_SHARED,
@@ -194,7 +194,7 @@ def test_history_shows_on_the_review(client, practices):
 def test_cycle_cannot_end_before_it_starts(client, practices):
     client.force_login(practices.people["manager"])
     response = client.post(
-        reverse("practices:cycle_create"),
+        reverse("reviews:cycle_create"),
         {"name": "Bad", "start_date": "2027-02-01", "end_date": "2027-01-01",
          "expectations_due_days": 14},
     )  # fmt: skip
@@ -207,7 +207,7 @@ def test_members_cannot_create_cycles(client, practices, persona):
     client.force_login(practices.people[persona])
     start = practices.cycle.start_date
     response = client.post(
-        reverse("practices:cycle_create"),
+        reverse("reviews:cycle_create"),
         {"name": "Mine", "start_date": start, "end_date": start + timedelta(days=9)},
     )
     assert response.status_code == 403
@@ -220,11 +220,10 @@ def test_a_demoted_manager_keeps_reading_but_cannot_change(client, practices):
     manager.groups.remove(Group.objects.get(name="Managers"))
     client.force_login(manager)
     assert (
-        client.get(reverse("practices:review_detail", args=[practices.review.pk])).status_code
-        == 200
+        client.get(reverse("reviews:review_detail", args=[practices.review.pk])).status_code == 200
     )
     assert (
-        client.get(reverse("practices:evaluation_edit", args=[practices.review.pk])).status_code
+        client.get(reverse("reviews:evaluation_edit", args=[practices.review.pk])).status_code
         == 403
     )
 
@@ -249,23 +248,23 @@ def test_a_draft_does_not_disturb_the_person(client, practices):
     )
     client.force_login(other)
     response = client.post(
-        reverse("practices:expectations_acknowledge", args=[review.pk]), {"version": seen_version}
+        reverse("reviews:expectations_acknowledge", args=[review.pk]), {"version": seen_version}
     )
     assert response.status_code == 302
     review.refresh_from_db()
     assert review.expectations_acknowledged_at is not None
-    page = client.get(reverse("practices:review_detail", args=[review.pk]))
+    page = client.get(reverse("reviews:review_detail", args=[review.pk]))
     kinds = [event.kind for event in page.context["history"]]
     assert ReviewEventKind.EVALUATION_SAVED not in kinds
     assert "Draft thoughts" not in page.content.decode()
     client.force_login(manager)
-    page = client.get(reverse("practices:review_detail", args=[review.pk]))
+    page = client.get(reverse("reviews:review_detail", args=[review.pk]))
     assert ReviewEventKind.EVALUATION_SAVED in [event.kind for event in page.context["history"]]
 
 
 def test_history_keeps_what_the_expectations_said_before(client, practices):
     client.force_login(practices.people["manager"])
-    edit = reverse("practices:expectations_edit", args=[practices.review.pk])
+    edit = reverse("reviews:expectations_edit", args=[practices.review.pk])
     response = client.post(
         edit, {"version": _review(practices).version, "expectations": "Rewritten at the end"}
     )
@@ -275,7 +274,7 @@ def test_history_keeps_what_the_expectations_said_before(client, practices):
     assert "EXPECT-SECRET" in event.before and "Churn drivers report" in event.before
     assert event.after == "Rewritten at the end"
     client.force_login(practices.people["person"])
-    body = client.get(reverse("practices:review_detail", args=[practices.review.pk])).content
+    body = client.get(reverse("reviews:review_detail", args=[practices.review.pk])).content
     assert "What changed" in body.decode() and "EXPECT-SECRET" in body.decode()
 
 
@@ -298,7 +297,7 @@ def test_history_keeps_the_shared_evaluation_before_a_change(practices):
 
 def test_editing_expectations_needs_the_version(client, practices):
     client.force_login(practices.people["manager"])
-    edit = reverse("practices:expectations_edit", args=[practices.review.pk])
+    edit = reverse("reviews:expectations_edit", args=[practices.review.pk])
     response = client.post(edit, {"expectations": "No version"})
     assert response.status_code == 400
     assert _review(practices).expectations != "No version"
@@ -309,7 +308,7 @@ def test_links_stay_when_their_project_is_archived(client, practices):
 
     project_archive(project=practices.project, actor=practices.people["manager"], version=None)
     client.force_login(practices.people["manager"])
-    edit = reverse("practices:expectations_edit", args=[practices.review.pk])
+    edit = reverse("reviews:expectations_edit", args=[practices.review.pk])
     form = client.get(edit).context["form"]
     assert practices.report in form.fields["deliverables"].queryset
     response = client.post(
@@ -327,7 +326,7 @@ def test_links_stay_when_their_project_is_archived(client, practices):
 @pytest.mark.parametrize("bad", ["9" * 30, "-1", "abc"])
 def test_bad_deliverable_ids_are_a_clear_error(client, practices, bad):
     client.force_login(practices.people["manager"])
-    edit = reverse("practices:expectations_edit", args=[practices.review.pk])
+    edit = reverse("reviews:expectations_edit", args=[practices.review.pk])
     response = client.post(
         edit, {"version": _review(practices).version, "expectations": "x", "deliverables": [bad]}
     )
@@ -338,7 +337,7 @@ def test_bad_deliverable_ids_are_a_clear_error(client, practices, bad):
 def test_cycle_dates_far_away_are_refused(client, practices):
     client.force_login(practices.people["manager"])
     response = client.post(
-        reverse("practices:cycle_create"),
+        reverse("reviews:cycle_create"),
         {"name": "Far", "start_date": "9999-12-01", "end_date": "9999-12-31",
          "expectations_due_days": 365},
     )  # fmt: skip

@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from deliverables import reminders
-from deliverables.models import DigestStatus, ReviewCycle
+from deliverables.models import DigestStatus
 from deliverables.selectors import digest_trouble, digests_needing_attention
 from mlteam.people import person_name
 
@@ -91,11 +90,11 @@ class Command(BaseCommand):
     def _dry_run(self, moment: datetime) -> None:
         """List the digests owed now: people by name, work and cycles by name."""
         count = 0
-        names = _Names()
+        names: dict[str, dict] = {}  # each section's names, kept across digests
         for planned in reminders.reminder_plan(now=moment):
             count += 1
             recipient = planned.recipient
-            items = len(planned.items) + len(planned.review_items)
+            items = len(planned.items) + sum(len(extra) for extra in planned.extra.values())
             self.stdout.write(
                 f"{display_name(recipient)} <{recipient.email}> "
                 f"({planned.local_date.isoformat()}, {planned.language}): "
@@ -105,31 +104,12 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"  - {item.kind}: {item.label} [{item.project_name}] ({item.days} days)"
                 )
-            names.load(planned.review_items)
-            for review_item in planned.review_items:
-                self.stdout.write(
-                    f"  - {review_item.kind}: {names.people[review_item.person_id]} "
-                    f"({names.cycles[review_item.cycle_id]})"
-                )
+            for section in reminders.digest_sections:
+                section_names = names.setdefault(section.name, {})
+                for line in section.describe(planned.extra.get(section.name, []), section_names):
+                    self.stdout.write(f"  - {line}")
         self.stdout.write(f"{count} digests would be sent.")
 
 
 def display_name(user) -> str:
     return person_name(user)
-
-
-class _Names:
-    """People's and cycles' names for the review items listed, loaded as needed."""
-
-    def __init__(self):
-        self.people: dict[int, str] = {}
-        self.cycles: dict[int, str] = {}
-
-    def load(self, review_items) -> None:
-        people = {item.person_id for item in review_items} - set(self.people)
-        cycles = {item.cycle_id for item in review_items} - set(self.cycles)
-        if people:
-            for user in get_user_model().objects.filter(pk__in=people):
-                self.people[user.pk] = display_name(user)
-        if cycles:
-            self.cycles.update(ReviewCycle.objects.filter(pk__in=cycles).values_list("pk", "name"))

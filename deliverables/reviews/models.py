@@ -1,0 +1,318 @@
+"""Performance reviews: cycles, what a manager expects of a person in a cycle,
+the evaluation at its end, their history, and the ledger of review mentions in
+managers' reminder digests.
+
+The tables were created by the deliverables app and keep their names
+(`deliverables_review` and so on): the models moved here without moving data.
+
+Review visibility is written once, on `ReviewQuerySet.visible_to`: every page,
+list, count and object check of reviews goes through it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from deliverables.models import Deliverable, Digest
+from roles.permissions import is_admin
+
+
+class ReviewCycle(models.Model):
+    """A period in which managers set expectations early and evaluate at the end.
+
+    Not private: anyone signed in sees a cycle's name and dates; what is in it
+    (the reviews) follows `ReviewQuerySet.visible_to`.
+    """
+
+    name = models.CharField(_("name"), max_length=120)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    expectations_due_days = models.PositiveSmallIntegerField(
+        _("expectations due after (days)"),
+        default=14,
+        validators=[MaxValueValidator(365)],
+        help_text=_(
+            "A person still without expectations this many days into the cycle is "
+            "mentioned in their manager's reminder digest."
+        ),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Moved on by every save (services.cycle_update); edit forms carry it.
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    class Meta:
+        db_table = "deliverables_reviewcycle"
+        verbose_name = _("review cycle")
+        verbose_name_plural = _("review cycles")
+        ordering = ["-start_date", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__gte=models.F("start_date")),
+                name="reviewcycle_end_after_start",
+                violation_error_message=_("The cycle cannot end before it starts."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        for day in (self.start_date, self.end_date):
+            if day and not (date(2000, 1, 1) <= day <= date(2100, 12, 31)):
+                raise ValidationError(
+                    _("Use dates between the years 2000 and 2100."), code="date_range"
+                )
+
+    def expectations_due_on(self) -> date:
+        return self.start_date + timedelta(days=self.expectations_due_days)
+
+
+class Rating(models.IntegerChoices):
+    WELL_BELOW = 1, _("1 - well below expectations")
+    BELOW = 2, _("2 - below expectations")
+    MEETS = 3, _("3 - meets expectations")
+    ABOVE = 4, _("4 - above expectations")
+    WELL_ABOVE = 5, _("5 - well above expectations")
+
+
+class ReviewQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ReviewQuerySet:
+        """THE review visibility rule: the person reviewed, the manager who wrote
+        the review, and admins see it; nobody else, and no one signed out or
+        deactivated. Every list, count and selector of reviews filters through
+        this; `permissions.can_view_review` asks it about one review."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if is_admin(user):
+            return self
+        return self.filter(models.Q(person=user) | models.Q(manager=user))
+
+
+class Review(models.Model):
+    """What one manager expects of one person in a cycle, and their evaluation.
+
+    Private (`ReviewQuerySet.visible_to`): nothing about it is shown elsewhere.
+    """
+
+    cycle = models.ForeignKey(
+        ReviewCycle, verbose_name=_("cycle"), on_delete=models.PROTECT, related_name="reviews"
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="reviews_received",
+    )
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("manager"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="reviews_written",
+    )
+    expectations = models.TextField(_("expectations"))
+    deliverables = models.ManyToManyField(
+        Deliverable,
+        verbose_name=_("linked deliverables"),
+        related_name="+",
+        blank=True,
+        db_table="deliverables_review_deliverables",
+    )
+    expectations_set_at = models.DateTimeField(_("expectations written at"))
+    expectations_acknowledged_at = models.DateTimeField(
+        _("expectations acknowledged at"), null=True, blank=True
+    )
+    quality_code = models.PositiveSmallIntegerField(
+        _("quality of code"), choices=Rating.choices, null=True, blank=True
+    )
+    quality_documentation = models.PositiveSmallIntegerField(
+        _("quality of documentation"), choices=Rating.choices, null=True, blank=True
+    )
+    quality_collaboration = models.PositiveSmallIntegerField(
+        _("collaboration"), choices=Rating.choices, null=True, blank=True
+    )
+    expectations_met = models.PositiveSmallIntegerField(
+        _("meeting the agreed expectations"), choices=Rating.choices, null=True, blank=True
+    )
+    evaluation_comment = models.TextField(_("evaluation"), blank=True)
+    project_outcome = models.TextField(_("project outcome (context only)"), blank=True)
+    evaluation_written_at = models.DateTimeField(_("evaluation written at"), null=True, blank=True)
+    evaluation_shared_at = models.DateTimeField(_("evaluation shared at"), null=True, blank=True)
+    self_assessment = models.TextField(_("self-assessment"), blank=True)
+    self_assessment_at = models.DateTimeField(
+        _("self-assessment written at"), null=True, blank=True
+    )
+    evaluation_acknowledged_at = models.DateTimeField(
+        _("evaluation acknowledged at"), null=True, blank=True
+    )
+    # `version` changes with everything the person sees (their forms carry it);
+    # `evaluation_version` with every save of the evaluation, drafts included, so
+    # a draft save guards the manager's own edits without disturbing the person.
+    version = models.PositiveIntegerField(_("version"), default=1)
+    evaluation_version = models.PositiveIntegerField(_("evaluation version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ReviewQuerySet.as_manager()
+
+    class Meta:
+        db_table = "deliverables_review"
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        ordering = ["cycle", "person__username", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cycle", "person", "manager"],
+                name="review_one_per_cycle_person_manager",
+                violation_error_message=_(
+                    "You already wrote expectations for this person in this cycle."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(person=models.F("manager")),
+                name="review_not_of_oneself",
+                violation_error_message=_("Managers do not review themselves."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.cycle})"
+
+    @property
+    def ratings(self) -> list[tuple[str, int | None, str]]:
+        return [
+            (
+                str(self._meta.get_field(name).verbose_name),
+                getattr(self, name),
+                getattr(self, f"get_{name}_display")() if getattr(self, name) else "",
+            )
+            for name in RATING_FIELDS
+        ]
+
+    @property
+    def stage_label(self) -> str:
+        """Where the review stands, as its writer and admins see it."""
+        if self.evaluation_written_at and not self.evaluation_shared_at:
+            return gettext("Evaluation draft (not shared yet)")
+        return self.person_stage_label
+
+    @property
+    def person_stage_label(self) -> str:
+        """Where the review stands, as the person sees it (drafts are not theirs yet)."""
+        if self.evaluation_acknowledged_at:
+            return gettext("Evaluation acknowledged")
+        if self.evaluation_shared_at:
+            return gettext("Evaluation shared, waiting for acknowledgement")
+        if self.expectations_acknowledged_at:
+            return gettext("Expectations acknowledged")
+        return gettext("Expectations waiting for acknowledgement")
+
+
+RATING_FIELDS = (
+    "quality_code",
+    "quality_documentation",
+    "quality_collaboration",
+    "expectations_met",
+)
+
+
+class ReviewEventKind(models.TextChoices):
+    EXPECTATIONS_WRITTEN = "expectations_written", _("wrote the expectations")
+    EXPECTATIONS_CHANGED = "expectations_changed", _("changed the expectations")
+    EXPECTATIONS_ACKNOWLEDGED = "expectations_acknowledged", _("acknowledged the expectations")
+    EVALUATION_SAVED = "evaluation_saved", _("saved the evaluation as a draft")
+    EVALUATION_SHARED = "evaluation_shared", _("shared the evaluation")
+    EVALUATION_CHANGED = "evaluation_changed", _("changed the shared evaluation")
+    SELF_ASSESSMENT = "self_assessment", _("wrote the self-assessment")
+    EVALUATION_ACKNOWLEDGED = "evaluation_acknowledged", _("acknowledged the evaluation")
+
+
+class ReviewEvent(models.Model):
+    """History of a review. Shown only on the review itself, under the same rule."""
+
+    review = models.ForeignKey(
+        Review, verbose_name=_("review"), on_delete=models.PROTECT, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
+    kind = models.CharField(_("change"), max_length=30, choices=ReviewEventKind.choices)
+    # What the text said before and after a change (expectations, evaluation).
+    before = models.TextField(_("before"), blank=True)
+    after = models.TextField(_("after"), blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        db_table = "deliverables_reviewevent"
+        verbose_name = _("review change")
+        verbose_name_plural = _("review changes")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.get_kind_display()}"
+
+
+class ReviewReminderKind(models.TextChoices):
+    EXPECTATIONS_MISSING = "expectations_missing", _("No expectations yet")
+    EVALUATION_MISSING = "evaluation_missing", _("No evaluation yet")
+
+
+class ReviewReminder(models.Model):
+    """Ledger of review mentions in managers' digests: once per cycle, manager,
+    person, reason and local day (as `Reminder` is for deliverables)."""
+
+    cycle = models.ForeignKey(
+        ReviewCycle, verbose_name=_("cycle"), on_delete=models.PROTECT, related_name="+"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=ReviewReminderKind.choices)
+    local_date = models.DateField(_("day (recipient's time)"))
+    digest = models.ForeignKey(
+        Digest, verbose_name=_("digest"), on_delete=models.PROTECT, related_name="review_reminders"
+    )
+
+    class Meta:
+        db_table = "deliverables_reviewreminder"
+        verbose_name = _("review reminder")
+        verbose_name_plural = _("review reminders")
+        ordering = ["-local_date", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cycle", "recipient", "person", "kind", "local_date"],
+                name="review_reminder_once_per_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.person} → {self.recipient}"
