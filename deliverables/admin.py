@@ -36,6 +36,7 @@ from .models import (
     Reminder,
     ReminderPreference,
 )
+from .practices import services as practices
 
 
 class ChecklistItemInline(ReadOnlyInline):
