@@ -547,11 +547,14 @@ def portfolio_dashboard(*, user, today: date, page_number=None) -> PortfolioDash
     visible_ids = list(_visible_projects(user).order_by("name", "pk").values_list("pk", flat=True))
     page = Paginator(visible_ids, PORTFOLIO_PAGE_SIZE).get_page(page_number)
     page_ids = list(page.object_list)
+    # The later queries filter by these ids rather than by the visibility subquery:
+    # a manager's few projects then lead PostgreSQL to their rows through the
+    # per-project indexes instead of walking every project's newest changes.
     return PortfolioDashboard(
         projects=_project_summaries(page_ids, today) if page_ids else [],
-        overdue_by_role=_overdue_by_role(user=user, today=today),
-        activity=_recent_activity(user=user),
-        workload=workload(user=user, today=today),
+        overdue_by_role=_overdue_by_role(project_ids=visible_ids, today=today),
+        activity=_activity(projects=visible_ids, limit=15),
+        workload=workload(user=user, today=today, visible_ids=visible_ids),
         page=PageInfo(page.number, page.paginator.num_pages),
     )
 
@@ -611,11 +614,11 @@ def _project_summaries(page_ids: list[int], today: date) -> list[ProjectSummary]
     return summaries
 
 
-def _overdue_by_role(*, user, today: date) -> list[RoleOverdue]:
-    """Overdue deliverables of the visible active projects per owning role, most first
-    (one GROUP BY over the partial index of open work by due date)."""
+def _overdue_by_role(*, project_ids: list[int], today: date) -> list[RoleOverdue]:
+    """Overdue deliverables of these projects (the visible active ones) per owning
+    role, most first (one GROUP BY over the partial index of open work by due date)."""
     rows = (
-        visible_deliverables(user=user)
+        Deliverable.objects.filter(project_id__in=project_ids)
         .overdue(today)
         .order_by()
         .values_list("type__role", "type__role__name")
@@ -625,14 +628,19 @@ def _overdue_by_role(*, user, today: date) -> list[RoleOverdue]:
     return [RoleOverdue(role_id, gettext(name), n) for role_id, name, n in ordered]
 
 
-def workload(*, user, today: date, limit: int = 15) -> list[PersonLoad]:
+def workload(
+    *, user, today: date, limit: int = 15, visible_ids: list[int] | None = None
+) -> list[PersonLoad]:
     """The busiest people the viewer may see (most overdue, then most open work, on
     the visible active projects; active people only), with the roles they hold and
     their total allocation there (one query: the busiest are picked by a GROUP BY in a
-    subquery, then counted again for those few only)."""
+    subquery, then counted again for those few only). `visible_ids`: the visible
+    active projects' ids, when the caller has them."""
     User = get_user_model()
     visible = _visible_projects(user)
-    work = visible_deliverables(user=user).open()
+    if visible_ids is not None:
+        visible = Project.objects.filter(pk__in=visible_ids)
+    work = Deliverable.objects.filter(project__in=visible.values("pk")).open()
     busiest = (
         work.filter(owner__in=people_visible_to(user=user).order_by().values("pk"))
         .order_by()
@@ -727,11 +735,6 @@ def _activity(*, projects, limit: int) -> list[ActivityEntry]:
     team = list(_team_feed(TeamChange.objects.filter(project__in=projects))[:limit])
     work = list(_work_feed(DeliverableEvent.objects.filter(project__in=projects))[:limit])
     return [activity_entry(entry) for entry in _merged(team, work)[:limit]]
-
-
-def _recent_activity(*, user, limit: int = 15) -> list[ActivityEntry]:
-    """The newest changes on the teams and deliverables of the visible active projects."""
-    return _activity(projects=_visible_projects(user).values("pk"), limit=limit)
 
 
 # --- the member's home ---------------------------------------------------------------------
