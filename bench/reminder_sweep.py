@@ -123,14 +123,13 @@ def main() -> None:
 
     from deliverables import reminders
     from deliverables.models import CLOSED_STATUSES, Digest, Reminder
-    from mlteam.sql import placeholders
 
     build_data()
     settle(connection.introspection.table_names())
 
     floor_sql = (
         "SELECT id, owner_id, project_id, due_date FROM deliverables_deliverable "  # noqa: S608
-        f"WHERE status NOT IN ({placeholders(CLOSED_STATUSES)}) AND due_date < %s"
+        f"WHERE status NOT IN ({', '.join(['%s'] * len(CLOSED_STATUSES))}) AND due_date < %s"
     )
 
     def floor() -> None:

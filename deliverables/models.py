@@ -114,9 +114,8 @@ class DeliverableStatus(models.TextChoices):
 # Work nobody is expected to do any more: done (approved), or cancelled (dropped from
 # the plan by a manager). Every other status is open. This is the one definition of
 # "open": `DeliverableQuerySet.open()` and `Deliverable.is_open` read it, and so do
-# the partial indexes below, the open-work tally (its rebuild in services, its
-# triggers in the migrations; tests/deliverables/test_open_work.py checks they agree),
-# the dashboards' SQL, the reminders, the people and project counts and the load data.
+# the partial indexes below, the dashboards, the reminders, the people and project
+# counts and the load data.
 CLOSED_STATUSES = (DeliverableStatus.DONE, DeliverableStatus.CANCELLED)
 IS_OPEN = ~models.Q(status__in=CLOSED_STATUSES)
 
@@ -317,64 +316,6 @@ class Deliverable(models.Model):
         enumeration directly (that method rebuilds the choices on every call, and
         lists print it once a row). A value no longer among the choices shows as is."""
         return choice_label(DeliverableStatus, self.status)
-
-
-class OpenWork(models.Model):
-    """Open deliverables counted per project, owner and type: what the portfolio's
-    workload and "overdue by role" sum, instead of every open deliverable.
-
-    Kept by database triggers on the deliverables table (migration 0010), so every
-    insert, update and delete counts, whatever issues it (services, the admin,
-    bulk updates, cascades, raw SQL). A rebuild (`open_work_refresh`) writes one
-    row per group; after it, each write appends rows of +1 and -1 (`delta`) and
-    never updates one, so writes do not wait for each other or deadlock on the
-    tally: readers add the rows of a group up, and the beat task folds the
-    appended rows back in now and then. `overdue_count` counts those due before
-    `as_of`, the day the tally was built for; it is rebuilt when a day starts,
-    under a lock that writes wait for. As a net, a row counted against another day
-    than the rest keeps the tally from counting as current, so the next read
-    rebuilds it.
-    """
-
-    # Foreign keys for joins only, with no constraint in the database: the triggers
-    # write the ids, owner 0 is "no owner" (project 0 marks the day), and a tally
-    # row must never block deleting what it counts.
-    project = models.ForeignKey(
-        Project, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
-    )
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-    )
-    type = models.ForeignKey(
-        DeliverableType,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-    )
-    open_count = models.IntegerField(default=0)
-    overdue_count = models.IntegerField(default=0)
-    as_of = models.DateField()
-    delta = models.BooleanField(default=False)  # appended by a trigger since the rebuild
-
-    class Meta:
-        verbose_name = _("open work tally")
-        verbose_name_plural = _("open work tallies")
-        indexes = [
-            # Whether the tally is current: MIN and MAX from the index alone.
-            models.Index(fields=["as_of"], name="open_work_as_of_idx"),
-            # How many rows writes appended since the rebuild (the beat task's test).
-            models.Index(
-                fields=["delta"], condition=models.Q(delta=True), name="open_work_delta_idx"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"project {self.project_id}, owner {self.owner_id}, type {self.type_id}"
 
 
 class ChecklistItem(ChecklistItemBase):

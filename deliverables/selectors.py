@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     Case,
@@ -18,21 +19,22 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils.translation import gettext
 
-from mlteam.sql import day, moment, placeholders, select
+from mlteam.people import person_name
 from roles import selectors as roles_selectors
-from roles.models import Membership, Project, Role, RoleAssignment, TeamChange
-from roles.selectors import visible_people_sql, visible_projects_sql
+from roles.models import Membership, Project, RoleAssignment, TeamChange
+from roles.selectors import _gap_count, people_visible_to
 
-from . import services
 from .models import (
-    CLOSED_STATUSES,
     DIGEST_DELIVERED,
+    IS_OPEN,
     AnswerKind,
     ChecklistItem,
     Deliverable,
@@ -43,7 +45,7 @@ from .models import (
     DigestStatus,
     Reminder,
 )
-from .practices.selectors import PROCESS_DOCUMENTATION, HandbookSummary
+from .practices.selectors import HandbookSummary, handbook_candidates
 
 COMPLETE_ITEM = (
     Q(answer_kind=AnswerKind.TICK, checked=True)
@@ -217,27 +219,20 @@ def deliverable_history(*, deliverable: Deliverable, limit: int = 100) -> list[D
     return list(deliverable.events.select_related("actor").order_by("-created_at", "-pk")[:limit])
 
 
-def project_activity(*, project: Project, limit: int = 15) -> list:
-    """A project's newest team and deliverable changes, newest first (one query)."""
-    return _activity("p.id = %s", [project.pk], limit)
+def project_activity(*, project: Project, limit: int = 15) -> list[ActivityEntry]:
+    """A project's newest team and deliverable changes, newest first (two queries)."""
+    return _activity(projects=[project.pk], limit=limit)
 
 
 class ProjectActivity:
-    """A project's team and deliverable changes as one newest-first sequence, for a
-    Paginator: counting is two COUNTs, and a page reads the newest rows of both
-    tables up to the page's end and merges them (two queries, whatever the page)."""
+    """A project's team and deliverable changes as one newest-first sequence of
+    ActivityEntry, for a Paginator: counting is two COUNTs, and a page reads the
+    newest rows of both tables up to the page's end and merges them (two queries,
+    whatever the page)."""
 
     def __init__(self, project: Project):
-        self.team = (
-            TeamChange.objects.filter(project=project)
-            .select_related("actor", "person", "role")
-            .order_by("-created_at", "-pk")
-        )
-        self.work = (
-            DeliverableEvent.objects.filter(project=project)
-            .select_related("actor", "deliverable__type")
-            .order_by("-created_at", "-pk")
-        )
+        self.team = _team_feed(TeamChange.objects.filter(project=project))
+        self.work = _work_feed(DeliverableEvent.objects.filter(project=project))
 
     def count(self) -> int:
         return self.team.count() + self.work.count()
@@ -245,14 +240,10 @@ class ProjectActivity:
     def __len__(self) -> int:
         return self.count()
 
-    def __getitem__(self, index: slice) -> list:
+    def __getitem__(self, index: slice) -> list[ActivityEntry]:
         stop = index.stop
-        merged = sorted(
-            [*self.team[:stop], *self.work[:stop]],
-            key=lambda entry: entry.created_at,
-            reverse=True,
-        )
-        return merged[index]
+        merged = _merged(list(self.team[:stop]), list(self.work[:stop]))
+        return [activity_entry(entry) for entry in merged[index]]
 
 
 def owner_choices(*, project: Project, current=None) -> QuerySet:
@@ -391,100 +382,156 @@ def digests_needing_attention(*, now: datetime, limit: int = 100) -> list[Digest
 
 
 # --- dashboards ---------------------------------------------------------------------------
+# Every dashboard is read with the ORM, through the one definition of each rule:
+# `Project.objects.visible_to` and `people_visible_to` for who sees what,
+# `DeliverableQuerySet.open()` / `.overdue()` and IS_OPEN for open and late work,
+# COMPLETE_ITEM for answered questions. What they return is frozen dataclasses of plain
+# values (ids, numbers, dates, names and labels already in the reader's language):
+# the pages cache them per language (mlteam.cache.cached), and none of them is a model
+# instance that could be saved by mistake.
 
 
-@dataclass
+@dataclass(frozen=True)
+class PageInfo:
+    """Where a page of a list stands, as plain numbers. Reads like a django Page in
+    _pagination.html (`page_obj.paginator.num_pages` included)."""
+
+    number: int
+    num_pages: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def paginator(self) -> PageInfo:
+        return self
+
+
+@dataclass(frozen=True)
+class ProjectSummary:
+    """One row of the portfolio: a project's work per status and its gaps."""
+
+    pk: int
+    name: str
+    gap_count: int  # required roles nobody on the project holds
+    by_status: tuple[tuple[str, str, int], ...]  # (status, label, count), every status
+    total: int
+    overdue: int
+    due_soon: int  # open and due within 7 days
+    completion: int | None  # percent done of the work still planned (not cancelled)
+    handbook: int | None  # percent of the handbook's questions answered
+
+    def count_of(self, status: str) -> int:
+        return next((n for code, _label, n in self.by_status if code == status), 0)
+
+
+@dataclass(frozen=True)
+class RoleOverdue:
+    role_id: int
+    role_name: str
+    count: int
+
+
+@dataclass(frozen=True)
+class PersonLoad:
+    """A person's load on the projects the viewer may see."""
+
+    pk: int
+    name: str
+    role_count: int
+    total_allocation: int
+    open_deliverable_count: int
+    overdue_count: int
+
+
+@dataclass(frozen=True)
+class ActivityEntry:
+    """A team change (`source` "team") or a deliverable change ("work"), worded by
+    the model's own properties in the reader's language."""
+
+    source: str
+    pk: int
+    created_at: datetime
+    project_id: int
+    project_name: str
+    actor_name: str  # "" for a change the system made
+    label: str  # what was done: TeamChange.action_label or DeliverableEvent.kind_label
+    deliverable_id: int | None = None
+    deliverable_label: str = ""
+    display_before: str = ""
+    display_after: str = ""
+    person_name: str = ""
+    role_name: str = ""
+    detail: str = ""
+    change_lines: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """A deliverable as the dashboards list it."""
+
+    pk: int
+    label: str
+    status: str
+    status_label: str
+    due_date: date | None
+    overdue: bool
+    project_id: int
+    project_name: str
+    type_slug: str
+    role_name: str
+    owner_name: str = ""
+    items_total: int = 0
+    items_done: int = 0
+    required_open: int = 0
+
+
+@dataclass(frozen=True)
 class PortfolioDashboard:
-    projects: list[Project]
-    overdue_by_role: list[dict]
-    activity: list
-    workload: list = field(default_factory=list)
-    page: Page | None = None
+    projects: list[ProjectSummary]
+    overdue_by_role: list[RoleOverdue]
+    activity: list[ActivityEntry]
+    workload: list[PersonLoad] = field(default_factory=list)
+    page: PageInfo = PageInfo(1, 1)
 
 
 PORTFOLIO_PAGE_SIZE = 20
+DUE_SOON_DAYS = 7
 
-# The portfolio's numbers are read with SQL written out here (PostgreSQL and SQLite
-# alike) rather than built by the ORM: at 50,000 deliverables building and planning
-# these queries cost more than running them. Each query is one round trip.
-# Open work is `status {OPEN_STATUS_SQL}` with CLOSED_STATUSES as its parameters (the
-# rule is CLOSED_STATUSES); COMPLETE_ITEM_SQL is COMPLETE_ITEM's test, on `c`.
-OPEN_STATUS_SQL = f"NOT IN ({placeholders(CLOSED_STATUSES)})"
-COMPLETE_ITEM_SQL = (
-    "((c.answer_kind = 'tick' AND c.checked) OR (c.answer_kind = 'text' AND c.answer <> '')"
-    " OR (c.answer_kind = 'link' AND c.link <> ''))"
-)
-# Per project of the page: unfilled required roles, and the handbook (as on the
-# handbook page: the first process documentation not cancelled, else the first) with
-# its items and complete items.
-_PAGE_PROJECTS_SQL = f"""
-    SELECT p.id, p.name,
-        (SELECT COUNT(*) FROM roles_project_required_roles rr
-         WHERE rr.project_id = p.id AND NOT EXISTS (
-            SELECT 1 FROM roles_roleassignment a
-            JOIN roles_membership m ON m.id = a.membership_id
-            WHERE m.project_id = p.id AND a.role_id = rr.role_id)),
-        (SELECT COUNT(*) FROM deliverables_checklistitem c WHERE c.deliverable_id = h.first_id),
-        (SELECT COUNT(*) FROM deliverables_checklistitem c
-         WHERE c.deliverable_id = h.first_id AND {COMPLETE_ITEM_SQL})
-    FROM roles_project p
-    LEFT JOIN (
-        SELECT d.project_id,
-            COALESCE(MIN(CASE WHEN d.status <> %s THEN d.id END), MIN(d.id)) AS first_id
-        FROM deliverables_deliverable d
-        JOIN deliverables_deliverabletype t ON t.id = d.type_id AND t.slug = %s
-        WHERE d.project_id IN ({{ids}})
-        GROUP BY d.project_id
-    ) h ON h.project_id = p.id
-    WHERE p.id IN ({{ids}})
-    ORDER BY p.name, p.id
-"""  # noqa: S608 (constants only; values go as parameters)
-# Per project of the page, status and due-date band (1 late, 2 due within 7 days):
-# few groups, read from the (project, status, due date) index alone.
-_PAGE_COUNTS_SQL = """
-    SELECT project_id, status,
-        CASE WHEN due_date < %s THEN 1 WHEN due_date <= %s THEN 2 ELSE 0 END, COUNT(*)
-    FROM deliverables_deliverable WHERE project_id IN ({ids})
-    GROUP BY 1, 2, 3
-"""
-# Overdue work of the visible projects per owning role, from the open-work tally
-# (whose rows of a group add up: see OpenWork).
-_OVERDUE_BY_ROLE_SQL = """
-    SELECT r.id, r.name, SUM(w.overdue_count)
-    FROM deliverables_openwork w
-    JOIN roles_project p ON p.id = w.project_id
-    JOIN deliverables_deliverabletype t ON t.id = w.type_id
-    JOIN roles_role r ON r.id = t.role_id
-    WHERE {visible}
-    GROUP BY r.id, r.name
-    HAVING SUM(w.overdue_count) > 0
-"""
-# The busiest people the viewer may see (most overdue, then most open work, on the
-# visible projects, from the tally), then for those only: roles held and allocation.
-_WORKLOAD_SQL = """
-    SELECT u.id, u.username, u.first_name, u.last_name, busiest.open_n, busiest.overdue_n,
-        (SELECT COUNT(*) FROM roles_roleassignment a
-         JOIN roles_membership m ON m.id = a.membership_id
-         JOIN roles_project p ON p.id = m.project_id
-         WHERE m.user_id = u.id AND {visible}),
-        (SELECT COALESCE(SUM(a.allocation_percent), 0) FROM roles_roleassignment a
-         JOIN roles_membership m ON m.id = a.membership_id
-         JOIN roles_project p ON p.id = m.project_id
-         WHERE m.user_id = u.id AND {visible})
-    FROM (
-        SELECT w.owner_id, SUM(w.open_count) AS open_n, SUM(w.overdue_count) AS overdue_n
-        FROM deliverables_openwork w
-        JOIN roles_project p ON p.id = w.project_id
-        JOIN auth_user person ON person.id = w.owner_id AND person.is_active
-        WHERE {visible} AND {people}
-        GROUP BY w.owner_id
-        HAVING SUM(w.open_count) > 0
-        ORDER BY overdue_n DESC, open_n DESC, w.owner_id
-        LIMIT %s
-    ) busiest
-    JOIN auth_user u ON u.id = busiest.owner_id
-    ORDER BY busiest.overdue_n DESC, busiest.open_n DESC, u.username
-"""
+
+def _count(rows: QuerySet, group_field: str) -> Coalesce:
+    """COUNT(*) of `rows` per outer row (`rows` filtered on an OuterRef), 0 for none."""
+    # COUNT(*), not COUNT(id): the same number, and it can come from an index alone.
+    counted = rows.order_by().values(group_field).annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def _answered(deliverable, condition: Q | None = None) -> Coalesce:
+    """Checklist items of `deliverable` (an OuterRef or a Subquery), those meeting
+    `condition` when given."""
+    items = ChecklistItem.objects.filter(deliverable=deliverable)
+    return _count(items.filter(condition) if condition is not None else items, "deliverable")
+
+
+def _visible_projects(user) -> QuerySet[Project]:
+    return Project.objects.visible_to(user).active()
+
+
+def _percent(part: int, whole: int) -> int | None:
+    return round(100 * part / whole) if whole else None
 
 
 def portfolio_dashboard(*, user, today: date, page_number=None) -> PortfolioDashboard:
@@ -493,477 +540,433 @@ def portfolio_dashboard(*, user, today: date, page_number=None) -> PortfolioDash
     Per-project numbers are counted for the projects of the page only:
     1. the ids of the visible active projects, in page order (the paginator's list);
     2. the page's projects, their unfilled required roles and handbook completeness;
-    3. the page's deliverables grouped by project, status and due-date band;
-    4. whether the open-work tally is current (once a day: its rebuild);
-    5. overdue work per role, from the tally; 6.-7. recent activity; 8. workload.
+    3. the page's deliverables counted per project and status, with the late ones
+       and those due within 7 days (from the (project, status, due date) index);
+    4. overdue work per role; 5.-6. recent activity (team, then deliverable changes);
+    7. workload.
     """
-    visible_ids = list(
-        Project.objects.visible_to(user)
-        .active()
-        .order_by("name", "pk")
-        .values_list("pk", flat=True)
-    )
+    visible_ids = list(_visible_projects(user).order_by("name", "pk").values_list("pk", flat=True))
     page = Paginator(visible_ids, PORTFOLIO_PAGE_SIZE).get_page(page_number)
     page_ids = list(page.object_list)
-    projects = []
-    if page_ids:
-        ids = placeholders(page_ids)
-        for pk, name, gaps, items, answered in select(
-            _PAGE_PROJECTS_SQL.format(ids=ids),
-            [DeliverableStatus.CANCELLED, PROCESS_DOCUMENTATION, *page_ids, *page_ids],
-        ):
-            project = Project(pk=pk, name=name)
-            project.gap_count = gaps
-            project.handbook = round(100 * answered / items) if items else None
-            projects.append(project)
-        counts = select(
-            _PAGE_COUNTS_SQL.format(ids=ids), [today, today + timedelta(days=7), *page_ids]
-        )
-    else:
-        counts = []
-    page.object_list = projects
-    per_project: dict[int, dict] = defaultdict(lambda: defaultdict(int))
-    for project_id, status, band, n in counts:
-        row = per_project[project_id]
-        row["total"] += n
-        row[status] += n
-        if status not in CLOSED_STATUSES and band:
-            row["overdue" if band == 1 else "due_soon"] += n
-    for project in projects:
-        row = per_project[project.pk]
-        project.total, project.overdue, project.due_soon = (
-            row["total"],
-            row["overdue"],
-            row["due_soon"],
-        )
-        project.by_status = []
-        for status, label in DeliverableStatus.choices:
-            setattr(project, f"count_{status}", row[status])
-            project.by_status.append((status, label, row[status]))
-        # Cancelled work left the plan: completion is done out of the rest.
-        done, planned = row[DeliverableStatus.DONE], row["total"] - row[DeliverableStatus.CANCELLED]
-        project.completion = round(100 * done / planned) if planned else None
-    open_work_make_current(today=today)
+    # The later queries filter by these ids rather than by the visibility subquery:
+    # a manager's few projects then lead PostgreSQL to their rows through the
+    # per-project indexes instead of walking every project's newest changes.
     return PortfolioDashboard(
-        projects,
-        _overdue_by_role(user=user, visible_ids=visible_ids),
-        _recent_activity(user=user, visible_ids=visible_ids),
-        workload(user=user, today=today, visible_ids=visible_ids, tally_current=True),
-        page,
+        projects=_project_summaries(page_ids, today) if page_ids else [],
+        overdue_by_role=_overdue_by_role(project_ids=visible_ids, today=today),
+        activity=_activity(projects=visible_ids, limit=15),
+        workload=workload(user=user, today=today, visible_ids=visible_ids),
+        page=PageInfo(page.number, page.paginator.num_pages),
     )
 
 
-def open_work_make_current(*, today: date) -> None:
-    """Before reading the open-work tally: rebuild it for `today` if a day has begun
-    and the beat task has not rebuilt it yet (once a day, not once a page)."""
-    if not services.open_work_is_current(today=today):
-        services.open_work_refresh(today=today)
+def _project_summaries(page_ids: list[int], today: date) -> list[ProjectSummary]:
+    handbook = Subquery(handbook_candidates(project=OuterRef("pk")).values("pk")[:1])
+    projects = (
+        Project.objects.filter(pk__in=page_ids)
+        .annotate(gap_count=_gap_count(), handbook_id=handbook)
+        .annotate(
+            questions=_answered(OuterRef("handbook_id")),
+            answered=_answered(OuterRef("handbook_id"), COMPLETE_ITEM),
+        )
+        .order_by("name", "pk")
+        .values_list("pk", "name", "gap_count", "questions", "answered")
+    )
+    # Few groups per project; `due_date` is counted rather than rows so that the
+    # counts come from the index alone (a late or due-soon row has a due date).
+    soon = today + timedelta(days=DUE_SOON_DAYS)
+    counts = (
+        Deliverable.objects.filter(project_id__in=page_ids)
+        .order_by()
+        .values_list("project_id", "status")
+        .annotate(
+            n=Count("*"),
+            late=Count("due_date", filter=IS_OPEN & Q(due_date__lt=today)),
+            due_soon=Count("due_date", filter=IS_OPEN & Q(due_date__gte=today, due_date__lte=soon)),
+        )
+    )
+    per_project: dict[int, dict] = defaultdict(lambda: defaultdict(int))
+    for project_id, status, n, late, due_soon in counts:
+        row = per_project[project_id]
+        row[status] += n
+        row["total"] += n
+        row["overdue"] += late
+        row["due_soon"] += due_soon
+    summaries = []
+    for pk, name, gaps, questions, answered in projects:
+        row = per_project[pk]
+        # Cancelled work left the plan: completion is done out of the rest.
+        planned = row["total"] - row[DeliverableStatus.CANCELLED]
+        summaries.append(
+            ProjectSummary(
+                pk=pk,
+                name=name,
+                gap_count=gaps,
+                by_status=tuple(
+                    (status, str(label), row[status]) for status, label in DeliverableStatus.choices
+                ),
+                total=row["total"],
+                overdue=row["overdue"],
+                due_soon=row["due_soon"],
+                completion=_percent(row[DeliverableStatus.DONE], planned),
+                handbook=_percent(answered, questions),
+            )
+        )
+    return summaries
 
 
-def _overdue_by_role(*, user, visible_ids: list[int]) -> list[dict]:
-    """Overdue deliverables of the visible projects per owning role, most first
-    (from a current open-work tally)."""
-    visible, params = visible_projects_sql(user, visible_ids)
-    rows = [
-        {"type__role": role_id, "type__role__name": name, "role_name": gettext(name), "count": n}
-        for role_id, name, n in select(_OVERDUE_BY_ROLE_SQL.format(visible=visible), params)
-    ]
-    return sorted(rows, key=lambda row: (-row["count"], row["type__role__name"]))
+def _overdue_by_role(*, project_ids: list[int], today: date) -> list[RoleOverdue]:
+    """Overdue deliverables of these projects (the visible active ones) per owning
+    role, most first (one GROUP BY over the partial index of open work by due date)."""
+    rows = (
+        Deliverable.objects.filter(project_id__in=project_ids)
+        .overdue(today)
+        .order_by()
+        .values_list("type__role", "type__role__name")
+        .annotate(n=Count("*"))
+    )
+    ordered = sorted(rows, key=lambda row: (-row[2], row[1]))
+    return [RoleOverdue(role_id, gettext(name), n) for role_id, name, n in ordered]
 
 
 def workload(
-    *,
-    user,
-    today: date,
-    limit: int = 15,
-    visible_ids: list[int] | None = None,
-    tally_current: bool = False,
-) -> list:
-    """The busiest people on the projects the viewer may see: open and overdue
-    deliverables, roles held and total allocation (counted on visible projects), in
-    one query over the open-work tally. `visible_ids` (the visible active projects)
-    saves a query when the caller has them, `tally_current` another."""
-    from django.contrib.auth import get_user_model
-
+    *, user, today: date, limit: int = 15, visible_ids: list[int] | None = None
+) -> list[PersonLoad]:
+    """The busiest people the viewer may see (most overdue, then most open work, on
+    the visible active projects; active people only), with the roles they hold and
+    their total allocation there (one query: the busiest are picked by a GROUP BY in a
+    subquery, then counted again for those few only). `visible_ids`: the visible
+    active projects' ids, when the caller has them."""
     User = get_user_model()
-    if visible_ids is None:
-        visible_ids = list(Project.objects.visible_to(user).active().values_list("pk", flat=True))
-    if not tally_current:
-        open_work_make_current(today=today)
-    visible, visible_params = visible_projects_sql(user, visible_ids)
-    people, people_params = visible_people_sql(user, "w.owner_id")
-    sql = _WORKLOAD_SQL.format(visible=visible, people=people)
-    params = [*visible_params, *visible_params, *visible_params, *people_params, limit]
-    people_rows = []
-    for pk, username, first_name, last_name, open_n, overdue_n, roles, allocation in select(
-        sql, params
-    ):
-        person = User(pk=pk, username=username, first_name=first_name, last_name=last_name)
-        person.open_deliverable_count, person.overdue_count = open_n, overdue_n
-        person.role_count, person.total_allocation = roles, allocation
-        people_rows.append(person)
-    return people_rows
+    visible = _visible_projects(user)
+    if visible_ids is not None:
+        visible = Project.objects.filter(pk__in=visible_ids)
+    work = Deliverable.objects.filter(project__in=visible.values("pk")).open()
+    busiest = (
+        work.filter(owner__in=people_visible_to(user=user).order_by().values("pk"))
+        .order_by()
+        .values("owner")
+        .annotate(open_n=Count("*"), overdue_n=Count("due_date", filter=Q(due_date__lt=today)))
+        .order_by("-overdue_n", "-open_n", "owner")
+        .values("owner")[:limit]
+    )
+    held = RoleAssignment.objects.filter(
+        membership__user=OuterRef("pk"), membership__project__in=visible.values("pk")
+    )
+    allocation = (
+        held.order_by().values("membership__user").annotate(total=Sum("allocation_percent"))
+    )
+    people = User.objects.filter(pk__in=busiest).annotate(
+        open_n=_count(work.filter(owner=OuterRef("pk")), "owner"),
+        overdue_n=_count(work.overdue(today).filter(owner=OuterRef("pk")), "owner"),
+        role_count=_count(held, "membership__user"),
+        allocation=Coalesce(
+            Subquery(allocation.values("total"), output_field=IntegerField()), Value(0)
+        ),
+    )
+    ranked = sorted(people, key=lambda p: (-p.overdue_n, -p.open_n, p.get_username()))
+    return [
+        PersonLoad(
+            pk=person.pk,
+            name=person_name(person),
+            role_count=person.role_count,
+            total_allocation=person.allocation,
+            open_deliverable_count=person.open_n,
+            overdue_count=person.overdue_n,
+        )
+        for person in ranked
+    ]
 
 
-# The newest team changes and deliverable changes of the visible projects, merged,
-# with the names the feed shows. Each side picks its rows by the newest-first
-# indexes before anything is joined to them. (NULLs are cast: a column must have
-# one type on both sides.)
-_ACTIVITY_SQL = """
-    SELECT * FROM (
-        SELECT 'team' AS source, t.id, t.created_at, t.project_id, t.actor_id,
-            t.action AS code, t.person_id, t.role_id, t.detail,
-            CAST(NULL AS BIGINT) AS deliverable_id, CAST(NULL AS TEXT) AS before_value,
-            CAST(NULL AS TEXT) AS after_value
-        FROM roles_teamchange t JOIN roles_project p ON p.id = t.project_id
-        WHERE {visible}
-        ORDER BY t.created_at DESC, t.id DESC LIMIT %s
-    ) team
-    UNION ALL
-    SELECT * FROM (
-        SELECT 'work', e.id, e.created_at, e.project_id, e.actor_id,
-            e.kind, CAST(NULL AS INTEGER), CAST(NULL AS BIGINT), '', e.deliverable_id,
-            e.before, e.after
-        FROM deliverables_deliverableevent e JOIN roles_project p ON p.id = e.project_id
-        WHERE {visible}
-        ORDER BY e.created_at DESC, e.id DESC LIMIT %s
-    ) work
-"""
-_ACTIVITY_NAMES_SQL = """
-    SELECT entry.*, p.name, a.username, a.first_name, a.last_name,
-        pe.username, pe.first_name, pe.last_name, r.name, d.title, d.type_id, dt.name
-    FROM ({entries}) entry
-    JOIN roles_project p ON p.id = entry.project_id
-    LEFT JOIN auth_user a ON a.id = entry.actor_id
-    LEFT JOIN auth_user pe ON pe.id = entry.person_id
-    LEFT JOIN roles_role r ON r.id = entry.role_id
-    LEFT JOIN deliverables_deliverable d ON d.id = entry.deliverable_id
-    LEFT JOIN deliverables_deliverabletype dt ON dt.id = d.type_id
-    ORDER BY entry.created_at DESC, entry.id DESC
-    LIMIT %s
-"""
+# --- activity feeds ------------------------------------------------------------------------
 
 
-def _recent_activity(*, user, limit: int = 15, visible_ids: list[int] | None = None) -> list:
-    """The newest changes on the visible projects' teams and deliverables."""
-    if visible_ids is None:
-        visible_ids = list(Project.objects.visible_to(user).active().values_list("pk", flat=True))
-    visible, params = visible_projects_sql(user, visible_ids)
-    return _activity(visible, params, limit)
+def _team_feed(changes: QuerySet[TeamChange]) -> QuerySet[TeamChange]:
+    return changes.select_related("project", "actor", "person", "role").order_by(
+        "-created_at", "-pk"
+    )
 
 
-def _activity(condition: str, params: list, limit: int) -> list:
-    """The newest team and deliverable changes of the projects `p` that meet
-    `condition` (one query), as TeamChange and DeliverableEvent objects carrying
-    what the feed shows of them: names, the project's name, the deliverable's title and
-    type (its label)."""
-    from django.contrib.auth import get_user_model
-
-    User = get_user_model()
-    sql = _ACTIVITY_NAMES_SQL.format(entries=_ACTIVITY_SQL.format(visible=condition))
-
-    def person(pk, username, first_name, last_name):
-        if pk is None:
-            return None
-        return User(pk=pk, username=username, first_name=first_name, last_name=last_name)
-
-    feed = []
-    for row in select(sql, [*params, limit, *params, limit, limit]):
-        (source, pk, created_at, project_id, actor_id, code, person_id, role_id, detail,
-         deliverable_id, before, after, project_name, *names, role_name, title, type_id,
-         type_name) = row  # fmt: skip
-        created_at = moment(created_at)
-        common = {"pk": pk, "created_at": created_at, "project_id": project_id}
-        if source == "team":
-            entry = TeamChange(**common, action=code, detail=detail or "", role_id=role_id)
-            entry.person = person(person_id, *names[3:])
-            if role_id is not None:
-                entry.role = Role(pk=role_id, name=role_name)
-        else:
-            entry = DeliverableEvent(
-                **common, kind=code, deliverable_id=deliverable_id, before=before, after=after
-            )
-            entry.deliverable = Deliverable(
-                pk=deliverable_id, title=title, type=DeliverableType(pk=type_id, name=type_name)
-            )
-        entry.actor = person(actor_id, *names[:3])
-        entry.project = Project(pk=project_id, name=project_name)
-        feed.append(entry)
-    return feed
+def _work_feed(events: QuerySet[DeliverableEvent]) -> QuerySet[DeliverableEvent]:
+    return events.select_related("project", "actor", "deliverable__type").order_by(
+        "-created_at", "-pk"
+    )
 
 
-@dataclass
+def _merged(team: list[TeamChange], work: list[DeliverableEvent]) -> list:
+    """Both kinds of change, newest first (ties: the higher id first, team changes
+    before deliverable changes)."""
+    return sorted([*team, *work], key=lambda entry: (entry.created_at, entry.pk), reverse=True)
+
+
+def activity_entry(entry: TeamChange | DeliverableEvent) -> ActivityEntry:
+    """A change, worded for the reader by the model's own properties."""
+    common = {
+        "pk": entry.pk,
+        "created_at": entry.created_at,
+        "project_id": entry.project_id,
+        "project_name": entry.project.name,
+        "actor_name": person_name(entry.actor),
+    }
+    if isinstance(entry, TeamChange):
+        return ActivityEntry(
+            source="team",
+            label=entry.action_label,
+            person_name=person_name(entry.person),
+            role_name=entry.role.display_name if entry.role is not None else "",
+            detail=entry.detail,
+            change_lines=tuple(tuple(line) for line in entry.change_lines()),
+            **common,
+        )
+    return ActivityEntry(
+        source="work",
+        label=entry.kind_label,
+        deliverable_id=entry.deliverable_id,
+        deliverable_label=entry.deliverable.label,
+        display_before=entry.display_before,
+        display_after=entry.display_after,
+        **common,
+    )
+
+
+def _activity(*, projects, limit: int) -> list[ActivityEntry]:
+    """The newest team and deliverable changes of `projects` (ids, or a query of
+    them; two queries, each
+    reading the newest rows off its table's newest-first index)."""
+    team = list(_team_feed(TeamChange.objects.filter(project__in=projects))[:limit])
+    work = list(_work_feed(DeliverableEvent.objects.filter(project__in=projects))[:limit])
+    return [activity_entry(entry) for entry in _merged(team, work)[:limit]]
+
+
+# --- the member's home ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoleHeld:
+    role_slug: str
+    role_name: str
+    project_id: int
+    project_name: str
+    allocation_percent: int
+
+
+@dataclass(frozen=True)
+class ProjectCard:
+    pk: int
+    name: str
+    status_label: str
+    member_count: int
+    open_deliverable_count: int
+
+
+@dataclass(frozen=True)
 class MemberHome:
-    overdue: list[Deliverable]
-    due_soon: list[Deliverable]
-    roles: list[RoleAssignment]
-    recent_changes: list[DeliverableEvent]
-    projects: list[Project] = field(default_factory=list)
+    overdue: list[WorkItem]
+    due_soon: list[WorkItem]
+    roles: list[RoleHeld]
+    recent_changes: list[ActivityEntry]
+    projects: list[ProjectCard] = field(default_factory=list)
     overdue_total: int = 0
     due_soon_total: int = 0
     projects_total: int = 0
 
 
-# The signed-in person's open work: the most overdue, then what is due within a week,
-# each with how many there are in all (counted before the limit).
-_HOME_WORK_SQL = f"""
-    SELECT * FROM (
-        SELECT 1 AS band, d.id, d.title, d.status, d.due_date, p.id AS project_id, p.name,
-            t.id AS type_id, t.name AS type_name, r.id AS role_id, r.name AS role_name,
-            COUNT(*) OVER () AS total
-        FROM deliverables_deliverable d
-        JOIN roles_project p ON p.id = d.project_id
-        JOIN deliverables_deliverabletype t ON t.id = d.type_id
-        JOIN roles_role r ON r.id = t.role_id
-        WHERE d.owner_id = %s AND d.status {OPEN_STATUS_SQL} AND d.due_date < %s AND {{visible}}
-        ORDER BY d.due_date, d.id LIMIT %s
-    ) late
-    UNION ALL
-    SELECT * FROM (
-        SELECT 2, d.id, d.title, d.status, d.due_date, p.id, p.name, t.id, t.name, r.id,
-            r.name, COUNT(*) OVER ()
-        FROM deliverables_deliverable d
-        JOIN roles_project p ON p.id = d.project_id
-        JOIN deliverables_deliverabletype t ON t.id = d.type_id
-        JOIN roles_role r ON r.id = t.role_id
-        WHERE d.owner_id = %s AND d.status {OPEN_STATUS_SQL} AND d.due_date >= %s
-            AND d.due_date <= %s AND {{visible}}
-        ORDER BY d.due_date, d.id LIMIT %s
-    ) soon
-"""  # noqa: S608 (constants only; values go as parameters)
-_HOME_ROLES_SQL = """
-    SELECT a.id, a.allocation_percent, r.id, r.name, r.slug, p.id, p.name
-    FROM roles_roleassignment a
-    JOIN roles_membership m ON m.id = a.membership_id
-    JOIN roles_project p ON p.id = m.project_id
-    JOIN roles_role r ON r.id = a.role_id
-    WHERE m.user_id = %s AND {visible}
-    ORDER BY p.name, r.position, a.id
-"""
-# What others changed on the person's deliverables, newest first.
-_HOME_CHANGES_SQL = """
-    SELECT e.id, e.created_at, e.kind, e.before, e.after, e.deliverable_id, d.title,
-        d.type_id, t.name, p.id, p.name, e.actor_id, a.username, a.first_name, a.last_name
-    FROM deliverables_deliverableevent e
-    JOIN deliverables_deliverable d ON d.id = e.deliverable_id
-    JOIN deliverables_deliverabletype t ON t.id = d.type_id
-    JOIN roles_project p ON p.id = d.project_id
-    LEFT JOIN auth_user a ON a.id = e.actor_id
-    WHERE d.owner_id = %s AND (e.actor_id IS NULL OR e.actor_id <> %s) AND {visible}
-    ORDER BY e.created_at DESC, e.id DESC LIMIT %s
-"""
-_HOME_PROJECTS_SQL = f"""
-    SELECT p.id, p.name, p.status, COUNT(*) OVER (),
-        (SELECT COUNT(*) FROM roles_membership m WHERE m.project_id = p.id),
-        (SELECT COUNT(*) FROM deliverables_deliverable d
-         WHERE d.project_id = p.id AND d.status {OPEN_STATUS_SQL})
-    FROM roles_project p
-    WHERE {{visible}}
-    ORDER BY p.name, p.id LIMIT %s
-"""  # noqa: S608 (constants only; values go as parameters)
+def work_item(deliverable: Deliverable, *, today: date, project: Project | None = None) -> WorkItem:
+    """A deliverable loaded with its type, role and owner (and its project, unless
+    given) as a WorkItem."""
+    project = project or deliverable.project
+    owner = deliverable.owner if deliverable.owner_id else None
+    return WorkItem(
+        pk=deliverable.pk,
+        label=deliverable.label,
+        status=deliverable.status,
+        status_label=deliverable.status_label,
+        due_date=deliverable.due_date,
+        overdue=deliverable.is_overdue(today),
+        project_id=project.pk,
+        project_name=project.name,
+        type_slug=deliverable.type.slug,
+        role_name=deliverable.type.role.display_name,
+        owner_name=person_name(owner),
+        items_total=getattr(deliverable, "items_total", 0),
+        items_done=getattr(deliverable, "items_done", 0),
+        required_open=getattr(deliverable, "required_open", 0),
+    )
 
 
 def member_home(*, user, today: date, limit: int = 8, projects: int = 10) -> MemberHome:
     """What is the signed-in person's to do: their late and soon-due work, the
     roles they hold, what others changed on their deliverables, and the first of
-    their projects with their team size and open work (four queries)."""
-    from django.contrib.auth import get_user_model
+    their projects with their team size and open work (four queries).
 
-    User = get_user_model()
-    visible, params = visible_projects_sql(user)
-    overdue: list[Deliverable] = []
-    due_soon: list[Deliverable] = []
+    1. The person's open work on visible active projects due within a week: the
+       first `limit` late ones and the first `limit` due soon, each band with how
+       many it holds (window functions: one query however much there is).
+    2. Their roles on visible active projects. 3. What others changed on their
+       deliverables, newest first. 4. Their projects, with the number of them.
+    """
+    soon = today + timedelta(days=DUE_SOON_DAYS)
+    band = Case(When(due_date__lt=today, then=Value(1)), default=Value(2))
+    work = (
+        visible_deliverables(user=user)
+        .open()
+        .filter(owner=user, due_date__lte=soon)
+        .select_related("project", "type__role", "owner")
+        .annotate(
+            band=band,
+            band_total=Window(Count("*"), partition_by=[band]),
+            rank=Window(RowNumber(), partition_by=[band], order_by=[F("due_date"), F("pk")]),
+        )
+        .filter(rank__lte=limit)
+        .order_by("band", "due_date", "pk")
+    )
+    late: list[WorkItem] = []
+    due_soon: list[WorkItem] = []
     totals = {1: 0, 2: 0}
-    late = [user.pk, *CLOSED_STATUSES, today, *params, limit]
-    soon = [user.pk, *CLOSED_STATUSES, today, today + timedelta(days=7), *params, limit]
-    for (
-        band, pk, title, status, due, project_id, name, type_id, type_name, role_id, role_name,
-        total,
-    ) in select(_HOME_WORK_SQL.format(visible=visible), [*late, *soon]):  # fmt: skip
-        totals[band] = total
-        deliverable = Deliverable(pk=pk, title=title, status=status, due_date=day(due))
-        deliverable.project = Project(pk=project_id, name=name)
-        deliverable.type = DeliverableType(
-            pk=type_id, name=type_name, role=Role(pk=role_id, name=role_name)
+    for deliverable in work:
+        totals[deliverable.band] = deliverable.band_total
+        item = work_item(deliverable, today=today)
+        (late if deliverable.band == 1 else due_soon).append(item)
+    visible = _visible_projects(user)
+    roles = [
+        RoleHeld(
+            role_slug=assignment.role.slug,
+            role_name=assignment.role.display_name,
+            project_id=assignment.membership.project_id,
+            project_name=assignment.membership.project.name,
+            allocation_percent=assignment.allocation_percent,
         )
-        deliverable.overdue = band == 1
-        (overdue if band == 1 else due_soon).append(deliverable)
-    roles = []
-    for pk, allocation, role_id, role_name, slug, project_id, name in select(
-        _HOME_ROLES_SQL.format(visible=visible), [user.pk, *params]
-    ):
-        membership = Membership(project=Project(pk=project_id, name=name), user=user)
-        role = Role(pk=role_id, name=role_name, slug=slug)
-        roles.append(
-            RoleAssignment(pk=pk, allocation_percent=allocation, role=role, membership=membership)
+        for assignment in RoleAssignment.objects.filter(
+            membership__user=user, membership__project__in=visible.values("pk")
         )
-    changes = []
-    changed = select(_HOME_CHANGES_SQL.format(visible=visible), [user.pk, user.pk, *params, limit])
-    for (
-        pk, created_at, kind, before, after, deliverable_id, title, type_id, type_name,
-        project_id, project_name, actor_id, username, first_name, last_name,
-    ) in changed:  # fmt: skip
-        event = DeliverableEvent(
-            pk=pk, created_at=moment(created_at), kind=kind, before=before, after=after,
-            deliverable_id=deliverable_id,
-        )  # fmt: skip
-        event.deliverable = Deliverable(
-            pk=deliverable_id,
-            title=title,
-            type=DeliverableType(pk=type_id, name=type_name),
-            project=Project(pk=project_id, name=project_name),
-        )
-        event.actor = (
-            User(pk=actor_id, username=username, first_name=first_name, last_name=last_name)
-            if actor_id is not None
-            else None
-        )
-        changes.append(event)
-    cards = []
-    projects_total = 0
-    for pk, name, status, total, members, open_count in select(
-        _HOME_PROJECTS_SQL.format(visible=visible), [*CLOSED_STATUSES, *params, projects]
-    ):
-        projects_total = total
-        project = Project(pk=pk, name=name, status=status)
-        project.member_count, project.open_deliverable_count = members, open_count
-        cards.append(project)
+        .select_related("role", "membership__project")
+        .order_by("membership__project__name", "role__position", "pk")
+    ]
+    changes = _work_feed(
+        DeliverableEvent.objects.filter(
+            deliverable__owner=user, project__in=visible.values("pk")
+        ).exclude(actor=user)  # kept: changes the system made (no actor)
+    )[:limit]
+    cards = list(
+        visible.annotate(
+            total=Window(Count("*")),
+            members=_count(Membership.objects.filter(project=OuterRef("pk")), "project"),
+            open_n=_count(Deliverable.objects.open().filter(project=OuterRef("pk")), "project"),
+        ).order_by("name", "pk")[:projects]
+    )
     return MemberHome(
-        overdue=overdue,
+        overdue=late,
         due_soon=due_soon,
         roles=roles,
-        recent_changes=changes,
-        projects=cards,
+        recent_changes=[activity_entry(event) for event in changes],
+        projects=[
+            ProjectCard(
+                pk=project.pk,
+                name=project.name,
+                status_label=project.get_status_display(),
+                member_count=project.members,
+                open_deliverable_count=project.open_n,
+            )
+            for project in cards
+        ],
         overdue_total=totals[1],
         due_soon_total=totals[2],
-        projects_total=projects_total,
+        projects_total=cards[0].total if cards else 0,
     )
 
 
-@dataclass
+# --- one project's dashboard ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
 class ProjectDashboard:
     by_status: list[tuple[str, str, int]]
-    overdue: list[Deliverable]
-    upcoming: list[Deliverable]
-    progress: list[Deliverable]
+    overdue: list[WorkItem]
+    upcoming: list[WorkItem]
+    progress: list[WorkItem]
     total: int
     overdue_total: int = 0
     upcoming_total: int = 0
     handbook: object = None  # practices.selectors.HandbookSummary
 
 
-# The first open deliverables by due date with their checklist progress, and those
-# due in the next 30 days (their own part: behind `limit` overdue rows, the first
-# open ones hold none of them).
-_PROJECT_WORK_SQL = f"""
-    SELECT * FROM (
-        SELECT 1 AS part, d.id, d.title, d.status, d.due_date, d.type_id, t.name, t.slug,
-            d.owner_id,
-            u.username, u.first_name, u.last_name,
-            (SELECT COUNT(*) FROM deliverables_checklistitem c WHERE c.deliverable_id = d.id),
-            (SELECT COUNT(*) FROM deliverables_checklistitem c
-             WHERE c.deliverable_id = d.id AND {COMPLETE_ITEM_SQL}),
-            (SELECT COUNT(*) FROM deliverables_checklistitem c
-             WHERE c.deliverable_id = d.id AND c.required AND NOT {COMPLETE_ITEM_SQL})
-        FROM deliverables_deliverable d
-        JOIN deliverables_deliverabletype t ON t.id = d.type_id
-        LEFT JOIN auth_user u ON u.id = d.owner_id
-        WHERE d.project_id = %s AND d.status {OPEN_STATUS_SQL}
-        ORDER BY CASE WHEN d.due_date IS NULL THEN 1 ELSE 0 END, d.due_date, d.id
-        LIMIT %s
-    ) first_open
-    UNION ALL
-    SELECT * FROM (
-        SELECT 2, d.id, d.title, d.status, d.due_date, d.type_id, t.name, t.slug, d.owner_id,
-            u.username, u.first_name, u.last_name, 0, 0, 0
-        FROM deliverables_deliverable d
-        JOIN deliverables_deliverabletype t ON t.id = d.type_id
-        LEFT JOIN auth_user u ON u.id = d.owner_id
-        WHERE d.project_id = %s AND d.status {OPEN_STATUS_SQL}
-            AND d.due_date >= %s AND d.due_date <= %s
-        ORDER BY d.due_date, d.id
-        LIMIT %s
-    ) upcoming
-"""  # noqa: S608 (constants only; values go as parameters)
-
-
-# The project's deliverables per status (with how many are late, and how many due in
-# the next 30 days), and on every row its handbook (as on the handbook page: the first
-# process documentation not cancelled, else the first), with its questions and answers.
-_PROJECT_COUNTS_SQL = f"""
-    SELECT d.status, COUNT(*), SUM(CASE WHEN d.due_date < %s THEN 1 ELSE 0 END),
-        SUM(CASE WHEN d.due_date >= %s AND d.due_date <= %s THEN 1 ELSE 0 END),
-        handbook.id,
-        (SELECT COUNT(*) FROM deliverables_checklistitem c
-         WHERE c.deliverable_id = handbook.id),
-        (SELECT COUNT(*) FROM deliverables_checklistitem c
-         WHERE c.deliverable_id = handbook.id AND {COMPLETE_ITEM_SQL})
-    FROM deliverables_deliverable d
-    LEFT JOIN (
-        SELECT COALESCE(MIN(CASE WHEN first.status <> %s THEN first.id END), MIN(first.id)) AS id
-        FROM deliverables_deliverable first
-        JOIN deliverables_deliverabletype t ON t.id = first.type_id AND t.slug = %s
-        WHERE first.project_id = %s
-    ) handbook ON 1 = 1
-    WHERE d.project_id = %s
-    GROUP BY d.status, handbook.id
-"""  # noqa: S608 (constants only; values go as parameters)
+UPCOMING_DAYS = 30
 
 
 def project_dashboard(*, project: Project, today: date, limit: int = 10) -> ProjectDashboard:
     """Status breakdown, overdue work, the next 30 days' due dates and checklist
     progress of one project's open deliverables, and its handbook's completeness
-    (two queries: the counts with the handbook's, then the first `limit` open
-    deliverables with their progress and the next ones due)."""
-    from django.contrib.auth import get_user_model
+    (two queries).
 
-    User = get_user_model()
-    horizon = today + timedelta(days=30)
-    counts: dict[str, int] = {}
+    1. The deliverables per status, with how many are late and how many due in the
+       next 30 days, and on each row the handbook (as on the handbook page) with its
+       questions and answers.
+    2. The first `limit` open deliverables by due date, with their checklist
+       progress, and the first `limit` due in the next 30 days (their own rank:
+       behind `limit` overdue rows, the first open ones hold none of them).
+    """
+    horizon = today + timedelta(days=UPCOMING_DAYS)
+    handbook_id = Subquery(handbook_candidates(project=project).values("pk")[:1])
+    upcoming = Q(due_date__gte=today, due_date__lte=horizon)
+    counts = (
+        Deliverable.objects.filter(project=project)
+        .order_by()
+        .values_list("status")
+        .annotate(
+            n=Count("*"),
+            late=Count("due_date", filter=IS_OPEN & Q(due_date__lt=today)),
+            coming=Count(
+                "due_date", filter=IS_OPEN & Q(due_date__gte=today, due_date__lte=horizon)
+            ),
+            handbook=handbook_id,
+            questions=_answered(handbook_id),
+            answered=_answered(handbook_id, COMPLETE_ITEM),
+        )
+    )
+    by_status: dict[str, int] = {}
     overdue_total = upcoming_total = 0
     handbook = HandbookSummary(project=project, deliverable_id=None, today=today)
-    counted = [today, today, horizon, DeliverableStatus.CANCELLED, PROCESS_DOCUMENTATION]
-    for status, n, late, coming, handbook_id, questions, answered in select(
-        _PROJECT_COUNTS_SQL, [*counted, project.pk, project.pk]
-    ):
-        counts[status] = n
-        if status not in CLOSED_STATUSES:
-            overdue_total += late
-            upcoming_total += coming
-        if handbook_id is not None:
+    for status, n, late, coming, handbook_pk, questions, answered in counts:
+        by_status[status] = n
+        overdue_total += late
+        upcoming_total += coming
+        if handbook_pk is not None:
             handbook = HandbookSummary(
-                project=project, deliverable_id=handbook_id, total=questions,
-                answered=answered, today=today,
-            )  # fmt: skip
-    first_open: list[Deliverable] = []
-    upcoming: list[Deliverable] = []
-    for (
-        part, pk, title, status, due, type_id, type_name, type_slug, owner_id, username,
-        first_name, last_name, items, items_done, required_open,
-    ) in select(
-        _PROJECT_WORK_SQL,
-        [project.pk, *CLOSED_STATUSES, limit, project.pk, *CLOSED_STATUSES, today, horizon, limit],
-    ):  # fmt: skip
-        deliverable = Deliverable(
-            pk=pk, project=project, title=title, status=status, due_date=day(due),
-            type=DeliverableType(pk=type_id, name=type_name, slug=type_slug), owner_id=owner_id,
-        )  # fmt: skip
-        if owner_id is not None:
-            deliverable.owner = User(
-                pk=owner_id, username=username, first_name=first_name, last_name=last_name
+                project=project,
+                deliverable_id=handbook_pk,
+                total=questions,
+                answered=answered,
+                today=today,
             )
-        deliverable.items_total, deliverable.items_done = items, items_done
-        deliverable.required_open = required_open
-        deliverable.overdue = deliverable.is_overdue(today)
-        (first_open if part == 1 else upcoming).append(deliverable)
+    in_window = Case(When(upcoming, then=Value(0)), default=Value(1))
+    rows = (
+        _with_progress(Deliverable.objects.filter(project=project).open(), today)
+        .annotate(
+            first=Window(RowNumber(), order_by=[F("due_date").asc(nulls_last=True), F("pk")]),
+            in_window=in_window,
+            # Rows in the window rank first; others ranked here are dropped below.
+            next_due=Window(RowNumber(), order_by=[in_window, F("due_date"), F("pk")]),
+        )
+        .filter(Q(first__lte=limit) | Q(next_due__lte=limit))
+        .order_by(F("due_date").asc(nulls_last=True), "pk")
+    )
+    first_open: list[WorkItem] = []
+    coming_up: list[WorkItem] = []
+    for deliverable in rows:
+        item = work_item(deliverable, today=today, project=project)
+        if deliverable.first <= limit:
+            first_open.append(item)
+        if deliverable.next_due <= limit and deliverable.in_window == 0:
+            coming_up.append(item)
     return ProjectDashboard(
         by_status=[
-            (status, label, counts.get(status, 0)) for status, label in DeliverableStatus.choices
+            (status, str(label), by_status.get(status, 0))
+            for status, label in DeliverableStatus.choices
         ],
-        overdue=[d for d in first_open if d.overdue],
-        upcoming=upcoming,
+        overdue=[item for item in first_open if item.overdue],
+        upcoming=coming_up,
         progress=first_open,
-        total=sum(counts.values()),
+        total=sum(by_status.values()),
         overdue_total=overdue_total,
         upcoming_total=upcoming_total,
         handbook=handbook,

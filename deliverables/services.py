@@ -9,22 +9,20 @@ version, an archived project or a move the workflow forbids raises a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from mlteam.people import is_deactivated, person_name
-from mlteam.sql import day, placeholders, select
 from mlteam.versions import claim_version
 from roles.models import Project
 
 from . import workflow
 from .models import (
-    CLOSED_STATUSES,
     DONE_LOCKED_MESSAGE,
     AnswerKind,
     ChecklistItem,
@@ -509,77 +507,6 @@ def checklist_template_remove(*, template: ChecklistItemTemplate, version: int |
     """Take an item off a type's checklist if the type is still at `version`."""
     claim_version(template.deliverable_type, version, message=TYPE_STALE_MESSAGE)
     template.delete()
-
-
-# --- the open-work tally -------------------------------------------------------------------
-
-# The tally's rows, rebuilt from the deliverables in one statement; the row of zeros
-# (project 0) marks the day even when nothing is open. Open is not in CLOSED_STATUSES.
-_OPEN_WORK_REBUILD = f"""
-    INSERT INTO deliverables_openwork
-        (project_id, owner_id, type_id, open_count, overdue_count, as_of, delta)
-    SELECT project_id, COALESCE(owner_id, 0), type_id, COUNT(*),
-           SUM(CASE WHEN due_date < %s THEN 1 ELSE 0 END), %s, %s
-    FROM deliverables_deliverable
-    WHERE status NOT IN ({placeholders(CLOSED_STATUSES)})
-    GROUP BY project_id, COALESCE(owner_id, 0), type_id
-    UNION ALL
-    SELECT 0, 0, 0, 0, 0, %s, %s
-"""  # noqa: S608 (placeholders only; values go as parameters)
-# Rows appended by writes since the rebuild that the beat task folds back in.
-OPEN_WORK_FOLD_AFTER = 1000
-
-
-def open_work_is_current(*, today: date) -> bool:
-    """Every tally row counts overdue against `today` (one query, from an index)."""
-    ((oldest, newest),) = select("SELECT MIN(as_of), MAX(as_of) FROM deliverables_openwork")
-    return day(oldest) == today == day(newest)
-
-
-def _open_work_needs_rebuild(*, today: date, fold: bool) -> bool:
-    ((oldest, newest),) = select("SELECT MIN(as_of), MAX(as_of) FROM deliverables_openwork")
-    oldest, newest = day(oldest), day(newest)
-    if oldest == today == newest:
-        if not fold:
-            return False
-        ((appended,),) = select("SELECT COUNT(*) FROM deliverables_openwork WHERE delta")
-        return appended >= OPEN_WORK_FOLD_AFTER
-    # A request that began before midnight finds the tally rebuilt for the new day:
-    # it reads that one rather than turning it back (the next request would again).
-    return not (oldest == newest and newest == today + timedelta(days=1))
-
-
-def open_work_refresh(*, today: date, fold: bool = False) -> bool:
-    """Rebuild the open-work tally for `today` unless it is current already (with
-    `fold`, also when writes have appended many rows since the last rebuild).
-
-    1. Check without a lock: mostly there is nothing to do.
-    2. Lock the tally (PostgreSQL; SQLite has one writer anyway), so deliverable
-       writes wait for the rebuild rather than race it.
-    3. Check again: another process may have rebuilt it meanwhile.
-    4. Replace every row with counts taken from the deliverables, and analyze them.
-    Returns whether it rebuilt. Idempotent: called by a beat task and, when that has
-    not run yet today, by the first page that reads the tally.
-    """
-    if not _open_work_needs_rebuild(today=today, fold=fold):
-        return False
-    postgresql = connection.vendor == "postgresql"
-    with transaction.atomic(), connection.cursor() as cursor:
-        if postgresql:
-            # Writers and readers wait for the rebuild (some milliseconds).
-            cursor.execute("LOCK TABLE deliverables_openwork IN ACCESS EXCLUSIVE MODE")
-        if not _open_work_needs_rebuild(today=today, fold=fold):
-            return False
-        # TRUNCATE leaves no dead rows behind for every read to step over until vacuum.
-        cursor.execute(
-            "TRUNCATE deliverables_openwork" if postgresql else "DELETE FROM deliverables_openwork"
-        )
-        cursor.execute(_OPEN_WORK_REBUILD, [today, today, False, *CLOSED_STATUSES, today, False])
-        if postgresql:
-            # Fresh statistics for the planner at once (autovacuum would take a while):
-            # with none, it joins the tally as if it held one row.
-            cursor.execute("ANALYZE deliverables_openwork")
-    return True
 
 
 # --- reminder settings and languages -----------------------------------------------------

@@ -1,5 +1,4 @@
-"""Celery entry points: reminders (they take ids and call `reminders`) and the
-open-work tally's daily rebuild."""
+"""Celery entry points: reminders (they take ids and call `reminders`)."""
 
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from . import reminders, services
+from . import reminders
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +38,3 @@ def send_digest(self, digest_id: int) -> bool:
             return False
         countdown = int(failure.retry_in.total_seconds()) + 1
         raise self.retry(exc=failure, countdown=countdown) from failure
-
-
-@shared_task(name="deliverables.open_work_refresh")
-def open_work_refresh() -> bool:
-    """Triggered by beat every few minutes: rebuilds the open-work tally once a day
-    has begun, or when writes have appended many rows to it since; otherwise two
-    cheap queries."""
-    return services.open_work_refresh(today=timezone.localdate(), fold=True)

@@ -623,15 +623,15 @@ def portfolio_dashboard(request: HttpRequest) -> HttpResponse:
             {
                 "status": status,
                 "label": str(label),
-                "counts": [getattr(project, f"count_{status}") for project in dashboard.projects],
+                "counts": [project.count_of(status) for project in dashboard.projects],
             }
             for status, label in DeliverableStatus.choices
         ],
     }
     overdue_chart = {
         "label": _("Overdue"),
-        "roles": [row["role_name"] for row in dashboard.overdue_by_role],
-        "counts": [row["count"] for row in dashboard.overdue_by_role],
+        "roles": [row.role_name for row in dashboard.overdue_by_role],
+        "counts": [row.count for row in dashboard.overdue_by_role],
     }
     return render(
         request,

@@ -26,7 +26,6 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
-
 from mlteam.sql import placeholders
 
 from . import models

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from roles.models import Project
@@ -114,23 +114,24 @@ class Handbook:
         return self.areas(NEWCOMER_ORDER, answered_only=True)
 
 
-def handbook_deliverable(*, project: Project) -> Deliverable | None:
-    """The project's process documentation: the first not cancelled, if several were
-    planned (one planned again after the first was cancelled takes over); when every
-    one is cancelled, the first, whose answers stay readable. The dashboards' SQL
-    picks the same one (deliverables.selectors, `_PAGE_PROJECTS_SQL` and
-    `_PROJECT_COUNTS_SQL`)."""
+def handbook_candidates(*, project) -> QuerySet[Deliverable]:
+    """A project's process documentation, the handbook first: the first not
+    cancelled, if several were planned (one planned again after the first was
+    cancelled takes over); when every one is cancelled, the first, whose answers stay
+    readable. `project` may be an OuterRef, so the dashboards pick the same one."""
     cancelled_last = Case(
         When(status=DeliverableStatus.CANCELLED, then=Value(1)),
         default=Value(0),
         output_field=IntegerField(),
     )
-    return (
-        Deliverable.objects.filter(project=project, type__slug=PROCESS_DOCUMENTATION)
-        .select_related("owner", "type")
-        .order_by(cancelled_last, "pk")
-        .first()
+    return Deliverable.objects.filter(project=project, type__slug=PROCESS_DOCUMENTATION).order_by(
+        cancelled_last, "pk"
     )
+
+
+def handbook_deliverable(*, project: Project) -> Deliverable | None:
+    """The project's process documentation shown as its handbook (`handbook_candidates`)."""
+    return handbook_candidates(project=project).select_related("owner", "type").first()
 
 
 def project_handbook(*, project: Project, today: date) -> Handbook:

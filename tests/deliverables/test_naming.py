@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 
 from deliverables.models import Deliverable, DeliverableEvent, EventKind
 from deliverables.selectors import plan_proposal
-from deliverables.services import deliverable_create, deliverable_update, open_work_refresh
+from deliverables.services import deliverable_create, deliverable_update
 from roles.services import membership_add, project_create, role_assign
 from tests.factories import UserFactory, deliverable_type, manager_user, role
 
@@ -68,7 +68,6 @@ def test_planning_stores_no_generated_title(client):
 
 def test_a_japanese_reader_sees_the_japanese_type_name_of_a_planned_deliverable(client):
     manager, engineer, project, planned = _planned_project(client)
-    open_work_refresh(today=timezone.localdate())
     detail = client.get(reverse("deliverables:detail", args=[planned.pk]), headers=JA)
     page = detail.content.decode()
     assert f"<title>{DEPLOYED_MODEL_JA}" in page  # the page title

@@ -184,13 +184,11 @@ def test_reminder_sweep_queries_grow_with_batches_not_rows(django_capture_on_com
 )
 def test_cancelled_work_costs_no_query_of_its_own(client, url):
     """Cancelled rows are filtered and counted by the same queries as the rest."""
-    from django.utils import timezone
 
-    from deliverables.services import deliverable_transition, open_work_refresh
+    from deliverables.services import deliverable_transition
 
     manager, member = manager_user(), UserFactory()
     client.force_login(manager)
-    open_work_refresh(today=timezone.localdate())  # as on any day after its first read
     created = _grow(manager, member, projects=2, per_project=3)
 
     def cancel(deliverables) -> None:

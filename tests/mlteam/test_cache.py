@@ -94,12 +94,12 @@ def test_dashboard_is_served_from_the_cache_until_a_change(client):
     second, warm = _queries(client, url)
     assert warm < cold
     row = second.context["dashboard"].projects[0]
-    assert row.count_not_started == 1 and row.count_in_progress == 0
+    assert row.count_of("not_started") == 1 and row.count_of("in_progress") == 0
     # A change through the ORM shows on the very next request.
     Deliverable.objects.filter(pk=deliverable.pk).update(status=DeliverableStatus.IN_PROGRESS)
     third, _ = _queries(client, url)
     row = third.context["dashboard"].projects[0]
-    assert row.count_not_started == 0 and row.count_in_progress == 1
+    assert row.count_of("not_started") == 0 and row.count_of("in_progress") == 1
 
 
 def test_losing_access_shows_at_once(client):

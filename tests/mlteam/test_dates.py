@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from deliverables.models import DeliverableEvent, ReminderPreference
-from deliverables.services import comment_add, deliverable_create, open_work_refresh
+from deliverables.services import comment_add, deliverable_create
 from roles.services import membership_add, project_create
 from tests.factories import UserFactory, deliverable_type, manager_user
 
@@ -66,7 +66,6 @@ def test_the_formats_in_english_and_japanese():
 @time_machine.travel(NOW, tick=False)
 def test_a_due_date_reads_the_same_on_the_list_detail_my_work_and_project_page(client, work):
     _manager, owner, project, deliverable = work
-    open_work_refresh(today=timezone.localdate())
     client.force_login(owner)
     pages = [
         reverse("deliverables:list"),
@@ -127,7 +126,6 @@ def test_recent_activity_says_how_long_ago_with_the_exact_time_beside_it(client,
     DeliverableEvent.objects.filter(deliverable=deliverable).update(
         created_at=NOW - timedelta(hours=3)
     )
-    open_work_refresh(today=timezone.localdate())
     client.force_login(manager)
     for url in [
         reverse("roles:project_detail", args=[project.pk]),

@@ -65,8 +65,7 @@ def test_the_sql_twins_of_visibility_agree_with_the_orm(admin, manager, member):
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from mlteam.sql import select
-    from roles.selectors import people_visible_to, visible_people_sql, visible_projects_sql
+    from roles.selectors import people_visible_to, select, visible_people_sql, visible_projects_sql
 
     managed = ProjectFactory(managers=[manager])
     MembershipFactory(project=managed, user=member)
