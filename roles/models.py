@@ -160,24 +160,6 @@ class ProjectQuerySet(models.QuerySet):
         return self.restrict(user, MANAGE)
 
 
-def visible_project_ids_sql(user) -> tuple[str, list]:
-    """The SQL twin of `ProjectQuerySet.visible_to`, for hand-written queries: a
-    SELECT of the ids of the projects `user` may see, archived ones included, with
-    its parameters; None as the SQL for admins, who see every project. Kept in step
-    with `visible_to` (tests/roles/test_permissions.py checks they agree)."""
-    from .permissions import is_admin, is_manager
-
-    if not user.is_authenticated:
-        return "SELECT id FROM roles_project WHERE 1 = 0", []
-    if is_admin(user):
-        return None, []
-    sql, params = "SELECT project_id FROM roles_membership WHERE user_id = %s", [user.pk]
-    if is_manager(user):
-        sql += " UNION SELECT project_id FROM roles_project_managers WHERE user_id = %s"
-        params.append(user.pk)
-    return sql, params
-
-
 class Project(models.Model):
     name = models.CharField(_("name"), max_length=200)
     business_problem = models.TextField(

@@ -26,7 +26,6 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
-from mlteam.sql import placeholders
 
 from . import models
 from .models import (
@@ -35,9 +34,7 @@ from .models import (
     Role,
     RoleAssignment,
     unfilled,
-    visible_project_ids_sql,
 )
-from .permissions import is_admin
 
 OVERLOADED_ROLE_COUNT = 3
 FULL_ALLOCATION = 100
@@ -157,35 +154,6 @@ def unfilled_roles(project: Project) -> list[Role]:
     """Required roles nobody holds; uses the prefetches of `_team_prefetches`."""
     held = {a.role_id for m in project.memberships.all() for a in m.assignments.all()}
     return unfilled(project.required_roles.all(), held)
-
-
-def visible_projects_sql(user, visible_ids: list[int] | None = None) -> tuple[str, list]:
-    """For hand-written SQL: a condition on a project joined in as `p`, true for the
-    active projects `user` may see, as `ProjectQuerySet.visible_to` says.
-
-    Admins see every active project: the project's own column, rather than hundreds
-    of ids for PostgreSQL to parse and plan. Others see few: their ids when the
-    caller has them (`visible_ids`), else `visible_project_ids_sql`."""
-    if visible_ids is not None and not is_admin(user):
-        return f"p.id IN ({placeholders(visible_ids)})", list(visible_ids)
-    ids_sql, params = visible_project_ids_sql(user)
-    if ids_sql is None:
-        return "p.archived_at IS NULL", []
-    return f"p.archived_at IS NULL AND p.id IN ({ids_sql})", params
-
-
-def visible_people_sql(user, column: str) -> tuple[str, list]:
-    """For hand-written SQL: a condition true when `column` is a person the viewer may
-    see, as `people_visible_to` says (the viewer, and the people on the projects the
-    viewer may see; everyone for admins). Whether they are active is the caller's."""
-    ids_sql, params = visible_project_ids_sql(user)
-    if ids_sql is None:
-        return "1 = 1", []
-    return (
-        f"({column} = %s OR {column} IN "  # noqa: S608 (constants only; values go as parameters)
-        f"(SELECT pm.user_id FROM roles_membership pm WHERE pm.project_id IN ({ids_sql})))",
-        [user.pk, *params],
-    )
 
 
 # --- coverage matrix --------------------------------------------------------------------

@@ -59,53 +59,6 @@ def test_inactive_manager_loses_rights(manager):
     assert not can_manage_project(manager, project)
 
 
-def test_the_sql_twins_of_visibility_agree_with_the_orm(admin, manager, member):
-    """`visible_projects_sql` and `visible_people_sql` (hand-written dashboard queries)
-    say what `visible_to` and `people_visible_to` say, for every kind of viewer."""
-    from django.contrib.auth import get_user_model
-    from django.utils import timezone
-
-    from roles.selectors import people_visible_to, select, visible_people_sql, visible_projects_sql
-
-    managed = ProjectFactory(managers=[manager])
-    MembershipFactory(project=managed, user=member)
-    archived = ProjectFactory(managers=[manager], archived_at=timezone.now())
-    on_archived_only = UserFactory()
-    MembershipFactory(project=archived, user=on_archived_only)
-    elsewhere = ProjectFactory(managers=[manager_user()])
-    MembershipFactory(project=elsewhere)
-    demoted = manager_user()
-    ProjectFactory(managers=[demoted])
-    demoted.groups.clear()
-    demoted = get_user_model().objects.get(pk=demoted.pk)
-    inactive = UserFactory(is_active=False)
-    MembershipFactory(project=managed, user=inactive)
-    superuser = UserFactory(is_superuser=True)
-    viewers = [admin, superuser, manager, member, demoted, UserFactory(), on_archived_only]
-    for viewer in viewers:
-        condition, params = visible_projects_sql(viewer)
-        projects = {
-            pk
-            for (pk,) in select(
-                f"SELECT p.id FROM roles_project p WHERE {condition}",  # noqa: S608
-                params,
-            )
-        }
-        assert projects == set(
-            Project.objects.visible_to(viewer).active().values_list("pk", flat=True)
-        ), viewer
-        condition, params = visible_people_sql(viewer, "u.id")
-        people = {
-            pk
-            for (pk,) in select(
-                f"SELECT u.id FROM auth_user u WHERE u.is_active AND {condition}",  # noqa: S608
-                params,
-            )
-        }
-        assert people == set(people_visible_to(user=viewer).values_list("pk", flat=True)), viewer
-    assert on_archived_only.pk in set(people_visible_to(user=manager).values_list("pk", flat=True))
-
-
 def test_object_checks_and_lists_follow_one_rule(admin, manager, member):
     """`can_view_project` / `can_manage_project` answer for one project what
     `visible_to` / `managed_by` answer for the list, for every kind of viewer."""
