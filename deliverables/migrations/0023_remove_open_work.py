@@ -53,7 +53,7 @@ def restore_tally_machinery(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("django_celery_beat", "0019_alter_periodictasks_options"),
-        ("deliverables", "0021_digest_delivery_outcomes"),
+        ("deliverables", "0022_reviews_move_to_own_app"),
     ]
 
     operations = [
