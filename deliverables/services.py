@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from mlteam import cache
 from mlteam.people import is_deactivated, person_name
 from mlteam.sql import day, placeholders, select
 from mlteam.versions import claim_version
@@ -163,6 +164,7 @@ def deliverable_create(
     deliverable.save()
     ChecklistItem.objects.bulk_create(_checklist_copy(deliverable))
     _event(deliverable, actor, EventKind.CREATED).save()
+    cache.project_changed(project.pk)
     return deliverable
 
 
@@ -290,6 +292,7 @@ def deliverable_transition(
     elif to_status in REASON_REQUIRED:
         # "blocked: <why>", "cancelled: <why>" (DeliverableEvent._display labels the code).
         events[0].after = f"{to_status}: {reason}"[:300]
+    cache.project_changed(deliverable.project_id)
     DeliverableEvent.objects.bulk_create(events)
     return deliverable
 
@@ -342,6 +345,7 @@ def deliverable_update(
         for kind, before, after in changes
         if str(before) != str(after)
     )
+    cache.project_changed(deliverable.project_id)
     return deliverable
 
 
@@ -394,6 +398,7 @@ def checklist_update(
         )
         done = sum(1 for item in items.values() if item.is_complete)
         _event(deliverable, actor, EventKind.CHECKLIST, after=f"{done}/{len(items)}").save()
+        cache.project_changed(deliverable.project_id)
     return changed
 
 
@@ -408,6 +413,7 @@ def link_add(
     link.full_clean()
     link.save()
     _event(deliverable, actor, EventKind.LINK_ADDED, after=url).save()
+    cache.project_changed(deliverable.project_id)
     return link
 
 
@@ -418,6 +424,7 @@ def link_remove(*, link: DeliverableLink, actor) -> None:
     url = link.url
     link.delete()
     _event(deliverable, actor, EventKind.LINK_REMOVED, before=url).save()
+    cache.project_changed(deliverable.project_id)
 
 
 @transaction.atomic
@@ -427,6 +434,7 @@ def comment_add(*, deliverable: Deliverable, actor, body: str) -> DeliverableCom
     comment.full_clean()
     comment.save()
     _event(deliverable, actor, EventKind.COMMENT, after=comment.body[:120]).save()
+    cache.project_changed(deliverable.project_id)
     return comment
 
 
@@ -459,6 +467,7 @@ def deliverable_type_create(**fields) -> DeliverableType:
     deliverable_type = DeliverableType(**fields)
     deliverable_type.full_clean()
     deliverable_type.save()
+    cache.catalogue_changed()
     return deliverable_type
 
 
@@ -474,6 +483,7 @@ def deliverable_type_update(
         setattr(deliverable_type, field, value)
     deliverable_type.full_clean()
     deliverable_type.save()
+    cache.catalogue_changed()
     return deliverable_type
 
 
@@ -487,6 +497,7 @@ def checklist_template_add(
     template = ChecklistItemTemplate(deliverable_type=deliverable_type, **fields)
     template.full_clean()
     template.save()
+    cache.catalogue_changed()
     return template
 
 
@@ -501,6 +512,7 @@ def checklist_template_update(
         setattr(template, field, value)
     template.full_clean()
     template.save()
+    cache.catalogue_changed()
     return template
 
 
@@ -509,6 +521,7 @@ def checklist_template_remove(*, template: ChecklistItemTemplate, version: int |
     """Take an item off a type's checklist if the type is still at `version`."""
     claim_version(template.deliverable_type, version, message=TYPE_STALE_MESSAGE)
     template.delete()
+    cache.catalogue_changed()
 
 
 # --- the open-work tally -------------------------------------------------------------------

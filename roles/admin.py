@@ -6,6 +6,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from deliverables.practices.services import handbook_review_date_set
+from mlteam import cache
 from mlteam.admin import (
     ReadOnlyInline,
     ServiceAdmin,
@@ -77,6 +78,9 @@ class RoleAdmin(ServiceAdmin):
         if not changes:
             return role
         return services.role_update(role=role, version=form.cleaned_data["version"], **changes)
+
+    def deleted(self) -> None:
+        cache.catalogue_changed()
 
 
 @admin.register(Project)

@@ -25,6 +25,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from mlteam.cache import Scope
 from mlteam.sql import placeholders, select
 
 from .models import Membership, Project, Role, RoleAssignment, visible_project_ids_sql
@@ -487,4 +488,17 @@ def people_directory(*, user, query: str = "") -> QuerySet:
             "visible_memberships__assignments",
             queryset=RoleAssignment.objects.select_related("role").order_by("role__position"),
         ),
+    )
+
+
+# --- what a viewer's cached dashboards cover --------------------------------------------
+
+
+def dashboard_scope(*, user) -> Scope:
+    """The projects `user`'s dashboards may show, for `mlteam.cache.cached`: those
+    they may see, archived ones included (a restored project comes back), read
+    only when a dashboard is recomputed; admins see every project, a new one too."""
+    return Scope(
+        projects=Project.objects.visible_to(user).order_by().values_list("pk", flat=True),
+        every_project=is_admin(user),
     )

@@ -15,6 +15,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mlteam import cache
 from mlteam.versions import claim_version
 from roles.models import Project
 
@@ -76,6 +77,7 @@ def handbook_review_date_set(
         before={"handbook_review_on": before},
         after={"handbook_review_on": review_on},
     )
+    cache.project_changed(project.pk)
 
 
 @transaction.atomic
@@ -112,6 +114,7 @@ def handbook_question_add(
         kind=EventKind.CHECKLIST,
         after=f"{QUESTION_ADDED}: {text}"[:300],  # shown in the reader's language
     )
+    cache.project_changed(deliverable.project_id)
     return item
 
 
@@ -138,6 +141,7 @@ def handbook_question_remove(*, item: ChecklistItem, actor, version: int | None 
         kind=EventKind.CHECKLIST,
         before=f"{QUESTION_REMOVED}: {text}"[:300],  # shown in the reader's language
     )
+    cache.project_changed(deliverable.project_id)
 
 
 # --- cycles -------------------------------------------------------------------------------
@@ -181,6 +185,7 @@ def cycle_update(
     cycle.expectations_due_days = expectations_due_days
     _check_cycle(cycle)
     cycle.save()
+    cache.person_changed(*cycle.reviews.values_list("person_id", flat=True))
     return cycle
 
 
@@ -277,6 +282,7 @@ def expectations_write(*, cycle: ReviewCycle, person, actor, text: str, delivera
         ) from error
     review.deliverables.set(deliverables)
     _record(review, actor, ReviewEventKind.EXPECTATIONS_WRITTEN)
+    cache.person_changed(person.pk)  # waiting for them on their home page
     return review
 
 
@@ -312,6 +318,7 @@ def expectations_update(*, review: Review, actor, version: int, text: str, deliv
         before=before,
         after=_expectations_text(text, deliverables, review),
     )
+    cache.person_changed(review.person_id)
     return True
 
 
@@ -321,6 +328,7 @@ def expectations_acknowledge(*, review: Review, actor, version: int) -> None:
         return
     _claim(review, version, expectations_acknowledged_at=timezone.now())
     _record(review, actor, ReviewEventKind.EXPECTATIONS_ACKNOWLEDGED)
+    cache.person_changed(review.person_id)
 
 
 @transaction.atomic
@@ -387,6 +395,7 @@ def evaluation_save(
     )
     after = _evaluation_text(ratings, comment, project_outcome)
     _record(review, actor, kind, before=before, after=after)
+    cache.person_changed(review.person_id)
 
 
 @transaction.atomic
@@ -409,3 +418,4 @@ def evaluation_acknowledge(*, review: Review, actor, version: int) -> None:
         return
     _claim(review, version, evaluation_acknowledged_at=timezone.now())
     _record(review, actor, ReviewEventKind.EVALUATION_ACKNOWLEDGED)
+    cache.person_changed(review.person_id)
