@@ -162,21 +162,19 @@ def cached(name: str, user, parts: tuple, compute: Callable[[], T], scope: Scope
     try:
         found = cache.get_many([key, *shared])
         entry = found.pop(key, None)
-        covered = None
         if entry is not None and entry["shared"] == [found.get(k) for k in shared]:
-            # The same viewer rights and project list, so the same projects covered.
-            ids = list(entry["projects"])
-            keys = [project_key(pk) for pk in ids]
-            covered = _current(keys, cache.get_many(keys) if keys else {})
-            if covered == list(entry["projects"].values()):
+            # The same rights and project list, so the same projects: are they unchanged?
+            keys = [project_key(pk) for pk in entry["projects"]]
+            if keys == [] or [cache.get_many(keys).get(k) for k in keys] == list(
+                entry["projects"].values()
+            ):
                 return entry["value"]
         # Versions are read before computing: a change committed meanwhile moves
         # them again, so this result is not kept past it.
         versions = _current(shared, found)
-        if covered is None:
-            ids = list(scope.projects)
-            keys = [project_key(pk) for pk in ids]
-            covered = _current(keys, cache.get_many(keys) if keys else {})
+        ids = list(scope.projects)
+        keys = [project_key(pk) for pk in ids]
+        covered = _current(keys, cache.get_many(keys) if keys else {})
     except Exception:  # cache unreachable: the page still works, uncached
         logger.warning("Cache unreachable; computing %s directly", name, exc_info=True)
         return compute()
