@@ -405,7 +405,11 @@ def test_a_version_moves_at_once_and_once_more_after_the_commit():
             cache.project_changed(4242)
             assert django_cache.get(key) != before  # this transaction reads its own change
             before = django_cache.get(key)
-        pending = [entry for entry in connection.run_on_commit if getattr(entry[1], "args", None) == ((key,),)]
+        pending = [
+            entry
+            for entry in connection.run_on_commit
+            if getattr(entry[1], "args", None) == ((key,),)
+        ]
         assert len(pending) == 1  # one move after the commit, however many changes
 
 
