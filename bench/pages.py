@@ -5,7 +5,7 @@ client, in process: no network) and the ratio to a floor page measured in the
 same run: a trivial signed-in page (the password change form), requested
 before every request of the page, so that both are timed under the same
 conditions of a shared machine. Each page is timed twice: as the first request
-after a change (the data generation moved, so cached dashboards recompute) and
+after a change (every cache version moved, so cached dashboards recompute) and
 with nothing changed (served from the cache; pages that cache nothing cost the
 same both ways). Runs on PostgreSQL, in a database of its own named after
 DATABASE_URL's: mlteam_bench_pages by default (created and filled with
@@ -52,7 +52,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from deliverables.models import Deliverable
-    from mlteam import cache as generation
+    from mlteam import cache
     from roles.models import Project
 
     call_command("migrate", verbosity=0)
@@ -122,7 +122,7 @@ def main() -> None:
                 # each ratio compares requests made under the same conditions.
                 floors.append(timed(floor_client, floor_page[2])[0])
                 if cold:
-                    generation.bump()  # as after any change: dashboards recompute
+                    cache.bump()  # as after a change: dashboards recompute
                 elapsed, queries = timed(client, url)
                 times.append(elapsed)
             floor_times += floors

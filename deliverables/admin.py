@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from mlteam import cache
 from mlteam.admin import (
     ReadOnlyInline,
     ServiceAdmin,
@@ -109,6 +110,10 @@ class DeliverableTypeFormSet(BaseInlineFormSet):
             deliverable_type=obj, version=form.cleaned_data["version"], **self._fields(form)
         )
 
+    def delete_existing(self, obj, commit=True):
+        super().delete_existing(obj, commit)
+        cache.catalogue_changed()
+
 
 class DeliverableTypeInline(admin.TabularInline):
     model = DeliverableType
@@ -173,6 +178,9 @@ class DeliverableTypeAdmin(ServiceAdmin):
             deliverable_type=deliverable_type, version=form.cleaned_data["version"], **changes
         )
 
+    def deleted(self) -> None:
+        cache.catalogue_changed()
+
 
 @admin.register(ChecklistItemTemplate)
 class ChecklistItemTemplateAdmin(ServiceAdmin):
@@ -202,6 +210,9 @@ class ChecklistItemTemplateAdmin(ServiceAdmin):
         return services.checklist_template_update(
             template=template, version=form.cleaned_data["version"], **changes
         )
+
+    def deleted(self) -> None:
+        cache.catalogue_changed()
 
 
 class DeliverableAdminForm(VersionedAdminForm):

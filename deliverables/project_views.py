@@ -78,8 +78,10 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": can_manage_project(request.user, project),
         }
 
-    # Everything here, visibility included, is recomputed after any change to it.
-    context = cached("project-page", request.user, (pk, today), page)
+    # Everything here, visibility included, is recomputed after any change to it:
+    # the team's allocation totals and suggestions read the viewer's other projects.
+    scope = roles_selectors.dashboard_scope(user=request.user)
+    context = cached("project-page", request.user, (pk, today), page, scope)
     if context is None:
         raise Http404
     activity = context["activity"]

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from mlteam import cache
 from mlteam.people import is_deactivated, person_name
 from mlteam.versions import claim_version
 from roles.models import Project
@@ -161,6 +162,7 @@ def deliverable_create(
     deliverable.save()
     ChecklistItem.objects.bulk_create(_checklist_copy(deliverable))
     _event(deliverable, actor, EventKind.CREATED).save()
+    cache.project_changed(project.pk)
     return deliverable
 
 
@@ -288,6 +290,7 @@ def deliverable_transition(
     elif to_status in REASON_REQUIRED:
         # "blocked: <why>", "cancelled: <why>" (DeliverableEvent._display labels the code).
         events[0].after = f"{to_status}: {reason}"[:300]
+    cache.project_changed(deliverable.project_id)
     DeliverableEvent.objects.bulk_create(events)
     return deliverable
 
@@ -340,6 +343,7 @@ def deliverable_update(
         for kind, before, after in changes
         if str(before) != str(after)
     )
+    cache.project_changed(deliverable.project_id)
     return deliverable
 
 
@@ -392,6 +396,7 @@ def checklist_update(
         )
         done = sum(1 for item in items.values() if item.is_complete)
         _event(deliverable, actor, EventKind.CHECKLIST, after=f"{done}/{len(items)}").save()
+        cache.project_changed(deliverable.project_id)
     return changed
 
 
@@ -406,6 +411,7 @@ def link_add(
     link.full_clean()
     link.save()
     _event(deliverable, actor, EventKind.LINK_ADDED, after=url).save()
+    cache.project_changed(deliverable.project_id)
     return link
 
 
@@ -416,6 +422,7 @@ def link_remove(*, link: DeliverableLink, actor) -> None:
     url = link.url
     link.delete()
     _event(deliverable, actor, EventKind.LINK_REMOVED, before=url).save()
+    cache.project_changed(deliverable.project_id)
 
 
 @transaction.atomic
@@ -425,6 +432,7 @@ def comment_add(*, deliverable: Deliverable, actor, body: str) -> DeliverableCom
     comment.full_clean()
     comment.save()
     _event(deliverable, actor, EventKind.COMMENT, after=comment.body[:120]).save()
+    cache.project_changed(deliverable.project_id)
     return comment
 
 
@@ -457,6 +465,7 @@ def deliverable_type_create(**fields) -> DeliverableType:
     deliverable_type = DeliverableType(**fields)
     deliverable_type.full_clean()
     deliverable_type.save()
+    cache.catalogue_changed()
     return deliverable_type
 
 
@@ -472,6 +481,7 @@ def deliverable_type_update(
         setattr(deliverable_type, field, value)
     deliverable_type.full_clean()
     deliverable_type.save()
+    cache.catalogue_changed()
     return deliverable_type
 
 
@@ -485,6 +495,7 @@ def checklist_template_add(
     template = ChecklistItemTemplate(deliverable_type=deliverable_type, **fields)
     template.full_clean()
     template.save()
+    cache.catalogue_changed()
     return template
 
 
@@ -499,6 +510,7 @@ def checklist_template_update(
         setattr(template, field, value)
     template.full_clean()
     template.save()
+    cache.catalogue_changed()
     return template
 
 
@@ -507,6 +519,7 @@ def checklist_template_remove(*, template: ChecklistItemTemplate, version: int |
     """Take an item off a type's checklist if the type is still at `version`."""
     claim_version(template.deliverable_type, version, message=TYPE_STALE_MESSAGE)
     template.delete()
+    cache.catalogue_changed()
 
 
 # --- reminder settings and languages -----------------------------------------------------

@@ -616,6 +616,7 @@ def portfolio_dashboard(request: HttpRequest) -> HttpResponse:
         lambda: selectors.portfolio_dashboard(
             user=request.user, today=today, page_number=page_number
         ),
+        roles_selectors.dashboard_scope(user=request.user),
     )
     status_chart = {
         "projects": [project.name for project in dashboard.projects],

@@ -207,6 +207,18 @@ class ServiceAdmin(admin.ModelAdmin):
             with service_call():
                 self.save_formset(request, form, formset, change=change)
 
+    def deleted(self) -> None:
+        """After Django's own delete, for the admins that allow one (no service
+        deletes those rows): what a dashboard shows of them (`mlteam.cache`)."""
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        self.deleted()
+
+    def delete_queryset(self, request, queryset) -> None:
+        super().delete_queryset(request, queryset)
+        self.deleted()
+
 
 class ReadOnlyInline(admin.TabularInline):
     """Rows that carry history (checklist answers, links, comments, the team) are

@@ -7,15 +7,8 @@ class MLTeamConfig(AppConfig):
     verbose_name = _("MLTeam")
 
     def ready(self) -> None:
-        from django.db import connections
-        from django.db.backends.signals import connection_created
-
         from . import cache
 
-        connection_created.connect(
-            lambda sender, connection, **kwargs: cache.install(connection),
-            weak=False,
-            dispatch_uid="mlteam-cache-generation",
-        )
-        for connection in connections.all(initialized_only=True):
-            cache.install(connection)
+        # The admin writes Django's auth models directly: their changes move the
+        # dashboards' cache versions through signals (mlteam/cache.py).
+        cache.connect_auth_signals()

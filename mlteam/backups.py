@@ -749,7 +749,7 @@ def restore_check(archive: Archive, *, database: dict, replace: bool) -> Restore
 
 def backup_restore(archive: Archive, *, database: dict, replace: bool) -> RestoreCheck:
     """Replace the database's contents with the backup's (see the module's docstring),
-    then move the dashboards' cache generation so nothing cached before is shown."""
+    then move every dashboard cache version so nothing cached before is shown."""
     from mlteam import cache
 
     check = restore_check(archive, database=database, replace=replace)

@@ -1,126 +1,289 @@
-"""Dashboard results cached until the data behind them changes.
+"""Dashboards cached until something they show changes: explicit versions.
 
-Every write to a table a dashboard reads (projects, teams, deliverables, their
-checklists and history, the role catalogue, people and their permissions) moves
-a global *generation* number; cached results are keyed by it, so the next read
-after any change recomputes. The writes are seen where every write passes: a
-database execute wrapper installed on each connection (`install`), so ORM
-saves, `update()`, bulk operations, many-to-many changes, the Django admin and
-raw SQL through Django all count, whatever code issues them.
+Each thing a dashboard shows has a *version* in the cache, a random token that
+the services replace when they change it (djangoproject.com's generation key,
+Zulip's `flush_*` functions):
 
-The generation moves at once (a test transaction never commits) and again
-after the commit, so a reader that computed from the old rows between the two
-does not keep its result. Entries also expire after `TIMEOUT` seconds, a net
-for writes made outside Django (psql). The cache is Django's: per process
-locally, Redis in production (`CACHE_URL`), shared by every web worker.
+- `project:<id>`, one per project: the project, its team and roles, its
+  deliverables with their checklists and history, its handbook
+  (`project_changed`);
+- `catalogue`: the roles, deliverable types and checklist templates that label
+  every dashboard (`catalogue_changed`);
+- `person:<id>`, one per person: what they may see and what waits for them
+  personally: groups, permissions, superuser status, memberships, the projects
+  they manage, the reviews waiting for them (`person_changed`);
+- `projects`: the list of projects, which only admins see whole (`project_added`);
+- `all`: everything, for a database restore, and for a rename or (de)activation,
+  whose name and status show on every dashboard listing that person (`bump`).
+
+A viewer's dashboard shows only the projects that viewer may see, so an entry is
+valid while `all`, `catalogue`, the viewer's `person`, for admins `projects`, and
+the `project` version of each project the viewer may see (archived ones
+included) are what they were when it was computed. The entry is stored under the
+viewer, the language and the page's own `parts`, with those versions beside the
+result. Reading it costs two cache round trips and no query: one `get_many` for
+the entry and the shared versions, one for the versions of the projects it
+covers (listed in the entry). A change to a project therefore recomputes the
+dashboards of the people who may see it, and nobody else's; a sign-in
+(`last_login`) changes no version at all.
+
+When a version moves: the services call the helpers below inside their
+transaction. The version moves at once, so that later reads in the same
+transaction (a command, a test) see the change, and again after the commit
+(`transaction.on_commit`, once per transaction), so that a reader in another
+process who read the versions between the first move and the commit, and so
+computed from the rows before it, does not keep that result. A transaction that
+rolls back costs one recompute. Django's own auth models, which the admin writes
+directly, move versions through signals (`connect_auth_signals`).
+
+Entries also expire after `TIMEOUT` seconds, a net for writes made outside the
+services (psql, a shell). The cache is Django's: per process locally, Redis in
+production (`CACHE_URL`), shared by every web worker. If it is unreachable,
+writes still commit and pages are computed uncached.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-import time
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
 from typing import TypeVar
 
 from django.core.cache import cache
-from django.db import connection as default_connection
 from django.db import transaction
 from django.utils import translation
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
-KEY = "mlteam:generation"
 TIMEOUT = 300
-# Tables whose rows a dashboard shows or counts, or that decide who may see what.
-WATCHED_PREFIXES = ("roles_", "deliverables_", "auth_")
-# Reminder bookkeeping changes every sweep and is on no dashboard; the open-work
-# tally only follows the deliverables (its rebuild changes no number).
-IGNORED = {
-    "deliverables_openwork",
-    "deliverables_digest",
-    "deliverables_reminder",
-    "deliverables_reviewreminder",
-    "deliverables_reminderpreference",
-}
-_WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([A-Za-z0-9_]+)"?', re.I)
+EVERYTHING = "mlteam:v:all"
+CATALOGUE = "mlteam:v:catalogue"
+PROJECT_LIST = "mlteam:v:projects"
 
 
-def generation() -> int:
-    value = cache.get(KEY)
-    if value is None:
-        # A fresh start (or an evicted key) never reuses an earlier number.
-        cache.add(KEY, time.time_ns(), timeout=None)
-        value = cache.get(KEY, 0)
-    return value
+def project_key(pk: int) -> str:
+    return f"mlteam:v:project:{pk}"
+
+
+def person_key(pk: int) -> str:
+    return f"mlteam:v:person:{pk}"
+
+
+# --- moving versions ----------------------------------------------------------------------
+
+
+def _move(keys: tuple[str, ...]) -> None:
+    """Give these versions new tokens (one round trip). Never fails the write that
+    caused it: with the cache unreachable, entries written before expire within
+    TIMEOUT."""
+    try:
+        cache.set_many({key: secrets.token_hex(8) for key in keys}, timeout=None)
+    except Exception:
+        logger.warning("Could not move the cache versions %s", keys, exc_info=True)
+
+
+def _changed(keys: tuple[str, ...]) -> None:
+    if not keys:
+        return
+    _move(keys)
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and not any(
+        isinstance(entry[1], partial) and entry[1].func is _move and entry[1].args == (keys,)
+        for entry in connection.run_on_commit
+    ):
+        transaction.on_commit(partial(_move, keys))
+
+
+def project_changed(*project_ids: int) -> None:
+    """Something a dashboard shows about these projects changed."""
+    _changed(tuple(project_key(pk) for pk in sorted(set(project_ids))))
+
+
+def project_added(project_id: int) -> None:
+    """A new project: admins, who see every project, see one more."""
+    _changed((PROJECT_LIST, project_key(project_id)))
+
+
+def catalogue_changed() -> None:
+    """A role, deliverable type or checklist template changed."""
+    _changed((CATALOGUE,))
+
+
+def person_changed(*user_ids: int) -> None:
+    """What these people may see, or what waits for them, changed."""
+    _changed(tuple(person_key(pk) for pk in sorted(set(user_ids))))
 
 
 def bump() -> None:
-    """Move the generation. Never fails the write that caused it: with the cache
-    unreachable, entries written before expire within TIMEOUT."""
-    try:
-        try:
-            cache.incr(KEY)
-        except ValueError:  # not there: start afresh
-            cache.set(KEY, time.time_ns(), timeout=None)
-    except Exception:
-        logger.warning("Could not move the cache generation", exc_info=True)
+    """Everything changed (a restore, a rename): every entry is recomputed."""
+    _changed((EVERYTHING,))
 
 
-def watched_write(sql: str) -> bool:
-    match = _WRITE.match(sql)
-    if not match:
-        return False
-    table = match.group(1).lower()
-    return table.startswith(WATCHED_PREFIXES) and table not in IGNORED
+# --- reading ------------------------------------------------------------------------------
 
 
-def _wrapper(execute, sql, params, many, context):
-    result = execute(sql, params, many, context)
-    if isinstance(sql, str) and watched_write(sql):
-        bump()
-        connection = context["connection"]
-        # Once more after the commit; one callback per transaction is enough.
-        if connection.in_atomic_block and not any(
-            entry[1] is bump for entry in connection.run_on_commit
-        ):
-            transaction.on_commit(bump, using=connection.alias)
-    return result
+@dataclass(frozen=True)
+class Scope:
+    """The projects a viewer's dashboard may show (`roles.selectors.dashboard_scope`):
+    `projects` lists their ids (read only when the entry is recomputed), and
+    `every_project` says the viewer sees every project, a new one included."""
+
+    projects: Iterable[int]
+    every_project: bool = False
 
 
-def install(connection=default_connection, **kwargs) -> None:
-    """Watch this connection's writes (connected to `connection_created`)."""
-    if _wrapper not in connection.execute_wrappers:
-        connection.execute_wrappers.append(_wrapper)
+def _current(keys: list[str], found: dict) -> list:
+    """The versions of `keys` (given what `found` already holds): a missing one (a
+    fresh start, an evicted key) is created with a new token, never an old one."""
+    missing = [key for key in keys if key not in found]
+    if missing:
+        for key in missing:
+            cache.add(key, secrets.token_hex(8), timeout=None)
+        found = {**found, **cache.get_many(missing)}
+    return [found.get(key) for key in keys]
 
 
-def cached(name: str, user, parts: tuple, compute: Callable[[], T]) -> T:
-    """`compute()`, or its result from the cache while nothing it reads has changed.
+def cached(name: str, user, parts: tuple, compute: Callable[[], T], scope: Scope) -> T:
+    """`compute()`, or its result from the cache while nothing it shows has changed.
 
-    Keyed by the generation, the viewer (results are filtered by what they may
-    see), the language (labels inside) and `parts` (today, page, project...).
+    Stored under the viewer (results are filtered by what they may see), the
+    language (labels inside) and `parts` (today, page, project...), beside the
+    versions it was computed with (see the module's docstring).
     """
+    key = ":".join(
+        str(part) for part in ("mlteam", name, user.pk, translation.get_language(), *parts)
+    )
+    shared = [EVERYTHING, CATALOGUE, person_key(user.pk)]
+    if scope.every_project:
+        shared.append(PROJECT_LIST)
     try:
-        key = ":".join(
-            str(part)
-            for part in (
-                "mlteam",
-                name,
-                generation(),
-                user.pk,
-                translation.get_language(),
-                *parts,
-            )
-        )
-        value = cache.get(key)
+        found = cache.get_many([key, *shared])
+        entry = found.pop(key, None)
+        if entry is not None and entry["shared"] == [found.get(k) for k in shared]:
+            # The same rights and project list, so the same projects: are they unchanged?
+            keys = [project_key(pk) for pk in entry["projects"]]
+            if keys == [] or [cache.get_many(keys).get(k) for k in keys] == list(
+                entry["projects"].values()
+            ):
+                return entry["value"]
+        # Versions are read before computing: a change committed meanwhile moves
+        # them again, so this result is not kept past it.
+        versions = _current(shared, found)
+        ids = list(scope.projects)
+        keys = [project_key(pk) for pk in ids]
+        covered = _current(keys, cache.get_many(keys) if keys else {})
     except Exception:  # cache unreachable: the page still works, uncached
         logger.warning("Cache unreachable; computing %s directly", name, exc_info=True)
         return compute()
-    if value is None:
-        value = compute()
-        try:
-            cache.set(key, value, TIMEOUT)
-        except Exception:
-            logger.warning("Could not cache %s", name, exc_info=True)
+    value = compute()
+    if None in versions or None in covered:
+        return value  # a cache that keeps nothing (DummyCache): nothing to store
+    try:
+        cache.set(
+            key,
+            {"shared": versions, "projects": dict(zip(ids, covered, strict=True)), "value": value},
+            TIMEOUT,
+        )
+    except Exception:
+        logger.warning("Could not cache %s", name, exc_info=True)
     return value
+
+
+# --- Django's auth models, which the admin writes without the services ----------------------
+
+# Shown wherever the person is listed (teams, workload, history, suggestions).
+_USER_SHOWN = ("username", "first_name", "last_name", "is_active")
+# Decide what the person may see.
+_USER_RIGHTS = ("is_superuser",)
+
+
+def _user_snapshot(instance) -> dict:
+    # Only the fields loaded: reading a deferred one would cost a query.
+    return {
+        field: instance.__dict__[field]
+        for field in _USER_SHOWN + _USER_RIGHTS
+        if field in instance.__dict__
+    }
+
+
+def _user_loaded(sender, instance, **kwargs) -> None:
+    instance._cache_snapshot = _user_snapshot(instance)
+
+
+def _user_saved(sender, instance, created, update_fields=None, raw=False, **kwargs) -> None:
+    """A rename or (de)activation moves everything; superuser status, the person.
+    A new account is on no dashboard until it joins a project (`membership_add`),
+    and a sign-in (`last_login`) or a new password changes nothing shown."""
+    before = getattr(instance, "_cache_snapshot", {})
+    after = _user_snapshot(instance)
+    instance._cache_snapshot = after
+    if created or raw:
+        return
+    changed = {field for field, value in after.items() if before.get(field, value) != value}
+    changed |= set(after) - set(before)
+    if update_fields is not None:
+        changed &= set(update_fields)
+    if changed & set(_USER_SHOWN):
+        bump()
+    elif changed:
+        person_changed(instance.pk)
+
+
+def _people_in_groups(group_ids) -> list[int]:
+    from django.contrib.auth import get_user_model
+
+    through = get_user_model().groups.through
+    return list(
+        through.objects.filter(group_id__in=list(group_ids)).values_list("user_id", flat=True)
+    )
+
+
+def _rights_changed(sender, instance, action, pk_set, **kwargs) -> None:
+    """A person's groups or permissions, or a group's permissions, changed (from
+    either side of the relation). Before a clear, to know who loses them."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+
+    if action not in ("post_add", "post_remove", "pre_clear"):
+        return
+    User = get_user_model()
+    if isinstance(instance, User):
+        people = [instance.pk]
+    elif sender is Group.permissions.through:
+        if isinstance(instance, Group):
+            people = _people_in_groups([instance.pk])
+        else:  # a permission's groups
+            groups = pk_set
+            if groups is None:
+                groups = instance.group_set.values_list("pk", flat=True)
+            people = _people_in_groups(groups)
+    elif isinstance(instance, Group | Permission):  # a group's or a permission's people
+        people = pk_set
+        if people is None:
+            people = instance.user_set.values_list("pk", flat=True)
+    else:
+        return
+    person_changed(*people)
+
+
+def _group_deleted(sender, instance, **kwargs) -> None:
+    person_changed(*_people_in_groups([instance.pk]))
+
+
+def connect_auth_signals() -> None:
+    """Connected once, when the app is ready (`MLTeamConfig.ready`)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db.models.signals import m2m_changed, post_init, post_save, pre_delete
+
+    User = get_user_model()
+    post_init.connect(_user_loaded, sender=User, dispatch_uid="mlteam-cache-user-loaded")
+    post_save.connect(_user_saved, sender=User, dispatch_uid="mlteam-cache-user-saved")
+    for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
+        m2m_changed.connect(
+            _rights_changed, sender=through, dispatch_uid=f"mlteam-cache-{through.__name__}"
+        )
+    pre_delete.connect(_group_deleted, sender=Group, dispatch_uid="mlteam-cache-group-deleted")

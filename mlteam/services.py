@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from deliverables.models import ReminderPreference
 
+from . import cache
 from .models import Anonymisation, WorkerHeartbeat
 from .people import anonymised_username, is_anonymised
 from .selectors import admin_log_entries, owner_name_events, person_history, session_keys
@@ -65,6 +66,7 @@ def people_deactivate(*, people: Iterable, actor) -> list:
     still_active = User.objects.select_for_update().filter(pk__in=ids, is_active=True)
     ids = list(still_active.values_list("pk", flat=True))
     User.objects.filter(pk__in=ids).update(is_active=False)
+    cache.bump()  # who is active shows on every dashboard that lists them
     sessions_end(user_ids=ids)
     deactivated = [person for person in people if person.pk in ids]
     for person in deactivated:
@@ -148,6 +150,7 @@ def person_anonymise(
     events.filter(after__in=names).update(after=placeholder)
     admin_log_entries(user).update(object_repr=placeholder)
     _rename_in_project_changes(names, placeholder)
+    cache.bump()  # their name leaves every dashboard and history
 
     user.username = placeholder
     user.first_name = ""

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from deliverables.reviews.selectors import reviews_waiting_for
 from deliverables.selectors import member_home
+from roles.selectors import dashboard_scope
 
 from . import health
 from .cache import cached
@@ -25,6 +26,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "home": member_home(user=request.user, today=today),
             "reviews_waiting": reviews_waiting_for(user=request.user),
         },
+        dashboard_scope(user=request.user),
     )
     return render(request, "home.html", context)
 

@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from mlteam import cache
 from mlteam.admin import (
     ReadOnlyInline,
     ServiceAdmin,
@@ -71,6 +72,9 @@ class RoleAdmin(ServiceAdmin):
         if not changes:
             return role
         return services.role_update(role=role, version=form.cleaned_data["version"], **changes)
+
+    def deleted(self) -> None:
+        cache.catalogue_changed()
 
 
 @admin.register(Project)

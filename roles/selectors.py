@@ -27,6 +27,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from mlteam.cache import Scope
+
 from . import models
 from .models import (
     Membership,
@@ -35,6 +37,7 @@ from .models import (
     RoleAssignment,
     unfilled,
 )
+from .permissions import is_admin
 
 OVERLOADED_ROLE_COUNT = 3
 FULL_ALLOCATION = 100
@@ -474,4 +477,17 @@ def people_directory(*, user, query: str = "") -> QuerySet:
             "visible_memberships__assignments",
             queryset=RoleAssignment.objects.select_related("role").order_by("role__position"),
         ),
+    )
+
+
+# --- what a viewer's cached dashboards cover --------------------------------------------
+
+
+def dashboard_scope(*, user) -> Scope:
+    """The projects `user`'s dashboards may show, for `mlteam.cache.cached`: those
+    they may see, archived ones included (a restored project comes back), read
+    only when a dashboard is recomputed; admins see every project, a new one too."""
+    return Scope(
+        projects=Project.objects.visible_to(user).order_by().values_list("pk", flat=True),
+        every_project=is_admin(user),
     )

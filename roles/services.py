@@ -25,6 +25,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 
+from mlteam import cache
 from mlteam.people import is_anonymised_name, is_deactivated, person_name
 from mlteam.versions import claim_version
 
@@ -163,6 +164,8 @@ def project_create(
         required_roles = Role.objects.filter(required_by_default=True)
     project.required_roles.set(list(required_roles))
     _record(project, actor, TeamChangeAction.PROJECT_CREATED)
+    cache.project_added(project.pk)
+    cache.person_changed(*project.managers.values_list("pk", flat=True))
     return project
 
 
@@ -207,6 +210,8 @@ def project_update(
         project.managers.set(managers)
     if required_roles is not None:
         project.required_roles.set(required_roles)
+    cache.project_changed(project.pk)
+    cache.person_changed(*(user.pk for user in before.get("managers", []) + (managers or [])))
     project_edit_record(project, actor, before=before, after=after)
     return project
 
@@ -217,6 +222,7 @@ def project_archive(*, project: Project, actor, version: int | None) -> Project:
     project.archived_at = timezone.now()
     project.save(update_fields=["archived_at"])
     _record(project, actor, TeamChangeAction.PROJECT_ARCHIVED)
+    cache.project_changed(project.pk)
     return project
 
 
@@ -226,6 +232,7 @@ def project_unarchive(*, project: Project, actor, version: int | None) -> Projec
     project.archived_at = None
     project.save(update_fields=["archived_at"])
     _record(project, actor, TeamChangeAction.PROJECT_UNARCHIVED)
+    cache.project_changed(project.pk)
     return project
 
 
@@ -238,6 +245,8 @@ def membership_add(*, project: Project, user, actor=None, version: int | None = 
     membership.full_clean()
     membership.save()
     _record(project, actor, TeamChangeAction.MEMBER_ADDED, person=user)
+    cache.project_changed(project.pk)
+    cache.person_changed(user.pk)
     return membership
 
 
@@ -276,6 +285,8 @@ def member_invite(
         membership.full_clean()
         membership.save()
     _record(project, actor, TeamChangeAction.MEMBER_INVITED, person=user)
+    cache.project_changed(project.pk)
+    cache.person_changed(user.pk)
 
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     link = accept_url(uid, invitation_token_generator.make_token(user))
@@ -349,6 +360,7 @@ def invitation_accept(*, user, password: str) -> None:
         user.password = pending_password
         raise ValidationError(INVITATION_USED_MESSAGE, code="not_invited")
     user.is_active = True
+    cache.bump()  # one more active person, on every dashboard that lists them
 
 
 @transaction.atomic
@@ -364,6 +376,8 @@ def membership_remove(*, membership: Membership, actor, version: int | None) -> 
         person.set_unusable_password()
         person.save(update_fields=["password"])
     _record(project, actor, TeamChangeAction.MEMBER_REMOVED, person=person)
+    cache.project_changed(project.pk)
+    cache.person_changed(person.pk)
 
 
 @transaction.atomic
@@ -393,6 +407,7 @@ def role_assign(
         role=role,
         detail=f"{allocation_percent}%",
     )
+    cache.project_changed(membership.project_id)
     return assignment
 
 
@@ -414,6 +429,7 @@ def assignment_update(
         role=assignment.role,
         detail=f"{before}% → {allocation_percent}%",
     )
+    cache.project_changed(project.pk)
     return assignment
 
 
@@ -430,6 +446,7 @@ def role_unassign(*, assignment: RoleAssignment, actor, version: int | None) -> 
         person=membership.user,
         role=role,
     )
+    cache.project_changed(membership.project_id)
 
 
 # --- the role catalogue (edited in the Django admin) ------------------------------------
@@ -453,6 +470,7 @@ def role_create(**fields) -> Role:
     role = Role(**fields)
     role.full_clean()
     role.save()
+    cache.catalogue_changed()
     return role
 
 
@@ -467,4 +485,5 @@ def role_update(*, role: Role, version: int | None, **fields) -> Role:
         setattr(role, field, value)
     role.full_clean()
     role.save()
+    cache.catalogue_changed()
     return role

@@ -13,6 +13,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mlteam import cache
 from mlteam.versions import claim_version
 from roles.models import Project
 
@@ -59,6 +60,7 @@ def handbook_review_date_set(
         before={"handbook_review_on": before},
         after={"handbook_review_on": review_on},
     )
+    cache.project_changed(project.pk)
 
 
 @transaction.atomic
@@ -95,6 +97,7 @@ def handbook_question_add(
         kind=EventKind.CHECKLIST,
         after=f"{QUESTION_ADDED}: {text}"[:300],  # shown in the reader's language
     )
+    cache.project_changed(deliverable.project_id)
     return item
 
 
@@ -121,3 +124,4 @@ def handbook_question_remove(*, item: ChecklistItem, actor, version: int | None 
         kind=EventKind.CHECKLIST,
         before=f"{QUESTION_REMOVED}: {text}"[:300],  # shown in the reader's language
     )
+    cache.project_changed(deliverable.project_id)

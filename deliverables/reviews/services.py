@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from deliverables.models import Deliverable
+from mlteam import cache
 from mlteam.versions import claim_version
 
 from . import selectors
@@ -73,6 +74,7 @@ def cycle_update(
     cycle.expectations_due_days = expectations_due_days
     _check_cycle(cycle)
     cycle.save()
+    cache.person_changed(*cycle.reviews.values_list("person_id", flat=True))
     return cycle
 
 
@@ -102,7 +104,10 @@ def _claim(
 
 
 def _record(review: Review, actor, kind: str, before: str = "", after: str = "") -> None:
+    """History of every change to a review; what waits for the person on their home
+    page follows it (their dashboard version moves)."""
     ReviewEvent.objects.create(review=review, actor=actor, kind=kind, before=before, after=after)
+    cache.person_changed(review.person_id)
 
 
 def _expectations_text(text: str, deliverables, review: Review) -> str:

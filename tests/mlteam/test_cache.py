@@ -1,6 +1,9 @@
-"""Dashboard results are cached until a write to anything they read."""
+"""Dashboards are cached under explicit versions that the services move when they
+change what a dashboard shows (mlteam/cache.py)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
@@ -8,66 +11,25 @@ from django.db import connection, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from deliverables.models import Deliverable, DeliverableStatus
-from deliverables.services import deliverable_create
+from deliverables.practices.services import cycle_create, expectations_write
+from deliverables.services import (
+    ChecklistAnswer,
+    checklist_update,
+    deliverable_create,
+    deliverable_transition,
+    deliverable_update,
+)
 from mlteam import cache
-from roles.models import Membership
-from roles.services import membership_add, project_create
-from tests.factories import UserFactory, deliverable_type, manager_user
+from roles.services import membership_add, project_create, project_update, role_assign
+from tests.factories import PASSWORD, UserFactory, admin_user, deliverable_type, manager_user, role
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.mark.parametrize(
-    "sql,watched",
-    [
-        ('UPDATE "deliverables_deliverable" SET "status" = %s', True),
-        ('INSERT INTO "roles_membership" ("project_id") VALUES (%s)', True),
-        ('DELETE FROM "roles_project_managers" WHERE id = 1', True),
-        ('  update "auth_user_groups" set x = 1', True),
-        ('INSERT INTO "deliverables_reminder" (a) VALUES (1)', False),
-        ('UPDATE "deliverables_digest" SET "status" = %s', False),
-        ('UPDATE "django_session" SET "session_data" = %s', False),
-        ('SELECT * FROM "deliverables_deliverable"', False),
-    ],
-)
-def test_which_writes_count(sql, watched):
-    assert cache.watched_write(sql) is watched
-
-
-def test_every_kind_of_write_moves_the_generation():
-    manager = manager_user(username="lead")
-    project = project_create(name="Churn", managers=[manager], actor=manager)
-    writes = [
-        lambda: Deliverable.objects.filter(project=project).update(title="x"),  # update()
-        lambda: project.managers.set([]),  # many-to-many
-        lambda: manager.groups.remove(Group.objects.get(name="Managers")),  # permissions
-        lambda: connection.cursor().execute(  # raw SQL through Django
-            "UPDATE roles_project SET name = %s WHERE id = %s", ["Renamed", project.pk]
-        ),
-    ]
-    for write in writes:
-        before = cache.generation()
-        write()
-        assert cache.generation() != before
-
-
-def test_reads_and_ignored_writes_leave_it():
-    before = cache.generation()
-    list(Deliverable.objects.all())
-    assert cache.generation() == before
-
-
-def test_a_rolled_back_write_only_costs_a_recompute():
-    manager = manager_user(username="lead")
-    project = project_create(name="Churn", managers=[manager], actor=manager)
-    membership_add(project=project, user=UserFactory(), actor=manager)
-    before = cache.generation()
-    with pytest.raises(RuntimeError), transaction.atomic():
-        Membership.objects.all().delete()
-        raise RuntimeError
-    assert cache.generation() != before
+PORTFOLIO = reverse("deliverables:portfolio_dashboard")
+HOME = reverse("home")
 
 
 def _queries(client, url):
@@ -76,58 +38,298 @@ def _queries(client, url):
     return response, len(captured)
 
 
-def test_dashboard_is_served_from_the_cache_until_a_change(client):
+@pytest.fixture
+def team():
+    """A manager's project with one member owning one deliverable."""
     manager = manager_user(username="lead")
-    member = UserFactory(username="kenji")
+    member = UserFactory(username="kenji", first_name="Kenji")
     project = project_create(name="Churn", managers=[manager], actor=manager)
-    membership_add(project=project, user=member, actor=manager)
+    membership = membership_add(project=project, user=member, actor=manager)
     deliverable = deliverable_create(
         project=project,
         type=deliverable_type("prd"),
         title="PRD",
         owner=member,
+        due_date=timezone.localdate() + timedelta(days=3),
         actor=manager,
     )
+    return manager, member, project, membership, deliverable
+
+
+def _page(team) -> str:
+    return reverse("roles:project_detail", args=[team[2].pk])
+
+
+def test_a_dashboard_is_served_from_the_cache_until_a_change(client, team):
+    manager, _member, _project, _membership, deliverable = team
     client.force_login(manager)
-    url = reverse("deliverables:portfolio_dashboard")
-    _first, cold = _queries(client, url)
-    second, warm = _queries(client, url)
-    assert warm < cold
+    _first, cold = _queries(client, PORTFOLIO)
+    second, warm = _queries(client, PORTFOLIO)
+    # Session and user, the manager check's permissions: no dashboard query.
+    assert warm < cold and warm == 3
     row = second.context["dashboard"].projects[0]
     assert row.count_of("not_started") == 1 and row.count_of("in_progress") == 0
-    # A change through the ORM shows on the very next request.
-    Deliverable.objects.filter(pk=deliverable.pk).update(status=DeliverableStatus.IN_PROGRESS)
-    third, _ = _queries(client, url)
+    deliverable_transition(
+        deliverable=deliverable,
+        actor=manager,
+        to_status=DeliverableStatus.IN_PROGRESS,
+        version=deliverable.version,
+    )
+    third, recomputed = _queries(client, PORTFOLIO)
     row = third.context["dashboard"].projects[0]
     assert row.count_of("not_started") == 0 and row.count_of("in_progress") == 1
+    assert recomputed > warm
 
 
-def test_losing_access_shows_at_once(client):
-    manager = manager_user(username="lead")
-    member = UserFactory(username="kenji")
-    project = project_create(name="Churn", managers=[manager], actor=manager)
-    membership_add(project=project, user=member, actor=manager)
-    client.force_login(member)
-    url = reverse("roles:project_detail", args=[project.pk])
-    assert client.get(url).status_code == 200
+# Each change below makes it and returns how the project page shows it.
+
+
+def _project_edit(team):
+    manager, _member, project, _membership, _deliverable = team
+    project_update(project=project, actor=manager, version=project.version, name="Attrition")
+    return lambda context: context["project"].name == "Attrition"
+
+
+def _team_change(team):
+    manager, _member, project, _membership, _deliverable = team
+    membership_add(project=project, user=UserFactory(first_name="Aiko"), actor=manager)
+    return lambda context: (
+        "Aiko" in [column.membership.user.first_name for column in context["coverage"].people]
+    )
+
+
+def _role_assignment(team):
+    _manager, _member, _project, membership, _deliverable = team
+    role_assign(membership=membership, role=role("data-scientist"), allocation_percent=40)
+    return lambda context: [column.allocation_here for column in context["coverage"].people] == [40]
+
+
+def _status(team):
+    manager, _member, _project, _membership, deliverable = team
+    deliverable_transition(
+        deliverable=deliverable,
+        actor=manager,
+        to_status=DeliverableStatus.BLOCKED,
+        version=deliverable.version,
+        reason="Waiting for data",
+    )
+    return lambda context: (
+        ("blocked", "Blocked", 1)
+        in [(status, str(label), n) for status, label, n in context["work"].by_status]
+    )
+
+
+def _owner_and_due_date(team):
+    manager, _member, project, _membership, deliverable = team
+    someone = UserFactory(first_name="Priya")
+    membership_add(project=project, user=someone, actor=manager)
+    deliverable.refresh_from_db()
+    deliverable_update(
+        deliverable=deliverable,
+        actor=manager,
+        version=deliverable.version,
+        title="PRD",
+        owner=someone,
+        due_date=timezone.localdate() - timedelta(days=2),
+        type=deliverable.type,
+    )
+    return lambda context: [d.owner.first_name for d in context["work"].overdue] == ["Priya"]
+
+
+def _checklist(team):
+    manager, _member, _project, _membership, deliverable = team
+    items = list(deliverable.checklist_items.order_by("pk"))
+    checklist_update(
+        deliverable=deliverable,
+        actor=manager,
+        version=deliverable.version,
+        answers={
+            item.pk: ChecklistAnswer(checked=True, answer="x", link="https://x.test")
+            for item in items
+        },
+    )
+    return lambda context: [d.items_done for d in context["work"].progress] == [len(items)]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_project_edit, _team_change, _role_assignment, _status, _owner_and_due_date, _checklist],
+)
+def test_each_kind_of_change_shows_on_the_very_next_request(client, team, change):
+    client.force_login(team[0])
+    url = _page(team)
+    client.get(url)
+    before, warm = _queries(client, url)
+    shown = change(team)
+    after, recomputed = _queries(client, url)
+    assert not shown(before.context) and shown(after.context)
+    assert recomputed > warm
+
+
+def test_a_change_recomputes_only_the_dashboards_of_people_who_may_see_it(client, team):
+    manager, member, _project, _membership, _deliverable = team
+    other = manager_user(username="other")
+    project_create(name="Search", managers=[other], actor=other)
+    warm = {}
+    for viewer in (manager, member, other):
+        client.force_login(viewer)
+        client.get(HOME)
+        warm[viewer.pk] = _queries(client, HOME)[1]
+    _status(team)
+    for viewer, recomputed in ((manager, True), (member, True), (other, False)):
+        client.force_login(viewer)
+        assert (_queries(client, HOME)[1] > warm[viewer.pk]) is recomputed
+
+
+def test_the_catalogue_edited_in_the_admin_shows_at_once(client, team):
+    manager = team[0]
+    superuser = admin_user(username="root")
+    _role_assignment(team)
+    client.force_login(manager)
+    url = _page(team)
+    assert "Data scientist" in client.get(url).content.decode()
+    ds = role("data-scientist")
+    client.force_login(superuser)
+    response = client.post(
+        reverse("admin:roles_role_change", args=[ds.pk]),
+        {
+            "name": "Statistician",
+            "slug": ds.slug,
+            "position": ds.position,
+            "version": ds.version,
+            "deliverable_types-TOTAL_FORMS": 0,
+            "deliverable_types-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 302
+    client.force_login(manager)
+    page = client.get(url).content.decode()
+    assert "Statistician" in page and "Data scientist" not in page
+
+
+def _user_form(user, **changes) -> dict:
+    data = {
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "date_joined_0": user.date_joined.date().isoformat(),
+        "date_joined_1": user.date_joined.time().strftime("%H:%M:%S"),
+        "groups": [group.pk for group in user.groups.all()],
+    }
+    for flag in ("is_active", "is_staff", "is_superuser"):
+        if getattr(user, flag):
+            data[flag] = "on"
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_losing_the_manager_group_in_the_admin_shows_at_once(client, team):
+    manager = team[0]
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(manager)
+    url = _page(team)
+    assert client.get(url).status_code == 200  # a manager listed on it, not on the team
     assert client.get(url).status_code == 200  # from the cache
-    Membership.objects.filter(user=member).delete()
+    client.force_login(root)
+    response = client.post(
+        reverse("admin:auth_user_change", args=[manager.pk]), _user_form(manager, groups=[])
+    )
+    assert response.status_code == 302
+    assert not manager.groups.exists()
+    client.force_login(manager)
     assert client.get(url).status_code == 404
+
+
+def test_a_deactivation_in_the_admin_leaves_the_workload_at_once(client, team):
+    manager, member, *_ = team
+    client.force_login(manager)
+    workload = client.get(PORTFOLIO).context["dashboard"].workload
+    assert [person.pk for person in workload] == [member.pk]
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(root)
+    response = client.post(
+        reverse("admin:auth_user_change", args=[member.pk]), _user_form(member, is_active=None)
+    )
+    assert response.status_code == 302
+    client.force_login(manager)
+    assert client.get(PORTFOLIO).context["dashboard"].workload == []
+
+
+def test_a_group_losing_a_permission_shows_at_once(client, team):
+    manager = team[0]
+    client.force_login(manager)
+    url = _page(team)
+    assert client.get(url).status_code == 200
+    managers = Group.objects.get(name="Managers")
+    managers.permissions.remove(*managers.permissions.filter(codename="add_project"))
+    assert client.get(url).status_code == 404
+
+
+def test_a_review_waiting_shows_on_the_home_page_at_once(client, team):
+    manager, member, *_ = team
+    client.force_login(member)
+    assert "Waiting for you to read" not in client.get(HOME).content.decode()
+    today = timezone.localdate()
+    cycle = cycle_create(
+        actor=manager,
+        name="H1",
+        start_date=today,
+        end_date=today + timedelta(days=90),
+        expectations_due_days=14,
+    )
+    expectations_write(cycle=cycle, person=member, actor=manager, text="Ship", deliverables=[])
+    assert "Waiting for you to read" in client.get(HOME).content.decode()
+
+
+def test_a_restore_recomputes_everything(client, team):
+    client.force_login(team[0])
+    _first, cold = _queries(client, HOME)
+    _second, warm = _queries(client, HOME)
+    cache.bump()  # what mlteam.backups.backup_restore calls last
+    _third, after = _queries(client, HOME)
+    assert warm < cold and after > warm
+
+
+def test_a_sign_in_invalidates_nothing(client, team, monkeypatch):
+    manager, member, *_ = team
+    for user in (manager, member):
+        user.set_password(PASSWORD)
+        user.save(update_fields=["password"])
+    client.force_login(manager)
+    client.get(PORTFOLIO)
+    _warm, warm = _queries(client, PORTFOLIO)
+    moved = []
+    monkeypatch.setattr(cache, "_move", moved.append)
+    client.logout()
+    assert client.login(username="kenji", password=PASSWORD)  # moves last_login
+    assert client.login(username="lead", password=PASSWORD)
+    assert moved == []
+    _response, queries = _queries(client, PORTFOLIO)
+    assert queries == warm
 
 
 def test_each_viewer_and_language_has_its_own_entry(client):
     manager = manager_user(username="lead")
     other = manager_user(username="other")
     project_create(name="Churn", managers=[manager], actor=manager)
-    url = reverse("deliverables:portfolio_dashboard")
     client.force_login(manager)
-    assert [p.name for p in client.get(url).context["dashboard"].projects] == ["Churn"]
+    assert [p.name for p in client.get(PORTFOLIO).context["dashboard"].projects] == ["Churn"]
     client.force_login(other)
-    assert client.get(url).context["dashboard"].projects == []
+    assert client.get(PORTFOLIO).context["dashboard"].projects == []
     client.force_login(manager)
-    english = client.get(url).content.decode()
-    japanese = client.get(url, headers={"accept-language": "ja"}).content.decode()
+    english = client.get(PORTFOLIO).content.decode()
+    japanese = client.get(PORTFOLIO, headers={"accept-language": "ja"}).content.decode()
     assert "Overdue" in english and "期限切れ" in japanese
+
+
+def test_admins_see_a_new_project_at_once(client):
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(root)
+    assert client.get(PORTFOLIO).context["dashboard"].projects == []
+    manager = manager_user(username="lead")
+    project_create(name="Churn", managers=[manager], actor=manager)
+    assert [p.name for p in client.get(PORTFOLIO).context["dashboard"].projects] == ["Churn"]
 
 
 def test_cache_url_must_be_redis(monkeypatch):
@@ -140,8 +342,8 @@ def test_cache_url_must_be_redis(monkeypatch):
     assert env_cache("CACHE_URL", "dummy") == {"BACKEND": "dummy"}
 
 
-def test_web_workers_share_the_generation_through_redis():
-    """Production's shared cache: a bump by one process is seen by every other."""
+def test_web_workers_share_the_versions_through_redis(team):
+    """Production's shared cache: a change made by one process is seen by every other."""
     import redis
     from django.conf import settings
     from django.core.cache.backends.redis import RedisCache
@@ -157,19 +359,30 @@ def test_web_workers_share_the_generation_through_redis():
     require(reachable or not settings.CI, "Redis on 127.0.0.1:6379")
     if not reachable:
         pytest.skip("Redis on 127.0.0.1:6379")
+    manager, _member, project, _membership, _deliverable = team
     other_process = RedisCache(url, {})
     redis_settings = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                   "LOCATION": url}}  # fmt: skip
+    used = [
+        f"mlteam:bench:{manager.pk}:en",
+        cache.EVERYTHING,
+        cache.CATALOGUE,
+        cache.person_key(manager.pk),
+        cache.project_key(project.pk),
+    ]
     with override_settings(CACHES=redis_settings):
-        other_process.delete(cache.KEY)
-        first = cache.generation()
-        assert other_process.get(cache.KEY) == first
-        Membership.objects.filter(pk=0).update(user_id=0)  # a watched write
-        assert other_process.get(cache.KEY) > first
+        other_process.delete_many(used)  # left by an earlier run
+        scope = cache.Scope(projects=[project.pk])
         hits = []
         for _ in range(2):
-            cache.cached("bench", UserFactory(username="r"), (), lambda: hits.append(1) or 7)
+            cache.cached("bench", manager, (), lambda: hits.append(1) or 7, scope)
         assert hits == [1]
+        first = other_process.get(cache.project_key(project.pk))
+        _status(team)
+        assert other_process.get(cache.project_key(project.pk)) != first
+        cache.cached("bench", manager, (), lambda: hits.append(1) or 7, scope)
+        assert hits == [1, 1]
+        other_process.delete_many(used)
 
 
 def test_an_unreachable_cache_never_breaks_a_write_or_a_page(client):
@@ -184,16 +397,36 @@ def test_an_unreachable_cache_never_breaks_a_write_or_a_page(client):
     with override_settings(CACHES=dead):
         project = project_create(name="Churn", managers=[manager], actor=manager)
         client.force_login(manager)
-        response = client.get(reverse("deliverables:portfolio_dashboard"))
+        response = client.get(PORTFOLIO)
     assert response.status_code == 200
     assert [p.name for p in response.context["dashboard"].projects] == [project.name]
 
 
-def test_one_after_commit_move_per_transaction():
-    manager = manager_user(username="lead")
-    project = project_create(name="Churn", managers=[manager], actor=manager)
+def test_a_version_moves_at_once_and_once_more_after_the_commit():
+    from django.core.cache import cache as django_cache
+
+    key = cache.project_key(4242)
     with transaction.atomic():
-        for name in ("One", "Two", "Three"):
-            Deliverable.objects.filter(project=project).update(title=name)
-        pending = [entry for entry in connection.run_on_commit if entry[1] is cache.bump]
-        assert len(pending) == 1
+        before = django_cache.get(key)
+        for _ in range(3):
+            cache.project_changed(4242)
+            assert django_cache.get(key) != before  # this transaction reads its own change
+            before = django_cache.get(key)
+        pending = [
+            entry
+            for entry in connection.run_on_commit
+            if getattr(entry[1], "args", None) == ((key,),)
+        ]
+        assert len(pending) == 1  # one move after the commit, however many changes
+
+
+def test_a_write_outside_the_services_waits_for_the_timeout(client, team):
+    """A write outside the services (here `update()`) is not seen until the entry
+    expires: TIMEOUT is the net for those."""
+    manager, *_ = team
+    client.force_login(manager)
+    client.get(PORTFOLIO)
+    Deliverable.objects.update(status=DeliverableStatus.IN_PROGRESS)
+    row = client.get(PORTFOLIO).context["dashboard"].projects[0]
+    assert row.count_of("in_progress") == 0
+    assert cache.TIMEOUT == 300
