@@ -13,7 +13,6 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -70,24 +69,18 @@ def _check_new_owner(owner, current_owner_id: int | None) -> None:
 
 
 def _claim_version(deliverable: Deliverable, version: int | None) -> None:
-    """Bump the version if it still is `version` (any version when None).
-
-    A conditional UPDATE: of two saves drawn from the same version, exactly one wins.
-    """
+    """`claim_version` for a deliverable, refused while its project is archived."""
     _ensure_open(deliverable)
     # The archived check is part of the UPDATE too. It must stay a condition on
     # project_id (not a join): a join makes Django write WHERE id IN (subquery),
     # and PostgreSQL would not re-check the version of a row updated meanwhile.
-    rows = Deliverable.objects.filter(
-        pk=deliverable.pk,
-        project_id__in=Project.objects.filter(archived_at__isnull=True).values("pk"),
-    )
-    if version is not None:
-        rows = rows.filter(version=version)
-    if rows.update(version=F("version") + 1, updated_at=timezone.now()) != 1:
-        raise ValidationError(STALE_MESSAGE, code="stale")
-    deliverable.version = Deliverable.objects.values_list("version", flat=True).get(
-        pk=deliverable.pk
+    claim_version(
+        deliverable,
+        version,
+        message=STALE_MESSAGE,
+        rows=Deliverable.objects.filter(
+            project_id__in=Project.objects.filter(archived_at__isnull=True).values("pk")
+        ),
     )
 
 

@@ -18,7 +18,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
@@ -55,23 +54,16 @@ ROLE_STALE_MESSAGE = _(
 
 
 def _claim_version(project: Project, version: int | None, *, allow_archived: bool = False) -> None:
-    """Bump the project's version if it still is `version` (any version when None).
-
-    A conditional UPDATE, so two simultaneous submissions of the same form cannot
-    both win: the loser gets a clear error and nothing of theirs is saved.
-    """
-    rows = Project.objects.filter(pk=project.pk)
-    if not allow_archived:
-        rows = rows.filter(archived_at__isnull=True)
-    if version is not None:
-        rows = rows.filter(version=version)
-    if rows.update(version=F("version") + 1, updated_at=timezone.now()) == 1:
-        project.refresh_from_db(fields=["version", "updated_at"])
-        return
-    current = Project.objects.filter(pk=project.pk).values("archived_at").first()
-    if current is not None and current["archived_at"] is not None and not allow_archived:
-        raise ValidationError(ARCHIVED_MESSAGE, code="archived")
-    raise ValidationError(STALE_MESSAGE, code="stale")
+    """`claim_version` for a project, which also refuses an archived project
+    (unless `allow_archived`: restoring one) and then says so rather than "stale"."""
+    active = None if allow_archived else Project.objects.filter(archived_at__isnull=True)
+    try:
+        claim_version(project, version, message=STALE_MESSAGE, rows=active)
+    except ValidationError:
+        archived = Project.objects.filter(pk=project.pk, archived_at__isnull=False).exists()
+        if archived and not allow_archived:
+            raise ValidationError(ARCHIVED_MESSAGE, code="archived") from None
+        raise
 
 
 def _record(
