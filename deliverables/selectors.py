@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -611,9 +612,8 @@ def workload(
 _ACTIVITY_SQL = """
     SELECT * FROM (
         SELECT 'team' AS source, t.id, t.created_at, t.project_id, t.actor_id,
-            t.action AS code, t.person_id, t.role_id, t.detail,
-            CAST(NULL AS BIGINT) AS deliverable_id, CAST(NULL AS TEXT) AS before_value,
-            CAST(NULL AS TEXT) AS after_value
+            t.action AS code, t.person_id, t.role_id, t.payload,
+            CAST(NULL AS BIGINT) AS deliverable_id
         FROM roles_teamchange t JOIN roles_project p ON p.id = t.project_id
         WHERE {visible}
         ORDER BY t.created_at DESC, t.id DESC LIMIT %s
@@ -621,8 +621,7 @@ _ACTIVITY_SQL = """
     UNION ALL
     SELECT * FROM (
         SELECT 'work', e.id, e.created_at, e.project_id, e.actor_id,
-            e.kind, CAST(NULL AS INTEGER), CAST(NULL AS BIGINT), '', e.deliverable_id,
-            e.before, e.after
+            e.kind, CAST(NULL AS INTEGER), CAST(NULL AS BIGINT), e.payload, e.deliverable_id
         FROM deliverables_deliverableevent e JOIN roles_project p ON p.id = e.project_id
         WHERE {visible}
         ORDER BY e.created_at DESC, e.id DESC LIMIT %s
@@ -668,20 +667,19 @@ def _activity(condition: str, params: list, limit: int) -> list:
 
     feed = []
     for row in select(sql, [*params, limit, *params, limit, limit]):
-        (source, pk, created_at, project_id, actor_id, code, person_id, role_id, detail,
-         deliverable_id, before, after, project_name, *names, role_name, title, type_id,
+        (source, pk, created_at, project_id, actor_id, code, person_id, role_id, payload,
+         deliverable_id, project_name, *names, role_name, title, type_id,
          type_name) = row  # fmt: skip
         created_at = moment(created_at)
         common = {"pk": pk, "created_at": created_at, "project_id": project_id}
+        common["payload"] = json.loads(payload) if isinstance(payload, str) else payload or {}
         if source == "team":
-            entry = TeamChange(**common, action=code, detail=detail or "", role_id=role_id)
+            entry = TeamChange(**common, action=code, role_id=role_id)
             entry.person = person(person_id, *names[3:])
             if role_id is not None:
                 entry.role = Role(pk=role_id, name=role_name)
         else:
-            entry = DeliverableEvent(
-                **common, kind=code, deliverable_id=deliverable_id, before=before, after=after
-            )
+            entry = DeliverableEvent(**common, kind=code, deliverable_id=deliverable_id)
             entry.deliverable = Deliverable(
                 pk=deliverable_id, title=title, type=DeliverableType(pk=type_id, name=type_name)
             )
@@ -741,7 +739,7 @@ _HOME_ROLES_SQL = """
 """
 # What others changed on the person's deliverables, newest first.
 _HOME_CHANGES_SQL = """
-    SELECT e.id, e.created_at, e.kind, e.before, e.after, e.deliverable_id, d.title,
+    SELECT e.id, e.created_at, e.kind, e.payload, e.deliverable_id, d.title,
         d.type_id, t.name, p.id, p.name, e.actor_id, a.username, a.first_name, a.last_name
     FROM deliverables_deliverableevent e
     JOIN deliverables_deliverable d ON d.id = e.deliverable_id
@@ -799,12 +797,12 @@ def member_home(*, user, today: date, limit: int = 8, projects: int = 10) -> Mem
     changes = []
     changed = select(_HOME_CHANGES_SQL.format(visible=visible), [user.pk, user.pk, *params, limit])
     for (
-        pk, created_at, kind, before, after, deliverable_id, title, type_id, type_name,
+        pk, created_at, kind, payload, deliverable_id, title, type_id, type_name,
         project_id, project_name, actor_id, username, first_name, last_name,
     ) in changed:  # fmt: skip
         event = DeliverableEvent(
-            pk=pk, created_at=moment(created_at), kind=kind, before=before, after=after,
-            deliverable_id=deliverable_id,
+            pk=pk, created_at=moment(created_at), kind=kind, deliverable_id=deliverable_id,
+            payload=json.loads(payload) if isinstance(payload, str) else payload or {},
         )  # fmt: skip
         event.deliverable = Deliverable(
             pk=deliverable_id,

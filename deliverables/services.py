@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from mlteam.history import date_value, person_value, text_value
 from mlteam.people import is_deactivated, person_name
 from mlteam.sql import day, placeholders, select
 from mlteam.versions import claim_version
@@ -36,6 +37,10 @@ from .models import (
     DeliverableType,
     EventKind,
     ReminderPreference,
+    progress_value,
+    status_value,
+    type_value,
+    url_value,
 )
 from .permissions import can_manage_deliverable
 
@@ -90,21 +95,27 @@ def _ensure_open(deliverable: Deliverable) -> None:
         raise ValidationError(ARCHIVED_MESSAGE, code="archived")
 
 
-def _event(
-    deliverable: Deliverable, actor, kind: str, before: str = "", after: str = ""
-) -> DeliverableEvent:
-    return DeliverableEvent(
-        deliverable=deliverable,
-        project_id=deliverable.project_id,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        kind=kind,
-        before=str(before)[:300],
-        after=str(after)[:300],
+def deliverable_history_record(*, deliverable: Deliverable, actor, changes) -> None:
+    """The one way a deliverable's history is written: one entry per (kind, before,
+    after) in `changes`, the values as `DeliverableEvent` stores them (one INSERT)."""
+    DeliverableEvent.objects.bulk_create(
+        DeliverableEvent.new(
+            actor=actor,
+            deliverable=deliverable,
+            project_id=deliverable.project_id,
+            kind=kind,
+            before=before,
+            after=after,
+        )
+        for kind, before, after in changes
     )
 
 
-def _person(user) -> str:
-    return (user.get_full_name() or user.get_username()) if user is not None else ""
+def _identity(value: dict | None):
+    """What makes two stored values the same: a person's or type's id, else the value."""
+    if value and "id" in value:
+        return value["id"]
+    return value
 
 
 def _checklist_copy(deliverable: Deliverable) -> list[ChecklistItem]:
@@ -155,7 +166,9 @@ def deliverable_create(
     deliverable.full_clean()
     deliverable.save()
     ChecklistItem.objects.bulk_create(_checklist_copy(deliverable))
-    _event(deliverable, actor, EventKind.CREATED).save()
+    deliverable_history_record(
+        deliverable=deliverable, actor=actor, changes=[(EventKind.CREATED, None, None)]
+    )
     return deliverable
 
 
@@ -277,13 +290,11 @@ def deliverable_transition(
             "updated_at",
         ]
     )
-    events = [_event(deliverable, actor, EventKind.STATUS, before, to_status)]
+    after = status_value(to_status, reason if to_status in REASON_REQUIRED else "")
+    changes = [(EventKind.STATUS, status_value(before), after)]
     if to_status == DeliverableStatus.DONE and override_reason:
-        events.append(_event(deliverable, actor, EventKind.DONE_OVERRIDE, after=override_reason))
-    elif to_status in REASON_REQUIRED:
-        # "blocked: <why>", "cancelled: <why>" (DeliverableEvent._display labels the code).
-        events[0].after = f"{to_status}: {reason}"[:300]
-    DeliverableEvent.objects.bulk_create(events)
+        changes.append((EventKind.DONE_OVERRIDE, None, text_value(override_reason)))
+    deliverable_history_record(deliverable=deliverable, actor=actor, changes=changes)
     return deliverable
 
 
@@ -304,11 +315,10 @@ def deliverable_update(
     _check_new_owner(owner, deliverable.owner_id)
     _claim_version(deliverable, version)
     changes = [
-        (EventKind.TITLE, deliverable.title, title),
-        (EventKind.OWNER, _person(deliverable.owner), _person(owner)),
-        (EventKind.DUE_DATE, deliverable.due_date or "", due_date or ""),
-        # The type's source name, shown in each reader's language (DeliverableEvent._display).
-        (EventKind.TYPE, deliverable.type.name, type.name),
+        (EventKind.TITLE, text_value(deliverable.title), text_value(title)),
+        (EventKind.OWNER, person_value(deliverable.owner), person_value(owner)),
+        (EventKind.DUE_DATE, date_value(deliverable.due_date), date_value(due_date)),
+        (EventKind.TYPE, type_value(deliverable.type), type_value(type)),
     ]
     type_changed = deliverable.type_id != type.pk
     deliverable.title, deliverable.owner, deliverable.due_date, deliverable.type = (
@@ -330,10 +340,10 @@ def deliverable_update(
                 item.answered_by_id, item.answered_at = kept.answered_by_id, kept.answered_at
         deliverable.checklist_items.all().delete()
         ChecklistItem.objects.bulk_create(new_items)
-    DeliverableEvent.objects.bulk_create(
-        _event(deliverable, actor, kind, before, after)
-        for kind, before, after in changes
-        if str(before) != str(after)
+    deliverable_history_record(
+        deliverable=deliverable,
+        actor=actor,
+        changes=[change for change in changes if _identity(change[1]) != _identity(change[2])],
     )
     return deliverable
 
@@ -386,7 +396,11 @@ def checklist_update(
             changed, ["checked", "answer", "link", "answered_by", "answered_at"]
         )
         done = sum(1 for item in items.values() if item.is_complete)
-        _event(deliverable, actor, EventKind.CHECKLIST, after=f"{done}/{len(items)}").save()
+        deliverable_history_record(
+            deliverable=deliverable,
+            actor=actor,
+            changes=[(EventKind.CHECKLIST, None, progress_value(done, len(items)))],
+        )
     return changed
 
 
@@ -400,7 +414,9 @@ def link_add(
     )
     link.full_clean()
     link.save()
-    _event(deliverable, actor, EventKind.LINK_ADDED, after=url).save()
+    deliverable_history_record(
+        deliverable=deliverable, actor=actor, changes=[(EventKind.LINK_ADDED, None, url_value(url))]
+    )
     return link
 
 
@@ -410,7 +426,11 @@ def link_remove(*, link: DeliverableLink, actor) -> None:
     _ensure_open(deliverable)
     url = link.url
     link.delete()
-    _event(deliverable, actor, EventKind.LINK_REMOVED, before=url).save()
+    deliverable_history_record(
+        deliverable=deliverable,
+        actor=actor,
+        changes=[(EventKind.LINK_REMOVED, url_value(url), None)],
+    )
 
 
 @transaction.atomic
@@ -419,7 +439,11 @@ def comment_add(*, deliverable: Deliverable, actor, body: str) -> DeliverableCom
     comment = DeliverableComment(deliverable=deliverable, author=actor, body=body.strip())
     comment.full_clean()
     comment.save()
-    _event(deliverable, actor, EventKind.COMMENT, after=comment.body[:120]).save()
+    deliverable_history_record(
+        deliverable=deliverable,
+        actor=actor,
+        changes=[(EventKind.COMMENT, None, text_value(comment.body, limit=120))],
+    )
     return comment
 
 

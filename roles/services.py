@@ -73,18 +73,12 @@ def _record(
     *,
     person=None,
     role=None,
-    detail: str = "",
-    changes: dict | None = None,
+    payload: dict | None = None,
 ) -> None:
-    TeamChange.objects.create(
-        project=project,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        action=action,
-        person=person,
-        role=role,
-        detail=detail[:300],
-        changes=changes or {},
-    )
+    """The one way a team change is written (payload: see `TeamChange`)."""
+    TeamChange.new(
+        actor=actor, project=project, action=action, person=person, role=role, payload=payload
+    ).save()
 
 
 # Project fields whose history says only that they changed (long text).
@@ -92,7 +86,7 @@ CHANGED_ONLY = {"business_problem"}
 
 
 def _stored(value):
-    """A value as `TeamChange.changes` keeps it: ISO dates, codes, names, lists of names."""
+    """A value as a project edit's changes keep it: ISO dates, codes, names, lists of names."""
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, date):
@@ -114,7 +108,7 @@ def project_edit_record(project: Project, actor, *, before: dict, after: dict) -
     """Record an edit of the project's own fields (one that changed something)."""
     changes = project_changes(before, after)
     if changes:
-        _record(project, actor, TeamChangeAction.PROJECT_UPDATED, changes=changes)
+        _record(project, actor, TeamChangeAction.PROJECT_UPDATED, payload={"changes": changes})
 
 
 def project_changes(before: dict, after: dict) -> dict:
@@ -383,7 +377,7 @@ def role_assign(
         TeamChangeAction.ROLE_ASSIGNED,
         person=membership.user,
         role=role,
-        detail=f"{allocation_percent}%",
+        payload={"allocation": allocation_percent},
     )
     return assignment
 
@@ -404,7 +398,7 @@ def assignment_update(
         TeamChangeAction.ASSIGNMENT_CHANGED,
         person=assignment.membership.user,
         role=assignment.role,
-        detail=f"{before}% → {allocation_percent}%",
+        payload={"allocation": [before, allocation_percent]},
     )
     return assignment
 

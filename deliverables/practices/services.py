@@ -25,13 +25,14 @@ from ..models import (
     AnswerKind,
     ChecklistItem,
     Deliverable,
-    DeliverableEvent,
     EventKind,
     Review,
     ReviewCycle,
     ReviewEvent,
     ReviewEventKind,
+    question_value,
 )
+from ..services import deliverable_history_record
 from . import selectors
 
 CYCLE_STALE_MESSAGE = _(
@@ -105,12 +106,10 @@ def handbook_question_add(
     Deliverable.objects.filter(pk=deliverable.pk).update(
         version=F("version") + 1, updated_at=timezone.now()
     )
-    DeliverableEvent.objects.create(
+    deliverable_history_record(
         deliverable=deliverable,
-        project_id=deliverable.project_id,
         actor=actor,
-        kind=EventKind.CHECKLIST,
-        after=f"{QUESTION_ADDED}: {text}"[:300],  # shown in the reader's language
+        changes=[(EventKind.CHECKLIST, None, question_value(text, QUESTION_ADDED))],
     )
     return item
 
@@ -131,12 +130,10 @@ def handbook_question_remove(*, item: ChecklistItem, actor, version: int | None 
     claim_version(deliverable, version, message=QUESTION_STALE_MESSAGE)
     text = item.text
     item.delete()
-    DeliverableEvent.objects.create(
+    deliverable_history_record(
         deliverable=deliverable,
-        project_id=deliverable.project_id,
         actor=actor,
-        kind=EventKind.CHECKLIST,
-        before=f"{QUESTION_REMOVED}: {text}"[:300],  # shown in the reader's language
+        changes=[(EventKind.CHECKLIST, question_value(text, QUESTION_REMOVED), None)],
     )
 
 
