@@ -96,7 +96,8 @@ def test_anonymising_replaces_identity_keeps_history_and_records_it(client, sign
     # Every row of history is still there, pointing at the same account.
     assert _history_rows(history) == rows
     owner_change = history.deliverable.events.get(kind=EventKind.OWNER)
-    assert (owner_change.after, owner_change.display_after) == (placeholder, "Former member")
+    assert owner_change.payload["after"] == {"id": aiko.pk, "name": placeholder}
+    assert owner_change.display_after == "Former member"
     user_type = ContentType.objects.get_for_model(User)
     log = LogEntry.objects.get(content_type=user_type, object_id=str(aiko.pk))
     assert log.object_repr == placeholder
