@@ -423,9 +423,20 @@ class DeliverableAdmin(ServiceAdmin):
 
 @admin.register(DeliverableEvent)
 class DeliverableEventAdmin(admin.ModelAdmin):
+    @admin.display(description=_("before"))
+    def before(self, obj: DeliverableEvent) -> str:
+        return obj.display_before
+
+    @admin.display(description=_("after"))
+    def after(self, obj: DeliverableEvent) -> str:
+        return obj.display_after
+
     list_display = ["created_at", "deliverable", "actor", "kind", "before", "after"]
     list_filter = ["kind", "project"]
-    search_fields = ["deliverable__title", "actor__username", "before", "after"]
+    search_fields = ["deliverable__title", "actor__username", "payload"]
+    # The change page (read-only) words the stored values as the pages do.
+    fields = ["deliverable", "project", "actor", "kind", "before", "after"]
+    readonly_fields = ["before", "after"]
     list_select_related = ["deliverable__type", "actor"]
     date_hierarchy = "created_at"
 

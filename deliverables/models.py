@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mlteam.dates import format_day
-from mlteam.people import stored_name
+from mlteam.history import TEXT_LIMIT, HistoryEntry, render_value
 from roles.models import Membership, Project, Role, choice_label
 
 
@@ -448,14 +448,41 @@ class EventKind(models.TextChoices):
     COMMENT = "comment", _("commented")
 
 
-# How a handbook question's addition and removal are stored in a checklist event
-# ("question-added: <text>"), so that each reader sees the phrase in their language.
-QUESTION_ADDED = "question-added"
-QUESTION_REMOVED = "question-removed"
+# A handbook question's addition or removal, kept in a checklist event as
+# {"question": text, "change": QUESTION_ADDED} and worded in the reader's language.
+QUESTION_ADDED = "added"
+QUESTION_REMOVED = "removed"
 
 
-class DeliverableEvent(models.Model):
-    """One entry of a deliverable's history: who changed what, and when."""
+def status_value(status: str, reason: str = "") -> dict:
+    """A status in a history entry: its code, and the reason given for it."""
+    value = {"status": str(status)}
+    if reason:
+        value["reason"] = reason[:TEXT_LIMIT]
+    return value
+
+
+def type_value(deliverable_type: DeliverableType) -> dict:
+    """A type in a history entry: its id and source name (worded in the reader's language)."""
+    return {"id": deliverable_type.pk, "name": deliverable_type.name}
+
+
+def question_value(text: str, change: str) -> dict:
+    return {"question": text[:TEXT_LIMIT], "change": change}
+
+
+def progress_value(done: int, total: int) -> dict:
+    """How much of the checklist is complete after an update."""
+    return {"done": done, "total": total}
+
+
+def url_value(url: str) -> dict:
+    return {"url": url}
+
+
+class DeliverableEvent(HistoryEntry):
+    """One entry of a deliverable's history: who changed what, and when (the
+    payload's values: `mlteam.history` and the `*_value` functions above)."""
 
     deliverable = models.ForeignKey(
         Deliverable, verbose_name=_("deliverable"), on_delete=models.PROTECT, related_name="events"
@@ -467,18 +494,7 @@ class DeliverableEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="deliverable_events",
     )
-    # Null: a change made by the system (a command or task), never a deleted person.
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        on_delete=models.PROTECT,
-        null=True,
-        related_name="+",
-    )
     kind = models.CharField(_("change"), max_length=20, choices=EventKind.choices)
-    before = models.CharField(_("before"), max_length=300, blank=True)
-    after = models.CharField(_("after"), max_length=300, blank=True)
-    created_at = models.DateTimeField(_("when"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("deliverable change")
@@ -503,39 +519,26 @@ class DeliverableEvent(models.Model):
         """What changed, in the reader's language (see Deliverable.status_label)."""
         return choice_label(EventKind, self.kind)
 
-    @property
-    def display_before(self) -> str:
-        return self._display(self.before)
-
-    @property
-    def display_after(self) -> str:
-        return self._display(self.after)
-
-    def _display(self, value: str) -> str:
-        """What was stored, in the reader's language: status codes as labels, due
-        dates in the reader's date format, handbook questions with a phrase, an
-        anonymised owner as "Former member"."""
-        if self.kind == EventKind.STATUS:
-            code, _sep, rest = value.partition(": ")
-            if code in DeliverableStatus.values:
-                label = str(DeliverableStatus(code).label)
-                return f"{label}: {rest}" if rest else label
-        elif self.kind == EventKind.TYPE and value:
-            return gettext(value)  # a type's source name (older entries: as written)
-        elif self.kind == EventKind.DUE_DATE and value:
-            try:
-                return format_day(date.fromisoformat(value))
-            except ValueError:
-                return value
-        elif self.kind == EventKind.OWNER:
-            return stored_name(value)
-        elif self.kind == EventKind.CHECKLIST:
-            code, _sep, text = value.partition(": ")
-            if code == QUESTION_ADDED:
-                return gettext("added the question: %(text)s") % {"text": text}
-            if code == QUESTION_REMOVED:
-                return gettext("removed the question: %(text)s") % {"text": text}
-        return value
+    def render_value(self, value: dict | None) -> str:
+        """What was stored, in the reader's language: statuses as labels (with the
+        reason), a type's name translated, handbook questions with a phrase; dates,
+        owners (an anonymised one as "Former member") and text as every history does."""
+        if not value:
+            return ""
+        if "status" in value and value["status"] in DeliverableStatus.values:
+            label = str(DeliverableStatus(value["status"]).label)
+            return f"{label}: {value['reason']}" if value.get("reason") else label
+        if self.kind == EventKind.TYPE and "name" in value:
+            return gettext(value["name"]) if value["name"] else ""  # a type's source name
+        if "question" in value:
+            if value.get("change") == QUESTION_REMOVED:
+                return gettext("removed the question: %(text)s") % {"text": value["question"]}
+            return gettext("added the question: %(text)s") % {"text": value["question"]}
+        if "done" in value:
+            return f"{value['done']}/{value['total']}"
+        if "url" in value:
+            return str(value["url"])
+        return render_value(value)
 
 
 # --- reminders ---------------------------------------------------------------------------

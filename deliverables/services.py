@@ -13,11 +13,11 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from mlteam import cache
+from mlteam.history import date_value, person_value, text_value
 from mlteam.people import is_deactivated, person_name
 from mlteam.versions import claim_version
 from roles.models import Project
@@ -36,6 +36,10 @@ from .models import (
     DeliverableType,
     EventKind,
     ReminderPreference,
+    progress_value,
+    status_value,
+    type_value,
+    url_value,
 )
 from .permissions import can_manage_deliverable
 
@@ -69,24 +73,18 @@ def _check_new_owner(owner, current_owner_id: int | None) -> None:
 
 
 def _claim_version(deliverable: Deliverable, version: int | None) -> None:
-    """Bump the version if it still is `version` (any version when None).
-
-    A conditional UPDATE: of two saves drawn from the same version, exactly one wins.
-    """
+    """`claim_version` for a deliverable, refused while its project is archived."""
     _ensure_open(deliverable)
     # The archived check is part of the UPDATE too. It must stay a condition on
     # project_id (not a join): a join makes Django write WHERE id IN (subquery),
     # and PostgreSQL would not re-check the version of a row updated meanwhile.
-    rows = Deliverable.objects.filter(
-        pk=deliverable.pk,
-        project_id__in=Project.objects.filter(archived_at__isnull=True).values("pk"),
-    )
-    if version is not None:
-        rows = rows.filter(version=version)
-    if rows.update(version=F("version") + 1, updated_at=timezone.now()) != 1:
-        raise ValidationError(STALE_MESSAGE, code="stale")
-    deliverable.version = Deliverable.objects.values_list("version", flat=True).get(
-        pk=deliverable.pk
+    claim_version(
+        deliverable,
+        version,
+        message=STALE_MESSAGE,
+        rows=Deliverable.objects.filter(
+            project_id__in=Project.objects.filter(archived_at__isnull=True).values("pk")
+        ),
     )
 
 
@@ -96,21 +94,27 @@ def _ensure_open(deliverable: Deliverable) -> None:
         raise ValidationError(ARCHIVED_MESSAGE, code="archived")
 
 
-def _event(
-    deliverable: Deliverable, actor, kind: str, before: str = "", after: str = ""
-) -> DeliverableEvent:
-    return DeliverableEvent(
-        deliverable=deliverable,
-        project_id=deliverable.project_id,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        kind=kind,
-        before=str(before)[:300],
-        after=str(after)[:300],
+def deliverable_history_record(*, deliverable: Deliverable, actor, changes) -> None:
+    """The one way a deliverable's history is written: one entry per (kind, before,
+    after) in `changes`, the values as `DeliverableEvent` stores them (one INSERT)."""
+    DeliverableEvent.objects.bulk_create(
+        DeliverableEvent.new(
+            actor=actor,
+            deliverable=deliverable,
+            project_id=deliverable.project_id,
+            kind=kind,
+            before=before,
+            after=after,
+        )
+        for kind, before, after in changes
     )
 
 
-def _person(user) -> str:
-    return (user.get_full_name() or user.get_username()) if user is not None else ""
+def _identity(value: dict | None):
+    """What makes two stored values the same: a person's or type's id, else the value."""
+    if value and "id" in value:
+        return value["id"]
+    return value
 
 
 def _checklist_copy(deliverable: Deliverable) -> list[ChecklistItem]:
@@ -161,7 +165,9 @@ def deliverable_create(
     deliverable.full_clean()
     deliverable.save()
     ChecklistItem.objects.bulk_create(_checklist_copy(deliverable))
-    _event(deliverable, actor, EventKind.CREATED).save()
+    deliverable_history_record(
+        deliverable=deliverable, actor=actor, changes=[(EventKind.CREATED, None, None)]
+    )
     cache.project_changed(project.pk)
     return deliverable
 
@@ -284,14 +290,12 @@ def deliverable_transition(
             "updated_at",
         ]
     )
-    events = [_event(deliverable, actor, EventKind.STATUS, before, to_status)]
+    after = status_value(to_status, reason if to_status in REASON_REQUIRED else "")
+    changes = [(EventKind.STATUS, status_value(before), after)]
     if to_status == DeliverableStatus.DONE and override_reason:
-        events.append(_event(deliverable, actor, EventKind.DONE_OVERRIDE, after=override_reason))
-    elif to_status in REASON_REQUIRED:
-        # "blocked: <why>", "cancelled: <why>" (DeliverableEvent._display labels the code).
-        events[0].after = f"{to_status}: {reason}"[:300]
+        changes.append((EventKind.DONE_OVERRIDE, None, text_value(override_reason)))
+    deliverable_history_record(deliverable=deliverable, actor=actor, changes=changes)
     cache.project_changed(deliverable.project_id)
-    DeliverableEvent.objects.bulk_create(events)
     return deliverable
 
 
@@ -312,11 +316,10 @@ def deliverable_update(
     _check_new_owner(owner, deliverable.owner_id)
     _claim_version(deliverable, version)
     changes = [
-        (EventKind.TITLE, deliverable.title, title),
-        (EventKind.OWNER, _person(deliverable.owner), _person(owner)),
-        (EventKind.DUE_DATE, deliverable.due_date or "", due_date or ""),
-        # The type's source name, shown in each reader's language (DeliverableEvent._display).
-        (EventKind.TYPE, deliverable.type.name, type.name),
+        (EventKind.TITLE, text_value(deliverable.title), text_value(title)),
+        (EventKind.OWNER, person_value(deliverable.owner), person_value(owner)),
+        (EventKind.DUE_DATE, date_value(deliverable.due_date), date_value(due_date)),
+        (EventKind.TYPE, type_value(deliverable.type), type_value(type)),
     ]
     type_changed = deliverable.type_id != type.pk
     deliverable.title, deliverable.owner, deliverable.due_date, deliverable.type = (
@@ -338,10 +341,10 @@ def deliverable_update(
                 item.answered_by_id, item.answered_at = kept.answered_by_id, kept.answered_at
         deliverable.checklist_items.all().delete()
         ChecklistItem.objects.bulk_create(new_items)
-    DeliverableEvent.objects.bulk_create(
-        _event(deliverable, actor, kind, before, after)
-        for kind, before, after in changes
-        if str(before) != str(after)
+    deliverable_history_record(
+        deliverable=deliverable,
+        actor=actor,
+        changes=[change for change in changes if _identity(change[1]) != _identity(change[2])],
     )
     cache.project_changed(deliverable.project_id)
     return deliverable
@@ -395,7 +398,11 @@ def checklist_update(
             changed, ["checked", "answer", "link", "answered_by", "answered_at"]
         )
         done = sum(1 for item in items.values() if item.is_complete)
-        _event(deliverable, actor, EventKind.CHECKLIST, after=f"{done}/{len(items)}").save()
+        deliverable_history_record(
+            deliverable=deliverable,
+            actor=actor,
+            changes=[(EventKind.CHECKLIST, None, progress_value(done, len(items)))],
+        )
         cache.project_changed(deliverable.project_id)
     return changed
 
@@ -410,7 +417,9 @@ def link_add(
     )
     link.full_clean()
     link.save()
-    _event(deliverable, actor, EventKind.LINK_ADDED, after=url).save()
+    deliverable_history_record(
+        deliverable=deliverable, actor=actor, changes=[(EventKind.LINK_ADDED, None, url_value(url))]
+    )
     cache.project_changed(deliverable.project_id)
     return link
 
@@ -421,7 +430,11 @@ def link_remove(*, link: DeliverableLink, actor) -> None:
     _ensure_open(deliverable)
     url = link.url
     link.delete()
-    _event(deliverable, actor, EventKind.LINK_REMOVED, before=url).save()
+    deliverable_history_record(
+        deliverable=deliverable,
+        actor=actor,
+        changes=[(EventKind.LINK_REMOVED, url_value(url), None)],
+    )
     cache.project_changed(deliverable.project_id)
 
 
@@ -431,7 +444,11 @@ def comment_add(*, deliverable: Deliverable, actor, body: str) -> DeliverableCom
     comment = DeliverableComment(deliverable=deliverable, author=actor, body=body.strip())
     comment.full_clean()
     comment.save()
-    _event(deliverable, actor, EventKind.COMMENT, after=comment.body[:120]).save()
+    deliverable_history_record(
+        deliverable=deliverable,
+        actor=actor,
+        changes=[(EventKind.COMMENT, None, text_value(comment.body, limit=120))],
+    )
     cache.project_changed(deliverable.project_id)
     return comment
 

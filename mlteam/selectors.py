@@ -47,16 +47,29 @@ def person_history(user) -> dict[str, int]:
 
 
 def owner_name_events(user) -> QuerySet[DeliverableEvent]:
-    """Owner changes that name `user` as text (`deliverables.services._person`: the
-    full name, else the username, as it was then), on the projects they were on.
-    Matched by their current name, so an entry written under an earlier name stays."""
+    """Owner changes that name `user` (`mlteam.history.person_value`: their id and
+    their name then). Entries written before ids were kept name them only, as text:
+    those are matched by the person's current full name or username, on the
+    projects they were on, so an entry written under an earlier name stays."""
     names = {name for name in (user.get_full_name(), user.get_username()) if name}
     on_project = Q(project_id__in=Membership.objects.filter(user=user).values("project_id")) | Q(
         project_id__in=TeamChange.objects.filter(person=user).values("project_id")
     )
-    return DeliverableEvent.objects.filter(
-        on_project, Q(before__in=names) | Q(after__in=names), kind=EventKind.OWNER
+    by_name = Q(payload__before__name__in=names, payload__before__id__isnull=True) | Q(
+        payload__after__name__in=names, payload__after__id__isnull=True
     )
+    by_id = Q(payload__before__id=user.pk) | Q(payload__after__id=user.pk)
+    return DeliverableEvent.objects.filter(by_id | (on_project & by_name), kind=EventKind.OWNER)
+
+
+def names_person(value: dict | None, user, names: set[str]) -> bool:
+    """Whether a stored person value (an owner change's side) is `user`: by id, or
+    for older entries without one, by name (see `owner_name_events`)."""
+    if not value:
+        return False
+    if value.get("id") is not None:
+        return value["id"] == user.pk
+    return value.get("name") in names
 
 
 def admin_log_entries(user) -> QuerySet[LogEntry]:

@@ -16,12 +16,18 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from deliverables.models import ReminderPreference
+from deliverables.models import DeliverableEvent, ReminderPreference
 
 from . import cache
 from .models import Anonymisation, WorkerHeartbeat
 from .people import anonymised_username, is_anonymised
-from .selectors import admin_log_entries, owner_name_events, person_history, session_keys
+from .selectors import (
+    admin_log_entries,
+    names_person,
+    owner_name_events,
+    person_history,
+    session_keys,
+)
 
 
 def worker_heartbeat_record(*, hostname: str) -> WorkerHeartbeat:
@@ -98,17 +104,28 @@ def anonymisation_plan(user) -> dict:
     }
 
 
+def _rename_owner(user, names: set[str], placeholder: str) -> None:
+    """Owner changes keep the owner's name as it was then: it becomes the placeholder."""
+    events = list(owner_name_events(user).only("payload"))
+    for event in events:
+        for side in ("before", "after"):
+            if names_person(event.payload.get(side), user, names):
+                event.payload[side]["name"] = placeholder
+    DeliverableEvent.objects.bulk_update(events, ["payload"])
+
+
 @transaction.atomic
 def _rename_in_project_changes(names: set[str], placeholder: str) -> None:
     """Project edits that changed the managers keep their names (TeamChange.changes)."""
     from roles.models import TeamChange
 
-    for change in TeamChange.objects.filter(changes__has_key="managers").only("changes"):
+    edits = TeamChange.objects.filter(payload__changes__has_key="managers").only("payload")
+    for change in edits:
         pair = change.changes["managers"]
         renamed = [[placeholder if name in names else name for name in side] for side in pair]
         if renamed != pair:
-            change.changes["managers"] = renamed
-            change.save(update_fields=["changes"])
+            change.payload["changes"]["managers"] = renamed
+            change.save(update_fields=["payload"])
 
 
 def person_anonymise(
@@ -145,9 +162,7 @@ def person_anonymise(
     plan = anonymisation_plan(user)
     placeholder = plan["username"]
     names = {name for name in (user.get_full_name(), user.get_username()) if name}
-    events = owner_name_events(user)
-    events.filter(before__in=names).update(before=placeholder)
-    events.filter(after__in=names).update(after=placeholder)
+    _rename_owner(user, names, placeholder)
     admin_log_entries(user).update(object_repr=placeholder)
     _rename_in_project_changes(names, placeholder)
     cache.bump()  # their name leaves every dashboard and history

@@ -31,7 +31,8 @@ def claim_version(
     must be a plain condition on the instance's own table, not a join, so that
     PostgreSQL re-checks the version of a row updated meanwhile. Raises
     ValidationError(message, code="stale") when the row moved on (or is outside
-    `rows`); on success `instance.<field>` is the new version.
+    `rows`); on success `instance.<field>` is the new version (and `updated_at`,
+    where the model has one, what was written).
     """
     model = type(instance)
     rows = (rows if rows is not None else model._default_manager.all()).filter(pk=instance.pk)
@@ -45,3 +46,5 @@ def claim_version(
     setattr(
         instance, field, model._default_manager.values_list(field, flat=True).get(pk=instance.pk)
     )
+    if "updated_at" in changes:
+        instance.updated_at = changes["updated_at"]

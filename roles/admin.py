@@ -332,11 +332,18 @@ class TeamChangeAdmin(admin.ModelAdmin):
             for field, before, after in obj.change_lines()
         )
 
+    @admin.display(description=_("detail"))
+    def detail(self, obj: TeamChange) -> str:
+        return obj.detail
+
     list_display = [
         "created_at", "project", "actor", "action", "person", "role", "detail", "what_changed"
     ]  # fmt: skip
     list_filter = ["action", "project"]
-    search_fields = ["project__name", "actor__username", "person__username", "detail"]
+    search_fields = ["project__name", "actor__username", "person__username", "payload"]
+    # The change page (read-only) words the stored values as the project page does.
+    fields = ["project", "actor", "action", "person", "role", "detail", "what_changed"]
+    readonly_fields = ["detail", "what_changed"]
     list_select_related = ["project", "actor", "person", "role"]
     date_hierarchy = "created_at"
 

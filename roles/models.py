@@ -14,6 +14,8 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from mlteam.history import HistoryEntry
+
 
 class RoleQuerySet(models.QuerySet):
     def unfilled_on(self, project) -> RoleQuerySet:
@@ -346,12 +348,17 @@ class TeamChangeAction(models.TextChoices):
     ROLE_UNASSIGNED = "role_unassigned", _("unassigned a role")
 
 
-class TeamChange(models.Model):
+class TeamChange(HistoryEntry):
     """Who changed what on a project's team, and when (shown on the project page).
 
     History: nothing it points to may be deleted while it exists (PROTECT), so an
     entry never loses its project, author, person or role. A null actor is a change
     made by the system (a command or task), not a deleted person.
+
+    The payload (`mlteam.history`) keeps what an edit changed, `{"changes": {field
+    name: [before, after]}}` with values as stored (ISO dates, choice codes, names
+    of people and roles; worded by `change_lines`), and an allocation, `{"allocation":
+    50}` when a role is assigned or `{"allocation": [50, 70]}` when it changes.
     """
 
     project = models.ForeignKey(
@@ -382,10 +389,6 @@ class TeamChange(models.Model):
         blank=True,
         related_name="+",
     )
-    detail = models.CharField(_("detail"), max_length=300, blank=True)
-    # What an edit changed: {field name: [before, after]}, values as stored (ISO
-    # dates, choice codes, names of people and roles); worded by `change_lines`.
-    changes = models.JSONField(_("changes"), default=dict, blank=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
     class Meta:
@@ -404,13 +407,29 @@ class TeamChange(models.Model):
         """What was done, in the reader's language (see `choice_label`)."""
         return choice_label(TeamChangeAction, self.action)
 
+    @property
+    def changes(self) -> dict:
+        """{field name: [before, after]} of a project edit (None: long text that changed)."""
+        return (self.payload or {}).get("changes") or {}
+
+    @property
+    def detail(self) -> str:
+        """The allocation an assignment was given ("50%") or changed ("50% → 70%")."""
+        payload = self.payload or {}
+        allocation = payload.get("allocation")
+        if isinstance(allocation, list):
+            return "{}% → {}%".format(*allocation)
+        if allocation is not None:
+            return f"{allocation}%"
+        return str(payload.get("detail", ""))  # older text that was not an allocation
+
     def change_lines(self) -> list[tuple[str, str, str]]:
         """(field, before, after) for each changed field, in the reader's language."""
         return [
             (project_field_label(name), *(project_value_label(name, value) for value in pair))
             if pair
             else (project_field_label(name), "", "")  # long text: only that it changed
-            for name, pair in (self.changes or {}).items()
+            for name, pair in self.changes.items()
         ]
 
 
@@ -423,7 +442,7 @@ def project_field_label(name: str) -> str:
 
 
 def project_value_label(name: str, value) -> str:
-    """A value kept in `TeamChange.changes`, worded for the reader."""
+    """A value kept in a project edit's changes (`TeamChange.changes`), worded for the reader."""
     from mlteam.dates import format_day
 
     if value in (None, "", []):

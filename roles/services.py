@@ -18,7 +18,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
@@ -56,23 +55,16 @@ ROLE_STALE_MESSAGE = _(
 
 
 def _claim_version(project: Project, version: int | None, *, allow_archived: bool = False) -> None:
-    """Bump the project's version if it still is `version` (any version when None).
-
-    A conditional UPDATE, so two simultaneous submissions of the same form cannot
-    both win: the loser gets a clear error and nothing of theirs is saved.
-    """
-    rows = Project.objects.filter(pk=project.pk)
-    if not allow_archived:
-        rows = rows.filter(archived_at__isnull=True)
-    if version is not None:
-        rows = rows.filter(version=version)
-    if rows.update(version=F("version") + 1, updated_at=timezone.now()) == 1:
-        project.refresh_from_db(fields=["version", "updated_at"])
-        return
-    current = Project.objects.filter(pk=project.pk).values("archived_at").first()
-    if current is not None and current["archived_at"] is not None and not allow_archived:
-        raise ValidationError(ARCHIVED_MESSAGE, code="archived")
-    raise ValidationError(STALE_MESSAGE, code="stale")
+    """`claim_version` for a project, which also refuses an archived project
+    (unless `allow_archived`: restoring one) and then says so rather than "stale"."""
+    active = None if allow_archived else Project.objects.filter(archived_at__isnull=True)
+    try:
+        claim_version(project, version, message=STALE_MESSAGE, rows=active)
+    except ValidationError:
+        archived = Project.objects.filter(pk=project.pk, archived_at__isnull=False).exists()
+        if archived and not allow_archived:
+            raise ValidationError(ARCHIVED_MESSAGE, code="archived") from None
+        raise
 
 
 def _record(
@@ -82,18 +74,12 @@ def _record(
     *,
     person=None,
     role=None,
-    detail: str = "",
-    changes: dict | None = None,
+    payload: dict | None = None,
 ) -> None:
-    TeamChange.objects.create(
-        project=project,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        action=action,
-        person=person,
-        role=role,
-        detail=detail[:300],
-        changes=changes or {},
-    )
+    """The one way a team change is written (payload: see `TeamChange`)."""
+    TeamChange.new(
+        actor=actor, project=project, action=action, person=person, role=role, payload=payload
+    ).save()
 
 
 # Project fields whose history says only that they changed (long text).
@@ -101,7 +87,7 @@ CHANGED_ONLY = {"business_problem"}
 
 
 def _stored(value):
-    """A value as `TeamChange.changes` keeps it: ISO dates, codes, names, lists of names."""
+    """A value as a project edit's changes keep it: ISO dates, codes, names, lists of names."""
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, date):
@@ -123,7 +109,7 @@ def project_edit_record(project: Project, actor, *, before: dict, after: dict) -
     """Record an edit of the project's own fields (one that changed something)."""
     changes = project_changes(before, after)
     if changes:
-        _record(project, actor, TeamChangeAction.PROJECT_UPDATED, changes=changes)
+        _record(project, actor, TeamChangeAction.PROJECT_UPDATED, payload={"changes": changes})
 
 
 def project_changes(before: dict, after: dict) -> dict:
@@ -405,7 +391,7 @@ def role_assign(
         TeamChangeAction.ROLE_ASSIGNED,
         person=membership.user,
         role=role,
-        detail=f"{allocation_percent}%",
+        payload={"allocation": allocation_percent},
     )
     cache.project_changed(membership.project_id)
     return assignment
@@ -427,7 +413,7 @@ def assignment_update(
         TeamChangeAction.ASSIGNMENT_CHANGED,
         person=assignment.membership.user,
         role=assignment.role,
-        detail=f"{before}% → {allocation_percent}%",
+        payload={"allocation": [before, allocation_percent]},
     )
     cache.project_changed(project.pk)
     return assignment

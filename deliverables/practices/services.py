@@ -23,9 +23,10 @@ from ..models import (
     AnswerKind,
     ChecklistItem,
     Deliverable,
-    DeliverableEvent,
     EventKind,
+    question_value,
 )
+from ..services import deliverable_history_record
 
 QUESTION_STALE_MESSAGE = _(
     "The handbook changed while this page was open. Look at the question again and "
@@ -90,12 +91,10 @@ def handbook_question_add(
     Deliverable.objects.filter(pk=deliverable.pk).update(
         version=F("version") + 1, updated_at=timezone.now()
     )
-    DeliverableEvent.objects.create(
+    deliverable_history_record(
         deliverable=deliverable,
-        project_id=deliverable.project_id,
         actor=actor,
-        kind=EventKind.CHECKLIST,
-        after=f"{QUESTION_ADDED}: {text}"[:300],  # shown in the reader's language
+        changes=[(EventKind.CHECKLIST, None, question_value(text, QUESTION_ADDED))],
     )
     cache.project_changed(deliverable.project_id)
     return item
@@ -117,11 +116,9 @@ def handbook_question_remove(*, item: ChecklistItem, actor, version: int | None 
     claim_version(deliverable, version, message=QUESTION_STALE_MESSAGE)
     text = item.text
     item.delete()
-    DeliverableEvent.objects.create(
+    deliverable_history_record(
         deliverable=deliverable,
-        project_id=deliverable.project_id,
         actor=actor,
-        kind=EventKind.CHECKLIST,
-        before=f"{QUESTION_REMOVED}: {text}"[:300],  # shown in the reader's language
+        changes=[(EventKind.CHECKLIST, question_value(text, QUESTION_REMOVED), None)],
     )
     cache.project_changed(deliverable.project_id)

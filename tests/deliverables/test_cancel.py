@@ -104,8 +104,11 @@ def test_a_manager_cancels_from_every_open_status_and_the_history_says_who_and_w
     assert (deliverable.status, deliverable.cancelled_reason) == (S.CANCELLED, REASON)
     assert deliverable.blocked_reason == ""  # the block's reason stays in the history only
     event = deliverable.events.first()  # the newest
-    assert (event.kind, event.actor, event.before) == (EventKind.STATUS, manager, status)
-    assert event.after == f"cancelled: {REASON}"
+    assert (event.kind, event.actor) == (EventKind.STATUS, manager)
+    assert event.payload == {
+        "before": {"status": status},
+        "after": {"status": "cancelled", "reason": REASON},
+    }
     assert event.display_after == f"Cancelled: {REASON}"
     with translation.override("ja"):
         assert event.display_after.startswith(str(S.CANCELLED.label) + ": ")
@@ -188,7 +191,7 @@ def test_a_manager_restores_cancelled_work_to_not_started_and_the_owner_cannot(w
     deliverable.refresh_from_db()
     assert (deliverable.status, deliverable.cancelled_reason) == (S.NOT_STARTED, "")
     moves = [
-        (e.before, e.after.split(":")[0])
+        (e.payload["before"]["status"], e.payload["after"]["status"])
         for e in deliverable.events.filter(kind=EventKind.STATUS).order_by("pk")
     ]
     assert moves[-2:] == [(S.IN_REVIEW, S.CANCELLED), (S.CANCELLED, S.NOT_STARTED)]
@@ -241,9 +244,12 @@ def test_cancelling_on_the_page_records_the_reason_and_offers_restore(client, wo
     assert _buttons(page) == {S.NOT_STARTED: "Restore"}
     deliverable.refresh_from_db()
     assert deliverable.status == S.CANCELLED
-    assert DeliverableEvent.objects.filter(
-        deliverable=deliverable, actor=manager
-    ).first().after == ("cancelled: Merged into the **pricing** study.")
+    assert DeliverableEvent.objects.filter(deliverable=deliverable, actor=manager).first().payload[
+        "after"
+    ] == {
+        "status": "cancelled",
+        "reason": "Merged into the **pricing** study.",
+    }
     # The owner sees why, and no move at all.
     client.force_login(work.world.people["member"])
     owner_page = client.get(reverse("deliverables:detail", args=[deliverable.pk])).content.decode()
@@ -513,7 +519,10 @@ def test_the_admin_cancels_selected_deliverables_through_the_workflow(client, wo
             "Replaced by the pricing project.",
         )
         event = deliverable.events.first()
-        assert (event.actor, event.after) == (admin, "cancelled: Replaced by the pricing project.")
+        assert (event.actor, event.payload["after"]) == (
+            admin,
+            {"status": "cancelled", "reason": "Replaced by the pricing project."},
+        )
     assert Deliverable.objects.get(pk=done.pk).status == S.DONE
 
 

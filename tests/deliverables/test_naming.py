@@ -148,7 +148,8 @@ def test_the_edit_form_accepts_an_empty_title_and_records_the_change(client):
     deliverable.refresh_from_db()
     assert deliverable.title == ""
     event = DeliverableEvent.objects.get(deliverable=deliverable, kind=EventKind.TITLE)
-    assert (event.before, event.after) == ("Old name", "")
+    assert event.payload == {"before": {"text": "Old name"}}
+    assert (event.display_before, event.display_after) == ("Old name", "")
 
 
 def test_the_digest_names_deliverables_by_type_in_the_readers_language(

@@ -417,15 +417,19 @@ def test_an_admin_edit_of_a_deliverable_records_who_changed_what(
 
     assert response.status_code == 302
     changes = {
-        event.kind: (event.actor, event.before, event.after)
+        event.kind: (event.actor, event.payload.get("before"), event.payload.get("after"))
         for event in DeliverableEvent.objects.filter(deliverable=deliverable).exclude(
             kind=EventKind.CREATED
         )
     }
     assert changes == {
-        EventKind.TITLE: (root, "", "Churn model v2"),
-        EventKind.OWNER: (root, deliverable.owner.get_full_name(), "Ben Ito"),
-        EventKind.DUE_DATE: (root, "2026-09-01", "2026-10-15"),
+        EventKind.TITLE: (root, None, {"text": "Churn model v2"}),
+        EventKind.OWNER: (
+            root,
+            {"id": deliverable.owner_id, "name": deliverable.owner.get_full_name()},
+            {"id": newcomer.pk, "name": "Ben Ito"},
+        ),
+        EventKind.DUE_DATE: (root, {"date": "2026-09-01"}, {"date": "2026-10-15"}),
     }
     assert Deliverable.objects.get(pk=deliverable.pk).version == deliverable.version + 1
 
@@ -437,7 +441,10 @@ def test_an_admin_status_change_follows_the_workflow_and_is_recorded(client, roo
 
     assert response.status_code == 302
     event = DeliverableEvent.objects.get(deliverable=deliverable, kind=EventKind.STATUS)
-    assert (event.actor, event.before, event.after) == (root, "in_progress", "in_review")
+    assert (event.actor, event.payload) == (
+        root,
+        {"before": {"status": "in_progress"}, "after": {"status": "in_review"}},
+    )
 
 
 def test_an_admin_status_change_the_workflow_forbids_is_refused(client, root, deliverable):
@@ -523,7 +530,7 @@ def test_a_blocked_reason_is_typed_with_the_move(client, root, deliverable):
     )
     assert response.status_code == 302
     event = DeliverableEvent.objects.get(deliverable=deliverable, kind=EventKind.STATUS)
-    assert event.after == "blocked: Waiting for data access."
+    assert event.payload["after"] == {"status": "blocked", "reason": "Waiting for data access."}
 
 
 def test_adding_a_deliverable_in_the_admin_plans_it_with_its_checklist(client, root, project):

@@ -96,7 +96,8 @@ def test_anonymising_replaces_identity_keeps_history_and_records_it(client, sign
     # Every row of history is still there, pointing at the same account.
     assert _history_rows(history) == rows
     owner_change = history.deliverable.events.get(kind=EventKind.OWNER)
-    assert (owner_change.after, owner_change.display_after) == (placeholder, "Former member")
+    assert owner_change.payload["after"] == {"id": aiko.pk, "name": placeholder}
+    assert owner_change.display_after == "Former member"
     user_type = ContentType.objects.get_for_model(User)
     log = LogEntry.objects.get(content_type=user_type, object_id=str(aiko.pk))
     assert log.object_repr == placeholder
@@ -198,3 +199,28 @@ def test_an_anonymised_account_is_read_only_in_the_user_admin(client, history):
     assert response.status_code == 403
     history.aiko.refresh_from_db()
     assert not history.aiko.is_active and history.aiko.username.startswith("former-member-")
+
+
+def test_owner_changes_are_renamed_by_id_and_older_ones_by_name(history):
+    """An owner change names the owner by id and name; one written before ids were
+    kept names them only, and is matched by name on their projects. Someone else
+    with the same name keeps theirs."""
+    from deliverables.models import DeliverableEvent
+
+    namesake = UserFactory(username="aiko2", first_name="Aiko", last_name="Tanaka")
+    common = {
+        "deliverable": history.deliverable,
+        "project_id": history.project.pk,
+        "kind": EventKind.OWNER,
+    }
+    older = DeliverableEvent.objects.create(**common, payload={"before": {"name": "Aiko Tanaka"}})
+    theirs = DeliverableEvent.objects.create(
+        **common, payload={"after": {"id": namesake.pk, "name": "Aiko Tanaka"}}
+    )
+    person_anonymise(user=history.aiko, reason="Erasure request")
+    older.refresh_from_db()
+    theirs.refresh_from_db()
+    placeholder = f"former-member-{history.aiko.pk}"
+    assert older.payload == {"before": {"name": placeholder}}
+    assert older.display_before == "Former member"
+    assert theirs.payload == {"after": {"id": namesake.pk, "name": "Aiko Tanaka"}}

@@ -106,7 +106,7 @@ def test_every_done_deliverable_in_the_demo_meets_the_done_rule(demo):
         managers = set(deliverable.project.managers.all())
         overrides = [e for e in deliverable.events.all() if e.kind == EventKind.DONE_OVERRIDE]
         assert overrides, deliverable.title
-        assert overrides[-1].after == deliverable.done_override_reason
+        assert overrides[-1].display_after == deliverable.done_override_reason
         assert overrides[-1].actor in managers, deliverable.title
     # The demo shows both ways to done: a complete checklist, and an override.
     assert 0 < overridden < done.count()
@@ -131,13 +131,13 @@ def test_every_demo_deliverable_got_where_it_is_through_the_workflow(demo):
         moves = _status_events(deliverable)
         current = DeliverableStatus.NOT_STARTED
         for move in moves:
-            step = move.after.split(":")[0]
-            assert move.before == current, deliverable.title
+            step = move.payload["after"]["status"]
+            assert move.payload["before"]["status"] == current, deliverable.title
             assert workflow.is_allowed(current, step), (deliverable.title, current, step)
             current = step
         assert current == deliverable.status, deliverable.title
         if deliverable.status == DeliverableStatus.BLOCKED:
-            assert deliverable.blocked_reason in moves[-1].after
+            assert deliverable.blocked_reason == moves[-1].payload["after"]["reason"]
         if deliverable.status == DeliverableStatus.DONE:
             assert moves[-1].actor in set(deliverable.project.managers.all())
 
@@ -166,7 +166,9 @@ def test_every_demo_change_is_in_the_history(demo):
     for deliverable in answered:
         assert deliverable.events.filter(kind=EventKind.CHECKLIST).exists(), deliverable.title
     for link in DeliverableLink.objects.all():
-        assert link.deliverable.events.filter(kind=EventKind.LINK_ADDED, after=link.url).exists()
+        assert link.deliverable.events.filter(
+            kind=EventKind.LINK_ADDED, payload__after__url=link.url
+        ).exists()
     for comment in DeliverableComment.objects.all():
         assert comment.deliverable.events.filter(kind=EventKind.COMMENT).exists()
     assert Review.objects.exists()

@@ -292,41 +292,21 @@ def test_question_changes_read_in_each_readers_language(practices):
         assert added.display_after == "質問を追加：Where do views live?"
 
 
-def test_phrases_stored_before_are_turned_into_codes_by_the_migration(practices):
-    import importlib
-
-    from django.apps import apps
-
-    from deliverables.models import DeliverableEvent, EventKind
-
-    migration = importlib.import_module("deliverables.migrations.0012_handbook_question_events")
-    common = {"deliverable": practices.handbook, "project_id": practices.project.pk}
-    english = DeliverableEvent.objects.create(
-        **common, kind=EventKind.CHECKLIST, after="added the question: Who runs it?"
-    )
-    japanese = DeliverableEvent.objects.create(
-        **common, kind=EventKind.CHECKLIST, before="質問を削除：Who runs it?"
-    )
-    other = DeliverableEvent.objects.create(**common, kind=EventKind.CHECKLIST, after="3/29")
-    migration.to_codes(apps, None)
-    for event in (english, japanese, other):
-        event.refresh_from_db()
-    assert english.after == "question-added: Who runs it?"
-    assert japanese.before == "question-removed: Who runs it?"
-    assert other.after == "3/29"
-
-
 def test_due_date_changes_read_in_the_readers_date_format():
     from django.utils import translation
 
     from deliverables.models import DeliverableEvent, EventKind
 
-    event = DeliverableEvent(kind=EventKind.DUE_DATE, before="2026-09-27", after="2026-12-05")
+    event = DeliverableEvent(
+        kind=EventKind.DUE_DATE,
+        payload={"before": {"date": "2026-09-27"}, "after": {"date": "2026-12-05"}},
+    )
     with translation.override("en"):
         assert (event.display_before, event.display_after) == ("Sep 27, 2026", "Dec 5, 2026")
     with translation.override("ja"):
         assert event.display_after == "2026年12月5日"
-    assert DeliverableEvent(kind=EventKind.DUE_DATE, before="soon").display_before == "soon"
+    older = DeliverableEvent(kind=EventKind.DUE_DATE, payload={"before": {"text": "soon"}})
+    assert older.display_before == "soon"  # text an older entry kept is shown as written
 
 
 def test_a_done_handbook_offers_no_answering_nor_question_changes(client, practices):

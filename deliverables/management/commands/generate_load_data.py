@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from deliverables.models import (
     DeliverableEvent,
     DeliverableStatus,
     DeliverableType,
+    status_value,
 )
 from roles.models import (
     Membership,
@@ -250,7 +252,7 @@ def _history(*, rng, project_rows, managers, members, assignments, memberships, 
         return connection.ops.adapt_datetimefield_value(moment)
 
     team = [
-        (project_id, manager_of[project_id], "member_added", user_id, None, "", past(300))
+        (project_id, manager_of[project_id], "member_added", user_id, None, past(300))
         for project_id, users in members.items()
         for user_id in users
     ]
@@ -261,34 +263,41 @@ def _history(*, rng, project_rows, managers, members, assignments, memberships, 
             "role_assigned",
             membership_key[a.membership_id][1],
             a.role_id,
-            "",
             past(300),
         )
         for a in assignments
     ]
     work = []
+    status_payloads: dict[str, str] = {}  # the same few payloads, as JSON text
     for pk, project_id, owner_id, status in (
         Deliverable.objects.filter(pk__gte=first_new)
         .values_list("pk", "project_id", "owner_id", "status")
         .iterator(chunk_size=5000)
     ):
-        work.append((pk, project_id, manager_of[project_id], "created", "", "", past(120)))
+        work.append((pk, project_id, manager_of[project_id], "created", "{}", past(120)))
         if status != DeliverableStatus.NOT_STARTED:
             # Approving and cancelling are the project's manager's moves.
             actor = manager_of[project_id] if status in MANAGER_MOVES else owner_id
-            after = f"{status}: {REASONS[status]}" if status in REASONS else status
-            work.append((pk, project_id, actor, "status", "not_started", after, past(60)))
+            payload = status_payloads.get(status)
+            if payload is None:
+                payload = status_payloads[status] = json.dumps(
+                    {
+                        "before": status_value(DeliverableStatus.NOT_STARTED),
+                        "after": status_value(status, REASONS.get(status, "")),
+                    }
+                )
+            work.append((pk, project_id, actor, "status", payload, past(60)))
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {TeamChange._meta.db_table} "  # noqa: S608
-            "(project_id, actor_id, action, person_id, role_id, detail, changes, created_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, '{}', %s)",
+            "(project_id, actor_id, action, person_id, role_id, payload, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, '{}', %s)",
             team,
         )
         cursor.executemany(
             f"INSERT INTO {DeliverableEvent._meta.db_table} "  # noqa: S608
-            "(deliverable_id, project_id, actor_id, kind, before, after, created_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            "(deliverable_id, project_id, actor_id, kind, payload, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s)",
             work,
         )
     return len(team) + len(work)
