@@ -430,3 +430,18 @@ def test_a_write_outside_the_services_waits_for_the_timeout(client, team):
     row = client.get(PORTFOLIO).context["dashboard"].projects[0]
     assert row.count_of("in_progress") == 0
     assert cache.TIMEOUT == 300
+
+
+def test_only_plain_data_is_cached(team, settings):
+    manager, _member, project, *_ = team
+    scope = cache.Scope(projects=[project.pk])
+    assert cache.cached("plain", manager, (), lambda: {"rows": [(1, "a")]}, scope) == {
+        "rows": [(1, "a")]
+    }
+    with pytest.raises(TypeError, match="only plain data is cached, not Project"):
+        cache.cached("rows", manager, (), lambda: {"rows": [project]}, scope)
+    settings.CACHE_PLAIN_DATA_ONLY = False  # production: logged, served uncached
+    hits = []
+    for _ in range(2):
+        cache.cached("rows", manager, (), lambda: hits.append(1) or [project], scope)
+    assert hits == [1, 1]
