@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from deliverables.models import Deliverable, DeliverableStatus
-from deliverables.practices.services import cycle_create, expectations_write
+from deliverables.reviews.services import cycle_create, expectations_write
 from deliverables.services import (
     ChecklistAnswer,
     checklist_update,
