@@ -92,10 +92,10 @@ def _project_edit(team):
 
 def _team_change(team):
     manager, _member, project, _membership, _deliverable = team
-    membership_add(project=project, user=UserFactory(first_name="Aiko"), actor=manager)
-    return lambda context: (
-        "Aiko" in [column.membership.user.first_name for column in context["coverage"].people]
+    membership_add(
+        project=project, user=UserFactory(first_name="Aiko", last_name="Sato"), actor=manager
     )
+    return lambda context: "Aiko Sato" in [column.name for column in context["coverage"].people]
 
 
 def _role_assignment(team):
@@ -121,7 +121,7 @@ def _status(team):
 
 def _owner_and_due_date(team):
     manager, _member, project, _membership, deliverable = team
-    someone = UserFactory(first_name="Priya")
+    someone = UserFactory(first_name="Priya", last_name="Shah")
     membership_add(project=project, user=someone, actor=manager)
     deliverable.refresh_from_db()
     deliverable_update(
@@ -133,7 +133,7 @@ def _owner_and_due_date(team):
         due_date=timezone.localdate() - timedelta(days=2),
         type=deliverable.type,
     )
-    return lambda context: [d.owner.first_name for d in context["work"].overdue] == ["Priya"]
+    return lambda context: [d.owner_name for d in context["work"].overdue] == ["Priya Shah"]
 
 
 def _checklist(team):
