@@ -23,6 +23,7 @@ from deliverables.services import (
     deliverable_update,
 )
 from mlteam import cache
+from mlteam.people import person_name
 from roles.services import membership_add, project_create, project_update, role_assign
 from tests.factories import PASSWORD, UserFactory, admin_user, deliverable_type, manager_user, role
 
@@ -445,3 +446,31 @@ def test_only_plain_data_is_cached(team, settings):
     for _ in range(2):
         cache.cached("rows", manager, (), lambda: hits.append(1) or [project], scope)
     assert hits == [1, 1]
+
+
+def test_the_project_page_is_cached_as_plain_values(client, team):
+    manager, _member, project, membership, _deliverable = team
+    role_assign(membership=membership, role=role("data-scientist"), allocation_percent=0)
+    other = project_create(name="Search", managers=[manager], actor=manager)
+    ops = UserFactory(first_name="Olga", last_name="Ops")
+    role_assign(
+        membership=membership_add(project=other, user=ops, actor=manager),
+        role=role("ml-engineer"),
+        allocation_percent=50,
+    )
+    project.required_roles.add(role("ml-engineer"))  # a gap, with a suggestion
+    cache.project_changed(project.pk)
+    client.force_login(manager)
+    url = _page(team)
+    _cold, cold_queries = _queries(client, url)
+    warm, warm_queries = _queries(client, url)
+    # Session, user, the manager check's permissions: nothing about the project.
+    assert warm_queries == 3 < cold_queries
+    context = warm.context
+    assert context["project"].name == "Churn"
+    assert context["project"].manager_names == (person_name(manager),)
+    rows = {row.role_slug: row for row in context["coverage"].rows}
+    gap, held = rows["ml-engineer"], rows["data-scientist"]
+    assert (gap.filled, gap.cells) == (False, (None,))
+    assert [(s.name, s.project_name) for s in gap.suggestions] == [("Olga Ops", "Search")]
+    assert held.cells == (0,)  # held, at 0%
