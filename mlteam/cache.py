@@ -36,6 +36,13 @@ computed from the rows before it, does not keep that result. A transaction that
 rolls back costs one recompute. Django's own auth models, which the admin writes
 directly, move versions through signals (`connect_auth_signals`).
 
+What is cached is plain data: the pages hand `cached` frozen dataclasses of ids,
+numbers, dates and labels already worded in the reader's language, never model
+instances (a pickled instance comes back as a partial row, and carries whatever
+it had loaded) nor `Page` objects. `cached` refuses them (`_not_plain`): an
+error under `DEBUG` or `CACHE_PLAIN_DATA_ONLY` (the test settings), else logged
+and served uncached.
+
 Entries also expire after `TIMEOUT` seconds, a net for writes made outside the
 services (psql, a shell). The cache is Django's: per process locally, Redis in
 production (`CACHE_URL`), shared by every web worker. If it is unreachable,
