@@ -68,9 +68,11 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if project is None:
             return None
+        coverage = roles_selectors.project_coverage(project=project, viewer=request.user)
+        # Plain values only (mlteam/cache.py): the project as its header shows it.
         return {
-            "project": project,
-            "coverage": roles_selectors.project_coverage(project=project, viewer=request.user),
+            "project": roles_selectors.project_summary(project),
+            "coverage": roles_selectors.coverage_matrix(coverage),
             "activity": selectors.project_activity(
                 project=project, limit=PROJECT_PAGE_ACTIVITY + 1
             ),

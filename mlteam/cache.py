@@ -36,6 +36,13 @@ computed from the rows before it, does not keep that result. A transaction that
 rolls back costs one recompute. Django's own auth models, which the admin writes
 directly, move versions through signals (`connect_auth_signals`).
 
+What is cached is plain data: the pages hand `cached` frozen dataclasses of ids,
+numbers, dates and labels already worded in the reader's language, never model
+instances (a pickled instance comes back as a partial row, and carries whatever
+it had loaded) nor `Page` objects. `cached` refuses them (`_not_plain`): an
+error under `DEBUG` or `CACHE_PLAIN_DATA_ONLY` (the test settings), else logged
+and served uncached.
+
 Entries also expire after `TIMEOUT` seconds, a net for writes made outside the
 services (psql, a shell). The cache is Django's: per process locally, Redis in
 production (`CACHE_URL`), shared by every web worker. If it is unreachable,
@@ -47,12 +54,15 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from functools import partial
 from typing import TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
+from django.core.paginator import Page
 from django.db import transaction
+from django.db.models import Model
 from django.utils import translation
 
 T = TypeVar("T")
@@ -146,6 +156,28 @@ def _current(keys: list[str], found: dict) -> list:
     return [found.get(key) for key in keys]
 
 
+def _not_plain(value, depth: int = 0) -> str | None:
+    """What in `value` is not plain data (a model instance, a `Page`), if anything.
+    A pickled model instance carries whatever it had loaded and comes back as a
+    partial row that `.save()` would blank; a `Page` carries its queryset."""
+    if isinstance(value, Model | Page):
+        return type(value).__name__
+    if depth > 8 or isinstance(value, str | bytes | int | float | bool | type(None)):
+        return None
+    if isinstance(value, dict):
+        children = [*value.keys(), *value.values()]
+    elif isinstance(value, list | tuple | set | frozenset):
+        children = list(value)
+    elif is_dataclass(value):
+        children = [getattr(value, field.name) for field in fields(value)]
+    else:
+        return None
+    for child in children:
+        if (refused := _not_plain(child, depth + 1)) is not None:
+            return refused
+    return None
+
+
 def cached(name: str, user, parts: tuple, compute: Callable[[], T], scope: Scope) -> T:
     """`compute()`, or its result from the cache while nothing it shows has changed.
 
@@ -179,6 +211,12 @@ def cached(name: str, user, parts: tuple, compute: Callable[[], T], scope: Scope
         logger.warning("Cache unreachable; computing %s directly", name, exc_info=True)
         return compute()
     value = compute()
+    if (refused := _not_plain(value)) is not None:
+        message = f"{name}: only plain data is cached, not {refused}"
+        if settings.DEBUG or getattr(settings, "CACHE_PLAIN_DATA_ONLY", False):
+            raise TypeError(message)
+        logger.error("%s; served uncached", message)
+        return value
     if None in versions or None in covered:
         return value  # a cache that keeps nothing (DummyCache): nothing to store
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
@@ -28,6 +29,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from mlteam.cache import Scope
+from mlteam.people import person_name
 
 from . import models
 from .models import (
@@ -402,6 +404,134 @@ def project_coverage(*, project: Project, viewer) -> Coverage:
                 }
             )
     return Coverage(rows=rows, people=people)
+
+
+# --- what the project page caches: plain values, worded for the reader -----------------
+
+
+@dataclass(frozen=True)
+class ProjectSummary:
+    """The project page's header: what it shows of the project, no model instance,
+    so that it can be cached (mlteam/cache.py) with the rest of the page."""
+
+    pk: int
+    name: str
+    status_label: str
+    is_archived: bool
+    start_date: date | None
+    target_date: date | None
+    business_problem: str
+    manager_names: tuple[str, ...]
+
+
+def project_summary(project: Project) -> ProjectSummary:
+    """`project` as its page's header shows it (its managers prefetched by
+    `project_get_for_user`), labels in the reader's language."""
+    return ProjectSummary(
+        pk=project.pk,
+        name=project.name,
+        status_label=project.get_status_display(),
+        is_archived=project.is_archived,
+        start_date=project.start_date,
+        target_date=project.target_date,
+        business_problem=project.business_problem,
+        manager_names=tuple(person_name(manager) for manager in project.managers.all()),
+    )
+
+
+@dataclass(frozen=True)
+class MatrixPerson:
+    """A column of the coverage matrix: a member and what `PersonColumn` says of them."""
+
+    membership_id: int
+    user_id: int
+    name: str
+    role_count: int
+    allocation_here: int
+    allocation_total: int
+    holds_many_roles: bool
+    overallocated: bool
+
+
+@dataclass(frozen=True)
+class MatrixSuggestion:
+    """Someone holding an unfilled role on another project the viewer may see."""
+
+    user_id: int
+    name: str
+    project_id: int
+    project_name: str
+    on_team: bool
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    """A role of the matrix; `cells` holds, per person column, the allocation in
+    that role (None: not held)."""
+
+    role_id: int
+    role_slug: str
+    role_name: str
+    required: bool
+    filled: bool
+    cells: tuple[int | None, ...]
+    suggestions: tuple[MatrixSuggestion, ...]
+
+
+@dataclass(frozen=True)
+class CoverageMatrix:
+    """`Coverage` as plain values for the templates (`roles/_coverage_matrix.html`)
+    and the cache: names and role labels already in the reader's language."""
+
+    rows: tuple[MatrixRow, ...]
+    people: tuple[MatrixPerson, ...]
+    gaps: tuple[str, ...]  # the unfilled required roles' names
+    notes: tuple[MatrixPerson, ...]
+
+
+def coverage_matrix(coverage: Coverage) -> CoverageMatrix:
+    """The plain form of `coverage`: every rule (gaps, notes, suggestions) is
+    `project_coverage`'s, only worded here."""
+    people = {
+        column.membership.pk: MatrixPerson(
+            membership_id=column.membership.pk,
+            user_id=column.membership.user_id,
+            name=person_name(column.membership.user),
+            role_count=column.role_count,
+            allocation_here=column.allocation_here,
+            allocation_total=column.allocation_total,
+            holds_many_roles=column.holds_many_roles,
+            overallocated=column.overallocated,
+        )
+        for column in coverage.people
+    }
+    rows = tuple(
+        MatrixRow(
+            role_id=row.role.pk,
+            role_slug=row.role.slug,
+            role_name=row.role.display_name,
+            required=row.required,
+            filled=row.filled,
+            cells=tuple(None if cell is None else cell.allocation_percent for cell in row.cells),
+            suggestions=tuple(
+                MatrixSuggestion(
+                    user_id=suggestion["user"].pk,
+                    name=person_name(suggestion["user"]),
+                    project_id=suggestion["project"].pk,
+                    project_name=suggestion["project"].name,
+                    on_team=suggestion["on_team"],
+                )
+                for suggestion in row.suggestions
+            ),
+        )
+        for row in coverage.rows
+    )
+    return CoverageMatrix(
+        rows=rows,
+        people=tuple(people.values()),
+        gaps=tuple(role.display_name for role in coverage.gaps),
+        notes=tuple(people[column.membership.pk] for column in coverage.notes),
+    )
 
 
 # --- role catalogue ---------------------------------------------------------------------

@@ -240,9 +240,10 @@ def _team_context(
             return fresh
         return form_reoffer(form, fresh, refused) if refused is not None else form
 
+    coverage = selectors.project_coverage(project=project, viewer=request.user)
     context = {
         "project": project,
-        "coverage": selectors.project_coverage(project=project, viewer=request.user),
+        "coverage": selectors.coverage_matrix(coverage),
         "add_form": offer(
             "add_form", AddMemberForm(project=project, initial={"version": project.version})
         ),
@@ -251,8 +252,7 @@ def _team_context(
     }
     roles = list(selectors.role_catalogue_plain())
     remaining = {
-        person.membership.pk: max(0, 100 - person.allocation_total)
-        for person in context["coverage"].people
+        person.membership.pk: max(0, 100 - person.allocation_total) for person in coverage.people
     }
     for membership in project.memberships.all():
         membership.assign_form = AssignRoleForm(

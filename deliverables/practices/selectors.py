@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import date
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
@@ -146,20 +146,26 @@ def project_handbook(*, project: Project, today: date) -> Handbook:
 
 @dataclass
 class HandbookSummary:
-    """How complete a project's handbook is, for the project page (counts only)."""
+    """How complete a project's handbook is, for the project page (counts only).
 
-    project: Project
+    Plain values, as the project page is cached (mlteam/cache.py): of the project
+    it keeps only the review date."""
+
+    project: InitVar[Project]
     deliverable_id: int | None
     total: int = 0
     answered: int = 0
     today: date | None = None
+    review_on: date | None = field(init=False)
+
+    def __post_init__(self, project: Project) -> None:
+        self.review_on = project.handbook_review_on
 
     @property
     def deliverable(self) -> bool:
         return self.deliverable_id is not None
 
     percent = Handbook.percent
-    review_on = Handbook.review_on
     review_overdue = Handbook.review_overdue
 
 

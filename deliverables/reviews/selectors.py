@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 
 from deliverables.models import Deliverable
+from mlteam.people import person_name
 from roles.models import Membership, Project
 from roles.permissions import is_admin, is_manager
 
@@ -174,18 +175,44 @@ def linkable_deliverables(*, manager, person, also=()) -> QuerySet[Deliverable]:
     return work.select_related("project", "type").order_by("project__name", "due_date", "pk")
 
 
-def reviews_waiting_for(*, user) -> list[Review]:
+@dataclass(frozen=True)
+class ReviewWaiting:
+    """A review waiting for its person, as their home page lists it (plain values:
+    the home page is cached, mlteam/cache.py)."""
+
+    EVALUATION = "evaluation"
+    EXPECTATIONS = "expectations"
+
+    pk: int
+    cycle_name: str
+    manager_name: str
+    what: str  # EVALUATION (shared, to acknowledge), else EXPECTATIONS
+
+
+def reviews_waiting_for(*, user) -> list[ReviewWaiting]:
     """Reviews about `user` that wait for them: expectations or a shared evaluation
     still to acknowledge (shown only to `user`, on their home page)."""
     if not user.is_authenticated:
         return []
-    return list(
+    evaluation_waiting = Q(
+        evaluation_shared_at__isnull=False, evaluation_acknowledged_at__isnull=True
+    )
+    reviews = (
         Review.objects.visible_to(user)
         .filter(person=user)
-        .filter(
-            Q(expectations_acknowledged_at__isnull=True)
-            | Q(evaluation_shared_at__isnull=False, evaluation_acknowledged_at__isnull=True)
-        )
+        .filter(Q(expectations_acknowledged_at__isnull=True) | evaluation_waiting)
+        .annotate(evaluation_waiting=ExpressionWrapper(evaluation_waiting, BooleanField()))
         .select_related("cycle", "manager")
         .order_by("cycle__start_date", "pk")[:10]
     )
+    return [
+        ReviewWaiting(
+            pk=review.pk,
+            cycle_name=review.cycle.name,
+            manager_name=person_name(review.manager),
+            what=ReviewWaiting.EVALUATION
+            if review.evaluation_waiting
+            else ReviewWaiting.EXPECTATIONS,
+        )
+        for review in reviews
+    ]

@@ -19,6 +19,8 @@ DATABASES = {"default": env_database("DATABASE_URL", "sqlite:///:memory:")}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LANGUAGE_CODE = "en"
+# Refuse, rather than log, a dashboard result that is not plain data (mlteam/cache.py).
+CACHE_PLAIN_DATA_ONLY = True
 
 CELERY_BROKER_URL = env_broker("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem"):

@@ -23,6 +23,7 @@ from deliverables.services import (
     deliverable_update,
 )
 from mlteam import cache
+from mlteam.people import person_name
 from roles.services import membership_add, project_create, project_update, role_assign
 from tests.factories import PASSWORD, UserFactory, admin_user, deliverable_type, manager_user, role
 
@@ -92,10 +93,10 @@ def _project_edit(team):
 
 def _team_change(team):
     manager, _member, project, _membership, _deliverable = team
-    membership_add(project=project, user=UserFactory(first_name="Aiko"), actor=manager)
-    return lambda context: (
-        "Aiko" in [column.membership.user.first_name for column in context["coverage"].people]
+    membership_add(
+        project=project, user=UserFactory(first_name="Aiko", last_name="Sato"), actor=manager
     )
+    return lambda context: "Aiko Sato" in [column.name for column in context["coverage"].people]
 
 
 def _role_assignment(team):
@@ -121,7 +122,7 @@ def _status(team):
 
 def _owner_and_due_date(team):
     manager, _member, project, _membership, deliverable = team
-    someone = UserFactory(first_name="Priya")
+    someone = UserFactory(first_name="Priya", last_name="Shah")
     membership_add(project=project, user=someone, actor=manager)
     deliverable.refresh_from_db()
     deliverable_update(
@@ -133,7 +134,7 @@ def _owner_and_due_date(team):
         due_date=timezone.localdate() - timedelta(days=2),
         type=deliverable.type,
     )
-    return lambda context: [d.owner.first_name for d in context["work"].overdue] == ["Priya"]
+    return lambda context: [d.owner_name for d in context["work"].overdue] == ["Priya Shah"]
 
 
 def _checklist(team):
@@ -430,3 +431,46 @@ def test_a_write_outside_the_services_waits_for_the_timeout(client, team):
     row = client.get(PORTFOLIO).context["dashboard"].projects[0]
     assert row.count_of("in_progress") == 0
     assert cache.TIMEOUT == 300
+
+
+def test_only_plain_data_is_cached(team, settings):
+    manager, _member, project, *_ = team
+    scope = cache.Scope(projects=[project.pk])
+    assert cache.cached("plain", manager, (), lambda: {"rows": [(1, "a")]}, scope) == {
+        "rows": [(1, "a")]
+    }
+    with pytest.raises(TypeError, match="only plain data is cached, not Project"):
+        cache.cached("rows", manager, (), lambda: {"rows": [project]}, scope)
+    settings.CACHE_PLAIN_DATA_ONLY = False  # production: logged, served uncached
+    hits = []
+    for _ in range(2):
+        cache.cached("rows", manager, (), lambda: hits.append(1) or [project], scope)
+    assert hits == [1, 1]
+
+
+def test_the_project_page_is_cached_as_plain_values(client, team):
+    manager, _member, project, membership, _deliverable = team
+    role_assign(membership=membership, role=role("data-scientist"), allocation_percent=0)
+    other = project_create(name="Search", managers=[manager], actor=manager)
+    ops = UserFactory(first_name="Olga", last_name="Ops")
+    role_assign(
+        membership=membership_add(project=other, user=ops, actor=manager),
+        role=role("ml-engineer"),
+        allocation_percent=50,
+    )
+    project.required_roles.add(role("ml-engineer"))  # a gap, with a suggestion
+    cache.project_changed(project.pk)
+    client.force_login(manager)
+    url = _page(team)
+    _cold, cold_queries = _queries(client, url)
+    warm, warm_queries = _queries(client, url)
+    # Session, user, the manager check's permissions: nothing about the project.
+    assert warm_queries == 3 < cold_queries
+    context = warm.context
+    assert context["project"].name == "Churn"
+    assert context["project"].manager_names == (person_name(manager),)
+    rows = {row.role_slug: row for row in context["coverage"].rows}
+    gap, held = rows["ml-engineer"], rows["data-scientist"]
+    assert (gap.filled, gap.cells) == (False, (None,))
+    assert [(s.name, s.project_name) for s in gap.suggestions] == [("Olga Ops", "Search")]
+    assert held.cells == (0,)  # held, at 0%

@@ -6,9 +6,11 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from deliverables.reviews import services
 from deliverables.reviews.models import RATING_FIELDS, Review, ReviewEventKind
+from deliverables.reviews.selectors import ReviewWaiting, reviews_waiting_for
 
 
 def _review(p) -> Review:
@@ -362,3 +364,37 @@ def test_home_asks_the_person_and_nobody_else_to_read(client, practices):
     )
     client.force_login(practices.people["person"])
     assert "Waiting for you to read" not in client.get(reverse("home")).content.decode()
+
+
+def test_the_reviews_waiting_are_plain_values_saying_what_waits(practices):
+    person = practices.people["person"]
+    today = timezone.localdate()
+    later = services.cycle_create(
+        actor=practices.people["manager"],
+        name="H3",
+        start_date=today,
+        end_date=today + timedelta(days=60),
+        expectations_due_days=14,
+    )
+    expectations = services.expectations_write(
+        cycle=later,
+        person=person,
+        actor=practices.people["other_manager"],
+        text="Ship",
+        deliverables=[],
+    )
+    assert reviews_waiting_for(user=person) == [
+        ReviewWaiting(
+            pk=practices.review.pk,
+            cycle_name="H2",
+            manager_name="Mari Kobayashi",
+            what=ReviewWaiting.EVALUATION,  # shared, waiting for acknowledgement
+        ),
+        ReviewWaiting(
+            pk=expectations.pk,
+            cycle_name="H3",
+            manager_name="Otto Manner",
+            what=ReviewWaiting.EXPECTATIONS,
+        ),
+    ]
+    assert reviews_waiting_for(user=practices.people["manager"]) == []

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
+from mlteam import cache
 from mlteam.services import people_deactivate
 from roles.models import Project
 from roles.selectors import (
+    MatrixPerson,
+    MatrixSuggestion,
+    coverage_matrix,
     portfolio_coverage,
     project_coverage,
     project_get_for_user,
@@ -142,3 +147,66 @@ def test_portfolio_sorts_by_gaps_and_lists_unfilled_roles():
     assert unfilled_roles(projects[1]) == []
     assert [p.name for p in portfolio_coverage(user=manager, sort="name")] == ["Empty", "Full"]
     assert Project.objects.count() == 3
+
+
+def test_the_coverage_matrix_is_the_coverage_in_plain_values_worded_for_the_reader():
+    manager = manager_user()
+    project = project_create(
+        name="Churn",
+        managers=[manager],
+        required_roles=[role("data-scientist"), role("ml-engineer")],
+    )
+    other = project_create(name="Other", managers=[manager])
+    heavy = UserFactory(first_name="Kenji", last_name="Ito")
+    idle = UserFactory(first_name="Zed", last_name="Zero")
+    ops = UserFactory(username="ops", first_name="Olga", last_name="Ops")
+    _staff(project, heavy, ("data-scientist", 60), ("devops-engineer", 20), ("data-engineer", 10))
+    _staff(project, idle, ("data-scientist", 0))  # held at 0%: still held
+    _staff(other, heavy, ("data-scientist", 50))
+    _staff(other, ops, ("ml-engineer", 30))
+    coverage = _coverage(project, manager)
+    with translation.override("ja"):
+        matrix = coverage_matrix(coverage)
+        names = [r.display_name for r in (role("data-scientist"), role("ml-engineer"))]
+    people = {person.name: person for person in matrix.people}
+    assert list(people) == ["Kenji Ito", "Zed Zero"]
+    assert people["Kenji Ito"] == MatrixPerson(
+        membership_id=coverage.people[0].membership.pk,
+        user_id=heavy.pk,
+        name="Kenji Ito",
+        role_count=3,
+        allocation_here=90,
+        allocation_total=140,
+        holds_many_roles=True,
+        overallocated=True,
+    )
+    assert matrix.notes == (people["Kenji Ito"],)
+    assert [row.role_name for row in matrix.rows][:2] == names  # in the reader's language
+    rows = [(row.role_slug, row.required, row.filled, row.cells) for row in matrix.rows]
+    assert rows == [
+        (
+            row.role.slug,
+            row.required,
+            row.filled,
+            tuple(None if cell is None else cell.allocation_percent for cell in row.cells),
+        )
+        for row in coverage.rows
+    ]
+    assert rows[:2] == [
+        ("data-scientist", True, True, (60, 0)),
+        ("ml-engineer", True, False, (None, None)),
+    ]
+    assert {row[0] for row in rows[2:]} == {"devops-engineer", "data-engineer"}
+    assert matrix.gaps == (names[1],)
+    assert matrix.rows[1].suggestions == (
+        MatrixSuggestion(
+            user_id=ops.pk,
+            name="Olga Ops",
+            project_id=other.pk,
+            project_name="Other",
+            on_team=False,
+        ),
+    )
+    # What the cache accepts (it refuses model instances under the test settings).
+    scope = cache.Scope(projects=[project.pk])
+    assert cache.cached("matrix", manager, (), lambda: matrix, scope) == matrix
