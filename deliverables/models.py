@@ -153,6 +153,15 @@ class DeliverableQuerySet(models.QuerySet):
         return self.filter(project__in=projects.values("pk"))
 
 
+def deliverable_label(type_name: str, title: str) -> str:
+    """How a deliverable is named: its type (already in the reader's language),
+    then its own title when someone typed one. `Deliverable.label` and the
+    deliverables a review's history names word it the same way."""
+    if not title:
+        return type_name
+    return gettext("%(type)s: %(title)s") % {"type": type_name, "title": title}
+
+
 class Deliverable(models.Model):
     # PROTECT here and on every history row below (events, comments, reminders):
     # a deliverable and the people who worked on it are never deleted with their
@@ -263,9 +272,7 @@ class Deliverable(models.Model):
             type_name = self.type.display_name
         except Deliverable.type.RelatedObjectDoesNotExist:  # not chosen yet (a blank form)
             return self.title
-        if not self.title:
-            return type_name
-        return gettext("%(type)s: %(title)s") % {"type": type_name, "title": self.title}
+        return deliverable_label(type_name, self.title)
 
     @property
     def short_label(self) -> str:
