@@ -153,15 +153,6 @@ class DeliverableQuerySet(models.QuerySet):
         return self.filter(project__in=projects.values("pk"))
 
 
-def deliverable_label(type_name: str, title: str) -> str:
-    """How a deliverable is named: its type (already in the reader's language),
-    then its own title when someone typed one. `Deliverable.label` and the
-    deliverables a review's history names word it the same way."""
-    if not title:
-        return type_name
-    return gettext("%(type)s: %(title)s") % {"type": type_name, "title": title}
-
-
 class Deliverable(models.Model):
     # PROTECT here and on every history row below (events, comments, reminders):
     # a deliverable and the people who worked on it are never deleted with their
@@ -323,6 +314,15 @@ class Deliverable(models.Model):
         enumeration directly (that method rebuilds the choices on every call, and
         lists print it once a row). A value no longer among the choices shows as is."""
         return choice_label(DeliverableStatus, self.status)
+
+
+def deliverable_label(type_name: str, title: str) -> str:
+    """How a deliverable is named: its type (already in the reader's language),
+    then its own title when someone typed one. `Deliverable.label` and the
+    deliverables a review's history names word it the same way."""
+    if not title:
+        return type_name
+    return gettext("%(type)s: %(title)s") % {"type": type_name, "title": title}
 
 
 class ChecklistItem(ChecklistItemBase):
