@@ -263,9 +263,7 @@ class Deliverable(models.Model):
             type_name = self.type.display_name
         except Deliverable.type.RelatedObjectDoesNotExist:  # not chosen yet (a blank form)
             return self.title
-        if not self.title:
-            return type_name
-        return gettext("%(type)s: %(title)s") % {"type": type_name, "title": self.title}
+        return deliverable_label(type_name, self.title)
 
     @property
     def short_label(self) -> str:
@@ -316,6 +314,15 @@ class Deliverable(models.Model):
         enumeration directly (that method rebuilds the choices on every call, and
         lists print it once a row). A value no longer among the choices shows as is."""
         return choice_label(DeliverableStatus, self.status)
+
+
+def deliverable_label(type_name: str, title: str) -> str:
+    """How a deliverable is named: its type (already in the reader's language),
+    then its own title when someone typed one. `Deliverable.label` and the
+    deliverables a review's history names word it the same way."""
+    if not title:
+        return type_name
+    return gettext("%(type)s: %(title)s") % {"type": type_name, "title": title}
 
 
 class ChecklistItem(ChecklistItemBase):

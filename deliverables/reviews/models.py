@@ -20,7 +20,8 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from deliverables.models import Deliverable, Digest
+from deliverables.models import Deliverable, Digest, deliverable_label
+from mlteam.history import HistoryEntry, render_value
 from roles.permissions import is_admin
 
 
@@ -243,24 +244,48 @@ class ReviewEventKind(models.TextChoices):
     EVALUATION_ACKNOWLEDGED = "evaluation_acknowledged", _("acknowledged the evaluation")
 
 
-class ReviewEvent(models.Model):
-    """History of a review. Shown only on the review itself, under the same rule."""
+def linked_value(deliverable) -> dict:
+    """A linked deliverable as a review's history keeps it: its type's source name
+    and its title, worded as `Deliverable.label` in the reader's language."""
+    return {"type": deliverable.type.name, "title": deliverable.title}
+
+
+def expectations_value(text: str, linked) -> dict:
+    """Expectations as the history keeps them: the text as typed and the linked
+    deliverables (the caller names only those everyone reading the history may see)."""
+    return {"text": text, "linked": sorted((linked_value(d) for d in linked), key=_linked_key)}
+
+
+def evaluation_value(ratings: dict, comment: str, outcome: str) -> dict:
+    """An evaluation as the history keeps it: each rating (None when not given),
+    the comment and the project outcome as typed."""
+    return {
+        "ratings": {name: ratings.get(name) for name in RATING_FIELDS},
+        "comment": comment,
+        "outcome": outcome,
+    }
+
+
+def _linked_key(value: dict) -> tuple:
+    return (value.get("type", ""), value.get("title", ""), value.get("text", ""))
+
+
+class ReviewEvent(HistoryEntry):
+    """History of a review. Shown only on the review itself, under the same rule.
+
+    Payload (`mlteam.history`): "before" and "after" of a change to the
+    expectations (`expectations_value`) or to a shared evaluation
+    (`evaluation_value`), worded in the reader's language by `render_value`.
+    Entries written before the history kept structured values were read back by
+    reviews migration 0002: a linked deliverable's name as written ({"text": ...}),
+    the language the labels were in ("written_in", used only to migrate back), and
+    what could not be read back as {"text": ...}, shown as written.
+    """
 
     review = models.ForeignKey(
         Review, verbose_name=_("review"), on_delete=models.PROTECT, related_name="events"
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        on_delete=models.PROTECT,
-        null=True,
-        related_name="+",
-    )
     kind = models.CharField(_("change"), max_length=30, choices=ReviewEventKind.choices)
-    # What the text said before and after a change (expectations, evaluation).
-    before = models.TextField(_("before"), blank=True)
-    after = models.TextField(_("after"), blank=True)
-    created_at = models.DateTimeField(_("when"), auto_now_add=True)
 
     class Meta:
         db_table = "deliverables_reviewevent"
@@ -270,6 +295,46 @@ class ReviewEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor} {self.get_kind_display()}"
+
+    def render_value(self, value: dict | None) -> str:
+        """Expectations or an evaluation as the review page shows them, with the
+        labels (ratings, linked deliverables, project outcome) in the reader's
+        language; anything else as every history shows it."""
+        if not value:
+            return ""
+        if "ratings" in value:
+            return _evaluation_text(value)
+        if "linked" in value:
+            return _expectations_text(value)
+        return render_value(value)
+
+
+def _linked_label(value: dict) -> str:
+    """A linked deliverable's name as `Deliverable.label` words it now."""
+    if "type" not in value:
+        return str(value.get("text", ""))  # an old entry's name, as written
+    return deliverable_label(gettext(value["type"]), value.get("title", ""))
+
+
+def _expectations_text(value: dict) -> str:
+    text = str(value.get("text", ""))
+    titles = sorted(_linked_label(linked) for linked in value.get("linked") or [])
+    if not titles:
+        return text
+    return f"{text}\n\n{gettext('Linked deliverables')}: {'; '.join(titles)}"
+
+
+def _evaluation_text(value: dict) -> str:
+    ratings = value.get("ratings") or {}
+    lines = [
+        f"{Review._meta.get_field(name).verbose_name}: {ratings.get(name) or '-'}"
+        for name in RATING_FIELDS
+    ]
+    lines += ["", str(value.get("comment", ""))]
+    if value.get("outcome"):
+        label = gettext("Project outcome (context only)")
+        lines += ["", f"{label}: {value['outcome']}"]
+    return "\n".join(lines)
 
 
 class ReviewReminderKind(models.TextChoices):

@@ -21,7 +21,15 @@ from mlteam import cache
 from mlteam.versions import claim_version
 
 from . import selectors
-from .models import RATING_FIELDS, Review, ReviewCycle, ReviewEvent, ReviewEventKind
+from .models import (
+    RATING_FIELDS,
+    Review,
+    ReviewCycle,
+    ReviewEvent,
+    ReviewEventKind,
+    evaluation_value,
+    expectations_value,
+)
 
 CYCLE_STALE_MESSAGE = _(
     "Someone else changed this review cycle while you were editing it. Your changes "
@@ -103,14 +111,16 @@ def _claim(
     review.refresh_from_db()
 
 
-def _record(review: Review, actor, kind: str, before: str = "", after: str = "") -> None:
+def _record(
+    review: Review, actor, kind: str, before: dict | None = None, after: dict | None = None
+) -> None:
     """History of every change to a review; what waits for the person on their home
     page follows it (their dashboard version moves)."""
-    ReviewEvent.objects.create(review=review, actor=actor, kind=kind, before=before, after=after)
+    ReviewEvent.new(review=review, actor=actor, kind=kind, before=before, after=after).save()
     cache.person_changed(review.person_id)
 
 
-def _expectations_text(text: str, deliverables, review: Review) -> str:
+def _expectations(text: str, deliverables, review: Review) -> dict:
     """The expectations as the history records them. The history is read by the
     person and the manager alike, so it names only the linked work both may see."""
     shown = Deliverable.objects.filter(
@@ -119,21 +129,7 @@ def _expectations_text(text: str, deliverables, review: Review) -> str:
     if review.manager is not None:
         shown = shown.visible_to(review.manager)
     shown = set(shown.values_list("pk", flat=True))
-    titles = sorted(deliverable.label for deliverable in deliverables if deliverable.pk in shown)
-    if not titles:
-        return text
-    return f"{text}\n\n{_('Linked deliverables')}: {'; '.join(titles)}"
-
-
-def _evaluation_text(values: dict, comment: str, outcome: str) -> str:
-    lines = [
-        f"{Review._meta.get_field(name).verbose_name}: {values.get(name) or '-'}"
-        for name in RATING_FIELDS
-    ]
-    lines += ["", comment]
-    if outcome:
-        lines += ["", f"{_('Project outcome (context only)')}: {outcome}"]
-    return "\n".join(lines)
+    return expectations_value(text, [d for d in deliverables if d.pk in shown])
 
 
 def _check_linkable(manager, person, deliverables, already_linked=()) -> None:
@@ -190,7 +186,7 @@ def expectations_update(*, review: Review, actor, version: int, text: str, deliv
     _check_linkable(actor, review.person, deliverables, [d.pk for d in linked])
     if text == review.expectations and {d.pk for d in linked} == {d.pk for d in deliverables}:
         return False
-    before = _expectations_text(review.expectations, linked, review)
+    before = _expectations(review.expectations, linked, review)
     _claim(
         review,
         version,
@@ -204,7 +200,7 @@ def expectations_update(*, review: Review, actor, version: int, text: str, deliv
         actor,
         ReviewEventKind.EXPECTATIONS_CHANGED,
         before=before,
-        after=_expectations_text(text, deliverables, review),
+        after=_expectations(text, deliverables, review),
     )
     return True
 
@@ -253,7 +249,7 @@ def evaluation_save(
         "evaluation_written_at": now if changed else review.evaluation_written_at,
     }
     already_shared = review.evaluation_shared_at is not None
-    before = ""
+    before = None
     if share and not already_shared:
         changes["evaluation_shared_at"] = now
         kind = ReviewEventKind.EVALUATION_SHARED
@@ -262,7 +258,7 @@ def evaluation_save(
             return
         changes["evaluation_acknowledged_at"] = None
         kind = ReviewEventKind.EVALUATION_CHANGED
-        before = _evaluation_text(
+        before = evaluation_value(
             {name: getattr(review, name) for name in RATING_FIELDS},
             review.evaluation_comment,
             review.project_outcome,
@@ -279,7 +275,7 @@ def evaluation_save(
         visible=kind != ReviewEventKind.EVALUATION_SAVED,
         **changes,
     )
-    after = _evaluation_text(ratings, comment, project_outcome)
+    after = evaluation_value(ratings, comment, project_outcome)
     _record(review, actor, kind, before=before, after=after)
 
 

@@ -6,11 +6,12 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from deliverables.reviews import services
 from deliverables.reviews.models import RATING_FIELDS, Review, ReviewEventKind
 from deliverables.reviews.selectors import ReviewWaiting, reviews_waiting_for
+from tests.practices.conftest import EVALUATION, EXPECTATIONS, OUTCOME
 
 
 def _review(p) -> Review:
@@ -273,8 +274,25 @@ def test_history_keeps_what_the_expectations_said_before(client, practices):
     assert response.status_code == 302
     event = _review(practices).events.first()
     assert event.kind == ReviewEventKind.EXPECTATIONS_CHANGED
-    assert "EXPECT-SECRET" in event.before and "Churn drivers report" in event.before
-    assert event.after == "Rewritten at the end"
+    # Kept as values and worded in the reader's language.
+    assert event.payload == {
+        "before": {
+            "text": EXPECTATIONS,
+            "linked": [
+                {"type": "Analysis report with visualisations", "title": "Churn drivers report"}
+            ],
+        },
+        "after": {"text": "Rewritten at the end", "linked": []},
+    }
+    assert event.display_before == (
+        f"{EXPECTATIONS}\n\n"
+        "Linked deliverables: Analysis report with visualisations: Churn drivers report"
+    )
+    assert event.display_after == "Rewritten at the end"
+    with translation.override("ja"):
+        assert event.display_before == (
+            f"{EXPECTATIONS}\n\n関連する成果物: 可視化を含む分析レポート：Churn drivers report"
+        )
     client.force_login(practices.people["person"])
     body = client.get(reverse("reviews:review_detail", args=[practices.review.pk])).content
     assert "What changed" in body.decode() and "EXPECT-SECRET" in body.decode()
@@ -293,8 +311,54 @@ def test_history_keeps_the_shared_evaluation_before_a_change(practices):
     )
     event = _review(practices).events.first()
     assert event.kind == ReviewEventKind.EVALUATION_CHANGED
-    assert "EVAL-SECRET" in event.before and "quality of code: 4" in event.before
-    assert "Harsher now" in event.after and "quality of code: 2" in event.after
+    assert event.payload["before"] == {
+        "ratings": dict.fromkeys(RATING_FIELDS, 4),
+        "comment": EVALUATION,
+        "outcome": OUTCOME,
+    }
+    assert event.display_before == (
+        "quality of code: 4\nquality of documentation: 4\ncollaboration: 4\n"
+        f"meeting the agreed expectations: 4\n\n{EVALUATION}\n\n"
+        f"Project outcome (context only): {OUTCOME}"
+    )
+    assert event.display_after == (
+        "quality of code: 2\nquality of documentation: 2\ncollaboration: 2\n"
+        "meeting the agreed expectations: 2\n\nHarsher now"
+    )
+    # Whoever wrote it, a Japanese reader reads the labels in Japanese.
+    with translation.override("ja"):
+        assert event.display_before == (
+            "コードの品質: 4\nドキュメントの品質: 4\n協働: 4\n"
+            f"合意した期待事項の達成度: 4\n\n{EVALUATION}\n\n"
+            f"プロジェクトの結果（参考情報のみ）: {OUTCOME}"
+        )
+
+
+def test_history_is_worded_in_the_reader_s_language_not_the_writer_s(client, practices):
+    """A manager writing in Japanese, a person reading in English: the page shows
+    the labels in English, as if the manager had written in English."""
+    review = _review(practices)
+    with translation.override("ja"):
+        services.evaluation_save(
+            review=review,
+            actor=practices.people["manager"],
+            version=review.evaluation_version,
+            ratings={**dict.fromkeys(RATING_FIELDS, 3), "expectations_met": None},
+            comment="Steady",
+            project_outcome="",
+            share=False,
+        )
+    client.force_login(practices.people["manager"])
+    body = client.get(
+        reverse("reviews:review_detail", args=[review.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "quality of code: 4<br>" in body  # the shared evaluation before this change
+    event = _review(practices).events.first()
+    assert event.display_after == (
+        "quality of code: 3\nquality of documentation: 3\ncollaboration: 3\n"
+        "meeting the agreed expectations: -\n\nSteady"
+    )
+    assert "コード" not in body
 
 
 def test_editing_expectations_needs_the_version(client, practices):

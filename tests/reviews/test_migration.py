@@ -113,7 +113,10 @@ def test_reviews_written_under_the_old_schema_read_the_same_after_the_move():
         assert (review.quality_code, review.evaluation_comment) == (4, "Careful work.")
         assert (review.version, review.evaluation_version) == (5, 2)
         assert list(review.deliverables.values_list("pk", flat=True)) == [ids["work"]]
-        assert sorted(review.events.values_list("kind", "actor__username", "before", "after")) == [
+        assert sorted(
+            (event.kind, event.actor.username, event.display_before, event.display_after)
+            for event in review.events.all()
+        ) == [
             ("expectations_acknowledged", "aiko", "a", "b"),
             ("expectations_written", "mari", "", ""),
         ]
