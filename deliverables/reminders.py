@@ -891,9 +891,11 @@ def digest_send(*, digest_id: int, now: datetime | None = None) -> bool:
     if earlier is not None:
         _record_sent(group, now, carrier_id=earlier)
         return False
+    # The owner too: escalations name each deliverable's owner (one query for the
+    # lot, not one per line).
     reminders = list(
         Reminder.objects.filter(digest__in=group)
-        .select_related("deliverable__project", "deliverable__type__role")
+        .select_related("deliverable__project", "deliverable__type__role", "deliverable__owner")
         .order_by("kind", "deliverable__project__name", "-days", "pk")
     )
     owed = _newest_first(_still_owed(carrier, reminders), lambda row: row.deliverable_id)
