@@ -147,16 +147,17 @@ class _Echo:
         return value
 
 
+# Columns of the CSV export, read from selectors.ExportRow.
 CSV_COLUMNS = [
     ("id", lambda d: d.pk),
-    ("project", lambda d: d.project.name),
+    ("project", lambda d: d.project),
     # Named as in the list: the own title, or the type when there is none (the type
     # has its own column).
     ("deliverable", lambda d: d.short_label),
-    ("type", lambda d: d.type.display_name),
-    ("role", lambda d: d.type.role.display_name),
-    ("owner", lambda d: d.owner.get_username() if d.owner else ""),
-    ("owner_name", lambda d: d.owner.get_full_name() if d.owner else ""),
+    ("type", lambda d: d.type),
+    ("role", lambda d: d.role),
+    ("owner", lambda d: d.owner_username),
+    ("owner_name", lambda d: d.owner_name),
     ("status", lambda d: d.status),
     ("due_date", lambda d: d.due_date.isoformat() if d.due_date else ""),
     ("overdue", lambda d: "yes" if d.overdue else "no"),
@@ -174,7 +175,9 @@ CSV_FORMULA_STARTS = {"=", "+", "-", "@", "\t", "\r"}
 def _csv_safe(value) -> str:
     """Quote a cell that a spreadsheet would run as a formula."""
     text = str(value)
-    first = unicodedata.normalize("NFKC", text[:1])[:1]
+    first = text[:1]
+    if not first.isascii():  # ASCII characters fold to themselves
+        first = unicodedata.normalize("NFKC", first)[:1]
     return "'" + text if first in CSV_FORMULA_STARTS else text
 
 
@@ -182,7 +185,7 @@ def _csv_safe(value) -> str:
 def deliverable_export(request: HttpRequest) -> StreamingHttpResponse:
     """Exactly the filtered rows the user may see, as CSV (all pages)."""
     _form, filters = _filters(request)
-    rows = selectors.deliverable_list(
+    rows = selectors.deliverable_export_rows(
         user=request.user, filters=filters, today=timezone.localdate()
     )
     writer = csv.writer(_Echo())
@@ -190,7 +193,7 @@ def deliverable_export(request: HttpRequest) -> StreamingHttpResponse:
     def lines():
         # The byte-order mark makes spreadsheet programs read UTF-8 (Japanese names).
         yield "\ufeff" + writer.writerow([name for name, _get in CSV_COLUMNS])
-        for deliverable in rows.iterator(chunk_size=500):
+        for deliverable in rows:
             yield writer.writerow([_csv_safe(get(deliverable)) for _name, get in CSV_COLUMNS])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
