@@ -324,6 +324,18 @@ class Deliverable(models.Model):
         """Neither done nor cancelled (CLOSED_STATUSES), as `objects.open()` selects."""
         return self.status not in CLOSED_STATUSES
 
+    @property
+    def is_done(self) -> bool:
+        return self.status == DeliverableStatus.DONE
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.status == DeliverableStatus.BLOCKED
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == DeliverableStatus.CANCELLED
+
     def is_overdue(self, today: date) -> bool:
         return bool(self.due_date and self.due_date < today and self.is_open)
 
@@ -332,7 +344,7 @@ class Deliverable(models.Model):
         """A done deliverable's checklist (its answers and questions) and type are what
         was approved: they change only after it is reopened. The services refuse such
         changes by this rule, and the pages draw those fields as fixed by it."""
-        return self.status == DeliverableStatus.DONE
+        return self.is_done
 
     @property
     def status_label(self) -> str:

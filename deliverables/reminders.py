@@ -226,7 +226,7 @@ def _candidate_recipients(now: datetime) -> list[int]:
         | Q(status=DeliverableStatus.IN_PROGRESS, updated_at__lt=stale_before),
         owner__isnull=False,
     ).values_list("owner_id", flat=True)
-    managers = open_work.filter(due_date__lt=now.date()).values_list("project__managers", flat=True)
+    managers = open_work.overdue(now.date()).values_list("project__managers", flat=True)
     ids = set(owners.distinct().order_by()) | set(managers.distinct().order_by())
     today = now.date()
     if _cycles_to_mention(today - timedelta(days=1), today + timedelta(days=1)):
@@ -307,7 +307,8 @@ def _plan_batch(user_ids: list[int], now: datetime) -> list[PlannedDigest]:
     for project_id, manager_id in _listed_managers_with_rights(planned):
         managed[project_id].append(manager_id)
     escalated = (
-        open_work.filter(project_id__in=managed, due_date__lt=latest_day)
+        open_work.overdue(latest_day)
+        .filter(project_id__in=managed)
         .order_by("project__name", "type__role__position", "due_date", "pk")
         .values_list(*columns, "project_id", "project__escalation_days")
     )

@@ -236,6 +236,7 @@ def _detail(request, deliverable: Deliverable, *, status: int = 200, **forms) ->
         and any(action["status"] == DeliverableStatus.IN_PROGRESS for action in actions),
         "can_manage": can_manage,
         "actions": actions,
+        "statuses": DeliverableStatus,  # the actions' buttons are drawn by their target
         "can_cancel": DeliverableStatus.CANCELLED in moves and not deliverable.project.is_archived,
         "transition_form": forms.get("transition_form") or _transition_form(deliverable),
         "checklist_form": forms.get("checklist_form") or _checklist_form(deliverable, items),

@@ -133,3 +133,32 @@ def test_the_export_reads_in_chunks_with_the_same_content(client, monkeypatch):
         rows[4]["owner_name"]
         == "Owner4 " + UserFactory._meta.model.objects.get(first_name="Owner4").last_name
     )
+
+
+def test_the_deliverable_page_draws_statuses_from_the_enumeration(client):
+    """The banners and buttons compare with DeliverableStatus, not with literals."""
+    manager, owner = manager_user(), UserFactory()
+    project = project_create(name="Drawn", managers=[manager])
+    membership_add(project=project, user=owner)
+    deliverable = deliverable_create(
+        project=project, type=deliverable_type("prd"), title="T", owner=owner
+    )
+    client.force_login(manager)
+    url = reverse("deliverables:detail", args=[deliverable.pk])
+    Deliverable.objects.filter(pk=deliverable.pk).update(status=DeliverableStatus.IN_REVIEW)
+    page = client.get(url).content.decode()
+    assert 'value="done" class="btn btn-sm btn-success"' in page
+    assert 'value="blocked" class="btn btn-sm btn-outline-warning"' in page
+    assert 'value="in_progress" class="btn btn-sm btn-outline-primary"' in page
+    Deliverable.objects.filter(pk=deliverable.pk).update(
+        status=DeliverableStatus.BLOCKED, blocked_reason="Waiting."
+    )
+    assert "<strong>Blocked:</strong>" in client.get(url).content.decode()
+    Deliverable.objects.filter(pk=deliverable.pk).update(
+        status=DeliverableStatus.CANCELLED, cancelled_reason="Dropped."
+    )
+    assert "<strong>Cancelled:</strong>" in client.get(url).content.decode()
+    Deliverable.objects.filter(pk=deliverable.pk).update(
+        status=DeliverableStatus.DONE, done_override_reason="Approved anyway."
+    )
+    assert "Marked done with required items open:" in client.get(url).content.decode()

@@ -213,10 +213,10 @@ def generate(*, projects: int, people: int, deliverables: int, seed: int) -> dic
         cursor.execute(
             f"INSERT INTO {item} (deliverable_id, area, text, answer_kind, required, position, "  # noqa: S608
             f"checked, answer, link, project_question) SELECT d.id, t.area, t.text, "
-            f"t.answer_kind, t.required, t.position, d.status = 'done', '', '', false "
+            f"t.answer_kind, t.required, t.position, d.status = %s, '', '', false "
             f"FROM {deliverable} d "
             f"JOIN {template} t ON t.deliverable_type_id = d.type_id WHERE d.id >= %s",
-            [first_new],
+            [DeliverableStatus.DONE.value, first_new],
         )
         items = cursor.rowcount
     history = _history(
@@ -277,7 +277,17 @@ def _history(*, rng, project_rows, managers, members, assignments, memberships, 
             # Approving and cancelling are the project's manager's moves.
             actor = manager_of[project_id] if status in MANAGER_MOVES else owner_id
             after = f"{status}: {REASONS[status]}" if status in REASONS else status
-            work.append((pk, project_id, actor, "status", "not_started", after, past(60)))
+            work.append(
+                (
+                    pk,
+                    project_id,
+                    actor,
+                    "status",
+                    DeliverableStatus.NOT_STARTED.value,
+                    after,
+                    past(60),
+                )
+            )
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {TeamChange._meta.db_table} "  # noqa: S608
