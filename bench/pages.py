@@ -43,7 +43,9 @@ from _database import bench_scale, scaled, use_database_of  # noqa: E402 (after 
 DEFAULT_SIZE = 50_000
 SIZE = int(os.environ.get("BENCH_SIZE") or DEFAULT_SIZE)
 SIZES = [int(size) for size in os.environ.get("BENCH_SIZES", "").split(",") if size.strip()]
-DATABASE = use_database_of("pages" if SIZE == DEFAULT_SIZE else f"pages_size_{SIZE}")
+# (Not in the run that compares sizes: its children inherit DATABASE_URL unchanged.)
+if not SIZES:
+    DATABASE = use_database_of("pages" if SIZE == DEFAULT_SIZE else f"pages_size_{SIZE}")
 
 # generate_load_data's defaults, times BENCH_SCALE; a reduced scale only shows that
 # the script works, so it repeats each request less.
