@@ -9,11 +9,15 @@ from datetime import date, datetime, timedelta
 from itertools import islice
 
 from django.contrib.auth import get_user_model
+from django.contrib.postgres.fields import ArrayField
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     F,
+    Func,
     IntegerField,
     Min,
     OuterRef,
@@ -183,6 +187,25 @@ class ExportRow:
     items_total: int
 
 
+def _deliverable_in(ids: list[int]) -> Q:
+    """Checklist items of these deliverables: on PostgreSQL with the ids as one
+    array parameter (`deliverable_id = ANY(%s)`), elsewhere as `IN (...)`. Two
+    thousand placeholders a query, prepared by Django and split by psycopg one by
+    one, cost 1.2 s of the 1.4 s of Python the admin's 50,000-row export spent
+    reading its rows (bench/pages.py)."""
+    if connection.vendor != "postgresql":
+        return Q(deliverable_id__in=ids)
+    return Q(
+        Func(
+            F("deliverable_id"),
+            Value(ids, output_field=ArrayField(IntegerField())),
+            arg_joiner=" = ANY(",
+            template="%(expressions)s)",
+            output_field=BooleanField(),
+        )
+    )
+
+
 def _item_counts(items: QuerySet[ChecklistItem]) -> dict[int, int]:
     """Per deliverable, how many of `items` it has (deliverables with none are absent)."""
     return dict(
@@ -224,9 +247,9 @@ def deliverable_export_rows(
     )
     stream = rows.iterator(chunk_size=chunk_size)
     while chunk := list(islice(stream, chunk_size)):
-        ids = [row[0] for row in chunk]
-        totals = _item_counts(ChecklistItem.objects.filter(deliverable_id__in=ids))
-        done = _item_counts(ChecklistItem.objects.complete().filter(deliverable_id__in=ids))
+        of_chunk = _deliverable_in([row[0] for row in chunk])
+        totals = _item_counts(ChecklistItem.objects.filter(of_chunk))
+        done = _item_counts(ChecklistItem.objects.complete().filter(of_chunk))
         new_owners = {row[4] for row in chunk} - people.keys() - {None}
         for person in get_user_model().objects.filter(pk__in=new_owners):
             people[person.pk] = (person.get_username(), person.get_full_name())
