@@ -19,7 +19,7 @@ help:
 	@echo "make test     quality gates, then the whole test suite"
 	@echo "make check    quality gates only (ruff, migrations, deploy check, ja catalogue)"
 	@echo "make worker   a Celery worker;  make beat: the Celery beat scheduler"
-	@echo "make bench    benchmarks under bench/"
+	@echo "make bench    benchmarks under bench/ (BENCH_SCALE=0.01 for a quick run; BENCH_SIZES=5000,50000,200000 for the pages at several sizes)"
 	@echo "make messages refresh locale/ja after changing strings, then compile"
 	@echo "make backup   back up the database into BACKUP_DIR (var/backups/) and print the file"
 	@echo "make restore BACKUP=file [CONFIRM=yes] [REPLACE=yes]  restore one (docs/backups.md)"

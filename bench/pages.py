@@ -7,18 +7,26 @@ before every request of the page, so that both are timed under the same
 conditions of a shared machine. Each page is timed twice: as the first request
 after a change (every cache version moved, so cached dashboards recompute) and
 with nothing changed (served from the cache; pages that cache nothing cost the
-same both ways). Runs on PostgreSQL, in a database of its own named after
+same both ways). The Django admin's changelist of deliverables is a second
+reference: each page's ratio to it is printed too. The CSV export is timed to its
+last byte (a manager's project, and the admin's every row, whose peak Python
+memory is printed below the table). Runs on PostgreSQL, in a database of its own named after
 DATABASE_URL's: mlteam_bench_pages by default (created and filled with
 `generate_load_data` once, then vacuumed; see _database.use_database_of).
-BENCH_SCALE=0.01 runs it on a hundredth of the data. Asserts nothing about time.
+BENCH_SCALE=0.01 runs it on a hundredth of the data. BENCH_SIZES=5000,50000,200000
+runs it at each deliverable count (see compare_sizes). Asserts nothing about time.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,13 +36,31 @@ os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 
 from _database import bench_scale, scaled, use_database_of  # noqa: E402 (after sys.path)
 
-DATABASE = use_database_of("pages")
+# BENCH_SIZES=5000,50000,200000 runs this script once per deliverable count, each in
+# a database of its own (`_size_<count>` added to the name; 50,000 keeps the plain
+# name), then compares the lists across sizes (`compare_sizes`). BENCH_SIZE, set by
+# that run for each child, is the count of one run.
+DEFAULT_SIZE = 50_000
+SIZE = int(os.environ.get("BENCH_SIZE") or DEFAULT_SIZE)
+SIZES = [int(size) for size in os.environ.get("BENCH_SIZES", "").split(",") if size.strip()]
+# (Not in the run that compares sizes: its children inherit DATABASE_URL unchanged.)
+if not SIZES:
+    DATABASE = use_database_of("pages" if SIZE == DEFAULT_SIZE else f"pages_size_{SIZE}")
 
 # generate_load_data's defaults, times BENCH_SCALE; a reduced scale only shows that
 # the script works, so it repeats each request less.
 SCALE = bench_scale()
 REPEAT = 15 if SCALE == 1 else 2
-PROJECTS, PEOPLE, DELIVERABLES = (scaled(size, SCALE) for size in (200, 2_000, 50_000))
+EXPORT_REPEAT = 3 if SCALE == 1 else 1  # the admin's export of every row takes seconds
+PROJECTS, PEOPLE, DELIVERABLES = (scaled(size, SCALE) for size in (200, 2_000, SIZE))
+# Pages whose cost must not grow with the data (compared across BENCH_SIZES).
+LISTS = (
+    "deliverables list (admin)",
+    "deliverables list, overdue (admin)",
+    "portfolio coverage (admin)",
+    "team page (manager)",
+)
+ADMIN_CHANGELIST = "reference: admin changelist of deliverables"
 
 
 def main() -> None:
@@ -82,6 +108,8 @@ def main() -> None:
 
     floor_page = ("floor: password change form", admin, "/accounts/password_change/")
     pages = [
+        # The second reference: Django's own admin list of the same rows.
+        (ADMIN_CHANGELIST, admin, "/admin/deliverables/deliverable/"),
         ("portfolio dashboard (admin: all projects)", admin, "/dashboard/"),
         ("portfolio dashboard (manager)", manager, "/dashboard/"),
         ("project page / dashboard", manager, f"/projects/{busiest.pk}/"),
@@ -93,6 +121,8 @@ def main() -> None:
         ("portfolio coverage (admin)", admin, "/coverage/"),
         ("people (admin)", admin, "/people/"),
         ("team page (manager)", manager, f"/projects/{busiest.pk}/team/"),
+        ("CSV export (manager: their project)", manager, "/deliverables/export.csv"),
+        ("CSV export (admin: every row)", admin, "/deliverables/export.csv"),
     ]
 
     def client_for(user, url) -> Client:
@@ -105,6 +135,9 @@ def main() -> None:
         with CaptureQueriesContext(connection) as captured:
             start = time.perf_counter()
             response = client.get(url)
+            if response.streaming:  # the CSV: consumed as a download would be
+                for _chunk in response.streaming_content:
+                    pass
             elapsed = (time.perf_counter() - start) * 1000
         assert response.status_code == 200, (url, response.status_code)
         return elapsed, len(captured)
@@ -115,9 +148,10 @@ def main() -> None:
     for label, user, url in pages:
         client = client_for(user, url)
         measured = []
+        repeat = EXPORT_REPEAT if "every row" in label else REPEAT
         for cold in (True, False):
             times, floors = [], []
-            for _ in range(REPEAT):
+            for _ in range(repeat):
                 # The floor is timed between every two requests of the page, so
                 # each ratio compares requests made under the same conditions.
                 floors.append(timed(floor_client, floor_page[2])[0])
@@ -132,6 +166,14 @@ def main() -> None:
 
     floor = statistics.median(floor_times)
     floor_queries = timed(floor_client, floor_page[2])[1]
+    changelist = next(row for row in results if row[0] == ADMIN_CHANGELIST)
+    changelist_cold, changelist_warm = changelist[2], changelist[5]
+    export_client = client_for(admin, "/deliverables/export.csv")
+    # Peak Python memory of the admin's export on a run of its own (tracing slows it).
+    tracemalloc.start()
+    export_ms, _queries = timed(export_client, "/deliverables/export.csv")
+    export_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
     print()
     print(
         f"Pages at {Deliverable.objects.count():,} deliverables, "
@@ -141,22 +183,67 @@ def main() -> None:
     print(
         "'after a change': the first request after any write (dashboards recompute); "
         "'unchanged': nothing changed since the last request (cached dashboards). "
-        "x floor: the page's median over the median of the floor requests made between its own."
+        "x floor: the page's median over the median of the floor requests made between its own; "
+        "x admin: over the admin changelist's median, measured the same way."
     )
     print(
-        f"{'page':<44} {'queries':>8} {'after a change ms':>18} {'x floor':>8} "
-        f"{'queries':>8} {'unchanged ms':>13} {'x floor':>8}"
+        f"{'page':<44} {'queries':>8} {'after a change ms':>18} {'x floor':>8} {'x admin':>8} "
+        f"{'queries':>8} {'unchanged ms':>13} {'x floor':>8} {'x admin':>8}"
     )
     print(
-        f"{floor_page[0]:<44} {floor_queries:>8} {'':>18} {'':>8} "
-        f"{floor_queries:>8} {floor:>13.1f} {1.0:>8.1f}"
+        f"{floor_page[0]:<44} {floor_queries:>8} {'':>18} {'':>8} {'':>8} "
+        f"{floor_queries:>8} {floor:>13.1f} {1.0:>8.1f} {'':>8}"
     )
+    figures = {}
     for label, cold_queries, cold_ms, cold_ratio, warm_queries, warm_ms, warm_ratio in results:
+        figures[label] = {"after a change ms": cold_ms, "unchanged ms": warm_ms}
         print(
             f"{label:<44} {cold_queries:>8} {cold_ms:>18.1f} {cold_ratio:>8.1f} "
-            f"{warm_queries:>8} {warm_ms:>13.1f} {warm_ratio:>8.1f}"
+            f"{cold_ms / changelist_cold:>8.2f} {warm_queries:>8} {warm_ms:>13.1f} "
+            f"{warm_ratio:>8.1f} {warm_ms / changelist_warm:>8.2f}"
+        )
+    print(
+        f"CSV export (admin: every row): {export_ms:,.0f} ms with allocations traced; "
+        f"peak Python memory {export_peak / 2**20:.1f} MiB while streaming it."
+    )
+    if os.environ.get("BENCH_RESULTS_FILE"):
+        Path(os.environ["BENCH_RESULTS_FILE"]).write_text(
+            json.dumps({"deliverables": Deliverable.objects.count(), "pages": figures})
         )
 
 
+def compare_sizes() -> None:
+    """Run this script once per BENCH_SIZES count (each in its own database and
+    process), then print each page's figure per size and, for the lists, its ratio
+    to its own figure at 50,000."""
+    runs = {}
+    for size in SIZES:
+        with tempfile.NamedTemporaryFile(suffix=".json") as results:
+            env = {**os.environ, "BENCH_SIZE": str(size), "BENCH_RESULTS_FILE": results.name}
+            env.pop("BENCH_SIZES")
+            subprocess.run([sys.executable, __file__], env=env, check=True)  # noqa: S603 (itself)
+            runs[size] = json.loads(Path(results.name).read_text())
+    base = runs.get(DEFAULT_SIZE)
+    print()
+    print(
+        "Pages by data size, 'after a change' median ms"
+        + (" (x its own figure at 50,000 for lists)" if base else "")
+    )
+    header = "".join(f"{runs[size]['deliverables']:>22,}" for size in SIZES)
+    print(f"{'page':<44}{header}")
+    for label in runs[SIZES[0]]["pages"]:
+        cells = []
+        for size in SIZES:
+            ms = runs[size]["pages"][label]["after a change ms"]
+            cell = f"{ms:.1f}"
+            if base and label in LISTS:
+                cell += f" ({ms / base['pages'][label]['after a change ms']:.2f}x)"
+            cells.append(f"{cell:>22}")
+        print(f"{label:<44}{''.join(cells)}")
+
+
 if __name__ == "__main__":
-    main()
+    if SIZES:
+        compare_sizes()
+    else:
+        main()

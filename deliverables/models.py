@@ -120,6 +120,17 @@ CLOSED_STATUSES = (DeliverableStatus.DONE, DeliverableStatus.CANCELLED)
 IS_OPEN = ~models.Q(status__in=CLOSED_STATUSES)
 
 
+def overdue_condition(today: date) -> models.Q:
+    """Open, and due before `today` (`objects.overdue`, `with_overdue`, `is_overdue`)."""
+    return IS_OPEN & models.Q(due_date__lt=today)
+
+
+def due_within_condition(days: int, today: date) -> models.Q:
+    """Open, and due from `today` up to `days` days after it, both included
+    (`objects.due_within`): the list's "due within" filter and My work's "due soon"."""
+    return IS_OPEN & models.Q(due_date__gte=today, due_date__lte=today + timedelta(days=days))
+
+
 # Why a change to a done deliverable's checklist or type is refused (`checklist_locked`).
 DONE_LOCKED_MESSAGE = _(
     "This deliverable is done. Reopen it before changing its checklist or type."
@@ -132,14 +143,19 @@ class DeliverableQuerySet(models.QuerySet):
         return self.filter(IS_OPEN)
 
     def overdue(self, today: date) -> DeliverableQuerySet:
-        return self.open().filter(due_date__lt=today)
+        """Open, and due before `today` (overdue_condition)."""
+        return self.filter(overdue_condition(today))
+
+    def due_within(self, days: int, today: date) -> DeliverableQuerySet:
+        """Open, and due from `today` up to `days` days after it (due_within_condition)."""
+        return self.filter(due_within_condition(days, today))
 
     def with_overdue(self, today: date) -> DeliverableQuerySet:
         """Each row with `overdue` (what `overdue(today)` selects), for lists that
         show every deliverable and flag the late ones."""
         return self.annotate(
             overdue=models.ExpressionWrapper(
-                models.Q(due_date__lt=today) & IS_OPEN, output_field=models.BooleanField()
+                overdue_condition(today), output_field=models.BooleanField()
             )
         )
 
@@ -151,6 +167,13 @@ class DeliverableQuerySet(models.QuerySet):
         if active_only:
             projects = projects.active()
         return self.filter(project__in=projects.values("pk"))
+
+
+def short_label_of(title: str, type_name: str) -> str:
+    """A deliverable's name where its type is already shown beside it: its own
+    title, or its type's name when it has none (`Deliverable.short_label`; the CSV
+    export passes the type's display_name)."""
+    return title or type_name
 
 
 class Deliverable(models.Model):
@@ -267,9 +290,8 @@ class Deliverable(models.Model):
 
     @property
     def short_label(self) -> str:
-        """The name where the type is already shown beside it: the own title, or
-        the type when there is none."""
-        return self.title or self.label
+        """The name where the type is already shown beside it (short_label_of)."""
+        return short_label_of(self.title, self.label)
 
     def clean(self) -> None:
         super().clean()
@@ -298,6 +320,18 @@ class Deliverable(models.Model):
         """Neither done nor cancelled (CLOSED_STATUSES), as `objects.open()` selects."""
         return self.status not in CLOSED_STATUSES
 
+    @property
+    def is_done(self) -> bool:
+        return self.status == DeliverableStatus.DONE
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.status == DeliverableStatus.BLOCKED
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == DeliverableStatus.CANCELLED
+
     def is_overdue(self, today: date) -> bool:
         return bool(self.due_date and self.due_date < today and self.is_open)
 
@@ -306,7 +340,7 @@ class Deliverable(models.Model):
         """A done deliverable's checklist (its answers and questions) and type are what
         was approved: they change only after it is reopened. The services refuse such
         changes by this rule, and the pages draw those fields as fixed by it."""
-        return self.status == DeliverableStatus.DONE
+        return self.is_done
 
     @property
     def status_label(self) -> str:
@@ -323,6 +357,41 @@ def deliverable_label(type_name: str, title: str) -> str:
     if not title:
         return type_name
     return gettext("%(type)s: %(title)s") % {"type": type_name, "title": title}
+
+
+# When a checklist item is complete: a tick item ticked, a written answer given, a
+# link given (the services store answers and links stripped, so blank means empty).
+# The one definition: the partial index below is built on it, queries filter by it
+# (`ChecklistItem.objects.complete()`, the lists' and dashboards' counts), and
+# `ChecklistItem.is_complete` evaluates it on a loaded item (`holds`).
+COMPLETE = (
+    models.Q(answer_kind=AnswerKind.TICK, checked=True)
+    | (models.Q(answer_kind=AnswerKind.TEXT) & ~models.Q(answer=""))
+    | (models.Q(answer_kind=AnswerKind.LINK) & ~models.Q(link=""))
+)
+
+
+def holds(condition: models.Q, row: models.Model) -> bool:
+    """Whether a loaded `row` meets `condition`, evaluated in Python: the object form
+    of a condition made of exact lookups on the row's own fields, combined with AND,
+    OR and NOT (as COMPLETE is), so that one definition serves queries and objects."""
+    results = []
+    for child in condition.children:
+        if isinstance(child, models.Q):
+            results.append(holds(child, row))
+            continue
+        lookup, value = child
+        if "__" in lookup:
+            raise ValueError(f"holds() takes exact lookups on the row's own fields, not {lookup!r}")
+        results.append(getattr(row, lookup) == value)
+    met = all(results) if condition.connector == models.Q.AND else any(results)
+    return not met if condition.negated else met
+
+
+class ChecklistItemQuerySet(models.QuerySet):
+    def complete(self) -> ChecklistItemQuerySet:
+        """The complete items (COMPLETE)."""
+        return self.filter(COMPLETE)
 
 
 class ChecklistItem(ChecklistItemBase):
@@ -352,30 +421,25 @@ class ChecklistItem(ChecklistItemBase):
     # from the deliverable type (removable, shown as the project's own).
     project_question = models.BooleanField(_("project's own question"), default=False)
 
+    objects = ChecklistItemQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("checklist item")
         verbose_name_plural = _("checklist items")
         ordering = ["deliverable", "position", "pk"]
         indexes = [
-            # The complete items only (as `is_complete` says, and selectors.COMPLETE_ITEM):
-            # counting a deliverable's done items reads this index alone, as counting
-            # all its items reads the deliverable foreign key's index alone.
+            # The complete items only (COMPLETE): counting a deliverable's done items
+            # reads this index alone, as counting all its items reads the deliverable
+            # foreign key's index alone.
             models.Index(
-                fields=["deliverable"],
-                condition=models.Q(answer_kind=AnswerKind.TICK, checked=True)
-                | (models.Q(answer_kind=AnswerKind.TEXT) & ~models.Q(answer=""))
-                | (models.Q(answer_kind=AnswerKind.LINK) & ~models.Q(link="")),
-                name="checklistitem_complete_idx",
+                fields=["deliverable"], condition=COMPLETE, name="checklistitem_complete_idx"
             ),
         ]
 
     @property
     def is_complete(self) -> bool:
-        if self.answer_kind == AnswerKind.TEXT:
-            return bool(self.answer.strip())
-        if self.answer_kind == AnswerKind.LINK:
-            return bool(self.link)
-        return self.checked
+        """COMPLETE, for an item already loaded (`holds`)."""
+        return holds(COMPLETE, self)
 
 
 class LinkKind(models.TextChoices):

@@ -259,7 +259,7 @@ def _candidate_recipients(now: datetime) -> list[int]:
         | Q(status=DeliverableStatus.IN_PROGRESS, updated_at__lt=stale_before),
         owner__isnull=False,
     ).values_list("owner_id", flat=True)
-    managers = open_work.filter(due_date__lt=now.date()).values_list("project__managers", flat=True)
+    managers = open_work.overdue(now.date()).values_list("project__managers", flat=True)
     ids = set(owners.distinct().order_by()) | set(managers.distinct().order_by())
     for section in digest_sections:
         ids |= set(section.recipients(now.date()))
@@ -333,7 +333,8 @@ def _plan_batch(user_ids: list[int], now: datetime) -> list[PlannedDigest]:
     for project_id, manager_id in _listed_managers_with_rights(planned):
         managed[project_id].append(manager_id)
     escalated = (
-        open_work.filter(project_id__in=managed, due_date__lt=latest_day)
+        open_work.overdue(latest_day)
+        .filter(project_id__in=managed)
         .order_by("project__name", "type__role__position", "due_date", "pk")
         .values_list(*columns, "project_id", "project__escalation_days")
     )
@@ -800,9 +801,11 @@ def digest_send(*, digest_id: int, now: datetime | None = None) -> bool:
     if earlier is not None:
         _record_sent(group, now, carrier_id=earlier)
         return False
+    # The owner too: escalations name each deliverable's owner (one query for the
+    # lot, not one per line).
     reminders = list(
         Reminder.objects.filter(digest__in=group)
-        .select_related("deliverable__project", "deliverable__type__role")
+        .select_related("deliverable__project", "deliverable__type__role", "deliverable__owner")
         .order_by("kind", "deliverable__project__name", "-days", "pk")
     )
     owed = _newest_first(_still_owed(carrier, reminders), lambda row: row.deliverable_id)

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import islice
 
 from django.contrib.auth import get_user_model
+from django.contrib.postgres.fields import ArrayField
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     F,
+    Func,
     IntegerField,
     Min,
     OuterRef,
@@ -32,10 +38,11 @@ from roles import selectors as roles_selectors
 from roles.models import Membership, Project, RoleAssignment, TeamChange
 from roles.selectors import _gap_count, people_visible_to
 
+from .forms import OPEN
 from .models import (
+    COMPLETE,
     DIGEST_DELIVERED,
     IS_OPEN,
-    AnswerKind,
     ChecklistItem,
     Deliverable,
     DeliverableEvent,
@@ -44,14 +51,15 @@ from .models import (
     Digest,
     DigestStatus,
     Reminder,
+    due_within_condition,
+    overdue_condition,
+    short_label_of,
 )
 from .practices.selectors import HandbookSummary, handbook_candidates
 
-COMPLETE_ITEM = (
-    Q(answer_kind=AnswerKind.TICK, checked=True)
-    | (Q(answer_kind=AnswerKind.TEXT) & ~Q(answer=""))
-    | (Q(answer_kind=AnswerKind.LINK) & ~Q(link=""))
-)
+# A complete checklist item: models.COMPLETE (its one definition), under the name
+# the dashboards' selectors use.
+COMPLETE_ITEM = COMPLETE
 
 
 def _item_count(condition: Q) -> Coalesce:
@@ -76,8 +84,8 @@ def _with_progress(deliverables: QuerySet[Deliverable], today: date) -> QuerySet
         .with_overdue(today)
         .annotate(
             items_total=_item_count(Q()),
-            items_done=_item_count(COMPLETE_ITEM),
-            required_open=_item_count(Q(required=True) & ~COMPLETE_ITEM),
+            items_done=_item_count(COMPLETE),
+            required_open=_item_count(Q(required=True) & ~COMPLETE),
         )
     )
 
@@ -137,7 +145,7 @@ def _filtered(*, user, filters: DeliverableFilters, today: date) -> QuerySet[Del
         rows = rows.filter(type__role_id=filters.role)
     if filters.type:
         rows = rows.filter(type_id=filters.type)
-    if filters.status == "open":  # forms.OPEN: neither done nor cancelled
+    if filters.status == OPEN:  # neither done nor cancelled
         rows = rows.open()
     elif filters.status:
         rows = rows.filter(status=filters.status)
@@ -146,9 +154,7 @@ def _filtered(*, user, filters: DeliverableFilters, today: date) -> QuerySet[Del
     if filters.overdue:
         rows = rows.overdue(today)
     if filters.due_within is not None:
-        rows = rows.open().filter(
-            due_date__gte=today, due_date__lte=today + timedelta(days=filters.due_within)
-        )
+        rows = rows.due_within(filters.due_within, today)
     if filters.query:
         rows = rows.filter(
             Q(title__icontains=filters.query) | Q(type__in=_types_named(filters.query))
@@ -157,8 +163,115 @@ def _filtered(*, user, filters: DeliverableFilters, today: date) -> QuerySet[Del
 
 
 def deliverable_list(*, user, filters: DeliverableFilters, today: date) -> QuerySet[Deliverable]:
-    """The filtered, sorted deliverables `user` may see (the CSV export: every row)."""
+    """The filtered, sorted deliverables `user` may see, each with its checklist
+    progress (every row: what the list pages through)."""
     return _with_progress(_filtered(user=user, filters=filters, today=today), today)
+
+
+EXPORT_CHUNK_SIZE = 2000
+
+
+@dataclass(slots=True)
+class ExportRow:
+    """One deliverable as the CSV export writes it (plain values)."""
+
+    pk: int
+    project: str
+    short_label: str  # Deliverable.short_label
+    type: str  # the type's display_name
+    role: str  # the type's role's display_name
+    owner_username: str
+    owner_name: str  # get_full_name()
+    status: str
+    due_date: date | None
+    overdue: bool
+    items_done: int
+    items_total: int
+
+
+def _deliverable_in(ids: list[int]) -> Q:
+    """Checklist items of these deliverables: on PostgreSQL with the ids as one
+    array parameter (`deliverable_id = ANY(%s)`), elsewhere as `IN (...)`. Two
+    thousand placeholders a query, prepared by Django and split by psycopg one by
+    one, cost 1.2 s of the 1.4 s of Python the admin's 50,000-row export spent
+    reading its rows (bench/pages.py)."""
+    if connection.vendor != "postgresql":
+        return Q(deliverable_id__in=ids)
+    return Q(
+        Func(
+            F("deliverable_id"),
+            Value(ids, output_field=ArrayField(IntegerField())),
+            arg_joiner=" = ANY(",
+            template="%(expressions)s)",
+            output_field=BooleanField(),
+        )
+    )
+
+
+def _item_counts(items: QuerySet[ChecklistItem]) -> dict[int, int]:
+    """Per deliverable, how many of `items` it has (deliverables with none are absent)."""
+    return dict(
+        items.order_by()
+        .values("deliverable_id")
+        .annotate(n=Count("*"))
+        .values_list("deliverable_id", "n")
+    )
+
+
+def deliverable_export_rows(
+    *, user, filters: DeliverableFilters, today: date, chunk_size: int | None = None
+) -> Iterator[ExportRow]:
+    """Every row of `deliverable_list`, in its order, as plain values for the CSV.
+
+    1. The types with their roles, once (a few rows): their names in the reader's
+       language are looked up once, not once per row.
+    2. The filtered rows as tuples, read through a cursor `chunk_size` at a time,
+       so memory stays flat however many rows there are.
+    3. Per chunk, one grouped query counts the chunk's checklist items, one its
+       complete items (each read from an index alone: the deliverable foreign key's,
+       the partial index of complete items), and one reads the owners not met in
+       an earlier chunk.
+    So three queries per chunk, none per row. (Model instances and three correlated
+    COUNT subqueries per row, as a page of the list uses, cost 1.3 s for a manager's
+    250 rows, mostly PostgreSQL compiling the query, and 5.2 s for 50,000 rows.)"""
+    types = {
+        deliverable_type.pk: (deliverable_type.display_name, deliverable_type.role.display_name)
+        for deliverable_type in DeliverableType.objects.select_related("role")
+    }
+    chunk_size = chunk_size or EXPORT_CHUNK_SIZE
+    people: dict[int, tuple[str, str]] = {}
+    rows = (
+        _filtered(user=user, filters=filters, today=today)
+        .with_overdue(today)
+        .values_list(
+            "pk", "project__name", "title", "type_id", "owner_id", "status", "due_date", "overdue"
+        )
+    )
+    stream = rows.iterator(chunk_size=chunk_size)
+    while chunk := list(islice(stream, chunk_size)):
+        of_chunk = _deliverable_in([row[0] for row in chunk])
+        totals = _item_counts(ChecklistItem.objects.filter(of_chunk))
+        done = _item_counts(ChecklistItem.objects.complete().filter(of_chunk))
+        new_owners = {row[4] for row in chunk} - people.keys() - {None}
+        for person in get_user_model().objects.filter(pk__in=new_owners):
+            people[person.pk] = (person.get_username(), person.get_full_name())
+        for pk, project, title, type_id, owner_id, status, due, overdue in chunk:
+            type_name, role_name = types[type_id]
+            username, name = people.get(owner_id, ("", ""))
+            yield ExportRow(
+                pk=pk,
+                project=project,
+                short_label=short_label_of(title, type_name),
+                type=type_name,
+                role=role_name,
+                owner_username=username,
+                owner_name=name,
+                status=status,
+                due_date=due,
+                overdue=bool(overdue),
+                items_done=done.get(pk, 0),
+                items_total=totals.get(pk, 0),
+            )
 
 
 def deliverable_list_page(
@@ -187,8 +300,8 @@ def my_work(*, user, today: date, soon_days: int = 7) -> QuerySet[Deliverable]:
         _with_progress(rows, today)
         .annotate(
             urgency=Case(
-                When(due_date__lt=today, then=Value(0)),
-                When(due_date__lte=today + timedelta(days=soon_days), then=Value(1)),
+                When(overdue_condition(today), then=Value(0)),
+                When(due_within_condition(soon_days, today), then=Value(1)),
                 default=Value(2),
                 output_field=IntegerField(),
             )

@@ -59,7 +59,10 @@ def test_each_benchmark_works_after_the_other_on_one_database_url(bench_database
     pages = run_benchmark("pages.py", bench_database_url)
     assert pages.returncode == 0, pages.stderr[-3000:]
     assert "Pages at 500 deliverables" in pages.stdout, pages.stdout
+    assert "reference: admin changelist of deliverables" in pages.stdout, pages.stdout
+    assert "CSV export (admin: every row)" in pages.stdout, pages.stdout
 
     sweep = run_benchmark("reminder_sweep.py", bench_database_url)
     assert sweep.returncode == 0, sweep.stderr[-3000:]
     assert "Reminder sweep, 1,000 deliverables, 200 overdue" in sweep.stdout, sweep.stdout
+    assert "sending the day's digests (locmem email)" in sweep.stdout, sweep.stdout

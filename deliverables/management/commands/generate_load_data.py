@@ -215,10 +215,10 @@ def generate(*, projects: int, people: int, deliverables: int, seed: int) -> dic
         cursor.execute(
             f"INSERT INTO {item} (deliverable_id, area, text, answer_kind, required, position, "  # noqa: S608
             f"checked, answer, link, project_question) SELECT d.id, t.area, t.text, "
-            f"t.answer_kind, t.required, t.position, d.status = 'done', '', '', false "
+            f"t.answer_kind, t.required, t.position, d.status = %s, '', '', false "
             f"FROM {deliverable} d "
             f"JOIN {template} t ON t.deliverable_type_id = d.type_id WHERE d.id >= %s",
-            [first_new],
+            [DeliverableStatus.DONE.value, first_new],
         )
         items = cursor.rowcount
     history = _history(
