@@ -6,11 +6,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
+    ExpressionWrapper,
     F,
     IntegerField,
     Min,
@@ -617,15 +618,24 @@ def _project_summaries(page_ids: list[int], today: date) -> list[ProjectSummary]
 
 def _overdue_by_role(*, project_ids: list[int], today: date) -> list[RoleOverdue]:
     """Overdue deliverables of these projects (the visible active ones) per owning
-    role, most first (one GROUP BY over the partial index of open work by due date)."""
-    rows = (
+    role, most first (two queries: the late rows counted per type off the partial
+    index of open work by due date, without joins; then the few types' roles).
+    Joining the types and roles to every late row before grouping cost twice as
+    much at 50,000 deliverables (bench/pages.py, the admin's portfolio)."""
+    per_type = (
         Deliverable.objects.filter(project_id__in=project_ids)
         .overdue(today)
         .order_by()
-        .values_list("type__role", "type__role__name")
+        .values_list("type")
         .annotate(n=Count("*"))
     )
-    ordered = sorted(rows, key=lambda row: (-row[2], row[1]))
+    counts: dict[int, list] = {}
+    late = dict(per_type)
+    if late:
+        types = DeliverableType.objects.filter(pk__in=late).values_list("pk", "role", "role__name")
+        for type_id, role_id, name in types:
+            counts.setdefault(role_id, [role_id, name, 0])[2] += late[type_id]
+    ordered = sorted(counts.values(), key=lambda row: (-row[2], row[1]))
     return [RoleOverdue(role_id, gettext(name), n) for role_id, name, n in ordered]
 
 
@@ -634,37 +644,45 @@ def workload(
 ) -> list[PersonLoad]:
     """The busiest people the viewer may see (most overdue, then most open work, on
     the visible active projects; active people only), with the roles they hold and
-    their total allocation there (one query: the busiest are picked by a GROUP BY in a
-    subquery, then counted again for those few only). `visible_ids`: the visible
-    active projects' ids, when the caller has them."""
-    User = get_user_model()
-    visible = _visible_projects(user)
-    if visible_ids is not None:
-        visible = Project.objects.filter(pk__in=visible_ids)
-    work = Deliverable.objects.filter(project__in=visible.values("pk")).open()
-    busiest = (
-        work.filter(owner__in=people_visible_to(user=user).order_by().values("pk"))
-        .order_by()
-        .values("owner")
-        .annotate(open_n=Count("*"), overdue_n=Count("due_date", filter=Q(due_date__lt=today)))
-        .order_by("-overdue_n", "-open_n", "owner")
-        .values("owner")[:limit]
-    )
+    their total allocation there (one query). `visible_ids`: the visible active
+    projects' ids, when the caller has them.
+
+    The query starts from the people, not from the work: each visible person's open
+    and overdue deliverables are counted off the partial index of open work by owner
+    (a short range of it per person), the people are ranked on those two counts, and
+    roles and allocation are counted for the `limit` kept only (PostgreSQL evaluates
+    them after the LIMIT). Grouping all open work by owner and joining it to the
+    visible people first costs 3-4 times as much at 50,000 deliverables
+    (bench/pages.py, the admin's portfolio).
+    """
+    if visible_ids is None:
+        visible_ids = list(_visible_projects(user).values_list("pk", flat=True))
+    work = Deliverable.objects.filter(project_id__in=visible_ids).open()
     held = RoleAssignment.objects.filter(
-        membership__user=OuterRef("pk"), membership__project__in=visible.values("pk")
+        membership__user=OuterRef("pk"), membership__project_id__in=visible_ids
     )
     allocation = (
         held.order_by().values("membership__user").annotate(total=Sum("allocation_percent"))
     )
-    people = User.objects.filter(pk__in=busiest).annotate(
-        open_n=_count(work.filter(owner=OuterRef("pk")), "owner"),
-        overdue_n=_count(work.overdue(today).filter(owner=OuterRef("pk")), "owner"),
-        role_count=_count(held, "membership__user"),
-        allocation=Coalesce(
-            Subquery(allocation.values("total"), output_field=IntegerField()), Value(0)
-        ),
+    people = (
+        people_visible_to(user=user)
+        .only("username", "first_name", "last_name")
+        .annotate(
+            open_n=_count(work.filter(owner=OuterRef("pk")), "owner"),
+            overdue_n=_count(work.overdue(today).filter(owner=OuterRef("pk")), "owner"),
+        )
+        .order_by("-overdue_n", "-open_n", "pk")
+        .annotate(
+            role_count=_count(held, "membership__user"),
+            allocation=Coalesce(
+                Subquery(allocation.values("total"), output_field=IntegerField()), Value(0)
+            ),
+        )[:limit]
     )
-    ranked = sorted(people, key=lambda p: (-p.overdue_n, -p.open_n, p.get_username()))
+    # Nobody without open work is listed: they rank last, so dropping them after
+    # the LIMIT leaves the same people as filtering them out before it.
+    busiest = [person for person in people if person.open_n]
+    busiest.sort(key=lambda p: (-p.overdue_n, -p.open_n, p.get_username()))
     return [
         PersonLoad(
             pk=person.pk,
@@ -674,7 +692,7 @@ def workload(
             open_deliverable_count=person.open_n,
             overdue_count=person.overdue_n,
         )
-        for person in ranked
+        for person in busiest
     ]
 
 
@@ -901,9 +919,9 @@ def project_dashboard(*, project: Project, today: date, limit: int = 10) -> Proj
     1. The deliverables per status, with how many are late and how many due in the
        next 30 days, and on each row the handbook (as on the handbook page) with its
        questions and answers.
-    2. The first `limit` open deliverables by due date, with their checklist
-       progress, and the first `limit` due in the next 30 days (their own rank:
-       behind `limit` overdue rows, the first open ones hold none of them).
+    2. The first `limit` open deliverables by due date and the first `limit` due in
+       the next 30 days (their own rank: behind `limit` overdue rows, the first open
+       ones hold none of them), with their checklist progress.
     """
     horizon = today + timedelta(days=UPCOMING_DAYS)
     handbook_id = Subquery(handbook_candidates(project=project).values("pk")[:1])
@@ -938,26 +956,26 @@ def project_dashboard(*, project: Project, today: date, limit: int = 10) -> Proj
                 answered=answered,
                 today=today,
             )
-    in_window = Case(When(upcoming, then=Value(0)), default=Value(1))
-    rows = (
-        _with_progress(Deliverable.objects.filter(project=project).open(), today)
-        .annotate(
-            first=Window(RowNumber(), order_by=[F("due_date").asc(nulls_last=True), F("pk")]),
-            in_window=in_window,
-            # Rows in the window rank first; others ranked here are dropped below.
-            next_due=Window(RowNumber(), order_by=[in_window, F("due_date"), F("pk")]),
-        )
-        .filter(Q(first__lte=limit) | Q(next_due__lte=limit))
-        .order_by(F("due_date").asc(nulls_last=True), "pk")
-    )
-    first_open: list[WorkItem] = []
-    coming_up: list[WorkItem] = []
-    for deliverable in rows:
-        item = work_item(deliverable, today=today, project=project)
-        if deliverable.first <= limit:
-            first_open.append(item)
-        if deliverable.next_due <= limit and deliverable.in_window == 0:
-            coming_up.append(item)
+    # The rows kept are picked by two LIMITs (the first open ones, the first due in
+    # the window) before anything is joined or counted, so checklist progress is
+    # counted for those rows only, not for every open row of the project.
+    open_work = Deliverable.objects.filter(project=project).open().order_by()
+    in_order = [F("due_date").asc(nulls_last=True), "pk"]
+    first_ids = open_work.order_by(*in_order).values("pk")[:limit]
+    coming_ids = open_work.filter(upcoming).order_by("due_date", "pk").values("pk")[:limit]
+    rows = _with_progress(
+        Deliverable.objects.filter(project=project).filter(
+            Q(pk__in=first_ids) | Q(pk__in=coming_ids)
+        ),
+        today,
+    ).annotate(in_window=ExpressionWrapper(upcoming, output_field=BooleanField()))
+    rows = list(rows.order_by(*in_order))
+    items = [work_item(deliverable, today=today, project=project) for deliverable in rows]
+    # The first `limit` open rows are the smallest in this order, so they come first;
+    # every row picked by the second LIMIT sorts after them. Likewise the first
+    # `limit` rows due in the window are the first such rows here.
+    first_open = items[:limit]
+    coming_up = [item for item, row in zip(items, rows, strict=True) if row.in_window][:limit]
     return ProjectDashboard(
         by_status=[
             (status, str(label), by_status.get(status, 0))
