@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     BooleanField,
@@ -549,12 +550,16 @@ def portfolio_dashboard(*, user, today: date, page_number=None) -> PortfolioDash
     visible_ids = list(_visible_projects(user).order_by("name", "pk").values_list("pk", flat=True))
     page = Paginator(visible_ids, PORTFOLIO_PAGE_SIZE).get_page(page_number)
     page_ids = list(page.object_list)
-    # The later queries filter by these ids rather than by the visibility subquery:
-    # a manager's few projects then lead PostgreSQL to their rows through the
-    # per-project indexes instead of walking every project's newest changes.
+    # The activity and the workload's grouping filter by these ids rather than by the
+    # visibility subquery: a manager's few projects then lead PostgreSQL to their rows
+    # through the per-project indexes instead of walking every project's newest
+    # changes. Overdue per role takes the subquery: it reads the partial index of
+    # late work either way, and 200 ids bound as parameters cost more in Python
+    # (building and sending them) than the subquery costs PostgreSQL.
+    visible = _visible_projects(user).values("pk")
     return PortfolioDashboard(
         projects=_project_summaries(page_ids, today) if page_ids else [],
-        overdue_by_role=_overdue_by_role(project_ids=visible_ids, today=today),
+        overdue_by_role=_overdue_by_role(projects=visible, today=today),
         activity=_activity(projects=visible_ids, limit=15),
         workload=workload(user=user, today=today, visible_ids=visible_ids),
         page=PageInfo(page.number, page.paginator.num_pages),
@@ -616,14 +621,15 @@ def _project_summaries(page_ids: list[int], today: date) -> list[ProjectSummary]
     return summaries
 
 
-def _overdue_by_role(*, project_ids: list[int], today: date) -> list[RoleOverdue]:
-    """Overdue deliverables of these projects (the visible active ones) per owning
-    role, most first (two queries: the late rows counted per type off the partial
-    index of open work by due date, without joins; then the few types' roles).
+def _overdue_by_role(*, projects, today: date) -> list[RoleOverdue]:
+    """Overdue deliverables of `projects` (a query of the visible active ones' ids)
+    per owning role, most first (two queries: the late rows counted per type off
+    the partial index of open work by due date, without joins; then the few types'
+    roles).
     Joining the types and roles to every late row before grouping cost twice as
     much at 50,000 deliverables (bench/pages.py, the admin's portfolio)."""
     per_type = (
-        Deliverable.objects.filter(project_id__in=project_ids)
+        Deliverable.objects.filter(project__in=projects)
         .overdue(today)
         .order_by()
         .values_list("type")
@@ -644,56 +650,66 @@ def workload(
 ) -> list[PersonLoad]:
     """The busiest people the viewer may see (most overdue, then most open work, on
     the visible active projects; active people only), with the roles they hold and
-    their total allocation there (one query). `visible_ids`: the visible active
+    their total allocation there (two queries). `visible_ids`: the visible active
     projects' ids, when the caller has them.
 
-    The query starts from the people, not from the work: each visible person's open
-    and overdue deliverables are counted off the partial index of open work by owner
-    (a short range of it per person), the people are ranked on those two counts, and
-    roles and allocation are counted for the `limit` kept only (PostgreSQL evaluates
-    them after the LIMIT). Grouping all open work by owner and joining it to the
-    visible people first costs 3-4 times as much at 50,000 deliverables
-    (bench/pages.py, the admin's portfolio).
+    1. Open work counted per owner off the partial index of open work by owner (in
+       its order: no hashing), the visible people kept among the groups, the
+       `limit` busiest taken. The people rule is applied to the groups (HAVING, on
+       the group's one owner) rather than joined to every open row before grouping:
+       at 50,000 deliverables that halves the admin's workload (bench/pages.py).
+    2. Those people's names, roles held and allocation on the visible projects.
     """
     if visible_ids is None:
         visible_ids = list(_visible_projects(user).values_list("pk", flat=True))
-    work = Deliverable.objects.filter(project_id__in=visible_ids).open()
+    visible_people = people_visible_to(user=user).order_by().values("pk")
+    busiest = list(
+        Deliverable.objects.filter(project_id__in=visible_ids)
+        .open()
+        .order_by()
+        .values_list("owner")
+        .annotate(
+            open_n=Count("*"),
+            overdue_n=Count("due_date", filter=Q(due_date__lt=today)),
+            person=Min("owner"),  # the group's owner, as an aggregate: filtered in HAVING
+        )
+        .filter(person__in=visible_people)
+        .order_by("-overdue_n", "-open_n", "owner")[:limit]
+    )
     held = RoleAssignment.objects.filter(
-        membership__user=OuterRef("pk"), membership__project_id__in=visible_ids
+        membership__user=OuterRef("pk"),
+        membership__project__in=_visible_projects(user).values("pk"),
     )
     allocation = (
         held.order_by().values("membership__user").annotate(total=Sum("allocation_percent"))
     )
     people = (
-        people_visible_to(user=user)
+        get_user_model()
+        .objects.filter(pk__in=[owner for owner, *_ in busiest])
         .only("username", "first_name", "last_name")
-        .annotate(
-            open_n=_count(work.filter(owner=OuterRef("pk")), "owner"),
-            overdue_n=_count(work.overdue(today).filter(owner=OuterRef("pk")), "owner"),
-        )
-        .order_by("-overdue_n", "-open_n", "pk")
         .annotate(
             role_count=_count(held, "membership__user"),
             allocation=Coalesce(
                 Subquery(allocation.values("total"), output_field=IntegerField()), Value(0)
             ),
-        )[:limit]
-    )
-    # Nobody without open work is listed: they rank last, so dropping them after
-    # the LIMIT leaves the same people as filtering them out before it.
-    busiest = [person for person in people if person.open_n]
-    busiest.sort(key=lambda p: (-p.overdue_n, -p.open_n, p.get_username()))
-    return [
-        PersonLoad(
-            pk=person.pk,
-            name=person_name(person),
-            role_count=person.role_count,
-            total_allocation=person.allocation,
-            open_deliverable_count=person.open_n,
-            overdue_count=person.overdue_n,
         )
-        for person in busiest
+        .in_bulk()
+    )
+    loads = [
+        PersonLoad(
+            pk=owner,
+            name=person_name(people[owner]),
+            role_count=people[owner].role_count,
+            total_allocation=people[owner].allocation,
+            open_deliverable_count=open_n,
+            overdue_count=overdue_n,
+        )
+        for owner, open_n, overdue_n, _ in busiest
     ]
+    names = {owner: people[owner].get_username() for owner in people}
+    return sorted(
+        loads, key=lambda load: (-load.overdue_count, -load.open_deliverable_count, names[load.pk])
+    )
 
 
 # --- activity feeds ------------------------------------------------------------------------
