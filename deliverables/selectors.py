@@ -715,15 +715,41 @@ def workload(
 # --- activity feeds ------------------------------------------------------------------------
 
 
+# What activity_entry reads of the rows joined to a change: names only. The changes'
+# own columns are all read; of the joined rows, long texts (a project's business
+# problem, a role's description, a type's guidance) are left in the database.
+_PERSON = ("username", "first_name", "last_name")
+
+
+def _own_fields(model) -> list[str]:
+    return [field.name for field in model._meta.concrete_fields]
+
+
 def _team_feed(changes: QuerySet[TeamChange]) -> QuerySet[TeamChange]:
-    return changes.select_related("project", "actor", "person", "role").order_by(
-        "-created_at", "-pk"
+    return (
+        changes.select_related("project", "actor", "person", "role")
+        .only(
+            *_own_fields(TeamChange),
+            "project__name",
+            *(f"actor__{name}" for name in _PERSON),
+            *(f"person__{name}" for name in _PERSON),
+            "role__name",
+        )
+        .order_by("-created_at", "-pk")
     )
 
 
 def _work_feed(events: QuerySet[DeliverableEvent]) -> QuerySet[DeliverableEvent]:
-    return events.select_related("project", "actor", "deliverable__type").order_by(
-        "-created_at", "-pk"
+    return (
+        events.select_related("project", "actor", "deliverable__type")
+        .only(
+            *_own_fields(DeliverableEvent),
+            "project__name",
+            *(f"actor__{name}" for name in _PERSON),
+            "deliverable__title",
+            "deliverable__type__name",
+        )
+        .order_by("-created_at", "-pk")
     )
 
 
