@@ -956,17 +956,16 @@ UPCOMING_DAYS = 30
 def project_dashboard(*, project: Project, today: date, limit: int = 10) -> ProjectDashboard:
     """Status breakdown, overdue work, the next 30 days' due dates and checklist
     progress of one project's open deliverables, and its handbook's completeness
-    (two queries).
+    (three queries).
 
     1. The deliverables per status, with how many are late and how many due in the
-       next 30 days, and on each row the handbook (as on the handbook page) with its
-       questions and answers.
-    2. The first `limit` open deliverables by due date and the first `limit` due in
+       next 30 days.
+    2. The handbook (as on the handbook page) with its questions and answers.
+    3. The first `limit` open deliverables by due date and the first `limit` due in
        the next 30 days (their own rank: behind `limit` overdue rows, the first open
        ones hold none of them), with their checklist progress.
     """
     horizon = today + timedelta(days=UPCOMING_DAYS)
-    handbook_id = Subquery(handbook_candidates(project=project).values("pk")[:1])
     upcoming = Q(due_date__gte=today, due_date__lte=horizon)
     counts = (
         Deliverable.objects.filter(project=project)
@@ -975,29 +974,31 @@ def project_dashboard(*, project: Project, today: date, limit: int = 10) -> Proj
         .annotate(
             n=Count("*"),
             late=Count("due_date", filter=IS_OPEN & Q(due_date__lt=today)),
-            coming=Count(
-                "due_date", filter=IS_OPEN & Q(due_date__gte=today, due_date__lte=horizon)
-            ),
-            handbook=handbook_id,
-            questions=_answered(handbook_id),
-            answered=_answered(handbook_id, COMPLETE_ITEM),
+            coming=Count("due_date", filter=IS_OPEN & upcoming),
         )
     )
     by_status: dict[str, int] = {}
     overdue_total = upcoming_total = 0
-    handbook = HandbookSummary(project=project, deliverable_id=None, today=today)
-    for status, n, late, coming, handbook_pk, questions, answered in counts:
+    for status, n, late, coming in counts:
         by_status[status] = n
         overdue_total += late
         upcoming_total += coming
-        if handbook_pk is not None:
-            handbook = HandbookSummary(
-                project=project,
-                deliverable_id=handbook_pk,
-                total=questions,
-                answered=answered,
-                today=today,
-            )
+    handbook = HandbookSummary(project=project, deliverable_id=None, today=today)
+    first_handbook = (
+        handbook_candidates(project=project)
+        .annotate(
+            questions=_answered(OuterRef("pk")), answered=_answered(OuterRef("pk"), COMPLETE_ITEM)
+        )
+        .values_list("pk", "questions", "answered")[:1]
+    )
+    for handbook_pk, questions, answered in first_handbook:
+        handbook = HandbookSummary(
+            project=project,
+            deliverable_id=handbook_pk,
+            total=questions,
+            answered=answered,
+            today=today,
+        )
     # The rows kept are picked by two LIMITs (the first open ones, the first due in
     # the window) before anything is joined or counted, so checklist progress is
     # counted for those rows only, not for every open row of the project.
