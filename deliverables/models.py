@@ -272,6 +272,9 @@ class Deliverable(models.Model):
                 condition=IS_OPEN,
                 name="deliverable_open_owner_idx",
             ),
+            # A project's deliverables of one type: its process documentation, read
+            # as the handbook by the portfolio's page of projects and the project page.
+            models.Index(fields=["project", "type"], name="deliverable_project_type_idx"),
         ]
 
     def __str__(self) -> str:

@@ -16,6 +16,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    ExpressionWrapper,
     F,
     Func,
     IntegerField,
@@ -661,12 +662,16 @@ def portfolio_dashboard(*, user, today: date, page_number=None) -> PortfolioDash
     visible_ids = list(_visible_projects(user).order_by("name", "pk").values_list("pk", flat=True))
     page = Paginator(visible_ids, PORTFOLIO_PAGE_SIZE).get_page(page_number)
     page_ids = list(page.object_list)
-    # The later queries filter by these ids rather than by the visibility subquery:
-    # a manager's few projects then lead PostgreSQL to their rows through the
-    # per-project indexes instead of walking every project's newest changes.
+    # The activity and the workload's grouping filter by these ids rather than by the
+    # visibility subquery: a manager's few projects then lead PostgreSQL to their rows
+    # through the per-project indexes instead of walking every project's newest
+    # changes. Overdue per role takes the subquery: it reads the partial index of
+    # late work either way, and 200 ids bound as parameters cost more in Python
+    # (building and sending them) than the subquery costs PostgreSQL.
+    visible = _visible_projects(user).values("pk")
     return PortfolioDashboard(
         projects=_project_summaries(page_ids, today) if page_ids else [],
-        overdue_by_role=_overdue_by_role(project_ids=visible_ids, today=today),
+        overdue_by_role=_overdue_by_role(projects=visible, today=today),
         activity=_activity(projects=visible_ids, limit=15),
         workload=workload(user=user, today=today, visible_ids=visible_ids),
         page=PageInfo(page.number, page.paginator.num_pages),
@@ -728,17 +733,27 @@ def _project_summaries(page_ids: list[int], today: date) -> list[ProjectSummary]
     return summaries
 
 
-def _overdue_by_role(*, project_ids: list[int], today: date) -> list[RoleOverdue]:
-    """Overdue deliverables of these projects (the visible active ones) per owning
-    role, most first (one GROUP BY over the partial index of open work by due date)."""
-    rows = (
-        Deliverable.objects.filter(project_id__in=project_ids)
+def _overdue_by_role(*, projects, today: date) -> list[RoleOverdue]:
+    """Overdue deliverables of `projects` (a query of the visible active ones' ids)
+    per owning role, most first (two queries: the late rows counted per type off
+    the partial index of open work by due date, without joins; then the few types'
+    roles).
+    Joining the types and roles to every late row before grouping cost twice as
+    much at 50,000 deliverables (bench/pages.py, the admin's portfolio)."""
+    per_type = (
+        Deliverable.objects.filter(project__in=projects)
         .overdue(today)
         .order_by()
-        .values_list("type__role", "type__role__name")
+        .values_list("type")
         .annotate(n=Count("*"))
     )
-    ordered = sorted(rows, key=lambda row: (-row[2], row[1]))
+    counts: dict[int, list] = {}
+    late = dict(per_type)
+    if late:
+        types = DeliverableType.objects.filter(pk__in=late).values_list("pk", "role", "role__name")
+        for type_id, role_id, name in types:
+            counts.setdefault(role_id, [role_id, name, 0])[2] += late[type_id]
+    ordered = sorted(counts.values(), key=lambda row: (-row[2], row[1]))
     return [RoleOverdue(role_id, gettext(name), n) for role_id, name, n in ordered]
 
 
@@ -747,62 +762,107 @@ def workload(
 ) -> list[PersonLoad]:
     """The busiest people the viewer may see (most overdue, then most open work, on
     the visible active projects; active people only), with the roles they hold and
-    their total allocation there (one query: the busiest are picked by a GROUP BY in a
-    subquery, then counted again for those few only). `visible_ids`: the visible
-    active projects' ids, when the caller has them."""
-    User = get_user_model()
-    visible = _visible_projects(user)
-    if visible_ids is not None:
-        visible = Project.objects.filter(pk__in=visible_ids)
-    work = Deliverable.objects.filter(project__in=visible.values("pk")).open()
-    busiest = (
-        work.filter(owner__in=people_visible_to(user=user).order_by().values("pk"))
+    their total allocation there (two queries). `visible_ids`: the visible active
+    projects' ids, when the caller has them.
+
+    1. Open work counted per owner off the partial index of open work by owner, the
+       visible people kept among the groups, the `limit` busiest taken. The people
+       rule is applied to the groups (HAVING, on the group's one owner) rather than
+       joined to every open row before grouping: at 50,000 deliverables the admin's
+       workload went from about 30 ms to about 10 ms of PostgreSQL time
+       (bench/pages.py), and counting again for the busiest is no longer needed.
+    2. Those people's names, roles held and allocation on the visible projects.
+    """
+    if visible_ids is None:
+        visible_ids = list(_visible_projects(user).values_list("pk", flat=True))
+    visible_people = people_visible_to(user=user).order_by().values("pk")
+    busiest = list(
+        Deliverable.objects.filter(project_id__in=visible_ids)
+        .open()
         .order_by()
-        .values("owner")
-        .annotate(open_n=Count("*"), overdue_n=Count("due_date", filter=Q(due_date__lt=today)))
-        .order_by("-overdue_n", "-open_n", "owner")
-        .values("owner")[:limit]
+        .values_list("owner")
+        .annotate(
+            open_n=Count("*"),
+            overdue_n=Count("due_date", filter=Q(due_date__lt=today)),
+            person=Min("owner"),  # the group's owner, as an aggregate: filtered in HAVING
+        )
+        .filter(person__in=visible_people)
+        .order_by("-overdue_n", "-open_n", "owner")[:limit]
     )
     held = RoleAssignment.objects.filter(
-        membership__user=OuterRef("pk"), membership__project__in=visible.values("pk")
+        membership__user=OuterRef("pk"),
+        membership__project__in=_visible_projects(user).values("pk"),
     )
     allocation = (
         held.order_by().values("membership__user").annotate(total=Sum("allocation_percent"))
     )
-    people = User.objects.filter(pk__in=busiest).annotate(
-        open_n=_count(work.filter(owner=OuterRef("pk")), "owner"),
-        overdue_n=_count(work.overdue(today).filter(owner=OuterRef("pk")), "owner"),
-        role_count=_count(held, "membership__user"),
-        allocation=Coalesce(
-            Subquery(allocation.values("total"), output_field=IntegerField()), Value(0)
-        ),
-    )
-    ranked = sorted(people, key=lambda p: (-p.overdue_n, -p.open_n, p.get_username()))
-    return [
-        PersonLoad(
-            pk=person.pk,
-            name=person_name(person),
-            role_count=person.role_count,
-            total_allocation=person.allocation,
-            open_deliverable_count=person.open_n,
-            overdue_count=person.overdue_n,
+    people = (
+        get_user_model()
+        .objects.filter(pk__in=[owner for owner, *_ in busiest])
+        .only("username", "first_name", "last_name")
+        .annotate(
+            role_count=_count(held, "membership__user"),
+            allocation=Coalesce(
+                Subquery(allocation.values("total"), output_field=IntegerField()), Value(0)
+            ),
         )
-        for person in ranked
+        .in_bulk()
+    )
+    loads = [
+        PersonLoad(
+            pk=owner,
+            name=person_name(people[owner]),
+            role_count=people[owner].role_count,
+            total_allocation=people[owner].allocation,
+            open_deliverable_count=open_n,
+            overdue_count=overdue_n,
+        )
+        for owner, open_n, overdue_n, _ in busiest
     ]
+    names = {owner: people[owner].get_username() for owner in people}
+    return sorted(
+        loads, key=lambda load: (-load.overdue_count, -load.open_deliverable_count, names[load.pk])
+    )
 
 
 # --- activity feeds ------------------------------------------------------------------------
 
 
+# What activity_entry reads of the rows joined to a change: names only. The changes'
+# own columns are all read; of the joined rows, long texts (a project's business
+# problem, a role's description, a type's guidance) are left in the database.
+_PERSON = ("username", "first_name", "last_name")
+
+
+def _own_fields(model) -> list[str]:
+    return [field.name for field in model._meta.concrete_fields]
+
+
 def _team_feed(changes: QuerySet[TeamChange]) -> QuerySet[TeamChange]:
-    return changes.select_related("project", "actor", "person", "role").order_by(
-        "-created_at", "-pk"
+    return (
+        changes.select_related("project", "actor", "person", "role")
+        .only(
+            *_own_fields(TeamChange),
+            "project__name",
+            *(f"actor__{name}" for name in _PERSON),
+            *(f"person__{name}" for name in _PERSON),
+            "role__name",
+        )
+        .order_by("-created_at", "-pk")
     )
 
 
 def _work_feed(events: QuerySet[DeliverableEvent]) -> QuerySet[DeliverableEvent]:
-    return events.select_related("project", "actor", "deliverable__type").order_by(
-        "-created_at", "-pk"
+    return (
+        events.select_related("project", "actor", "deliverable__type")
+        .only(
+            *_own_fields(DeliverableEvent),
+            "project__name",
+            *(f"actor__{name}" for name in _PERSON),
+            "deliverable__title",
+            "deliverable__type__name",
+        )
+        .order_by("-created_at", "-pk")
     )
 
 
@@ -1009,17 +1069,16 @@ UPCOMING_DAYS = 30
 def project_dashboard(*, project: Project, today: date, limit: int = 10) -> ProjectDashboard:
     """Status breakdown, overdue work, the next 30 days' due dates and checklist
     progress of one project's open deliverables, and its handbook's completeness
-    (two queries).
+    (three queries).
 
     1. The deliverables per status, with how many are late and how many due in the
-       next 30 days, and on each row the handbook (as on the handbook page) with its
-       questions and answers.
-    2. The first `limit` open deliverables by due date, with their checklist
-       progress, and the first `limit` due in the next 30 days (their own rank:
-       behind `limit` overdue rows, the first open ones hold none of them).
+       next 30 days.
+    2. The handbook (as on the handbook page) with its questions and answers.
+    3. The first `limit` open deliverables by due date and the first `limit` due in
+       the next 30 days (their own rank: behind `limit` overdue rows, the first open
+       ones hold none of them), with their checklist progress.
     """
     horizon = today + timedelta(days=UPCOMING_DAYS)
-    handbook_id = Subquery(handbook_candidates(project=project).values("pk")[:1])
     upcoming = Q(due_date__gte=today, due_date__lte=horizon)
     counts = (
         Deliverable.objects.filter(project=project)
@@ -1028,49 +1087,51 @@ def project_dashboard(*, project: Project, today: date, limit: int = 10) -> Proj
         .annotate(
             n=Count("*"),
             late=Count("due_date", filter=IS_OPEN & Q(due_date__lt=today)),
-            coming=Count(
-                "due_date", filter=IS_OPEN & Q(due_date__gte=today, due_date__lte=horizon)
-            ),
-            handbook=handbook_id,
-            questions=_answered(handbook_id),
-            answered=_answered(handbook_id, COMPLETE_ITEM),
+            coming=Count("due_date", filter=IS_OPEN & upcoming),
         )
     )
     by_status: dict[str, int] = {}
     overdue_total = upcoming_total = 0
-    handbook = HandbookSummary(project=project, deliverable_id=None, today=today)
-    for status, n, late, coming, handbook_pk, questions, answered in counts:
+    for status, n, late, coming in counts:
         by_status[status] = n
         overdue_total += late
         upcoming_total += coming
-        if handbook_pk is not None:
-            handbook = HandbookSummary(
-                project=project,
-                deliverable_id=handbook_pk,
-                total=questions,
-                answered=answered,
-                today=today,
-            )
-    in_window = Case(When(upcoming, then=Value(0)), default=Value(1))
-    rows = (
-        _with_progress(Deliverable.objects.filter(project=project).open(), today)
+    handbook = HandbookSummary(project=project, deliverable_id=None, today=today)
+    first_handbook = (
+        handbook_candidates(project=project)
         .annotate(
-            first=Window(RowNumber(), order_by=[F("due_date").asc(nulls_last=True), F("pk")]),
-            in_window=in_window,
-            # Rows in the window rank first; others ranked here are dropped below.
-            next_due=Window(RowNumber(), order_by=[in_window, F("due_date"), F("pk")]),
+            questions=_answered(OuterRef("pk")), answered=_answered(OuterRef("pk"), COMPLETE_ITEM)
         )
-        .filter(Q(first__lte=limit) | Q(next_due__lte=limit))
-        .order_by(F("due_date").asc(nulls_last=True), "pk")
+        .values_list("pk", "questions", "answered")[:1]
     )
-    first_open: list[WorkItem] = []
-    coming_up: list[WorkItem] = []
-    for deliverable in rows:
-        item = work_item(deliverable, today=today, project=project)
-        if deliverable.first <= limit:
-            first_open.append(item)
-        if deliverable.next_due <= limit and deliverable.in_window == 0:
-            coming_up.append(item)
+    for handbook_pk, questions, answered in first_handbook:
+        handbook = HandbookSummary(
+            project=project,
+            deliverable_id=handbook_pk,
+            total=questions,
+            answered=answered,
+            today=today,
+        )
+    # The rows kept are picked by two LIMITs (the first open ones, the first due in
+    # the window) before anything is joined or counted, so checklist progress is
+    # counted for those rows only, not for every open row of the project.
+    open_work = Deliverable.objects.filter(project=project).open().order_by()
+    in_order = [F("due_date").asc(nulls_last=True), "pk"]
+    first_ids = open_work.order_by(*in_order).values("pk")[:limit]
+    coming_ids = open_work.filter(upcoming).order_by("due_date", "pk").values("pk")[:limit]
+    rows = _with_progress(
+        Deliverable.objects.filter(project=project).filter(
+            Q(pk__in=first_ids) | Q(pk__in=coming_ids)
+        ),
+        today,
+    ).annotate(in_window=ExpressionWrapper(upcoming, output_field=BooleanField()))
+    rows = list(rows.order_by(*in_order))
+    items = [work_item(deliverable, today=today, project=project) for deliverable in rows]
+    # The first `limit` open rows are the smallest in this order, so they come first;
+    # every row picked by the second LIMIT sorts after them. Likewise the first
+    # `limit` rows due in the window are the first such rows here.
+    first_open = items[:limit]
+    coming_up = [item for item, row in zip(items, rows, strict=True) if row.in_window][:limit]
     return ProjectDashboard(
         by_status=[
             (status, str(label), by_status.get(status, 0))

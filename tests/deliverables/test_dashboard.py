@@ -362,3 +362,34 @@ def test_the_timeline_says_how_many_more_are_due(client, portfolio):
     page = client.get(reverse("roles:project_detail", args=[project.pk])).content.decode()
     assert "The next 10 of 12: see them all" in page
     assert f"?project={project.pk}&amp;due_within=30" in page
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_project_dashboard_keeps_the_first_open_and_the_first_due_in_30_days():
+    """The first 10 open deliverables by due date (undated last) and, on their own,
+    the first 10 due in the next 30 days; done work in neither."""
+    from deliverables.selectors import project_dashboard
+
+    manager = manager_user()
+    project = project_create(name="Timeline", managers=[manager])
+    owner = UserFactory()
+    membership_add(project=project, user=owner)
+    undated = _work(project, owner, "prd", None)
+    _work(project, owner, "prd", date(2026, 6, 1), status="done")
+    late = [_work(project, owner, "design-document", date(2026, 5, 1 + n)) for n in range(4)]
+    coming = [_work(project, owner, "analysis-report", date(2026, 6, 11 + n)) for n in range(12)]
+    later = _work(project, owner, "analysis-report", date(2026, 9, 1))
+
+    work = project_dashboard(project=project, today=TODAY, limit=10)
+
+    assert [item.pk for item in work.progress] == [d.pk for d in [*late, *coming[:6]]]
+    assert [item.pk for item in work.overdue] == [d.pk for d in late]
+    assert [item.pk for item in work.upcoming] == [d.pk for d in coming[:10]]
+    assert work.upcoming_total == 12 and work.overdue_total == 4
+    assert undated.pk not in [item.pk for item in work.progress]
+    assert later.pk not in [item.pk for item in work.upcoming]
+
+    few = project_dashboard(project=project, today=TODAY, limit=20)
+    assert [item.pk for item in few.progress] == [d.pk for d in [*late, *coming, later, undated]][
+        :20
+    ]

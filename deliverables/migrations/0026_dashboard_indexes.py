@@ -1,0 +1,19 @@
+"""An index on (project, type) of deliverables: the dashboards find each project's
+process documentation (its handbook) through it, instead of combining the project
+and type indexes for every project of the portfolio's page (bench/pages.py).
+"""
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("deliverables", "0023_remove_open_work"),
+    ]
+
+    operations = [
+        migrations.AddIndex(
+            model_name="deliverable",
+            index=models.Index(fields=["project", "type"], name="deliverable_project_type_idx"),
+        ),
+    ]
