@@ -43,7 +43,6 @@ from .forms import OPEN
 from .models import (
     COMPLETE,
     DIGEST_DELIVERED,
-    IS_OPEN,
     ChecklistItem,
     Deliverable,
     DeliverableEvent,
@@ -692,15 +691,14 @@ def _project_summaries(page_ids: list[int], today: date) -> list[ProjectSummary]
     )
     # Few groups per project; `due_date` is counted rather than rows so that the
     # counts come from the index alone (a late or due-soon row has a due date).
-    soon = today + timedelta(days=DUE_SOON_DAYS)
     counts = (
         Deliverable.objects.filter(project_id__in=page_ids)
         .order_by()
         .values_list("project_id", "status")
         .annotate(
             n=Count("*"),
-            late=Count("due_date", filter=IS_OPEN & Q(due_date__lt=today)),
-            due_soon=Count("due_date", filter=IS_OPEN & Q(due_date__gte=today, due_date__lte=soon)),
+            late=Count("due_date", filter=overdue_condition(today)),
+            due_soon=Count("due_date", filter=due_within_condition(DUE_SOON_DAYS, today)),
         )
     )
     per_project: dict[int, dict] = defaultdict(lambda: defaultdict(int))
@@ -783,6 +781,9 @@ def workload(
         .values_list("owner")
         .annotate(
             open_n=Count("*"),
+            # These rows are open already; repeating IS_OPEN in the filter would make
+            # PostgreSQL read each row's status from the table instead of answering
+            # from the partial index of open work alone.
             overdue_n=Count("due_date", filter=Q(due_date__lt=today)),
             person=Min("owner"),  # the group's owner, as an aggregate: filtered in HAVING
         )
@@ -1078,16 +1079,15 @@ def project_dashboard(*, project: Project, today: date, limit: int = 10) -> Proj
        the next 30 days (their own rank: behind `limit` overdue rows, the first open
        ones hold none of them), with their checklist progress.
     """
-    horizon = today + timedelta(days=UPCOMING_DAYS)
-    upcoming = Q(due_date__gte=today, due_date__lte=horizon)
+    upcoming = due_within_condition(UPCOMING_DAYS, today)
     counts = (
         Deliverable.objects.filter(project=project)
         .order_by()
         .values_list("status")
         .annotate(
             n=Count("*"),
-            late=Count("due_date", filter=IS_OPEN & Q(due_date__lt=today)),
-            coming=Count("due_date", filter=IS_OPEN & upcoming),
+            late=Count("due_date", filter=overdue_condition(today)),
+            coming=Count("due_date", filter=upcoming),
         )
     )
     by_status: dict[str, int] = {}

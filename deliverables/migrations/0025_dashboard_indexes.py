@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("deliverables", "0023_remove_open_work"),
+        ("deliverables", "0024_structured_history"),
     ]
 
     operations = [
