@@ -197,9 +197,8 @@ def cached(name: str, user, parts: tuple, compute: Callable[[], T], scope: Scope
         if entry is not None and entry["shared"] == [found.get(k) for k in shared]:
             # The same rights and project list, so the same projects: are they unchanged?
             keys = [project_key(pk) for pk in entry["projects"]]
-            if keys == [] or [cache.get_many(keys).get(k) for k in keys] == list(
-                entry["projects"].values()
-            ):
+            now = cache.get_many(keys) if keys else {}
+            if [now.get(k) for k in keys] == list(entry["projects"].values()):
                 return entry["value"]
         # Versions are read before computing: a change committed meanwhile moves
         # them again, so this result is not kept past it.
