@@ -42,7 +42,14 @@ from django.utils.translation import ngettext_lazy, pgettext
 
 from mlteam.dates import format_day
 from mlteam.mail import OutcomeUnknown, send_message
-from roles.models import Project
+from roles.models import (
+    LISTED_MANAGER,
+    MANAGE,
+    ON_TEAM,
+    VIEW,
+    project_access_condition,
+    project_access_links,
+)
 
 from .models import (
     DIGEST_DELIVERED,
@@ -307,9 +314,11 @@ def _plan_batch(user_ids: list[int], now: datetime) -> list[PlannedDigest]:
     # Plain tuples, not model instances: tens of thousands of rows stay cheap.
     columns = ("pk", "title", "type__name", "project__name", "due_date", "status", "updated_at")
     open_work = Deliverable.objects.open().filter(project__archived_at__isnull=True)
-    # Owners must still be on the project to see it (the team page clears owners it removes).
+    # Owners hear of their work on projects whose team they are on (the team page
+    # clears owners it removes), by the project rule's ON_TEAM ground.
     owned = open_work.filter(
-        owner_id__in=planned, project__memberships__user_id=F("owner_id")
+        project_access_condition(VIEW, ON_TEAM, project="project", person="owner"),
+        owner_id__in=planned,
     ).filter(
         Q(due_date__lte=latest_day + timedelta(days=MAX_DUE_SOON_DAYS))
         | Q(status=DeliverableStatus.IN_PROGRESS, updated_at__lt=stale_before)
@@ -329,9 +338,7 @@ def _plan_batch(user_ids: list[int], now: datetime) -> list[PlannedDigest]:
             idle = (now - updated_at).days
             digest.mention(Item(pk, title, type_name, project_name, ReminderKind.STALE, idle))
 
-    managed: dict[int, list[int]] = defaultdict(list)
-    for project_id, manager_id in _listed_managers_with_rights(planned):
-        managed[project_id].append(manager_id)
+    managed = managers_by_project(planned)
     escalated = (
         open_work.overdue(latest_day)
         .filter(project_id__in=managed)
@@ -361,22 +368,16 @@ def _plan_batch(user_ids: list[int], now: datetime) -> list[PlannedDigest]:
     return [digest for digest in planned.values() if digest.items or any(digest.extra.values())]
 
 
-MANAGER_RIGHTS = ["add_project", "administer_projects"]
-
-
-def _listed_managers_with_rights(user_ids) -> Iterable[tuple[int, int]]:
-    """(project, manager) pairs for these people, if they still hold the manager
-    permission (a demoted manager no longer hears about the project)."""
-    return (
-        Project.managers.through.objects.filter(user_id__in=user_ids)
-        .filter(
-            Q(user__is_superuser=True)
-            | Q(user__groups__permissions__codename__in=MANAGER_RIGHTS)
-            | Q(user__user_permissions__codename__in=MANAGER_RIGHTS)
-        )
-        .values_list("project_id", "user_id")
-        .distinct()
-    )
+def managers_by_project(user_ids) -> dict[int, list[int]]:
+    """project -> those of these people it lists as managers who may manage it (the
+    project rule: a listed manager still holding the manager permission, or a listed
+    admin). An admin not listed hears nothing of a project. One query."""
+    managed: dict[int, list[int]] = defaultdict(list)
+    for project_id, manager_id in project_access_links(
+        MANAGE, LISTED_MANAGER, user_ids
+    ).values_list("project_id", "user_id"):
+        managed[project_id].append(manager_id)
+    return managed
 
 
 def _save_batch(planned: list[PlannedDigest], now: datetime) -> list[int]:
@@ -761,8 +762,10 @@ def _still_owed(digest: Digest, reminders: list[Reminder]) -> list[Reminder]:
     recipient = digest.recipient
     if not recipient.is_active or not recipient.email:
         return []
-    on_projects = set(recipient.memberships.values_list("project_id", flat=True))
-    managing = {project_id for project_id, _user in _listed_managers_with_rights([recipient.pk])}
+    on_projects = set(
+        project_access_links(VIEW, ON_TEAM, [recipient.pk]).values_list("project_id", flat=True)
+    )
+    managing = set(managers_by_project([recipient.pk]))
     kept = []
     for reminder in reminders:
         deliverable = reminder.deliverable

@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from mlteam.history import HistoryEntry
 
+from .permissions import ADMIN_PERMISSION, MANAGER_PERMISSION, holders_condition, holds
+
 
 class RoleQuerySet(models.QuerySet):
     def unfilled_on(self, project) -> RoleQuerySet:
@@ -102,10 +104,36 @@ MANAGE = "manage"
 LISTED_MANAGER = "listed_manager"  # among the project's managers
 ON_TEAM = "on_team"  # a member of its team
 
+# THE project rule, as data: which relation lets a person do what with a project,
+# and the permission they must also hold (None: being signed in is enough).
+# Admins (ADMIN_PERMISSION) may do everything with every project, whatever their
+# relations. A listed manager who lost the manager permission keeps no right
+# through the listing.
+GROUND_RULES: dict[tuple[str, str], str | None] = {
+    (VIEW, ON_TEAM): None,
+    (VIEW, LISTED_MANAGER): MANAGER_PERMISSION,
+    (MANAGE, LISTED_MANAGER): MANAGER_PERMISSION,
+}
+
+# The rule is read in two forms, both from GROUND_RULES and `project_links`:
+#
+# - for one person (pages, lists, counts, object checks):
+#   `project_grounds(user, action)`, turned into a condition on projects by
+#   `ProjectQuerySet.restrict` / `visible_to` / `managed_by`, and tested against
+#   one project by `permissions.can_view_project` / `can_manage_project`;
+# - for many people at once (the reminder sweep and the digests, in a constant
+#   number of queries): `project_access_links(action, ground, user_ids)`, the
+#   (project, person) rows through which the person may do `action`, and
+#   `project_access_condition`, the same as a condition on rows that carry a
+#   project and a person (a deliverable and its owner).
+#
+# Permissions are tested likewise: `permissions.holds` for one person,
+# `permissions.holders_condition` for many.
+
 
 def project_grounds(user, action: str = VIEW) -> tuple[str, ...] | None:
-    """THE project rule: which relations to a project let `user` do `action`
-    (`VIEW` or `MANAGE`) with it; None when every project does.
+    """Which relations to a project let `user` do `action` (`VIEW` or `MANAGE`)
+    with it (see GROUND_RULES); None when every project does:
 
     - admins: every project;
     - managers (holding the manager permission): the projects listing them as a
@@ -116,26 +144,70 @@ def project_grounds(user, action: str = VIEW) -> tuple[str, ...] | None:
     `ProjectQuerySet.restrict` turns it into a condition for lists and counts;
     `permissions.can_view_project` / `can_manage_project` test one project.
     """
-    from .permissions import is_admin, is_manager
-
     if not user.is_authenticated:
         return ()
-    if is_admin(user):
+    if holds(user, ADMIN_PERMISSION):
         return None
-    grounds = (ON_TEAM,) if action == VIEW else ()
-    if is_manager(user):
-        grounds += (LISTED_MANAGER,)
-    return grounds
+    return tuple(
+        ground
+        for (allowed, ground), permission in GROUND_RULES.items()
+        if allowed == action and (permission is None or holds(user, permission))
+    )
+
+
+def project_links(ground: str) -> models.QuerySet:
+    """The rows relating people to projects by `ground`, each with a `project_id`
+    and a `user_id`: the project's manager list, or its team."""
+    if ground == LISTED_MANAGER:
+        return Project.managers.through.objects.all()
+    return Membership.objects.all()
 
 
 def project_ground_condition(user, ground: str) -> models.Q:
     """A condition on projects, true where `ground` relates `user` to the project.
     Subqueries rather than joins + DISTINCT, so counts annotated on the result are
     not multiplied and the condition nests cheaply inside other queries."""
-    if ground == LISTED_MANAGER:
-        listed = Project.managers.through.objects.filter(user=user)
-        return models.Q(pk__in=listed.values("project_id"))
-    return models.Q(pk__in=Membership.objects.filter(user=user).values("project_id"))
+    return models.Q(pk__in=project_links(ground).filter(user=user).values("project_id"))
+
+
+def project_ground_holders(action: str, ground: str, prefix: str = "") -> models.Q | None:
+    """`project_grounds` over many people: a condition on people (through `prefix`,
+    e.g. "user__"), true for those whom `ground` lets `action` a project, admins
+    included; None when it lets everyone."""
+    if (action, ground) in GROUND_RULES and GROUND_RULES[(action, ground)] is None:
+        return None
+    permissions = [ADMIN_PERMISSION]
+    if GROUND_RULES.get((action, ground)):
+        permissions.append(GROUND_RULES[(action, ground)])
+    return holders_condition(*permissions, prefix=prefix)
+
+
+def project_access_links(action: str, ground: str, user_ids=None) -> models.QuerySet:
+    """The batch form of `restrict`: the `project_links(ground)` rows (project_id,
+    user_id) through which the person may `action` the project, for the people in
+    `user_ids` (everyone when None). One query, whatever the number of people.
+
+    For each person it lists the projects of `Project.objects.restrict(person,
+    action)` that `ground` relates them to; admins, who may do anything with
+    every project, get exactly their links."""
+    links = project_links(ground)
+    if user_ids is not None:
+        links = links.filter(user_id__in=user_ids)
+    holders = project_ground_holders(action, ground, prefix="user__")
+    return links if holders is None else links.filter(holders)
+
+
+def project_access_condition(
+    action: str, ground: str, *, project: str = "project", person: str = "owner"
+) -> models.Exists:
+    """`project_access_links` as a condition on rows that carry a project and a
+    person (fields `project` and `person`): true where that person may `action`
+    that project through `ground`. An EXISTS, so the rows are not multiplied."""
+    return models.Exists(
+        project_access_links(action, ground).filter(
+            project_id=models.OuterRef(project), user_id=models.OuterRef(person)
+        )
+    )
 
 
 class ProjectQuerySet(models.QuerySet):

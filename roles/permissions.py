@@ -13,6 +13,8 @@ import operator
 from functools import reduce
 from typing import TYPE_CHECKING
 
+from django.db.models import Q
+
 if TYPE_CHECKING:
     from .models import Project
 
@@ -21,16 +23,52 @@ MANAGERS_GROUP = "Managers"
 MEMBERS_GROUP = "Members"
 
 
-def is_admin(user) -> bool:
-    return bool(
-        user.is_authenticated
-        and user.is_active
-        and (user.is_superuser or user.has_perm("roles.administer_projects"))
+# The two permissions the project rule reads (`models.project_grounds`), each
+# tested in two forms of one definition: `holds` for one person (their permissions
+# are read once and cached on them) and `holders_condition` for many at once in a
+# query (the reminder sweep). Both: an active person who is a superuser, or who has
+# the permission themselves or through one of their groups.
+ADMIN_PERMISSION = "roles.administer_projects"
+MANAGER_PERMISSION = "roles.add_project"
+
+
+def holds(user, permission: str) -> bool:
+    """Whether `user` holds `permission` (an "app_label.codename")."""
+    return bool(user.is_authenticated and user.is_active and user.has_perm(permission))
+
+
+def holders_condition(*permissions: str, prefix: str = "") -> Q:
+    """`holds` as a condition on people, for a query over many of them: true for
+    those who hold any of `permissions`. `prefix` leads to a person from another
+    model ("user__"). Subqueries, not joins, so each person stays one row."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    User = get_user_model()
+    granted = Permission.objects.filter(
+        reduce(
+            operator.or_,
+            (
+                Q(content_type__app_label=app_label, codename=codename)
+                for app_label, codename in (permission.split(".") for permission in permissions)
+            ),
+        )
+    )
+    own = User.user_permissions.through.objects.filter(permission__in=granted)
+    via_groups = User.groups.through.objects.filter(group__permissions__in=granted)
+    return Q(**{f"{prefix}is_active": True}) & (
+        Q(**{f"{prefix}is_superuser": True})
+        | Q(**{f"{prefix}pk__in": own.values("user_id")})
+        | Q(**{f"{prefix}pk__in": via_groups.values("user_id")})
     )
 
 
+def is_admin(user) -> bool:
+    return holds(user, ADMIN_PERMISSION)
+
+
 def is_manager(user) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.has_perm("roles.add_project"))
+    return holds(user, MANAGER_PERMISSION)
 
 
 def can_create_project(user) -> bool:

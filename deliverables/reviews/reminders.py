@@ -23,14 +23,13 @@ from django.utils.translation import ngettext_lazy
 
 from deliverables.models import Digest
 from deliverables.reminders import (
-    MANAGER_RIGHTS,
     DigestSection,
     PlannedDigest,
-    _listed_managers_with_rights,
     _newest_first,
+    managers_by_project,
 )
 from mlteam.people import person_name
-from roles.models import Membership, Project
+from roles.models import LISTED_MANAGER, MANAGE, Membership, Project, project_ground_holders
 
 from .models import Review, ReviewCycle, ReviewReminder, ReviewReminderKind
 
@@ -82,17 +81,12 @@ def _managed_people(managed: dict[int, list[int]]) -> dict[int, set[int]]:
 
 
 def _with_manager_rights(user_ids) -> set[int]:
-    """Those of these people who hold the manager (or admin) permission."""
+    """Those of these people who may manage the projects listing them (the
+    project rule: the manager permission, or an admin's)."""
     return set(
         get_user_model()
-        .objects.filter(pk__in=list(user_ids), is_active=True)
-        .filter(
-            Q(is_superuser=True)
-            | Q(groups__permissions__codename__in=MANAGER_RIGHTS)
-            | Q(user_permissions__codename__in=MANAGER_RIGHTS)
-        )
+        .objects.filter(project_ground_holders(MANAGE, LISTED_MANAGER), pk__in=list(user_ids))
         .values_list("pk", flat=True)
-        .distinct()
     )
 
 
@@ -193,10 +187,7 @@ class ReviewDigestSection(DigestSection):
             return []
         if not _with_manager_rights([recipient.pk]):
             return []
-        managed: dict[int, list[int]] = defaultdict(list)
-        for project_id, manager_id in _listed_managers_with_rights([recipient.pk]):
-            managed[project_id].append(manager_id)
-        people = _managed_people(managed).get(recipient.pk, set())
+        people = _managed_people(managers_by_project([recipient.pk])).get(recipient.pk, set())
         reviews = {
             (cycle_id, person_id): shared is not None
             for cycle_id, person_id, shared in Review.objects.filter(

@@ -551,6 +551,33 @@ def test_a_demoted_manager_hears_no_escalations(settings):
     assert manager.email not in {m.to[0] for m in mail.outbox}
 
 
+def test_escalations_follow_the_project_rule_for_admins_and_owners(settings):
+    """A listed admin may manage the project and hears of it; an admin not listed
+    hears nothing (admins see every project, but escalations go to the listed);
+    an owner taken off the team hears nothing of the work they still own."""
+    from deliverables.models import DeliverableStatus
+    from tests.factories import admin_user
+
+    settings.TIME_ZONE = "UTC"
+    listed_admin, unlisted_admin, owner, former = (
+        admin_user(),
+        admin_user(),
+        UserFactory(),
+        UserFactory(),
+    )
+    project = _project(listed_admin, escalation_days=1)
+    late = _deliverable(project, owner, date(2026, 11, 20))
+    gone = _deliverable(project, former, date(2026, 11, 20), slug="prd")
+    project.memberships.filter(user=former).delete()
+    assert Deliverable.objects.get(pk=gone.pk).status == DeliverableStatus.NOT_STARTED
+    _sweep(MONDAY_0930_UTC)
+    assert {m.to[0] for m in mail.outbox} == {listed_admin.email, owner.email}
+    assert set(
+        Reminder.objects.filter(recipient=listed_admin).values_list("deliverable", "kind")
+    ) == {(late.pk, ReminderKind.ESCALATION), (gone.pk, ReminderKind.ESCALATION)}
+    assert unlisted_admin.email not in {m.to[0] for m in mail.outbox}
+
+
 # --- cancelled work ------------------------------------------------------------------------
 
 

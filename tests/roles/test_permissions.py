@@ -130,3 +130,135 @@ def test_people_visibility_is_one_rule(admin, manager, member):
         visible = set(people_visible_to(viewer))
         for person in [manager, member, on_archived_only, stranger, inactive, loner]:
             assert can_view_person(viewer, person) == (person in visible), (viewer, person)
+
+
+def _kinds_of_people(project, team_project):
+    """One person of each kind the project rule tells apart, keyed by a label."""
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import admin_user
+
+    listed_admin = admin_user()
+    demoted = manager_user()
+    inactive_manager = manager_user(is_active=False)
+    inactive_member = UserFactory(is_active=False)
+    by_own_permission = UserFactory()
+    by_own_permission.user_permissions.add(Permission.objects.get(codename="add_project"))
+    people = {
+        "admin": admin_user(),
+        "listed admin": listed_admin,
+        "superuser": UserFactory(is_superuser=True),
+        "listed manager": manager_user(),
+        "manager by own permission": by_own_permission,
+        "manager not listed": manager_user(),
+        "listed manager who lost the permission": demoted,
+        "inactive listed manager": inactive_manager,
+        "member": UserFactory(),
+        "inactive member": inactive_member,
+        "outsider": UserFactory(),
+    }
+    project.managers.add(
+        listed_admin,
+        people["superuser"],
+        people["listed manager"],
+        by_own_permission,
+        demoted,
+        inactive_manager,
+    )
+    for label in ["member", "inactive member", "listed manager", "listed admin"]:
+        MembershipFactory(project=team_project, user=people[label])
+    MembershipFactory(project=project, user=people["member"])
+    demoted.groups.clear()
+    User = type(demoted)
+    # Fresh rows: no permissions cached from before the changes above.
+    return {label: User.objects.get(pk=person.pk) for label, person in people.items()}
+
+
+def test_batched_and_per_person_forms_of_the_project_rule_agree():
+    """`project_access_links` (many people, one query) lists, for each person and
+    ground, the projects of `restrict(person, action)` that the ground relates them
+    to: both read GROUND_RULES and `project_links`."""
+    from roles.models import (
+        GROUND_RULES,
+        LISTED_MANAGER,
+        MANAGE,
+        ON_TEAM,
+        VIEW,
+        project_access_condition,
+        project_access_links,
+        project_ground_condition,
+    )
+    from roles.models import Membership as MembershipModel
+
+    project, team_project = ProjectFactory(), ProjectFactory()
+    ProjectFactory(managers=[manager_user()])  # a project nobody below relates to
+    people = _kinds_of_people(project, team_project)
+    ids = [person.pk for person in people.values()]
+    grounds = {ground for _action, ground in GROUND_RULES}
+    for action in [VIEW, MANAGE]:
+        for ground in grounds:
+            batched = set(
+                project_access_links(action, ground, ids).values_list("project_id", "user_id")
+            )
+            per_person = {
+                (project_id, person.pk)
+                for person in people.values()
+                for project_id in Project.objects.restrict(person, action)
+                .filter(project_ground_condition(person, ground))
+                .values_list("pk", flat=True)
+            }
+            assert batched == per_person, (action, ground)
+            # The condition form, over rows carrying a project and a person: the
+            # team rows whose person the ground lets `action` the project.
+            on_rows = set(
+                MembershipModel.objects.filter(
+                    project_access_condition(action, ground, person="user")
+                ).values_list("project_id", "user_id")
+            )
+            on_teams = set(MembershipModel.objects.values_list("project_id", "user_id"))
+            assert on_rows == batched & on_teams, (action, ground)
+    # What the reminders rely on, spelled out.
+    managing = {
+        label
+        for label, person in people.items()
+        if (project.pk, person.pk)
+        in set(
+            project_access_links(MANAGE, LISTED_MANAGER, ids).values_list("project_id", "user_id")
+        )
+    }
+    assert managing == {"listed admin", "superuser", "listed manager", "manager by own permission"}
+    on_team = {
+        label
+        for label, person in people.items()
+        if (team_project.pk, person.pk)
+        in set(project_access_links(VIEW, ON_TEAM, ids).values_list("project_id", "user_id"))
+    }
+    assert on_team == {"member", "inactive member", "listed manager", "listed admin"}
+
+
+def test_holding_a_permission_reads_the_same_for_one_person_and_for_many():
+    """`holds` (per person, through the authentication backends) and
+    `holders_condition` (a query over many) agree for every way of holding one."""
+    from django.contrib.auth import get_user_model
+
+    from roles.permissions import ADMIN_PERMISSION, MANAGER_PERMISSION, holders_condition, holds
+
+    project, team_project = ProjectFactory(), ProjectFactory()
+    people = _kinds_of_people(project, team_project)
+    User = get_user_model()
+    for permissions in [
+        (ADMIN_PERMISSION,),
+        (MANAGER_PERMISSION,),
+        (ADMIN_PERMISSION, MANAGER_PERMISSION),
+    ]:
+        holding = set(
+            User.objects.filter(
+                holders_condition(*permissions), pk__in=[p.pk for p in people.values()]
+            )
+        )
+        for label, person in people.items():
+            expected = any(holds(person, permission) for permission in permissions)
+            assert (person in holding) == expected, (label, permissions)
+    assert is_manager(people["manager by own permission"])
+    assert not is_manager(people["inactive listed manager"])
+    assert is_admin(people["superuser"]) and not is_admin(people["listed manager"])
