@@ -50,6 +50,15 @@ def person_name(user) -> str:
 def is_deactivated(user) -> bool:
     """An account that was in use and is switched off (deactivated or anonymised),
     as opposed to a pending invitation, which is inactive until it is accepted."""
-    from roles.tokens import is_pending_invitee
-
     return not user.is_active and not is_pending_invitee(user)
+
+
+def is_pending_invitee(user) -> bool:
+    """Invited, never activated: inactive with no usable password and no sign-in yet
+    (an anonymised account never is, even one that was invited and never signed in)."""
+    return (
+        not user.is_active
+        and not user.has_usable_password()
+        and user.last_login is None
+        and not is_anonymised(user)
+    )

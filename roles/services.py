@@ -25,7 +25,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 
 from mlteam import cache
-from mlteam.people import is_anonymised_name, is_deactivated, person_name
+from mlteam.people import is_anonymised_name, is_deactivated, is_pending_invitee, person_name
 from mlteam.versions import claim_version
 
 from .models import (
@@ -37,7 +37,7 @@ from .models import (
     TeamChange,
     TeamChangeAction,
 )
-from .tokens import invitation_token_generator, is_pending_invitee
+from .tokens import invitation_token_generator
 
 logger = logging.getLogger(__name__)
 

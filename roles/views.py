@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mlteam.forms import form_add_service_errors, form_reoffer
-from mlteam.people import person_name
+from mlteam.people import is_pending_invitee, person_name
 
 from . import selectors, services
 from .forms import (
@@ -35,7 +35,7 @@ from .forms import (
 )
 from .models import Membership, Project, RoleAssignment
 from .permissions import can_create_project, can_manage_project
-from .tokens import invitation_token_generator, is_pending_invitee
+from .tokens import invitation_token_generator
 
 PAGE_SIZE = 20
 

@@ -18,9 +18,8 @@ from django.utils import translation
 
 from deliverables.models import EventKind, ReminderPreference
 from mlteam.models import Anonymisation
-from mlteam.people import person_name
+from mlteam.people import is_pending_invitee, person_name
 from mlteam.services import person_anonymise
-from roles.tokens import is_pending_invitee
 from tests.factories import PASSWORD, UserFactory
 
 User = get_user_model()
