@@ -79,6 +79,11 @@ class PlainSelect(forms.Select):
         return mark_safe("".join(parts))  # noqa: S308 (every value escaped above)
 
 
+class Select(PlainSelect):
+    """PlainSelect under the name of Django's Select: crispy adds the widget's class
+    name to its classes, so the choices keep `class="select form-select"`."""
+
+
 class RowChoiceIterator(forms.models.ModelChoiceIterator):
     """Django's ModelChoiceIterator, reading its rows in one plain SELECT: Django's
     streams them through a server-side cursor, three round trips (DECLARE, FETCH,
@@ -242,7 +247,7 @@ class AllocationField(forms.IntegerField):
 
 
 class AssignRoleForm(VersionedForm):
-    role = forms.TypedChoiceField(label=_("Role"), coerce=int)
+    role = forms.TypedChoiceField(label=_("Role"), coerce=int, widget=Select)
     allocation_percent = AllocationField()
 
     def __init__(self, *args, membership, roles: list[Role], **kwargs):
