@@ -15,7 +15,7 @@ from mlteam.forms import (
     TimeZoneField,
     VersionField,
 )
-from roles.forms import PersonChoiceField, PlainSelect, person_label
+from roles.forms import PersonChoiceField, PlainSelect, RowChoiceIterator, person_label
 from roles.models import Project, Role
 
 from .models import (
@@ -265,11 +265,14 @@ class DeliverableFilterForm(QueryForm):
     role = BoundedModelChoiceField(
         label=_("Role"),
         required=False,
-        queryset=Role.objects.order_by("position"),
+        queryset=Role.objects.only("pk", "name").order_by("position"),
         widget=PlainSelect,
     )
     type = BoundedModelChoiceField(
-        label=_("Type"), required=False, queryset=DeliverableType.objects.all(), widget=PlainSelect
+        label=_("Type"),
+        required=False,
+        queryset=DeliverableType.objects.only("pk", "name"),
+        widget=PlainSelect,
     )
     status = forms.ChoiceField(
         label=_("Status"),
@@ -305,7 +308,11 @@ class DeliverableFilterForm(QueryForm):
 
     def __init__(self, *args, projects, owners, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in ("project", "role", "type"):
+            self.fields[name].iterator = RowChoiceIterator
         self.fields["project"].queryset = projects
+        self.fields["role"].queryset = self.fields["role"].queryset  # its widget's iterator
+        self.fields["type"].queryset = self.fields["type"].queryset
         self.fields["owner"].queryset = owners
         self.fields["role"].label_from_instance = lambda r: r.display_name
         self.fields["type"].label_from_instance = lambda t: t.display_name

@@ -98,7 +98,7 @@ def _filters(request: HttpRequest):
     visible_projects = Project.objects.visible_to(request.user).active()
     form = DeliverableFilterForm(
         request.GET,
-        projects=visible_projects.order_by("name"),
+        projects=visible_projects.only("pk", "name").order_by("name"),
         owners=roles_selectors.people_visible_to(user=request.user).only(
             "pk", "username", "first_name", "last_name"
         ),

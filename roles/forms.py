@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import html
+
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import get_user_model
@@ -64,15 +66,34 @@ class PlainSelect(forms.Select):
             selected = option_value in wanted
             if selected:
                 wanted.clear()  # like Select: only the first match is selected
+            # html.escape is what django.utils.html.escape applies, without its lazy
+            # wrapper's cost (4,000 calls for 2,000 people).
             parts.append(
                 '\n  <option value="{}"{}>{}</option>'.format(
-                    conditional_escape(option_value),
+                    html.escape(option_value),
                     " selected" if selected else "",
-                    conditional_escape(label),
+                    html.escape(str(label)),
                 )
             )
         parts.append("\n</select>")
         return mark_safe("".join(parts))  # noqa: S308 (every value escaped above)
+
+
+class Select(PlainSelect):
+    """PlainSelect under the name of Django's Select: crispy adds the widget's class
+    name to its classes, so the choices keep `class="select form-select"`."""
+
+
+class RowChoiceIterator(forms.models.ModelChoiceIterator):
+    """Django's ModelChoiceIterator, reading its rows in one plain SELECT: Django's
+    streams them through a server-side cursor, three round trips (DECLARE, FETCH,
+    CLOSE) on PostgreSQL for a choice list of a few rows."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset.all():
+            yield self.choice(obj)
 
 
 class PersonChoiceIterator(forms.models.ModelChoiceIterator):
@@ -226,7 +247,7 @@ class AllocationField(forms.IntegerField):
 
 
 class AssignRoleForm(VersionedForm):
-    role = forms.TypedChoiceField(label=_("Role"), coerce=int)
+    role = forms.TypedChoiceField(label=_("Role"), coerce=int, widget=Select)
     allocation_percent = AllocationField()
 
     def __init__(self, *args, membership, roles: list[Role], **kwargs):

@@ -144,19 +144,37 @@ def project_get_for_user(
     return projects.first()
 
 
+def _held_role_prefetches() -> list[Prefetch]:
+    """What `unfilled_roles` reads: the required roles and which roles the team
+    holds, without the people or the roles' texts (`_team_prefetches` has those)."""
+    return [
+        Prefetch(
+            "required_roles",
+            queryset=Role.objects.only("pk", "name", "position").order_by("position"),
+        ),
+        Prefetch("memberships", queryset=Membership.objects.only("pk", "project_id")),
+        Prefetch(
+            "memberships__assignments",
+            queryset=RoleAssignment.objects.only("pk", "membership_id", "role_id"),
+        ),
+    ]
+
+
 def portfolio_coverage(*, user, sort: str = "-gaps") -> QuerySet[Project]:
     """Every active project the viewer may see, with its unfilled roles."""
     return (
         Project.objects.visible_to(user)
         .active()
         .annotate(gap_count=_gap_count(), member_count=_member_count())
-        .prefetch_related(*_team_prefetches())
+        .only("pk", "name", "status")  # what the page shows
+        .prefetch_related(*_held_role_prefetches())
         .order_by(*PROJECT_SORTS.get(sort, PROJECT_SORTS["-gaps"]))
     )
 
 
 def unfilled_roles(project: Project) -> list[Role]:
-    """Required roles nobody holds; uses the prefetches of `_team_prefetches`."""
+    """Required roles nobody holds; uses the prefetches of `_team_prefetches` or
+    `_held_role_prefetches`."""
     held = {a.role_id for m in project.memberships.all() for a in m.assignments.all()}
     return unfilled(project.required_roles.all(), held)
 

@@ -252,6 +252,34 @@ def test_list_filters(client, work):
     assert titles("?due_within=-3")  # invalid filter is ignored, not a 500
 
 
+def test_list_counts_up_to_its_limit_and_says_more_beyond(client, work, monkeypatch):
+    deliverable_create(
+        project=work.world.project,
+        type=deliverable_type("analysis-report"),
+        title="Third",
+        owner=work.world.people["member"],
+        actor=work.world.people["manager"],
+    )
+    monkeypatch.setattr("deliverables.views.PAGE_SIZE", 1)
+    client.force_login(work.world.people["manager"])
+    visible = Deliverable.objects.visible_to(work.world.people["manager"], active_only=True)
+    count = visible.count()
+    assert count >= 3
+
+    # Up to the limit: the exact count and every page, as without one.
+    monkeypatch.setattr("deliverables.selectors.LIST_COUNT_LIMIT", count)
+    page = client.get(reverse("deliverables:list")).content.decode()
+    assert f"{count} deliverables" in page
+    assert f"Page 1 of {count}<" in page
+
+    # Beyond it: "more than", and the pages stop at the limit's last row.
+    monkeypatch.setattr("deliverables.selectors.LIST_COUNT_LIMIT", count - 1)
+    page = client.get(reverse("deliverables:list") + "?page=99").content.decode()
+    assert f"More than {count - 1} deliverables" in page
+    assert f"Page {count - 1} of the first {count - 1}<" in page
+    assert f"{count} deliverables" not in page
+
+
 @time_machine.travel(date(2026, 6, 10), tick=False)
 def test_my_work_lists_overdue_first_then_due_soon(client, work):
     member = work.world.people["member"]
