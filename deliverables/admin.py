@@ -423,13 +423,15 @@ class DeliverableAdmin(ServiceAdmin):
 
 @admin.register(DeliverableEvent)
 class DeliverableEventAdmin(admin.ModelAdmin):
+    # An empty value reads as the admin's "-", as the stored text columns did
+    # before history kept structured values (a method's "" would show blank).
     @admin.display(description=_("before"))
     def before(self, obj: DeliverableEvent) -> str:
-        return obj.display_before
+        return obj.display_before or self.get_empty_value_display()
 
     @admin.display(description=_("after"))
     def after(self, obj: DeliverableEvent) -> str:
-        return obj.display_after
+        return obj.display_after or self.get_empty_value_display()
 
     list_display = ["created_at", "deliverable", "actor", "kind", "before", "after"]
     list_filter = ["kind", "project"]

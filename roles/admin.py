@@ -325,16 +325,21 @@ class RoleAssignmentAdmin(ServiceAdmin):
 
 @admin.register(TeamChange)
 class TeamChangeAdmin(admin.ModelAdmin):
+    # An empty value reads as the admin's "-", as the stored text columns did
+    # before history kept structured values (a method's "" would show blank).
     @admin.display(description=_("changes"))
     def what_changed(self, obj: TeamChange) -> str:
-        return "; ".join(
-            f"{field}: {before} → {after}" if before or after else field
-            for field, before, after in obj.change_lines()
+        return (
+            "; ".join(
+                f"{field}: {before} → {after}" if before or after else field
+                for field, before, after in obj.change_lines()
+            )
+            or self.get_empty_value_display()
         )
 
     @admin.display(description=_("detail"))
     def detail(self, obj: TeamChange) -> str:
-        return obj.detail
+        return obj.detail or self.get_empty_value_display()
 
     list_display = [
         "created_at", "project", "actor", "action", "person", "role", "detail", "what_changed"

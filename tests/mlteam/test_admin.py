@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.templatetags.static import static
 from django.urls import reverse
@@ -9,8 +11,10 @@ from django_celery_beat.models import CrontabSchedule
 
 from deliverables.forms import ReminderPreferenceForm
 from deliverables.models import ReminderPreference
-from roles.models import Role
-from tests.factories import UserFactory
+from deliverables.services import deliverable_create
+from roles.models import Role, TeamChange, TeamChangeAction
+from roles.services import project_create
+from tests.factories import UserFactory, deliverable_type, manager_user
 
 pytestmark = pytest.mark.django_db
 
@@ -228,3 +232,27 @@ def test_a_name_shared_by_no_zone_is_still_refused():
 
     with pytest.raises(ValidationError):
         TimeZoneField().clean("Atlantis")
+
+
+# --- history pages: an empty value reads "-"
+
+
+def test_history_change_pages_show_an_empty_value_as_a_dash(client, superuser):
+    """The admin's change pages of a team change and a deliverable change word the
+    stored values; one with nothing to say reads as the admin's "-", not blank
+    (as the stored text columns read before history kept structured values)."""
+    manager = manager_user(username="mina")
+    project = project_create(name="Churn", managers=[manager], actor=manager)
+    created = TeamChange.objects.get(project=project, action=TeamChangeAction.PROJECT_CREATED)
+    deliverable = deliverable_create(
+        project=project, type=deliverable_type("analysis-report"), title="", actor=manager
+    )
+    planned = deliverable.events.get()
+    client.force_login(superuser)
+
+    for obj, fields in [(created, ["detail", "what_changed"]), (planned, ["before", "after"])]:
+        url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+        html = client.get(url).content.decode()
+        for field in fields:
+            shown = re.search(rf'field-{field}".*?<div class="readonly">(.*?)</div>', html, re.S)
+            assert shown[1] == "-", (obj._meta.model_name, field, shown[1])
