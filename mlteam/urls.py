@@ -1,5 +1,7 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from deliverables import views as deliverables_views
 from deliverables.urls import roles_pages
@@ -30,5 +32,12 @@ urlpatterns = [
     # The sign-in page offers the language switch too, so it works signed out;
     # signed in, the choice is remembered for the person's emails.
     path("i18n/setlang/", deliverables_views.language_switch, name="set_language"),
+    # Reviews moved to their own app (issue 14): old admin bookmarks still land.
+    re_path(
+        r"^admin/deliverables/(?P<rest>review(?:cycle|event|reminder)?/.*)$",
+        login_not_required(  # the admin asks for sign-in at the new address
+            RedirectView.as_view(url="/admin/reviews/%(rest)s", permanent=True, query_string=True)
+        ),
+    ),
     path("admin/", admin.site.urls),
 ]
