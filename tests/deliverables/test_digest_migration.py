@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrations import migrate_to, migrate_to_latest
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -15,16 +15,9 @@ BEFORE = [("deliverables", "0020_reminder_preference_version")]
 AFTER = [("deliverables", "0021_digest_delivery_outcomes")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 def test_existing_digests_get_a_window_and_old_give_ups_become_undelivered(settings):
     settings.REMINDER_CATCH_UP_DAYS = 3
-    apps = _migrate(BEFORE)
+    apps = migrate_to(BEFORE)
     try:
         User = apps.get_model("auth", "User")
         Digest = apps.get_model("deliverables", "Digest")
@@ -48,7 +41,7 @@ def test_existing_digests_get_a_window_and_old_give_ups_become_undelivered(setti
             last_error="nothing left to send",
         )
 
-        apps = _migrate(AFTER)
+        apps = migrate_to(AFTER)
         Digest = apps.get_model("deliverables", "Digest")
         rows = {(d.recipient.username, d.local_date): d for d in Digest.objects.all()}
         # The end of Dec 3 in Tokyo, and in the site's zone (UTC) for the other.
@@ -64,10 +57,8 @@ def test_existing_digests_get_a_window_and_old_give_ups_become_undelivered(setti
         assert pending.pk in {d.pk for d in Digest.objects.filter(status="pending")}
 
         Digest.objects.filter(pk=pending.pk).update(status="handed_over")
-        apps = _migrate(BEFORE)  # back: statuses the old code knows
+        apps = migrate_to(BEFORE)  # back: statuses the old code knows
         Digest = apps.get_model("deliverables", "Digest")
         assert set(Digest.objects.values_list("status", flat=True)) == {"sending", "cancelled"}
     finally:
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        migrate_to_latest()

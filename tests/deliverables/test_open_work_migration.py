@@ -5,8 +5,8 @@ longer exists."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrations import migrate_to, migrate_to_latest
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -14,15 +14,8 @@ BEFORE = [("deliverables", "0022_reviews_move_to_own_app")]
 AFTER = [("deliverables", "0023_remove_open_work")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 def test_the_tally_leaves_no_permission_behind():
-    apps = _migrate(BEFORE)
+    apps = migrate_to(BEFORE)
     try:
         ContentType = apps.get_model("contenttypes", "ContentType")
         Permission = apps.get_model("auth", "Permission")
@@ -42,7 +35,7 @@ def test_the_tally_leaves_no_permission_behind():
         group.permissions.add(view)
         kept = ContentType.objects.get(app_label="deliverables", model="deliverable")
 
-        apps = _migrate(AFTER)
+        apps = migrate_to(AFTER)
         ContentType = apps.get_model("contenttypes", "ContentType")
         Permission = apps.get_model("auth", "Permission")
         Group = apps.get_model("auth", "Group")
@@ -52,6 +45,4 @@ def test_the_tally_leaves_no_permission_behind():
         assert ContentType.objects.filter(pk=kept.pk).exists()
         assert Permission.objects.filter(content_type_id=kept.pk).exists()
     finally:
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        migrate_to_latest()

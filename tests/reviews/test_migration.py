@@ -7,20 +7,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrations import migrate_to, migrate_to_latest
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 BEFORE = [("deliverables", "0021_digest_delivery_outcomes")]
 AFTER = [("reviews", "0001_initial")]
-
-
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 def _old_data(apps) -> dict:
@@ -86,13 +79,11 @@ def _old_data(apps) -> dict:
 
 
 def test_reviews_written_under_the_old_schema_read_the_same_after_the_move():
-    apps = _migrate(BEFORE)
+    apps = migrate_to(BEFORE)
     try:
         ids = _old_data(apps)
-        _migrate(AFTER)
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        migrate_to(AFTER)
+        migrate_to_latest()
 
         from django.contrib.auth import get_user_model
         from django.contrib.contenttypes.models import ContentType
@@ -139,23 +130,19 @@ def test_reviews_written_under_the_old_schema_read_the_same_after_the_move():
         assert Review.objects.visible_to(review.person).get() == review
         assert Review.objects.visible_to(admin).get() == review
     finally:
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        migrate_to_latest()
 
 
 def test_the_move_can_be_reversed_without_losing_rows():
-    apps = _migrate(BEFORE)
+    apps = migrate_to(BEFORE)
     try:
         ids = _old_data(apps)
-        _migrate(AFTER)
-        apps = _migrate(BEFORE)
+        migrate_to(AFTER)
+        apps = migrate_to(BEFORE)
         Review = apps.get_model("deliverables", "Review")
         ContentType = apps.get_model("contenttypes", "ContentType")
         assert Review.objects.get(pk=ids["review"]).events.count() == 2
         assert ContentType.objects.filter(app_label="deliverables", model="review").exists()
         assert not ContentType.objects.filter(app_label="reviews").exists()
     finally:
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        migrate_to_latest()
