@@ -666,9 +666,13 @@ class VisibleActive:
         return cls(ids=ids, every_project=not Project.objects.visible_to(user).query.has_filters())
 
     def narrow(self, rows: QuerySet) -> QuerySet:
+        return self.narrow_through(rows, "project")
+
+    def narrow_through(self, rows: QuerySet, project: str) -> QuerySet:
+        """`narrow` for rows whose project is reached through the path `project`."""
         if self.every_project:
-            return rows.exclude(project__in=Project.objects.archived().values("pk"))
-        return rows.filter(project_id__in=self.ids)
+            return rows.exclude(**{f"{project}__in": Project.objects.archived().values("pk")})
+        return rows.filter(**{f"{project}__in": self.ids})
 
 
 def _percent(part: int, whole: int) -> int | None:
@@ -756,22 +760,27 @@ def _project_summaries(page_ids: list[int], today: date) -> list[ProjectSummary]
 
 def _overdue_by_role(*, scope: VisibleActive, today: date) -> list[RoleOverdue]:
     """Overdue deliverables of the visible active projects per owning role, most
-    first (two queries: the late rows counted per type off the partial index of
-    open work by due date, without joins; then the few types' roles).
+    first (one query: the late rows counted per type off the partial index of open
+    work by due date, without joins; each type's role read once per group, by
+    subqueries PostgreSQL evaluates for the few groups only).
     Joining the types and roles to every late row before grouping cost twice as
     much at 50,000 deliverables (bench/pages.py, the admin's portfolio)."""
+    type_row = DeliverableType.objects.filter(pk=OuterRef("type")).order_by()
     per_type = (
         scope.narrow(Deliverable.objects.overdue(today))
         .order_by()
         .values_list("type")
         .annotate(n=Count("*"))
+        # Added after the count, so that the GROUP BY stays the type alone (annotated
+        # with the count, they would be grouped on and run for every late row).
+        .annotate(
+            role=Subquery(type_row.values("role")),
+            role_name=Subquery(type_row.values("role__name")),
+        )
     )
     counts: dict[int, list] = {}
-    late = dict(per_type)
-    if late:
-        types = DeliverableType.objects.filter(pk__in=late).values_list("pk", "role", "role__name")
-        for type_id, role_id, name in types:
-            counts.setdefault(role_id, [role_id, name, 0])[2] += late[type_id]
+    for _type_id, n, role_id, name in per_type:
+        counts.setdefault(role_id, [role_id, name, 0])[2] += n
     ordered = sorted(counts.values(), key=lambda row: (-row[2], row[1]))
     return [RoleOverdue(role_id, gettext(name), n) for role_id, name, n in ordered]
 
@@ -790,12 +799,23 @@ def workload(
        joined to every open row before grouping: at 50,000 deliverables the admin's
        workload went from about 30 ms to about 10 ms of PostgreSQL time
        (bench/pages.py), and counting again for the busiest is no longer needed.
-    2. Those people's names, roles held and allocation on the visible projects.
+    2. In the same query, for those `limit` groups only (PostgreSQL evaluates
+       select-list subqueries after the sort and LIMIT), the person's names, the
+       roles they hold and their allocation on the visible active projects.
     """
     if scope is None:
         scope = VisibleActive.of(user)
+    User = get_user_model()
     visible_people = people_visible_to(user=user).order_by().values("pk")
-    busiest = list(
+    person = User.objects.filter(pk=OuterRef("owner"))
+    held = scope.narrow_through(
+        RoleAssignment.objects.filter(membership__user=OuterRef("owner")), "membership__project"
+    )
+    roles = held.order_by().values("membership__user").annotate(n=Count("*"))
+    allocation = (
+        held.order_by().values("membership__user").annotate(total=Sum("allocation_percent"))
+    )
+    busiest = (
         scope.narrow(Deliverable.objects.open())
         .order_by()
         .values_list("owner")
@@ -808,42 +828,33 @@ def workload(
             person=Min("owner"),  # the group's owner, as an aggregate: filtered in HAVING
         )
         .filter(person__in=visible_people)
+        # Plain subqueries (None for none), not wrapped in Coalesce: a wrapped one
+        # would be added to the GROUP BY and evaluated for every open row.
+        .annotate(
+            **{name: Subquery(person.values(name)) for name in _PERSON},
+            role_count=Subquery(roles.values("n"), output_field=IntegerField()),
+            allocation=Subquery(allocation.values("total"), output_field=IntegerField()),
+        )
         .order_by("-overdue_n", "-open_n", "owner")[:limit]
     )
-    held = RoleAssignment.objects.filter(
-        membership__user=OuterRef("pk"),
-        membership__project__in=_visible_projects(user).values("pk"),
-    )
-    allocation = (
-        held.order_by().values("membership__user").annotate(total=Sum("allocation_percent"))
-    )
-    people = (
-        get_user_model()
-        .objects.filter(pk__in=[owner for owner, *_ in busiest])
-        .only("username", "first_name", "last_name")
-        .annotate(
-            role_count=_count(held, "membership__user"),
-            allocation=Coalesce(
-                Subquery(allocation.values("total"), output_field=IntegerField()), Value(0)
-            ),
+    loads = []
+    for owner, open_n, overdue_n, _, username, first_name, last_name, held_n, allocated in busiest:
+        named = User(pk=owner, username=username, first_name=first_name, last_name=last_name)
+        loads.append(
+            (
+                username,
+                PersonLoad(
+                    pk=owner,
+                    name=person_name(named),
+                    role_count=held_n or 0,
+                    total_allocation=allocated or 0,
+                    open_deliverable_count=open_n,
+                    overdue_count=overdue_n,
+                ),
+            )
         )
-        .in_bulk()
-    )
-    loads = [
-        PersonLoad(
-            pk=owner,
-            name=person_name(people[owner]),
-            role_count=people[owner].role_count,
-            total_allocation=people[owner].allocation,
-            open_deliverable_count=open_n,
-            overdue_count=overdue_n,
-        )
-        for owner, open_n, overdue_n, _ in busiest
-    ]
-    names = {owner: people[owner].get_username() for owner in people}
-    return sorted(
-        loads, key=lambda load: (-load.overdue_count, -load.open_deliverable_count, names[load.pk])
-    )
+    loads.sort(key=lambda row: (-row[1].overdue_count, -row[1].open_deliverable_count, row[0]))
+    return [load for _username, load in loads]
 
 
 # --- activity feeds ------------------------------------------------------------------------
