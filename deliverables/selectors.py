@@ -590,6 +590,7 @@ class ActivityEntry:
     label: str  # what was done: TeamChange.action_label or DeliverableEvent.kind_label
     deliverable_id: int | None = None
     deliverable_label: str = ""
+    deliverable_url: str = ""  # its page, built with the (cached) entry
     display_before: str = ""
     display_after: str = ""
     person_name: str = ""
@@ -616,6 +617,7 @@ class WorkItem:
     items_total: int = 0
     items_done: int = 0
     required_open: int = 0
+    url: str = ""  # the deliverable's page, built with the (cached) item
 
 
 @dataclass(frozen=True)
@@ -940,6 +942,7 @@ def activity_entry(entry: TeamChange | DeliverableEvent) -> ActivityEntry:
         label=entry.kind_label,
         deliverable_id=entry.deliverable_id,
         deliverable_label=entry.deliverable.label,
+        deliverable_url=reverse("deliverables:detail", args=[entry.deliverable_id]),
         display_before=entry.display_before,
         display_after=entry.display_after,
         **common,
@@ -1026,6 +1029,7 @@ def work_item(deliverable: Deliverable, *, today: date, project: Project | None 
         items_total=getattr(deliverable, "items_total", 0),
         items_done=getattr(deliverable, "items_done", 0),
         required_open=getattr(deliverable, "required_open", 0),
+        url=reverse("deliverables:detail", args=[deliverable.pk]),
     )
 
 
