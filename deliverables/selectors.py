@@ -37,7 +37,14 @@ from django.utils.translation import gettext
 
 from mlteam.people import person_name
 from roles import selectors as roles_selectors
-from roles.models import Membership, Project, RoleAssignment, TeamChange
+from roles.models import (
+    Membership,
+    Project,
+    ProjectStatus,
+    RoleAssignment,
+    TeamChange,
+    choice_label,
+)
 from roles.selectors import _gap_count, people_visible_to
 
 from .forms import OPEN
@@ -1079,6 +1086,14 @@ def member_home(*, user, today: date, limit: int = 8, projects: int = 10) -> Mem
             membership__user=user, membership__project__in=visible.values("pk")
         )
         .select_related("role", "membership__project")
+        # Names only: a role's descriptions and a project's business problem are long.
+        .only(
+            "allocation_percent",
+            "role__slug",
+            "role__name",
+            "membership__project_id",
+            "membership__project__name",
+        )
         .order_by("membership__project__name", "role__position", "pk")
     ]
     changes = _work_feed(
@@ -1091,7 +1106,9 @@ def member_home(*, user, today: date, limit: int = 8, projects: int = 10) -> Mem
             total=Window(Count("*")),
             members=_count(Membership.objects.filter(project=OuterRef("pk")), "project"),
             open_n=_count(Deliverable.objects.open().filter(project=OuterRef("pk")), "project"),
-        ).order_by("name", "pk")[:projects]
+        )
+        .order_by("name", "pk")
+        .values_list("pk", "name", "status", "members", "open_n", "total")[:projects]
     )
     return MemberHome(
         overdue=late,
@@ -1100,17 +1117,17 @@ def member_home(*, user, today: date, limit: int = 8, projects: int = 10) -> Mem
         recent_changes=[activity_entry(event) for event in changes],
         projects=[
             ProjectCard(
-                pk=project.pk,
-                name=project.name,
-                status_label=project.get_status_display(),
-                member_count=project.members,
-                open_deliverable_count=project.open_n,
+                pk=pk,
+                name=name,
+                status_label=choice_label(ProjectStatus, status),
+                member_count=members,
+                open_deliverable_count=open_n,
             )
-            for project in cards
+            for pk, name, status, members, open_n, _total in cards
         ],
         overdue_total=totals[1],
         due_soon_total=totals[2],
-        projects_total=cards[0].total if cards else 0,
+        projects_total=cards[0][-1] if cards else 0,
     )
 
 
