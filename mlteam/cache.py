@@ -198,7 +198,8 @@ def cached(
     try:
         found = cache.get_many([key, *shared])
         entry = found.pop(key, None)
-        if entry is not None and entry["shared"] == [found.get(k) for k in entry["keys"]]:
+        # (.get: an entry written before "keys" was stored is recomputed, not an error.)
+        if entry is not None and entry["shared"] == [found.get(k) for k in entry.get("keys", ())]:
             # The same rights and project list, so the same projects: are they unchanged?
             keys = [project_key(pk) for pk in entry["projects"]]
             now = cache.get_many(keys) if keys else {}
