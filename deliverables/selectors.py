@@ -1161,16 +1161,27 @@ UPCOMING_DAYS = 30
 def project_dashboard(*, project: Project, today: date, limit: int = 10) -> ProjectDashboard:
     """Status breakdown, overdue work, the next 30 days' due dates and checklist
     progress of one project's open deliverables, and its handbook's completeness
-    (three queries).
+    (two queries).
 
     1. The deliverables per status, with how many are late and how many due in the
-       next 30 days.
-    2. The handbook (as on the handbook page) with its questions and answers.
-    3. The first `limit` open deliverables by due date and the first `limit` due in
+       next 30 days; the handbook (as on the handbook page) with its questions and
+       answers.
+    2. The first `limit` open deliverables by due date and the first `limit` due in
        the next 30 days (their own rank: behind `limit` overdue rows, the first open
        ones hold none of them), with their checklist progress.
     """
     upcoming = due_within_condition(UPCOMING_DAYS, today)
+    # The handbook (as on the handbook page) and its questions and answers ride
+    # along with the counts: subqueries without outer references, which PostgreSQL
+    # runs once for the query. Plain Subquery, not Coalesce: added after the counts,
+    # they then stay out of the GROUP BY.
+    first = Subquery(handbook_candidates(project=project).values("pk")[:1])
+
+    def items(condition: Q) -> Subquery:
+        rows = ChecklistItem.objects.filter(condition, deliverable=first).order_by()
+        counted = rows.values("deliverable").annotate(n=Count("*")).values("n")
+        return Subquery(counted, output_field=IntegerField())
+
     counts = (
         Deliverable.objects.filter(project=project)
         .order_by()
@@ -1180,29 +1191,23 @@ def project_dashboard(*, project: Project, today: date, limit: int = 10) -> Proj
             late=Count("due_date", filter=overdue_condition(today)),
             coming=Count("due_date", filter=upcoming),
         )
+        .annotate(handbook_id=first, questions=items(Q()), answered=items(COMPLETE_ITEM))
     )
     by_status: dict[str, int] = {}
     overdue_total = upcoming_total = 0
-    for status, n, late, coming in counts:
+    handbook = HandbookSummary(project=project, deliverable_id=None, today=today)
+    for status, n, late, coming, handbook_pk, questions, answered in counts:
         by_status[status] = n
         overdue_total += late
         upcoming_total += coming
-    handbook = HandbookSummary(project=project, deliverable_id=None, today=today)
-    first_handbook = (
-        handbook_candidates(project=project)
-        .annotate(
-            questions=_answered(OuterRef("pk")), answered=_answered(OuterRef("pk"), COMPLETE_ITEM)
-        )
-        .values_list("pk", "questions", "answered")[:1]
-    )
-    for handbook_pk, questions, answered in first_handbook:
-        handbook = HandbookSummary(
-            project=project,
-            deliverable_id=handbook_pk,
-            total=questions,
-            answered=answered,
-            today=today,
-        )
+        if handbook_pk is not None:
+            handbook = HandbookSummary(
+                project=project,
+                deliverable_id=handbook_pk,
+                total=questions or 0,
+                answered=answered or 0,
+                today=today,
+            )
     # The rows kept are picked by two LIMITs (the first open ones, the first due in
     # the window) before anything is joined or counted, so checklist progress is
     # counted for those rows only, not for every open row of the project.
