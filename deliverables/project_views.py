@@ -9,6 +9,8 @@ layer composes the lower one.
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -82,7 +84,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     # Everything here, visibility included, is recomputed after any change to it:
     # the team's allocation totals and suggestions read the viewer's other projects.
-    scope = roles_selectors.dashboard_scope(user=request.user)
+    scope = partial(roles_selectors.dashboard_scope, user=request.user)
     context = cached("project-page", request.user, (pk, today), page, scope)
     if context is None:
         raise Http404

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import unicodedata
+from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
@@ -632,7 +633,7 @@ def portfolio_dashboard(request: HttpRequest) -> HttpResponse:
         lambda: selectors.portfolio_dashboard(
             user=request.user, today=today, page_number=page_number
         ),
-        roles_selectors.dashboard_scope(user=request.user),
+        partial(roles_selectors.dashboard_scope, user=request.user),
     )
     status_chart = {
         "projects": [project.name for project in dashboard.projects],

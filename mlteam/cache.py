@@ -178,28 +178,37 @@ def _not_plain(value, depth: int = 0) -> str | None:
     return None
 
 
-def cached(name: str, user, parts: tuple, compute: Callable[[], T], scope: Scope) -> T:
+def cached(
+    name: str, user, parts: tuple, compute: Callable[[], T], scope: Scope | Callable[[], Scope]
+) -> T:
     """`compute()`, or its result from the cache while nothing it shows has changed.
 
     Stored under the viewer (results are filtered by what they may see), the
     language (labels inside) and `parts` (today, page, project...), beside the
-    versions it was computed with (see the module's docstring).
+    versions it was computed with (see the module's docstring). `scope` may be
+    given as a function, called only when the entry is recomputed: whether the
+    viewer sees every project is then read from the entry, which their own
+    `person` version guards (deciding it again costs a permissions query on a
+    page that is otherwise served from the cache).
     """
     key = ":".join(
         str(part) for part in ("mlteam", name, user.pk, translation.get_language(), *parts)
     )
-    shared = [EVERYTHING, CATALOGUE, person_key(user.pk)]
-    if scope.every_project:
-        shared.append(PROJECT_LIST)
+    shared = [EVERYTHING, CATALOGUE, person_key(user.pk), PROJECT_LIST]
     try:
         found = cache.get_many([key, *shared])
         entry = found.pop(key, None)
-        if entry is not None and entry["shared"] == [found.get(k) for k in shared]:
+        # (.get: an entry written before "keys" was stored is recomputed, not an error.)
+        if entry is not None and entry["shared"] == [found.get(k) for k in entry.get("keys", ())]:
             # The same rights and project list, so the same projects: are they unchanged?
             keys = [project_key(pk) for pk in entry["projects"]]
             now = cache.get_many(keys) if keys else {}
             if [now.get(k) for k in keys] == list(entry["projects"].values()):
                 return entry["value"]
+        if callable(scope):
+            scope = scope()
+        if not scope.every_project:
+            shared.remove(PROJECT_LIST)
         # Versions are read before computing: a change committed meanwhile moves
         # them again, so this result is not kept past it.
         versions = _current(shared, found)
@@ -221,7 +230,12 @@ def cached(name: str, user, parts: tuple, compute: Callable[[], T], scope: Scope
     try:
         cache.set(
             key,
-            {"shared": versions, "projects": dict(zip(ids, covered, strict=True)), "value": value},
+            {
+                "keys": shared,
+                "shared": versions,
+                "projects": dict(zip(ids, covered, strict=True)),
+                "value": value,
+            },
             TIMEOUT,
         )
     except Exception:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -26,7 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "home": member_home(user=request.user, today=today),
             "reviews_waiting": reviews_waiting_for(user=request.user),
         },
-        dashboard_scope(user=request.user),
+        partial(dashboard_scope, user=request.user),
     )
     return render(request, "home.html", context)
 

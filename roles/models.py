@@ -214,6 +214,10 @@ class ProjectQuerySet(models.QuerySet):
     def active(self) -> ProjectQuerySet:
         return self.filter(archived_at__isnull=True)
 
+    def archived(self) -> ProjectQuerySet:
+        """The complement of `active()`."""
+        return self.filter(archived_at__isnull=False)
+
     def restrict(self, user, action: str = VIEW) -> ProjectQuerySet:
         """The projects `user` may `action` (NetBox's `RestrictedQuerySet.restrict`)."""
         grounds = project_grounds(user, action)

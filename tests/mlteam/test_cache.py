@@ -333,6 +333,51 @@ def test_admins_see_a_new_project_at_once(client):
     assert [p.name for p in client.get(PORTFOLIO).context["dashboard"].projects] == ["Churn"]
 
 
+def test_a_scope_given_as_a_function_is_read_only_to_recompute(team):
+    # Who sees every project is kept with the entry (guarded by the person's own
+    # version), so a page served from the cache does not decide it again.
+    manager, project = team[0], team[2]
+    asked = []
+
+    def scope():
+        asked.append(1)
+        return cache.Scope(projects=[project.pk])
+
+    assert cache.cached("scoped", manager, (), lambda: 7, scope) == 7
+    assert cache.cached("scoped", manager, (), lambda: 8, scope) == 7
+    assert asked == [1]
+    cache.project_changed(project.pk)
+    assert cache.cached("scoped", manager, (), lambda: 9, scope) == 9
+    assert asked == [1, 1]
+
+
+def test_an_entry_stored_in_the_former_layout_is_recomputed(team):
+    # Entries written before a deploy that added "keys" expire on their own; until
+    # then they are recomputed and replaced rather than failing the read.
+    from django.core.cache import cache as django_cache
+    from django.utils import translation
+
+    manager = team[0]
+    key = f"mlteam:old:{manager.pk}:{translation.get_language()}"
+    django_cache.set(key, {"shared": ["x", "y", "z"], "projects": {}, "value": 1})
+    assert cache.cached("old", manager, (), lambda: 2, cache.Scope(projects=[])) == 2
+    assert cache.cached("old", manager, (), lambda: 3, cache.Scope(projects=[])) == 2
+
+
+def test_becoming_an_admin_shows_every_project_at_once(client, team):
+    manager = team[0]
+    other = project_create(name="Fraud", managers=[UserFactory()], actor=None)
+    client.force_login(manager)
+    assert [p.name for p in client.get(PORTFOLIO).context["dashboard"].projects] == ["Churn"]
+    manager.is_superuser = True
+    manager.save()
+    names = [p.name for p in client.get(PORTFOLIO).context["dashboard"].projects]
+    assert names == ["Churn", other.name]
+    project_create(name="Growth", managers=[UserFactory()], actor=None)
+    names = [p.name for p in client.get(PORTFOLIO).context["dashboard"].projects]
+    assert names == ["Churn", "Fraud", "Growth"]
+
+
 def test_cache_url_must_be_redis(monkeypatch):
     from mlteam.settings.env import EnvError, env_cache
 

@@ -63,6 +63,24 @@ def test_the_formats_in_english_and_japanese():
         assert "3時間前" in format_ago(moment - timedelta(hours=3), now=moment)
 
 
+def test_a_moment_asked_again_reads_in_the_zone_and_language_of_each_request():
+    # format_moment keeps its words per moment: equal instants in two zones (which
+    # compare equal) and two languages must not share them.
+    from mlteam.dates import format_moment
+
+    moment = datetime(2026, 12, 2, 1, 14, tzinfo=UTC)
+    for _ in range(2):
+        with translation.override("en"), timezone.override("Asia/Tokyo"):
+            assert format_moment(moment) == "Dec 2, 2026, 10:14"
+        with translation.override("en"), timezone.override("UTC"):
+            assert format_moment(moment) == "Dec 2, 2026, 01:14"
+            assert format_moment(moment.astimezone(timezone.get_current_timezone())) == (
+                "Dec 2, 2026, 01:14"
+            )
+        with translation.override("ja"), timezone.override("UTC"):
+            assert format_moment(moment) == "2026年12月2日 01:14"
+
+
 @time_machine.travel(NOW, tick=False)
 def test_a_due_date_reads_the_same_on_the_list_detail_my_work_and_project_page(client, work):
     _manager, owner, project, deliverable = work

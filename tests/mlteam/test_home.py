@@ -36,7 +36,8 @@ def _count_queries(client) -> int:
 
 
 def test_home_query_count_does_not_grow_with_data(client, member):
-    # Queries: session, user, permissions (own and groups' in one), work (overdue
+    # Queries: session, user, permissions (own and groups' in one), the visible
+    # active projects' ids, work (overdue
     # and due within a week), roles, recent changes, projects (counts as subqueries),
     # reviews waiting. The same at both sizes.
     client.force_login(member)
