@@ -171,5 +171,5 @@ def test_status_sort_is_the_expression_its_index_holds():
     from deliverables.selectors import SORTS
 
     index = next(i for i in Deliverable._meta.indexes if i.name == "deliverable_open_status_idx")
-    assert index.expressions[0] is STATUS_ORDER
+    assert index.expressions[0] == STATUS_ORDER
     assert SORTS["status"][0] is STATUS_ORDER
