@@ -119,6 +119,16 @@ class DeliverableStatus(models.TextChoices):
 CLOSED_STATUSES = (DeliverableStatus.DONE, DeliverableStatus.CANCELLED)
 IS_OPEN = ~models.Q(status__in=CLOSED_STATUSES)
 
+# The workflow's order (DeliverableStatus as declared), not the alphabet of its codes:
+# the lists' status sort, and the index that serves it for open work.
+STATUS_ORDER = models.Case(
+    *(
+        models.When(status=status, then=models.Value(position))
+        for position, status in enumerate(DeliverableStatus)
+    ),
+    output_field=models.IntegerField(),
+)
+
 
 def overdue_condition(today: date) -> models.Q:
     """Open, and due before `today` (`objects.overdue`, `with_overdue`, `is_overdue`)."""
@@ -271,6 +281,16 @@ class Deliverable(models.Model):
                 fields=["owner", "due_date", "project"],
                 condition=IS_OPEN,
                 name="deliverable_open_owner_idx",
+            ),
+            # The list's overdue (or open) work sorted by status: its page is read off
+            # the index in order (the expression is the list's sort, STATUS_ORDER)
+            # instead of sorting every overdue row (bench/pages.py).
+            models.Index(
+                STATUS_ORDER,
+                models.F("due_date"),
+                models.F("id"),
+                condition=IS_OPEN,
+                name="deliverable_open_status_idx",
             ),
             # A project's deliverables of one type: its process documentation, read
             # as the handbook by the portfolio's page of projects and the project page.

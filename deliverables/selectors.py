@@ -53,6 +53,7 @@ from .forms import OPEN
 from .models import (
     COMPLETE,
     DIGEST_DELIVERED,
+    STATUS_ORDER,
     ChecklistItem,
     Deliverable,
     DeliverableEvent,
@@ -112,15 +113,6 @@ class DeliverableFilters:
     query: str = ""
     sort: str = "due"
 
-
-# The workflow's order (DeliverableStatus as declared), not the alphabet of its codes.
-STATUS_ORDER = Case(
-    *(
-        When(status=status, then=Value(position))
-        for position, status in enumerate(DeliverableStatus)
-    ),
-    output_field=IntegerField(),
-)
 
 SORTS = {
     "due": (F("due_date").asc(nulls_last=True), "pk"),

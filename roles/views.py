@@ -224,6 +224,20 @@ def project_unarchive(request: HttpRequest, pk: int) -> HttpResponse:
 # --- team -------------------------------------------------------------------------------
 
 
+# A row id no URL of the team panel will have: reversed once in its place (see _row_url).
+_ROW_MARKER = 987654321
+
+
+def _row_url(viewname: str, project: Project):
+    """The URL of `viewname` for a row of this project's team (its last argument), as
+    a function of the row's id: one reverse for the whole panel instead of two per
+    row (the panel drew ~130 URLs for ten members, ~5 ms of its render)."""
+    head, _marker, tail = reverse(viewname, args=[project.pk, _ROW_MARKER]).rpartition(
+        str(_ROW_MARKER)
+    )
+    return lambda pk: f"{head}{pk}{tail}"
+
+
 def _team_context(
     request, project: Project, *, refetch: bool = True, refused=None, **failed
 ) -> dict:
@@ -251,10 +265,16 @@ def _team_context(
         "can_manage": can_manage_project(request.user, project),
     }
     roles = list(selectors.role_catalogue_plain())
+    remove_url = _row_url("roles:team_remove", project)
+    assign_url = _row_url("roles:team_assign", project)
+    edit_assignment_url = _row_url("roles:assignment_edit", project)
+    unassign_url = _row_url("roles:assignment_remove", project)
     remaining = {
         person.membership.pk: max(0, 100 - person.allocation_total) for person in coverage.people
     }
     for membership in project.memberships.all():
+        membership.remove_url = remove_url(membership.pk)
+        membership.assign_url = assign_url(membership.pk)
         membership.assign_form = AssignRoleForm(
             membership=membership,
             roles=roles,
@@ -268,6 +288,8 @@ def _team_context(
         if failed.get("assign_membership_pk") == membership.pk:
             membership.assign_form = offer("assign_form", membership.assign_form)
         for assignment in membership.assignments.all():
+            assignment.edit_url = edit_assignment_url(assignment.pk)
+            assignment.unassign_url = unassign_url(assignment.pk)
             assignment.allocation_form = _allocation_form(project, assignment)
             if failed.get("allocation_pk") == assignment.pk:
                 assignment.allocation_form = offer("allocation_form", assignment.allocation_form)

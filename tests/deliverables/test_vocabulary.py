@@ -162,3 +162,14 @@ def test_the_deliverable_page_draws_statuses_from_the_enumeration(client):
         status=DeliverableStatus.DONE, done_override_reason="Approved anyway."
     )
     assert "Marked done with required items open:" in client.get(url).content.decode()
+
+
+def test_status_sort_is_the_expression_its_index_holds():
+    """The list's status sort and the partial index that serves it share one
+    definition (STATUS_ORDER), so PostgreSQL can read the sorted page off the index."""
+    from deliverables.models import STATUS_ORDER, Deliverable
+    from deliverables.selectors import SORTS
+
+    index = next(i for i in Deliverable._meta.indexes if i.name == "deliverable_open_status_idx")
+    assert index.expressions[0] == STATUS_ORDER
+    assert SORTS["status"][0] is STATUS_ORDER
