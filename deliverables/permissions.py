@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from roles.permissions import can_manage_project, can_view_project
+from roles.permissions import can_manage_project, can_view_project, is_on_team
 
 if TYPE_CHECKING:
     from .models import Deliverable
@@ -46,7 +46,7 @@ def can_answer_checklist(user, deliverable: Deliverable) -> bool:
         and user.is_authenticated
         and user.is_active
         and deliverable.type.slug in TEAM_ANSWERED_TYPES
-        and deliverable.project.memberships.filter(user_id=user.pk).exists()
+        and is_on_team(user, deliverable.project)
     )
 
 

@@ -112,6 +112,17 @@ def can_view_project(user, project: Project) -> bool:
     return _may(user, project, VIEW)
 
 
+def is_on_team(user, project: Project) -> bool:
+    """The team relation alone (`models.ON_TEAM`), for what the whole team may do
+    beyond viewing (answering the handbook)."""
+    from .models import ON_TEAM, project_links
+
+    return bool(
+        user.is_authenticated
+        and project_links(ON_TEAM).filter(project_id=project.pk, user_id=user.pk).exists()
+    )
+
+
 def can_view_person(user, person) -> bool:
     """Whether `user` may see `person` (see `models.person_visible_condition`)."""
     from .models import people_visible_to, project_grounds
