@@ -21,11 +21,13 @@ def claim_version(
     message,
     rows: models.QuerySet | None = None,
     field: str = "version",
+    also: dict | None = None,
 ) -> None:
     """Move `instance`'s version on if it still is `version` (any version when None).
 
     `field` names the counter when a record keeps more than one (a review's
-    `evaluation_version` moves with the manager's drafts only).
+    `evaluation_version` moves with the manager's drafts only). `also`: other
+    columns to write in the same UPDATE (values or expressions).
 
     `rows` narrows what may be claimed (for example "of an active project"); it
     must be a plain condition on the instance's own table, not a join, so that
@@ -38,7 +40,7 @@ def claim_version(
     rows = (rows if rows is not None else model._default_manager.all()).filter(pk=instance.pk)
     if version is not None:
         rows = rows.filter(**{field: version})
-    changes = {field: F(field) + 1}
+    changes = {**(also or {}), field: F(field) + 1}
     if any(column.name == "updated_at" for column in model._meta.concrete_fields):
         changes["updated_at"] = timezone.now()
     if rows.update(**changes) != 1:

@@ -104,10 +104,9 @@ def _claim(
     `version` also moves with every change the person can see (`visible`), so
     their open forms notice it; a draft evaluation only moves `evaluation_version`.
     """
-    claim_version(review, version, field=counter, message=REVIEW_STALE_MESSAGE)
     if visible and counter != "version":
         changes["version"] = F("version") + 1
-    Review.objects.filter(pk=review.pk).update(**changes)
+    claim_version(review, version, field=counter, message=REVIEW_STALE_MESSAGE, also=changes)
     review.refresh_from_db()
 
 
