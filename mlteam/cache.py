@@ -12,14 +12,17 @@ Zulip's `flush_*` functions):
 - `person:<id>`, one per person: what they may see and what waits for them
   personally: groups, permissions, superuser status, memberships, the projects
   they manage, the reviews waiting for them (`person_changed`);
-- `projects`: the list of projects, which only admins see whole (`project_added`);
+- `projects`: every project at once, moved with each project's own version and
+  when a project is added (`project_changed`, `project_added`): what an admin's
+  dashboards hang on, as they show every project;
 - `all`: everything, for a database restore, and for a rename or (de)activation,
   whose name and status show on every dashboard listing that person (`bump`).
 
 A viewer's dashboard shows only the projects that viewer may see, so an entry is
 valid while `all`, `catalogue`, the viewer's `person`, for admins `projects`, and
 the `project` version of each project the viewer may see (archived ones
-included) are what they were when it was computed. The entry is stored under the
+included) are what they were when it was computed; an admin's, who sees every
+project, while `projects` is (one version instead of one per project). The entry is stored under the
 viewer, the language and the page's own `parts`, with those versions beside the
 result. Reading it costs two cache round trips and no query: one `get_many` for
 the entry and the shared versions, one for the versions of the projects it
@@ -110,12 +113,13 @@ def _changed(keys: tuple[str, ...]) -> None:
 
 def project_changed(*project_ids: int) -> None:
     """Something a dashboard shows about these projects changed."""
-    _changed(tuple(project_key(pk) for pk in sorted(set(project_ids))))
+    if project_ids:
+        _changed((PROJECT_LIST, *(project_key(pk) for pk in sorted(set(project_ids)))))
 
 
 def project_added(project_id: int) -> None:
     """A new project: admins, who see every project, see one more."""
-    _changed((PROJECT_LIST, project_key(project_id)))
+    project_changed(project_id)
 
 
 def catalogue_changed() -> None:
@@ -222,7 +226,8 @@ def cached(
         # Versions are read before computing: a change committed meanwhile moves
         # them again, so this result is not kept past it.
         versions = _current(shared, found)
-        ids = list(scope.projects)
+        # Every project: `projects` moves with each of them, no need to list them.
+        ids = [] if scope.every_project else list(scope.projects)
         keys = [project_key(pk) for pk in ids]
         covered = _current(keys, cache.get_many(keys) if keys else {})
     except Exception:  # cache unreachable: the page still works, uncached

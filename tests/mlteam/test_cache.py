@@ -333,6 +333,41 @@ def test_admins_see_a_new_project_at_once(client):
     assert [p.name for p in client.get(PORTFOLIO).context["dashboard"].projects] == ["Churn"]
 
 
+def test_an_admins_dashboard_hangs_on_one_version_for_every_project(client, team):
+    """An admin sees every project: a change to any of them recomputes their
+    dashboard, and serving it from the cache reads no version per project."""
+    manager, _member, _project, _membership, deliverable = team
+    for number in range(3):
+        project_create(name=f"Other {number}", managers=[manager], actor=manager)
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(root)
+    client.get(PORTFOLIO)
+    from django.core.cache import cache as django_cache
+
+    read = []
+    get_many = django_cache.get_many
+
+    def counting(keys, *args, **kwargs):
+        read.extend(keys)
+        return get_many(keys, *args, **kwargs)
+
+    django_cache.get_many = counting
+    try:
+        row = client.get(PORTFOLIO).context["dashboard"].projects[0]
+    finally:
+        del django_cache.get_many
+    assert row.name == "Churn" and row.count_of("in_progress") == 0
+    assert not [key for key in read if key.startswith("mlteam:v:project:")]
+    deliverable_transition(
+        deliverable=deliverable,
+        actor=manager,
+        to_status=DeliverableStatus.IN_PROGRESS,
+        version=deliverable.version,
+    )
+    row = client.get(PORTFOLIO).context["dashboard"].projects[0]
+    assert row.count_of("in_progress") == 1
+
+
 def test_a_scope_given_as_a_function_is_read_only_to_recompute(team):
     # Who sees every project is kept with the entry (guarded by the person's own
     # version), so a page served from the cache does not decide it again.
@@ -461,7 +496,7 @@ def test_a_version_moves_at_once_and_once_more_after_the_commit():
         pending = [
             entry
             for entry in connection.run_on_commit
-            if getattr(entry[1], "args", None) == ((key,),)
+            if getattr(entry[1], "args", None) == ((cache.PROJECT_LIST, key),)
         ]
         assert len(pending) == 1  # one move after the commit, however many changes
 
