@@ -37,6 +37,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext
 
+from mlteam.links import row_url
 from mlteam.people import person_name
 from roles import selectors as roles_selectors
 from roles.models import (
@@ -788,6 +789,8 @@ def _project_summaries(page_ids: list[int], today: date) -> list[ProjectSummary]
     summaries = []
     statuses = [(status, str(label)) for status, label in DeliverableStatus.choices]
     list_url = reverse("deliverables:list")
+    project_url = row_url("roles:project_detail")
+    handbook_url = row_url("practices:handbook")
     for pk, name, gaps, questions, answered in projects:
         row = per_project[pk]
         # Cancelled work left the plan: completion is done out of the rest.
@@ -803,8 +806,8 @@ def _project_summaries(page_ids: list[int], today: date) -> list[ProjectSummary]
                 due_soon=row["due_soon"],
                 completion=_percent(row[DeliverableStatus.DONE], planned),
                 handbook=_percent(answered, questions),
-                url=reverse("roles:project_detail", args=[pk]),
-                handbook_url=reverse("practices:handbook", args=[pk]),
+                url=project_url(pk),
+                handbook_url=handbook_url(pk),
                 status_links=tuple(
                     (f"{list_url}?project={pk}&status={status}", row[status])
                     for status, _label in statuses
