@@ -872,13 +872,21 @@ def workload(
         scope = VisibleActive.of(user)
     User = get_user_model()
     visible_people = people_visible_to(user=user).order_by().values("pk")
-    person = User.objects.filter(pk=OuterRef("owner"))
-    held = scope.narrow_through(
-        RoleAssignment.objects.filter(membership__user=OuterRef("owner")), "membership__project"
+    # The person's names, and the roles they hold with their allocation, each pair of
+    # values read by one subquery (a JSON object) rather than one subquery a value:
+    # less for Django to build and PostgreSQL to plan.
+    names = User.objects.filter(pk=OuterRef("owner")).values(
+        names=JSONObject(**{name: name for name in _PERSON})
     )
-    roles = held.order_by().values("membership__user").annotate(n=Count("*"))
-    allocation = (
-        held.order_by().values("membership__user").annotate(total=Sum("allocation_percent"))
+    held = (
+        scope.narrow_through(
+            RoleAssignment.objects.filter(membership__user=OuterRef("owner")),
+            "membership__project",
+        )
+        .order_by()
+        .values("membership__user")
+        .annotate(held=JSONObject(n=Count("*"), total=Sum("allocation_percent")))
+        .values("held")
     )
     busiest = (
         scope.narrow(Deliverable.objects.open())
@@ -895,24 +903,20 @@ def workload(
         .filter(person__in=visible_people)
         # Plain subqueries (None for none), not wrapped in Coalesce: a wrapped one
         # would be added to the GROUP BY and evaluated for every open row.
-        .annotate(
-            **{name: Subquery(person.values(name)) for name in _PERSON},
-            role_count=Subquery(roles.values("n"), output_field=IntegerField()),
-            allocation=Subquery(allocation.values("total"), output_field=IntegerField()),
-        )
+        .annotate(names=Subquery(names), held=Subquery(held))
         .order_by("-overdue_n", "-open_n", "owner")[:limit]
     )
     loads = []
-    for owner, open_n, overdue_n, _, username, first_name, last_name, held_n, allocated in busiest:
-        named = User(pk=owner, username=username, first_name=first_name, last_name=last_name)
+    for owner, open_n, overdue_n, _, names, held in busiest:
+        held = held or {}
         loads.append(
             (
-                username,
+                names["username"],
                 PersonLoad(
                     pk=owner,
-                    name=person_name(named),
-                    role_count=held_n or 0,
-                    total_allocation=allocated or 0,
+                    name=person_name(User(pk=owner, **names)),
+                    role_count=held.get("n") or 0,
+                    total_allocation=held.get("total") or 0,
                     open_deliverable_count=open_n,
                     overdue_count=overdue_n,
                 ),
