@@ -44,6 +44,7 @@ from roles.models import (
     Membership,
     Project,
     ProjectStatus,
+    Role,
     RoleAssignment,
     TeamChange,
     choice_label,
@@ -63,6 +64,7 @@ from .models import (
     Digest,
     DigestStatus,
     Reminder,
+    deliverable_label,
     due_within_condition,
     overdue_condition,
     short_label_of,
@@ -372,7 +374,7 @@ def deliverable_history(*, deliverable: Deliverable, limit: int = 100) -> list[D
 
 def project_activity(*, project: Project, limit: int = 15) -> list[ActivityEntry]:
     """A project's newest team and deliverable changes, newest first (two queries)."""
-    return _activity(projects=[project.pk], limit=limit)
+    return _activity(projects=[project.pk], limit=limit, project_name=Value(project.name))
 
 
 class ProjectActivity:
@@ -382,8 +384,9 @@ class ProjectActivity:
     whatever the page)."""
 
     def __init__(self, project: Project):
-        self.team = _team_feed(TeamChange.objects.filter(project=project))
-        self.work = _work_feed(DeliverableEvent.objects.filter(project=project))
+        name = Value(project.name)
+        self.team = _team_feed(TeamChange.objects.filter(project=project), name)
+        self.work = _work_feed(DeliverableEvent.objects.filter(project=project), name)
 
     def count(self) -> int:
         return self.team.count() + self.work.count()
@@ -394,7 +397,7 @@ class ProjectActivity:
     def __getitem__(self, index: slice) -> list[ActivityEntry]:
         stop = index.stop
         merged = _merged(list(self.team[:stop]), list(self.work[:stop]))
-        return [activity_entry(entry) for entry in merged[index]]
+        return activity_entries(merged[index])
 
 
 def owner_choices(*, project: Project, current=None) -> QuerySet:
@@ -917,42 +920,36 @@ def workload(
 # --- activity feeds ------------------------------------------------------------------------
 
 
-# What activity_entry reads of the rows joined to a change: names only. The changes'
-# own columns are all read; of the joined rows, long texts (a project's business
-# problem, a role's description, a type's guidance) are left in the database.
+# What activity_entry reads of the rows joined to a change: names only, as columns
+# beside the change (annotations), not as model instances: a feed of 30 changes
+# built ~140 instances (the change, its project, people, role, deliverable, type).
+# The changes' own columns are all read, for their wording methods.
 _PERSON = ("username", "first_name", "last_name")
 
 
-def _own_fields(model) -> list[str]:
-    return [field.name for field in model._meta.concrete_fields]
+def _names(relation: str) -> dict[str, F]:
+    return {f"{relation}_{name}": F(f"{relation}__{name}") for name in _PERSON}
 
 
-def _team_feed(changes: QuerySet[TeamChange]) -> QuerySet[TeamChange]:
-    return (
-        changes.select_related("project", "actor", "person", "role")
-        .only(
-            *_own_fields(TeamChange),
-            "project__name",
-            *(f"actor__{name}" for name in _PERSON),
-            *(f"person__{name}" for name in _PERSON),
-            "role__name",
-        )
-        .order_by("-created_at", "-pk")
-    )
+def _team_feed(changes: QuerySet[TeamChange], project_name=None) -> QuerySet[TeamChange]:
+    """`changes` newest first, with the names activity_entry shows; `project_name`
+    (a Value) when the caller knows the one project, so it is not joined."""
+    return changes.annotate(
+        project_name=F("project__name") if project_name is None else project_name,
+        **_names("actor"),
+        **_names("person"),
+        role_name=F("role__name"),
+    ).order_by("-created_at", "-pk")
 
 
-def _work_feed(events: QuerySet[DeliverableEvent]) -> QuerySet[DeliverableEvent]:
-    return (
-        events.select_related("project", "actor", "deliverable__type")
-        .only(
-            *_own_fields(DeliverableEvent),
-            "project__name",
-            *(f"actor__{name}" for name in _PERSON),
-            "deliverable__title",
-            "deliverable__type__name",
-        )
-        .order_by("-created_at", "-pk")
-    )
+def _work_feed(events: QuerySet[DeliverableEvent], project_name=None) -> QuerySet[DeliverableEvent]:
+    """`events` newest first, with the names activity_entry shows (see _team_feed)."""
+    return events.annotate(
+        project_name=F("project__name") if project_name is None else project_name,
+        **_names("actor"),
+        deliverable_title=F("deliverable__title"),
+        deliverable_type_name=F("deliverable__type__name"),
+    ).order_by("-created_at", "-pk")
 
 
 def _merged(team: list[TeamChange], work: list[DeliverableEvent]) -> list:
@@ -961,21 +958,65 @@ def _merged(team: list[TeamChange], work: list[DeliverableEvent]) -> list:
     return sorted([*team, *work], key=lambda entry: (entry.created_at, entry.pk), reverse=True)
 
 
-def activity_entry(entry: TeamChange | DeliverableEvent) -> ActivityEntry:
-    """A change, worded for the reader by the model's own properties."""
+class _Wording:
+    """What the entries of one feed share, worded once: people and roles by id,
+    deliverable types by name (person_name, Role.display_name, DeliverableType's,
+    on instances made of the read columns), and the deliverables' URL pattern
+    (mlteam.links)."""
+
+    def __init__(self) -> None:
+        self.people: dict[int, str] = {}
+        self.roles: dict[int, str] = {}
+        self.types: dict[str, str] = {}
+        self._deliverable_url = None
+
+    def person(self, entry, relation: str) -> str:
+        pk = getattr(entry, f"{relation}_id")
+        if pk is None:
+            return ""
+        if pk not in self.people:
+            names = {name: getattr(entry, f"{relation}_{name}") for name in _PERSON}
+            self.people[pk] = person_name(get_user_model()(pk=pk, **names))
+        return self.people[pk]
+
+    def role(self, entry: TeamChange) -> str:
+        if entry.role_id is None:
+            return ""
+        if entry.role_id not in self.roles:
+            self.roles[entry.role_id] = Role(pk=entry.role_id, name=entry.role_name).display_name
+        return self.roles[entry.role_id]
+
+    def deliverable(self, entry: DeliverableEvent) -> str:
+        type_name = entry.deliverable_type_name
+        if type_name not in self.types:
+            self.types[type_name] = DeliverableType(name=type_name).display_name
+        return deliverable_label(self.types[type_name], entry.deliverable_title)
+
+    def deliverable_url(self, pk: int) -> str:
+        if self._deliverable_url is None:
+            self._deliverable_url = row_url("deliverables:detail")
+        return self._deliverable_url(pk)
+
+
+def activity_entry(
+    entry: TeamChange | DeliverableEvent, wording: _Wording | None = None
+) -> ActivityEntry:
+    """A change read by _team_feed or _work_feed, worded for the reader by the
+    model's own properties; `wording` shared by the entries of one feed."""
+    wording = wording or _Wording()
     common = {
         "pk": entry.pk,
         "created_at": entry.created_at,
         "project_id": entry.project_id,
-        "project_name": entry.project.name,
-        "actor_name": person_name(entry.actor),
+        "project_name": entry.project_name,
+        "actor_name": wording.person(entry, "actor"),
     }
     if isinstance(entry, TeamChange):
         return ActivityEntry(
             source="team",
             label=entry.action_label,
-            person_name=person_name(entry.person),
-            role_name=entry.role.display_name if entry.role is not None else "",
+            person_name=wording.person(entry, "person"),
+            role_name=wording.role(entry),
             detail=entry.detail,
             change_lines=tuple(tuple(line) for line in entry.change_lines()),
             **common,
@@ -984,26 +1025,32 @@ def activity_entry(entry: TeamChange | DeliverableEvent) -> ActivityEntry:
         source="work",
         label=entry.kind_label,
         deliverable_id=entry.deliverable_id,
-        deliverable_label=entry.deliverable.label,
-        deliverable_url=reverse("deliverables:detail", args=[entry.deliverable_id]),
+        deliverable_label=wording.deliverable(entry),
+        deliverable_url=wording.deliverable_url(entry.deliverable_id),
         display_before=entry.display_before,
         display_after=entry.display_after,
         **common,
     )
 
 
-def _activity(*, projects=None, narrow=None, limit: int) -> list[ActivityEntry]:
+def activity_entries(entries: list) -> list[ActivityEntry]:
+    """activity_entry of each change of one feed, sharing their wording."""
+    wording = _Wording()
+    return [activity_entry(entry, wording) for entry in entries]
+
+
+def _activity(*, projects=None, narrow=None, limit: int, project_name=None) -> list[ActivityEntry]:
     """The newest team and deliverable changes of `projects` (ids, or a query of
     them), or of the rows `narrow` keeps; two queries, each reading the newest rows
-    off its table's newest-first index."""
+    off its table's newest-first index. `project_name`: see _team_feed."""
     if narrow is None:
 
         def narrow(rows: QuerySet) -> QuerySet:
             return rows.filter(project__in=projects)
 
-    team = list(_team_feed(narrow(TeamChange.objects.all()))[:limit])
-    work = list(_work_feed(narrow(DeliverableEvent.objects.all()))[:limit])
-    return [activity_entry(entry) for entry in _merged(team, work)[:limit]]
+    team = list(_team_feed(narrow(TeamChange.objects.all()), project_name)[:limit])
+    work = list(_work_feed(narrow(DeliverableEvent.objects.all()), project_name)[:limit])
+    return activity_entries(_merged(team, work)[:limit])
 
 
 # --- the member's home ---------------------------------------------------------------------
