@@ -9,15 +9,13 @@ layer composes the lower one.
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from mlteam.cache import cached
+from mlteam.cache import Scope, cached
 from mlteam.forms import QueryForm
 from roles import selectors as roles_selectors
 from roles.forms import PeopleFilterForm, ProjectFilterForm
@@ -63,10 +61,19 @@ PROJECT_PAGE_ACTIVITY = 15  # the newest changes; the activity page has them all
 @require_GET
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
+    # The scope `cached` reads before computing the page holds the ids of the
+    # projects the viewer may see: the page looks its project up among them rather
+    # than building and running that condition again.
+    read: dict = {}
+
+    def scope() -> Scope:
+        read["scope"] = roles_selectors.dashboard_scope(user=request.user)
+        return read["scope"]
 
     def page() -> dict | None:
+        visible = read["scope"].projects if "scope" in read else None
         project = roles_selectors.project_get_for_user(
-            user=request.user, pk=pk, with_team=False, with_managers=True
+            user=request.user, pk=pk, with_team=False, with_managers=True, visible=visible
         )
         if project is None:
             return None
@@ -84,7 +91,6 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     # Everything here, visibility included, is recomputed after any change to it:
     # the team's allocation totals and suggestions read the viewer's other projects.
-    scope = partial(roles_selectors.dashboard_scope, user=request.user)
     context = cached("project-page", request.user, (pk, today), page, scope)
     if context is None:
         raise Http404

@@ -393,3 +393,37 @@ def test_project_dashboard_keeps_the_first_open_and_the_first_due_in_30_days():
     assert [item.pk for item in few.progress] == [d.pk for d in [*late, *coming, later, undated]][
         :20
     ]
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_the_handbook_read_with_the_listed_rows_is_listed_only_where_it_belongs():
+    """The handbook's figures come with the dashboard's rows: a done handbook due
+    first, or an open one due after the first 10, is in no list, yet counted."""
+    from deliverables.selectors import project_dashboard
+
+    project = project_create(name="Handbook", managers=[manager_user()])
+    owner = UserFactory()
+    membership_add(project=project, user=owner)
+    handbook = _work(project, owner, "process-documentation", date(2026, 4, 1))
+    answers = {
+        item.pk: ChecklistAnswer(answer="Written.", link="https://x.example.com")
+        for item in handbook.checklist_items.all()[:3]
+    }
+    checklist_update(deliverable=handbook, actor=owner, version=None, answers=answers)
+    Deliverable.objects.filter(pk=handbook.pk).update(status="done")
+    late = [_work(project, owner, "design-document", date(2026, 5, 1 + n)) for n in range(10)]
+    coming = [_work(project, owner, "analysis-report", date(2026, 6, 11 + n)) for n in range(10)]
+
+    work = project_dashboard(project=project, today=TODAY)
+
+    assert [i.pk for i in work.progress] == [d.pk for d in late]
+    assert [i.pk for i in work.upcoming] == [d.pk for d in coming]
+    total = handbook.checklist_items.count()
+    assert (work.handbook.deliverable_id, work.handbook.total) == (handbook.pk, total)
+    assert work.handbook.answered == 3
+
+    Deliverable.objects.filter(pk=handbook.pk).update(status="in_progress", due_date=None)
+    work = project_dashboard(project=project, today=TODAY)
+    assert [i.pk for i in work.progress] == [d.pk for d in late]
+    assert [i.pk for i in work.upcoming] == [d.pk for d in coming]
+    assert (work.handbook.deliverable_id, work.handbook.answered) == (handbook.pk, 3)

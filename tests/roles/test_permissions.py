@@ -262,3 +262,20 @@ def test_holding_a_permission_reads_the_same_for_one_person_and_for_many():
     assert is_manager(people["manager by own permission"])
     assert not is_manager(people["inactive listed manager"])
     assert is_admin(people["superuser"]) and not is_admin(people["listed manager"])
+
+
+def test_a_project_looked_up_among_the_visible_ids_read_already_answers_the_same():
+    from roles.selectors import project_get_for_user
+
+    member = UserFactory()
+    mine, other = ProjectFactory(), ProjectFactory()
+    MembershipFactory(project=mine, user=member)
+    visible = Project.objects.visible_to(member).values_list("pk", flat=True)
+    for project in (mine, other):
+        expected = project_get_for_user(user=member, pk=project.pk, with_team=False)
+        found = project_get_for_user(
+            user=member, pk=project.pk, with_team=False, visible=list(visible)
+        )
+        assert found == expected
+    assert project_get_for_user(user=member, pk=mine.pk, visible=[mine.pk]) == mine
+    assert project_get_for_user(user=member, pk=other.pk, visible=[mine.pk]) is None
