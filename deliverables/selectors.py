@@ -1214,7 +1214,7 @@ def member_home(*, user, today: date, limit: int = 8, projects: int = 10) -> Mem
         overdue=late,
         due_soon=due_soon,
         roles=roles,
-        recent_changes=[activity_entry(event) for event in changes],
+        recent_changes=activity_entries(changes),
         projects=[
             ProjectCard(
                 pk=pk,
