@@ -89,7 +89,7 @@ def test_list_page_has_the_rows_of_the_full_list_in_the_same_order(sort):
         )
         assert page.paginator.count == 12
         paged += [d.pk for d in page.object_list]
-        assert all(hasattr(d, "items_total") and d.project.name for d in page.object_list)
+        assert all(hasattr(d, "items_total") and d.project_name and d.url for d in page.object_list)
     assert paged == everything
 
 
