@@ -11,7 +11,7 @@ import time_machine
 from django import forms
 from django.urls import reverse
 
-from deliverables.models import Deliverable
+from deliverables.models import AnswerKind, Deliverable
 from deliverables.selectors import (
     PORTFOLIO_PAGE_SIZE,
     DeliverableFilters,
@@ -89,8 +89,36 @@ def test_list_page_has_the_rows_of_the_full_list_in_the_same_order(sort):
         )
         assert page.paginator.count == 12
         paged += [d.pk for d in page.object_list]
-        assert all(hasattr(d, "items_total") and d.project.name for d in page.object_list)
+        assert all(hasattr(d, "items_total") and d.project_name and d.url for d in page.object_list)
     assert paged == everything
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_list_page_counts_checklist_progress_as_the_full_list_does():
+    """The page reads its rows' three figures from one subquery (PostgreSQL), the
+    full list from one subquery each: the same figures, none for no items."""
+    manager, owner = manager_user(), UserFactory()
+    project = project_create(name="P", managers=[manager])
+    membership_add(project=project, user=owner)
+    made = [
+        deliverable_create(project=project, type=deliverable_type(slug), title=f"T{n}", owner=owner)
+        for n, slug in enumerate(["prd", "analysis-report", "prd", "analysis-report"])
+    ]
+    made[0].checklist_items.filter(answer_kind=AnswerKind.TICK).update(checked=True)
+    made[1].checklist_items.filter(answer_kind=AnswerKind.TEXT).update(answer="Yes.")
+    made[2].checklist_items.all().delete()
+    filters = DeliverableFilters(sort="title")
+
+    def figures(rows) -> list[tuple]:
+        return [(d.pk, d.items_total, d.items_done, d.required_open) for d in rows]
+
+    page = deliverable_list_page(
+        user=manager, filters=filters, today=TODAY, page_number=1, per_page=10
+    )
+    expected = figures(deliverable_list(user=manager, filters=filters, today=TODAY))
+    assert figures(page.object_list) == expected
+    assert len({row[1:] for row in expected}) == 4  # four different states compared
+    assert (made[2].pk, 0, 0, 0) in expected
 
 
 @time_machine.travel(TODAY, tick=False)
