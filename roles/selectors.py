@@ -384,7 +384,6 @@ def project_coverage(*, project: Project, viewer) -> Coverage:
             if assignment.role_id not in required_ids:
                 extra_roles[assignment.role_id] = assignment.role
 
-    visible_active = Project.objects.visible_to(viewer).active().values("pk")
     people = [
         PersonColumn(
             membership=m,
@@ -408,6 +407,7 @@ def project_coverage(*, project: Project, viewer) -> Coverage:
     ]
     gaps = {row.role.pk: row for row in rows if not row.filled}
     if gaps:
+        visible_active = Project.objects.visible_to(viewer).active().values("pk")
         member_ids = {m.user_id for m in memberships}
         candidates = (
             RoleAssignment.objects.filter(

@@ -262,7 +262,6 @@ def _team_context(
             "add_form", AddMemberForm(project=project, initial={"version": project.version})
         ),
         "invite_form": offer("invite_form", InviteForm(initial={"version": project.version})),
-        "can_manage": can_manage_project(request.user, project),
     }
     roles = list(selectors.role_catalogue_plain())
     remove_url = _row_url("roles:team_remove", project)
