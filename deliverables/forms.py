@@ -3,13 +3,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator
-from django.forms.boundfield import BoundField
 from django.utils.translation import gettext_lazy as _
 
 from mlteam.forms import (
     BoundedModelChoiceField,
     DateField,
     EditFormMixin,
+    FieldTemplateBoundField,
     MultilineField,
     QueryForm,
     SearchField,
@@ -269,21 +269,6 @@ class ProjectChoiceIterator(forms.models.ModelChoiceIterator):
         yield from self.queryset.values_list("pk", "name")
 
 
-class FilterBoundField(BoundField):
-    """A field of the list's filter form, which the list draws itself (label, widget,
-    errors: templates/deliverables/_filter_field.html) instead of through crispy's
-    field template: its nine fields took ~2 ms of the page that way (bench/pages.py,
-    ~0.25 ms each). The widget gets Bootstrap's validation class when the field has
-    errors, as crispy gave it."""
-
-    def build_widget_attrs(self, attrs, widget=None):
-        attrs = super().build_widget_attrs(attrs, widget)
-        widget = widget or self.field.widget
-        if not widget.is_hidden and self.errors:
-            attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".lstrip()
-        return attrs
-
-
 # Bootstrap's class for each kind of filter widget (what crispy's field template added).
 _WIDGET_CLASSES = {"select": "form-select", "checkbox": "form-check-input"}
 
@@ -337,7 +322,7 @@ class DeliverableFilterForm(QueryForm):
         widget=PlainSelect,
     )
 
-    bound_field_class = FilterBoundField
+    bound_field_class = FieldTemplateBoundField  # drawn with templates/_field.html
 
     def __init__(self, *args, projects, owners, **kwargs):
         super().__init__(*args, **kwargs)

@@ -47,6 +47,25 @@ class Meanwhile:
         return gettext("Changed by someone else meanwhile: now %(value)s.") % {"value": self.now}
 
 
+class MarksInvalid:
+    """A bound field drawn by templates/_field.html, the site's own field template
+    (label, widget, errors, help text), used where a page draws many fields: the
+    team panel's two dozen, the list's filter bar; crispy's field template took
+    ~0.25-0.3 ms a field there. As crispy does, the widget of a field with errors
+    gets Bootstrap's `is-invalid` class (the widgets carry their other classes)."""
+
+    def build_widget_attrs(self, attrs, widget=None):
+        attrs = super().build_widget_attrs(attrs, widget)
+        widget = widget or self.field.widget
+        if not widget.is_hidden and self.errors:
+            attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".lstrip()
+        return attrs
+
+
+class FieldTemplateBoundField(MarksInvalid, BoundField):
+    """A field of a form drawn with templates/_field.html (see MarksInvalid)."""
+
+
 class DrawnBoundField(BoundField):
     """A field of an edit form. Its drawn value goes out with the form's others
     (`EditFormMixin.drawn`), not after its widget: crispy and hand-written inputs

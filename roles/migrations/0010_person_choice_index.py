@@ -7,10 +7,12 @@ The list is every active person not on the team, ordered by name
 from the index alone. Where the planner finds the sort cheaper after all (a
 table whose pages are not yet all-visible), the plan is the old one.
 
-The index is on Django's user table, which has no migrations of ours: it is
-added through the schema editor, so it is the same index on every database.
+The index is on the user model's table (settings.AUTH_USER_MODEL), which has no
+migrations of ours: it is added through the schema editor, so it is the same
+index on every database.
 """
 
+from django.conf import settings
 from django.db import migrations, models
 from django.db.models import Q
 
@@ -23,16 +25,16 @@ INDEX = models.Index(
 
 
 def add_index(apps, schema_editor):
-    schema_editor.add_index(apps.get_model("auth", "User"), INDEX)
+    schema_editor.add_index(apps.get_model(settings.AUTH_USER_MODEL), INDEX)
 
 
 def remove_index(apps, schema_editor):
-    schema_editor.remove_index(apps.get_model("auth", "User"), INDEX)
+    schema_editor.remove_index(apps.get_model(settings.AUTH_USER_MODEL), INDEX)
 
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("auth", "0012_alter_user_first_name_max_length"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
         ("roles", "0009_structured_history"),
     ]
 
