@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import operator
 from datetime import date
-from functools import reduce
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
@@ -163,11 +161,16 @@ def project_links(ground: str) -> models.QuerySet:
     return Membership.objects.all()
 
 
-def project_ground_condition(user, ground: str) -> models.Q:
-    """A condition on projects, true where `ground` relates `user` to the project.
-    Subqueries rather than joins + DISTINCT, so counts annotated on the result are
-    not multiplied and the condition nests cheaply inside other queries."""
-    return models.Q(pk__in=project_links(ground).filter(user=user).values("project_id"))
+def project_ground_condition(user, *grounds: str) -> models.Q:
+    """A condition on projects, true where one of `grounds` relates `user` to the
+    project: one IN over the union of the link rows. (An OR of one IN per ground
+    made PostgreSQL expect most projects to match, 150 of 200 for a manager on two
+    grounds, and walk every deliverable in due-date order for their CSV export:
+    30 ms; with the union, 1.2 ms.) Subqueries rather than joins + DISTINCT, so
+    counts annotated on the result are not multiplied and the condition nests
+    cheaply inside other queries."""
+    links = [project_links(g).filter(user=user).order_by().values("project_id") for g in grounds]
+    return models.Q(pk__in=links[0].union(*links[1:]) if len(links) > 1 else links[0])
 
 
 def project_ground_holders(action: str, ground: str, prefix: str = "") -> models.Q | None:
@@ -225,9 +228,7 @@ class ProjectQuerySet(models.QuerySet):
             return self
         if not grounds:
             return self.none()
-        return self.filter(
-            reduce(operator.or_, (project_ground_condition(user, g) for g in grounds))
-        )
+        return self.filter(project_ground_condition(user, *grounds))
 
     def visible_to(self, user) -> ProjectQuerySet:
         """Projects `user` may see, archived ones included (see `project_grounds`)."""

@@ -94,8 +94,7 @@ def _may(user, project: Project, action: str) -> bool:
         grounds = tuple(g for g in grounds if g != LISTED_MANAGER)
     if not grounds:
         return False
-    condition = reduce(operator.or_, (project_ground_condition(user, g) for g in grounds))
-    return Project.objects.filter(condition, pk=project.pk).exists()
+    return Project.objects.filter(project_ground_condition(user, *grounds), pk=project.pk).exists()
 
 
 def can_manage_project(user, project: Project) -> bool:
