@@ -90,6 +90,20 @@ def _item_count(condition: Q) -> Coalesce:
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
+def _figures(rows: QuerySet, group_field: str, **figures) -> Subquery:
+    """Several aggregates of `rows` (filtered on an OuterRef) per outer row, read by
+    one subquery as a JSON object ({name: value}; None when there are no rows): one
+    subquery for Django to build and the database to plan instead of one a figure
+    (each more took ~0.3-0.5 ms of a dashboard or list page, bench/pages.py)."""
+    rows = rows.order_by().values(group_field).annotate(figures=JSONObject(**figures))
+    return Subquery(rows.values("figures"))
+
+
+def _counted(condition: Q) -> Count:
+    """How many of the grouped rows meet `condition` (all of them for an empty one)."""
+    return Count("pk", filter=condition) if condition else Count("*")
+
+
 def visible_deliverables(*, user) -> QuerySet[Deliverable]:
     """Deliverables of the active projects `user` may see."""
     return Deliverable.objects.visible_to(user, active_only=True)
@@ -112,39 +126,23 @@ def _progress() -> dict[str, Coalesce]:
 
 
 @cache
-def _progress_array() -> Subquery:
-    """`_PROGRESS` as one column: a PostgreSQL array of the figures, from one
-    subquery (NULL for a deliverable without items)."""
-    figures = Func(
-        *(
-            Count("pk", filter=condition) if condition else Count("*")
-            for condition in _PROGRESS.values()
-        ),
-        template="ARRAY[%(expressions)s]",
-        output_field=ArrayField(IntegerField()),
+def _progress_figures() -> Subquery:
+    """`_PROGRESS` as one column (`_figures`), built once like `_progress`."""
+    items = ChecklistItem.objects.filter(deliverable=OuterRef("pk"))
+    return _figures(
+        items, "deliverable", **{name: _counted(condition) for name, condition in _PROGRESS.items()}
     )
-    rows = (
-        ChecklistItem.objects.filter(deliverable=OuterRef("pk"))
-        .order_by()
-        .values("deliverable")
-        .annotate(figures=figures)
-        .values("figures")
-    )
-    return Subquery(rows, output_field=ArrayField(IntegerField()))
 
 
 def _with_progress_of_page(rows: QuerySet[Deliverable]) -> list[Deliverable]:
     """`rows` (a page: a few dozen) with `_PROGRESS`'s figures as attributes, as
-    `_with_progress` gives them. On PostgreSQL they come in one subquery instead of
-    three: Django compiles and PostgreSQL plans each subquery, ~1 ms of the list
-    page for the two more (bench/pages.py)."""
-    if connection.vendor != "postgresql":
-        return list(rows.annotate(**_progress()))
-    page = list(rows.annotate(progress_figures=_progress_array()))
+    `_with_progress` gives them, read by one subquery instead of three (~0.7 ms of
+    the list page, bench/pages.py)."""
+    page = list(rows.annotate(progress_figures=_progress_figures()))
     for deliverable in page:
-        figures = deliverable.progress_figures or [0] * len(_PROGRESS)
-        for name, figure in zip(_PROGRESS, figures, strict=True):
-            setattr(deliverable, name, figure)
+        figures = deliverable.progress_figures or {}
+        for name in _PROGRESS:
+            setattr(deliverable, name, figures.get(name, 0))
     return page
 
 
@@ -813,19 +811,16 @@ def _project_summaries(page_ids: list[int], today: date) -> list[ProjectSummary]
     handbook = Subquery(handbook_candidates(project=OuterRef("pk")).values("pk")[:1])
     # The handbook's questions and answers, both from one subquery (two repeated the
     # handbook's own subquery: about 1 ms more to build and plan at 20 projects).
-    items = (
-        ChecklistItem.objects.filter(deliverable=OuterRef("handbook_id"))
-        .order_by()
-        .values("deliverable")
-        .annotate(
-            counts=JSONObject(questions=Count("*"), answered=Count("pk", filter=COMPLETE_ITEM))
-        )
-        .values("counts")
+    items = _figures(
+        ChecklistItem.objects.filter(deliverable=OuterRef("handbook_id")),
+        "deliverable",
+        questions=Count("*"),
+        answered=_counted(COMPLETE_ITEM),
     )
     projects = (
         Project.objects.filter(pk__in=page_ids)
         .annotate(gap_count=_gap_count(), handbook_id=handbook)
-        .annotate(handbook_items=Subquery(items))
+        .annotate(handbook_items=items)
         .order_by("name", "pk")
         .values_list("pk", "name", "gap_count", "handbook_items")
     )
@@ -936,15 +931,14 @@ def workload(
     names = User.objects.filter(pk=OuterRef("owner")).values(
         names=JSONObject(**{name: name for name in _PERSON})
     )
-    held = (
+    held = _figures(
         scope.narrow_through(
             RoleAssignment.objects.filter(membership__user=OuterRef("owner")),
             "membership__project",
-        )
-        .order_by()
-        .values("membership__user")
-        .annotate(held=JSONObject(n=Count("*"), total=Sum("allocation_percent")))
-        .values("held")
+        ),
+        "membership__user",
+        n=Count("*"),
+        total=Sum("allocation_percent"),
     )
     busiest = (
         scope.narrow(Deliverable.objects.open())
@@ -961,7 +955,7 @@ def workload(
         .filter(person__in=visible_people)
         # Plain subqueries (None for none), not wrapped in Coalesce: a wrapped one
         # would be added to the GROUP BY and evaluated for every open row.
-        .annotate(names=Subquery(names), held=Subquery(held))
+        .annotate(names=Subquery(names), held=held)
         .order_by("-overdue_n", "-open_n", "owner")[:limit]
     )
     loads = []
@@ -1372,16 +1366,18 @@ def project_dashboard(*, project: Project, today: date, limit: int = 10) -> Proj
     # subqueries a row, and the handbook's counts come with them rather than as two
     # more subqueries of the first query: ~4 ms less to build, compile and run
     # (of ~12; /tmp/prof A/B on the 50,000-deliverable bench data).
-    done = _through("checklist_items", COMPLETE_ITEM)
-    required_open = Q(checklist_items__required=True) & ~done
     rows = (
         Deliverable.objects.filter(picked)
         .select_related("type__role", "owner")
         .only(*_WORK_ITEM_FIELDS)
         .annotate(
-            items_total=Count("checklist_items"),
-            items_done=Count("checklist_items", filter=done),
-            required_open=Count("checklist_items", filter=required_open),
+            # The list rows' figures (_PROGRESS), counted over the joined items.
+            **{
+                name: Count("checklist_items", filter=_through("checklist_items", condition))
+                if condition
+                else Count("checklist_items")
+                for name, condition in _PROGRESS.items()
+            },
             in_window=ExpressionWrapper(upcoming, output_field=BooleanField()),
         )
     )
