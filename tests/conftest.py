@@ -81,6 +81,19 @@ def page(browser):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the site's language: a request in Japanese leaves it
+    active in the thread (LocaleMiddleware activates, nothing deactivates), which
+    made a later test that words something outside a request read Japanese."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Cached dashboards never carry over from one test to the next."""
     from django.core.cache import cache
