@@ -807,16 +807,24 @@ def portfolio_dashboard(*, user, today: date, page_number=None) -> PortfolioDash
     )
 
 
-def _project_summaries(page_ids: list[int], today: date) -> list[ProjectSummary]:
+@cache
+def _handbook_columns() -> tuple[Subquery, Subquery]:
+    """A project's handbook and its questions and answers, for the portfolio's rows:
+    built once per process (they read nothing but the outer row; see
+    roles.selectors._gap_count). Both counts from one subquery (two repeated the
+    handbook's own subquery: about 1 ms more to build and plan at 20 projects)."""
     handbook = Subquery(handbook_candidates(project=OuterRef("pk")).values("pk")[:1])
-    # The handbook's questions and answers, both from one subquery (two repeated the
-    # handbook's own subquery: about 1 ms more to build and plan at 20 projects).
     items = _figures(
         ChecklistItem.objects.filter(deliverable=OuterRef("handbook_id")),
         "deliverable",
         questions=Count("*"),
         answered=_counted(COMPLETE_ITEM),
     )
+    return handbook, items
+
+
+def _project_summaries(page_ids: list[int], today: date) -> list[ProjectSummary]:
+    handbook, items = _handbook_columns()
     projects = (
         Project.objects.filter(pk__in=page_ids)
         .annotate(gap_count=_gap_count(), handbook_id=handbook)
@@ -876,6 +884,17 @@ def _project_summaries(page_ids: list[int], today: date) -> list[ProjectSummary]
     return summaries
 
 
+@cache
+def _type_role_columns() -> dict[str, Subquery]:
+    """The role (id and name) of the outer row's deliverable type, built once per
+    process (see _handbook_columns)."""
+    type_row = DeliverableType.objects.filter(pk=OuterRef("type")).order_by()
+    return {
+        "role": Subquery(type_row.values("role")),
+        "role_name": Subquery(type_row.values("role__name")),
+    }
+
+
 def _overdue_by_role(*, scope: VisibleActive, today: date) -> list[RoleOverdue]:
     """Overdue deliverables of the visible active projects per owning role, most
     first (one query: the late rows counted per type off the partial index of open
@@ -883,7 +902,6 @@ def _overdue_by_role(*, scope: VisibleActive, today: date) -> list[RoleOverdue]:
     subqueries PostgreSQL evaluates for the few groups only).
     Joining the types and roles to every late row before grouping cost twice as
     much at 50,000 deliverables (bench/pages.py, the admin's portfolio)."""
-    type_row = DeliverableType.objects.filter(pk=OuterRef("type")).order_by()
     per_type = (
         scope.narrow(Deliverable.objects.overdue(today))
         .order_by()
@@ -891,16 +909,21 @@ def _overdue_by_role(*, scope: VisibleActive, today: date) -> list[RoleOverdue]:
         .annotate(n=Count("*"))
         # Added after the count, so that the GROUP BY stays the type alone (annotated
         # with the count, they would be grouped on and run for every late row).
-        .annotate(
-            role=Subquery(type_row.values("role")),
-            role_name=Subquery(type_row.values("role__name")),
-        )
+        .annotate(**_type_role_columns())
     )
     counts: dict[int, list] = {}
     for _type_id, n, role_id, name in per_type:
         counts.setdefault(role_id, [role_id, name, 0])[2] += n
     ordered = sorted(counts.values(), key=lambda row: (-row[2], row[1]))
     return [RoleOverdue(role_id, gettext(name), n) for role_id, name, n in ordered]
+
+
+@cache
+def _owner_names() -> Subquery:
+    """The names of the outer row's owner as one JSON object, built once per process
+    (see _handbook_columns)."""
+    people = get_user_model().objects.filter(pk=OuterRef("owner"))
+    return Subquery(people.values(names=JSONObject(**{name: name for name in _PERSON})))
 
 
 def workload(
@@ -928,9 +951,6 @@ def workload(
     # The person's names, and the roles they hold with their allocation, each pair of
     # values read by one subquery (a JSON object) rather than one subquery a value:
     # less for Django to build and PostgreSQL to plan.
-    names = User.objects.filter(pk=OuterRef("owner")).values(
-        names=JSONObject(**{name: name for name in _PERSON})
-    )
     held = _figures(
         scope.narrow_through(
             RoleAssignment.objects.filter(membership__user=OuterRef("owner")),
@@ -955,7 +975,7 @@ def workload(
         .filter(person__in=visible_people)
         # Plain subqueries (None for none), not wrapped in Coalesce: a wrapped one
         # would be added to the GROUP BY and evaluated for every open row.
-        .annotate(names=Subquery(names), held=held)
+        .annotate(names=_owner_names(), held=held)
         .order_by("-overdue_n", "-open_n", "owner")[:limit]
     )
     loads = []
@@ -1186,6 +1206,16 @@ def work_item(
     )
 
 
+@cache
+def _card_columns() -> dict[str, Coalesce]:
+    """A project card's team size and open work, built once per process (see
+    _handbook_columns)."""
+    return {
+        "members": _count(Membership.objects.filter(project=OuterRef("pk")), "project"),
+        "open_n": _count(Deliverable.objects.open().filter(project=OuterRef("pk")), "project"),
+    }
+
+
 def member_home(*, user, today: date, limit: int = 8, projects: int = 10) -> MemberHome:
     """What is the signed-in person's to do: their late and soon-due work, the
     roles they hold, what others changed on their deliverables, and the first of
@@ -1253,8 +1283,7 @@ def member_home(*, user, today: date, limit: int = 8, projects: int = 10) -> Mem
         scope.projects()
         .annotate(
             total=Window(Count("*")),
-            members=_count(Membership.objects.filter(project=OuterRef("pk")), "project"),
-            open_n=_count(Deliverable.objects.open().filter(project=OuterRef("pk")), "project"),
+            **_card_columns(),
         )
         .order_by("name", "pk")
         .values_list("pk", "name", "status", "members", "open_n", "total")[:projects]
