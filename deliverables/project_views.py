@@ -9,13 +9,15 @@ layer composes the lower one.
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from mlteam.cache import Scope, cached
+from mlteam.cache import KeptScope, cached
 from mlteam.forms import QueryForm
 from roles import selectors as roles_selectors
 from roles.forms import PeopleFilterForm, ProjectFilterForm
@@ -64,16 +66,11 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # The scope `cached` reads before computing the page holds the ids of the
     # projects the viewer may see: the page looks its project up among them rather
     # than building and running that condition again.
-    read: dict = {}
-
-    def scope() -> Scope:
-        read["scope"] = roles_selectors.dashboard_scope(user=request.user)
-        return read["scope"]
+    scope = KeptScope(partial(roles_selectors.dashboard_scope, user=request.user))
 
     def page() -> dict | None:
-        visible = read["scope"].projects if "scope" in read else None
         project = roles_selectors.project_get_for_user(
-            user=request.user, pk=pk, with_team=False, with_managers=True, visible=visible
+            user=request.user, pk=pk, with_team=False, with_managers=True, visible=scope.ids()
         )
         if project is None:
             return None

@@ -27,7 +27,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.i18n import set_language
 
-from mlteam.cache import cached
+from mlteam.cache import KeptScope, cached
 from mlteam.forms import QueryForm, form_add_service_errors, form_reoffer
 from roles import selectors as roles_selectors
 from roles.models import Project
@@ -626,14 +626,15 @@ def portfolio_dashboard(request: HttpRequest) -> HttpResponse:
             _("The portfolio dashboard is for managers and admins. Your home page shows your work.")
         )
     today, page_number = timezone.localdate(), QueryForm(request.GET).values()["page"] or 1
+    scope = KeptScope(partial(roles_selectors.dashboard_scope, user=request.user))
     dashboard = cached(
         "portfolio",
         request.user,
         (today, page_number),
         lambda: selectors.portfolio_dashboard(
-            user=request.user, today=today, page_number=page_number
+            user=request.user, today=today, page_number=page_number, visible=scope.ids()
         ),
-        partial(roles_selectors.dashboard_scope, user=request.user),
+        scope,
     )
     status_chart = {
         "projects": [project.name for project in dashboard.projects],

@@ -150,6 +150,27 @@ class Scope:
     every_project: bool = False
 
 
+class KeptScope:
+    """A `scope` for `cached` that keeps the Scope it read (which happens only when
+    the entry is recomputed), so that the computation can reuse the ids of the
+    projects the viewer may see rather than read them again."""
+
+    def __init__(self, read: Callable[[], Scope]):
+        self._read = read
+        self.scope: Scope | None = None
+
+    def __call__(self) -> Scope:
+        self.scope = self._read()
+        return self.scope
+
+    def ids(self) -> list[int] | None:
+        """The ids of the projects the viewer may see, once read; None before, and
+        for a viewer who sees every project (they are not listed)."""
+        if self.scope is None or self.scope.every_project:
+            return None
+        return list(self.scope.projects)
+
+
 def _current(keys: list[str], found: dict) -> list:
     """The versions of `keys` (given what `found` already holds): a missing one (a
     fresh start, an evicted key) is created with a new token, never an old one."""

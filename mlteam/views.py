@@ -14,21 +14,22 @@ from deliverables.selectors import member_home
 from roles.selectors import dashboard_scope
 
 from . import health
-from .cache import cached
+from .cache import KeptScope, cached
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
+    scope = KeptScope(partial(dashboard_scope, user=request.user))
     context = cached(
         "home",
         request.user,
         (today,),
         lambda: {
-            "home": member_home(user=request.user, today=today),
+            "home": member_home(user=request.user, today=today, visible=scope.ids()),
             "reviews_waiting": reviews_waiting_for(user=request.user),
         },
-        partial(dashboard_scope, user=request.user),
+        scope,
     )
     return render(request, "home.html", context)
 

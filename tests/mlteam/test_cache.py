@@ -554,3 +554,13 @@ def test_the_project_page_is_cached_as_plain_values(client, team):
     assert (gap.filled, gap.cells) == (False, (None,))
     assert [(s.name, s.project_name) for s in gap.suggestions] == [("Olga Ops", "Search")]
     assert held.cells == (0,)  # held, at 0%
+
+
+def test_a_kept_scope_hands_the_computation_the_ids_it_read(team):
+    manager, project = team[0], team[2]
+    scope = cache.KeptScope(lambda: cache.Scope(projects=[project.pk]))
+    assert scope.ids() is None  # nothing read yet: the computation reads visibility itself
+    seen = cache.cached("kept", manager, (), lambda: scope.ids(), scope)
+    assert seen == [project.pk]
+    every = cache.KeptScope(lambda: cache.Scope(projects=[], every_project=True))
+    assert cache.cached("kept-all", manager, (), lambda: every.ids(), every) is None
