@@ -249,8 +249,20 @@ def _allocation_total(person, visible_active) -> Subquery:
     return Subquery(totals, output_field=IntegerField())
 
 
+def _visible_active(viewer, visible: Iterable[int] | None = None) -> QuerySet:
+    """The active projects `viewer` may see, as a values("pk") query. `visible`: the
+    ids of `Project.objects.visible_to(viewer)` when the request has read them (the
+    cached pages' scope): the visibility condition is then not built, compiled and
+    planned again inside the query that uses this."""
+    if visible is None:
+        projects = Project.objects.visible_to(viewer)
+    else:
+        projects = Project.objects.filter(pk__in=list(visible))
+    return projects.active().values("pk")
+
+
 def _team(
-    project: Project, viewer
+    project: Project, viewer, visible: Iterable[int] | None = None
 ) -> tuple[list[Membership], dict[int, list], list[Role], dict[int, int]]:
     """The project's required roles, its memberships (people first-name first, as
     the team prefetch orders them), each one's role assignments and each member's
@@ -261,7 +273,7 @@ def _team(
     The rows become display-only instances holding the columns the coverage
     matrix shows (names, role, allocation); they are never saved."""
     User = get_user_model()
-    visible_active = Project.objects.visible_to(viewer).active().values("pk")
+    visible_active = _visible_active(viewer, visible)
     no_int = Value(None, output_field=IntegerField())
     no_text = Value(None, output_field=CharField())
     team = (
@@ -344,9 +356,11 @@ def _team(
     return list(memberships.values()), held, required, totals
 
 
-def _allocation_totals(member_ids: list[int], viewer) -> dict[int, int]:
+def _allocation_totals(
+    member_ids: list[int], viewer, visible: Iterable[int] | None = None
+) -> dict[int, int]:
     """Each person's allocation across the active projects `viewer` may see."""
-    visible_active = Project.objects.visible_to(viewer).active().values("pk")
+    visible_active = _visible_active(viewer, visible)
     return dict(
         RoleAssignment.objects.filter(
             membership__user_id__in=member_ids, membership__project__in=visible_active
@@ -358,7 +372,7 @@ def _allocation_totals(member_ids: list[int], viewer) -> dict[int, int]:
     )
 
 
-def project_coverage(*, project: Project, viewer) -> Coverage:
+def project_coverage(*, project: Project, viewer, visible: Iterable[int] | None = None) -> Coverage:
     """Roles x people for a project (its team prefetched by `project_get_for_user`,
     or read here in one query).
 
@@ -367,14 +381,17 @@ def project_coverage(*, project: Project, viewer) -> Coverage:
        allocation across the active projects the viewer may see.
     3. For each unfilled required role, people who hold it on other projects the
        viewer may see (one query for all roles).
+
+    `visible`: the ids of the projects `viewer` may see, when the request has them
+    (as `project_get_for_user` takes them).
     """
     if "memberships" in getattr(project, "_prefetched_objects_cache", {}):
         memberships = list(project.memberships.all())
         held = {m.pk: list(m.assignments.all()) for m in memberships}
         required = list(project.required_roles.all())
-        totals = _allocation_totals([m.user_id for m in memberships], viewer)
+        totals = _allocation_totals([m.user_id for m in memberships], viewer, visible)
     else:
-        memberships, held, required, totals = _team(project, viewer)
+        memberships, held, required, totals = _team(project, viewer, visible)
     required_ids = {role.pk for role in required}
     held_by_role: dict[int, dict[int, RoleAssignment]] = defaultdict(dict)
     extra_roles: dict[int, Role] = {}
@@ -407,7 +424,7 @@ def project_coverage(*, project: Project, viewer) -> Coverage:
     ]
     gaps = {row.role.pk: row for row in rows if not row.filled}
     if gaps:
-        visible_active = Project.objects.visible_to(viewer).active().values("pk")
+        visible_active = _visible_active(viewer, visible)
         member_ids = {m.user_id for m in memberships}
         candidates = (
             RoleAssignment.objects.filter(
