@@ -1337,17 +1337,20 @@ def project_dashboard(*, project: Project, today: date, limit: int = 10) -> Proj
     # The rows kept are picked by LIMITs (the first open ones, the first due in the
     # window, the handbook) before anything is joined or counted, so checklist
     # progress is counted for those rows only, not for every open row of the project.
-    open_work = Deliverable.objects.filter(project=project).open().order_by()
+    work = Deliverable.objects.filter(project=project).order_by()
     in_order = [F("due_date").asc(nulls_last=True), "pk"]
-    first_ids = open_work.order_by(*in_order).values("pk")[:limit]
-    coming_ids = open_work.filter(upcoming).order_by("due_date", "pk").values("pk")[:limit]
+    first_ids = work.open().order_by(*in_order).values("pk")[:limit]
+    # (due_within_condition is about open work already: not filtered on twice.)
+    coming_ids = work.filter(upcoming).order_by("due_date", "pk").values("pk")[:limit]
+    # The handbook by the id the counts found, not by its candidates' query again.
+    handbook_ids = work.filter(pk=handbook_pk).values("pk")
     if connection.features.supports_slicing_ordering_in_compound:
         # One UNION (PostgreSQL): the planner then expects the ~20 rows it gets and
         # fetches their owners by key; an OR of IN lists made it expect ~190 and
         # hash every user.
-        picked = Q(pk__in=first_ids.union(coming_ids, handbook_first))
+        picked = Q(pk__in=first_ids.union(coming_ids, handbook_ids))
     else:  # SQLite takes no LIMIT inside a UNION
-        picked = Q(pk__in=first_ids) | Q(pk__in=coming_ids) | Q(pk__in=handbook_first)
+        picked = Q(pk__in=first_ids) | Q(pk__in=coming_ids) | Q(pk__in=handbook_ids)
     # Only what work_item reads: the project is the one given, and lateness is
     # Deliverable.is_overdue on the row (fewer joins and columns to plan and load).
     # The checklist figures are the list pages' (_with_progress_of_page): one
