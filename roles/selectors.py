@@ -318,18 +318,21 @@ def _team(
         "part", "first_name", "last_name", "username", "membership_id", "role_position"
     )
     required: list[Role] = []
+    roles: dict[int, Role] = {}  # one instance a role, however many hold it
     memberships: dict[int, Membership] = {}
     held: dict[int, list[RoleAssignment]] = {}
     totals: dict[int, int] = {}
     for row in rows:
         role = None
         if row["role_id"] is not None:
-            role = Role(
-                pk=row["role_id"],
-                name=row["role_name"],
-                slug=row["role_slug"],
-                position=row["role_position"],
-            )
+            role = roles.get(row["role_id"])
+            if role is None:
+                role = roles[row["role_id"]] = Role(
+                    pk=row["role_id"],
+                    name=row["role_name"],
+                    slug=row["role_slug"],
+                    position=row["role_position"],
+                )
         if row["part"] == 0:
             required.append(role)
             continue
@@ -348,7 +351,7 @@ def _team(
             held[pk].append(
                 RoleAssignment(
                     pk=row["assignment_id"],
-                    membership=memberships[pk],
+                    membership_id=pk,
                     role=role,
                     allocation_percent=row["allocation"],
                 )
