@@ -1075,7 +1075,7 @@ def activity_entry(
     if isinstance(entry, TeamChange):
         return ActivityEntry(
             source="team",
-            label=entry.action_label,
+            label=str(entry.action_label),  # the words, not a lazy string (see work_item)
             person_name=wording.person(entry, "person"),
             role_name=wording.role(entry),
             detail=entry.detail,
@@ -1084,7 +1084,7 @@ def activity_entry(
         )
     return ActivityEntry(
         source="work",
-        label=entry.kind_label,
+        label=str(entry.kind_label),
         deliverable_id=entry.deliverable_id,
         deliverable_label=wording.deliverable(entry),
         deliverable_url=wording.deliverable_url(entry.deliverable_id),
@@ -1171,7 +1171,9 @@ def work_item(
         pk=deliverable.pk,
         label=deliverable.label,
         status=deliverable.status,
-        status_label=deliverable.status_label,
+        # str: the words themselves, not a lazy translation (cached pages unpickle
+        # each lazy string by building a class: ~45 us apiece on every request).
+        status_label=str(deliverable.status_label),
         due_date=deliverable.due_date,
         overdue=deliverable.is_overdue(today),
         project_id=project.pk,
