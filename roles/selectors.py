@@ -30,6 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from mlteam.cache import Scope
+from mlteam.links import row_url
 from mlteam.people import person_name
 
 from . import models
@@ -523,6 +524,7 @@ class MatrixRow:
     role_id: int
     role_slug: str
     role_name: str
+    role_url: str  # the role's page
     required: bool
     filled: bool
     cells: tuple[int | None, ...]
@@ -543,6 +545,7 @@ class CoverageMatrix:
 def coverage_matrix(coverage: Coverage) -> CoverageMatrix:
     """The plain form of `coverage`: every rule (gaps, notes, suggestions) is
     `project_coverage`'s, only worded here."""
+    role_url = row_url("roles:role_detail")  # reversed once, not once a row (~30 us each)
     people = {
         column.membership.pk: MatrixPerson(
             membership_id=column.membership.pk,
@@ -561,6 +564,7 @@ def coverage_matrix(coverage: Coverage) -> CoverageMatrix:
             role_id=row.role.pk,
             role_slug=row.role.slug,
             role_name=row.role.display_name,
+            role_url=role_url(row.role.slug),
             required=row.required,
             filled=row.filled,
             cells=tuple(None if cell is None else cell.allocation_percent for cell in row.cells),
