@@ -74,7 +74,14 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if project is None:
             return None
-        coverage = roles_selectors.project_coverage(project=project, viewer=request.user)
+        # The team's allocation totals read the viewer's visible projects too: their
+        # ids, not the condition again (~1 ms less to build, compile and plan). Not
+        # for those who see every project, whose condition is no condition at all.
+        coverage = roles_selectors.project_coverage(
+            project=project,
+            viewer=request.user,
+            visible=None if visible is None or read["scope"].every_project else visible,
+        )
         # Plain values only (mlteam/cache.py): the project as its header shows it.
         return {
             "project": roles_selectors.project_summary(project),

@@ -31,6 +31,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from mlteam.cache import Scope
+from mlteam.links import row_url
 from mlteam.people import person_name
 
 from . import models
@@ -257,8 +258,20 @@ def _allocation_total(person, visible_active) -> Subquery:
     return Subquery(totals, output_field=IntegerField())
 
 
+def _visible_active(viewer, visible: Iterable[int] | None = None) -> QuerySet:
+    """The active projects `viewer` may see, as a values("pk") query. `visible`: the
+    ids of `Project.objects.visible_to(viewer)` when the request has read them (the
+    cached pages' scope): the visibility condition is then not built, compiled and
+    planned again inside the query that uses this."""
+    if visible is None:
+        projects = Project.objects.visible_to(viewer)
+    else:
+        projects = Project.objects.filter(pk__in=list(visible))
+    return projects.active().values("pk")
+
+
 def _team(
-    project: Project, viewer
+    project: Project, viewer, visible: Iterable[int] | None = None
 ) -> tuple[list[Membership], dict[int, list], list[Role], dict[int, int]]:
     """The project's required roles, its memberships (people first-name first, as
     the team prefetch orders them), each one's role assignments and each member's
@@ -269,7 +282,7 @@ def _team(
     The rows become display-only instances holding the columns the coverage
     matrix shows (names, role, allocation); they are never saved."""
     User = get_user_model()
-    visible_active = Project.objects.visible_to(viewer).active().values("pk")
+    visible_active = _visible_active(viewer, visible)
     no_int = Value(None, output_field=IntegerField())
     no_text = Value(None, output_field=CharField())
     team = (
@@ -314,18 +327,21 @@ def _team(
         "part", "first_name", "last_name", "username", "membership_id", "role_position"
     )
     required: list[Role] = []
+    roles: dict[int, Role] = {}  # one instance a role, however many hold it
     memberships: dict[int, Membership] = {}
     held: dict[int, list[RoleAssignment]] = {}
     totals: dict[int, int] = {}
     for row in rows:
         role = None
         if row["role_id"] is not None:
-            role = Role(
-                pk=row["role_id"],
-                name=row["role_name"],
-                slug=row["role_slug"],
-                position=row["role_position"],
-            )
+            role = roles.get(row["role_id"])
+            if role is None:
+                role = roles[row["role_id"]] = Role(
+                    pk=row["role_id"],
+                    name=row["role_name"],
+                    slug=row["role_slug"],
+                    position=row["role_position"],
+                )
         if row["part"] == 0:
             required.append(role)
             continue
@@ -344,7 +360,7 @@ def _team(
             held[pk].append(
                 RoleAssignment(
                     pk=row["assignment_id"],
-                    membership=memberships[pk],
+                    membership_id=pk,
                     role=role,
                     allocation_percent=row["allocation"],
                 )
@@ -352,9 +368,11 @@ def _team(
     return list(memberships.values()), held, required, totals
 
 
-def _allocation_totals(member_ids: list[int], viewer) -> dict[int, int]:
+def _allocation_totals(
+    member_ids: list[int], viewer, visible: Iterable[int] | None = None
+) -> dict[int, int]:
     """Each person's allocation across the active projects `viewer` may see."""
-    visible_active = Project.objects.visible_to(viewer).active().values("pk")
+    visible_active = _visible_active(viewer, visible)
     return dict(
         RoleAssignment.objects.filter(
             membership__user_id__in=member_ids, membership__project__in=visible_active
@@ -366,7 +384,7 @@ def _allocation_totals(member_ids: list[int], viewer) -> dict[int, int]:
     )
 
 
-def project_coverage(*, project: Project, viewer) -> Coverage:
+def project_coverage(*, project: Project, viewer, visible: Iterable[int] | None = None) -> Coverage:
     """Roles x people for a project (its team prefetched by `project_get_for_user`,
     or read here in one query).
 
@@ -375,14 +393,17 @@ def project_coverage(*, project: Project, viewer) -> Coverage:
        allocation across the active projects the viewer may see.
     3. For each unfilled required role, people who hold it on other projects the
        viewer may see (one query for all roles).
+
+    `visible`: the ids of the projects `viewer` may see, when the request has them
+    (as `project_get_for_user` takes them).
     """
     if "memberships" in getattr(project, "_prefetched_objects_cache", {}):
         memberships = list(project.memberships.all())
         held = {m.pk: list(m.assignments.all()) for m in memberships}
         required = list(project.required_roles.all())
-        totals = _allocation_totals([m.user_id for m in memberships], viewer)
+        totals = _allocation_totals([m.user_id for m in memberships], viewer, visible)
     else:
-        memberships, held, required, totals = _team(project, viewer)
+        memberships, held, required, totals = _team(project, viewer, visible)
     required_ids = {role.pk for role in required}
     held_by_role: dict[int, dict[int, RoleAssignment]] = defaultdict(dict)
     extra_roles: dict[int, Role] = {}
@@ -415,7 +436,7 @@ def project_coverage(*, project: Project, viewer) -> Coverage:
     ]
     gaps = {row.role.pk: row for row in rows if not row.filled}
     if gaps:
-        visible_active = Project.objects.visible_to(viewer).active().values("pk")
+        visible_active = _visible_active(viewer, visible)
         member_ids = {m.user_id for m in memberships}
         candidates = (
             RoleAssignment.objects.filter(
@@ -511,6 +532,7 @@ class MatrixRow:
     role_id: int
     role_slug: str
     role_name: str
+    role_url: str  # the role's page
     required: bool
     filled: bool
     cells: tuple[int | None, ...]
@@ -531,6 +553,7 @@ class CoverageMatrix:
 def coverage_matrix(coverage: Coverage) -> CoverageMatrix:
     """The plain form of `coverage`: every rule (gaps, notes, suggestions) is
     `project_coverage`'s, only worded here."""
+    role_url = row_url("roles:role_detail")  # reversed once, not once a row (~30 us each)
     people = {
         column.membership.pk: MatrixPerson(
             membership_id=column.membership.pk,
@@ -549,6 +572,7 @@ def coverage_matrix(coverage: Coverage) -> CoverageMatrix:
             role_id=row.role.pk,
             role_slug=row.role.slug,
             role_name=row.role.display_name,
+            role_url=role_url(row.role.slug),
             required=row.required,
             filled=row.filled,
             cells=tuple(None if cell is None else cell.allocation_percent for cell in row.cells),

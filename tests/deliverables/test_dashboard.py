@@ -316,6 +316,29 @@ def test_activity_times_are_the_orms(portfolio, settings):
     assert feeds[2] and all(entry.source == "work" for entry in feeds[2])
 
 
+def test_the_cached_dashboards_hold_their_labels_as_words_in_the_readers_language(portfolio):
+    """Plain str, not lazy translations: the entry is cached per language, and a
+    lazy string costs a class to unpickle on every request that reads it."""
+    from django.utils import translation
+
+    from deliverables.selectors import project_activity, project_dashboard
+    from deliverables.services import deliverable_transition
+
+    manager, project = portfolio
+    deliverable = Deliverable.objects.filter(project=project, status="not_started").first()
+    deliverable_transition(
+        deliverable=deliverable, actor=manager, to_status="in_progress", version=None
+    )
+    with translation.override("ja"):
+        work = project_dashboard(project=project, today=TODAY)
+        activity = project_activity(project=project)
+    items = [*work.overdue, *work.upcoming, *work.progress]
+    assert items and activity
+    assert {type(item.status_label) for item in items} == {str}
+    assert {type(entry.label) for entry in activity} == {str}
+    assert "進行中" in {item.status_label for item in items}  # in progress, in Japanese
+
+
 @time_machine.travel(TODAY, tick=False)
 def test_every_workload_number_opens_a_list_of_that_many(client, portfolio):
     import re

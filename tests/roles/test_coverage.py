@@ -134,6 +134,38 @@ def test_people_holding_an_unfilled_role_elsewhere_are_suggested():
     ]
 
 
+def test_the_viewers_visible_ids_give_the_same_coverage_as_their_condition():
+    """The project page passes the ids its cache scope read (`visible`): allocation
+    totals and suggestions are still those of the visible, active projects only."""
+    manager = manager_user()
+    gap = project_create(name="Gap", managers=[manager], required_roles=[role("devops-engineer")])
+    staffed = project_create(name="Staffed", managers=[manager])
+    old = project_create(name="Old", managers=[manager])
+    hidden = project_create(name="Hidden", managers=[manager_user()])
+    person = UserFactory(username="person")
+    _staff(gap, person, ("ml-engineer", 40))
+    _staff(staffed, person, ("devops-engineer", 30))
+    _staff(old, person, ("ml-engineer", 50))
+    _staff(hidden, person, ("ml-engineer", 70))
+    project_archive(project=old, actor=manager, version=None)
+    visible = list(Project.objects.visible_to(manager).values_list("pk", flat=True))
+    assert hidden.pk not in visible and old.pk in visible
+
+    for project in (project_get_for_user(user=manager, pk=gap.pk, with_team=False), None):
+        coverage = project_coverage(
+            project=project or project_get_for_user(user=manager, pk=gap.pk),
+            viewer=manager,
+            visible=visible,
+        )
+        (column,) = coverage.people
+        assert column.allocation_total == 70  # 40 here + 30 on Staffed
+        gap_row = next(row for row in coverage.rows if not row.filled)
+        assert [(s["user"].username, s["project"].name) for s in gap_row.suggestions] == [
+            ("person", "Staffed")
+        ]
+    assert coverage_matrix(coverage) == coverage_matrix(_coverage(gap, manager))
+
+
 def test_portfolio_sorts_by_gaps_and_lists_unfilled_roles():
     manager = manager_user()
     full = project_create(name="Full", managers=[manager], required_roles=[role("ml-engineer")])
