@@ -55,6 +55,7 @@ writes still commit and pages are computed uncached.
 from __future__ import annotations
 
 import logging
+import pickle
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, is_dataclass
@@ -239,7 +240,10 @@ def cached(
             keys = [project_key(pk) for pk in entry["projects"]]
             now = cache.get_many(keys) if keys else {}
             if [now.get(k) for k in keys] == list(entry["projects"].values()):
-                return entry["value"]
+                # (An entry of the former layout, with "value", has no "pickled":
+                # recomputed and replaced.)
+                if "pickled" in entry:
+                    return pickle.loads(entry["pickled"])  # noqa: S301 (written below)
         if callable(scope):
             scope = scope()
         if not scope.every_project:
@@ -270,7 +274,10 @@ def cached(
                 "keys": shared,
                 "shared": versions,
                 "projects": dict(zip(ids, covered, strict=True)),
-                "value": value,
+                # Pickled apart from the versions, so that reading an entry that is
+                # out of date (the first request after a change) does not unpickle
+                # its whole dashboard only to drop it (~0.3-0.5 ms a page).
+                "pickled": pickle.dumps(value, pickle.HIGHEST_PROTOCOL),
             },
             TIMEOUT,
         )

@@ -397,6 +397,10 @@ def test_an_entry_stored_in_the_former_layout_is_recomputed(team):
     django_cache.set(key, {"shared": ["x", "y", "z"], "projects": {}, "value": 1})
     assert cache.cached("old", manager, (), lambda: 2, cache.Scope(projects=[])) == 2
     assert cache.cached("old", manager, (), lambda: 3, cache.Scope(projects=[])) == 2
+    # An entry that kept its value unpickled (before "pickled") is recomputed too.
+    entry = django_cache.get(key)
+    django_cache.set(key, {**{k: v for k, v in entry.items() if k != "pickled"}, "value": 4})
+    assert cache.cached("old", manager, (), lambda: 5, cache.Scope(projects=[])) == 5
 
 
 def test_becoming_an_admin_shows_every_project_at_once(client, team):
