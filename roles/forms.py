@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 
 from crispy_forms.helper import FormHelper
 from django import forms
@@ -24,7 +25,7 @@ from mlteam.forms import (
 )
 from mlteam.people import FORMER_MEMBER, is_anonymised_name
 
-from .models import Membership, Project, ProjectStatus, Role
+from .models import Membership, Project, ProjectStatus, Role, RoleAssignment
 from .selectors import PROJECT_SORTS
 
 
@@ -320,10 +321,11 @@ class AssignRoleForm(PanelForm):
     )
     allocation_percent = AllocationField(widget=PlainNumberInput, attrs={"class": "form-control"})
 
-    def __init__(self, *args, membership, roles: list[Role], **kwargs):
-        """`roles` is the whole catalogue, loaded once for every form on the page."""
+    def __init__(self, *args, held: Iterable[RoleAssignment], roles: list[Role], **kwargs):
+        """`held`: the member's role assignments on the project (not offered again);
+        `roles` is the whole catalogue, loaded once for every form on the page."""
         super().__init__(*args, **kwargs)
-        held = {a.role_id for a in membership.assignments.all()}
+        held = {a.role_id for a in held}
         self.roles = {role.pk: role for role in roles}
         self.fields["role"].choices = [("", "---------")] + [
             (role.pk, role.display_name) for role in roles if role.pk not in held

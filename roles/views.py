@@ -271,11 +271,11 @@ def _team_context(
     remaining = {
         person.membership.pk: max(0, 100 - person.allocation_total) for person in coverage.people
     }
-    for membership in project.memberships.all():
+    for membership in project.team:
         membership.remove_url = remove_url(membership.pk)
         membership.assign_url = assign_url(membership.pk)
         membership.assign_form = AssignRoleForm(
-            membership=membership,
+            held=membership.held,
             roles=roles,
             # Offer what is left of the person's time, not a blind 100%.
             initial={
@@ -286,7 +286,7 @@ def _team_context(
         )
         if failed.get("assign_membership_pk") == membership.pk:
             membership.assign_form = offer("assign_form", membership.assign_form)
-        for assignment in membership.assignments.all():
+        for assignment in membership.held:
             assignment.edit_url = edit_assignment_url(assignment.pk)
             assignment.unassign_url = unassign_url(assignment.pk)
             assignment.allocation_form = _allocation_form(project, assignment)
@@ -420,12 +420,10 @@ def team_remove(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
 @require_POST
 def team_assign(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
     project = _managedproject_or_404(request, pk)
-    membership = get_object_or_404(
-        Membership.objects.prefetch_related("assignments"), pk=membership_pk, project=project
-    )
+    membership = get_object_or_404(Membership, pk=membership_pk, project=project)
     form = AssignRoleForm(
         request.POST,
-        membership=membership,
+        held=membership.assignments.all(),
         roles=list(selectors.role_catalogue_plain()),
         prefix=f"m{membership.pk}",
     )
