@@ -315,20 +315,29 @@ class AllocationField(forms.IntegerField):
         self.error_messages["invalid"] = _("Enter the allocation as a whole number from 0 to 100.")
 
 
+class RoleCatalogue:
+    """The role catalogue as the role forms offer it: the roles by id and their
+    choices in the reader's language, built once for every form on a page (the
+    team panel draws one per member)."""
+
+    def __init__(self, roles: Iterable[Role]):
+        self.roles = {role.pk: role for role in roles}
+        self.choices = [(pk, role.display_name) for pk, role in self.roles.items()]
+
+
 class AssignRoleForm(PanelForm):
     role = forms.TypedChoiceField(
         label=_("Role"), coerce=int, widget=PlainSelect(attrs={"class": "form-select"})
     )
     allocation_percent = AllocationField(widget=PlainNumberInput, attrs={"class": "form-control"})
 
-    def __init__(self, *args, held: Iterable[RoleAssignment], roles: list[Role], **kwargs):
-        """`held`: the member's role assignments on the project (not offered again);
-        `roles` is the whole catalogue, loaded once for every form on the page."""
+    def __init__(self, *args, held: Iterable[RoleAssignment], catalogue: RoleCatalogue, **kwargs):
+        """`held`: the member's role assignments on the project (not offered again)."""
         super().__init__(*args, **kwargs)
         held = {a.role_id for a in held}
-        self.roles = {role.pk: role for role in roles}
+        self.roles = catalogue.roles
         self.fields["role"].choices = [("", "---------")] + [
-            (role.pk, role.display_name) for role in roles if role.pk not in held
+            choice for choice in catalogue.choices if choice[0] not in held
         ]
         self.fields["role"].error_messages["invalid_choice"] = _(
             "This person already holds this role on the project."
