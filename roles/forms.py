@@ -59,24 +59,30 @@ class PlainSelect(forms.Select):
     def render(self, name, value, attrs=None, renderer=None):
         # One query for a model field's choices (list(self.choices) would also count).
         choices = list(iter(self.choices))
-        if any(isinstance(label, (list, tuple)) for _value, label in choices):
-            return super().render(name, value, attrs, renderer)  # optgroups: the template
-        attrs = self.build_attrs(self.attrs, attrs)
         wanted = set(self.format_value(value))
-        parts = [format_html('<select name="{}"', name), _flat_attrs(attrs), ">"]
-        append, escape = parts.append, html.escape
+        escape = html.escape
+        options = []
+        append = options.append
         for option_value, label in choices:
-            text = "" if option_value is None else str(option_value)
+            if label.__class__ is not str:
+                if isinstance(label, (list, tuple)):  # optgroups: the template
+                    return super().render(name, value, attrs, renderer)
+                label = str(label)
             # html.escape is what django.utils.html.escape applies, without its lazy
             # wrapper's cost (4,000 calls for 2,000 people); an id needs none.
-            value = text if type(option_value) is int else escape(text)
-            if text in wanted:
-                wanted.clear()  # like Select: only the first match is selected
-                append(f'\n  <option value="{value}" selected>{escape(str(label))}</option>')
+            if option_value.__class__ is int:
+                text = html_value = str(option_value)
             else:
-                append(f'\n  <option value="{value}">{escape(str(label))}</option>')
-        parts.append("\n</select>")
-        return mark_safe("".join(parts))  # noqa: S308 (every value escaped above)
+                text = "" if option_value is None else str(option_value)
+                html_value = escape(text)
+            if wanted and text in wanted:
+                wanted.clear()  # like Select: only the first match is selected
+                append(f'\n  <option value="{html_value}" selected>{escape(label)}</option>')
+            else:
+                append(f'\n  <option value="{html_value}">{escape(label)}</option>')
+        attrs = self.build_attrs(self.attrs, attrs)
+        head = format_html('<select name="{}"', name) + _flat_attrs(attrs)
+        return mark_safe(f"{head}>{''.join(options)}\n</select>")  # noqa: S308 (escaped above)
 
 
 class PlainInput:
