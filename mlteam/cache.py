@@ -239,11 +239,12 @@ def cached(
             # The same rights and project list, so the same projects: are they unchanged?
             keys = [project_key(pk) for pk in entry["projects"]]
             now = cache.get_many(keys) if keys else {}
-            if [now.get(k) for k in keys] == list(entry["projects"].values()):
-                # (An entry of the former layout, with "value", has no "pickled":
-                # recomputed and replaced.)
-                if "pickled" in entry:
-                    return pickle.loads(entry["pickled"])  # noqa: S301 (written below)
+            # (An entry of the former layout, with "value", has no "pickled":
+            # recomputed and replaced.)
+            if [now.get(k) for k in keys] == list(entry["projects"].values()) and (
+                "pickled" in entry
+            ):
+                return pickle.loads(entry["pickled"])  # noqa: S301 (written below)
         if callable(scope):
             scope = scope()
         if not scope.every_project:

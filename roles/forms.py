@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 
 from crispy_forms.helper import FormHelper
 from django import forms
@@ -24,7 +25,7 @@ from mlteam.forms import (
 )
 from mlteam.people import FORMER_MEMBER, is_anonymised_name
 
-from .models import Membership, Project, ProjectStatus, Role
+from .models import Membership, Project, ProjectStatus, Role, RoleAssignment
 from .selectors import PROJECT_SORTS
 
 
@@ -58,24 +59,30 @@ class PlainSelect(forms.Select):
     def render(self, name, value, attrs=None, renderer=None):
         # One query for a model field's choices (list(self.choices) would also count).
         choices = list(iter(self.choices))
-        if any(isinstance(label, (list, tuple)) for _value, label in choices):
-            return super().render(name, value, attrs, renderer)  # optgroups: the template
-        attrs = self.build_attrs(self.attrs, attrs)
         wanted = set(self.format_value(value))
-        parts = [format_html('<select name="{}"', name), _flat_attrs(attrs), ">"]
-        append, escape = parts.append, html.escape
+        escape = html.escape
+        options = []
+        append = options.append
         for option_value, label in choices:
-            text = "" if option_value is None else str(option_value)
+            if label.__class__ is not str:
+                if isinstance(label, (list, tuple)):  # optgroups: the template
+                    return super().render(name, value, attrs, renderer)
+                label = str(label)
             # html.escape is what django.utils.html.escape applies, without its lazy
             # wrapper's cost (4,000 calls for 2,000 people); an id needs none.
-            value = text if type(option_value) is int else escape(text)
-            if text in wanted:
-                wanted.clear()  # like Select: only the first match is selected
-                append(f'\n  <option value="{value}" selected>{escape(str(label))}</option>')
+            if option_value.__class__ is int:
+                text = html_value = str(option_value)
             else:
-                append(f'\n  <option value="{value}">{escape(str(label))}</option>')
-        parts.append("\n</select>")
-        return mark_safe("".join(parts))  # noqa: S308 (every value escaped above)
+                text = "" if option_value is None else str(option_value)
+                html_value = escape(text)
+            if wanted and text in wanted:
+                wanted.clear()  # like Select: only the first match is selected
+                append(f'\n  <option value="{html_value}" selected>{escape(label)}</option>')
+            else:
+                append(f'\n  <option value="{html_value}">{escape(label)}</option>')
+        attrs = self.build_attrs(self.attrs, attrs)
+        head = format_html('<select name="{}"', name) + _flat_attrs(attrs)
+        return mark_safe(f"{head}>{''.join(options)}\n</select>")  # noqa: S308 (escaped above)
 
 
 class PlainInput:
@@ -314,19 +321,29 @@ class AllocationField(forms.IntegerField):
         self.error_messages["invalid"] = _("Enter the allocation as a whole number from 0 to 100.")
 
 
+class RoleCatalogue:
+    """The role catalogue as the role forms offer it: the roles by id and their
+    choices in the reader's language, built once for every form on a page (the
+    team panel draws one per member)."""
+
+    def __init__(self, roles: Iterable[Role]):
+        self.roles = {role.pk: role for role in roles}
+        self.choices = [(pk, role.display_name) for pk, role in self.roles.items()]
+
+
 class AssignRoleForm(PanelForm):
     role = forms.TypedChoiceField(
         label=_("Role"), coerce=int, widget=PlainSelect(attrs={"class": "form-select"})
     )
     allocation_percent = AllocationField(widget=PlainNumberInput, attrs={"class": "form-control"})
 
-    def __init__(self, *args, membership, roles: list[Role], **kwargs):
-        """`roles` is the whole catalogue, loaded once for every form on the page."""
+    def __init__(self, *args, held: Iterable[RoleAssignment], catalogue: RoleCatalogue, **kwargs):
+        """`held`: the member's role assignments on the project (not offered again)."""
         super().__init__(*args, **kwargs)
-        held = {a.role_id for a in membership.assignments.all()}
-        self.roles = {role.pk: role for role in roles}
+        held = {a.role_id for a in held}
+        self.roles = catalogue.roles
         self.fields["role"].choices = [("", "---------")] + [
-            (role.pk, role.display_name) for role in roles if role.pk not in held
+            choice for choice in catalogue.choices if choice[0] not in held
         ]
         self.fields["role"].error_messages["invalid_choice"] = _(
             "This person already holds this role on the project."

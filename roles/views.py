@@ -32,6 +32,7 @@ from .forms import (
     CoverageFilterForm,
     InviteForm,
     ProjectForm,
+    RoleCatalogue,
 )
 from .models import Membership, Project, RoleAssignment
 from .permissions import can_create_project, can_manage_project
@@ -263,7 +264,7 @@ def _team_context(
         ),
         "invite_form": offer("invite_form", InviteForm(initial={"version": project.version})),
     }
-    roles = list(selectors.role_catalogue_plain())
+    catalogue = RoleCatalogue(selectors.role_catalogue_plain())
     remove_url = _row_url("roles:team_remove", project)
     assign_url = _row_url("roles:team_assign", project)
     edit_assignment_url = _row_url("roles:assignment_edit", project)
@@ -271,12 +272,19 @@ def _team_context(
     remaining = {
         person.membership.pk: max(0, 100 - person.allocation_total) for person in coverage.people
     }
-    for membership in project.memberships.all():
+    for membership in project.team:
+        membership.name = person_name(membership.user)
         membership.remove_url = remove_url(membership.pk)
+        # The panel's confirmations, worded here rather than by a {% blocktranslate %}
+        # per row (~25 us each, ~0.7 ms for ten members).
+        membership.remove_question = _(
+            "Remove %(name)s from the team? Their roles here are unassigned and their "
+            "deliverables on this project lose their owner."
+        ) % {"name": membership.name}
         membership.assign_url = assign_url(membership.pk)
         membership.assign_form = AssignRoleForm(
-            membership=membership,
-            roles=roles,
+            held=membership.held,
+            catalogue=catalogue,
             # Offer what is left of the person's time, not a blind 100%.
             initial={
                 "version": project.version,
@@ -286,9 +294,12 @@ def _team_context(
         )
         if failed.get("assign_membership_pk") == membership.pk:
             membership.assign_form = offer("assign_form", membership.assign_form)
-        for assignment in membership.assignments.all():
+        for assignment in membership.held:
             assignment.edit_url = edit_assignment_url(assignment.pk)
             assignment.unassign_url = unassign_url(assignment.pk)
+            assignment.unassign_question = _("Unassign %(role)s?") % {
+                "role": assignment.role.display_name
+            }
             assignment.allocation_form = _allocation_form(project, assignment)
             if failed.get("allocation_pk") == assignment.pk:
                 assignment.allocation_form = offer("allocation_form", assignment.allocation_form)
@@ -420,13 +431,11 @@ def team_remove(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
 @require_POST
 def team_assign(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
     project = _managedproject_or_404(request, pk)
-    membership = get_object_or_404(
-        Membership.objects.prefetch_related("assignments"), pk=membership_pk, project=project
-    )
+    membership = get_object_or_404(Membership, pk=membership_pk, project=project)
     form = AssignRoleForm(
         request.POST,
-        membership=membership,
-        roles=list(selectors.role_catalogue_plain()),
+        held=membership.assignments.all(),
+        catalogue=RoleCatalogue(selectors.role_catalogue_plain()),
         prefix=f"m{membership.pk}",
     )
     if form.is_valid():

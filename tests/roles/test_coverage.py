@@ -104,6 +104,23 @@ def test_allocation_total_counts_only_projects_the_viewer_may_see():
     assert column.allocation_total == 120
 
 
+def test_allocation_totals_read_with_the_team_are_the_viewers_own():
+    # project_get_for_user reads the totals with the team for its viewer; another
+    # viewer's coverage of the same fetched project reads theirs, not those.
+    manager, stranger_manager = manager_user(), manager_user()
+    mine = project_create(name="Mine", managers=[manager])
+    hidden = project_create(name="Hidden", managers=[stranger_manager])
+    person = UserFactory()
+    _staff(mine, person, ("ml-engineer", 60))
+    _staff(hidden, person, ("ml-engineer", 60))
+    fetched = project_get_for_user(user=admin_user(), pk=mine.pk)
+    (column,) = project_coverage(project=fetched, viewer=manager).people
+    assert column.allocation_total == 60
+    fetched = project_get_for_user(user=manager, pk=mine.pk, visible=[mine.pk])
+    (column,) = project_coverage(project=fetched, viewer=manager).people
+    assert column.allocation_total == 60
+
+
 def test_archived_projects_do_not_count_towards_allocation():
     manager = manager_user()
     live = project_create(name="Live", managers=[manager])
