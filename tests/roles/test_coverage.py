@@ -91,13 +91,19 @@ def test_more_than_100_percent_across_projects_is_noted():
     assert note.allocation_total == 110 and note.overallocated
 
 
-def test_allocation_total_counts_only_projects_the_viewer_may_see():
+def _on_mine_and_a_hidden_project():
+    """A manager's project and one they may not see, one person at 60% on each."""
     manager, stranger_manager = manager_user(), manager_user()
     mine = project_create(name="Mine", managers=[manager])
     hidden = project_create(name="Hidden", managers=[stranger_manager])
     person = UserFactory()
     _staff(mine, person, ("ml-engineer", 60))
     _staff(hidden, person, ("ml-engineer", 60))
+    return manager, mine
+
+
+def test_allocation_total_counts_only_projects_the_viewer_may_see():
+    manager, mine = _on_mine_and_a_hidden_project()
     (column,) = _coverage(mine, manager).people
     assert column.allocation_total == 60
     (column,) = _coverage(mine, admin_user()).people
@@ -107,12 +113,7 @@ def test_allocation_total_counts_only_projects_the_viewer_may_see():
 def test_allocation_totals_read_with_the_team_are_the_viewers_own():
     # project_get_for_user reads the totals with the team for its viewer; another
     # viewer's coverage of the same fetched project reads theirs, not those.
-    manager, stranger_manager = manager_user(), manager_user()
-    mine = project_create(name="Mine", managers=[manager])
-    hidden = project_create(name="Hidden", managers=[stranger_manager])
-    person = UserFactory()
-    _staff(mine, person, ("ml-engineer", 60))
-    _staff(hidden, person, ("ml-engineer", 60))
+    manager, mine = _on_mine_and_a_hidden_project()
     fetched = project_get_for_user(user=admin_user(), pk=mine.pk)
     (column,) = project_coverage(project=fetched, viewer=manager).people
     assert column.allocation_total == 60
