@@ -735,10 +735,6 @@ def _count(rows: QuerySet, group_field: str) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def _visible_projects(user) -> QuerySet[Project]:
-    return Project.objects.visible_to(user).active()
-
-
 @dataclass(frozen=True)
 class VisibleActive:
     """The active projects a viewer may see, as a condition on rows that point at a
@@ -760,11 +756,7 @@ class VisibleActive:
     def of(cls, user, visible: list[int] | None = None) -> VisibleActive:
         """`visible`: the ids of the projects `user` may see, when the request has
         read them already (a cached page's scope, mlteam.cache.KeptScope)."""
-        projects = (
-            _visible_projects(user)
-            if visible is None
-            else Project.objects.filter(pk__in=visible).active()
-        )
+        projects = roles_selectors.visible_active_projects(user, visible)
         ids = list(projects.order_by("name", "pk").values_list("pk", flat=True))
         # No relation needed: `restrict` filters nothing (the rule's own answer).
         return cls(ids=ids, every_project=project_grounds(user, VIEW) is None)
@@ -1467,7 +1459,7 @@ def project_list(*, user, **filters) -> QuerySet[Project]:
 def people_with_load(*, user, query: str = "") -> QuerySet:
     """People the viewer may see with their allocation and open deliverables, both
     counted on visible, active projects only."""
-    visible_active = Project.objects.visible_to(user).active().values("pk")
+    visible_active = roles_selectors.visible_active_projects(user).values("pk")
     return roles_selectors.people_with_allocation(user=user, query=query).annotate(
         open_deliverable_count=_open_work_of("owner", visible_active)
     )
@@ -1476,7 +1468,7 @@ def people_with_load(*, user, query: str = "") -> QuerySet:
 def people_directory(*, user, query: str = "") -> QuerySet:
     """The people page (`roles.selectors.people_directory`) with each person's open
     deliverables on visible, active projects."""
-    visible_active = Project.objects.visible_to(user).active().values("pk")
+    visible_active = roles_selectors.visible_active_projects(user).values("pk")
     return roles_selectors.people_directory(user=user, query=query).annotate(
         open_deliverable_count=_open_work_of("owner", visible_active)
     )

@@ -96,7 +96,7 @@ def _status(error: ValidationError) -> int:
 
 def _filters(request: HttpRequest):
     """The list's filter form and the filters it validated."""
-    visible_projects = Project.objects.visible_to(request.user).active()
+    visible_projects = roles_selectors.visible_active_projects(request.user)
     form = DeliverableFilterForm(
         request.GET,
         projects=visible_projects.only("pk", "name").order_by("name"),

@@ -192,10 +192,8 @@ def project_get_for_user(
     when the request has read them already (the cached pages' scope), so the
     condition is not built and run again (~1 ms of the project page)."""
     if visible is None:
-        visible_projects = Project.objects.visible_to(user)
-        projects = visible_projects.filter(pk=pk)
+        projects = Project.objects.visible_to(user).filter(pk=pk)
     elif pk in visible:
-        visible_projects = Project.objects.filter(pk__in=visible)
         projects = Project.objects.filter(pk=pk)
     else:
         return None
@@ -203,7 +201,7 @@ def project_get_for_user(
         # The members' allocation totals over the viewer's active projects come with
         # the team (one query and one visibility condition fewer than
         # `_allocation_totals` reading them on their own).
-        visible_active = visible_projects.active().values("pk")
+        visible_active = visible_active_projects(user, visible).values("pk")
         projects = projects.prefetch_related("managers", *_team_prefetches(visible_active))
     elif with_managers:
         projects = projects.prefetch_related("managers")
@@ -309,16 +307,14 @@ def _allocation_total(person, visible_active) -> Subquery:
     return Subquery(totals, output_field=IntegerField())
 
 
-def _visible_active(viewer, visible: Iterable[int] | None = None) -> QuerySet:
-    """The active projects `viewer` may see, as a values("pk") query. `visible`: the
-    ids of `Project.objects.visible_to(viewer)` when the request has read them (the
-    cached pages' scope): the visibility condition is then not built, compiled and
-    planned again inside the query that uses this."""
+def visible_active_projects(viewer, visible: Iterable[int] | None = None) -> QuerySet[Project]:
+    """The active projects `viewer` may see. `visible`: the ids of
+    `Project.objects.visible_to(viewer)` when the request has read them already (a
+    cached page's scope, mlteam.cache.KeptScope): the visibility condition is then
+    not built, compiled and planned again inside the query that uses this."""
     if visible is None:
-        projects = Project.objects.visible_to(viewer)
-    else:
-        projects = Project.objects.filter(pk__in=list(visible))
-    return projects.active().values("pk")
+        return Project.objects.visible_to(viewer).active()
+    return Project.objects.filter(pk__in=list(visible)).active()
 
 
 def _team(
@@ -333,7 +329,7 @@ def _team(
     The rows become display-only instances holding the columns the coverage
     matrix shows (names, role, allocation); they are never saved."""
     User = get_user_model()
-    visible_active = _visible_active(viewer, visible)
+    visible_active = visible_active_projects(viewer, visible).values("pk")
     no_int = Value(None, output_field=IntegerField())
     no_text = Value(None, output_field=CharField())
     team = (
@@ -427,10 +423,10 @@ def _allocation_totals(
 ) -> dict[int, int]:
     """Each member's allocation across the active projects `viewer` may see: as
     `project_get_for_user` read them with the team for this viewer, else one query
-    (`visible`: see _visible_active)."""
+    (`visible`: see visible_active_projects)."""
     if getattr(project, "allocation_totals_viewer", None) == viewer.pk:
         return {m.user_id: m.allocation_total or 0 for m in memberships}
-    visible_active = _visible_active(viewer, visible)
+    visible_active = visible_active_projects(viewer, visible).values("pk")
     return dict(
         RoleAssignment.objects.filter(
             membership__user_id__in=[m.user_id for m in memberships],
@@ -495,7 +491,7 @@ def project_coverage(*, project: Project, viewer, visible: Iterable[int] | None 
     ]
     gaps = {row.role.pk: row for row in rows if not row.filled}
     if gaps:
-        visible_active = _visible_active(viewer, visible)
+        visible_active = visible_active_projects(viewer, visible).values("pk")
         member_ids = {m.user_id for m in memberships}
         candidates = (
             RoleAssignment.objects.filter(
@@ -676,7 +672,7 @@ def role_holders(*, role: Role, user) -> QuerySet[RoleAssignment]:
     return (
         RoleAssignment.objects.filter(
             role=role,
-            membership__project__in=Project.objects.visible_to(user).active().values("pk"),
+            membership__project__in=visible_active_projects(user).values("pk"),
         )
         .select_related("membership__user", "membership__project")
         .order_by("membership__project__name", "membership__user__username")
@@ -699,7 +695,7 @@ def people_visible_to(*, user) -> QuerySet:
 def people_with_allocation(*, user, query: str = "") -> QuerySet:
     """People the viewer may see, with their total allocation counted on visible,
     active projects only (deliverables adds their open work)."""
-    visible_active = Project.objects.visible_to(user).active().values("pk")
+    visible_active = visible_active_projects(user).values("pk")
     people = people_visible_to(user=user)
     if query:
         people = people.filter(
@@ -716,7 +712,7 @@ def people_with_allocation(*, user, query: str = "") -> QuerySet:
 def people_directory(*, user, query: str = "") -> QuerySet:
     """The people page: `people_with_allocation` plus each person's roles on
     visible projects."""
-    visible_active = Project.objects.visible_to(user).active().values("pk")
+    visible_active = visible_active_projects(user).values("pk")
     return people_with_allocation(user=user, query=query).prefetch_related(
         Prefetch(
             "memberships",
