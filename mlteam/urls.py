@@ -9,6 +9,7 @@ from roles import urls as roles_urls
 from roles import views as roles_views
 
 from . import views
+from .api import urls as api_urls
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -39,5 +40,7 @@ urlpatterns = [
             RedirectView.as_view(url="/admin/reviews/%(rest)s", permanent=True, query_string=True)
         ),
     ),
+    path("api/v1/", include(api_urls)),
+    path("api/", include(api_urls.docs_urlpatterns)),
     path("admin/", admin.site.urls),
 ]

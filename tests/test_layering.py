@@ -23,6 +23,8 @@ SITE = {
     "mlteam/urls.py",
     "mlteam/views.py",
     "mlteam/management",
+    "mlteam/api/urls.py",  # registers every app's API resources
+    "mlteam/notifications",  # a surface: it reads the apps' events (webhooks, chat)
 }
 
 # (the layer's files, the packages it must not import)

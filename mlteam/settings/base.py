@@ -43,7 +43,13 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "django_celery_beat",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc files, served as static files
+    "knox",  # its token hashing and authentication, on mlteam.accounts.ApiToken
     "mlteam",
+    "mlteam.accounts",
     "roles",
     "deliverables",
     "deliverables.reviews",
@@ -191,6 +197,59 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 DJANGO_CELERY_BEAT_TZ_AWARE = True
+
+# The public API (mlteam/api/, docs/api.md): JSON only, problem details for errors,
+# session (with CSRF) or personal token (mlteam.accounts.ApiToken, stored hashed by
+# django-rest-knox), rate limits counted in the shared cache (CACHE_URL).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # The token first: its scheme is what a 401 names (WWW-Authenticate).
+        "mlteam.api.authentication.TokenAuthentication",
+        "mlteam.api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "mlteam.api.permissions.TokenScope",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "mlteam.api.throttles.TokenRateThrottle",
+        "mlteam.api.throttles.PersonRateThrottle",
+        "mlteam.api.throttles.AnonymousRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env_str("API_RATE_PER_TOKEN", "600/minute"),
+        "person": env_str("API_RATE_PER_PERSON", "1200/minute"),
+        "anonymous": env_str("API_RATE_ANONYMOUS", "60/minute"),
+    },
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "mlteam.api.pagination.CursorPagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "mlteam.api.problems.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MLTeam API",
+    "DESCRIPTION": "Projects, teams, roles and deliverables of MLTeam (docs/api.md).",
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "mlteam.api.schema.problem_responses",
+    ],
+}
+# Personal tokens (mlteam.accounts): knox's hashing and lookup on our own model.
+KNOX_TOKEN_MODEL = "accounts.ApiToken"
+# knox's own AuthToken is swapped out: no migrations for it, so no unused table.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {"TOKEN_TTL": None, "AUTH_HEADER_PREFIX": "Bearer", "TOKEN_PREFIX": "mlt_"}
 
 # Reminders (deliverables.reminders). Links in emails start with SITE_URL (required in
 # production; under `make run`, the address it serves).

@@ -1,0 +1,47 @@
+"""Personal API tokens: a person's named keys to the API (mlteam/api/).
+
+The token itself is shown once, when it is created; only its hash (`digest`) and
+its first characters (`token_key`, to find it) are stored, by django-rest-knox.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from knox.models import AbstractAuthToken, AuthTokenManager
+
+
+class TokenScope(models.TextChoices):
+    READ = "read", _("Read only")
+    READ_WRITE = "read_write", _("Read and write")
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self, now=None) -> ApiTokenQuerySet:
+        """THE usable-token rule: not expired (revoked tokens are deleted)."""
+        now = now or timezone.now()
+        return self.filter(models.Q(expiry__isnull=True) | models.Q(expiry__gt=now))
+
+
+class ApiToken(AbstractAuthToken):
+    name = models.CharField(_("name"), max_length=100)
+    scope = models.CharField(
+        _("scope"), max_length=20, choices=TokenScope.choices, default=TokenScope.READ
+    )
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    # knox's manager (create() returns the instance and the token, hashing it).
+    objects = AuthTokenManager.from_queryset(ApiTokenQuerySet)()
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.token_key}…)"
+
+    @property
+    def read_only(self) -> bool:
+        return self.scope == TokenScope.READ

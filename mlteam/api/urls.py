@@ -1,0 +1,46 @@
+"""/api/v1/: every app's resources, the OpenAPI schema, and /api/docs/."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
+from rest_framework.routers import SimpleRouter
+
+from roles import api as roles_api
+
+router = SimpleRouter(trailing_slash="/?")
+for prefix, viewset, basename in [*roles_api.ROUTES]:
+    router.register(prefix, viewset, basename=basename)
+
+app_name = "api"
+urlpatterns = [
+    *router.urls,
+    path(
+        "schema/",
+        login_not_required(SpectacularAPIView.as_view(permission_classes=[])),
+        name="schema",
+    ),
+]
+# Interactive documentation (Swagger UI from drf-spectacular-sidecar, no CDN; its
+# start-up script is served as a file, so the site's CSP holds), at /api/docs/.
+docs_urlpatterns = [
+    path(
+        "docs/",
+        login_not_required(
+            SpectacularSwaggerSplitView.as_view(url_name="api:schema", permission_classes=[])
+        ),
+        name="api_docs",
+    ),
+    path(
+        "redoc/",
+        login_not_required(
+            SpectacularRedocView.as_view(url_name="api:schema", permission_classes=[])
+        ),
+        name="api_redoc",
+    ),
+]

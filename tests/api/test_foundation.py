@@ -1,0 +1,106 @@
+"""The API's wiring: authentication (session with CSRF, personal tokens), scopes,
+problem details, the schema and its docs page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from mlteam.accounts.models import ApiToken, TokenScope
+from roles.models import Role
+
+from .conftest import bearer, token_for
+
+pytestmark = pytest.mark.django_db
+
+PROBLEM = "application/problem+json"
+
+
+def test_anonymous_gets_a_401_problem(api):
+    response = api.get("/api/v1/roles/")
+    assert response.status_code == 401
+    assert response["Content-Type"] == PROBLEM
+    body = response.json()
+    assert body["status"] == 401 and body["title"] == "Unauthorized"
+    assert body["instance"] == "/api/v1/roles/" and body["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_token_reads_the_role_catalogue(api, member):
+    response = bearer(api, token_for(member, TokenScope.READ)).get("/api/v1/roles/")
+    assert response.status_code == 200
+    assert [row["slug"] for row in response.json()] == list(
+        Role.objects.order_by("position", "name").values_list("slug", flat=True)
+    )
+    stored = ApiToken.objects.get(user=member)
+    assert stored.last_used_at is not None
+
+
+def test_token_is_stored_hashed(member):
+    token = token_for(member)
+    stored = ApiToken.objects.get(user=member)
+    assert token.startswith("mlt_") and token not in {stored.digest, stored.token_key}
+    assert stored.token_key == token[: len(stored.token_key)]
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer mlt_notatoken", "Bearer", "Bearer a b", "Bearer \u00e9\u00e9"],
+)
+def test_bad_tokens_are_401(api, header):
+    api.credentials(HTTP_AUTHORIZATION=header)
+    response = api.get("/api/v1/roles/")
+    assert response.status_code == 401, response.content
+    assert response["Content-Type"] == PROBLEM
+
+
+def test_expired_and_revoked_tokens_are_401(api, member):
+    token = token_for(member)
+    ApiToken.objects.filter(user=member).update(expiry=timezone.now() - timedelta(seconds=1))
+    assert bearer(api, token).get("/api/v1/roles/").status_code == 401
+    revoked = token_for(member, name="revoked")
+    ApiToken.objects.filter(user=member).delete()
+    assert bearer(api, revoked).get("/api/v1/roles/").status_code == 401
+
+
+def test_inactive_person_token_is_401(api, member):
+    token = token_for(member)
+    member.is_active = False
+    member.save()
+    assert bearer(api, token).get("/api/v1/roles/").status_code == 401
+
+
+def test_session_reads(api, member):
+    api.force_login(member)
+    assert api.get("/api/v1/roles/").status_code == 200
+
+
+def test_unknown_path_is_404_problem(api, member):
+    response = bearer(api, token_for(member)).get("/api/v1/roles/999999/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == PROBLEM and response.json()["code"] == "not_found"
+
+
+def test_writes_on_a_read_only_resource_are_405(api, member):
+    response = bearer(api, token_for(member)).post("/api/v1/roles/", {}, format="json")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+
+
+def test_schema_is_openapi_31_with_problem_responses(api):
+    response = api.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.1")
+    operation = schema["paths"]["/api/v1/roles/"]["get"]
+    assert operation["responses"]["401"]["content"]["application/problem+json"]
+    assert "Problem" in schema["components"]["schemas"]
+
+
+def test_docs_page_uses_no_cdn(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "cdn" not in html.lower() and "/static/drf_spectacular_sidecar/" in html
