@@ -1,7 +1,11 @@
 """The OpenAPI schema's shared parts: every operation documents its refusals as
-problem details (problems.py), so that clients (and schemathesis) know them."""
+problem details (problems.py), so that clients (and schemathesis) know them; and
+the two ways to authenticate (registered by importing this module: mlteam/api/urls.py)."""
 
 from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 PROBLEM = "Problem"
 PROBLEM_SCHEMA = {
@@ -66,3 +70,28 @@ def problem_responses(result, generator, request, public):
                     },
                 )
     return result
+
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    target_class = "mlteam.api.authentication.TokenAuthentication"
+    name = "personalToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A personal token from Settings: `Authorization: Bearer mlt_…`.",
+        }
+
+
+class SessionScheme(OpenApiAuthenticationExtension):
+    target_class = "mlteam.api.authentication.SessionAuthentication"
+    name = "session"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": settings.SESSION_COOKIE_NAME,
+            "description": "The browser's session; writes also need the CSRF token.",
+        }

@@ -13,6 +13,8 @@ from rest_framework.routers import SimpleRouter
 
 from roles import api as roles_api
 
+from . import schema  # noqa: F401 (registers the authentication schemes)
+
 router = SimpleRouter(trailing_slash="/?")
 for prefix, viewset, basename in [*roles_api.ROUTES]:
     router.register(prefix, viewset, basename=basename)
