@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from mlteam.accounts.models import ApiToken, TokenScope
 from roles.models import Role
@@ -104,3 +105,22 @@ def test_docs_page_uses_no_cdn(client):
     assert response.status_code == 200
     html = response.content.decode()
     assert "cdn" not in html.lower() and "/static/drf_spectacular_sidecar/" in html
+
+
+@pytest.mark.parametrize("mode", ["session", "token", "read_only_token"])
+def test_session_and_token_writes_are_checked(personas, mode):
+    """A write path exercised in every way of calling (the catalogue refuses
+    writes: 405 for everyone who gets past authentication and the token's scope)."""
+    from .conftest import client_as
+
+    client = client_as(personas["member"], mode)
+    response = client.post("/api/v1/roles/", {}, format="json")
+    assert response.status_code == (403 if mode == "read_only_token" else 405)
+
+
+def test_session_write_without_csrf_is_403(personas):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(personas["member"])
+    response = client.post("/api/v1/roles/", {}, format="json")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
