@@ -42,6 +42,10 @@ class ApiToken(AbstractAuthToken):
     def __str__(self) -> str:
         return f"{self.name} ({self.token_key}…)"
 
+    def is_expired(self, now=None) -> bool:
+        """`ApiTokenQuerySet.usable`'s rule, for a token already read."""
+        return self.expiry is not None and self.expiry <= (now or timezone.now())
+
     @property
     def read_only(self) -> bool:
         return self.scope == TokenScope.READ

@@ -61,6 +61,7 @@ def test_expired_and_revoked_tokens_are_401(api, member):
     token = token_for(member)
     ApiToken.objects.filter(user=member).update(expiry=timezone.now() - timedelta(seconds=1))
     assert bearer(api, token).get("/api/v1/roles/").status_code == 401
+    assert ApiToken.objects.filter(user=member).exists()  # kept, shown as expired
     revoked = token_for(member, name="revoked")
     ApiToken.objects.filter(user=member).delete()
     assert bearer(api, revoked).get("/api/v1/roles/").status_code == 401
@@ -124,3 +125,14 @@ def test_session_write_without_csrf_is_403(personas):
     response = client.post("/api/v1/roles/", {}, format="json")
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
+
+
+def test_a_call_reads_the_token_once(api, member, django_assert_num_queries):
+    """The token (with its person) in one query; none for the person's other tokens.
+    One more for the last-used time (at most once a minute)."""
+    token = token_for(member)
+    for name in ("a", "b", "c"):
+        token_for(member, name=name)
+    bearer(api, token).get("/api/v1/roles/")
+    with django_assert_num_queries(2):  # the token and person; the roles
+        assert api.get("/api/v1/roles/").status_code == 200
