@@ -19,7 +19,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
     """The list and the create form. A created token's secret is shown on the
     response to that POST and nowhere else: not stored (the session included),
     not cached (no-store), not reachable again by any URL."""
-    form = TokenCreateForm(request.POST or None)
+    form = TokenCreateForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         status = 422

@@ -155,3 +155,23 @@ def test_the_page_reads_in_japanese(client, member):
     assert response.status_code == 200
     page = response.content.decode()
     assert "API トークン" in page
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"name": "a\x00b", "scope": "read"},
+        {"name": "x" * 100_000, "scope": "read"},
+        {"name": "ci", "scope": "read", "expires_on": "9999-12-31"},
+        {"name": "ci", "scope": "read", "expires_on": "2026-02-30"},
+        {"name": "ci", "scope": ["read", "read_write", "x" * 1000]},
+        {},
+    ],
+    ids=["nul", "long", "calendar-edge", "no-such-day", "many-scopes", "empty"],
+)
+def test_bad_input_is_refused_without_a_server_error(client, member, data):
+    client.force_login(member)
+    response = client.post(LIST, data)
+    assert response.status_code == 422
+    assert response.context["form"].errors
+    assert not ApiToken.objects.exists()
