@@ -154,7 +154,7 @@ def test_the_page_reads_in_japanese(client, member):
     response = client.get(LIST, headers={"accept-language": "ja"})
     assert response.status_code == 200
     page = response.content.decode()
-    assert "API トークン" in page
+    assert "APIトークン" in page and "トークンを作成" in page
 
 
 @pytest.mark.parametrize(
