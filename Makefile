@@ -10,6 +10,7 @@ DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=mlteam.settings.production \
 	DJANGO_ALLOWED_HOSTS=mlteam.example.com \
 	DATABASE_URL=postgres://mlteam@localhost:5432/mlteam \
 	CELERY_BROKER_URL=redis://localhost:6379/0 \
+	CACHE_URL=redis://localhost:6379/1 \
 	SITE_URL=https://mlteam.example.com
 
 .PHONY: help install run test check lint format messages worker beat bench backup restore lock clean

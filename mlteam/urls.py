@@ -22,6 +22,8 @@ urlpatterns = [
     path("", include("deliverables.urls")),
     path("", include("deliverables.practices.urls")),
     path("", include("deliverables.reviews.urls")),
+    # Settings > API tokens (a person's own; admins revoke anyone's in the admin).
+    path("", include("mlteam.accounts.urls")),
     path(
         "accounts/invitation/<uidb64>/<token>/",
         roles_views.invitation_accept,

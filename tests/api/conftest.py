@@ -4,6 +4,7 @@ and a fingerprint of the data to show that a refused call changed nothing."""
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import count
 
 import pytest
 from django.apps import apps
@@ -23,10 +24,15 @@ AUTH_MODES = ("session", "token", "read_only_token", "revoked_token", "expired_t
 REFUSED_MODES = ("revoked_token", "expired_token")
 
 
+_token_numbers = count(1)
+
+
 def token_for(user, scope=TokenScope.READ_WRITE, **fields) -> str:
-    """A personal token of `user` (the secret string, as shown once)."""
+    """A personal token of `user` (the secret string, as shown once). Names are
+    unique per person (accounts.ApiToken's constraint): each gets its own by default."""
+    name = fields.pop("name", None) or f"test {next(_token_numbers)}"
     _instance, token = ApiToken.objects.create(
-        user=user, expiry=None, name=fields.pop("name", "test"), scope=scope, **fields
+        user=user, expiry=None, name=name, scope=scope, **fields
     )
     return token
 

@@ -81,3 +81,10 @@ def test_env_example_documents_every_variable_settings_read():
     read = set(re.findall(r'env_\w+\(\s*"([A-Z_]+)"', source))
     documented = set(re.findall(r"^#?\s*([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert read - {"CI"} <= documented, read - documented
+
+
+def test_app_services_share_a_cache_for_rate_limits(compose):
+    """Every web process counts API requests in the same Redis (mlteam/api/throttles.py)."""
+    for name in ("web", "worker"):
+        cache_url = compose["services"][name]["environment"]["CACHE_URL"]
+        assert "redis://redis:6379/" in cache_url, name

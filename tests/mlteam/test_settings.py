@@ -16,6 +16,7 @@ GOOD_PRODUCTION = {
     "DJANGO_ALLOWED_HOSTS": "mlteam.example.com",
     "DATABASE_URL": "postgres://mlteam@db.example.com:5432/mlteam",
     "CELERY_BROKER_URL": "redis://redis.example.com:6379/0",
+    "CACHE_URL": "redis://redis.example.com:6379/1",
     "SITE_URL": "https://mlteam.example.com",
 }
 
@@ -71,6 +72,14 @@ def test_production_settings_pass_the_deploy_check_without_warnings():
     result = start_django(GOOD_PRODUCTION, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_deploy_check_warns_that_rate_limits_need_a_shared_cache():
+    env = {k: v for k, v in GOOD_PRODUCTION.items() if k != "CACHE_URL"}
+    result = start_django(env, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode != 0
+    assert "api.W001" in result.stderr and "DummyCache" in result.stderr
+    assert "CACHE_URL" in result.stderr
 
 
 def test_local_settings_need_nothing_from_the_environment():

@@ -1,0 +1,18 @@
+"""Who may do what with personal API tokens.
+
+A person manages their own tokens. Revoking anyone's is the Django admin's
+permission to delete API tokens (`accounts.delete_apitoken`, which the Admins
+group holds, as do superusers): one rule for the admin site and the service.
+"""
+
+from __future__ import annotations
+
+from .models import ApiToken
+
+REVOKE_ANY_PERMISSION = "accounts.delete_apitoken"
+
+
+def can_revoke_token(user, token: ApiToken) -> bool:
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return token.user_id == user.pk or user.has_perm(REVOKE_ANY_PERMISSION)

@@ -1,0 +1,137 @@
+"""Writes for personal API tokens: create (the secret is returned once) and revoke."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from knox.models import get_digest_token
+from knox.settings import CONSTANTS
+
+from .models import ApiToken, TokenScope
+from .permissions import can_revoke_token
+
+logger = logging.getLogger(__name__)
+
+# Enough for every script and machine a person runs; a forgotten pile is a risk.
+TOKENS_PER_PERSON = 20
+# A token's expiry is at most this far ahead (a longer-lived key is one without expiry,
+# which the person chooses knowingly).
+LONGEST_EXPIRY = timedelta(days=366)
+
+NAME_REQUIRED_MESSAGE = _("Give the token a name, such as the script or machine that uses it.")
+NAME_TAKEN_MESSAGE = _("You already have a token with this name: choose another name.")
+EXPIRY_PAST_MESSAGE = _("Choose an expiry date after today.")
+EXPIRY_FAR_MESSAGE = _("Choose an expiry date at most a year from today (%(last)s).")
+LIMIT_MESSAGE = _(
+    "You have %(limit)d tokens, the most a person may have. Revoke one you no longer use "
+    "(an expired one, say) before creating another."
+)
+REVOKE_REFUSED_MESSAGE = _("You may only revoke your own tokens.")
+
+
+def token_expiry(expires_on: date) -> datetime:
+    """A token chosen to expire "on" a day works until that day ends, in the
+    person's own time zone (the one active for their request)."""
+    return timezone.make_aware(datetime.combine(expires_on, time.max))
+
+
+@transaction.atomic
+def token_create(
+    *, user, name: str, scope: str = TokenScope.READ, expires_on: date | None = None
+) -> tuple[ApiToken, str]:
+    """A new personal token of `user`: returns the stored token and its secret, the
+    one time the secret exists outside the caller's hands (only its hash is kept).
+
+    1. Lock the person's row, so that two creations at once cannot both pass the
+       name and number checks.
+    2. Check the name (given, not one of theirs already), the expiry (after today,
+       at most a year ahead, in the person's dates), the number of their tokens,
+       and the fields themselves (length, scope).
+    3. Store it with knox's hashing; the token prefix (`mlt_`) comes from REST_KNOX.
+    """
+    User = get_user_model()
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+    name = (name or "").strip()
+    errors: dict[str, list[ValidationError]] = {}
+
+    def refuse(field: str, message, code: str, **params) -> None:
+        errors.setdefault(field, []).append(
+            ValidationError(message, code=code, params=params or None)
+        )
+
+    theirs = ApiToken.objects.filter(user=user)
+    if not name:
+        refuse("name", NAME_REQUIRED_MESSAGE, "required")
+    elif theirs.filter(name=name).exists():
+        refuse("name", NAME_TAKEN_MESSAGE, "name_taken")
+    expiry = None
+    if expires_on is not None:
+        today = timezone.localdate()
+        last = today + LONGEST_EXPIRY
+        if expires_on <= today:
+            refuse("expires_on", EXPIRY_PAST_MESSAGE, "expiry_past")
+        elif expires_on > last:
+            refuse("expires_on", EXPIRY_FAR_MESSAGE, "expiry_too_far", last=last.isoformat())
+        else:
+            expiry = token_expiry(expires_on)
+    if theirs.count() >= TOKENS_PER_PERSON:
+        refuse(NON_FIELD_ERRORS, LIMIT_MESSAGE, "too_many_tokens", limit=TOKENS_PER_PERSON)
+
+    digest, secret = get_digest_token()
+    token = ApiToken(
+        digest=digest,
+        token_key=secret[: CONSTANTS.TOKEN_KEY_LENGTH],
+        user=user,
+        name=name,
+        scope=scope,
+        expiry=expiry,
+    )
+    try:
+        # The person and the digest are ours; the name's uniqueness was checked above
+        # (with any field refused there, said once).
+        token.full_clean(exclude=["user", "digest", *errors], validate_constraints=False)
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            token.save(force_insert=True)
+    except IntegrityError:  # the same name, created at the same moment elsewhere
+        raise ValidationError(
+            {"name": [ValidationError(NAME_TAKEN_MESSAGE, code="name_taken")]}
+        ) from None
+    logger.info("API token %s (%s) created for person %s", token.token_key, token.scope, user.pk)
+    return token, secret
+
+
+@transaction.atomic
+def tokens_revoke(*, tokens: Iterable[ApiToken], actor) -> int:
+    """Revoke (delete) these tokens; from then on they authenticate nobody. The
+    owner revokes their own, an admin anyone's (`can_revoke_token`): one refused
+    token refuses them all, before anything changes. Returns how many were still
+    there (revoking a revoked token is harmless)."""
+    tokens = list(tokens)
+    if any(not can_revoke_token(actor, token) for token in tokens):
+        raise PermissionDenied(REVOKE_REFUSED_MESSAGE)
+    revoked, _by_model = ApiToken.objects.filter(pk__in=[token.pk for token in tokens]).delete()
+    for token in tokens:
+        logger.info(
+            "API token %s of person %s revoked by person %s",
+            token.token_key,
+            token.user_id,
+            actor.pk,
+        )
+    return revoked
+
+
+def token_revoke(*, token: ApiToken, actor) -> bool:
+    """Revoke one token (see `tokens_revoke`); False when it was already gone."""
+    return tokens_revoke(tokens=[token], actor=actor) == 1
