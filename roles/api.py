@@ -393,8 +393,9 @@ class ProjectViewSet(VersionedMixin, ViewSet):
         data = dict(serializer.validated_data)
         data.setdefault("managers", [request.user])  # as the web form offers
         project = services.project_create(actor=request.user, **data)
-        self.kwargs["pk"] = project.pk
-        return Response(self.get_serializer(self.get_object()).data, status=201)
+        # As created (its creator need not be among its managers, so not "visible").
+        project = Project.objects.prefetch_related("managers", "required_roles").get(pk=project.pk)
+        return Response(self.get_serializer(project).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
         project = _managed(request, self.get_object())
