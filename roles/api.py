@@ -86,13 +86,9 @@ class RoleSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def _in_range(model, value) -> bool:
-    return _pk_in_range(model, value)
-
-
 def _visible_project(request, pk, *, with_team: bool = False) -> Project:
     """The project if the caller may see it (the project page's lookup), else 404."""
-    if not _in_range(Project, pk):
+    if not _pk_in_range(Project, pk):
         raise Http404
     if with_team:
         project = selectors.project_get_for_user(user=request.user, pk=int(pk))
@@ -555,7 +551,7 @@ class TeamMixin:
         """The membership as the web's team actions load it, for the services."""
         membership = (
             Membership.objects.select_related("user").filter(pk=pk, project=project).first()
-            if _in_range(Membership, pk)
+            if _pk_in_range(Membership, pk)
             else None
         )
         if membership is None:
@@ -830,7 +826,7 @@ class PersonViewSet(ReadOnlyViewSet):
         pk = self.kwargs["pk"]
         person = (
             selectors.people_directory(user=self.request.user).filter(pk=pk).first()
-            if _in_range(Membership.user.field.related_model, pk)
+            if _pk_in_range(Membership.user.field.related_model, pk)
             else None
         )
         if person is None:
