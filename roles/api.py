@@ -246,9 +246,7 @@ class ProjectWriteSerializer(serializers.Serializer):
     The context's `project` is the one edited (None: a new one)."""
 
     name = serializers.CharField(max_length=200)
-    business_problem = serializers.CharField(
-        max_length=20000, allow_blank=True, required=False, trim_whitespace=False
-    )
+    business_problem = serializers.CharField(max_length=20000, allow_blank=True, required=False)
     managers = BoundedPrimaryKeyRelatedField(
         many=True,
         allow_empty=False,

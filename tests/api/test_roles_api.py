@@ -683,3 +683,13 @@ def test_query_counts_do_not_grow_with_data(url, mode):
     role_assign(membership=membership, role=role("devops-engineer"), allocation_percent=5)
     first.required_roles.add(role("data-engineer"), role("ml-engineer"))
     assert _queries(client, address()) == small
+
+
+def test_schema_has_no_warnings(tmp_path):
+    """drf-spectacular documents every roles resource without guessing."""
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    schema = target.read_text()
+    assert "/api/v1/projects/{project_pk}/team/{membership_pk}/roles/{id}/" in schema
