@@ -16,6 +16,7 @@ version the web forms send, taken from If-Match (stale: 412, mlteam.api.versions
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -251,7 +252,7 @@ class ProjectWriteSerializer(serializers.Serializer):
         many=True,
         allow_empty=False,
         required=False,
-        queryset=Project.managers.field.related_model.objects.none(),
+        queryset=get_user_model().objects.none(),
         help_text=_("People who may change the project and its team (default: you)."),
     )
     status = serializers.ChoiceField(choices=ProjectStatus.choices, required=False)
@@ -514,7 +515,7 @@ class TeamSerializer(serializers.Serializer):
 
 class AddMemberSerializer(serializers.Serializer):
     person = BoundedPrimaryKeyRelatedField(
-        queryset=Membership.user.field.related_model.objects.none(),
+        queryset=get_user_model().objects.none(),
         help_text=_("Someone active who is not on the team yet."),
     )
 
@@ -824,7 +825,7 @@ class PersonViewSet(ReadOnlyViewSet):
         pk = self.kwargs["pk"]
         person = (
             selectors.people_directory(user=self.request.user).filter(pk=pk).first()
-            if _pk_in_range(Membership.user.field.related_model, pk)
+            if _pk_in_range(get_user_model(), pk)
             else None
         )
         if person is None:
