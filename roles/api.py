@@ -371,6 +371,12 @@ class ProjectViewSet(VersionedMixin, ViewSet):
     def get_object(self) -> Project:
         return _visible_project(self.request, self.kwargs["pk"])
 
+    def as_saved(self, project: Project) -> dict:
+        """The project as a write left it, read again whoever may see it now: its
+        author need not be among its managers (handing a project over)."""
+        saved = Project.objects.prefetch_related("managers", "required_roles").get(pk=project.pk)
+        return self.get_serializer(saved).data
+
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -388,9 +394,7 @@ class ProjectViewSet(VersionedMixin, ViewSet):
         data = dict(serializer.validated_data)
         data.setdefault("managers", [request.user])  # as the web form offers
         project = services.project_create(actor=request.user, **data)
-        # As created (its creator need not be among its managers, so not "visible").
-        project = Project.objects.prefetch_related("managers", "required_roles").get(pk=project.pk)
-        return Response(self.get_serializer(project).data, status=status.HTTP_201_CREATED)
+        return Response(self.as_saved(project), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
         project = _managed(request, self.get_object())
@@ -407,7 +411,7 @@ class ProjectViewSet(VersionedMixin, ViewSet):
             )
         else:
             _unchanged(request, project)
-        return Response(self.get_serializer(self.get_object()).data)
+        return Response(self.as_saved(project))
 
     @extend_schema(
         summary="Archive a project",
@@ -452,7 +456,8 @@ class ProjectViewSet(VersionedMixin, ViewSet):
 
 
 def account_state(user) -> str:
-    """ "active", "invited" (not accepted yet) or "deactivated" (mlteam.people)."""
+    """The state of a member's account (mlteam.people): "active", "invited" (not
+    accepted yet) or "deactivated"."""
     if is_pending_invitee(user):
         return "invited"
     return "deactivated" if is_deactivated(user) else "active"

@@ -693,3 +693,17 @@ def test_schema_has_no_warnings(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
     schema = target.read_text()
     assert "/api/v1/projects/{project_pk}/team/{membership_pk}/roles/{id}/" in schema
+
+
+def test_manager_hands_a_project_over(personas):
+    """A manager may make someone else its manager; the answer is the project as
+    saved, though they no longer see it."""
+    project = personas["project"]
+    client = client_as(personas["manager"], "token")
+    Membership.objects.filter(project=project, user=personas["manager"]).delete()
+    response = client.patch(
+        _project_url(project), {"managers": [personas["other_manager"].pk]}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert [m["id"] for m in response.json()["managers"]] == [personas["other_manager"].pk]
+    assert client.get(_project_url(project)).status_code == 404
