@@ -19,6 +19,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -118,6 +119,13 @@ def _unchanged(request, project: Project) -> None:
     version = if_match(request)
     if version is not None and version != project.version:
         raise DjangoValidationError(services.STALE_MESSAGE, code="stale")
+
+
+def _created(data: dict, url_name: str, **kwargs) -> Response:
+    """201 with the new resource and where it lives (Location)."""
+    return Response(
+        data, status=status.HTTP_201_CREATED, headers={"Location": reverse(url_name, kwargs=kwargs)}
+    )
 
 
 PROJECT_PK = OpenApiParameter("project_pk", OpenApiTypes.INT, OpenApiParameter.PATH)
@@ -394,7 +402,7 @@ class ProjectViewSet(VersionedMixin, ViewSet):
         data = dict(serializer.validated_data)
         data.setdefault("managers", [request.user])  # as the web form offers
         project = services.project_create(actor=request.user, **data)
-        return Response(self.as_saved(project), status=status.HTTP_201_CREATED)
+        return _created(self.as_saved(project), "api:project-detail", pk=project.pk)
 
     def partial_update(self, request, pk=None):
         project = _managed(request, self.get_object())
@@ -620,7 +628,12 @@ class TeamViewSet(TeamMixin, VersionedMixin, ViewSet):
             actor=request.user,
             version=if_match(request),
         )
-        return Response(self.represent_member(membership.pk), status=status.HTTP_201_CREATED)
+        return _created(
+            self.represent_member(membership.pk),
+            "api:project-team-detail",
+            project_pk=project.pk,
+            pk=membership.pk,
+        )
 
     def destroy(self, request, project_pk=None, pk=None):
         project = _managed(request, self.project())
@@ -740,7 +753,13 @@ class AssignmentViewSet(TeamMixin, VersionedMixin, ViewSet):
             actor=request.user,
             version=if_match(request),
         )
-        return Response(self.represent(assignment.pk), status=status.HTTP_201_CREATED)
+        return _created(
+            self.represent(assignment.pk),
+            "api:project-team-role-detail",
+            project_pk=project.pk,
+            membership_pk=membership.pk,
+            pk=assignment.pk,
+        )
 
     def partial_update(self, request, project_pk=None, membership_pk=None, pk=None):
         project = _managed(request, self.project())

@@ -146,6 +146,7 @@ def test_manager_creates_a_project(personas):
         project.required_roles.values_list("slug", flat=True)
     )
     assert response["ETag"] == f'"{project.version}"'
+    assert response["Location"] == f"/api/v1/projects/{project.pk}/"
     assert TeamChange.objects.filter(project=project, action="project_created").exists()
 
 
@@ -384,6 +385,7 @@ def test_manager_adds_and_removes_a_person(personas):
     assert response.status_code == 201, response.content
     membership = Membership.objects.get(project=project, user=newcomer)
     assert response.json()["id"] == membership.pk
+    assert response["Location"] == _team_url(project, membership)
     assert response["ETag"] == f'"{response_version(project)}"'
     response = client.delete(_team_url(project, membership), HTTP_IF_MATCH=response["ETag"])
     assert response.status_code == 204
@@ -456,6 +458,7 @@ def test_assign_change_and_unassign_a_role(personas):
     assert response.status_code == 201, response.content
     assignment = RoleAssignment.objects.get(membership=membership)
     assert assignment.allocation_percent == 40 and response.json()["id"] == assignment.pk
+    assert response["Location"] == _roles_url(membership, assignment)
     etag = response["ETag"]
     assert etag == f'"{response_version(project)}"'
     response = client.patch(
