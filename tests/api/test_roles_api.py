@@ -710,3 +710,12 @@ def test_manager_hands_a_project_over(personas):
     assert response.status_code == 200, response.content
     assert [m["id"] for m in response.json()["managers"]] == [personas["other_manager"].pk]
     assert client.get(_project_url(project)).status_code == 404
+
+
+def test_field_errors_follow_accept_language(personas):
+    client = client_as(personas["manager"], "token")
+    response = client.post(
+        "/api/v1/projects/", {"name": "API project"}, format="json", HTTP_ACCEPT_LANGUAGE="ja"
+    )
+    assert response.status_code == 400
+    assert _errors(response)["name"]["detail"] == "この名前のプロジェクトはすでに存在します。"
