@@ -215,7 +215,8 @@ def _manager_only_message(current: str, target: str) -> str:
     return _("Only the project's managers can mark a deliverable done.")
 
 
-def _required_items_open(deliverable: Deliverable) -> list[ChecklistItem]:
+def required_items_open(deliverable: Deliverable) -> list[ChecklistItem]:
+    """The required checklist items not complete yet: what keeps it from done."""
     return [
         item for item in deliverable.checklist_items.all() if item.required and not item.is_complete
     ]
@@ -257,7 +258,7 @@ def deliverable_transition(
         raise ValidationError(_manager_only_message(before, to_status), code="manager_only")
     override_reason = override_reason.strip()
     if to_status == DeliverableStatus.DONE:
-        open_items = _required_items_open(deliverable)
+        open_items = required_items_open(deliverable)
         if open_items and not override_reason:
             raise ValidationError(
                 _(
