@@ -841,7 +841,7 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
             deliverable.status, cleaned["to_status"]
         ) and not can_manage_deliverable(request.user, deliverable):
             raise exceptions.PermissionDenied(
-                services._manager_only_message(deliverable.status, cleaned["to_status"])
+                services.manager_only_message(deliverable.status, cleaned["to_status"])
             )
         return self._move(
             deliverable,

@@ -125,6 +125,25 @@ def test_invalid_filters_are_400_with_the_field(work, query, field):
     assert body["code"] == "invalid" and field in _fields(body)
 
 
+@pytest.mark.parametrize(
+    ("cursor", "status"),
+    [
+        ("W251bGwsICJ4Il0", 400),  # [null, "x"]: an id that is no number
+        ("WyIyMDI2LTEzLTAxIiwgMV0", 400),  # ["2026-13-01", 1]: no such day
+        ("W3siYSI6IDF9LCAxXQ", 400),  # [{"a": 1}, 1]
+        (
+            "W251bGwsIDEwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDBd",
+            200,
+        ),  # [null, 10**30]: past the end
+        ("WyIyMDI2LTAxLTAxIiwgLTVd", 200),  # ["2026-01-01", -5]: before the start
+        ("éé", 400),
+    ],
+)
+def test_a_forged_cursor_is_a_400_or_a_page_never_a_500(work, cursor, status):
+    response = client_as(work["member"], "token").get(f"{LIST}?cursor={cursor}")
+    assert response.status_code == status, response.content
+
+
 def test_a_project_the_caller_cannot_see_is_an_invalid_filter(work):
     client = client_as(work["outsider"], "token")
     body = _problem(client.get(f"{LIST}?project={work['project'].pk}"), 400)
