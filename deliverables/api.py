@@ -1,4 +1,4 @@
-"""The API's resources about deliverables (mlteam/api/, docs/api.md).
+"""The API's resources about deliverables (mlteam/api/, docs/api-deliverables.md).
 
 Thin views, as the pages' are: each reads through the selectors (404 for what
 the caller may not see), checks the rule in `permissions` (403 for what they see
