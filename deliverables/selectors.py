@@ -54,7 +54,7 @@ from roles.models import (
 )
 from roles.selectors import _gap_count, people_visible_to
 
-from .forms import OPEN
+from .forms import OPEN, DeliverableFilterForm
 from .models import (
     COMPLETE,
     DIGEST_DELIVERED,
@@ -177,6 +177,31 @@ SORTS = {
     "owner": ("owner__first_name", "owner__username", "pk"),
     "updated": ("-updated_at", "-pk"),
 }
+
+
+def deliverable_filter_form(*, user, data) -> DeliverableFilterForm:
+    """The list's filters as a form (the list page, its CSV export and the API read
+    them through it): projects and owners to pick from are those `user` may see."""
+    return DeliverableFilterForm(
+        data,
+        projects=roles_selectors.visible_active_projects(user).only("pk", "name").order_by("name"),
+        owners=people_visible_to(user=user).only("pk", "username", "first_name", "last_name"),
+    )
+
+
+def deliverable_filters(data: dict) -> DeliverableFilters:
+    """`DeliverableFilters` from the filter form's valid values (`QueryForm.values`)."""
+    return DeliverableFilters(
+        project=data["project"].pk if data.get("project") else None,
+        role=data["role"].pk if data.get("role") else None,
+        type=data["type"].pk if data.get("type") else None,
+        status=data.get("status") or "",
+        owner=data["owner"].pk if data.get("owner") else None,
+        overdue=bool(data.get("overdue")),
+        due_within=data.get("due_within"),
+        query=(data.get("q") or "").strip(),
+        sort=data.get("sort") or "due",
+    )
 
 
 def _types_named(query: str) -> list[int]:
@@ -421,6 +446,18 @@ def deliverable_get_for_user(*, user, pk: int) -> Deliverable | None:
         )
         .first()
     )
+
+
+def in_area_order(items) -> list:
+    """Checklist items area by area (in the order areas first appear), so questions
+    added later join their area; items without an area come last."""
+    items = list(items)
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        first.setdefault(item.area, index)
+    if "" in first and len(first) > 1:
+        first[""] = len(items)
+    return sorted(items, key=lambda item: (first[item.area], item.position, item.pk))
 
 
 def deliverable_history(*, deliverable: Deliverable, limit: int = 100) -> list[DeliverableEvent]:

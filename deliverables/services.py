@@ -206,7 +206,7 @@ def deliverables_plan(
     return created
 
 
-def _manager_only_message(current: str, target: str) -> str:
+def manager_only_message(current: str, target: str) -> str:
     """Why a move `workflow.manager_only` keeps for managers was refused."""
     if current == DeliverableStatus.CANCELLED:
         return _("Only the project's managers can restore a cancelled deliverable.")
@@ -215,7 +215,8 @@ def _manager_only_message(current: str, target: str) -> str:
     return _("Only the project's managers can mark a deliverable done.")
 
 
-def _required_items_open(deliverable: Deliverable) -> list[ChecklistItem]:
+def required_items_open(deliverable: Deliverable) -> list[ChecklistItem]:
+    """The required checklist items not complete yet: what keeps it from done."""
     return [
         item for item in deliverable.checklist_items.all() if item.required and not item.is_complete
     ]
@@ -254,10 +255,10 @@ def deliverable_transition(
             code="transition",
         )
     if workflow.manager_only(before, to_status) and not can_manage_deliverable(actor, deliverable):
-        raise ValidationError(_manager_only_message(before, to_status), code="manager_only")
+        raise ValidationError(manager_only_message(before, to_status), code="manager_only")
     override_reason = override_reason.strip()
     if to_status == DeliverableStatus.DONE:
-        open_items = _required_items_open(deliverable)
+        open_items = required_items_open(deliverable)
         if open_items and not override_reason:
             raise ValidationError(
                 _(

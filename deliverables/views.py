@@ -39,7 +39,6 @@ from .forms import (
     ChecklistForm,
     CommentForm,
     DeliverableEditForm,
-    DeliverableFilterForm,
     LinkForm,
     PlanFormSet,
     PlanQueryForm,
@@ -95,30 +94,11 @@ def _status(error: ValidationError) -> int:
 
 
 def _filters(request: HttpRequest):
-    """The list's filter form and the filters it validated."""
-    visible_projects = roles_selectors.visible_active_projects(request.user)
-    form = DeliverableFilterForm(
-        request.GET,
-        projects=visible_projects.only("pk", "name").order_by("name"),
-        owners=roles_selectors.people_visible_to(user=request.user).only(
-            "pk", "username", "first_name", "last_name"
-        ),
-    )
-    # Invalid fields (a project since archived, a typo in the address) are left out;
-    # the valid ones still apply, so the list never widens silently.
-    data = form.values()
-    filters = selectors.DeliverableFilters(
-        project=data["project"].pk if data.get("project") else None,
-        role=data["role"].pk if data.get("role") else None,
-        type=data["type"].pk if data.get("type") else None,
-        status=data.get("status") or "",
-        owner=data["owner"].pk if data.get("owner") else None,
-        overdue=bool(data.get("overdue")),
-        due_within=data.get("due_within"),
-        query=(data.get("q") or "").strip(),
-        sort=data.get("sort") or "due",
-    )
-    return form, filters
+    """The list's filter form and the filters it validated (invalid fields are left
+    out: a project since archived, a typo in the address; the valid ones still
+    apply, so the list never widens silently)."""
+    form = selectors.deliverable_filter_form(user=request.user, data=request.GET)
+    return form, selectors.deliverable_filters(form.values())
 
 
 @require_GET
@@ -282,16 +262,7 @@ def _checklist_form(deliverable: Deliverable, items=None, data=None) -> Checklis
     return ChecklistForm(data, items=items, initial={"version": deliverable.version})
 
 
-def _in_area_order(items) -> list:
-    """Checklist items area by area (in the order areas first appear), so questions
-    added later join their area; items without an area come last."""
-    items = list(items)
-    first: dict[str, int] = {}
-    for index, item in enumerate(items):
-        first.setdefault(item.area, index)
-    if "" in first and len(first) > 1:
-        first[""] = len(items)
-    return sorted(items, key=lambda item: (first[item.area], item.position, item.pk))
+_in_area_order = selectors.in_area_order
 
 
 @require_GET

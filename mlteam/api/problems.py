@@ -71,8 +71,15 @@ def django_errors(exc: DjangoValidationError) -> dict | list:
 
 def is_stale(exc) -> bool:
     """A service refused a write drawn from an old version."""
-    return isinstance(exc, DjangoValidationError) and any(
-        error.code == STALE for error in exc.error_list
+    if not isinstance(exc, DjangoValidationError):
+        return False
+    # A ValidationError keyed by field (a model's full_clean) has no error_list.
+    errors = exc.error_list if hasattr(exc, "error_list") else exc.error_dict.values()
+    return any(
+        error.code == STALE
+        for error in (
+            item for entry in errors for item in (entry if isinstance(entry, list) else [entry])
+        )
     )
 
 

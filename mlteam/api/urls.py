@@ -11,12 +11,13 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import SimpleRouter
 
+from deliverables import api as deliverables_api
 from roles import api as roles_api
 
 from . import schema  # noqa: F401 (registers the authentication schemes)
 
 router = SimpleRouter(trailing_slash="/?")
-for prefix, viewset, basename in [*roles_api.ROUTES]:
+for prefix, viewset, basename in [*roles_api.ROUTES, *deliverables_api.ROUTES]:
     router.register(prefix, viewset, basename=basename)
 
 app_name = "api"

@@ -240,6 +240,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field's name get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "LinkKindEnum": "deliverables.models.LinkKind",
+        "EventKindEnum": "deliverables.models.EventKind",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "mlteam.api.schema.problem_responses",
