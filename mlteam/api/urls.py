@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -14,6 +14,7 @@ from rest_framework.routers import SimpleRouter
 from roles import api as roles_api
 
 from . import schema  # noqa: F401 (registers the authentication schemes)
+from .views import NotFoundView
 
 router = SimpleRouter(trailing_slash="/?")
 for prefix, viewset, basename in [*roles_api.ROUTES]:
@@ -27,6 +28,8 @@ urlpatterns = [
         login_not_required(SpectacularAPIView.as_view(permission_classes=[])),
         name="schema",
     ),
+    # Last: whatever else is asked under /api/v1/ is a 404 problem.
+    re_path(r"", NotFoundView.as_view(), name="not_found"),
 ]
 # Interactive documentation (Swagger UI from drf-spectacular-sidecar, no CDN; its
 # start-up script is served as a file, so the site's CSP holds), at /api/docs/.
