@@ -106,7 +106,8 @@ class SessionScheme(OpenApiAuthenticationExtension):
 # `/api/v1/projects/{project_id}/members/`) leads to every operation under
 # `C{param}/` (the item, its sub-resources and actions), taking `param` from
 # - a create (POST at C): its 201 body (`id`, or the field named like the parameter);
-# - a list (GET at C): the first row of its 200 body (a page's `results`, or the array);
+# - a list (GET at C): the first row of its 200 body (the array, a page's `results`,
+#   or an object's one array such as a checklist's `items`);
 # and the parameters of C itself from the request that was made. A link to a write
 # that declares `If-Match` passes it the ETag of the create's response.
 def _resolve(result: dict, schema: dict | None) -> dict:
@@ -127,17 +128,24 @@ def _json_schema(result: dict, operation: dict, code: str) -> dict:
 
 
 def _row_pointer(result: dict, operation: dict, field_for) -> str | None:
-    """Where a list's 200 body keeps its first row's field: `/results/0/…` or `/0/…`."""
+    """Where a list's 200 body keeps its first row's field: `/0/…` for an array,
+    `/results/0/…` for a page, `/items/0/…` for an object with one array of rows."""
     body = _json_schema(result, operation, "200")
     if body.get("type") == "array":
-        row, prefix = _resolve(result, body.get("items")), "/0"
+        rows, prefix = body, ""
     else:
-        results = _resolve(result, body.get("properties", {}).get("results"))
-        if results.get("type") != "array":
-            return None
-        row, prefix = _resolve(result, results.get("items")), "/results/0"
-    field = field_for(row)
-    return f"{prefix}/{field}" if field else None
+        properties = body.get("properties", {})
+        arrays = {
+            name: schema
+            for name in properties
+            if (schema := _resolve(result, properties[name])).get("type") == "array"
+        }
+        name = "results" if "results" in arrays else next(iter(arrays), None)
+        if name is None or (len(arrays) > 1 and name != "results"):
+            return None  # not a list, or one whose rows are ambiguous
+        rows, prefix = arrays[name], f"/{name}"
+    field = field_for(_resolve(result, rows.get("items")))
+    return f"{prefix}/0/{field}" if field else None
 
 
 def _declares_if_match(operation: dict) -> bool:

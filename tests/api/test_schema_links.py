@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+from django.core.management import call_command
 
 from mlteam.api.schema import operation_links
 
@@ -51,6 +52,23 @@ SCHEMA = {
                 "projects_members_create",
                 _json({"type": "object", "properties": {"user": {"type": "integer"}}}, "201"),
             ),
+        },
+        "/api/v1/projects/{id}/checklist/": {
+            "get": _operation(
+                "projects_checklist",
+                _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "version": {"type": "integer"},
+                            "items": {"type": "array", "items": ITEM},
+                        },
+                    }
+                ),
+            ),
+        },
+        "/api/v1/projects/{id}/checklist/{item_id}/": {
+            "patch": _operation("projects_checklist_partial_update", _json(ITEM)),
         },
         "/api/v1/projects/{project_id}/members/{user}/": {
             "delete": _operation("projects_members_destroy"),
@@ -98,6 +116,14 @@ def test_a_list_links_to_its_first_rows_item(linked):
     assert links["ProjectsPartialUpdate"]["parameters"] == {"id": "$response.body#/results/0/id"}
 
 
+def test_a_list_inside_an_object_links_from_its_array(linked):
+    links = linked["/api/v1/projects/{id}/checklist/"]["get"]["responses"]["200"]["links"]
+    assert links["ProjectsChecklistPartialUpdate"]["parameters"] == {
+        "item_id": "$response.body#/items/0/id",
+        "id": "$request.path.id",
+    }
+
+
 def test_nested_links_keep_the_parents_parameters_and_name_the_field(linked):
     create = linked["/api/v1/projects/{project_id}/members/"]["post"]["responses"]["201"]
     assert create["links"]["ProjectsMembersDestroy"]["parameters"] == {
@@ -131,3 +157,10 @@ def test_a_path_that_names_nothing_is_a_404_problem_without_credentials_too(api)
     """The paths are public (the schema lists them): nothing to hide behind a 401."""
     response = api.get("/api/v1/nothing/")
     assert response.status_code == 404 and response["Content-Type"] == PROBLEM
+
+
+def test_the_schema_generates_without_warnings(tmp_path):
+    """Two serializers of one name (say `Person` in two apps) would share one
+    component, and one of them would be documented wrongly: drf-spectacular warns."""
+    call_command("spectacular", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    assert (tmp_path / "schema.yaml").read_text().startswith("openapi: 3.1.0")
