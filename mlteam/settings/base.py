@@ -240,14 +240,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # The product's status vocabularies keep their own names in the schema
-    # (drf-spectacular would otherwise number the `status` enums it finds).
-    "ENUM_NAME_OVERRIDES": {
-        "ProjectStatus": "roles.models.ProjectStatus",
-        "DeliverableStatus": "deliverables.models.DeliverableStatus",
-        "LinkKind": "deliverables.models.LinkKind",
-        "EventKind": "deliverables.models.EventKind",
-    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "mlteam.api.schema.problem_responses",
