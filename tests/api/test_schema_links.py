@@ -164,3 +164,10 @@ def test_the_schema_generates_without_warnings(tmp_path):
     component, and one of them would be documented wrongly: drf-spectacular warns."""
     call_command("spectacular", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
     assert (tmp_path / "schema.yaml").read_text().startswith("openapi: 3.1.0")
+
+
+@pytest.mark.django_db
+def test_there_is_no_redoc_page(client):
+    """Redoc styles its page with inline <style> elements, which the site's CSP
+    refuses (a blank page): /api/docs/ (Swagger UI) is the interactive documentation."""
+    assert client.get("/api/redoc/").status_code == 404
