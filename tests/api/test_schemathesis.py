@@ -14,11 +14,12 @@ or left as generated (unknown ids).
   (mlteam.api.schema.operation_links: from a create or a list to the item's
   operations), with the same checks.
 
-Each case runs in a savepoint rolled back after it (each scenario, for the state
-machine), so every case starts from the same data and nothing leaks into other
-tests. Requests go straight to Django's WSGI handler in this thread, on the test
-database's connection (the handler's "close old connections" is switched off
-while they run, as Django's own test client does).
+The data is made once for the module; each case runs in a savepoint rolled back
+after it (each scenario, for the state machine), so every case starts from the
+same data and nothing leaks into other tests. Requests go straight to Django's
+WSGI handler in this thread, on the test database's connection (the handler's
+"close old connections" is switched off while they run, as Django's own test
+client does).
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def flatmap_path_parameters(context, path_parameters):
     )
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def in_process():
     """Requests handled in this thread keep the test's database connection (Django's
     test client does the same: the handler would close it after each request)."""
@@ -212,13 +213,26 @@ def known_parameters(raw_schema: dict, headers: dict, per_collection: int = 3) -
     return known
 
 
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker, in_process):
+    """The data, made once for the module in a transaction rolled back after it
+    (each test's own changes are rolled back to it by the `db` fixture)."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            tokens = seed()
+            KNOWN_PARAMETERS.update(known_parameters(schema.raw_schema, tokens["admin"]))
+            yield tokens
+        finally:
+            KNOWN_PARAMETERS.clear()
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 @pytest.fixture
-def world(db, in_process):
-    tokens = seed()
-    KNOWN_PARAMETERS.clear()
-    KNOWN_PARAMETERS.update(known_parameters(schema.raw_schema, tokens["admin"]))
-    yield tokens
-    KNOWN_PARAMETERS.clear()
+def world(seeded, db):
+    return seeded
 
 
 @pytest.fixture(params=PERSONAS)
