@@ -17,9 +17,7 @@ or left as generated (unknown ids).
 The data is made once for the module; each case runs in a savepoint rolled back
 after it (each scenario, for the state machine), so every case starts from the
 same data and nothing leaks into other tests. Requests go straight to Django's
-WSGI handler in this thread, on the test database's connection (the handler's
-"close old connections" is switched off while they run, as Django's own test
-client does).
+WSGI handler in this thread, on the test database's connection (`application`).
 """
 
 from __future__ import annotations
@@ -81,8 +79,28 @@ CONFIG = schemathesis.Config.from_dict(
     }
 )
 
-APPLICATION = WSGIHandler()
-schema = schemathesis.openapi.from_wsgi(SCHEMA_PATH, APPLICATION, config=CONFIG)
+DJANGO = WSGIHandler()
+
+
+def application(environ, start_response):
+    """Django, answering in this thread on the test's database connection: its
+    "close old connections" (on a request's start and end) is switched off while
+    it runs, as Django's test client does, and the answer is read and closed here
+    (the end of a request) so that nothing closes the connection later."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        response = DJANGO(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            response.close()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+schema = schemathesis.openapi.from_wsgi(SCHEMA_PATH, application, config=CONFIG)
 
 pytestmark = pytest.mark.django_db
 
@@ -133,19 +151,6 @@ def flatmap_body(context, body):
     if not isinstance(body, dict):
         return st.just(body)
     return _sometimes_known(body, KNOWN_IDS)
-
-
-@pytest.fixture(scope="module")
-def in_process():
-    """Requests handled in this thread keep the test's database connection (Django's
-    test client does the same: the handler would close it after each request)."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
 
 
 def seed() -> dict:
@@ -270,7 +275,7 @@ def known_parameters(raw_schema: dict, headers: dict, per_collection: int = 3) -
 
 
 @pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker, in_process):
+def seeded(django_db_setup, django_db_blocker):
     """The data, made once for the module in a transaction rolled back after it
     (each test's own changes are rolled back to it by the `db` fixture)."""
     with django_db_blocker.unblock():
