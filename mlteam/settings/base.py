@@ -248,6 +248,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "mlteam.api.schema.problem_responses",
+        "mlteam.api.schema.operation_links",
     ],
 }
 # Personal tokens (mlteam.accounts): knox's hashing and lookup on our own model.
