@@ -44,7 +44,7 @@ from rest_framework.utils.urls import replace_query_param
 from mlteam.api.problems import problem
 from mlteam.api.versions import VersionedMixin, if_match
 from mlteam.api.views import ReadOnlyViewSet, ViewSet
-from mlteam.people import person_name
+from roles.api import PersonRefSerializer, RoleRefSerializer
 from roles.models import Project, choice_label
 from roles.permissions import can_manage_project
 
@@ -122,24 +122,6 @@ def _shape(serializer_class, request, **kwargs) -> dict:
 # --- representations -------------------------------------------------------------------
 
 
-class PersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="pk", read_only=True)
-    username = serializers.SerializerMethodField()
-    name = serializers.SerializerMethodField()
-
-    def get_username(self, person) -> str:
-        return person.get_username()
-
-    def get_name(self, person) -> str:
-        return person_name(person)
-
-
-class RoleRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="pk", read_only=True)
-    slug = serializers.CharField(read_only=True)
-    name = serializers.CharField(source="display_name", read_only=True)
-
-
 class TypeRefSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk", read_only=True)
     slug = serializers.CharField(read_only=True)
@@ -199,7 +181,7 @@ class DeliverableSerializer(serializers.ModelSerializer):
     project = ProjectRefSerializer(read_only=True)
     type = TypeRefSerializer(read_only=True)
     label = serializers.CharField(read_only=True)
-    owner = PersonSerializer(read_only=True, allow_null=True)
+    owner = PersonRefSerializer(read_only=True, allow_null=True)
     status_label = serializers.CharField(read_only=True)
     overdue = serializers.SerializerMethodField()
     checklist = ProgressSerializer(source="*", read_only=True)
@@ -288,7 +270,7 @@ class ChecklistItemSerializer(serializers.Serializer):
     answer = serializers.CharField(read_only=True)
     link = serializers.CharField(read_only=True)
     complete = serializers.BooleanField(source="is_complete", read_only=True)
-    answered_by = PersonSerializer(read_only=True, allow_null=True)
+    answered_by = PersonRefSerializer(read_only=True, allow_null=True)
     answered_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
 
@@ -310,7 +292,7 @@ class LinkSerializer(serializers.Serializer):
     kind_label = serializers.SerializerMethodField()
     url = serializers.CharField(read_only=True)
     label = serializers.CharField(read_only=True)
-    added_by = PersonSerializer(read_only=True, allow_null=True)
+    added_by = PersonRefSerializer(read_only=True, allow_null=True)
     created_at = serializers.DateTimeField(read_only=True)
 
     def get_kind_label(self, link) -> str:
@@ -319,7 +301,7 @@ class LinkSerializer(serializers.Serializer):
 
 class CommentSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk", read_only=True)
-    author = PersonSerializer(read_only=True, allow_null=True)
+    author = PersonRefSerializer(read_only=True, allow_null=True)
     body = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
 
@@ -331,18 +313,18 @@ class HistoryEntrySerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk", read_only=True)
     kind = serializers.ChoiceField(choices=EventKind.choices, read_only=True)
     kind_label = serializers.CharField(read_only=True)
-    actor = PersonSerializer(read_only=True, allow_null=True)
+    actor = PersonRefSerializer(read_only=True, allow_null=True)
     created_at = serializers.DateTimeField(read_only=True)
     before = serializers.SerializerMethodField()
     after = serializers.SerializerMethodField()
     before_text = serializers.CharField(source="display_before", read_only=True)
     after_text = serializers.CharField(source="display_after", read_only=True)
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field(OpenApiTypes.ANY)  # a value, an object or null (creation)
     def get_before(self, event):
         return (event.payload or {}).get("before")
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field(OpenApiTypes.ANY)  # a value, an object or null (creation)
     def get_after(self, event):
         return (event.payload or {}).get("after")
 

@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -578,8 +579,18 @@ class TeamMixin:
         ).data
 
 
+class _OneObjectSchema(AutoSchema):
+    """A collection answered as one object (the team: its version and members),
+    not a list: drf-spectacular would document every `list` as an array."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
 @extend_schema_view(
-    list=extend_schema(summary="A project's team", parameters=[PROJECT_PK]),
+    list=extend_schema(
+        summary="A project's team", parameters=[PROJECT_PK], operation_id="projects_team_list"
+    ),
     retrieve=extend_schema(
         summary="A member of the team", parameters=[PROJECT_PK], responses=MembershipSerializer
     ),
@@ -601,6 +612,7 @@ class TeamViewSet(TeamMixin, VersionedMixin, ViewSet):
     the team page). Its `version` is the project's: send it as If-Match."""
 
     serializer_class = TeamSerializer
+    schema = _OneObjectSchema()
 
     def current_representation(self):
         try:

@@ -244,6 +244,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LinkKindEnum": "deliverables.models.LinkKind",
         "EventKindEnum": "deliverables.models.EventKind",
+        "ProjectStatusEnum": "roles.models.ProjectStatus",
+        "DeliverableStatusEnum": "deliverables.models.DeliverableStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
