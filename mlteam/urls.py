@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("deliverables.urls")),
     path("", include("deliverables.practices.urls")),
     path("", include("deliverables.reviews.urls")),
+    path("", include("mlteam.notifications.urls")),
     path(
         "accounts/invitation/<uidb64>/<token>/",
         roles_views.invitation_accept,
