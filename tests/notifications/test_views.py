@@ -267,3 +267,36 @@ def test_the_lists_do_not_grow_with_data(client, world, manager):
     page = client.get(log_url).context["page_obj"]
     assert page.paginator.count == 61 and len(page.object_list) == 25
     assert page.object_list[0].created_at >= page.object_list[1].created_at  # newest first
+
+
+def test_admins_add_a_site_wide_endpoint_in_the_django_admin(client, admin):
+    client.force_login(admin)
+    response = client.post(
+        reverse("admin:notifications_webhookendpoint_add"),
+        {"project": "", "url": PUBLIC_URL, "description": "Audit", "events": ["person.added"]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    endpoint = WebhookEndpoint.objects.get(description="Audit")
+    assert endpoint.is_site_wide and endpoint.created_by == admin
+    assert endpoint.secret in response.content.decode()  # the one time it is shown
+
+
+def test_the_admin_refuses_a_forbidden_address(client, admin):
+    client.force_login(admin)
+    response = client.post(
+        reverse("admin:notifications_webhookendpoint_add"),
+        {"project": "", "url": "http://169.254.169.254/", "events": ["person.added"]},
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert "private, local or metadata" in response.content.decode()
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_a_manager_cannot_make_a_site_wide_endpoint(manager):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.endpoint_create(
+            actor=manager, project=None, url=PUBLIC_URL, events=["person.added"]
+        )
