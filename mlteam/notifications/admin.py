@@ -36,6 +36,31 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_filter = ["active"]
     readonly_fields = ["active", "disabled_at", "disabled_reason", "consecutive_failures"]
     list_select_related = ["project", "created_by"]
+    actions = ["turn_on", "turn_off", "rotate_secret"]
+
+    @admin.action(description=_("Turn the selected webhooks on"))
+    def turn_on(self, request, queryset):
+        for endpoint in queryset:
+            services.endpoint_set_active(
+                endpoint=endpoint, actor=request.user, version=None, active=True
+            )
+
+    @admin.action(description=_("Turn the selected webhooks off"))
+    def turn_off(self, request, queryset):
+        for endpoint in queryset:
+            services.endpoint_set_active(
+                endpoint=endpoint, actor=request.user, version=None, active=False
+            )
+
+    @admin.action(description=_("Make new signing secrets (shown once)"))
+    def rotate_secret(self, request, queryset):
+        for endpoint in queryset:
+            services.endpoint_rotate_secret(endpoint=endpoint, actor=request.user, version=None)
+            messages.warning(
+                request,
+                _("New signing secret of %(endpoint)s (shown only now, copy it): %(secret)s")
+                % {"endpoint": endpoint, "secret": endpoint.secret},
+            )
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data

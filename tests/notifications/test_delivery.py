@@ -361,6 +361,7 @@ def test_an_endpoint_failing_too_often_is_turned_off_and_its_owner_told(
     (message,) = mail.outbox
     assert message.to == [manager.email]
     assert receiver.url in message.body
+    assert "Your webhook" in message.subject
     # Its waiting retries are not sent while it is off.
     later = timezone.now() + timedelta(days=1)
     assert services.delivery_send(delivery_id=first.pk, now=later).status == "skipped"
@@ -433,3 +434,23 @@ def test_a_member_sees_only_what_the_payload_carries(project, manager):
     data = event.data()
     assert set(data) == {"project", "deliverable", "actor", "before", "after"}
     assert json.dumps(data)  # plain JSON
+
+
+def test_the_owner_is_told_in_their_email_language(
+    project, manager, receivers, loopback_allowed, django_capture_on_commit_callbacks, settings
+):
+    from deliverables.models import ReminderPreference
+
+    settings.WEBHOOK_DISABLE_AFTER_FAILURES = 1
+    settings.WEBHOOK_DISABLE_AFTER_HOURS = 0
+    ReminderPreference.objects.create(user=manager, time_zone="Asia/Tokyo", language="ja")
+    receiver = receivers([500])
+    endpoint = endpoint_for(project, manager, receiver.url)
+    plan(project, manager, django_capture_on_commit_callbacks)
+    (row,) = WebhookDelivery.objects.filter(endpoint=endpoint)
+
+    services.delivery_send(delivery_id=row.pk)
+
+    (message,) = mail.outbox
+    assert "停止しました" in message.subject
+    assert "受信側が復旧したら" in message.body

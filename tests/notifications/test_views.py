@@ -300,3 +300,21 @@ def test_a_manager_cannot_make_a_site_wide_endpoint(manager):
         services.endpoint_create(
             actor=manager, project=None, url=PUBLIC_URL, events=["person.added"]
         )
+
+
+def test_admins_turn_site_wide_endpoints_off_and_rotate_them_in_the_admin(client, admin):
+    endpoint = services.endpoint_create(
+        actor=admin, project=None, url=PUBLIC_URL, events=["person.added"]
+    )
+    old_secret = endpoint.secret
+    client.force_login(admin)
+    changelist = reverse("admin:notifications_webhookendpoint_changelist")
+    client.post(changelist, {"action": "turn_off", "_selected_action": [endpoint.pk]})
+    endpoint.refresh_from_db()
+    assert not endpoint.active
+    response = client.post(
+        changelist, {"action": "rotate_secret", "_selected_action": [endpoint.pk]}, follow=True
+    )
+    endpoint.refresh_from_db()
+    assert endpoint.secret != old_secret
+    assert endpoint.secret in response.content.decode()
