@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
@@ -26,6 +27,7 @@ from mlteam.notifications.models import (
     WebhookEvent,
 )
 from roles import services as role_services
+from tests.conftest import require
 from tests.factories import (
     DeliverableFactory,
     MembershipFactory,
@@ -176,11 +178,16 @@ def test_a_receiver_that_never_answers_does_not_delay_another_endpoint(
         services.delivery_send(delivery_id=row.pk)
         finished[row.pk] = time.monotonic() - started
 
-    threads = [threading.Thread(target=send, args=(row,)) for row in (slow, fast)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
+    slow_worker = threading.Thread(target=send, args=(slow,))
+    slow_worker.start()
+    # Once the silent receiver holds the first send, the other endpoint's task runs
+    # (not at the very same instant: SQLite's shared in-memory test database refuses
+    # two writers at once; test_worker.py runs both at once on PostgreSQL).
+    deadline = time.monotonic() + 5
+    while not silent.requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+    send(fast)
+    slow_worker.join(timeout=10)
 
     assert finished[fast.pk] < 1, "the prompt endpoint waited for the silent one"
     assert finished[slow.pk] < 3, "the silent endpoint was not cut off by the timeout"
@@ -247,6 +254,7 @@ def test_no_delivery_is_made_for_an_owner_who_cannot_see_the_project(
 def test_two_workers_running_the_same_delivery_send_it_once(
     receivers, loopback_allowed, django_capture_on_commit_callbacks
 ):
+    require(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
     manager = manager_user(username="racer")
     project = ProjectFactory(managers=[manager])
     receiver = receivers([("hang", 0.3), 200])  # slow enough for the second to arrive meanwhile
@@ -269,6 +277,26 @@ def test_two_workers_running_the_same_delivery_send_it_once(
 
     assert sorted(results, key=str) == [None, "succeeded"]
     assert len(receiver.requests) == 1
+
+
+def test_a_delivery_another_worker_holds_is_left_alone(
+    project, manager, receiver, loopback_allowed, django_capture_on_commit_callbacks
+):
+    endpoint = endpoint_for(project, manager, receiver.url)
+    plan(project, manager, django_capture_on_commit_callbacks)
+    (row,) = WebhookDelivery.objects.filter(endpoint=endpoint)
+    now = timezone.now()
+    held = ledger.claim(WebhookDelivery, row.pk, now)  # the first worker's claim
+
+    assert services.delivery_send(delivery_id=row.pk, now=now).status is None
+    assert receiver.requests == []
+    # Its lease ran out (the worker vanished): the next one takes it over, once.
+    later = now + ledger.lease() + timedelta(seconds=1)
+    assert services.delivery_send(delivery_id=row.pk, now=later).status == "succeeded"
+    assert services.delivery_send(delivery_id=row.pk, now=later).status is None
+    assert len(receiver.requests) == 1
+    row.refresh_from_db()
+    assert (row.attempts, held.attempt) == (2, 1)
 
 
 def test_announcing_the_same_history_twice_makes_one_delivery(
