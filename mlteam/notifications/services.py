@@ -459,9 +459,13 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> SendResul
     taken = ledger.claim(WebhookDelivery, delivery_id, now)
     if taken is None:
         return SendResult(None)
-    row = WebhookDelivery.objects.select_related("endpoint__created_by", "project").get(
-        pk=delivery_id
+    row = (
+        WebhookDelivery.objects.select_related("endpoint__created_by", "project")
+        .filter(pk=delivery_id)
+        .first()
     )
+    if row is None:  # its endpoint was deleted meanwhile
+        return SendResult(None)
     endpoint = row.endpoint
     if not endpoint.active:
         ledger.record_skipped(WebhookDelivery, taken, now=now, reason="endpoint disabled")

@@ -482,3 +482,23 @@ def test_the_owner_is_told_in_their_email_language(
     (message,) = mail.outbox
     assert "停止しました" in message.subject
     assert "受信側が復旧したら" in message.body
+
+
+def test_the_task_makes_one_attempt_and_the_sweep_hands_over_what_is_due(
+    project, manager, receivers, loopback_allowed, django_capture_on_commit_callbacks
+):
+    from mlteam.notifications.tasks import deliver_webhook, delivery_sweep
+
+    receiver = receivers([500, 200])
+    endpoint = endpoint_for(project, manager, receiver.url)
+    plan(project, manager, django_capture_on_commit_callbacks)
+    (row,) = WebhookDelivery.objects.filter(endpoint=endpoint)
+
+    assert deliver_webhook(row.pk) == "failed"
+    assert deliver_webhook(row.pk) is None  # not due yet
+    assert delivery_sweep() == 0
+    with time_machine.travel(timezone.now() + timedelta(seconds=31)):
+        assert delivery_sweep() == 1
+        assert deliver_webhook(row.pk) == "succeeded"
+    row.endpoint.delete()
+    assert deliver_webhook(row.pk) is None  # gone with its endpoint
