@@ -36,7 +36,9 @@ def test_a_worker_on_the_deliveries_queue_sends_each_endpoint_its_own_task(
         app,
         pool="threads",
         concurrency=2,
-        queues=["deliveries"],
+        # As production starts workers (-Q celery,deliveries). Naming the queues narrows
+        # what this process's app consumes from for good, so name the default one too.
+        queues=["celery", "deliveries"],
         perform_ping_check=False,
         shutdown_timeout=15,
     ):
