@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from mlteam import cache
-from mlteam.history import date_value, person_value, text_value
+from mlteam.history import date_value, history_announce, person_value, text_value
 from mlteam.people import is_deactivated, person_name
 from mlteam.versions import claim_version
 from roles.models import Project
@@ -97,7 +97,7 @@ def _ensure_open(deliverable: Deliverable) -> None:
 def deliverable_history_record(*, deliverable: Deliverable, actor, changes) -> None:
     """The one way a deliverable's history is written: one entry per (kind, before,
     after) in `changes`, the values as `DeliverableEvent` stores them (one INSERT)."""
-    DeliverableEvent.objects.bulk_create(
+    entries = DeliverableEvent.objects.bulk_create(
         DeliverableEvent.new(
             actor=actor,
             deliverable=deliverable,
@@ -108,6 +108,7 @@ def deliverable_history_record(*, deliverable: Deliverable, actor, changes) -> N
         )
         for kind, before, after in changes
     )
+    history_announce(DeliverableEvent, entries)
 
 
 def _identity(value: dict | None):

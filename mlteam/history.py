@@ -17,18 +17,44 @@ table extends for its own shapes), as Saleor's order events are. Entries with a
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 
 from mlteam.dates import format_day
 from mlteam.people import stored_name
 
+logger = logging.getLogger(__name__)
+
 # Free text kept in a history entry is cut here: the entry names the change, the
 # record itself (the deliverable, the comment) keeps the full text.
 TEXT_LIMIT = 300
+
+
+# Sent once the transaction that wrote history entries has committed: `sender` is the
+# history table, `entries` the rows written (saved, with their pks). Surfaces that
+# act on changes (webhooks, chat: mlteam.notifications) connect to it in their
+# AppConfig.ready, so the apps that write history never import them. Entries are
+# written with `bulk_create` too, which sends no post_save: hence this signal.
+history_written = Signal()
+
+
+def history_announce(model: type[models.Model], entries) -> None:
+    """Send `history_written` for `entries` after the current transaction commits
+    (at once outside one). A receiver's failure is logged, never the writer's."""
+    entries = [entry for entry in entries if entry.pk is not None]
+    if entries:
+        transaction.on_commit(lambda: _announce(model, entries))
+
+
+def _announce(model: type[models.Model], entries: list) -> None:
+    for receiver, outcome in history_written.send_robust(sender=model, entries=entries):
+        if isinstance(outcome, Exception):
+            logger.error("history_written receiver %r failed", receiver, exc_info=outcome)
 
 
 def text_value(text: str, *, limit: int = TEXT_LIMIT) -> dict | None:

@@ -24,6 +24,8 @@ urlpatterns = [
     path("", include("deliverables.reviews.urls")),
     # Settings > API tokens (a person's own; admins revoke anyone's in the admin).
     path("", include("mlteam.accounts.urls")),
+    # A project's webhooks and their delivery log (its managers).
+    path("", include("mlteam.notifications.urls")),
     path(
         "accounts/invitation/<uidb64>/<token>/",
         roles_views.invitation_accept,

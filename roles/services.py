@@ -25,6 +25,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 
 from mlteam import cache
+from mlteam.history import history_announce
 from mlteam.people import is_anonymised_name, is_deactivated, is_pending_invitee, person_name
 from mlteam.versions import claim_version
 
@@ -77,9 +78,11 @@ def _record(
     payload: dict | None = None,
 ) -> None:
     """The one way a team change is written (payload: see `TeamChange`)."""
-    TeamChange.new(
+    entry = TeamChange.new(
         actor=actor, project=project, action=action, person=person, role=role, payload=payload
-    ).save()
+    )
+    entry.save()
+    history_announce(TeamChange, [entry])
 
 
 # Project fields whose history says only that they changed (long text).

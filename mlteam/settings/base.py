@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "roles",
     "deliverables",
     "deliverables.reviews",
+    "mlteam.notifications",
 ]
 
 MIDDLEWARE = [
@@ -197,6 +198,20 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 DJANGO_CELERY_BEAT_TZ_AWARE = True
+# Outgoing deliveries (webhooks, later chat) wait on other people's servers: their own
+# queue, so a slow endpoint never holds up digests (workers: -Q celery,deliveries).
+CELERY_TASK_ROUTES = {"notifications.deliver_webhook": {"queue": "deliveries"}}
+
+# Outgoing webhooks (mlteam.notifications, docs/webhooks.md). Production requires
+# https (production.py); addresses resolving to private, loopback, link-local or
+# metadata hosts are refused unless an admin allows the host (WebhookAllowedHost).
+WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", False)
+# Seconds to connect, and seconds to wait for the answer, per request.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+# An endpoint failing this many attempts in a row, for at least this many hours
+# with no success, is disabled and its owner told.
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20, minimum=1)
+WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 24, minimum=0)
 
 # The public API (mlteam/api/, docs/api.md): JSON only, problem details for errors,
 # session (with CSRF) or personal token (mlteam.accounts.ApiToken, stored hashed by

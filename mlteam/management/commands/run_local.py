@@ -43,7 +43,14 @@ class Command(BaseCommand):
         address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         commands = {
             "web": [*manage, "runserver", address],
-            "worker": [*celery, "worker", "--loglevel=INFO", "--concurrency=2"],
+            "worker": [
+                *celery,
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=2",
+                "-Q",
+                "celery,deliveries",
+            ],
             "beat": [*celery, "beat", "--loglevel=INFO", f"--pidfile={pidfile}"],
         }
         # All three learn the address web serves, so that links in emails (sent by

@@ -1,0 +1,110 @@
+"""Whether an outgoing address may be called: the one check, at save time and again
+before every request (a name may resolve elsewhere by then).
+
+An address must be http(s) (https when WEBHOOK_REQUIRE_HTTPS), carry no user
+name or password, and every address its host resolves to must be public: not
+private, loopback, link-local, reserved, multicast, unspecified, nor a cloud
+metadata address, unless an admin allowed the host (`WebhookAllowedHost`).
+The request then goes to one of the addresses checked here (`Target.addresses`),
+never to a fresh lookup, so a name cannot be re-pointed in between.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .models import WebhookAllowedHost
+
+# Cloud metadata services (AWS, GCP, Azure: 169.254.169.254; AWS over IPv6).
+METADATA_ADDRESSES = {
+    ipaddress.ip_address("169.254.169.254"),
+    ipaddress.ip_address("fd00:ec2::254"),
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked address: where to connect, and what to name in Host and TLS."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str  # with the query string
+    addresses: tuple[str, ...]
+
+
+class UnsafeAddress(ValidationError):
+    """The address may not be called (a ValidationError: forms show it as is)."""
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        raise UnsafeAddress(
+            _("The host %(host)s could not be found."), code="unresolved", params={"host": host}
+        ) from error
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def is_forbidden_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (
+        ip in METADATA_ADDRESSES
+        or ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+    )
+
+
+def host_allowed(host: str) -> bool:
+    return WebhookAllowedHost.objects.filter(host=host.lower()).exists()
+
+
+def check_url(url: str) -> Target:
+    """The address as a `Target` whose every resolved address may be called, or
+    `UnsafeAddress` saying why not."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise UnsafeAddress(_("Enter a valid address."), code="invalid") from error
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise UnsafeAddress(_("Enter an http or https address."), code="scheme")
+    if scheme != "https" and settings.WEBHOOK_REQUIRE_HTTPS:
+        raise UnsafeAddress(_("The address must start with https://."), code="https")
+    if parts.username or parts.password:
+        raise UnsafeAddress(
+            _("Leave the user name and password out of the address."), code="credentials"
+        )
+    host = parts.hostname.lower()
+    port = port or (443 if scheme == "https" else 80)
+    addresses = _resolve(host, port)
+    if not host_allowed(host):
+        for address in addresses:
+            if is_forbidden_address(address):
+                raise UnsafeAddress(
+                    _(
+                        "%(host)s leads to a private, local or metadata address (%(address)s), "
+                        "which webhooks may not call. An admin can allow the host."
+                    ),
+                    code="forbidden_address",
+                    params={"host": host, "address": address},
+                )
+    path = parts.path or "/"
+    if parts.query:
+        path = f"{path}?{parts.query}"
+    return Target(scheme=scheme, host=host, port=port, path=path, addresses=tuple(addresses))

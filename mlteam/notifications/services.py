@@ -1,0 +1,578 @@
+"""Writes for webhooks: endpoints, the fan-out of events into deliveries, sending.
+
+Endpoints are changed by their project's managers (site-wide ones by admins),
+with optimistic versions. Events come from the history the apps write
+(`mlteam.history.history_written`) and from the overdue sweep; each becomes one
+`WebhookDelivery` per subscribed endpoint whose owner may see the project, sent
+by a Celery task after commit (`tasks.deliver_webhook`) through `delivery_send`,
+which checks everything again at send time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import smtplib
+import uuid
+from base64 import b64encode
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import BadHeaderError, EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from deliverables.models import Deliverable, DeliverableEvent, EventKind
+from deliverables.reminders import preference_for
+from mlteam.history import person_value
+from mlteam.versions import claim_version
+from roles.models import Project, TeamChange, TeamChangeAction
+from roles.permissions import can_view_project
+
+from . import delivery as ledger
+from .addresses import UnsafeAddress, check_url
+from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .permissions import can_manage_webhooks
+from .sender import post, signature_headers
+
+logger = logging.getLogger(__name__)
+
+STALE_MESSAGE = _(
+    "Someone else changed this webhook while you were editing it. Nothing was saved; "
+    "open it again to see the latest version."
+)
+EVENTS_REQUIRED_MESSAGE = _("Choose at least one event.")
+REPLAY_BUSY_MESSAGE = _("This delivery is being sent right now. Try again in a minute.")
+
+# Each delivery's event id derives from what it is about, so the same event always
+# gets the same id (the `webhook-id`), whoever announces it and how often.
+EVENT_NAMESPACE = uuid.UUID("6c1d7a3e-4f7b-4b8e-9a43-2f9e6de1c0a5")
+
+DELIVERABLE_EVENTS = {
+    EventKind.CREATED: WebhookEvent.DELIVERABLE_CREATED,
+    EventKind.STATUS: WebhookEvent.DELIVERABLE_STATUS_CHANGED,
+    EventKind.OWNER: WebhookEvent.DELIVERABLE_OWNER_CHANGED,
+    EventKind.DUE_DATE: WebhookEvent.DELIVERABLE_DUE_DATE_CHANGED,
+}
+TEAM_EVENTS = {
+    TeamChangeAction.ROLE_ASSIGNED: WebhookEvent.ROLE_ASSIGNED,
+    TeamChangeAction.ROLE_UNASSIGNED: WebhookEvent.ROLE_UNASSIGNED,
+    TeamChangeAction.MEMBER_ADDED: WebhookEvent.PERSON_ADDED,
+    TeamChangeAction.MEMBER_REMOVED: WebhookEvent.PERSON_REMOVED,
+}
+
+
+def event_id_for(key: str) -> str:
+    return f"evt_{uuid.uuid5(EVENT_NAMESPACE, key).hex}"
+
+
+def new_secret() -> str:
+    """A Standard Webhooks secret: "whsec_" and 32 random bytes in base64."""
+    return "whsec_" + b64encode(secrets.token_bytes(32)).decode()
+
+
+# --- endpoints ----------------------------------------------------------------------------
+
+
+def _check_allowed(actor, project: Project | None) -> None:
+    if not can_manage_webhooks(actor, project):
+        raise PermissionDenied
+
+
+def _clean_events(events: Iterable[str]) -> list[str]:
+    chosen = [str(code) for code in dict.fromkeys(events)]
+    if not chosen:
+        raise ValidationError({"events": EVENTS_REQUIRED_MESSAGE}, code="required")
+    unknown = [code for code in chosen if code not in WebhookEvent.values]
+    if unknown:
+        raise ValidationError(
+            {"events": _("Unknown event: %(code)s.") % {"code": unknown[0]}}, code="invalid"
+        )
+    return chosen
+
+
+def _check_url(url: str) -> None:
+    try:
+        check_url(url)
+    except UnsafeAddress as error:
+        raise ValidationError({"url": error.messages}, code=error.code) from None
+
+
+@transaction.atomic
+def endpoint_create(
+    *,
+    actor,
+    project: Project | None,
+    url: str,
+    events: Iterable[str],
+    description: str = "",
+) -> WebhookEndpoint:
+    """A new endpoint; its `secret` is shown to the caller once, now."""
+    _check_allowed(actor, project)
+    endpoint = WebhookEndpoint(
+        project=project,
+        url=url,
+        description=description,
+        events=_clean_events(events),
+        secret=new_secret(),
+        created_by=actor,
+    )
+    endpoint.full_clean()
+    _check_url(url)
+    endpoint.save()
+    return endpoint
+
+
+@transaction.atomic
+def endpoint_update(
+    *,
+    endpoint: WebhookEndpoint,
+    actor,
+    version: int | None,
+    url: str,
+    events: Iterable[str],
+    description: str = "",
+) -> WebhookEndpoint:
+    _check_allowed(actor, endpoint.project)
+    endpoint.url, endpoint.description = url, description
+    endpoint.events = _clean_events(events)
+    endpoint.full_clean(exclude=["secret"])
+    _check_url(url)
+    claim_version(endpoint, version, message=STALE_MESSAGE)
+    endpoint.save(update_fields=["url", "description", "events", "updated_at"])
+    return endpoint
+
+
+@transaction.atomic
+def endpoint_set_active(
+    *, endpoint: WebhookEndpoint, actor, version: int | None, active: bool
+) -> WebhookEndpoint:
+    """Turn an endpoint off, or on again (which forgets its failures)."""
+    _check_allowed(actor, endpoint.project)
+    now = timezone.now()
+    also = {"active": active}
+    if active:
+        also.update(
+            disabled_at=None, disabled_reason="", consecutive_failures=0, failing_since=None
+        )
+    else:
+        also.update(disabled_at=now, disabled_reason=WebhookEndpoint.DISABLED_BY_HAND)
+    claim_version(endpoint, version, message=STALE_MESSAGE, also=also)
+    endpoint.refresh_from_db()
+    return endpoint
+
+
+@transaction.atomic
+def endpoint_rotate_secret(
+    *, endpoint: WebhookEndpoint, actor, version: int | None
+) -> WebhookEndpoint:
+    """A new signing secret (shown once); deliveries from now on are signed with it."""
+    _check_allowed(actor, endpoint.project)
+    secret = new_secret()
+    claim_version(endpoint, version, message=STALE_MESSAGE, also={"secret": secret})
+    endpoint.secret = secret
+    return endpoint
+
+
+@transaction.atomic
+def endpoint_delete(*, endpoint: WebhookEndpoint, actor, version: int | None) -> None:
+    """Delete an endpoint and its delivery log."""
+    _check_allowed(actor, endpoint.project)
+    claim_version(endpoint, version, message=STALE_MESSAGE)
+    endpoint.delete()
+
+
+# --- events and their deliveries ---------------------------------------------------------
+
+
+@dataclass
+class OutgoingEvent:
+    """One event about a project, its payload built only if an endpoint wants it."""
+
+    event_id: str
+    event_type: str
+    project: Project
+    occurred_at: datetime
+    data: Callable[[], dict]
+
+
+def _site_url(name: str, pk: int) -> str:
+    return settings.SITE_URL + reverse(name, args=[pk])
+
+
+def _project_data(project: Project) -> dict:
+    return {
+        "id": project.pk,
+        "name": project.name,
+        "url": _site_url("roles:project_detail", project.pk),
+    }
+
+
+def _deliverable_data(deliverable: Deliverable) -> dict:
+    return {
+        "id": deliverable.pk,
+        "title": deliverable.title,
+        "type": deliverable.type.slug,
+        "status": deliverable.status,
+        "due_date": deliverable.due_date.isoformat() if deliverable.due_date else None,
+        "owner": person_value(deliverable.owner),
+        "url": _site_url("deliverables:detail", deliverable.pk),
+    }
+
+
+def _from_deliverable_event(entry: DeliverableEvent) -> OutgoingEvent | None:
+    event_type = DELIVERABLE_EVENTS.get(entry.kind)
+    if event_type is None:
+        return None
+
+    def data() -> dict:
+        payload = entry.payload or {}
+        return {
+            "project": _project_data(entry.deliverable.project),
+            "deliverable": _deliverable_data(entry.deliverable),
+            "actor": person_value(entry.actor),
+            "before": payload.get("before"),
+            "after": payload.get("after"),
+        }
+
+    return OutgoingEvent(
+        event_id=event_id_for(f"deliverables.deliverableevent:{entry.pk}"),
+        event_type=event_type,
+        project=entry.deliverable.project,
+        occurred_at=entry.created_at,
+        data=data,
+    )
+
+
+def _from_team_change(entry: TeamChange) -> OutgoingEvent | None:
+    event_type = TEAM_EVENTS.get(entry.action)
+    if event_type is None:
+        return None
+
+    def data() -> dict:
+        role = entry.role
+        return {
+            "project": _project_data(entry.project),
+            "person": person_value(entry.person),
+            "role": {"slug": role.slug, "name": str(role.name)} if role else None,
+            "actor": person_value(entry.actor),
+            "details": {k: v for k, v in (entry.payload or {}).items() if k == "allocation"},
+        }
+
+    return OutgoingEvent(
+        event_id=event_id_for(f"roles.teamchange:{entry.pk}"),
+        event_type=event_type,
+        project=entry.project,
+        occurred_at=entry.created_at,
+        data=data,
+    )
+
+
+def history_fan_out(sender, entries, **kwargs) -> int:
+    """`history_written`'s receiver: the webhook events among `entries`, published."""
+    if sender is DeliverableEvent:
+        events = [_from_deliverable_event(entry) for entry in entries]
+    elif sender is TeamChange:
+        events = [_from_team_change(entry) for entry in entries]
+    else:
+        return 0
+    return len(events_publish([event for event in events if event is not None]))
+
+
+def events_publish(events: list[OutgoingEvent], *, now: datetime | None = None) -> list[int]:
+    """One delivery per (event, subscribed active endpoint of its project or site-wide,
+    whose owner may see the project); each handed to a task after commit. An event
+    already delivered to an endpoint is not added again. Returns the new deliveries.
+
+    Queries: none without events; one for the endpoints; then one visibility
+    check per (owner, project), the read of what exists, the insert and the read
+    of the new ids.
+    """
+    if not events:
+        return []
+    now = now or timezone.now()
+    project_ids = {event.project.pk for event in events}
+    endpoints = list(
+        WebhookEndpoint.objects.filter(
+            Q(project_id__in=project_ids) | Q(project__isnull=True), active=True
+        ).select_related("created_by")
+    )
+    if not endpoints:
+        return []
+    allowed: dict[tuple[int, int], bool] = {}
+    payloads: dict[str, dict] = {}
+    rows = []
+    for event in events:
+        for endpoint in endpoints:
+            if endpoint.project_id not in (None, event.project.pk):
+                continue
+            if event.event_type not in endpoint.events:
+                continue
+            key = (endpoint.created_by_id, event.project.pk)
+            if key not in allowed:
+                allowed[key] = can_view_project(endpoint.created_by, event.project)
+            if not allowed[key]:
+                continue
+            if event.event_id not in payloads:
+                payloads[event.event_id] = {
+                    "type": event.event_type,
+                    "timestamp": event.occurred_at.isoformat(),
+                    "data": event.data(),
+                }
+            rows.append(
+                WebhookDelivery(
+                    endpoint=endpoint,
+                    project=event.project,
+                    event_id=event.event_id,
+                    event_type=event.event_type,
+                    payload=payloads[event.event_id],
+                    next_attempt_at=now,
+                )
+            )
+    if not rows:
+        return []
+    with transaction.atomic():
+        # Events delivered already (a repeated announcement, the next overdue sweep)
+        # are left out; a race between two publishers ends in the unique constraint.
+        existing = set(
+            WebhookDelivery.objects.filter(
+                endpoint__in={row.endpoint_id for row in rows}, event_id__in=payloads
+            ).values_list("endpoint_id", "event_id")
+        )
+        rows = [row for row in rows if (row.endpoint_id, row.event_id) not in existing]
+        if not rows:
+            return []
+        WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+        keys = {(row.endpoint_id, row.event_id) for row in rows}
+        new = [
+            pk
+            for pk, endpoint_id, event_id in WebhookDelivery.objects.filter(
+                endpoint__in={row.endpoint_id for row in rows},
+                event_id__in={row.event_id for row in rows},
+                attempts=0,
+            ).values_list("pk", "endpoint_id", "event_id")
+            if (endpoint_id, event_id) in keys
+        ]
+        _enqueue_on_commit(new)
+    return new
+
+
+def _enqueue_on_commit(delivery_ids: list[int]) -> None:
+    from .tasks import deliver_webhook
+
+    def enqueue() -> None:
+        for delivery_id in delivery_ids:
+            try:
+                deliver_webhook.delay(delivery_id)
+            except Exception:  # the broker may be down: the delivery sweep hands it over
+                logger.exception("Could not hand webhook delivery %s over", delivery_id)
+
+    transaction.on_commit(enqueue)
+
+
+def overdue_fan_out(*, today: date, now: datetime | None = None) -> int:
+    """One `deliverable.overdue` event per open deliverable of an active project
+    that is overdue on `today` and per due date (its id says which: moving the due
+    date and missing it again is a new event). Idempotent: run it as often as you like.
+    Only projects with an endpoint subscribed to it are read."""
+    subscribed = [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(active=True).only("project_id", "events")
+        if WebhookEvent.DELIVERABLE_OVERDUE in endpoint.events
+    ]
+    if not subscribed:
+        return 0
+    late = Deliverable.objects.overdue(today).filter(
+        project__in=Project.objects.active().values("pk")
+    )
+    if not any(endpoint.project_id is None for endpoint in subscribed):
+        late = late.filter(project_id__in={endpoint.project_id for endpoint in subscribed})
+    events = []
+    for deliverable in late.select_related("project", "type", "owner").iterator(chunk_size=500):
+
+        def data(deliverable=deliverable) -> dict:
+            return {
+                "project": _project_data(deliverable.project),
+                "deliverable": _deliverable_data(deliverable),
+                "actor": None,
+                "before": None,
+                "after": None,
+            }
+
+        due = deliverable.due_date
+        events.append(
+            OutgoingEvent(
+                event_id=event_id_for(f"overdue:{deliverable.pk}:{due.isoformat()}"),
+                event_type=WebhookEvent.DELIVERABLE_OVERDUE,
+                project=deliverable.project,
+                occurred_at=timezone.make_aware(
+                    datetime.combine(due + timedelta(days=1), datetime.min.time())
+                ),
+                data=data,
+            )
+        )
+    return len(events_publish(events, now=now))
+
+
+@transaction.atomic
+def delivery_replay(*, delivery: WebhookDelivery, actor, now: datetime | None = None) -> None:
+    """Send a past delivery again, as a new attempt of the same row (same webhook-id)."""
+    _check_allowed(actor, delivery.endpoint.project)
+    now = now or timezone.now()
+    again = WebhookDelivery.objects.filter(ledger.replay_condition(), pk=delivery.pk).update(
+        status=DeliveryStatus.PENDING, next_attempt_at=now, error="", updated_at=now
+    )
+    if not again:
+        raise ValidationError(REPLAY_BUSY_MESSAGE, code="busy")
+    _enqueue_on_commit([delivery.pk])
+
+
+# --- sending ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status: str | None  # None: nothing to do (not due, or another worker has it)
+    retry_at: datetime | None = None
+
+
+def delivery_send(*, delivery_id: int, now: datetime | None = None) -> SendResult:
+    """Make one attempt of a delivery, if it is due and this worker wins it.
+
+    1. Claim it (`delivery.claim`); lost: nothing to do.
+    2. Skip it for good if the endpoint is off or its owner may no longer see
+       the project (the payload is about it).
+    3. Check the address again (what it resolves to now); refused: a failure.
+    4. POST the payload, signed, and record the outcome; failures are retried
+       with backoff and count against the endpoint (`_endpoint_failed`).
+    """
+    now = now or timezone.now()
+    taken = ledger.claim(WebhookDelivery, delivery_id, now)
+    if taken is None:
+        return SendResult(None)
+    row = (
+        WebhookDelivery.objects.select_related("endpoint__created_by", "project")
+        .filter(pk=delivery_id)
+        .first()
+    )
+    if row is None:  # its endpoint was deleted meanwhile
+        return SendResult(None)
+    endpoint = row.endpoint
+    if not endpoint.active:
+        ledger.record_skipped(WebhookDelivery, taken, now=now, reason="endpoint disabled")
+        return SendResult(DeliveryStatus.SKIPPED)
+    if not can_view_project(endpoint.created_by, row.project):
+        ledger.record_skipped(
+            WebhookDelivery, taken, now=now, reason="the owner may no longer see the project"
+        )
+        return SendResult(DeliveryStatus.SKIPPED)
+    try:
+        target = check_url(endpoint.url)
+    except UnsafeAddress as error:
+        reason = " ".join(error.messages)
+        retry_at = ledger.record_failure(
+            WebhookDelivery, taken, now=now, status_code=None, duration_ms=None, error=reason
+        )
+        _endpoint_failed(endpoint, now)
+        return SendResult(_status(retry_at), retry_at)
+    body = json.dumps(row.payload, separators=(",", ":"), ensure_ascii=False)
+    headers = signature_headers(
+        secret=endpoint.secret, message_id=row.event_id, sent_at=timezone.now(), body=body
+    )
+    outcome = post(target, body=body.encode(), headers=headers)
+    finished = now + timedelta(milliseconds=outcome.duration_ms)
+    if outcome.succeeded:
+        ledger.record_success(
+            WebhookDelivery,
+            taken,
+            now=finished,
+            status_code=outcome.status_code,
+            duration_ms=outcome.duration_ms,
+        )
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+            consecutive_failures=0, failing_since=None
+        )
+        return SendResult(DeliveryStatus.SUCCEEDED)
+    retry_at = ledger.record_failure(
+        WebhookDelivery,
+        taken,
+        now=finished,
+        status_code=outcome.status_code,
+        duration_ms=outcome.duration_ms,
+        error=outcome.error,
+    )
+    logger.info(
+        "Webhook delivery %s to endpoint %s failed (attempt %s): %s",
+        delivery_id,
+        endpoint.pk,
+        taken.attempt,
+        outcome.error,
+    )
+    _endpoint_failed(endpoint, finished)
+    return SendResult(_status(retry_at), retry_at)
+
+
+def _status(retry_at: datetime | None) -> str:
+    return DeliveryStatus.FAILED if retry_at else DeliveryStatus.GAVE_UP
+
+
+def _endpoint_failed(endpoint: WebhookEndpoint, now: datetime) -> None:
+    """Count a failed attempt; an endpoint failing WEBHOOK_DISABLE_AFTER_FAILURES
+    times in a row, over at least WEBHOOK_DISABLE_AFTER_HOURS, is disabled (one
+    conditional UPDATE: told once) and its owner told."""
+    rows = WebhookEndpoint.objects.filter(pk=endpoint.pk)
+    rows.update(
+        consecutive_failures=F("consecutive_failures") + 1,
+        failing_since=Coalesce(F("failing_since"), now),
+    )
+    disabled = rows.filter(
+        active=True,
+        consecutive_failures__gte=settings.WEBHOOK_DISABLE_AFTER_FAILURES,
+        failing_since__lte=now - timedelta(hours=settings.WEBHOOK_DISABLE_AFTER_HOURS),
+    ).update(
+        active=False,
+        disabled_at=now,
+        disabled_reason=WebhookEndpoint.DISABLED_FAILING,
+        version=F("version") + 1,
+    )
+    if disabled:
+        endpoint.refresh_from_db()
+        _tell_owner_disabled(endpoint)
+
+
+def _tell_owner_disabled(endpoint: WebhookEndpoint) -> None:
+    owner = endpoint.created_by
+    if not owner.email:
+        return
+    if endpoint.project_id:
+        link = settings.SITE_URL + reverse("notifications:endpoints", args=[endpoint.project_id])
+    else:
+        link = settings.SITE_URL + reverse("admin:notifications_webhookendpoint_changelist")
+    context = {
+        "owner": owner,
+        "endpoint": endpoint,
+        "project": endpoint.project,
+        "failures": endpoint.consecutive_failures,
+        "link": link,
+    }
+    with translation.override(preference_for(owner).email_language):
+        subject = " ".join(render_to_string("emails/webhook_disabled_subject.txt", context).split())
+        text = render_to_string("emails/webhook_disabled.txt", context)
+        html = render_to_string("emails/webhook_disabled.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[owner.email])
+    message.attach_alternative(html, "text/html")
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError, BadHeaderError):
+        logger.exception(
+            "Could not tell user %s their webhook %s was disabled", owner.pk, endpoint.pk
+        )

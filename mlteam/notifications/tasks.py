@@ -1,0 +1,59 @@
+"""Celery entry points for webhooks (they take ids and call `services`).
+
+`deliver_webhook` runs on the "deliveries" queue (CELERY_TASK_ROUTES): sends wait
+on other people's servers, and must never hold up the digests. Each delivery is
+its own task, and each request has short timeouts, so one slow endpoint delays
+no other. The beat's `delivery_sweep` hands over again whatever is due (retries,
+sends whose worker vanished, deliveries whose first hand-over failed).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import services
+from .models import WebhookDelivery
+
+logger = logging.getLogger(__name__)
+
+# Retries due sooner than this are queued with a countdown; later ones wait for the sweep.
+COUNTDOWN_LIMIT = timedelta(minutes=15)
+SWEEP_BATCH = 1000
+
+
+@shared_task(name="notifications.deliver_webhook", acks_late=True)
+def deliver_webhook(delivery_id: int) -> str | None:
+    """One attempt of one delivery; idempotent (the claim), so acks_late is safe."""
+    result = services.delivery_send(delivery_id=delivery_id)
+    if result.retry_at is not None:
+        wait = result.retry_at - timezone.now()
+        if wait <= COUNTDOWN_LIMIT:
+            deliver_webhook.apply_async(
+                args=[delivery_id], countdown=max(1, int(wait.total_seconds()) + 1)
+            )
+    return result.status
+
+
+@shared_task(name="notifications.delivery_sweep")
+def delivery_sweep() -> int:
+    """Triggered by beat every minute: hand over every delivery that is due."""
+    due = WebhookDelivery.objects.due(timezone.now()).order_by("next_attempt_at")
+    handed = 0
+    for delivery_id in due.values_list("pk", flat=True)[:SWEEP_BATCH]:
+        try:
+            deliver_webhook.delay(delivery_id)
+        except Exception:  # the broker may be down: the next sweep tries again
+            logger.exception("Could not hand webhook delivery %s over", delivery_id)
+            break
+        handed += 1
+    return handed
+
+
+@shared_task(name="notifications.overdue_sweep")
+def overdue_sweep() -> int:
+    """Triggered by beat every hour: `deliverable.overdue` events (idempotent)."""
+    return services.overdue_fan_out(today=timezone.localdate())

@@ -1,0 +1,40 @@
+from django.urls import path
+
+from . import views
+
+app_name = "notifications"
+
+urlpatterns = [
+    path("projects/<int:pk>/webhooks/", views.endpoints, name="endpoints"),
+    path("projects/<int:pk>/webhooks/new/", views.endpoint_create, name="endpoint_create"),
+    path(
+        "projects/<int:pk>/webhooks/<int:endpoint_pk>/edit/",
+        views.endpoint_edit,
+        name="endpoint_edit",
+    ),
+    path(
+        "projects/<int:pk>/webhooks/<int:endpoint_pk>/switch/",
+        views.endpoint_toggle,
+        name="endpoint_toggle",
+    ),
+    path(
+        "projects/<int:pk>/webhooks/<int:endpoint_pk>/rotate/",
+        views.endpoint_rotate,
+        name="endpoint_rotate",
+    ),
+    path(
+        "projects/<int:pk>/webhooks/<int:endpoint_pk>/delete/",
+        views.endpoint_delete,
+        name="endpoint_delete",
+    ),
+    path(
+        "projects/<int:pk>/webhooks/<int:endpoint_pk>/deliveries/",
+        views.deliveries,
+        name="deliveries",
+    ),
+    path(
+        "projects/<int:pk>/webhooks/<int:endpoint_pk>/deliveries/<int:delivery_pk>/replay/",
+        views.delivery_replay,
+        name="delivery_replay",
+    ),
+]
