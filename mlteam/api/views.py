@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import exceptions, viewsets
+from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
+
+from .problems import PROBLEM_CONTENT_TYPE
 
 
 class ApiViewMixin:
@@ -35,3 +39,18 @@ class NotFoundView(ApiViewMixin, APIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         raise exceptions.NotFound()
+
+
+class SchemaView(ApiViewMixin, SpectacularAPIView):
+    """The OpenAPI schema (YAML unless JSON is asked for). Its refusals (a 429, a
+    406) are problem details in JSON like every other, not YAML under a JSON
+    content type."""
+
+    permission_classes = []
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code >= 400:
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = PROBLEM_CONTENT_TYPE
+        return response
