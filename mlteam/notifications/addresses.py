@@ -54,12 +54,10 @@ def _resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
-def is_forbidden_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+def _forbidden(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return (
         ip in METADATA_ADDRESSES
+        or not ip.is_global  # also the shared space 100.64.0.0/10 (is_private misses it)
         or ip.is_private
         or ip.is_loopback
         or ip.is_link_local
@@ -67,6 +65,18 @@ def is_forbidden_address(address: str) -> bool:
         or ip.is_multicast
         or ip.is_unspecified
     )
+
+
+def is_forbidden_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return _forbidden(ip.ipv4_mapped)
+        # IPv4 carried inside IPv6 (6to4, Teredo): the IPv4 address must be public too.
+        embedded = [ip.sixtofour, *(ip.teredo or ())]
+        if any(inner is not None and _forbidden(inner) for inner in embedded):
+            return True
+    return _forbidden(ip)
 
 
 def host_allowed(host: str) -> bool:

@@ -277,6 +277,13 @@ def _from_team_change(entry: TeamChange) -> OutgoingEvent | None:
     )
 
 
+def _owner_may_see(owner, project: Project) -> bool:
+    """Whether an endpoint's owner may still see `project`: an owner whose account
+    was switched off sees nothing (their team memberships stay, which alone would
+    let `can_view_project` say yes)."""
+    return owner.is_active and can_view_project(owner, project)
+
+
 def history_fan_out(sender, entries, **kwargs) -> int:
     """`history_written`'s receiver: the webhook events among `entries`, published."""
     if sender is DeliverableEvent:
@@ -319,7 +326,7 @@ def events_publish(events: list[OutgoingEvent], *, now: datetime | None = None) 
                 continue
             key = (endpoint.created_by_id, event.project.pk)
             if key not in allowed:
-                allowed[key] = can_view_project(endpoint.created_by, event.project)
+                allowed[key] = _owner_may_see(endpoint.created_by, event.project)
             if not allowed[key]:
                 continue
             if event.event_id not in payloads:
@@ -470,7 +477,7 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> SendResul
     if not endpoint.active:
         ledger.record_skipped(WebhookDelivery, taken, now=now, reason="endpoint disabled")
         return SendResult(DeliveryStatus.SKIPPED)
-    if not can_view_project(endpoint.created_by, row.project):
+    if not _owner_may_see(endpoint.created_by, row.project):
         ledger.record_skipped(
             WebhookDelivery, taken, now=now, reason="the owner may no longer see the project"
         )

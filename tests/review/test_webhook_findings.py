@@ -1,0 +1,68 @@
+"""Security review findings: webhooks (SSRF address checks, deliveries after access is lost)."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+
+from deliverables import services as deliverable_services
+from mlteam.notifications import services
+from mlteam.notifications.addresses import UnsafeAddress, check_url, is_forbidden_address
+from mlteam.notifications.models import WebhookDelivery, WebhookEvent
+from tests.factories import MembershipFactory, ProjectFactory, deliverable_type, manager_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "100.64.0.1",  # shared address space (RFC 6598): carrier/cloud internal networks
+        "100.100.100.200",  # Alibaba Cloud's metadata service
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254
+        "2002:a00:1::1",  # 6to4 of 10.0.0.1
+    ],
+)
+def test_non_public_addresses_are_forbidden(address):
+    assert is_forbidden_address(address)
+
+
+def test_a_name_resolving_to_the_shared_address_space_is_refused():
+    infos = [(2, 1, 6, "", ("100.100.100.200", 80))]
+    with mock.patch("socket.getaddrinfo", return_value=infos):
+        with pytest.raises(UnsafeAddress) as refused:
+            check_url("http://metadata.example/latest/")
+    assert refused.value.code == "forbidden_address"
+
+
+def test_public_addresses_stay_allowed():
+    for address in ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c", "8.8.8.8"]:
+        assert not is_forbidden_address(address)
+
+
+def test_an_endpoint_whose_owner_was_deactivated_stops_receiving(
+    manager, receiver, loopback_allowed, django_capture_on_commit_callbacks
+):
+    """A manager who is also on the team makes an endpoint, then leaves (deactivated,
+    as mlteam.services does; their membership stays, as it does in the app). Their
+    receiver must not keep getting the project's events."""
+    colleague = manager_user(username="colleague")
+    project = ProjectFactory(managers=[manager, colleague])
+    MembershipFactory(project=project, user=manager)
+    endpoint = services.endpoint_create(
+        actor=manager,
+        project=project,
+        url=receiver.url,
+        events=[WebhookEvent.DELIVERABLE_CREATED],
+    )
+    manager.is_active = False
+    manager.save(update_fields=["is_active"])
+    with django_capture_on_commit_callbacks(execute=True):
+        deliverable_services.deliverable_create(
+            project=project, type=deliverable_type("deployed-model"), actor=colleague
+        )
+    for row in WebhookDelivery.objects.filter(endpoint=endpoint):
+        services.delivery_send(delivery_id=row.pk)
+    assert receiver.requests == [], "a deactivated owner's receiver still gets the payloads"
