@@ -443,6 +443,37 @@ def delivery_replay(*, delivery: WebhookDelivery, actor, now: datetime | None = 
     _enqueue_on_commit([delivery.pk])
 
 
+def _rename_in(value, user_id: int, names: set[str], placeholder: str) -> bool:
+    """Rename the person values (`mlteam.history.person_value`) of `user_id` found
+    anywhere in a payload, in place; True when one was renamed."""
+    renamed = False
+    if isinstance(value, dict):
+        # A person value is exactly {"id", "name"} (a project's has its url too);
+        # renamed by id, whatever they were called then, or by name when it has no id.
+        person = set(value) == {"id", "name"}
+        if person and (value["id"] == user_id or (value["id"] is None and value["name"] in names)):
+            value["name"] = placeholder
+            renamed = True
+        for inner in value.values():
+            renamed = _rename_in(inner, user_id, names, placeholder) or renamed
+    elif isinstance(value, list):
+        for inner in value:
+            renamed = _rename_in(inner, user_id, names, placeholder) or renamed
+    return renamed
+
+
+def deliveries_rename_person(*, user, names: set[str], placeholder: str) -> int:
+    """Anonymisation (mlteam.services.person_anonymise): the delivery ledger's
+    payloads, shown to managers and replayed as stored, stop naming `user`.
+    Returns how many deliveries changed."""
+    changed = []
+    for row in WebhookDelivery.objects.only("payload").iterator(chunk_size=500):
+        if _rename_in(row.payload, user.pk, names, placeholder):
+            changed.append(row)
+    WebhookDelivery.objects.bulk_update(changed, ["payload"], batch_size=500)
+    return len(changed)
+
+
 # --- sending ------------------------------------------------------------------------------
 
 

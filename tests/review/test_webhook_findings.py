@@ -31,9 +31,11 @@ def test_non_public_addresses_are_forbidden(address):
 
 def test_a_name_resolving_to_the_shared_address_space_is_refused():
     infos = [(2, 1, 6, "", ("100.100.100.200", 80))]
-    with mock.patch("socket.getaddrinfo", return_value=infos):
-        with pytest.raises(UnsafeAddress) as refused:
-            check_url("http://metadata.example/latest/")
+    with (
+        mock.patch("socket.getaddrinfo", return_value=infos),
+        pytest.raises(UnsafeAddress) as refused,
+    ):
+        check_url("http://metadata.example/latest/")
     assert refused.value.code == "forbidden_address"
 
 
@@ -66,3 +68,30 @@ def test_an_endpoint_whose_owner_was_deactivated_stops_receiving(
     for row in WebhookDelivery.objects.filter(endpoint=endpoint):
         services.delivery_send(delivery_id=row.pk)
     assert receiver.requests == [], "a deactivated owner's receiver still gets the payloads"
+
+
+def test_anonymising_a_person_takes_their_name_out_of_webhook_deliveries(
+    manager, receiver, loopback_allowed, django_capture_on_commit_callbacks
+):
+    """The delivery ledger keeps each payload (shown to the project's managers,
+    replayed as stored): anonymisation must reach it as it reaches the history."""
+    from mlteam.services import person_anonymise
+    from tests.factories import UserFactory
+
+    project = ProjectFactory(managers=[manager])
+    member = UserFactory(username="erase-me", first_name="Erika", last_name="Mustermann")
+    MembershipFactory(project=project, user=member)
+    endpoint = services.endpoint_create(
+        actor=manager, project=project, url=receiver.url, events=[WebhookEvent.DELIVERABLE_CREATED]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        deliverable_services.deliverable_create(
+            project=project, type=deliverable_type("deployed-model"), actor=manager, owner=member
+        )
+    (row,) = WebhookDelivery.objects.filter(endpoint=endpoint)
+    assert "Erika Mustermann" in str(row.payload)
+
+    person_anonymise(user=member, reason="Erasure request")
+
+    row.refresh_from_db()
+    assert "Erika" not in str(row.payload) and "Mustermann" not in str(row.payload)
