@@ -95,3 +95,19 @@ def test_anonymising_a_person_takes_their_name_out_of_webhook_deliveries(
 
     row.refresh_from_db()
     assert "Erika" not in str(row.payload) and "Mustermann" not in str(row.payload)
+
+
+def test_an_allowed_host_still_may_not_lead_to_a_metadata_address():
+    """The admin allows a private host for an internal receiver; if that name ever
+    resolves to the cloud metadata service (re-pointed, or rebinding), the check
+    must still refuse it: no receiver lives there."""
+    from mlteam.notifications.models import WebhookAllowedHost
+
+    WebhookAllowedHost.objects.create(host="hooks.internal.example")
+    infos = [(2, 1, 6, "", ("169.254.169.254", 80))]
+    with (
+        mock.patch("socket.getaddrinfo", return_value=infos),
+        pytest.raises(UnsafeAddress) as refused,
+    ):
+        check_url("http://hooks.internal.example/latest/meta-data/")
+    assert refused.value.code == "forbidden_address"
