@@ -111,3 +111,44 @@ def test_an_allowed_host_still_may_not_lead_to_a_metadata_address():
     ):
         check_url("http://hooks.internal.example/latest/meta-data/")
     assert refused.value.code == "forbidden_address"
+
+
+def test_a_receiver_trickling_its_answer_cannot_hold_a_worker_much_past_the_timeout(settings):
+    """The timeouts are per socket read: a receiver (any project manager chooses
+    the address) that sends one byte of its status line and headers every
+    half-second never trips a 1-second read timeout, and holds the worker, past
+    the delivery's lease (another worker then sends it again), for as long as it
+    likes."""
+    import socket
+    import threading
+    import time as clock
+
+    from mlteam.notifications.addresses import Target
+    from mlteam.notifications.sender import post
+
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+
+    def trickle():
+        conn, _ = server.accept()
+        conn.recv(65536)
+        try:
+            for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 40:
+                conn.sendall(bytes([byte]))
+                clock.sleep(0.5)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    threading.Thread(target=trickle, daemon=True).start()
+    target = Target("http", "127.0.0.1", port, "/", ("127.0.0.1",))
+    started = clock.monotonic()
+    outcome = post(target, body=b"{}", headers={})
+    elapsed = clock.monotonic() - started
+    server.close()
+    assert not outcome.succeeded
+    assert elapsed < 5, f"the send took {elapsed:.1f}s with a 1-second timeout"
