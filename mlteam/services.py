@@ -20,6 +20,7 @@ from deliverables.models import DeliverableEvent, ReminderPreference
 
 from . import cache
 from .models import Anonymisation, WorkerHeartbeat
+from .notifications.services import deliveries_rename_person
 from .people import anonymised_username, is_anonymised
 from .selectors import (
     admin_log_entries,
@@ -165,6 +166,7 @@ def person_anonymise(
     _rename_owner(user, names, placeholder)
     admin_log_entries(user).update(object_repr=placeholder)
     _rename_in_project_changes(names, placeholder)
+    deliveries_rename_person(user=user, names=names, placeholder=placeholder)
     cache.bump()  # their name leaves every dashboard and history
 
     user.username = placeholder

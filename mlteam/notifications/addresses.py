@@ -4,7 +4,8 @@ before every request (a name may resolve elsewhere by then).
 An address must be http(s) (https when WEBHOOK_REQUIRE_HTTPS), carry no user
 name or password, and every address its host resolves to must be public: not
 private, loopback, link-local, reserved, multicast, unspecified, nor a cloud
-metadata address, unless an admin allowed the host (`WebhookAllowedHost`).
+metadata address, unless an admin allowed the host (`WebhookAllowedHost`;
+even then never a metadata address).
 The request then goes to one of the addresses checked here (`Target.addresses`),
 never to a fresh lookup, so a name cannot be re-pointed in between.
 """
@@ -54,12 +55,10 @@ def _resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
-def is_forbidden_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+def _forbidden(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return (
         ip in METADATA_ADDRESSES
+        or not ip.is_global  # also the shared space 100.64.0.0/10 (is_private misses it)
         or ip.is_private
         or ip.is_loopback
         or ip.is_link_local
@@ -67,6 +66,25 @@ def is_forbidden_address(address: str) -> bool:
         or ip.is_multicast
         or ip.is_unspecified
     )
+
+
+def is_metadata_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip in METADATA_ADDRESSES
+
+
+def is_forbidden_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return _forbidden(ip.ipv4_mapped)
+        # IPv4 carried inside IPv6 (6to4, Teredo): the IPv4 address must be public too.
+        embedded = [ip.sixtofour, *(ip.teredo or ())]
+        if any(inner is not None and _forbidden(inner) for inner in embedded):
+            return True
+    return _forbidden(ip)
 
 
 def host_allowed(host: str) -> bool:
@@ -93,17 +111,18 @@ def check_url(url: str) -> Target:
     host = parts.hostname.lower()
     port = port or (443 if scheme == "https" else 80)
     addresses = _resolve(host, port)
-    if not host_allowed(host):
-        for address in addresses:
-            if is_forbidden_address(address):
-                raise UnsafeAddress(
-                    _(
-                        "%(host)s leads to a private, local or metadata address (%(address)s), "
-                        "which webhooks may not call. An admin can allow the host."
-                    ),
-                    code="forbidden_address",
-                    params={"host": host, "address": address},
-                )
+    allowed = host_allowed(host)
+    for address in addresses:
+        # An admin's allowed host may be private, never the metadata service.
+        if is_metadata_address(address) or (not allowed and is_forbidden_address(address)):
+            raise UnsafeAddress(
+                _(
+                    "%(host)s leads to a private, local or metadata address (%(address)s), "
+                    "which webhooks may not call. An admin can allow the host."
+                ),
+                code="forbidden_address",
+                params={"host": host, "address": address},
+            )
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"

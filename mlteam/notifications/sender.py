@@ -4,11 +4,15 @@ The connection goes to an address the check accepted (no second lookup), with
 the host name kept for the Host header and for TLS (certificate checked against
 it). Timeouts on connecting and on the answer (WEBHOOK_TIMEOUT_SECONDS each), no
 redirects followed (a 3xx is a failure), no retries here: the ledger decides.
+The whole send is cut at twice the timeout (`_Deadline`), however the receiver trickles.
 Only the first bytes of an answer are read. Nothing here logs a secret or a body.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +44,49 @@ def signature_headers(*, secret: str, message_id: str, sent_at: datetime, body: 
         "webhook-timestamp": str(int(sent_at.timestamp())),
         "webhook-signature": Webhook(secret).sign(message_id, sent_at, body),
     }
+
+
+class _Deadline:
+    """The whole send's limit. urllib3's timeouts bound each socket read, so a
+    receiver sending a byte now and then never trips them; at the deadline the
+    connection is shut, whatever it is doing (the send fails as "no answer in time")."""
+
+    def __init__(self, seconds: float):
+        self.sockets: list = []
+        self.passed = False
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._shut)
+        self._timer.daemon = True
+
+    def watch(self, base):
+        deadline = self
+
+        class Watched(base):
+            def connect(self):
+                super().connect()
+                with deadline._lock:
+                    deadline.sockets.append(self.sock)
+                    if deadline.passed:
+                        deadline._shut_all()
+
+        return Watched
+
+    def _shut_all(self) -> None:
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):  # closed already
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def _shut(self) -> None:
+        with self._lock:
+            self.passed = True
+            self._shut_all()
+
+    def __enter__(self):
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._timer.cancel()
 
 
 def _pool(target: Target, address: str, timeout: urllib3.Timeout):
@@ -78,22 +125,27 @@ def post(target: Target, *, body: bytes, headers: dict) -> Outcome:
     }
     started = time.monotonic()
     pool = _pool(target, target.addresses[0], timeout)
+    deadline = _Deadline(2 * seconds)  # connecting, then the answer: within the lease
+    pool.ConnectionCls = deadline.watch(pool.ConnectionCls)
     try:
-        response = pool.urlopen(
-            "POST",
-            target.path,
-            body=body,
-            headers=all_headers,
-            redirect=False,
-            retries=False,
-            preload_content=False,
-            assert_same_host=False,
-        )
-        try:
-            excerpt = response.read(ANSWER_EXCERPT_BYTES) if response.status >= 300 else b""
-        finally:
-            response.release_conn()
-    except urllib3.exceptions.HTTPError as error:
+        with deadline:
+            response = pool.urlopen(
+                "POST",
+                target.path,
+                body=body,
+                headers=all_headers,
+                redirect=False,
+                retries=False,
+                preload_content=False,
+                assert_same_host=False,
+            )
+            try:
+                excerpt = response.read(ANSWER_EXCERPT_BYTES) if response.status >= 300 else b""
+            finally:
+                response.release_conn()
+    except (urllib3.exceptions.HTTPError, OSError) as error:
+        if deadline.passed:
+            return Outcome(False, None, _elapsed(started), "no answer in time")
         return Outcome(False, None, _elapsed(started), _describe(error))
     finally:
         pool.close()

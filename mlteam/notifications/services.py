@@ -277,6 +277,13 @@ def _from_team_change(entry: TeamChange) -> OutgoingEvent | None:
     )
 
 
+def _owner_may_see(owner, project: Project) -> bool:
+    """Whether an endpoint's owner may still see `project`: an owner whose account
+    was switched off sees nothing (their team memberships stay, which alone would
+    let `can_view_project` say yes)."""
+    return owner.is_active and can_view_project(owner, project)
+
+
 def history_fan_out(sender, entries, **kwargs) -> int:
     """`history_written`'s receiver: the webhook events among `entries`, published."""
     if sender is DeliverableEvent:
@@ -319,7 +326,7 @@ def events_publish(events: list[OutgoingEvent], *, now: datetime | None = None) 
                 continue
             key = (endpoint.created_by_id, event.project.pk)
             if key not in allowed:
-                allowed[key] = can_view_project(endpoint.created_by, event.project)
+                allowed[key] = _owner_may_see(endpoint.created_by, event.project)
             if not allowed[key]:
                 continue
             if event.event_id not in payloads:
@@ -436,6 +443,37 @@ def delivery_replay(*, delivery: WebhookDelivery, actor, now: datetime | None = 
     _enqueue_on_commit([delivery.pk])
 
 
+def _rename_in(value, user_id: int, names: set[str], placeholder: str) -> bool:
+    """Rename the person values (`mlteam.history.person_value`) of `user_id` found
+    anywhere in a payload, in place; True when one was renamed."""
+    renamed = False
+    if isinstance(value, dict):
+        # A person value is exactly {"id", "name"} (a project's has its url too);
+        # renamed by id, whatever they were called then, or by name when it has no id.
+        person = set(value) == {"id", "name"}
+        if person and (value["id"] == user_id or (value["id"] is None and value["name"] in names)):
+            value["name"] = placeholder
+            renamed = True
+        for inner in value.values():
+            renamed = _rename_in(inner, user_id, names, placeholder) or renamed
+    elif isinstance(value, list):
+        for inner in value:
+            renamed = _rename_in(inner, user_id, names, placeholder) or renamed
+    return renamed
+
+
+def deliveries_rename_person(*, user, names: set[str], placeholder: str) -> int:
+    """Anonymisation (mlteam.services.person_anonymise): the delivery ledger's
+    payloads, shown to managers and replayed as stored, stop naming `user`.
+    Returns how many deliveries changed."""
+    changed = []
+    for row in WebhookDelivery.objects.only("payload").iterator(chunk_size=500):
+        if _rename_in(row.payload, user.pk, names, placeholder):
+            changed.append(row)
+    WebhookDelivery.objects.bulk_update(changed, ["payload"], batch_size=500)
+    return len(changed)
+
+
 # --- sending ------------------------------------------------------------------------------
 
 
@@ -470,7 +508,7 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> SendResul
     if not endpoint.active:
         ledger.record_skipped(WebhookDelivery, taken, now=now, reason="endpoint disabled")
         return SendResult(DeliveryStatus.SKIPPED)
-    if not can_view_project(endpoint.created_by, row.project):
+    if not _owner_may_see(endpoint.created_by, row.project):
         ledger.record_skipped(
             WebhookDelivery, taken, now=now, reason="the owner may no longer see the project"
         )

@@ -236,6 +236,11 @@ REST_FRAMEWORK = {
         "person": env_str("API_RATE_PER_PERSON", "1200/minute"),
         "anonymous": env_str("API_RATE_ANONYMOUS", "60/minute"),
     },
+    # How many proxies in front of the site append to X-Forwarded-For: the per-address
+    # limit counts the address the nearest untrusted hop gave. 0 (the default): the
+    # connection's own address; without this, DRF believes whatever X-Forwarded-For
+    # a caller sends, and a made-up one on every call escapes the limit.
+    "NUM_PROXIES": env_int("API_NUM_PROXIES", 0, minimum=0),
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

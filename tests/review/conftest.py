@@ -1,0 +1,1 @@
+from tests.notifications.conftest import loopback_allowed, receiver, receivers  # noqa: F401
