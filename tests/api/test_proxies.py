@@ -6,7 +6,7 @@ import pytest
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from tests.api.conftest import client_as
+from .conftest import client_as
 
 pytestmark = pytest.mark.django_db
 

@@ -1,1 +1,0 @@
-from tests.notifications.conftest import loopback_allowed, receiver, receivers  # noqa: F401
