@@ -1,19 +1,23 @@
 """Site-wide endpoints and the allow-list, for admins. Endpoints are written
-through the services (the secret is shown once, as a message, when made)."""
+through the services (the secret is shown once, on a page that is not kept)."""
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import gettext_lazy as _
+
+from mlteam.admin import ServiceAdmin, VersionedAdminForm
 
 from . import services
 from .addresses import check_url
 from .models import WebhookAllowedHost, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 
-class EndpointAdminForm(forms.ModelForm):
+class EndpointAdminForm(VersionedAdminForm):
     url = forms.URLField(label=_("address"), max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(
         label=_("events"), choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
@@ -30,13 +34,69 @@ class EndpointAdminForm(forms.ModelForm):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(ServiceAdmin):
+    """Endpoints saved, switched, rotated and deleted through the services, with the
+    version the form was drawn from (mlteam.admin.ServiceAdmin). A new secret is
+    shown once, on a page of its own that is not kept (no-store), never in a message."""
+
     form = EndpointAdminForm
     list_display = ["__str__", "project", "active", "consecutive_failures", "created_by"]
     list_filter = ["active"]
     readonly_fields = ["active", "disabled_at", "disabled_reason", "consecutive_failures"]
     list_select_related = ["project", "created_by"]
     actions = ["turn_on", "turn_off", "rotate_secret"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        # An endpoint stays with its project (or site-wide): make a new one instead.
+        return [*fields, "project"] if obj is not None else fields
+
+    def create(self, request, form) -> WebhookEndpoint:
+        data = form.cleaned_data
+        return services.endpoint_create(
+            actor=request.user,
+            project=data["project"],
+            url=data["url"],
+            events=data["events"],
+            description=data["description"],
+        )
+
+    def update(self, request, form, row: WebhookEndpoint) -> WebhookEndpoint:
+        data = form.cleaned_data
+        return services.endpoint_update(
+            endpoint=row,
+            actor=request.user,
+            version=data["version"],
+            url=data["url"],
+            events=data["events"],
+            description=data["description"],
+        )
+
+    def delete_model(self, request, obj) -> None:
+        services.endpoint_delete(endpoint=obj, actor=request.user, version=None)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for endpoint in queryset:
+            services.endpoint_delete(endpoint=endpoint, actor=request.user, version=None)
+
+    def _secrets(self, request, endpoints) -> TemplateResponse:
+        response = TemplateResponse(
+            request,
+            "admin/notifications/webhook_secrets.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": _("Signing secrets"),
+                "endpoints": endpoints,
+                "changelist_url": reverse("admin:notifications_webhookendpoint_changelist"),
+            },
+        )
+        add_never_cache_headers(response)
+        patch_cache_control(response, no_store=True)
+        return response
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._secrets(request, [obj])
 
     @admin.action(description=_("Turn the selected webhooks on"))
     def turn_on(self, request, queryset):
@@ -54,45 +114,11 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Make new signing secrets (shown once)"))
     def rotate_secret(self, request, queryset):
-        for endpoint in queryset:
+        rotated = [
             services.endpoint_rotate_secret(endpoint=endpoint, actor=request.user, version=None)
-            messages.warning(
-                request,
-                _("New signing secret of %(endpoint)s (shown only now, copy it): %(secret)s")
-                % {"endpoint": endpoint, "secret": endpoint.secret},
-            )
-
-    def save_model(self, request, obj, form, change):
-        data = form.cleaned_data
-        try:
-            if change:
-                services.endpoint_update(
-                    endpoint=obj,
-                    actor=request.user,
-                    version=None,
-                    url=data["url"],
-                    events=data["events"],
-                    description=data["description"],
-                )
-            else:
-                endpoint = services.endpoint_create(
-                    actor=request.user,
-                    project=data["project"],
-                    url=data["url"],
-                    events=data["events"],
-                    description=data["description"],
-                )
-                obj.pk = endpoint.pk
-                messages.warning(
-                    request,
-                    _("Signing secret (shown only now, copy it): %(secret)s")
-                    % {"secret": endpoint.secret},
-                )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-
-    def delete_model(self, request, obj):
-        services.endpoint_delete(endpoint=obj, actor=request.user, version=None)
+            for endpoint in queryset
+        ]
+        return self._secrets(request, rotated)
 
 
 @admin.register(WebhookDelivery)

@@ -121,7 +121,7 @@ class WebhookEndpoint(models.Model):
     disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
     # Why it is off: DISABLED_FAILING (by the sender) or DISABLED_BY_HAND.
     disabled_reason = models.CharField(_("why disabled"), max_length=20, blank=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -318,3 +318,44 @@ def test_admins_turn_site_wide_endpoints_off_and_rotate_them_in_the_admin(client
     endpoint.refresh_from_db()
     assert endpoint.secret != old_secret
     assert endpoint.secret in response.content.decode()
+
+
+def test_the_admins_secret_page_is_not_kept_and_no_message_carries_it(client, admin):
+    client.force_login(admin)
+    response = client.post(
+        reverse("admin:notifications_webhookendpoint_add"),
+        {"project": "", "url": PUBLIC_URL, "description": "Audit", "events": ["person.added"]},
+    )
+    endpoint = WebhookEndpoint.objects.get(description="Audit")
+    assert response.status_code == 200 and endpoint.secret in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    following = client.get(reverse("admin:notifications_webhookendpoint_changelist"))
+    assert endpoint.secret not in following.content.decode()
+
+
+def test_an_admin_edit_drawn_from_an_old_version_saves_nothing(client, admin):
+    endpoint = services.endpoint_create(
+        actor=admin, project=None, url=PUBLIC_URL, events=["person.added"], description="Old"
+    )
+    drawn = endpoint.version
+    services.endpoint_update(
+        endpoint=endpoint,
+        actor=admin,
+        version=drawn,
+        url=PUBLIC_URL,
+        events=["person.added"],
+        description="Changed in the app",
+    )
+    client.force_login(admin)
+    response = client.post(
+        reverse("admin:notifications_webhookendpoint_change", args=[endpoint.pk]),
+        {
+            "url": PUBLIC_URL,
+            "description": "From the stale page",
+            "events": ["person.added"],
+            "version": drawn,
+        },
+    )
+    assert response.status_code == 200  # the form again, with the refusal
+    endpoint.refresh_from_db()
+    assert endpoint.description == "Changed in the app"
