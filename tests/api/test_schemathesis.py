@@ -363,8 +363,11 @@ def test_stateful_scenarios_answer_as_documented(world, persona):
             suppress_health_check=list(hypothesis.HealthCheck),
         )
     )
-    # The scenarios went somewhere: an id handed over by a link reached its item.
-    assert "GET /api/v1/roles/{id}/" in followed
+    # The scenarios went somewhere: ids handed over by links reached their items, in
+    # several resources (which ones depends on the database's ids: SQLite and
+    # PostgreSQL explore differently).
+    items = {label for label in followed if label.startswith("GET ") and label.endswith("}/")}
+    assert len(items) >= 3 and len(followed) >= 5, followed
 
 
 def test_known_parameters_name_real_rows(world):
