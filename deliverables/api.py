@@ -42,6 +42,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from mlteam.api.problems import problem
+from mlteam.api.serializers import BodySerializer
 from mlteam.api.versions import VersionedMixin, if_match
 from mlteam.api.views import ReadOnlyViewSet, ViewSet
 from roles.api import PersonRefSerializer, RoleRefSerializer
@@ -332,7 +333,7 @@ class HistoryEntrySerializer(serializers.Serializer):
 # --- request bodies (their shape; the rules are the forms') ---------------------------
 
 
-class DeliverableCreateRequest(serializers.Serializer):
+class DeliverableCreateRequest(BodySerializer):
     project = serializers.IntegerField(min_value=1)
     type = serializers.IntegerField(min_value=1)
     title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
@@ -340,7 +341,7 @@ class DeliverableCreateRequest(serializers.Serializer):
     due_date = serializers.DateField(required=False, allow_null=True, default=None)
 
 
-class DeliverableUpdateRequest(serializers.Serializer):
+class DeliverableUpdateRequest(BodySerializer):
     title = serializers.CharField(required=False, allow_blank=True, max_length=200)
     type = serializers.IntegerField(required=False, min_value=1)
     owner = serializers.IntegerField(required=False, allow_null=True, min_value=1)
@@ -352,7 +353,7 @@ class DeliverableUpdateRequest(serializers.Serializer):
     )
 
 
-class TransitionRequest(serializers.Serializer):
+class TransitionRequest(BodySerializer):
     status = serializers.ChoiceField(choices=DeliverableStatus.choices)
     reason = serializers.CharField(
         required=False,
@@ -370,11 +371,11 @@ class TransitionRequest(serializers.Serializer):
     )
 
 
-class CancelRequest(serializers.Serializer):
+class CancelRequest(BodySerializer):
     reason = serializers.CharField(allow_blank=True, trim_whitespace=False)
 
 
-class ChecklistAnswerRequest(serializers.Serializer):
+class ChecklistAnswerRequest(BodySerializer):
     done = serializers.BooleanField(required=False, help_text="For items answered with a tick.")
     answer = serializers.CharField(
         required=False,
@@ -387,13 +388,13 @@ class ChecklistAnswerRequest(serializers.Serializer):
     )
 
 
-class LinkRequest(serializers.Serializer):
+class LinkRequest(BodySerializer):
     kind = serializers.ChoiceField(choices=LinkKind.choices)
     url = serializers.CharField()
     label = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class CommentRequest(serializers.Serializer):
+class CommentRequest(BodySerializer):
     body = serializers.CharField(allow_blank=True, trim_whitespace=False)
 
 

@@ -34,6 +34,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from mlteam.api.serializers import BodySerializer
 from mlteam.api.versions import VersionedMixin, if_match
 from mlteam.api.views import ReadOnlyViewSet, ViewSet
 from mlteam.forms import INTEGER_MAX, _pk_in_range
@@ -251,7 +252,7 @@ class ProjectSerializer(serializers.ModelSerializer):
         return str(choice_label(ProjectStatus, project.status))
 
 
-class ProjectWriteSerializer(serializers.Serializer):
+class ProjectWriteSerializer(BodySerializer):
     """What the project form takes, with its checks (`roles.forms.ProjectForm`).
     The context's `project` is the one edited (None: a new one)."""
 
@@ -527,7 +528,7 @@ class TeamSerializer(serializers.Serializer):
         return MembershipSerializer(project.team, many=True, context={"project": project}).data
 
 
-class AddMemberSerializer(serializers.Serializer):
+class AddMemberSerializer(BodySerializer):
     person = BoundedPrimaryKeyRelatedField(
         queryset=get_user_model().objects.none(),
         help_text=_("Someone active who is not on the team yet."),
@@ -659,7 +660,7 @@ class TeamViewSet(TeamMixin, VersionedMixin, ViewSet):
 # --- role assignments -------------------------------------------------------------------
 
 
-class AssignRoleSerializer(serializers.Serializer):
+class AssignRoleSerializer(BodySerializer):
     role = BoundedPrimaryKeyRelatedField(queryset=Role.objects.all())
     allocation_percent = serializers.IntegerField(
         min_value=0,
@@ -678,7 +679,7 @@ class AssignRoleSerializer(serializers.Serializer):
         return role
 
 
-class AllocationSerializer(serializers.Serializer):
+class AllocationSerializer(BodySerializer):
     allocation_percent = serializers.IntegerField(
         min_value=0,
         max_value=100,

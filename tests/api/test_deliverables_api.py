@@ -705,3 +705,28 @@ def test_a_new_member_can_be_made_owner(work):
         _url(work["deliverable"]), {"owner": newcomer.pk}, format="json"
     )
     assert response.status_code == 200 and response.json()["owner"]["id"] == newcomer.pk
+
+
+@pytest.mark.parametrize(
+    ("tail", "body", "unknown"),
+    [
+        ("", {"status": "done"}, "status"),  # status moves through transition/
+        ("", {"version": 1, "title": "Renamed"}, "version"),  # the version is If-Match
+        ("transition/", {"status": "in_progress", "foo": 1}, "foo"),
+        ("comments/", {"body": "Hi", "author": 1}, "author"),
+    ],
+)
+def test_a_field_the_body_does_not_take_is_a_400_and_changes_nothing(work, tail, body, unknown):
+    deliverable = work["deliverable"]
+    before = fingerprint()
+    response = (
+        client_as(work["manager"], "token").post(_url(deliverable, tail), body, format="json")
+        if tail
+        else client_as(work["manager"], "token").patch(_url(deliverable), body, format="json")
+    )
+    assert response.status_code == 400, response.content
+    errors = response.json()["errors"]
+    assert {"field": unknown, "code": "unknown_field"} in [
+        {"field": error["field"], "code": error["code"]} for error in errors
+    ]
+    assert fingerprint() == before
