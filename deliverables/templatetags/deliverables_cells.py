@@ -102,3 +102,44 @@ def portfolio_row(row, list_url: str) -> str:
         completion,
         handbook,
     )
+
+
+@register.simple_tag
+def overdue_line(item) -> str:
+    """A late deliverable (a WorkItem) as a list item: its name, due date and owner."""
+    return format_html(
+        '<li><a href="{}">{}</a> — {}{}</li>',
+        item.url,
+        item.label,
+        due(item),
+        format_html(" · {}", item.owner_name) if item.owner_name else "",
+    )
+
+
+@register.simple_tag
+def timeline_item(item) -> str:
+    """A deliverable due soon (a WorkItem) on the timeline: day, name and status."""
+    return format_html(
+        '<li><time datetime="{}">{}</time> <a href="{}">{}</a> {}</li>',
+        item.due_date.isoformat(),
+        format_day(item.due_date),
+        item.url,
+        item.label,
+        status_badge(item),
+    )
+
+
+@register.simple_tag
+def progress_row(item) -> str:
+    """A deliverable (a WorkItem) with its status and checklist progress as a bar."""
+    return format_html(
+        '<tr><td><a href="{}">{}</a></td><td>{}</td><td class="text-nowrap">'
+        '<progress class="checklist-progress" value="{}" max="{}"></progress> {}/{}</td></tr>',
+        item.url,
+        item.label,
+        status_badge(item),
+        item.items_done,
+        item.items_total or 1,
+        item.items_done,
+        item.items_total,
+    )
