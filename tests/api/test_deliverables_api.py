@@ -230,10 +230,11 @@ def test_checklist_links_comments_and_history(work):
     assert checklist["version"] == deliverable.version and checklist["locked"] is False
     assert {item["answer_kind"] for item in checklist["items"]} == {"tick", "text", "link"}
     links = client.get(_url(deliverable, "links/")).json()
-    assert [link["url"] for link in links] == ["https://d.example/1"]
-    comments = client.get(_url(deliverable, "comments/")).json()
+    assert [link["url"] for link in links["results"]] == ["https://d.example/1"]
+    assert links["next"] is None
+    comments = client.get(_url(deliverable, "comments/")).json()["results"]
     assert [c["body"] for c in comments] == ["First draft is up."]
-    history = client.get(_url(deliverable, "history/")).json()
+    history = client.get(_url(deliverable, "history/")).json()["results"]
     assert [entry["kind"] for entry in history] == ["comment", "link_added", "created"]
     assert history[1]["after"] == {"url": "https://d.example/1"}
     assert history[1]["after_text"] == "https://d.example/1"
@@ -241,8 +242,9 @@ def test_checklist_links_comments_and_history(work):
 
 def test_history_is_worded_in_the_readers_language(work):
     client = client_as(work["member"], "token")
-    english = client.get(_url(work["deliverable"], "history/")).json()
-    japanese = client.get(_url(work["deliverable"], "history/"), HTTP_ACCEPT_LANGUAGE="ja").json()
+    english = client.get(_url(work["deliverable"], "history/")).json()["results"]
+    japanese = client.get(_url(work["deliverable"], "history/"), HTTP_ACCEPT_LANGUAGE="ja")
+    japanese = japanese.json()["results"]
     assert english[-1]["kind_label"] == "planned the deliverable"
     assert japanese[-1]["kind_label"] != english[-1]["kind_label"]
     assert japanese[-1]["kind"] == "created"
@@ -293,7 +295,11 @@ def test_manager_plans_a_deliverable_with_its_checklist(work):
         ({"due_date": "3100-01-01"}, 400, "due_date"),
         ({"type": 999999}, 400, "type"),
         ({"type": None}, 400, "type"),
-        ({"project": "other_project"}, 400, "project"),
+        ({"project": "x"}, 400, "project"),
+        # A project the caller may not see, or none at all: as reading it (404).
+        ({"project": "other_project"}, 404, None),
+        ({"project": 999999}, 404, None),
+        ({"project": 99999999999999999999}, 404, None),
     ],
 )
 def test_planning_refuses_bad_input_and_saves_nothing(work, change, status, field):
@@ -306,7 +312,8 @@ def test_planning_refuses_bad_input_and_saves_nothing(work, change, status, fiel
         body[name] = work[value].pk if isinstance(value, str) and value in work else value
     before = fingerprint()
     response = client_as(work["manager"], "token").post(LIST, body, format="json")
-    assert field in _fields(_problem(response, status))
+    problem = _problem(response, status)
+    assert field in _fields(problem) if field else problem["code"] == "not_found"
     assert fingerprint() == before
 
 
