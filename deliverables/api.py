@@ -41,6 +41,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from mlteam.api.pagination import MAX_PAGE_SIZE, PAGE_SIZE, page_size
 from mlteam.api.problems import problem
 from mlteam.api.serializers import BodySerializer, WholeNumberField, form_errors, form_query
 from mlteam.api.versions import VersionedMixin, if_match
@@ -416,10 +417,9 @@ class KeysetPagination:
     The page's rows are picked on these columns alone; the caller loads them.
     """
 
-    page_size = 50
-    max_page_size = 200
+    page_size = PAGE_SIZE
+    max_page_size = MAX_PAGE_SIZE
     cursor_param = "cursor"
-    page_size_param = "page_size"
 
     def _keys(self, rows: QuerySet) -> tuple[QuerySet, list[_SortKey]]:
         annotations, keys = {}, []
@@ -470,22 +470,7 @@ class KeysetPagination:
         return reduce(operator.or_, alternatives) if alternatives else Q(pk__in=[])
 
     def _size(self, request) -> int:
-        raw = request.query_params.get(self.page_size_param)
-        if raw is None:
-            return self.page_size
-        try:
-            size = int(raw)
-        except ValueError:
-            size = 0
-        if not 1 <= size <= self.max_page_size:
-            raise exceptions.ValidationError(
-                {
-                    self.page_size_param: [
-                        _("Give a page size from 1 to %(max)s.") % {"max": self.max_page_size}
-                    ]
-                }
-            )
-        return size
+        return page_size(request, self.page_size, self.max_page_size)
 
     def _decode(self, rows: QuerySet, keys: list[_SortKey], cursor: str) -> list:
         invalid = exceptions.ValidationError(
@@ -605,7 +590,11 @@ _FILTER_PARAMETERS = [
         description="A status, or `open`: neither done nor cancelled.",
     ),
     OpenApiParameter("owner", int, description="The owner's id."),
-    OpenApiParameter("overdue", bool, description="Only overdue work (open, past its due date)."),
+    OpenApiParameter(
+        "overdue",
+        bool,
+        description="Only overdue work (open, past its due date): true/false or 1/0.",
+    ),
     OpenApiParameter(
         "due_within", int, description="Open work due within this many days (0-3650)."
     ),

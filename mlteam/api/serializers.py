@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from django import forms
 from django.contrib.auth import get_user_model
 from django.http import QueryDict
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
@@ -120,11 +122,15 @@ def form_query(form_class, query_params) -> QueryDict:
     return data
 
 
-def no_such(model) -> str:
-    """What the API says of an id that names no row the caller may pick."""
+def _no_such(model) -> str:
     if model is get_user_model():
-        return str(_("No such person."))
-    return str(_("No such %(thing)s.") % {"thing": model._meta.verbose_name})
+        return gettext("No such person.")
+    return gettext("No such %(thing)s.") % {"thing": model._meta.verbose_name}
+
+
+# What the API says of an id that names no row the caller may pick, in the
+# reader's language (lazy: field declarations are made once, at import).
+no_such = lazy(_no_such, str)
 
 
 def _api_message(field, error, message: str) -> str:
@@ -137,7 +143,7 @@ def _api_message(field, error, message: str) -> str:
         and field.error_messages.get("invalid_choice")
         == forms.ModelChoiceField.default_error_messages["invalid_choice"]
     ):
-        return no_such(field.queryset.model)
+        return str(no_such(field.queryset.model))
     return message
 
 
