@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from deliverables import selectors
 from deliverables.models import (
     ChecklistItem,
     Deliverable,
@@ -737,3 +738,47 @@ def test_a_field_the_body_does_not_take_is_a_400_and_changes_nothing(work, tail,
         {"field": error["field"], "code": error["code"]} for error in errors
     ]
     assert fingerprint() == before
+
+
+# --- a deliverable's own lists, page by page ---------------------------------------------
+
+_SUBLISTS = {
+    "links/": selectors.deliverable_links,
+    "comments/": selectors.deliverable_comments,
+    "history/": selectors.deliverable_events,
+}
+
+
+def _add_links_and_comments(deliverable, actor, count: int, start: int = 0) -> None:
+    for n in range(start, start + count):
+        link_add(
+            deliverable=deliverable, actor=actor, kind="document", url=f"https://p.example/{n}"
+        )
+        comment_add(deliverable=deliverable, actor=actor, body=f"Note {n}")
+
+
+@pytest.mark.parametrize("tail", list(_SUBLISTS))
+def test_a_deliverables_lists_are_paged_in_the_same_queries_whatever_their_length(work, tail):
+    # Token lookup, the deliverable (visibility), the page's ids, the page's rows
+    # (with their people): the same for 3 rows a page out of 7 or out of 47.
+    deliverable = work["deliverable"]
+    client = client_as(work["manager"], "token")
+    url = _url(deliverable, f"{tail}?page_size=3")
+    _add_links_and_comments(deliverable, work["member"], 6)
+    client.get(url)
+    small = _count(client, url)
+    _add_links_and_comments(deliverable, work["member"], 40, start=6)
+    assert _count(client, url) == small
+    body = client.get(url).json()
+    assert len(body["results"]) == 3 and body["next"]
+    assert _count(client, body["next"]) == small
+    # Every row once, in the list's order (oldest first; history newest first).
+    expected = list(_SUBLISTS[tail](deliverable=deliverable).values_list("pk", flat=True))
+    assert _walk(client, url) == expected
+    assert len(expected) > 40
+
+
+@pytest.mark.parametrize("tail", list(_SUBLISTS))
+def test_a_deliverables_lists_are_404_for_those_who_cannot_see_it(work, tail):
+    response = client_as(work["outsider"], "token").get(_url(work["deliverable"], tail))
+    assert _problem(response, 404)["code"] == "not_found"
