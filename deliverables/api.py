@@ -41,10 +41,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from mlteam.api.pagination import MAX_PAGE_SIZE, PAGE_SIZE, page_size
 from mlteam.api.problems import problem
-from mlteam.api.serializers import BodySerializer
+from mlteam.api.serializers import BodySerializer, WholeNumberField, form_errors, form_query
 from mlteam.api.versions import VersionedMixin, if_match
 from mlteam.api.views import ReadOnlyViewSet, ViewSet
+from mlteam.forms import _pk_in_range
 from roles.api import PersonRefSerializer, RoleRefSerializer
 from roles.models import Project, choice_label
 from roles.permissions import can_manage_project
@@ -55,6 +57,7 @@ from .forms import (
     ChecklistForm,
     CommentForm,
     DeliverableEditForm,
+    DeliverableFilterForm,
     LinkForm,
     PlanRowForm,
     TransitionForm,
@@ -95,16 +98,7 @@ def _form_value(value) -> str:
 def _form_errors(form, names: dict[str, str] | None = None) -> exceptions.ValidationError:
     """A form's errors as the API's field errors (`names`: the API's name of a field
     the form names otherwise)."""
-    names = names or {}
-    detail = {}
-    for field, errors in form.errors.as_data().items():
-        key = "non_field_errors" if field == "__all__" else names.get(field, field)
-        detail.setdefault(key, []).extend(
-            exceptions.ErrorDetail(message, code=error.code or "invalid")
-            for error in errors
-            for message in error.messages
-        )
-    return exceptions.ValidationError(detail)
+    return form_errors(form, names)
 
 
 def _valid(form, names: dict[str, str] | None = None):
@@ -334,17 +328,17 @@ class HistoryEntrySerializer(serializers.Serializer):
 
 
 class DeliverableCreateRequest(BodySerializer):
-    project = serializers.IntegerField(min_value=1)
-    type = serializers.IntegerField(min_value=1)
+    project = WholeNumberField(min_value=1)
+    type = WholeNumberField(min_value=1)
     title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-    owner = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+    owner = WholeNumberField(required=False, allow_null=True, default=None, min_value=1)
     due_date = serializers.DateField(required=False, allow_null=True, default=None)
 
 
 class DeliverableUpdateRequest(BodySerializer):
     title = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    type = serializers.IntegerField(required=False, min_value=1)
-    owner = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    type = WholeNumberField(required=False, min_value=1)
+    owner = WholeNumberField(required=False, allow_null=True, min_value=1)
     due_date = serializers.DateField(required=False, allow_null=True)
     confirm_type_change = serializers.BooleanField(
         required=False,
@@ -423,10 +417,9 @@ class KeysetPagination:
     The page's rows are picked on these columns alone; the caller loads them.
     """
 
-    page_size = 50
-    max_page_size = 200
+    page_size = PAGE_SIZE
+    max_page_size = MAX_PAGE_SIZE
     cursor_param = "cursor"
-    page_size_param = "page_size"
 
     def _keys(self, rows: QuerySet) -> tuple[QuerySet, list[_SortKey]]:
         annotations, keys = {}, []
@@ -477,22 +470,7 @@ class KeysetPagination:
         return reduce(operator.or_, alternatives) if alternatives else Q(pk__in=[])
 
     def _size(self, request) -> int:
-        raw = request.query_params.get(self.page_size_param)
-        if raw is None:
-            return self.page_size
-        try:
-            size = int(raw)
-        except ValueError:
-            size = 0
-        if not 1 <= size <= self.max_page_size:
-            raise exceptions.ValidationError(
-                {
-                    self.page_size_param: [
-                        _("Give a page size from 1 to %(max)s.") % {"max": self.max_page_size}
-                    ]
-                }
-            )
-        return size
+        return page_size(request, self.page_size, self.max_page_size)
 
     def _decode(self, rows: QuerySet, keys: list[_SortKey], cursor: str) -> list:
         invalid = exceptions.ValidationError(
@@ -573,6 +551,9 @@ def _page_serializer(name: str, row_serializer):
 
 
 DeliverablePage = _page_serializer("DeliverablePage", DeliverableSerializer)
+LinkPage = _page_serializer("LinkPage", LinkSerializer)
+CommentPage = _page_serializer("CommentPage", CommentSerializer)
+HistoryPage = _page_serializer("HistoryPage", HistoryEntrySerializer)
 
 
 def _in_order(rows, ids: list[int]) -> list:
@@ -609,7 +590,11 @@ _FILTER_PARAMETERS = [
         description="A status, or `open`: neither done nor cancelled.",
     ),
     OpenApiParameter("owner", int, description="The owner's id."),
-    OpenApiParameter("overdue", bool, description="Only overdue work (open, past its due date)."),
+    OpenApiParameter(
+        "overdue",
+        bool,
+        description="Only overdue work (open, past its due date): true/false or 1/0.",
+    ),
     OpenApiParameter(
         "due_within", int, description="Open work due within this many days (0-3650)."
     ),
@@ -653,6 +638,26 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
             setattr(deliverable, name, value)
         return deliverable
 
+    def _seen(self) -> Deliverable:
+        """The deliverable alone (none of its related rows), for its paged lists."""
+        deliverable = selectors.deliverable_seen(user=self.request.user, pk=int(self.kwargs["pk"]))
+        if deliverable is None:
+            raise Http404
+        return deliverable
+
+    def _page(self, rows, serializer_class) -> Response:
+        """One page of `rows` (keyset pages, as the deliverables list's)."""
+        ids, next_url = KeysetPagination().page(self.request, rows)
+        page = _in_order(rows.filter(pk__in=ids).order_by(), ids)
+        return Response(
+            {
+                "next": next_url,
+                "results": serializer_class(
+                    page, many=True, context=self.get_serializer_context()
+                ).data,
+            }
+        )
+
     def _updatable(self) -> Deliverable:
         deliverable = self.get_object()
         if not can_update_deliverable(self.request.user, deliverable):
@@ -682,7 +687,9 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
     def list(self, request):
         """The deliverables of the active projects you see, filtered and sorted as
         on the web list; invalid filters are a 400 (the page leaves them out)."""
-        form = selectors.deliverable_filter_form(user=request.user, data=request.query_params)
+        form = selectors.deliverable_filter_form(
+            user=request.user, data=form_query(DeliverableFilterForm, request.query_params)
+        )
         if form.is_bound and not form.is_valid():
             raise _form_errors(form)
         today = timezone.localdate()
@@ -709,11 +716,13 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
     def create(self, request):
         """Plan one deliverable (the project's managers), as a row of the plan page."""
         data = _shape(DeliverableCreateRequest, request)
-        project = Project.objects.visible_to(request.user).filter(pk=data["project"]).first()
-        if project is None:
-            raise exceptions.ValidationError(
-                {"project": [_("There is no project with this id that you can see.")]}
-            )
+        project = (
+            Project.objects.visible_to(request.user).filter(pk=data["project"]).first()
+            if _pk_in_range(Project, data["project"])
+            else None
+        )
+        if project is None:  # as reading it: a project one may not see does not exist
+            raise Http404
         if not can_manage_project(request.user, project):
             raise exceptions.PermissionDenied(
                 _("Only the project's managers can plan its deliverables.")
@@ -947,7 +956,9 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
     # -- links, comments, history --
 
     @extend_schema(
-        methods=["GET"], parameters=[_DELIVERABLE_ID], responses=LinkSerializer(many=True)
+        methods=["GET"],
+        parameters=[_DELIVERABLE_ID, *PAGE_PARAMETERS],
+        responses={200: LinkPage},
     )
     @extend_schema(
         methods=["POST"],
@@ -958,7 +969,7 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
     @action(detail=True, methods=["get", "post"])
     def links(self, request, pk=None):
         if request.method == "GET":
-            return Response(LinkSerializer(self.get_object().links.all(), many=True).data)
+            return self._page(selectors.deliverable_links(deliverable=self._seen()), LinkSerializer)
         deliverable = self._updatable()
         form = LinkForm({k: _form_value(v) for k, v in _shape(LinkRequest, request).items()})
         link = services.link_add(deliverable=deliverable, actor=request.user, **_valid(form))
@@ -980,7 +991,9 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        methods=["GET"], parameters=[_DELIVERABLE_ID], responses=CommentSerializer(many=True)
+        methods=["GET"],
+        parameters=[_DELIVERABLE_ID, *PAGE_PARAMETERS],
+        responses={200: CommentPage},
     )
     @extend_schema(
         methods=["POST"],
@@ -991,7 +1004,9 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
     @action(detail=True, methods=["get", "post"])
     def comments(self, request, pk=None):
         if request.method == "GET":
-            return Response(CommentSerializer(self.get_object().comments.all(), many=True).data)
+            return self._page(
+                selectors.deliverable_comments(deliverable=self._seen()), CommentSerializer
+            )
         deliverable = self._updatable()
         form = CommentForm({"body": _shape(CommentRequest, request)["body"]})
         comment = services.comment_add(
@@ -999,12 +1014,12 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
         )
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(parameters=[_DELIVERABLE_ID], responses=HistoryEntrySerializer(many=True))
+    @extend_schema(parameters=[_DELIVERABLE_ID, *PAGE_PARAMETERS], responses={200: HistoryPage})
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
-        """The latest changes (100 at most), newest first."""
-        events = selectors.deliverable_history(deliverable=self.get_object())
-        return Response(HistoryEntrySerializer(events, many=True).data)
+        """Its changes, newest first, page by page."""
+        events = selectors.deliverable_events(deliverable=self._seen())
+        return self._page(events, HistoryEntrySerializer)
 
 
 def _progress(deliverable: Deliverable) -> dict[str, int]:

@@ -61,7 +61,9 @@ from .models import (
     STATUS_ORDER,
     ChecklistItem,
     Deliverable,
+    DeliverableComment,
     DeliverableEvent,
+    DeliverableLink,
     DeliverableStatus,
     DeliverableType,
     Digest,
@@ -461,7 +463,28 @@ def in_area_order(items) -> list:
 
 
 def deliverable_history(*, deliverable: Deliverable, limit: int = 100) -> list[DeliverableEvent]:
-    return list(deliverable.events.select_related("actor").order_by("-created_at", "-pk")[:limit])
+    return list(deliverable_events(deliverable=deliverable)[:limit])
+
+
+def deliverable_seen(*, user, pk: int) -> Deliverable | None:
+    """One deliverable `user` may see (also of an archived project), without its
+    related rows: for reading its comments, links or history page by page."""
+    return Deliverable.objects.visible_to(user).filter(pk=pk).first()
+
+
+def deliverable_events(*, deliverable: Deliverable) -> QuerySet[DeliverableEvent]:
+    """A deliverable's history, newest first."""
+    return deliverable.events.select_related("actor").order_by("-created_at", "-pk")
+
+
+def deliverable_comments(*, deliverable: Deliverable) -> QuerySet[DeliverableComment]:
+    """A deliverable's comments, oldest first (as its page shows them)."""
+    return deliverable.comments.select_related("author").order_by("created_at", "pk")
+
+
+def deliverable_links(*, deliverable: Deliverable) -> QuerySet[DeliverableLink]:
+    """A deliverable's links, oldest first (as its page shows them)."""
+    return deliverable.links.select_related("added_by").order_by("created_at", "pk")
 
 
 def project_activity(*, project: Project, limit: int = 15) -> list[ActivityEntry]:

@@ -16,6 +16,8 @@ version the web forms send, taken from If-Match (stale: 412, mlteam.api.versions
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -34,28 +36,24 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from mlteam.api.serializers import BodySerializer
+from mlteam.api.serializers import (
+    BodySerializer,
+    ReferenceField,
+    form_errors,
+    form_query,
+    no_such,
+)
 from mlteam.api.versions import VersionedMixin, if_match
 from mlteam.api.views import ReadOnlyViewSet, ViewSet
-from mlteam.forms import INTEGER_MAX, _pk_in_range
+from mlteam.forms import _pk_in_range
 from mlteam.people import is_deactivated, is_pending_invitee, person_name
 
 from . import selectors, services
-from .forms import AddMemberForm, ProjectForm
+from .forms import AddMemberForm, PeopleFilterForm, ProjectFilterForm, ProjectForm
 from .models import Membership, Project, ProjectStatus, Role, RoleAssignment, choice_label
 from .permissions import can_create_project, can_manage_project
 
 # --- shared pieces ----------------------------------------------------------------------
-
-
-class BoundedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
-    """A row by its id, refusing ids the database cannot hold before querying
-    (mlteam.forms' bounded choice fields, for JSON)."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, bool) and not _pk_in_range(self.get_queryset().model, data):
-            self.fail("does_not_exist", pk_value=data)
-        return super().to_internal_value(data)
 
 
 class PersonRefSerializer(serializers.Serializer):
@@ -258,7 +256,8 @@ class ProjectWriteSerializer(BodySerializer):
 
     name = serializers.CharField(max_length=200)
     business_problem = serializers.CharField(max_length=20000, allow_blank=True, required=False)
-    managers = BoundedPrimaryKeyRelatedField(
+    managers = ReferenceField(
+        missing=_("No such person among those who may manage projects."),
         many=True,
         allow_empty=False,
         required=False,
@@ -269,7 +268,8 @@ class ProjectWriteSerializer(BodySerializer):
     start_date = serializers.DateField(allow_null=True, required=False)
     target_date = serializers.DateField(allow_null=True, required=False)
     escalation_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
-    required_roles = BoundedPrimaryKeyRelatedField(
+    required_roles = ReferenceField(
+        missing=no_such(Role),
         many=True,
         required=False,
         queryset=Role.objects.all(),
@@ -313,19 +313,20 @@ class ProjectWriteSerializer(BodySerializer):
         return attrs
 
 
-class ProjectFilterSerializer(serializers.Serializer):
-    """The project list's filters (as the web list's)."""
-
-    q = serializers.CharField(
-        required=False, allow_blank=True, max_length=200, help_text=_("Name or business problem.")
-    )
-    status = serializers.ChoiceField(choices=ProjectStatus.choices, required=False)
-    archived = serializers.BooleanField(
-        required=False, default=False, help_text=_("Archived projects instead of active ones.")
-    )
-    manager = serializers.IntegerField(
-        required=False, min_value=1, max_value=INTEGER_MAX, help_text=_("A manager's id.")
-    )
+# The project list's query parameters, as the web list's form reads them
+# (`roles.forms.ProjectFilterForm`, through mlteam.api.serializers.form_query).
+PROJECT_FILTERS = [
+    OpenApiParameter("q", str, description=_("Name or business problem.")),
+    OpenApiParameter("status", str, enum=ProjectStatus.values, description=_("One status.")),
+    OpenApiParameter(
+        "archived",
+        bool,
+        description=_("Archived projects instead of active ones (true/false, 1/0)."),
+    ),
+    OpenApiParameter(
+        "manager", int, description=_("A manager's id (one who manages a project you see).")
+    ),
+]
 
 
 def _project_changes(project: Project, data: dict) -> dict:
@@ -343,7 +344,7 @@ def _project_changes(project: Project, data: dict) -> dict:
 @extend_schema_view(
     list=extend_schema(
         summary="Projects you may see",
-        parameters=[ProjectFilterSerializer],
+        parameters=PROJECT_FILTERS,
         responses=ProjectSerializer(many=True),
     ),
     retrieve=extend_schema(summary="A project", responses=ProjectSerializer),
@@ -367,15 +368,19 @@ class ProjectViewSet(VersionedMixin, ViewSet):
     filter_backends: list = []
 
     def get_queryset(self):
-        filters = ProjectFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        data = filters.validated_data
+        form = ProjectFilterForm(
+            form_query(ProjectFilterForm, self.request.query_params),
+            managers=selectors.project_manager_choices(user=self.request.user),
+        )
+        if form.is_bound and not form.is_valid():
+            raise form_errors(form)
+        data = form.values()
         return selectors.project_search(
             user=self.request.user,
-            query=data.get("q", "").strip(),
-            status=data.get("status", ""),
-            manager_id=data.get("manager"),
-            archived=data["archived"],
+            query=(data["q"] or "").strip(),
+            status=data["status"] or "",
+            manager_id=data["manager"].pk if data["manager"] else None,
+            archived=bool(data["archived"]),
         ).prefetch_related("required_roles")
 
     def get_object(self) -> Project:
@@ -529,7 +534,8 @@ class TeamSerializer(serializers.Serializer):
 
 
 class AddMemberSerializer(BodySerializer):
-    person = BoundedPrimaryKeyRelatedField(
+    person = ReferenceField(
+        missing=no_such(get_user_model()),
         queryset=get_user_model().objects.none(),
         help_text=_("Someone active who is not on the team yet."),
     )
@@ -541,7 +547,30 @@ class AddMemberSerializer(BodySerializer):
         project = self.context.get("project")
         if project is not None:  # (the schema's generator makes one without)
             field.queryset = AddMemberForm(project=project).fields["user"].queryset
-        field.error_messages["does_not_exist"] = _("Choose someone who is not on the team yet.")
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            # Someone the form does not offer because they are on the team already
+            # (the team is visible to whoever may add to it): say so.
+            project = self.context.get("project")
+            person = data.get("person") if isinstance(data, Mapping) else None
+            codes = [getattr(e, "code", None) for e in error.detail.get("person", [])]
+            on_team = project is not None and any(
+                str(m.user_id) == str(person).strip() for m in project.team
+            )
+            if on_team and codes == ["does_not_exist"]:
+                raise serializers.ValidationError(
+                    {
+                        "person": [
+                            exceptions.ErrorDetail(
+                                _("This person is already on the team."), code="on_team"
+                            )
+                        ]
+                    }
+                ) from None
+            raise
 
 
 class TeamMixin:
@@ -661,7 +690,7 @@ class TeamViewSet(TeamMixin, VersionedMixin, ViewSet):
 
 
 class AssignRoleSerializer(BodySerializer):
-    role = BoundedPrimaryKeyRelatedField(queryset=Role.objects.all())
+    role = ReferenceField(missing=no_such(Role), queryset=Role.objects.all())
     allocation_percent = serializers.IntegerField(
         min_value=0,
         max_value=100,
@@ -831,17 +860,11 @@ class PersonSerializer(serializers.Serializer):
         return person_name(user)
 
 
-class PeopleFilterSerializer(serializers.Serializer):
-    q = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=200,
-        help_text=_("Name, username or email."),
-    )
-
-
 @extend_schema_view(
-    list=extend_schema(summary="People you may see", parameters=[PeopleFilterSerializer]),
+    list=extend_schema(
+        summary="People you may see",
+        parameters=[OpenApiParameter("q", str, description=_("Name, username or email."))],
+    ),
     retrieve=extend_schema(summary="A person"),
 )
 class PersonViewSet(ReadOnlyViewSet):
@@ -853,9 +876,10 @@ class PersonViewSet(ReadOnlyViewSet):
     filter_backends: list = []
 
     def get_queryset(self):
-        filters = PeopleFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        query = filters.validated_data.get("q", "").strip()
+        form = PeopleFilterForm(form_query(PeopleFilterForm, self.request.query_params))
+        if form.is_bound and not form.is_valid():
+            raise form_errors(form)
+        query = (form.values()["q"] or "").strip()
         return selectors.people_directory(user=self.request.user, query=query)
 
     def get_object(self):

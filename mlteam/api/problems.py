@@ -16,12 +16,35 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 STALE = "stale"
+
+# Each status's `title`, in the reader's language (RFC 9457 lets a title follow
+# the request's Accept-Language); a status not listed keeps HTTP's own phrase.
+TITLES = {
+    400: _("Bad Request"),
+    401: _("Unauthorized"),
+    403: _("Forbidden"),
+    404: _("Not Found"),
+    405: _("Method Not Allowed"),
+    406: _("Not Acceptable"),
+    412: _("Precondition Failed"),
+    415: _("Unsupported Media Type"),
+    429: _("Too Many Requests"),
+    500: _("Internal Server Error"),
+}
+INVALID_DETAIL = _("The request has invalid values: see errors.")
+REFUSED_DETAIL = _("The request was refused: see errors.")
+# A stale write refused outside a resource that can show its current state.
+STALE_DETAIL = _(
+    "This resource has changed since the version you sent in If-Match, so nothing "
+    "was changed. Read it again and send the change on top of it."
+)
 
 
 def _field_errors(detail, path: tuple[str, ...] = ()) -> list[dict]:
@@ -88,7 +111,7 @@ def problem(
 ) -> Response:
     body = {
         "type": "about:blank",
-        "title": HTTPStatus(status_code).phrase,
+        "title": str(TITLES.get(status_code, HTTPStatus(status_code).phrase)),
         "status": status_code,
         "detail": detail,
         "instance": request.path if request is not None else None,
@@ -117,7 +140,7 @@ def exception_handler(exc, context):
             return problem(
                 request,
                 status.HTTP_412_PRECONDITION_FAILED,
-                " ".join(exc.messages),
+                str(STALE_DETAIL),
                 code=STALE,
             )
         exc = exceptions.ValidationError(django_errors(exc))
@@ -133,7 +156,7 @@ def exception_handler(exc, context):
         detail = (
             errors[0]["detail"]
             if len(errors) == 1 and errors[0]["field"] is None
-            else "The request has invalid values: see errors."
+            else str(INVALID_DETAIL)
         )
         return problem(
             request,
@@ -148,7 +171,7 @@ def exception_handler(exc, context):
         return problem(
             request,
             response.status_code,
-            "The request was refused: see errors.",
+            str(REFUSED_DETAIL),
             code=getattr(exc, "default_code", "error"),
             errors=_field_errors(detail),
             headers=_kept_headers(response),

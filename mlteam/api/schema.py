@@ -41,7 +41,7 @@ _REASONS = {
     "400": "Invalid input (see errors).",
     "401": "Not signed in, or the token is unknown, revoked or expired.",
     "403": "Not allowed (or a read-only token used to write).",
-    "404": "Not found, or not visible to the caller.",
+    "404": "Not found, or not visible to the caller (also an object a write names).",
     "406": "The Accept header asks for something other than JSON.",
     "412": "Stale: the If-Match version is not the current one (see current).",
     "415": "The body is not JSON.",
@@ -58,7 +58,9 @@ def problem_responses(result, generator, request, public):
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             codes = ["400", "401", "403", "406", "429"]
-            if "{" in path:
+            # An item, or a write whose body names an object (the project to plan in):
+            # what the caller may not see is not found.
+            if "{" in path or method in _WRITES:
                 codes.append("404")
             if method in _WRITES:
                 codes += ["412", "415"] if method != "delete" else ["412"]

@@ -11,14 +11,21 @@ from deliverables import api as deliverables_api
 from roles import api as roles_api
 
 from . import schema  # noqa: F401 (registers the authentication schemes)
-from .views import NotFoundView, SchemaView
+from .views import IndexView, NotFoundView, SchemaView
 
+ROUTES = [*roles_api.ROUTES, *deliverables_api.ROUTES]
 router = SimpleRouter(trailing_slash="/?")
-for prefix, viewset, basename in [*roles_api.ROUTES, *deliverables_api.ROUTES]:
+for prefix, viewset, basename in ROUTES:
     router.register(prefix, viewset, basename=basename)
+
+# The index's collections: every route whose address has no parameter.
+COLLECTIONS = [
+    (prefix, f"api:{basename}-list") for prefix, _viewset, basename in ROUTES if "(?P" not in prefix
+]
 
 app_name = "api"
 urlpatterns = [
+    path("", IndexView.as_view(collections=COLLECTIONS), name="index"),
     *router.urls,
     path(
         "schema/",

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from deliverables import selectors
 from deliverables.models import (
     ChecklistItem,
     Deliverable,
@@ -230,10 +231,11 @@ def test_checklist_links_comments_and_history(work):
     assert checklist["version"] == deliverable.version and checklist["locked"] is False
     assert {item["answer_kind"] for item in checklist["items"]} == {"tick", "text", "link"}
     links = client.get(_url(deliverable, "links/")).json()
-    assert [link["url"] for link in links] == ["https://d.example/1"]
-    comments = client.get(_url(deliverable, "comments/")).json()
+    assert [link["url"] for link in links["results"]] == ["https://d.example/1"]
+    assert links["next"] is None
+    comments = client.get(_url(deliverable, "comments/")).json()["results"]
     assert [c["body"] for c in comments] == ["First draft is up."]
-    history = client.get(_url(deliverable, "history/")).json()
+    history = client.get(_url(deliverable, "history/")).json()["results"]
     assert [entry["kind"] for entry in history] == ["comment", "link_added", "created"]
     assert history[1]["after"] == {"url": "https://d.example/1"}
     assert history[1]["after_text"] == "https://d.example/1"
@@ -241,8 +243,9 @@ def test_checklist_links_comments_and_history(work):
 
 def test_history_is_worded_in_the_readers_language(work):
     client = client_as(work["member"], "token")
-    english = client.get(_url(work["deliverable"], "history/")).json()
-    japanese = client.get(_url(work["deliverable"], "history/"), HTTP_ACCEPT_LANGUAGE="ja").json()
+    english = client.get(_url(work["deliverable"], "history/")).json()["results"]
+    japanese = client.get(_url(work["deliverable"], "history/"), HTTP_ACCEPT_LANGUAGE="ja")
+    japanese = japanese.json()["results"]
     assert english[-1]["kind_label"] == "planned the deliverable"
     assert japanese[-1]["kind_label"] != english[-1]["kind_label"]
     assert japanese[-1]["kind"] == "created"
@@ -293,7 +296,11 @@ def test_manager_plans_a_deliverable_with_its_checklist(work):
         ({"due_date": "3100-01-01"}, 400, "due_date"),
         ({"type": 999999}, 400, "type"),
         ({"type": None}, 400, "type"),
-        ({"project": "other_project"}, 400, "project"),
+        ({"project": "x"}, 400, "project"),
+        # A project the caller may not see, or none at all: as reading it (404).
+        ({"project": "other_project"}, 404, None),
+        ({"project": 999999}, 404, None),
+        ({"project": 99999999999999999999}, 404, None),
     ],
 )
 def test_planning_refuses_bad_input_and_saves_nothing(work, change, status, field):
@@ -306,7 +313,8 @@ def test_planning_refuses_bad_input_and_saves_nothing(work, change, status, fiel
         body[name] = work[value].pk if isinstance(value, str) and value in work else value
     before = fingerprint()
     response = client_as(work["manager"], "token").post(LIST, body, format="json")
-    assert field in _fields(_problem(response, status))
+    problem = _problem(response, status)
+    assert field in _fields(problem) if field else problem["code"] == "not_found"
     assert fingerprint() == before
 
 
@@ -730,3 +738,47 @@ def test_a_field_the_body_does_not_take_is_a_400_and_changes_nothing(work, tail,
         {"field": error["field"], "code": error["code"]} for error in errors
     ]
     assert fingerprint() == before
+
+
+# --- a deliverable's own lists, page by page ---------------------------------------------
+
+_SUBLISTS = {
+    "links/": selectors.deliverable_links,
+    "comments/": selectors.deliverable_comments,
+    "history/": selectors.deliverable_events,
+}
+
+
+def _add_links_and_comments(deliverable, actor, count: int, start: int = 0) -> None:
+    for n in range(start, start + count):
+        link_add(
+            deliverable=deliverable, actor=actor, kind="document", url=f"https://p.example/{n}"
+        )
+        comment_add(deliverable=deliverable, actor=actor, body=f"Note {n}")
+
+
+@pytest.mark.parametrize("tail", list(_SUBLISTS))
+def test_a_deliverables_lists_are_paged_in_the_same_queries_whatever_their_length(work, tail):
+    # Token lookup, the deliverable (visibility), the page's ids, the page's rows
+    # (with their people): the same for 3 rows a page out of 7 or out of 47.
+    deliverable = work["deliverable"]
+    client = client_as(work["manager"], "token")
+    url = _url(deliverable, f"{tail}?page_size=3")
+    _add_links_and_comments(deliverable, work["member"], 6)
+    client.get(url)
+    small = _count(client, url)
+    _add_links_and_comments(deliverable, work["member"], 40, start=6)
+    assert _count(client, url) == small
+    body = client.get(url).json()
+    assert len(body["results"]) == 3 and body["next"]
+    assert _count(client, body["next"]) == small
+    # Every row once, in the list's order (oldest first; history newest first).
+    expected = list(_SUBLISTS[tail](deliverable=deliverable).values_list("pk", flat=True))
+    assert _walk(client, url) == expected
+    assert len(expected) > 40
+
+
+@pytest.mark.parametrize("tail", list(_SUBLISTS))
+def test_a_deliverables_lists_are_404_for_those_who_cannot_see_it(work, tail):
+    response = client_as(work["outsider"], "token").get(_url(work["deliverable"], tail))
+    assert _problem(response, 404)["code"] == "not_found"

@@ -65,8 +65,8 @@ ENDPOINTS = [
         "create",
         "post",
         lambda w: "/api/v1/deliverables/",
-        # Those who do not see the project are told it is not one they can see (400).
-        {**_managed(201), "outsider": 400, "other_manager": 400},
+        # Those who do not see the project find none (404), as when they read it.
+        _managed(201),
         lambda w: {"project": w["project"].pk, "type": deliverable_type("data-pipeline").pk},
     ),
     Endpoint("edit", "patch", _d(), _managed(200), lambda w: {"title": "Renamed"}),

@@ -142,7 +142,7 @@ def test_operations_without_an_id_in_their_answer_get_no_links(linked):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "path", ["/api/v1/roles/1.5/", "/api/v1/nothing/", "/api/v1/roles/1/nothing/", "/api/v1/"]
+    "path", ["/api/v1/roles/1.5/", "/api/v1/nothing/", "/api/v1/roles/1/nothing/", "/api/v1/v1/"]
 )
 @pytest.mark.parametrize("method", ["get", "post", "delete"])
 def test_a_path_that_names_nothing_is_a_404_problem(api, member, path, method):
