@@ -195,6 +195,24 @@ class WebhookDelivery(DeliveryBase):
         return f"{self.event_type} {self.event_id}"
 
 
+class HistoryFanOutMark(models.Model):
+    """How far the history catch-up (`services.history_catch_up`) has published one
+    history table: every entry up to `last_id` has been through `events_publish`
+    (by the after-commit fan-out or by the catch-up). The catch-up locks this row
+    while it works, so two runs never publish the same entries at once."""
+
+    history = models.CharField(_("history table"), max_length=100, unique=True)
+    last_id = models.PositiveBigIntegerField(_("last entry published"), default=0)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("history fan-out mark")
+        verbose_name_plural = _("history fan-out marks")
+
+    def __str__(self) -> str:
+        return f"{self.history} #{self.last_id}"
+
+
 class WebhookAllowedHost(models.Model):
     """A host an admin allows although it resolves to a private, loopback or
     link-local address (an internal service on purpose)."""
