@@ -19,6 +19,7 @@ from base64 import b64encode
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import takewhile
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -357,9 +358,9 @@ def history_catch_up(*, now: datetime | None = None) -> int:
 
 
 def _catch_up(source: HistorySource, *, settled_before: datetime, now: datetime) -> int:
-    settled = source.model.objects.filter(created_at__lte=settled_before)
     label = source.model._meta.label_lower
     if not HistoryFanOutMark.objects.filter(history=label).exists():
+        settled = source.model.objects.filter(created_at__lte=settled_before)
         start = settled.aggregate(last=Max("pk"))["last"] or 0
         HistoryFanOutMark.objects.get_or_create(history=label, defaults={"last_id": start})
         return 0
@@ -373,11 +374,14 @@ def _catch_up(source: HistorySource, *, settled_before: datetime, now: datetime)
             )
             if mark is None:  # another run holds it: it publishes these entries
                 return published
-            entries = list(
-                settled.filter(pk__gt=mark.last_id)
+            following = list(
+                source.model.objects.filter(pk__gt=mark.last_id)
                 .select_related(*source.related)
                 .order_by("pk")[:CATCH_UP_BATCH]
             )
+            # Up to the first entry not settled yet: the mark never passes it, even
+            # when a later id carries an earlier time (another machine's clock).
+            entries = list(takewhile(lambda entry: entry.created_at <= settled_before, following))
             if not entries:
                 return published
             events = [source.event(entry) for entry in entries]

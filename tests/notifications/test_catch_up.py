@@ -159,6 +159,29 @@ def test_changes_recorded_before_an_endpoint_existed_are_not_sent_to_it(
 
 
 @pytest.mark.django_db
+def test_the_mark_never_passes_an_entry_that_has_not_settled(
+    manager, receiver, loopback_allowed, django_capture_on_commit_callbacks
+):
+    """A lower id written at a later time (another machine's clock runs ahead): the
+    catch-up waits for it rather than moving the mark past it with the next one."""
+    project = ProjectFactory(managers=[manager])
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        endpoint_for(project, manager, receiver.url)
+        services.history_catch_up()
+        clock.move_to(start + timedelta(minutes=1))
+        first = plan_unannounced(project, manager, django_capture_on_commit_callbacks)
+        clock.move_to(start + timedelta(seconds=1))
+        second = plan_unannounced(project, manager, django_capture_on_commit_callbacks)
+    assert first.pk < second.pk
+
+    assert services.history_catch_up(now=start + timedelta(seconds=1) + LAG) == 0
+    mark = HistoryFanOutMark.objects.get(history="deliverables.deliverableevent")
+    assert mark.last_id == 0
+    assert services.history_catch_up(now=start + timedelta(minutes=1) + LAG) == 2
+
+
+@pytest.mark.django_db
 def test_history_written_before_the_first_run_is_not_replayed(
     manager, receiver, loopback_allowed, django_capture_on_commit_callbacks
 ):
