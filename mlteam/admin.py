@@ -14,7 +14,11 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import (
+    AdminPasswordChangeForm,
+    AdminUserCreationForm,
+    UserChangeForm,
+)
 from django.core import checks
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -27,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from django_celery_beat.admin import PeriodicTaskAdmin, PeriodicTaskForm
 from django_celery_beat.models import PeriodicTask
 
+from .accounts import services as account_services
 from .forms import VersionField
 from .models import Anonymisation, WorkerHeartbeat
 from .people import ANONYMISED_USERNAME_PREFIX, is_anonymised, is_anonymised_name
@@ -349,6 +354,22 @@ class PersonChangeForm(UserChangeForm):
         return username
 
 
+class PersonPasswordForm(AdminPasswordChangeForm):
+    """The admin's "set password" form, saving through `password_set`: the person's
+    API tokens are revoked with their old password (`tokens_revoked` says how many)."""
+
+    tokens_revoked = 0
+
+    def save(self, commit=True):
+        usable = self.cleaned_data["set_usable_password"]
+        self.tokens_revoked = account_services.password_set(
+            user=self.user,
+            password=self.cleaned_data["password1"] if usable else None,
+            reason=account_services.RevokeReason.SET_BY_ADMIN,
+        )
+        return self.user
+
+
 User = get_user_model()
 admin.site.unregister(User)
 
@@ -362,8 +383,33 @@ class PersonAdmin(UserAdmin):
 
     form = PersonChangeForm
     add_form = PersonCreationForm
+    change_password_form = PersonPasswordForm
     list_display = [*UserAdmin.list_display, "is_active"]
     actions = ["deactivate_selected"]
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # Called by Django's "set password" view right after the form saved: the one
+        # place that has both the request and the form, to tell the admin.
+        if isinstance(form, PersonPasswordForm) and form.tokens_revoked:
+            messages.warning(
+                request,
+                ngettext(
+                    "%(count)d API token of this person was revoked with the old password.",
+                    "%(count)d API tokens of this person were revoked with the old password.",
+                    form.tokens_revoked,
+                )
+                % {"count": form.tokens_revoked},
+            )
+        return super().construct_change_message(request, form, formsets, add)
+
+    def save_model(self, request, obj, form, change) -> None:
+        """Unticking "active" on the change form also revokes the person's API
+        tokens, as the "Deactivate" action (`people_deactivate`) does."""
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            account_services.people_tokens_revoke(
+                user_ids=[obj.pk], reason=account_services.RevokeReason.DEACTIVATED
+            )
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

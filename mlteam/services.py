@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from deliverables.models import DeliverableEvent, ReminderPreference
 
 from . import cache
+from .accounts.services import RevokeReason, people_tokens_revoke
 from .models import Anonymisation, WorkerHeartbeat
 from .notifications.services import deliveries_rename_person
 from .people import anonymised_username, is_anonymised
@@ -56,9 +57,9 @@ def sessions_end(*, user_ids: Iterable[int]) -> int:
 @transaction.atomic
 def people_deactivate(*, people: Iterable, actor) -> list:
     """Switch these accounts off, keeping everything else (name, email, teams,
-    ownership, history), and sign them out everywhere. Returns the people who were
-    active until now; inactive ones (already deactivated, invited, anonymised) are
-    left as they are.
+    ownership, history), sign them out everywhere and revoke their API tokens.
+    Returns the people who were active until now; inactive ones (already
+    deactivated, invited, anonymised) are left as they are.
 
     The acting admin among them is refused, before anything changes: an admin
     cannot lock themselves out.
@@ -75,6 +76,7 @@ def people_deactivate(*, people: Iterable, actor) -> list:
     User.objects.filter(pk__in=ids).update(is_active=False)
     cache.bump()  # who is active shows on every dashboard that lists them
     sessions_end(user_ids=ids)
+    people_tokens_revoke(user_ids=ids, reason=RevokeReason.DEACTIVATED)
     deactivated = [person for person in people if person.pk in ids]
     for person in deactivated:
         person.is_active = False
@@ -143,7 +145,7 @@ def person_anonymise(
     3. The account: username to its placeholder, names and email cleared, an
        unusable password (which also ends any invitation link), inactive, no staff
        or superuser status, groups or permissions; their reminder settings go.
-    4. End their sessions and record the anonymisation.
+    4. End their sessions, revoke their API tokens and record the anonymisation.
 
     What they typed (comments, answers, reviews) is kept as written: it is the
     team's record of the work (docs/data-retention.md says how to edit it).
@@ -182,6 +184,7 @@ def person_anonymise(
     user.user_permissions.clear()
     ReminderPreference.objects.filter(user=user).delete()
     sessions_end(user_ids=[user.pk])
+    people_tokens_revoke(user_ids=[user.pk], reason=RevokeReason.DEACTIVATED)
 
     summary = {key: value for key, value in plan.items() if key != "username"}
     record = Anonymisation(

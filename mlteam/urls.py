@@ -9,6 +9,7 @@ from roles import urls as roles_urls
 from roles import views as roles_views
 
 from . import views
+from .accounts import views as accounts_views
 from .api import urls as api_urls
 
 urlpatterns = [
@@ -33,6 +34,17 @@ urlpatterns = [
     ),
     # Sign-in applies the person's remembered interface language on a new browser.
     path("accounts/login/", deliverables_views.SignInView.as_view(), name="login"),
+    # A new password revokes the person's API tokens (mlteam.accounts.services).
+    path(
+        "accounts/password_change/",
+        accounts_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        accounts_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     # The sign-in page offers the language switch too, so it works signed out;
     # signed in, the choice is remembered for the person's emails.

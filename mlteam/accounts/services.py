@@ -113,23 +113,62 @@ def token_create(
 
 
 @transaction.atomic
-def tokens_revoke(*, tokens: Iterable[ApiToken], actor) -> int:
+def tokens_revoke(*, tokens: Iterable[ApiToken], actor, reason: str = "") -> int:
     """Revoke (delete) these tokens; from then on they authenticate nobody. The
     owner revokes their own, an admin anyone's (`can_revoke_token`): one refused
     token refuses them all, before anything changes. Returns how many were still
-    there (revoking a revoked token is harmless)."""
+    there (revoking a revoked token is harmless).
+
+    `actor` None is the system revoking by rule (`people_tokens_revoke`: the
+    person's password changed or their account was switched off), never a request.
+    """
     tokens = list(tokens)
-    if any(not can_revoke_token(actor, token) for token in tokens):
+    if actor is not None and any(not can_revoke_token(actor, token) for token in tokens):
         raise PermissionDenied(REVOKE_REFUSED_MESSAGE)
     revoked, _by_model = ApiToken.objects.filter(pk__in=[token.pk for token in tokens]).delete()
+    by = f"person {actor.pk}" if actor is not None else "the system"
     for token in tokens:
         logger.info(
-            "API token %s of person %s revoked by person %s",
+            "API token %s of person %s revoked by %s%s",
             token.token_key,
             token.user_id,
-            actor.pk,
+            by,
+            f" ({reason})" if reason else "",
         )
     return revoked
+
+
+class RevokeReason:
+    """Why every token of a person is revoked (`people_tokens_revoke`), for the log."""
+
+    # The password was ...
+    CHANGED = "password changed"
+    RESET_LINK = "password reset"
+    SET_BY_ADMIN = "password set by an admin"
+    DEACTIVATED = "account deactivated"
+
+
+def people_tokens_revoke(*, user_ids: Iterable[int], reason: str) -> int:
+    """Revoke every personal token of these people, because their password changed
+    (by them, by a reset link or by an admin) or their account was switched off: a
+    token must not outlive the credentials or the access it was made with. The
+    change itself is the authority, so no permission is asked (`tokens_revoke`'s
+    system actor). Returns how many tokens were revoked."""
+    tokens = ApiToken.objects.filter(user__in=list(user_ids))
+    return tokens_revoke(tokens=tokens, actor=None, reason=reason)
+
+
+@transaction.atomic
+def password_set(*, user, password: str | None, reason: str) -> int:
+    """Give `user` a new password (None: an unusable one, no password sign-in) and
+    revoke their tokens, together. Validation is the caller's form's (Django's
+    password forms). Returns how many tokens were revoked."""
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save(update_fields=["password"])
+    return people_tokens_revoke(user_ids=[user.pk], reason=reason)
 
 
 def token_revoke(*, token: ApiToken, actor) -> bool:

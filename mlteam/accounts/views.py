@@ -1,13 +1,19 @@
-"""Settings > API tokens: a person's own tokens, created and revoked here."""
+"""Settings > API tokens: a person's own tokens, created and revoked here; and the
+password pages, whose new password revokes the person's tokens
+(`services.password_set`)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from . import selectors, services
@@ -59,3 +65,46 @@ def token_revoke(request: HttpRequest, token_key: str) -> HttpResponse:
         )
         return redirect("accounts:token_list")
     return render(request, "accounts/token_revoke.html", {"token": token})
+
+
+def tokens_revoked_message(revoked: int) -> str:
+    return ngettext(
+        "Your %(count)d API token was revoked with your old password: it no longer "
+        "works. Create a new one in Settings > API tokens if you still need it.",
+        "Your %(count)d API tokens were revoked with your old password: they no longer "
+        "work. Create new ones in Settings > API tokens if you still need them.",
+        revoked,
+    ) % {"count": revoked}
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's page, saving through `password_set` (the person's tokens go with
+    their old password); the done page says how many were revoked."""
+
+    def form_valid(self, form):
+        revoked = services.password_set(
+            user=form.user,
+            password=form.cleaned_data["new_password1"],
+            reason=services.RevokeReason.CHANGED,
+        )
+        update_session_auth_hash(self.request, form.user)  # this session stays signed in
+        if revoked:
+            messages.warning(self.request, tokens_revoked_message(revoked))
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's page behind the reset link, saving through `password_set`."""
+
+    def form_valid(self, form):
+        revoked = services.password_set(
+            user=form.user,
+            password=form.cleaned_data["new_password1"],
+            reason=services.RevokeReason.RESET_LINK,
+        )
+        del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
+        if self.post_reset_login:
+            auth_login(self.request, form.user, self.post_reset_login_backend)
+        if revoked:
+            messages.warning(self.request, tokens_revoked_message(revoked))
+        return HttpResponseRedirect(self.get_success_url())

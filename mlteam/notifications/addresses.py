@@ -4,8 +4,9 @@ before every request (a name may resolve elsewhere by then).
 An address must be http(s) (https when WEBHOOK_REQUIRE_HTTPS), carry no user
 name or password, and every address its host resolves to must be public: not
 private, loopback, link-local, reserved, multicast, unspecified, nor a cloud
-metadata address, unless an admin allowed the host (`WebhookAllowedHost`;
-even then never a metadata address).
+metadata address, unless an admin allowed the host on that port
+(`WebhookAllowedHost`: a bare host is its default port 443/80 only; even then
+never a metadata address).
 The request then goes to one of the addresses checked here (`Target.addresses`),
 never to a fresh lookup, so a name cannot be re-pointed in between.
 """
@@ -21,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import WebhookAllowedHost
+from .models import WebhookAllowedHost, default_port
 
 # Cloud metadata services (AWS, GCP, Azure: 169.254.169.254; AWS over IPv6).
 METADATA_ADDRESSES = {
@@ -87,8 +88,8 @@ def is_forbidden_address(address: str) -> bool:
     return _forbidden(ip)
 
 
-def host_allowed(host: str) -> bool:
-    return WebhookAllowedHost.objects.filter(host=host.lower()).exists()
+def host_allowed(host: str, port: int, scheme: str) -> bool:
+    return WebhookAllowedHost.objects.allowing(host=host, port=port, scheme=scheme).exists()
 
 
 def check_url(url: str) -> Target:
@@ -109,16 +110,16 @@ def check_url(url: str) -> Target:
             _("Leave the user name and password out of the address."), code="credentials"
         )
     host = parts.hostname.lower()
-    port = port or (443 if scheme == "https" else 80)
+    port = port or default_port(scheme)
     addresses = _resolve(host, port)
-    allowed = host_allowed(host)
+    allowed = host_allowed(host, port, scheme)
     for address in addresses:
         # An admin's allowed host may be private, never the metadata service.
         if is_metadata_address(address) or (not allowed and is_forbidden_address(address)):
             raise UnsafeAddress(
                 _(
                     "%(host)s leads to a private, local or metadata address (%(address)s), "
-                    "which webhooks may not call. An admin can allow the host."
+                    "which webhooks may not call. An admin can allow the host and its port."
                 ),
                 code="forbidden_address",
                 params={"host": host, "address": address},

@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mlteam.admin import ServiceAdmin, VersionedAdminForm
@@ -144,4 +145,12 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookAllowedHost)
 class WebhookAllowedHostAdmin(admin.ModelAdmin):
-    list_display = ["host", "note", "created_at"]
+    """Host, or host and port; re-checked before every request (`addresses.check_url`)."""
+
+    list_display = ["host", "port_shown", "note", "created_at"]
+    fields = ["host", "port", "note"]
+    search_fields = ["host", "note"]
+
+    @admin.display(description=_("port"), ordering="port")
+    def port_shown(self, obj: WebhookAllowedHost) -> str:
+        return str(obj.port) if obj.port else gettext("default (443/80)")

@@ -10,6 +10,8 @@ admin's explicit permission to send to a private or loopback address.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -195,27 +197,132 @@ class WebhookDelivery(DeliveryBase):
         return f"{self.event_type} {self.event_id}"
 
 
+class HistoryFanOutMark(models.Model):
+    """How far the history catch-up (`services.history_catch_up`) has published one
+    history table: every entry up to `last_id` has been through `events_publish`
+    (by the after-commit fan-out or by the catch-up). The catch-up locks this row
+    while it works, so two runs never publish the same entries at once."""
+
+    history = models.CharField(_("history table"), max_length=100, unique=True)
+    last_id = models.PositiveBigIntegerField(_("last entry published"), default=0)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("history fan-out mark")
+        verbose_name_plural = _("history fan-out marks")
+
+    def __str__(self) -> str:
+        return f"{self.history} #{self.last_id}"
+
+
+def default_port(scheme: str) -> int:
+    """The port an http(s) address means when it names none."""
+    return 443 if scheme == "https" else 80
+
+
+ALLOWED_HOST_PORT_MESSAGE = _("Enter a port from 1 to 65535 after the colon.")
+ALLOWED_HOST_TWO_PORTS_MESSAGE = _("Give the port once: after the host or in the port field.")
+ALLOWED_HOST_REQUIRED_MESSAGE = _("Enter a host name or address.")
+
+
+def _host_error(message, code: str) -> ValidationError:
+    return ValidationError({"host": ValidationError(message, code=code)})
+
+
+class WebhookAllowedHostQuerySet(models.QuerySet):
+    def allowing(self, *, host: str, port: int, scheme: str) -> WebhookAllowedHostQuerySet:
+        """THE allow-list rule: the entries that allow `host` on `port` (an entry
+        without a port allows only the scheme's default port)."""
+        same_port = models.Q(port=port)
+        if port == default_port(scheme):
+            same_port |= models.Q(port__isnull=True)
+        return self.filter(same_port, host=host.lower())
+
+
 class WebhookAllowedHost(models.Model):
     """A host an admin allows although it resolves to a private, loopback or
-    link-local address (an internal service on purpose)."""
+    link-local address (an internal service on purpose), on one port.
+
+    With a port, only addresses on that port are allowed; without one, only the
+    address's default port (443 for https, 80 for http). An internal service on
+    another port is allowed by naming it, so the entry never opens every
+    service of a machine at once.
+    """
 
     host = models.CharField(
         _("host"),
         max_length=255,
-        unique=True,
-        help_text=_("A host name or address exactly as in the webhook's address."),
+        help_text=_(
+            "A host name or address exactly as in the webhook's address, optionally "
+            "with its port (hooks.internal:8443, [fd00::5]:8080)."
+        ),
+    )
+    port = models.PositiveIntegerField(
+        _("port"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(65535)],
+        help_text=_("Empty: only the address's default port (443 for https, 80 for http)."),
     )
     note = models.CharField(_("why"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("added"), auto_now_add=True)
 
+    objects = WebhookAllowedHostQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("allowed private host")
         verbose_name_plural = _("allowed private hosts")
-        ordering = ["host"]
+        ordering = ["host", "port"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["host", "port"],
+                name="webhook_allowed_host_port_once",
+                violation_error_message=_("This host and port are already allowed."),
+            ),
+            models.UniqueConstraint(
+                fields=["host"],
+                condition=models.Q(port__isnull=True),
+                name="webhook_allowed_host_default_port_once",
+                violation_error_message=_("This host is already allowed on its default port."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(port__isnull=True) | models.Q(port__gte=1, port__lte=65535),
+                name="webhook_allowed_host_port_range",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return self.host
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}" if self.port else host
 
     def clean(self) -> None:
-        # Compared with the address's host as urlsplit gives it: lower case, no brackets.
-        self.host = self.host.strip().lower().strip("[]")
+        """Compared with the address's host as urlsplit gives it: lower case, no
+        brackets. A port typed after the host ("host:8443", "[fd00::5]:8080") moves
+        to the port field."""
+        text = (self.host or "").strip().lower()
+        typed_port = ""
+        if text.startswith("["):
+            host, _bracket, rest = text[1:].partition("]")
+            if rest and not rest.startswith(":"):
+                raise _host_error(ALLOWED_HOST_PORT_MESSAGE, "port")
+            typed_port = rest[1:]
+            if rest and not typed_port:
+                raise _host_error(ALLOWED_HOST_PORT_MESSAGE, "port")
+        elif text.count(":") == 1:  # host:port (an IPv6 address has several colons)
+            host, typed_port = text.split(":")
+            if not typed_port:
+                raise _host_error(ALLOWED_HOST_PORT_MESSAGE, "port")
+        else:
+            host = text
+        if not host:
+            raise _host_error(ALLOWED_HOST_REQUIRED_MESSAGE, "required")
+        if typed_port:
+            if not typed_port.isascii() or not typed_port.isdigit():
+                raise _host_error(ALLOWED_HOST_PORT_MESSAGE, "port")
+            port = int(typed_port)
+            if not 1 <= port <= 65535:
+                raise _host_error(ALLOWED_HOST_PORT_MESSAGE, "port")
+            if self.port is not None and self.port != port:
+                raise _host_error(ALLOWED_HOST_TWO_PORTS_MESSAGE, "two_ports")
+            self.port = port
+        self.host = host

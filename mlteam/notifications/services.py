@@ -19,12 +19,13 @@ from base64 import b64encode
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import takewhile
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -40,7 +41,13 @@ from roles.permissions import can_view_project
 
 from . import delivery as ledger
 from .addresses import UnsafeAddress, check_url
-from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .models import (
+    DeliveryStatus,
+    HistoryFanOutMark,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from .permissions import can_manage_webhooks
 from .sender import post, signature_headers
 
@@ -203,6 +210,10 @@ class OutgoingEvent:
     project: Project
     occurred_at: datetime
     data: Callable[[], dict]
+    # A change recorded in a history table: only endpoints that existed when it was
+    # recorded receive it (the catch-up never sends an older change to a new endpoint).
+    # The overdue events are states, not changes: every subscribed endpoint gets them.
+    recorded: bool = False
 
 
 def _site_url(name: str, pk: int) -> str:
@@ -250,6 +261,7 @@ def _from_deliverable_event(entry: DeliverableEvent) -> OutgoingEvent | None:
         project=entry.deliverable.project,
         occurred_at=entry.created_at,
         data=data,
+        recorded=True,
     )
 
 
@@ -274,6 +286,7 @@ def _from_team_change(entry: TeamChange) -> OutgoingEvent | None:
         project=entry.project,
         occurred_at=entry.created_at,
         data=data,
+        recorded=True,
     )
 
 
@@ -284,15 +297,101 @@ def _owner_may_see(owner, project: Project) -> bool:
     return owner.is_active and can_view_project(owner, project)
 
 
+@dataclass(frozen=True)
+class HistorySource:
+    """A history table that feeds webhooks: how an entry becomes an event, and what
+    to read with the entries so that building the events makes no further queries."""
+
+    model: type
+    event: Callable[..., OutgoingEvent | None]
+    related: tuple[str, ...]
+
+
+HISTORY_SOURCES = [
+    HistorySource(
+        DeliverableEvent,
+        _from_deliverable_event,
+        ("deliverable__project", "deliverable__type", "deliverable__owner", "actor"),
+    ),
+    HistorySource(TeamChange, _from_team_change, ("project", "person", "role", "actor")),
+]
+
+
+def _source_of(model) -> HistorySource | None:
+    return next((source for source in HISTORY_SOURCES if source.model is model), None)
+
+
 def history_fan_out(sender, entries, **kwargs) -> int:
     """`history_written`'s receiver: the webhook events among `entries`, published."""
-    if sender is DeliverableEvent:
-        events = [_from_deliverable_event(entry) for entry in entries]
-    elif sender is TeamChange:
-        events = [_from_team_change(entry) for entry in entries]
-    else:
+    source = _source_of(sender)
+    if source is None:
         return 0
+    events = [source.event(entry) for entry in entries]
     return len(events_publish([event for event in events if event is not None]))
+
+
+CATCH_UP_BATCH = 500
+
+
+def history_catch_up(*, now: datetime | None = None) -> int:
+    """Publish the history entries whose after-commit fan-out never ran (the process
+    died after the commit, the broker or a receiver failed): the same `events_publish`,
+    so an entry fanned out already adds nothing. Returns the new deliveries.
+
+    1. Per history table, a mark (`HistoryFanOutMark`) says up to which entry all
+       were published. The first run starts at the newest settled entry: history
+       written before the catch-up existed is not replayed.
+    2. Only settled entries are read: written at least WEBHOOK_CATCH_UP_LAG_MINUTES
+       ago. Ids are handed out when a row is written, not when it commits, so a
+       lower id may become visible after a higher one; waiting that long means every
+       transaction that commits within the lag is seen in id order.
+    3. Each batch runs in one transaction that holds the mark's row
+       (select_for_update, skip_locked): a second run at the same time skips the
+       table instead of publishing the same entries; the mark moves with the batch.
+    """
+    now = now or timezone.now()
+    settled_before = now - timedelta(minutes=settings.WEBHOOK_CATCH_UP_LAG_MINUTES)
+    published = 0
+    for source in HISTORY_SOURCES:
+        published += _catch_up(source, settled_before=settled_before, now=now)
+    return published
+
+
+def _catch_up(source: HistorySource, *, settled_before: datetime, now: datetime) -> int:
+    label = source.model._meta.label_lower
+    if not HistoryFanOutMark.objects.filter(history=label).exists():
+        settled = source.model.objects.filter(created_at__lte=settled_before)
+        start = settled.aggregate(last=Max("pk"))["last"] or 0
+        HistoryFanOutMark.objects.get_or_create(history=label, defaults={"last_id": start})
+        return 0
+    published = 0
+    while True:
+        with transaction.atomic():
+            mark = (
+                HistoryFanOutMark.objects.select_for_update(skip_locked=True)
+                .filter(history=label)
+                .first()
+            )
+            if mark is None:  # another run holds it: it publishes these entries
+                return published
+            following = list(
+                source.model.objects.filter(pk__gt=mark.last_id)
+                .select_related(*source.related)
+                .order_by("pk")[:CATCH_UP_BATCH]
+            )
+            # Up to the first entry not settled yet: the mark never passes it, even
+            # when a later id carries an earlier time (another machine's clock).
+            entries = list(takewhile(lambda entry: entry.created_at <= settled_before, following))
+            if not entries:
+                return published
+            events = [source.event(entry) for entry in entries]
+            published += len(
+                events_publish([event for event in events if event is not None], now=now)
+            )
+            mark.last_id = entries[-1].pk
+            mark.save(update_fields=["last_id", "updated_at"])
+        if len(entries) < CATCH_UP_BATCH:
+            return published
 
 
 def events_publish(events: list[OutgoingEvent], *, now: datetime | None = None) -> list[int]:
@@ -323,6 +422,8 @@ def events_publish(events: list[OutgoingEvent], *, now: datetime | None = None) 
             if endpoint.project_id not in (None, event.project.pk):
                 continue
             if event.event_type not in endpoint.events:
+                continue
+            if event.recorded and endpoint.created_at > event.occurred_at:
                 continue
             key = (endpoint.created_by_id, event.project.pk)
             if key not in allowed:

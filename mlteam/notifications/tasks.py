@@ -4,7 +4,8 @@
 on other people's servers, and must never hold up the digests. Each delivery is
 its own task, and each request has short timeouts, so one slow endpoint delays
 no other. The beat's `delivery_sweep` hands over again whatever is due (retries,
-sends whose worker vanished, deliveries whose first hand-over failed).
+sends whose worker vanished, deliveries whose first hand-over failed), and
+`history_catch_up` publishes the history entries whose after-commit fan-out never ran.
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ def delivery_sweep() -> int:
             break
         handed += 1
     return handed
+
+
+@shared_task(name="notifications.history_catch_up")
+def history_catch_up() -> int:
+    """Triggered by beat every minute: the history entries whose after-commit fan-out
+    never ran, published (idempotent; two at once publish each entry once)."""
+    return services.history_catch_up()
 
 
 @shared_task(name="notifications.overdue_sweep")

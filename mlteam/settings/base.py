@@ -212,6 +212,10 @@ WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
 # with no success, is disabled and its owner told.
 WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20, minimum=1)
 WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 24, minimum=0)
+# The history catch-up (notifications.history_catch_up) publishes a history entry only
+# once it is this many minutes old: a transaction that wrote an entry and committed
+# within this time is never passed over, whatever order the ids committed in.
+WEBHOOK_CATCH_UP_LAG_MINUTES = env_int("WEBHOOK_CATCH_UP_LAG_MINUTES", 10, minimum=1)
 
 # The public API (mlteam/api/, docs/api.md): JSON only, problem details for errors,
 # session (with CSRF) or personal token (mlteam.accounts.ApiToken, stored hashed by

@@ -1,5 +1,5 @@
 """A real HTTP receiver on 127.0.0.1 (an ephemeral port, its own thread) and the
-admin allow-list entry that lets webhooks call it."""
+admin allow-list entries that let webhooks call it (one per receiver's port)."""
 
 from __future__ import annotations
 
@@ -66,15 +66,19 @@ def _handler(receiver: Receiver):
 
 
 @pytest.fixture
-def receivers() -> Iterator:
-    """`start(answers)` starts a receiver; all are shut down after the test."""
+def receivers(request) -> Iterator:
+    """`start(answers)` starts a receiver; all are shut down after the test. With
+    `loopback_allowed`, the admin allows each receiver's host and port."""
     servers = []
 
     def start(answers=None) -> Receiver:
         receiver = Receiver(answers=list(answers or [200]))
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
         server.daemon_threads = True
-        receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        port = server.server_address[1]
+        receiver.url = f"http://127.0.0.1:{port}/hook"
+        if "loopback_allowed" in request.fixturenames:
+            WebhookAllowedHost.objects.create(host="127.0.0.1", port=port, note="test receiver")
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         return receiver
@@ -92,5 +96,6 @@ def receiver(receivers) -> Receiver:
 
 @pytest.fixture
 def loopback_allowed(db):
-    """The admin's explicit permission to call the test receivers."""
-    return WebhookAllowedHost.objects.create(host="127.0.0.1", note="test receivers")
+    """The admin's explicit permission to call the test receivers: an entry per
+    receiver's port, made as it starts (`receivers`); `.delete()` withdraws them."""
+    return WebhookAllowedHost.objects.filter(host="127.0.0.1")

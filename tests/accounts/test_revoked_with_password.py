@@ -1,0 +1,245 @@
+"""A person's API tokens end with their old password (changed by them, through a
+reset link, or set by an admin) and with their account (deactivated or anonymised);
+the API answers 401 to the old token from then on. Other people's tokens stay."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from mlteam.accounts import services
+from mlteam.accounts.models import ApiToken
+from mlteam.services import people_deactivate, person_anonymise
+from tests.factories import PASSWORD, UserFactory
+from tests.html_forms import form_data
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "a-new-long-password"
+
+
+def api_status(secret: str) -> int:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client.get("/api/v1/roles/").status_code
+
+
+@pytest.fixture
+def secrets(member):
+    """Two tokens of the member's, one of someone else's (which must keep working)."""
+    other = UserFactory(username="other")
+    return {
+        "mine": [services.token_create(user=member, name=name)[1] for name in ("ci", "laptop")],
+        "theirs": services.token_create(user=other, name="ci")[1],
+    }
+
+
+@pytest.fixture
+def root(db):
+    """Who changes people in the Django admin: a superuser."""
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+def assert_revoked(member, secrets) -> None:
+    assert [api_status(secret) for secret in secrets["mine"]] == [401, 401]
+    assert not ApiToken.objects.filter(user=member).exists()
+    assert api_status(secrets["theirs"]) == 200
+
+
+def shown_messages(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_the_tokens_work_before(member, secrets):
+    assert [api_status(secret) for secret in secrets["mine"]] == [200, 200]
+
+
+def test_changing_ones_password_revokes_ones_tokens_and_the_page_says_so(client, member, secrets):
+    client.force_login(member)
+    form = client.get(reverse("password_change"))
+    assert "also revokes your personal API tokens" in form.content.decode()
+
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        follow=True,
+    )
+
+    assert response.redirect_chain[-1][0] == reverse("password_change_done")
+    assert shown_messages(response) == [
+        "Your 2 API tokens were revoked with your old password: they no longer work. "
+        "Create new ones in Settings > API tokens if you still need them."
+    ]
+    assert "Your 2 API tokens were revoked" in response.content.decode()
+    assert_revoked(member, secrets)
+    member.refresh_from_db()
+    assert member.check_password(NEW_PASSWORD)
+    assert client.get(reverse("home")).status_code == 200  # this session stays signed in
+
+
+def test_a_refused_password_change_revokes_nothing(client, member, secrets):
+    client.force_login(member)
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": "wrong", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 200
+    assert ApiToken.objects.filter(user=member).count() == 2
+    assert [api_status(secret) for secret in secrets["mine"]] == [200, 200]
+
+
+def test_a_person_without_tokens_is_told_nothing_about_them(client, member):
+    client.force_login(member)
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == reverse("password_change_done")
+    assert shown_messages(response) == []
+
+
+def test_a_password_reset_revokes_the_tokens_and_the_page_says_so(client, member, secrets):
+    client.post(reverse("password_reset"), {"email": member.email})
+    (message,) = mail.outbox
+    link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", message.body).group(1)
+    page = client.get(link, follow=True)
+    assert "also revokes your personal API tokens" in page.content.decode()
+    form_url = page.redirect_chain[-1][0]
+
+    response = client.post(
+        form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}, follow=True
+    )
+
+    assert response.redirect_chain[-1][0] == reverse("password_reset_complete")
+    assert "Your 2 API tokens were revoked" in response.content.decode()
+    assert_revoked(member, secrets)
+    member.refresh_from_db()
+    assert member.check_password(NEW_PASSWORD)
+    # The link worked once.
+    assert "no longer works" in client.get(link, follow=True).content.decode()
+
+
+def _admin_password_page(client, person):
+    return reverse("admin:auth_user_password_change", args=[person.pk])
+
+
+def test_an_admin_setting_the_password_revokes_the_tokens_and_is_told(
+    client, root, member, secrets
+):
+    client.force_login(root)
+    url = _admin_password_page(client, member)
+    data = form_data(client.get(url).content.decode())
+    data.update(password1=[NEW_PASSWORD], password2=[NEW_PASSWORD], usable_password=["true"])
+
+    response = client.post(url, data, follow=True)
+
+    assert response.status_code == 200
+    assert "2 API tokens of this person were revoked with the old password." in shown_messages(
+        response
+    )
+    assert_revoked(member, secrets)
+    member.refresh_from_db()
+    assert member.check_password(NEW_PASSWORD)
+
+
+def test_an_admin_turning_password_sign_in_off_revokes_the_tokens(client, root, member, secrets):
+    client.force_login(root)
+    url = _admin_password_page(client, member)
+    data = form_data(client.get(url).content.decode())
+    data.update(usable_password=["false"], **{"unset-password": ["1"]})
+
+    client.post(url, data)
+
+    member.refresh_from_db()
+    assert not member.has_usable_password()
+    assert_revoked(member, secrets)
+
+
+def test_an_invalid_admin_password_revokes_nothing(client, root, member, secrets):
+    client.force_login(root)
+    url = _admin_password_page(client, member)
+    data = form_data(client.get(url).content.decode())
+    data.update(password1=[NEW_PASSWORD], password2=["something-else"], usable_password=["true"])
+    assert client.post(url, data).status_code == 200
+    assert ApiToken.objects.filter(user=member).count() == 2
+
+
+def test_deactivating_people_in_the_admin_revokes_their_tokens(client, root, member, secrets):
+    client.force_login(root)
+    response = client.post(
+        reverse("admin:auth_user_changelist"),
+        {"action": "deactivate_selected", "_selected_action": [member.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert not member.is_active
+    assert_revoked(member, secrets)
+
+
+def test_unticking_active_on_the_admin_form_revokes_the_tokens(client, root, member, secrets):
+    client.force_login(root)
+    url = reverse("admin:auth_user_change", args=[member.pk])
+    data = form_data(client.get(url).content.decode())
+    data.pop("is_active", None)
+    data["_save"] = ["Save"]
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    member.refresh_from_db()
+    assert not member.is_active
+    assert_revoked(member, secrets)
+
+
+def test_saving_the_admin_form_otherwise_keeps_the_tokens(client, root, member, secrets):
+    client.force_login(root)
+    url = reverse("admin:auth_user_change", args=[member.pk])
+    data = form_data(client.get(url).content.decode())
+    data["first_name"] = ["Renamed"]
+    data["_save"] = ["Save"]
+    assert client.post(url, data).status_code == 302
+    assert ApiToken.objects.filter(user=member).count() == 2
+
+
+def test_the_deactivation_service_revokes_only_the_deactivated_peoples_tokens(
+    member, admin, secrets
+):
+    people_deactivate(people=get_user_model().objects.filter(pk=member.pk), actor=admin)
+    assert_revoked(member, secrets)
+
+
+def test_anonymising_a_person_revokes_their_tokens(member, admin, secrets):
+    person_anonymise(user=member, reason="erasure request 7", run_by=admin)
+    assert_revoked(member, secrets)
+
+
+def test_password_set_is_one_transaction_with_the_revocation(member, secrets):
+    assert (
+        services.password_set(
+            user=member, password=NEW_PASSWORD, reason=services.RevokeReason.CHANGED
+        )
+        == 2
+    )
+    assert_revoked(member, secrets)
+    assert (
+        services.password_set(user=member, password=None, reason=services.RevokeReason.SET_BY_ADMIN)
+        == 0
+    )
+    member.refresh_from_db()
+    assert not member.has_usable_password()
+
+
+def test_revoking_by_rule_is_logged_as_the_systems(member, secrets, caplog):
+    with caplog.at_level("INFO", logger="mlteam.accounts.services"):
+        services.people_tokens_revoke(
+            user_ids=[member.pk], reason=services.RevokeReason.DEACTIVATED
+        )
+    lines = [r.getMessage() for r in caplog.records if "revoked" in r.getMessage()]
+    assert len(lines) == 2
+    assert all("by the system (account deactivated)" in line for line in lines)
