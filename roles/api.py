@@ -41,7 +41,7 @@ from mlteam.forms import INTEGER_MAX, _pk_in_range
 from mlteam.people import is_deactivated, is_pending_invitee, person_name
 
 from . import selectors, services
-from .forms import AddMemberForm, ProjectForm
+from .forms import ProjectForm
 from .models import Membership, Project, ProjectStatus, Role, RoleAssignment, choice_label
 from .permissions import can_create_project, can_manage_project
 
@@ -536,11 +536,11 @@ class AddMemberSerializer(BodySerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Whom the team panel offers: the same people, from its form.
+        # Who may join: the rule the team page's add form validates with.
         field = self.fields["person"]
         project = self.context.get("project")
         if project is not None:  # (the schema's generator makes one without)
-            field.queryset = AddMemberForm(project=project).fields["user"].queryset
+            field.queryset = selectors.team_candidates(project=project)
         field.error_messages["does_not_exist"] = _("Choose someone who is not on the team yet.")
 
 
