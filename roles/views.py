@@ -305,6 +305,12 @@ def _find_query(request) -> str:
     return TeamFindForm(data).values()["find"] or ""
 
 
+def _team_url(project: Project, query: str) -> str:
+    """The team page, showing the matches of `query` (if any)."""
+    url = reverse("roles:project_team", args=[project.pk])
+    return f"{url}?{urlencode({'find': query})}" if query else url
+
+
 def _candidates_context(request, project: Project) -> dict:
     """The "Add a person" card's search box and its matches (`_team_candidates.html`)."""
     query = _find_query(request)
@@ -352,9 +358,8 @@ def _team_response(
             _team_context(request, project, refused=refused, **failed),
             status=status,
         )
-    url = reverse("roles:project_team", args=[project.pk])
-    query = _find_query(request)  # back to the same matches, to add the next person
-    return redirect(f"{url}?{urlencode({'find': query})}" if query else url)
+    # Back to the same matches, to add the next person.
+    return redirect(_team_url(project, _find_query(request)))
 
 
 @require_GET
@@ -373,9 +378,7 @@ def team_candidates(request: HttpRequest, pk: int) -> HttpResponse:
     context = {"project": project, "oob": True, **_candidates_context(request, project)}
     response = render(request, "roles/_team_candidates.html", context)
     if request.htmx:  # the address names the search, as the page without JavaScript
-        url = reverse("roles:project_team", args=[project.pk])
-        query = context["search"].query
-        response["HX-Replace-Url"] = f"{url}?{urlencode({'find': query})}" if query else url
+        response["HX-Replace-Url"] = _team_url(project, context["search"].query)
     return response
 
 
