@@ -46,17 +46,17 @@ from .tokens import invitation_token_generator
 PAGE_SIZE = 20
 
 
-def project_or_404(request: HttpRequest, pk: int) -> Project:
-    """The project if the user may see it (with its team), else 404."""
-    project = selectors.project_get_for_user(user=request.user, pk=pk)
+def project_or_404(request: HttpRequest, pk: int, *, with_team: bool = True) -> Project:
+    """The project if the user may see it (with its team unless not needed), else 404."""
+    project = selectors.project_get_for_user(user=request.user, pk=pk, with_team=with_team)
     if project is None:
         raise Http404
     return project
 
 
-def _managedproject_or_404(request: HttpRequest, pk: int) -> Project:
+def _managedproject_or_404(request: HttpRequest, pk: int, *, with_team: bool = True) -> Project:
     """A project the user manages. Visible but not theirs to change: 403."""
-    project = project_or_404(request, pk)
+    project = project_or_404(request, pk, with_team=with_team)
     if not can_manage_project(request.user, project):
         raise PermissionDenied
     return project
@@ -374,7 +374,7 @@ def project_team(request: HttpRequest, pk: int) -> HttpResponse:
 def team_candidates(request: HttpRequest, pk: int) -> HttpResponse:
     """The matches of a search for people to add (htmx swaps them into the
     "Add a person" card; without JavaScript the team page draws them itself)."""
-    project = _managedproject_or_404(request, pk)
+    project = _managedproject_or_404(request, pk, with_team=False)  # the search reads it
     context = {"project": project, "oob": True, **_candidates_context(request, project)}
     response = render(request, "roles/_team_candidates.html", context)
     if request.htmx:  # the address names the search, as the page without JavaScript

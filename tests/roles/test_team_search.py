@@ -277,8 +277,8 @@ def _queries(client, url, **extra) -> int:
 
 @pytest.mark.parametrize("page", ["team", "candidates"])
 def test_a_search_costs_the_same_queries_for_5_or_50_people(manager_client, world, page):
-    # Candidates view: session, user, permissions, the project (with its team, as
-    # every team view reads it), the matches (one query, 11 rows at most).
+    # Candidates view: session, user, permissions, the project (without its team:
+    # the search reads who is on it), the matches (one query, 11 rows at most).
     # The team page: its own queries (tests/roles/test_query_counts.py) plus the
     # matches.
     url = (_team_url(world) if page == "team" else _candidates_url(world)) + "?find=qz"
