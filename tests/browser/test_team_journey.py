@@ -1,10 +1,12 @@
-"""Headless Chromium: a manager builds a team and watches the coverage gaps close."""
+"""Headless Chromium: a manager builds a team and watches the coverage gaps close;
+without JavaScript, the search for people to add still works."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ARTIFACTS
+from roles.services import project_create
+from tests.conftest import ARTIFACTS, sign_in
 from tests.factories import PASSWORD, UserFactory, manager_user
 
 pytestmark = [
@@ -85,3 +87,29 @@ def test_manager_creates_a_project_staffs_it_and_the_gaps_close(live_server, pag
     page.screenshot(path=str(ARTIFACTS / "coverage-phone.png"), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
     page.screenshot(path=str(ARTIFACTS / "coverage-desktop.png"), full_page=True)
+
+
+def test_without_javascript_a_manager_finds_and_adds_people(live_server, browser):
+    """The search is a plain GET form and "Add" a plain POST: the page answers both."""
+    manager = manager_user(username="mari", first_name="Mari", last_name="Kobayashi")
+    project = project_create(name="Fraud detection", managers=[manager], actor=manager)
+    UserFactory(username="aiko", first_name="Aiko", last_name="Tanaka")
+    UserFactory(username="aina", first_name="Aina", last_name="Tanabe")
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        sign_in(page, live_server.url, "mari")
+        page.goto(f"{live_server.url}/projects/{project.pk}/team/")
+        page.get_by_role("searchbox", name="Find a person").fill("tana")
+        page.get_by_role("button", name="Search").click()
+        page.get_by_text("2 people match.").wait_for()
+        assert page.url.endswith(f"/projects/{project.pk}/team/?find=tana")
+        page.get_by_role("button", name="Add Aina Tanabe (aina) to the team").click()
+        page.get_by_text("Aina Tanabe joined the team.").wait_for()
+        # Back on the same search, the person added gone from it.
+        assert page.get_by_role("searchbox", name="Find a person").input_value() == "tana"
+        page.get_by_text("1 person matches.").wait_for()
+        assert page.get_by_role("button", name="Add Aina Tanabe (aina) to the team").count() == 0
+        assert page.locator(".card", has_text="aina@example.com").count() == 1
+    finally:
+        context.close()
