@@ -49,7 +49,7 @@ from mlteam.forms import _pk_in_range
 from mlteam.people import is_deactivated, is_pending_invitee, person_name
 
 from . import selectors, services
-from .forms import AddMemberForm, PeopleFilterForm, ProjectFilterForm, ProjectForm
+from .forms import PeopleFilterForm, ProjectFilterForm, ProjectForm
 from .models import Membership, Project, ProjectStatus, Role, RoleAssignment, choice_label
 from .permissions import can_create_project, can_manage_project
 
@@ -542,11 +542,11 @@ class AddMemberSerializer(BodySerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Whom the team panel offers: the same people, from its form.
+        # Who may join: the rule the team page's add form validates with.
         field = self.fields["person"]
         project = self.context.get("project")
         if project is not None:  # (the schema's generator makes one without)
-            field.queryset = AddMemberForm(project=project).fields["user"].queryset
+            field.queryset = selectors.team_candidates(project=project)
 
     def to_internal_value(self, data):
         try:

@@ -25,8 +25,8 @@ from mlteam.forms import (
 )
 from mlteam.people import FORMER_MEMBER, is_anonymised_name
 
-from .models import Membership, Project, ProjectStatus, Role, RoleAssignment
-from .selectors import PROJECT_SORTS
+from .models import Project, ProjectStatus, Role, RoleAssignment
+from .selectors import PROJECT_SORTS, team_candidates
 
 
 def person_label(user) -> str:
@@ -264,28 +264,37 @@ class PanelForm(VersionedForm):
 
 
 class AddMemberForm(PanelForm):
-    user = PersonChoiceField(
-        label=_("Person"),
-        queryset=get_user_model().objects.none(),
-        widget=PlainSelect(attrs={"class": "form-select"}),
+    """Adds one person to the team: the search's "Add" buttons send their id
+    (there is no list of everyone to choose from, see `team_candidate_search`)."""
+
+    user = BoundedModelChoiceField(
+        label=_("Person"), queryset=get_user_model().objects.none(), widget=PlainHiddenInput
     )
 
     def __init__(self, *args, project: Project, **kwargs):
         super().__init__(*args, **kwargs)
-        # NOT IN the team, not NOT EXISTS: a filter on the scan of the index that
-        # reads people in this order (roles/migrations/0010), where an anti join
-        # would lose the order and sort them all again.
-        team = Membership.objects.filter(project=project).values("user_id")
-        self.fields["user"].queryset = (
-            get_user_model()
-            .objects.filter(is_active=True)
-            .exclude(pk__in=team)
-            .only("pk", "username", "first_name", "last_name")
-            .order_by("first_name", "last_name", "username")
+        self.fields["user"].queryset = team_candidates(project=project).only(
+            "pk", "username", "first_name", "last_name"
         )
         self.fields["user"].error_messages["invalid_choice"] = _(
             "Choose someone who is not on the team yet."
         )
+
+
+class TeamFindForm(QueryForm):
+    """The team page's search for people to add (`?find=`)."""
+
+    find = SearchField(
+        label=_("Find a person"),
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "class": "form-control",
+                "placeholder": _("Name, username or email"),
+                "autocomplete": "off",
+            }
+        ),
+    )
 
 
 class InviteForm(PanelForm):

@@ -682,6 +682,66 @@ def role_holders(*, role: Role, user) -> QuerySet[RoleAssignment]:
 # --- people -----------------------------------------------------------------------------
 
 
+def people_matching(people: QuerySet, query: str) -> QuerySet:
+    """THE people search: those of `people` whose username, first name, last name
+    or email contains `query`, ignoring case (all of them for no query). The people
+    page and the team page's "Add a person" both search with it."""
+    if not query:
+        return people
+    return people.filter(
+        Q(username__icontains=query)
+        | Q(first_name__icontains=query)
+        | Q(last_name__icontains=query)
+        | Q(email__icontains=query)
+    )
+
+
+def team_candidates(*, project: Project, query: str = "") -> QuerySet:
+    """THE rule of who may join `project`'s team: every active person not on it
+    yet, by name; with a query, those of them it matches (`people_matching`).
+    The add form validates against it (web and API), the team page searches it.
+
+    NOT IN the team, not NOT EXISTS: a filter on the scan of the index that reads
+    active people in this order (roles/migrations/0010), where an anti join would
+    lose the order and sort them all again; a search stops reading that index as
+    soon as it has the rows it shows."""
+    team = Membership.objects.filter(project=project).values("user_id")
+    people = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .exclude(pk__in=team)
+        .order_by("first_name", "last_name", "username")
+    )
+    return people_matching(people, query)
+
+
+@dataclass(frozen=True)
+class CandidateSearch:
+    """The first matches of a search for people to add (`team_candidate_search`)."""
+
+    query: str
+    people: list  # users with pk, username, first and last name loaded
+    more: bool  # more people match than are shown
+
+
+TEAM_CANDIDATES_SHOWN = 10
+
+
+def team_candidate_search(
+    *, project: Project, query: str, limit: int = TEAM_CANDIDATES_SHOWN
+) -> CandidateSearch:
+    """The first `limit` people a search finds among `team_candidates`, by name,
+    and whether there are more: one query (`limit` + 1 rows), none without a query."""
+    if not query:
+        return CandidateSearch(query="", people=[], more=False)
+    rows = list(
+        team_candidates(project=project, query=query).only(
+            "pk", "username", "first_name", "last_name"
+        )[: limit + 1]
+    )
+    return CandidateSearch(query=query, people=rows[:limit], more=len(rows) > limit)
+
+
 def people_visible_to(*, user) -> QuerySet:
     """Active people the viewer may see (`models.people_visible_to`), by name:
     the choices of people filters."""
@@ -696,14 +756,7 @@ def people_with_allocation(*, user, query: str = "") -> QuerySet:
     """People the viewer may see, with their total allocation counted on visible,
     active projects only (deliverables adds their open work)."""
     visible_active = visible_active_projects(user).values("pk")
-    people = people_visible_to(user=user)
-    if query:
-        people = people.filter(
-            Q(username__icontains=query)
-            | Q(first_name__icontains=query)
-            | Q(last_name__icontains=query)
-            | Q(email__icontains=query)
-        )
+    people = people_matching(people_visible_to(user=user), query)
     return people.annotate(
         total_allocation=Coalesce(_allocation_total(OuterRef("pk"), visible_active), Value(0)),
     )

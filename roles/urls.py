@@ -14,6 +14,7 @@ urlpatterns = [
     path("projects/<int:pk>/archive/", views.project_archive, name="project_archive"),
     path("projects/<int:pk>/restore/", views.project_unarchive, name="project_unarchive"),
     path("projects/<int:pk>/team/", views.project_team, name="project_team"),
+    path("projects/<int:pk>/team/candidates/", views.team_candidates, name="team_candidates"),
     path("projects/<int:pk>/team/add/", views.team_add, name="team_add"),
     path("projects/<int:pk>/team/invite/", views.team_invite, name="team_invite"),
     path(

@@ -7,6 +7,8 @@ actions answer htmx requests with the re-rendered team panel instead.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -34,6 +36,8 @@ from .forms import (
     InviteForm,
     ProjectForm,
     RoleCatalogue,
+    TeamFindForm,
+    person_label,
 )
 from .models import Membership, Project, RoleAssignment
 from .permissions import can_create_project, can_manage_project
@@ -42,17 +46,17 @@ from .tokens import invitation_token_generator
 PAGE_SIZE = 20
 
 
-def project_or_404(request: HttpRequest, pk: int) -> Project:
-    """The project if the user may see it (with its team), else 404."""
-    project = selectors.project_get_for_user(user=request.user, pk=pk)
+def project_or_404(request: HttpRequest, pk: int, *, with_team: bool = True) -> Project:
+    """The project if the user may see it (with its team unless not needed), else 404."""
+    project = selectors.project_get_for_user(user=request.user, pk=pk, with_team=with_team)
     if project is None:
         raise Http404
     return project
 
 
-def _managedproject_or_404(request: HttpRequest, pk: int) -> Project:
+def _managedproject_or_404(request: HttpRequest, pk: int, *, with_team: bool = True) -> Project:
     """A project the user manages. Visible but not theirs to change: 403."""
-    project = project_or_404(request, pk)
+    project = project_or_404(request, pk, with_team=with_team)
     if not can_manage_project(request.user, project):
         raise PermissionDenied
     return project
@@ -250,6 +254,7 @@ def _team_context(
             "add_form", AddMemberForm(project=project, initial={"version": project.version})
         ),
         "invite_form": offer("invite_form", InviteForm(initial={"version": project.version})),
+        **_candidates_context(request, project),
     }
     catalogue = RoleCatalogue(selectors.role_catalogue_plain())
     remove_url = row_url("roles:team_remove", project.pk)
@@ -293,6 +298,40 @@ def _team_context(
     return context
 
 
+def _find_query(request) -> str:
+    """The search for people to add: the team page's `?find=`, or the one the add
+    form was sent from (so the page that answers it shows the same matches)."""
+    data = request.POST if request.method == "POST" else request.GET
+    return TeamFindForm(data).values()["find"] or ""
+
+
+def _team_url(project: Project, query: str) -> str:
+    """The team page, showing the matches of `query` (if any)."""
+    url = reverse("roles:project_team", args=[project.pk])
+    return f"{url}?{urlencode({'find': query})}" if query else url
+
+
+def _candidates_context(request, project: Project) -> dict:
+    """The "Add a person" card's search box and its matches (`_team_candidates.html`)."""
+    query = _find_query(request)
+    search = selectors.team_candidate_search(project=project, query=query)
+    candidates = []
+    for user in search.people:
+        label = person_label(user)
+        candidates.append(
+            {
+                "pk": user.pk,
+                "label": label,
+                "add_label": _("Add %(person)s to the team") % {"person": label},
+            }
+        )
+    return {
+        "find_form": TeamFindForm({"find": query} if query else None),
+        "search": search,
+        "candidates": candidates,
+    }
+
+
 def _team_response(
     request,
     project: Project,
@@ -319,7 +358,8 @@ def _team_response(
             _team_context(request, project, refused=refused, **failed),
             status=status,
         )
-    return redirect("roles:project_team", pk=project.pk)
+    # Back to the same matches, to add the next person.
+    return redirect(_team_url(project, _find_query(request)))
 
 
 @require_GET
@@ -328,6 +368,18 @@ def project_team(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "roles/project_team.html", _team_context(request, project, refetch=False)
     )
+
+
+@require_GET
+def team_candidates(request: HttpRequest, pk: int) -> HttpResponse:
+    """The matches of a search for people to add (htmx swaps them into the
+    "Add a person" card; without JavaScript the team page draws them itself)."""
+    project = _managedproject_or_404(request, pk, with_team=False)  # the search reads it
+    context = {"project": project, "oob": True, **_candidates_context(request, project)}
+    response = render(request, "roles/_team_candidates.html", context)
+    if request.htmx:  # the address names the search, as the page without JavaScript
+        response["HX-Replace-Url"] = _team_url(project, context["search"].query)
+    return response
 
 
 @require_POST

@@ -100,6 +100,9 @@ def _signed_in_pages(practices, *, manager: bool) -> list[str]:  # noqa: F811
     if manager:
         pages += [
             reverse("roles:project_team", args=[project]),
+            # The search for people to add: with matches, and with none.
+            reverse("roles:project_team", args=[project]) + "?find=e",
+            reverse("roles:project_team", args=[project]) + "?find=zzzz",
             reverse("deliverables:plan", args=[project]),
             reverse("deliverables:portfolio_dashboard"),
             reverse("deliverables:edit", args=[practices.report.pk]),

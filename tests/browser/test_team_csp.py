@@ -30,7 +30,7 @@ TOUCH_STYLES = """() => document.querySelectorAll("#team-panel [id]").forEach((n
 })"""
 
 
-def test_two_role_assignments_without_reloading_log_no_console_error(live_server, page):
+def test_role_assignments_and_a_search_without_reloading_log_no_console_error(live_server, page):
     manager = manager_user(username="mari", first_name="Mari", last_name="Kobayashi")
     project = project_create(name="Fraud detection", managers=[manager], actor=manager)
     for username, first, last in (("aiko", "Aiko", "Tanaka"), ("ben", "Ben", "Okafor")):
@@ -63,6 +63,17 @@ def test_two_role_assignments_without_reloading_log_no_console_error(live_server
     ben.get_by_role("button", name="Assign role").click()
     ben.locator("li", has_text="ML engineer").wait_for()
     # htmx settles 20 ms after the swap; leave time for anything it would log.
+    page.wait_for_timeout(300)
+
+    # The search's swaps: its matches (and status, out of band), then the panel.
+    UserFactory(username="chen", first_name="Chen", last_name="Wu")
+    page.evaluate(TOUCH_STYLES)
+    page.get_by_role("searchbox", name="Find a person").fill("chen")
+    add = page.get_by_role("button", name="Add Chen Wu (chen) to the team")
+    add.wait_for()
+    page.evaluate(TOUCH_STYLES)
+    add.click()
+    page.get_by_text("Chen Wu joined the team.").wait_for()
     page.wait_for_timeout(300)
 
     assert errors == []

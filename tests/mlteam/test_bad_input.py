@@ -89,6 +89,7 @@ def _pages(p: Practices) -> dict[str, str]:
         "roles:project_archive": [project],
         "roles:project_unarchive": [project],
         "roles:project_team": [project],
+        "roles:team_candidates": [project],
         "roles:team_add": [project],
         "roles:team_invite": [project],
         "roles:team_remove": [project, assignment.membership_id],

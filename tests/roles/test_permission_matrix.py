@@ -82,6 +82,12 @@ def _urls(world):
             PROJECT_MANAGE_POST,
         ),
         "team": ("get", reverse("roles:project_team", args=[p]), None, PROJECT_MANAGE_GET),
+        "team_candidates": (
+            "get",
+            reverse("roles:team_candidates", args=[p]),
+            {"find": "newcomer"},
+            PROJECT_MANAGE_GET,
+        ),
         "team_add": (
             "post",
             reverse("roles:team_add", args=[p]),
@@ -151,8 +157,8 @@ def _role_pk(slug):
 
 URL_NAMES = [
     "project_list", "portfolio", "role_list", "role_detail", "people", "create_form", "create",
-    "detail", "activity", "edit_form", "edit", "archive_confirm", "archive", "team", "team_add",
-    "team_invite",
+    "detail", "activity", "edit_form", "edit", "archive_confirm", "archive", "team",
+    "team_candidates", "team_add", "team_invite",
     "remove_confirm", "remove", "assign", "allocation_form", "allocation", "unassign_confirm",
     "unassign",
 ]  # fmt: skip

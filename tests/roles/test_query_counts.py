@@ -75,7 +75,9 @@ def test_project_and_team_pages_do_not_grow_with_team_size(client, url_name):
     # the team with its assignments (one query), required roles, allocation totals,
     # suggestions for unfilled roles, activity, the status counts, the first open
     # deliverables and their checklist progress, those due in 30 days, the handbook.
-    # The team page prefetches the team instead and adds the add-person choices.
+    # The team page prefetches the team instead; it reads no list of people to add
+    # (once a <select> of everyone off the team, now a search: one query more with
+    # ?find=, tests/roles/test_team_search.py).
     manager = manager_user()
     client.force_login(manager)
     (small_project,) = _grow(manager, projects=1, people_per_project=1)

@@ -1,6 +1,6 @@
 """The team panel draws its own fields (no crispy field template, plain inputs):
-the same inputs, errors next to their field, and the add-person list read in
-order from its index."""
+the same inputs, errors next to their field, and the index that reads the people
+who may be added in order (the search: tests/roles/test_team_search.py)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,11 @@ from django.db import connection
 from django.urls import reverse
 
 from roles.forms import (
-    AddMemberForm,
     PlainEmailInput,
     PlainHiddenInput,
     PlainNumberInput,
     PlainTextInput,
 )
-from tests.factories import UserFactory
 from tests.migrations import migrate_to, migrate_to_latest
 
 INPUTS = [
@@ -75,22 +73,6 @@ def test_a_refused_field_is_marked_with_its_error_next_to_it(client, world):
         assert f'<label for="{field_id}" class="form-label">' in card
     # The other forms on the page are drawn as usual.
     assert card.count("is-invalid") == 2
-
-
-@pytest.mark.django_db
-def test_the_add_person_list_is_everyone_active_off_the_team_by_name(world):
-    UserFactory(username="zed", first_name="Aiko", last_name="Zeta")
-    UserFactory(username="abe", first_name="Aiko", last_name="Abe")
-    UserFactory(username="gone", first_name="A", last_name="A", is_active=False)
-    form = AddMemberForm(project=world.project, initial={"version": world.project.version})
-    field = form.fields["user"]
-    labels = [label for _pk, label in field.choices][1:]
-    User = field.queryset.model
-    expected = User.objects.filter(is_active=True).exclude(memberships__project=world.project)
-    expected = expected.order_by("first_name", "last_name", "username")
-    assert [pk for pk, _label in field.choices][1:] == list(expected.values_list("pk", flat=True))
-    assert labels.index("Aiko Abe (abe)") < labels.index("Aiko Zeta (zed)")
-    assert "member" not in labels and "gone" not in labels
 
 
 def _person_indexes() -> set[str]:
