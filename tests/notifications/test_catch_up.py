@@ -327,10 +327,9 @@ def test_a_worker_running_the_beat_task_delivers_a_missed_event(
 ):
     """The beat's task, run by a real Celery worker (the configured broker): the
     missed event reaches the receiver once."""
-    from celery.contrib.testing.worker import start_worker
-
     from mlteam.celery import app
     from mlteam.notifications.tasks import history_catch_up
+    from tests.notifications.test_worker import delivery_worker
 
     require(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
     app.control.purge()
@@ -345,14 +344,7 @@ def test_a_worker_running_the_beat_task_delivers_a_missed_event(
             )
     assert not WebhookDelivery.objects.exists()
 
-    with start_worker(
-        app,
-        pool="threads",
-        concurrency=2,
-        queues=["celery", "deliveries"],
-        perform_ping_check=False,
-        shutdown_timeout=15,
-    ):
+    with delivery_worker():
         history_catch_up.delay()
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and not receiver.requests:

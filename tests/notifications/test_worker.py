@@ -4,6 +4,7 @@ configured broker: Redis in CI), not eager mode."""
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -14,6 +15,22 @@ from mlteam.notifications.models import WebhookDelivery
 from tests.conftest import require
 from tests.factories import ProjectFactory, manager_user
 from tests.notifications.test_delivery import endpoint_for, plan
+
+
+@contextmanager
+def delivery_worker():
+    """A real Celery worker (two threads) on this app's broker, consuming the queues
+    production workers do (-Q celery,deliveries). Naming the queues narrows what this
+    process's app consumes from for good, so the default one is named too."""
+    with start_worker(
+        app,
+        pool="threads",
+        concurrency=2,
+        queues=["celery", "deliveries"],
+        perform_ping_check=False,
+        shutdown_timeout=15,
+    ) as worker:
+        yield worker
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -32,16 +49,7 @@ def test_a_worker_on_the_deliveries_queue_sends_each_endpoint_its_own_task(
     silent_endpoint = endpoint_for(project, manager, silent.url)
     prompt_endpoint = endpoint_for(project, manager, prompt.url)
 
-    with start_worker(
-        app,
-        pool="threads",
-        concurrency=2,
-        # As production starts workers (-Q celery,deliveries). Naming the queues narrows
-        # what this process's app consumes from for good, so name the default one too.
-        queues=["celery", "deliveries"],
-        perform_ping_check=False,
-        shutdown_timeout=15,
-    ):
+    with delivery_worker():
         started = time.monotonic()
         plan(project, manager, django_capture_on_commit_callbacks)  # enqueues after commit
         prompt_done = silent_done = None
