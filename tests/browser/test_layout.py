@@ -271,5 +271,10 @@ def test_filters_and_coverage_matrix_fit_a_desktop_in_japanese(live_server, brow
         assert matrix.evaluate("(box) => box.scrollWidth <= box.clientWidth"), matrix.evaluate(
             "(box) => [box.scrollWidth, box.clientWidth]"
         )
+
+        # The team page's buttons keep their one-word Japanese labels ("ロールを割り当て")
+        # on one line beside each person's role and allocation fields.
+        page.goto(live_server.url + reverse("roles:project_team", args=[practices.project.pk]))
+        assert page.evaluate(SPLIT_BUTTON_WORDS) == []
     finally:
         context.close()
