@@ -14,7 +14,8 @@ from . import schema  # noqa: F401 (registers the authentication schemes)
 from .views import IndexView, NotFoundView, SchemaView
 
 ROUTES = [*roles_api.ROUTES, *deliverables_api.ROUTES]
-router = SimpleRouter(trailing_slash="/?")
+# Paths end with "/" (docs/api.md); without it they are a 404 problem.
+router = SimpleRouter()
 for prefix, viewset, basename in ROUTES:
     router.register(prefix, viewset, basename=basename)
 

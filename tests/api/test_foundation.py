@@ -85,6 +85,16 @@ def test_unknown_path_is_404_problem(api, member):
     assert response["Content-Type"] == PROBLEM and response.json()["code"] == "not_found"
 
 
+def test_a_path_without_its_trailing_slash_is_a_404_problem(api, member):
+    # docs/api.md: paths end with "/"; the same path without it names nothing.
+    client = bearer(api, token_for(member))
+    assert client.get("/api/v1/roles/").status_code == 200
+    for path in ("/api/v1/roles", "/api/v1/projects", "/api/v1/me/work"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response["Content-Type"] == PROBLEM and response.json()["code"] == "not_found"
+
+
 def test_writes_on_a_read_only_resource_are_405(api, member):
     response = bearer(api, token_for(member)).post("/api/v1/roles/", {}, format="json")
     assert response.status_code == 405

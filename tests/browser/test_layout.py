@@ -23,6 +23,8 @@ from django.utils import timezone
 from deliverables.models import ChecklistItem, DeliverableStatus, LinkKind
 from deliverables.reviews.models import Review, ReviewCycle
 from deliverables.services import comment_add, deliverable_create, link_add
+from mlteam.notifications.models import DeliveryStatus, WebhookDelivery, WebhookEvent
+from mlteam.notifications.services import endpoint_create
 from roles.models import Project
 from roles.services import membership_add, role_assign
 from tests.conftest import ARTIFACTS, sign_in
@@ -94,9 +96,34 @@ def _long_text_everywhere(practices):  # noqa: F811
     return mine
 
 
-def _main_pages(practices, mine) -> list[str]:  # noqa: F811
+def _webhook_with_a_delivery(practices):  # noqa: F811
+    """An endpoint whose delivery log has a row: its table is wider than a phone."""
+    endpoint = endpoint_create(
+        actor=practices.people["manager"],
+        project=practices.project,
+        url="https://93.184.215.14/hooks/" + WORD,
+        events=[WebhookEvent.DELIVERABLE_CREATED],
+    )
+    WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        project=practices.project,
+        event_id="evt_" + "0123456789abcdef" * 2,
+        event_type=WebhookEvent.DELIVERABLE_CREATED,
+        payload={"type": "deliverable.created"},
+        status=DeliveryStatus.SUCCEEDED,
+        attempts=1,
+        last_response_code=204,
+        duration_ms=13,
+    )
+    return endpoint
+
+
+def _main_pages(practices, mine, endpoint) -> list[str]:  # noqa: F811
     project = practices.project.pk
     return [
+        reverse("notifications:endpoints", args=[project]),
+        reverse("notifications:deliveries", args=[project, endpoint.pk]),
+        reverse("accounts:token_list"),
         reverse("home"),
         reverse("roles:project_list"),
         reverse("roles:project_detail", args=[project]),
@@ -156,12 +183,13 @@ SPLIT_BUTTON_WORDS = """() => Array.from(document.querySelectorAll("main .btn"))
 
 def test_no_main_page_scrolls_sideways_on_a_phone_with_long_text(live_server, browser, practices):  # noqa: F811
     mine = _long_text_everywhere(practices)
+    endpoint = _webhook_with_a_delivery(practices)
     context = _context(browser, live_server, width=PHONE)
     page = context.new_page()
     try:
         sign_in(page, live_server.url, "manager")
         too_wide, no_cue, split = [], [], []
-        for path in _main_pages(practices, mine):
+        for path in _main_pages(practices, mine, endpoint):
             response = page.goto(live_server.url + path)
             assert response is not None and response.status == 200, path
             widths = page.evaluate(WIDTHS)
@@ -243,5 +271,10 @@ def test_filters_and_coverage_matrix_fit_a_desktop_in_japanese(live_server, brow
         assert matrix.evaluate("(box) => box.scrollWidth <= box.clientWidth"), matrix.evaluate(
             "(box) => [box.scrollWidth, box.clientWidth]"
         )
+
+        # The team page's buttons keep their one-word Japanese labels ("ロールを割り当て")
+        # on one line beside each person's role and allocation fields.
+        page.goto(live_server.url + reverse("roles:project_team", args=[practices.project.pk]))
+        assert page.evaluate(SPLIT_BUTTON_WORDS) == []
     finally:
         context.close()
