@@ -160,6 +160,7 @@ class RevokeReason:
     CHANGED = "password changed"
     RESET_LINK = "password reset"
     SET_BY_ADMIN = "password set by an admin"
+    CHANGED_BY_COMMAND = "password set by manage.py changepassword"
     DEACTIVATED = "account deactivated"
 
 

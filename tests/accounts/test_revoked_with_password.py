@@ -4,13 +4,16 @@ the API answers 401 to the old token from then on. Other people's tokens stay.""
 
 from __future__ import annotations
 
+import getpass
 import re
 import threading
+from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test import RequestFactory
 from django.urls import reverse
@@ -349,3 +352,31 @@ def test_a_token_creation_waiting_on_a_password_change_is_refused_on_postgresql(
     creator.join(10)
     assert outcome == {"refused": "credentials_changed"}
     assert not ApiToken.objects.filter(user=member).exists()
+
+
+# --- manage.py changepassword ----------------------------------------------------------
+
+
+def _typed(monkeypatch, *answers: str) -> None:
+    """What the operator types at the command's password prompts."""
+    typed = iter(answers)
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": next(typed))
+
+
+def test_changepassword_from_the_shell_revokes_the_tokens(monkeypatch, member, secrets):
+    _typed(monkeypatch, NEW_PASSWORD, NEW_PASSWORD)
+    out = StringIO()
+    call_command("changepassword", member.username, stdout=out)
+    member.refresh_from_db()
+    assert member.check_password(NEW_PASSWORD)
+    assert_revoked(member, secrets)
+    assert "2 API token(s)" in out.getvalue()
+
+
+def test_changepassword_giving_up_changes_nothing(monkeypatch, member, secrets):
+    _typed(monkeypatch, *["one-long-password", "another-long-password"] * 3)
+    with pytest.raises(CommandError):
+        call_command("changepassword", member.username, stdout=StringIO())
+    member.refresh_from_db()
+    assert member.check_password(PASSWORD)
+    assert ApiToken.objects.filter(user=member).count() == 2
