@@ -23,6 +23,7 @@ from mlteam.accounts import services
 from mlteam.accounts.models import ApiToken
 from mlteam.accounts.views import token_list
 from mlteam.services import people_deactivate, person_anonymise
+from tests.conftest import require
 from tests.factories import PASSWORD, UserFactory
 from tests.html_forms import form_data
 
@@ -308,12 +309,12 @@ def test_the_token_page_says_why_a_late_token_was_not_created(client, member, se
     assert not ApiToken.objects.filter(user=member).exists()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_token_creation_waiting_on_a_password_change_is_refused_on_postgresql(member):
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_token_creation_waiting_on_a_password_change_is_refused_on_postgresql():
     """Two real transactions: the password change holds the person's row while the
     token creation (authenticated before it) waits for it, then is refused."""
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL")
+    require(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
+    member = UserFactory(username="token-race")
     seen = _as_the_request_saw_them(member)
     locked, release = threading.Event(), threading.Event()
     outcome: dict = {}
