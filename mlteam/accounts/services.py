@@ -34,6 +34,10 @@ LIMIT_MESSAGE = _(
     "(an expired one, say) before creating another."
 )
 REVOKE_REFUSED_MESSAGE = _("You may only revoke your own tokens.")
+CREDENTIALS_CHANGED_MESSAGE = _(
+    "Your password changed or your account was switched off while this token was being "
+    "created, so it was not created. Please sign in again."
+)
 
 
 def token_expiry(expires_on: date) -> datetime:
@@ -50,14 +54,25 @@ def token_create(
     one time the secret exists outside the caller's hands (only its hash is kept).
 
     1. Lock the person's row, so that two creations at once cannot both pass the
-       name and number checks.
+       name and number checks, and check that the password and the account are
+       still those `user` was loaded with: a new password or a deactivation
+       committed since (which revoked the tokens there were, `people_tokens_revoke`,
+       holding this row) refuses the token, so none outlives it.
     2. Check the name (given, not one of theirs already), the expiry (after today,
        at most a year ahead, in the person's dates), the number of their tokens,
        and the fields themselves (length, scope).
     3. Store it with knox's hashing; the token prefix (`mlt_`) comes from REST_KNOX.
     """
     User = get_user_model()
-    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+    now = User.objects.select_for_update().filter(pk=user.pk).values_list("password", "is_active")
+    if now.first() != (user.password, True):
+        raise ValidationError(
+            {
+                NON_FIELD_ERRORS: [
+                    ValidationError(CREDENTIALS_CHANGED_MESSAGE, code="credentials_changed")
+                ]
+            }
+        )
     name = (name or "").strip()
     errors: dict[str, list[ValidationError]] = {}
 
@@ -145,6 +160,7 @@ class RevokeReason:
     CHANGED = "password changed"
     RESET_LINK = "password reset"
     SET_BY_ADMIN = "password set by an admin"
+    CHANGED_BY_COMMAND = "password set by manage.py changepassword"
     DEACTIVATED = "account deactivated"
 
 
@@ -153,7 +169,11 @@ def people_tokens_revoke(*, user_ids: Iterable[int], reason: str) -> int:
     (by them, by a reset link or by an admin) or their account was switched off: a
     token must not outlive the credentials or the access it was made with. The
     change itself is the authority, so no permission is asked (`tokens_revoke`'s
-    system actor). Returns how many tokens were revoked."""
+    system actor). Returns how many tokens were revoked.
+
+    Callers change the people's rows first (password, is_active) in the same
+    transaction, so `token_create`, which locks the row and checks both, waits for
+    them and then refuses: no token made meanwhile survives the revocation."""
     tokens = ApiToken.objects.filter(user__in=list(user_ids))
     return tokens_revoke(tokens=tokens, actor=None, reason=reason)
 

@@ -69,23 +69,40 @@ def _forbidden(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     )
 
 
-def is_metadata_address(address: str) -> bool:
+# IPv6 prefixes whose last 32 bits are an IPv4 address that a translator (NAT64,
+# SIIT) or the kernel (IPv4-compatible) may take the request to.
+_LOW_32_BITS_IPV4 = [
+    ipaddress.ip_network("64:ff9b::/96"),  # NAT64's well-known prefix (RFC 6052)
+    ipaddress.ip_network("::ffff:0:0:0/96"),  # IPv4-translated (SIIT, RFC 7915)
+    ipaddress.ip_network("::/96"),  # IPv4-compatible (deprecated)
+]
+
+
+def _carried_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (6to4, Teredo, NAT64, translated,
+    compatible): each must pass the same checks as the address itself."""
+    carried = [ip.sixtofour, *(ip.teredo or ())]
+    if any(ip in network for network in _LOW_32_BITS_IPV4):
+        carried.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return [inner for inner in carried if inner is not None]
+
+
+def _parsed(address: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The address (without an IPv6 zone), then every IPv4 address it carries."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip in METADATA_ADDRESSES
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return [ip]
+    if ip.ipv4_mapped is not None:  # an IPv4 address, written as IPv6: only it counts
+        return [ip.ipv4_mapped]
+    return [ip, *_carried_ipv4(ip)]
+
+
+def is_metadata_address(address: str) -> bool:
+    return any(ip in METADATA_ADDRESSES for ip in _parsed(address))
 
 
 def is_forbidden_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return _forbidden(ip.ipv4_mapped)
-        # IPv4 carried inside IPv6 (6to4, Teredo): the IPv4 address must be public too.
-        embedded = [ip.sixtofour, *(ip.teredo or ())]
-        if any(inner is not None and _forbidden(inner) for inner in embedded):
-            return True
-    return _forbidden(ip)
+    return any(_forbidden(ip) for ip in _parsed(address))
 
 
 def host_allowed(host: str, port: int, scheme: str) -> bool:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from roles.models import Project
@@ -126,6 +127,10 @@ class WebhookEndpoint(models.Model):
     version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # When it was last turned on (made, or switched on again): it receives only the
+    # changes recorded since (`services.events_publish`), so nothing recorded while
+    # it was off reaches it later through the history catch-up.
+    active_since = models.DateTimeField(_("on since"), default=timezone.now)
 
     class Meta:
         verbose_name = _("webhook endpoint")

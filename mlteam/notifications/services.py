@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import Case, F, Max, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -168,6 +168,9 @@ def endpoint_set_active(
     now = timezone.now()
     also = {"active": active}
     if active:
+        # Switched on from off (as the row is, not as this copy says): what was
+        # recorded while it was off stays unsent (`events_publish`).
+        also["active_since"] = Case(When(active=False, then=Value(now)), default=F("active_since"))
         also.update(
             disabled_at=None, disabled_reason="", consecutive_failures=0, failing_since=None
         )
@@ -210,8 +213,9 @@ class OutgoingEvent:
     project: Project
     occurred_at: datetime
     data: Callable[[], dict]
-    # A change recorded in a history table: only endpoints that existed when it was
-    # recorded receive it (the catch-up never sends an older change to a new endpoint).
+    # A change recorded in a history table: only endpoints that were on when it was
+    # recorded receive it (`WebhookEndpoint.active_since`: the catch-up never sends an
+    # older change to a new endpoint, nor one that was off then and is on again now).
     # The overdue events are states, not changes: every subscribed endpoint gets them.
     recorded: bool = False
 
@@ -423,7 +427,7 @@ def events_publish(events: list[OutgoingEvent], *, now: datetime | None = None) 
                 continue
             if event.event_type not in endpoint.events:
                 continue
-            if event.recorded and endpoint.created_at > event.occurred_at:
+            if event.recorded and endpoint.active_since > event.occurred_at:
                 continue
             key = (endpoint.created_by_id, event.project.pk)
             if key not in allowed:

@@ -33,6 +33,9 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
+    # Before django.contrib.auth: its `changepassword` command (which revokes the
+    # person's API tokens) is the one manage.py finds.
+    "mlteam.accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -49,7 +52,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI and Redoc files, served as static files
     "knox",  # its token hashing and authentication, on mlteam.accounts.ApiToken
     "mlteam",
-    "mlteam.accounts",
     "roles",
     "deliverables",
     "deliverables.reviews",

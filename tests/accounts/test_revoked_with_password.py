@@ -4,17 +4,26 @@ the API answers 401 to the old token from then on. Other people's tokens stay.""
 
 from __future__ import annotations
 
+import getpass
 import re
+import threading
+from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+from django.test import RequestFactory
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from mlteam.accounts import services
 from mlteam.accounts.models import ApiToken
+from mlteam.accounts.views import token_list
 from mlteam.services import people_deactivate, person_anonymise
+from tests.conftest import require
 from tests.factories import PASSWORD, UserFactory
 from tests.html_forms import form_data
 
@@ -243,3 +252,132 @@ def test_revoking_by_rule_is_logged_as_the_systems(member, secrets, caplog):
     lines = [r.getMessage() for r in caplog.records if "revoked" in r.getMessage()]
     assert len(lines) == 2
     assert all("by the system (account deactivated)" in line for line in lines)
+
+
+# --- a token made while the password changes or the account is switched off ------------
+# The page that creates a token authenticated its caller before the change committed;
+# the token it stores after the revocation must not survive it (the revocation deleted
+# only the tokens that existed then). token_create locks the person's row and checks
+# that the password and the account are still the ones the request was made with.
+
+
+def _as_the_request_saw_them(member):
+    """The person as a request authenticated before the change loaded them."""
+    return get_user_model().objects.get(pk=member.pk)
+
+
+def test_a_token_created_after_a_concurrent_password_change_is_refused(member, secrets):
+    seen = _as_the_request_saw_them(member)
+    services.password_set(
+        user=_as_the_request_saw_them(member),
+        password=NEW_PASSWORD,
+        reason=services.RevokeReason.CHANGED,
+    )
+    with pytest.raises(ValidationError) as refused:
+        services.token_create(user=seen, name="late")
+    assert refused.value.error_dict["__all__"][0].code == "credentials_changed"
+    assert not ApiToken.objects.filter(user=member).exists()
+
+
+def test_a_token_created_after_a_concurrent_deactivation_is_refused(member, admin, secrets):
+    seen = _as_the_request_saw_them(member)
+    people_deactivate(people=get_user_model().objects.filter(pk=member.pk), actor=admin)
+    with pytest.raises(ValidationError) as refused:
+        services.token_create(user=seen, name="late")
+    assert refused.value.error_dict["__all__"][0].code == "credentials_changed"
+    assert not ApiToken.objects.filter(user=member).exists()
+
+
+def test_the_token_page_says_why_a_late_token_was_not_created(client, member, secrets):
+    """The page's own request: signed in, then the password changes elsewhere (the
+    session stays valid for this request only because it was checked before)."""
+    client.force_login(member)
+    seen = _as_the_request_saw_them(member)
+    services.password_set(
+        user=_as_the_request_saw_them(member),
+        password=NEW_PASSWORD,
+        reason=services.RevokeReason.CHANGED,
+    )
+    request = RequestFactory().post(
+        reverse("accounts:token_list"), {"name": "late", "scope": "read"}
+    )
+    request.user = seen
+    request._dont_enforce_csrf_checks = True
+    response = token_list(request)
+    assert response.status_code == 422
+    assert "sign in again" in response.content.decode()
+    assert not ApiToken.objects.filter(user=member).exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_token_creation_waiting_on_a_password_change_is_refused_on_postgresql():
+    """Two real transactions: the password change holds the person's row while the
+    token creation (authenticated before it) waits for it, then is refused."""
+    require(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
+    member = UserFactory(username="token-race")
+    seen = _as_the_request_saw_them(member)
+    locked, release = threading.Event(), threading.Event()
+    outcome: dict = {}
+
+    def change_password():
+        try:
+            with transaction.atomic():
+                services.password_set(
+                    user=_as_the_request_saw_them(member),
+                    password=NEW_PASSWORD,
+                    reason=services.RevokeReason.CHANGED,
+                )
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    def create_token():
+        try:
+            services.token_create(user=seen, name="late")
+            outcome["created"] = True
+        except ValidationError as error:
+            outcome["refused"] = error.error_dict["__all__"][0].code
+        finally:
+            connection.close()
+
+    changer = threading.Thread(target=change_password)
+    changer.start()
+    assert locked.wait(10)
+    creator = threading.Thread(target=create_token)
+    creator.start()
+    creator.join(0.5)
+    assert creator.is_alive()  # waiting for the person's row
+    release.set()
+    changer.join(10)
+    creator.join(10)
+    assert outcome == {"refused": "credentials_changed"}
+    assert not ApiToken.objects.filter(user=member).exists()
+
+
+# --- manage.py changepassword ----------------------------------------------------------
+
+
+def _typed(monkeypatch, *answers: str) -> None:
+    """What the operator types at the command's password prompts."""
+    typed = iter(answers)
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": next(typed))
+
+
+def test_changepassword_from_the_shell_revokes_the_tokens(monkeypatch, member, secrets):
+    _typed(monkeypatch, NEW_PASSWORD, NEW_PASSWORD)
+    out = StringIO()
+    call_command("changepassword", member.username, stdout=out)
+    member.refresh_from_db()
+    assert member.check_password(NEW_PASSWORD)
+    assert_revoked(member, secrets)
+    assert "2 API token(s)" in out.getvalue()
+
+
+def test_changepassword_giving_up_changes_nothing(monkeypatch, member, secrets):
+    _typed(monkeypatch, *["one-long-password", "another-long-password"] * 3)
+    with pytest.raises(CommandError):
+        call_command("changepassword", member.username, stdout=StringIO())
+    member.refresh_from_db()
+    assert member.check_password(PASSWORD)
+    assert ApiToken.objects.filter(user=member).count() == 2

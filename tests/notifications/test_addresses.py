@@ -188,6 +188,32 @@ def test_metadata_addresses_are_forbidden_even_by_their_ipv6_form():
     assert not is_forbidden_address("93.184.215.14")
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "::ffff:169.254.169.254",  # IPv4-mapped
+        "64:ff9b::a9fe:a9fe",  # NAT64's well-known prefix (RFC 6052)
+        "::ffff:0:a9fe:a9fe",  # IPv4-translated (SIIT)
+        "::a9fe:a9fe",  # IPv4-compatible (deprecated, still parsed)
+        "2002:a9fe:a9fe::1",  # 6to4
+        "fd00:ec2::254",
+    ],
+)
+def test_an_allowed_host_never_reaches_the_metadata_service_in_an_ipv6_form(address):
+    """An allowed host may be private, never the metadata service: not when its
+    address carries 169.254.169.254 inside IPv6 either (a NAT64 gateway, a 6to4
+    relay or the kernel would take the request there)."""
+    WebhookAllowedHost.objects.create(host=address)
+    with pytest.raises(UnsafeAddress) as refused:
+        check_url(f"http://[{address}]/")
+    assert refused.value.code == "forbidden_address"
+
+
+def test_an_allowed_private_ipv6_host_is_still_allowed():
+    WebhookAllowedHost.objects.create(host="fd00::5", port=8080)
+    assert check_url("http://[fd00::5]:8080/hook").addresses == ("fd00::5",)
+
+
 @pytest.mark.parametrize("url", ["http://127.0.0.1/hook", "http://169.254.169.254/"])
 def test_an_endpoint_pointed_at_a_forbidden_address_is_refused(manager, url):
     project = ProjectFactory(managers=[manager])

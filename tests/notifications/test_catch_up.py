@@ -159,6 +159,40 @@ def test_changes_recorded_before_an_endpoint_existed_are_not_sent_to_it(
 
 
 @pytest.mark.django_db
+def test_changes_recorded_while_an_endpoint_was_off_are_not_sent_when_it_is_on_again(
+    manager, receiver, loopback_allowed, django_capture_on_commit_callbacks
+):
+    """Turning an endpoint off stops what happens meanwhile for good: the catch-up,
+    which re-reads every entry after its mark, must not send a change recorded while
+    the endpoint was off once it is on again (the normal path had skipped it)."""
+    project = ProjectFactory(managers=[manager])
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        endpoint = endpoint_for(project, manager, receiver.url)
+        services.history_catch_up()
+        clock.shift(timedelta(seconds=5))
+        endpoint = services.endpoint_set_active(
+            endpoint=endpoint, actor=manager, version=endpoint.version, active=False
+        )
+        clock.shift(timedelta(seconds=5))
+        plan(project, manager, django_capture_on_commit_callbacks)  # while it is off
+        assert not WebhookDelivery.objects.exists()
+        clock.shift(timedelta(seconds=5))
+        endpoint = services.endpoint_set_active(
+            endpoint=endpoint, actor=manager, version=endpoint.version, active=True
+        )
+        clock.shift(LAG)
+        assert services.history_catch_up() == 0
+        assert not WebhookDelivery.objects.exists()
+        # What is recorded after it is on again reaches it, by either path.
+        plan_unannounced(project, manager, django_capture_on_commit_callbacks)
+        clock.shift(LAG)
+        assert services.history_catch_up() == 1
+        assert send_all() == ["succeeded"]
+    assert len(receiver.requests) == 1
+
+
+@pytest.mark.django_db
 def test_the_mark_never_passes_an_entry_that_has_not_settled(
     manager, receiver, loopback_allowed, django_capture_on_commit_callbacks
 ):
