@@ -646,7 +646,7 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
         return deliverable
 
     def _page(self, rows, serializer_class) -> Response:
-        """One page of `rows` (keyset pages, as the deliverables list's)."""
+        """One page of `rows` in keyset pages: the list and a deliverable's paged lists."""
         ids, next_url = KeysetPagination().page(self.request, rows)
         page = _in_order(rows.filter(pk__in=ids).order_by(), ids)
         return Response(
@@ -695,16 +695,7 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
         today = timezone.localdate()
         filters = selectors.deliverable_filters(form.values())
         rows = selectors.deliverable_list(user=request.user, filters=filters, today=today)
-        ids, next_url = KeysetPagination().page(request, rows)
-        page = _in_order(rows.filter(pk__in=ids).order_by(), ids)
-        return Response(
-            {
-                "next": next_url,
-                "results": DeliverableSerializer(
-                    page, many=True, context=self.get_serializer_context()
-                ).data,
-            }
-        )
+        return self._page(rows, DeliverableSerializer)
 
     # -- one deliverable --
 
