@@ -12,6 +12,8 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 
+from mlteam.text import list_separator
+
 register = template.Library()
 
 
@@ -48,7 +50,7 @@ def coverage_row(row) -> str:
             '<div class="fw-normal text-body-secondary mt-1">{} {}</div>',
             gettext("Holds this role elsewhere:"),
             format_html_join(
-                ", ",
+                list_separator(),
                 "{} ({})",
                 ((suggestion.name, suggestion.project_name) for suggestion in row.suggestions),
             ),

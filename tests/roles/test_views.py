@@ -373,3 +373,20 @@ def test_project_activity_pages_through_every_change(client, world):
         client.get(url, {"page": "999"})  # clamped, never an error
     assert len(large) == len(small)
     assert client.get(url, {"page": "abc"}).status_code == 200
+
+
+def test_lists_in_a_sentence_are_joined_as_the_readers_language_joins_them(client):
+    """Managers, unfilled roles and the like: "A, B" in English, "A、B" in Japanese
+    (mlteam.text.list_separator), each name escaped."""
+    from tests.factories import ProjectFactory, manager_user
+
+    first = manager_user(username="aiko", first_name="Aiko", last_name="<b>Tanaka</b>")
+    second = manager_user(username="ben", first_name="Ben", last_name="Okafor")
+    project = ProjectFactory(name="Churn", managers=[first, second])
+    client.force_login(first)
+    url = reverse("roles:project_detail", args=[project.pk])
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    japanese = client.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "Aiko &lt;b&gt;Tanaka&lt;/b&gt;, Ben Okafor" in english
+    assert "Aiko &lt;b&gt;Tanaka&lt;/b&gt;、Ben Okafor" in japanese
+    assert "<b>Tanaka</b>" not in english
