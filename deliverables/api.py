@@ -327,7 +327,7 @@ class HistoryEntrySerializer(serializers.Serializer):
 # --- request bodies (their shape; the rules are the forms') ---------------------------
 
 
-class DeliverableCreateRequest(BodySerializer):
+class DeliverableCreateSerializer(BodySerializer):
     project = WholeNumberField(min_value=1)
     type = WholeNumberField(min_value=1)
     title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
@@ -335,7 +335,7 @@ class DeliverableCreateRequest(BodySerializer):
     due_date = serializers.DateField(required=False, allow_null=True, default=None)
 
 
-class DeliverableUpdateRequest(BodySerializer):
+class DeliverableUpdateSerializer(BodySerializer):
     title = serializers.CharField(required=False, allow_blank=True, max_length=200)
     type = WholeNumberField(required=False, min_value=1)
     owner = WholeNumberField(required=False, allow_null=True, min_value=1)
@@ -347,7 +347,7 @@ class DeliverableUpdateRequest(BodySerializer):
     )
 
 
-class TransitionRequest(BodySerializer):
+class TransitionSerializer(BodySerializer):
     status = serializers.ChoiceField(choices=DeliverableStatus.choices)
     reason = serializers.CharField(
         required=False,
@@ -365,11 +365,11 @@ class TransitionRequest(BodySerializer):
     )
 
 
-class CancelRequest(BodySerializer):
+class CancelSerializer(BodySerializer):
     reason = serializers.CharField(allow_blank=True, trim_whitespace=False)
 
 
-class ChecklistAnswerRequest(BodySerializer):
+class ChecklistAnswerSerializer(BodySerializer):
     done = serializers.BooleanField(required=False, help_text="For items answered with a tick.")
     answer = serializers.CharField(
         required=False,
@@ -382,13 +382,13 @@ class ChecklistAnswerRequest(BodySerializer):
     )
 
 
-class LinkRequest(BodySerializer):
+class NewLinkSerializer(BodySerializer):
     kind = serializers.ChoiceField(choices=LinkKind.choices)
     url = serializers.CharField()
     label = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class CommentRequest(BodySerializer):
+class NewCommentSerializer(BodySerializer):
     body = serializers.CharField(allow_blank=True, trim_whitespace=False)
 
 
@@ -703,10 +703,12 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
     def retrieve(self, request, pk=None):
         return self._detail()
 
-    @extend_schema(request=DeliverableCreateRequest, responses={201: DeliverableDetailSerializer})
+    @extend_schema(
+        request=DeliverableCreateSerializer, responses={201: DeliverableDetailSerializer}
+    )
     def create(self, request):
         """Plan one deliverable (the project's managers), as a row of the plan page."""
-        data = _shape(DeliverableCreateRequest, request)
+        data = _shape(DeliverableCreateSerializer, request)
         project = (
             Project.objects.visible_to(request.user).filter(pk=data["project"]).first()
             if _pk_in_range(Project, data["project"])
@@ -751,13 +753,13 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
 
     @extend_schema(
         parameters=[_DELIVERABLE_ID, _IF_MATCH],
-        request=DeliverableUpdateRequest,
+        request=DeliverableUpdateSerializer,
         responses=DeliverableDetailSerializer,
     )
     def partial_update(self, request, pk=None):
         """Change the title, type, owner or due date (the project's managers)."""
         deliverable = self._managed()
-        data = _shape(DeliverableUpdateRequest, request)
+        data = _shape(DeliverableUpdateSerializer, request)
         version = if_match(request)
         current = {
             "title": deliverable.title,
@@ -800,7 +802,7 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
 
     @extend_schema(
         parameters=[_DELIVERABLE_ID, _IF_MATCH],
-        request=TransitionRequest,
+        request=TransitionSerializer,
         responses=DeliverableDetailSerializer,
     )
     @action(detail=True, methods=["post"])
@@ -810,7 +812,7 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
         required checklist items complete, or a manager's `override_reason` (a
         400 `checklist_open` lists the items still open)."""
         deliverable = self._updatable()
-        data = _shape(TransitionRequest, request)
+        data = _shape(TransitionSerializer, request)
         form = TransitionForm(
             {
                 "version": deliverable.version,
@@ -835,14 +837,14 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
 
     @extend_schema(
         parameters=[_DELIVERABLE_ID, _IF_MATCH],
-        request=CancelRequest,
+        request=CancelSerializer,
         responses=DeliverableDetailSerializer,
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancel it (the project's managers), saying why: as the web's cancel page."""
         deliverable = self._managed()
-        data = _shape(CancelRequest, request)
+        data = _shape(CancelSerializer, request)
         cleaned = _valid(CancelForm({"version": deliverable.version, "reason": data["reason"]}))
         return self._move(deliverable, to_status=DeliverableStatus.CANCELLED, **cleaned)
 
@@ -891,7 +893,7 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
             OpenApiParameter("item_id", int, OpenApiParameter.PATH),
             _IF_MATCH,
         ],
-        request=ChecklistAnswerRequest,
+        request=ChecklistAnswerSerializer,
         responses=ChecklistSerializer,
     )
     @action(detail=True, methods=["patch"], url_path=rf"checklist/(?P<item_id>{ID})")
@@ -904,7 +906,7 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
         item = next((i for i in deliverable.checklist_items.all() if i.pk == int(item_id)), None)
         if item is None:
             raise Http404
-        data = _shape(ChecklistAnswerRequest, request)
+        data = _shape(ChecklistAnswerSerializer, request)
         expected = {AnswerKind.TICK: "done", AnswerKind.TEXT: "answer", AnswerKind.LINK: "link"}[
             item.answer_kind
         ]
@@ -954,7 +956,7 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
     @extend_schema(
         methods=["POST"],
         parameters=[_DELIVERABLE_ID],
-        request=LinkRequest,
+        request=NewLinkSerializer,
         responses={201: LinkSerializer},
     )
     @action(detail=True, methods=["get", "post"])
@@ -962,7 +964,7 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
         if request.method == "GET":
             return self._page(selectors.deliverable_links(deliverable=self._seen()), LinkSerializer)
         deliverable = self._updatable()
-        form = LinkForm({k: _form_value(v) for k, v in _shape(LinkRequest, request).items()})
+        form = LinkForm({k: _form_value(v) for k, v in _shape(NewLinkSerializer, request).items()})
         link = services.link_add(deliverable=deliverable, actor=request.user, **_valid(form))
         return Response(LinkSerializer(link).data, status=status.HTTP_201_CREATED)
 
@@ -989,7 +991,7 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
     @extend_schema(
         methods=["POST"],
         parameters=[_DELIVERABLE_ID],
-        request=CommentRequest,
+        request=NewCommentSerializer,
         responses={201: CommentSerializer},
     )
     @action(detail=True, methods=["get", "post"])
@@ -999,7 +1001,7 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
                 selectors.deliverable_comments(deliverable=self._seen()), CommentSerializer
             )
         deliverable = self._updatable()
-        form = CommentForm({"body": _shape(CommentRequest, request)["body"]})
+        form = CommentForm({"body": _shape(NewCommentSerializer, request)["body"]})
         comment = services.comment_add(
             deliverable=deliverable, actor=request.user, body=_valid(form)["body"]
         )
