@@ -18,6 +18,13 @@ from mlteam.markdown import render_markdown_inline
 register = template.Library()
 
 
+@register.simple_tag
+def event_change(entry) -> str:
+    """`{% event_change event %}`: what a deliverable change changed (its before and
+    after values), typed text rendered inline and sanitised."""
+    return _change(entry.display_before, entry.display_after)
+
+
 def _change(before: str, after: str) -> str:
     """A deliverable change's values, typed text rendered inline and sanitised."""
     if before and after:
