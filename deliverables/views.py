@@ -15,7 +15,6 @@ from functools import partial
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -678,29 +677,3 @@ def language_switch(request: HttpRequest) -> HttpResponse:
     if chosen is not None and request.user.is_authenticated:
         services.interface_language_remember(user=request.user, language=chosen.value)
     return response
-
-
-class SignInView(LoginView):
-    """Django's sign-in, reconciling the browser's language with the remembered one:
-    a language chosen on this browser (on the sign-in page, say) is remembered; a
-    browser without one (a new browser) starts in the remembered language."""
-
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        user = form.get_user()
-        chosen = self.request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        if chosen and services.interface_language_remember(user=user, language=chosen):
-            return response
-        remembered = reminders.preference_for(user).interface_language
-        if remembered:
-            response.set_cookie(
-                settings.LANGUAGE_COOKIE_NAME,
-                remembered,
-                max_age=settings.LANGUAGE_COOKIE_AGE,
-                path=settings.LANGUAGE_COOKIE_PATH,
-                domain=settings.LANGUAGE_COOKIE_DOMAIN,
-                secure=settings.LANGUAGE_COOKIE_SECURE,
-                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-            )
-        return response

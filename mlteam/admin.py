@@ -32,6 +32,7 @@ from django_celery_beat.admin import PeriodicTaskAdmin, PeriodicTaskForm
 from django_celery_beat.models import PeriodicTask
 
 from .accounts import services as account_services
+from .accounts.permissions import can_reset_two_factor
 from .forms import VersionField
 from .models import Anonymisation, WorkerHeartbeat
 from .people import ANONYMISED_USERNAME_PREFIX, is_anonymised, is_anonymised_name
@@ -385,7 +386,7 @@ class PersonAdmin(UserAdmin):
     add_form = PersonCreationForm
     change_password_form = PersonPasswordForm
     list_display = [*UserAdmin.list_display, "is_active"]
-    actions = ["deactivate_selected"]
+    actions = ["deactivate_selected", "reset_two_factor_selected"]
 
     def construct_change_message(self, request, form, formsets, add=False):
         # Called by Django's "set password" view right after the form saved: the one
@@ -451,6 +452,45 @@ class PersonAdmin(UserAdmin):
             messages.SUCCESS,
         )
         return None
+
+    @admin.action(
+        description=_("Reset two-factor authentication of selected people"),
+        permissions=["reset_two_factor"],
+    )
+    def reset_two_factor_selected(self, request, queryset):
+        page = action_confirmation(
+            self,
+            request,
+            queryset,
+            title=_("Reset two-factor authentication"),
+            question=_(
+                "Remove the authenticator app and recovery codes of these people? They "
+                "sign in with their password alone until they set up a new app, at once "
+                "if the sign-in policy requires it. Do this for someone who lost their "
+                "phone, after checking it is really them."
+            ),
+            button=_("Reset two-factor authentication"),
+        )
+        if page is not None:
+            return page
+        people = list(queryset)
+        reset = account_services.two_factor_reset(people=people, actor=request.user)
+        for person in people:
+            self.log_change(request, person, gettext("Two-factor authentication reset."))
+        self.message_user(
+            request,
+            ngettext(
+                "Reset the two-factor authentication of %(count)d person.",
+                "Reset the two-factor authentication of %(count)d people.",
+                reset,
+            )
+            % {"count": reset},
+            messages.SUCCESS,
+        )
+        return None
+
+    def has_reset_two_factor_permission(self, request) -> bool:
+        return can_reset_two_factor(request.user)
 
 
 @admin.register(Anonymisation)

@@ -1,4 +1,7 @@
+from allauth.account import views as allauth_views
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
@@ -11,6 +14,9 @@ from roles import views as roles_views
 from . import views
 from .accounts import views as accounts_views
 from .api import urls as api_urls
+
+# The admin signs in through the product's sign-in, second factor included.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -32,8 +38,9 @@ urlpatterns = [
         roles_views.invitation_accept,
         name="invitation_accept",
     ),
-    # Sign-in applies the person's remembered interface language on a new browser.
-    path("accounts/login/", deliverables_views.SignInView.as_view(), name="login"),
+    # Sign-in and sign-out are allauth's (two factors, single sign-on; mlteam.signin).
+    path("accounts/login/", allauth_views.login, name="login"),
+    path("accounts/logout/", allauth_views.logout, name="logout"),
     # A new password revokes the person's API tokens (mlteam.accounts.services).
     path(
         "accounts/password_change/",
@@ -41,11 +48,39 @@ urlpatterns = [
         name="password_change",
     ),
     path(
+        "accounts/password_change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path(
+        "accounts/password_reset/",
+        accounts_views.PasswordResetView.as_view(),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password_reset/done/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
         "accounts/reset/<uidb64>/<token>/",
         accounts_views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path(
+        "accounts/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    # allauth's own password and email pages lead to the ones above (which revoke
+    # tokens and refuse single-sign-on-only people); emails are set by admins.
+    path("accounts/password/change/", RedirectView.as_view(pattern_name="password_change")),
+    path("accounts/password/set/", RedirectView.as_view(pattern_name="password_change")),
+    path("accounts/password/reset/", RedirectView.as_view(pattern_name="password_reset")),
+    path("accounts/email/", RedirectView.as_view(pattern_name="home")),
+    path("accounts/signup/", RedirectView.as_view(pattern_name="login")),
+    # Two factors (accounts/2fa/), single sign-on (accounts/oidc/<provider>/login/).
+    path("accounts/", include("allauth.urls")),
     # The sign-in page offers the language switch too, so it works signed out;
     # signed in, the choice is remembered for the person's emails.
     path("i18n/setlang/", deliverables_views.language_switch, name="set_language"),

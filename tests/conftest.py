@@ -107,7 +107,7 @@ def sign_in(page, base_url: str, username: str) -> None:
     """Sign in through the real form, whatever the interface language, and wait
     until the browser has left the sign-in page."""
     page.goto(f"{base_url}/accounts/login/")
-    page.locator("#id_username").fill(username)
+    page.locator("#id_login").fill(username)
     page.locator("#id_password").fill(PASSWORD)
     page.locator("form button[type=submit]").first.click()
     page.wait_for_url(lambda url: "/accounts/login/" not in url)

@@ -1,18 +1,21 @@
-"""The token settings page's form: shapes only; the rules are token_create's."""
+"""The token settings page's form (shapes only; the rules are token_create's) and
+the sign-in form."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from allauth.account.forms import LoginForm
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mlteam.forms import DateField
 
-from .models import ApiToken, TokenScope
+from .models import ApiToken, SingleSignOnDomain, TokenScope, email_domain
 from .services import LONGEST_EXPIRY
 
 
@@ -54,3 +57,42 @@ class TokenCreateForm(forms.Form):
             Row(Column("scope", css_class="col-sm-6"), Column("expires_on", css_class="col-sm-6")),
             Submit("create", _("Create token")),
         )
+
+
+class SignInForm(LoginForm):
+    """allauth's sign-in form (a username or an email, and the password), refusing
+    a correct password for a person whose email domain is single-sign-on-only: the
+    message, shown only once the password was right, names the way in."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = _("Username or email")
+        self.fields["login"].widget.attrs.pop("placeholder", None)
+        self.fields["password"].widget.attrs.pop("placeholder", None)
+        self.fields["remember"].label = _("Keep me signed in on this device")
+        self.fields["password"].help_text = ""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        user = self.user
+        if user is not None and SingleSignOnDomain.objects.covering(user.email).exists():
+            self.user = None
+            raise forms.ValidationError(
+                _(
+                    "Accounts with an email at %(domain)s sign in through single sign-on: "
+                    "use the button below."
+                ),
+                code="single_sign_on_only",
+                params={"domain": email_domain(user.email)},
+            )
+        return cleaned_data
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset request, sending nothing to a single-sign-on-only address
+    (the page says the same either way, as it does for unknown addresses)."""
+
+    def get_users(self, email):
+        if SingleSignOnDomain.objects.covering(email).exists():
+            return iter(())
+        return super().get_users(email)

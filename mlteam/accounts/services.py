@@ -15,7 +15,7 @@ from knox.models import get_digest_token
 from knox.settings import CONSTANTS
 
 from .models import ApiToken, TokenScope
-from .permissions import can_revoke_token
+from .permissions import can_reset_two_factor, can_revoke_token
 
 logger = logging.getLogger(__name__)
 
@@ -194,3 +194,21 @@ def password_set(*, user, password: str | None, reason: str) -> int:
 def token_revoke(*, token: ApiToken, actor) -> bool:
     """Revoke one token (see `tokens_revoke`); False when it was already gone."""
     return tokens_revoke(tokens=[token], actor=actor) == 1
+
+
+def two_factor_reset(*, people: Iterable, actor) -> int:
+    """Remove the second factors (authenticator app, recovery codes) of `people`,
+    for someone who lost their phone: they sign in with their password alone until
+    they set up a new one (at once, where the sign-in policy requires it). Only
+    admins (`can_reset_two_factor`). Returns how many people had any."""
+    from allauth.mfa.models import Authenticator
+
+    if not can_reset_two_factor(actor):
+        raise PermissionDenied(_("Only admins can reset two-factor authentication."))
+    user_ids = [person.pk for person in people]
+    factors = Authenticator.objects.filter(user_id__in=user_ids)
+    affected = set(factors.values_list("user_id", flat=True))
+    factors.delete()
+    for user_id in sorted(affected):
+        logger.info("two-factor authentication reset for person %s by %s", user_id, actor.pk)
+    return len(affected)

@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from . import selectors, services
-from .forms import TokenCreateForm
+from .forms import PasswordResetForm, TokenCreateForm
 
 
 @require_http_methods(["GET", "POST"])
@@ -91,6 +91,12 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         if revoked:
             messages.warning(self.request, tokens_revoked_message(revoked))
         return HttpResponseRedirect(self.get_success_url())
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset request; single-sign-on-only addresses get no email."""
+
+    form_class = PasswordResetForm
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

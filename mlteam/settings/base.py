@@ -51,6 +51,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and Redoc files, served as static files
     "knox",  # its token hashing and authentication, on mlteam.accounts.ApiToken
+    # Sign-in, two-factor authentication and OpenID Connect single sign-on (issue 16).
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "mlteam",
     "roles",
     "deliverables",
@@ -67,6 +73,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # Admins and managers who must use two factors enrol before anything else.
+    "mlteam.signin.RequireTwoFactorMiddleware",
     "deliverables.middleware.PersonTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -120,6 +129,35 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Sign-in, two factors and single sign-on (django-allauth; README "Sign-in") ---
+# People are invited (roles.services); nobody signs themselves up, except through
+# an OpenID Connect provider whose admin settings allow new accounts.
+ACCOUNT_ADAPTER = "mlteam.signin.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "mlteam.signin.SocialAccountAdapter"
+ACCOUNT_FORMS = {"login": "mlteam.accounts.forms.SignInForm"}
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False  # the password change ends the *other* sessions
+ACCOUNT_SESSION_REMEMBER = None  # the person chooses ("Remember me")
+ACCOUNT_LOGOUT_ON_GET = False
+# Rate limits are django-axes' (in the database), not allauth's (in the cache).
+ACCOUNT_RATE_LIMITS = False
+# Two-factor authentication: an authenticator app (TOTP) and recovery codes; the
+# QR code is drawn here (allauth's qrcode), no outside service is asked.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "MLTeam")
+# Single sign-on: OpenID Connect providers are configured in the admin (Social
+# applications); a verified email signs in the person who has it.
+SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True}}
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
 
 # Internationalisation: English source strings, complete Japanese catalogue.

@@ -274,7 +274,7 @@ def test_switching_language_signed_out_stores_nothing(client):
 
 
 def _sign_in(client, user):
-    return client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+    return client.post(reverse("login"), {"login": user.username, "password": PASSWORD})
 
 
 def test_signing_in_on_a_new_browser_applies_the_remembered_language(client):
@@ -306,7 +306,7 @@ def test_signing_in_without_a_remembered_language_sets_nothing(client):
 def test_a_failed_sign_in_remembers_nothing(client):
     user = UserFactory()
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ja"
-    response = client.post(reverse("login"), {"username": user.username, "password": "wrong"})
+    response = client.post(reverse("login"), {"login": user.username, "password": "wrong"})
     assert response.status_code == 200
     assert not ReminderPreference.objects.exists()
 

@@ -25,7 +25,7 @@ def test_sign_in_and_reset_pages_are_open(client, name):
 
 def test_member_signs_in_and_out(client, member):
     response = client.post(
-        reverse("login"), {"username": "member", "password": PASSWORD}, follow=True
+        reverse("login"), {"login": "member", "password": PASSWORD}, follow=True
     )
     assert response.redirect_chain[-1][0] == reverse("home")
     assert b"Welcome" in response.content
@@ -36,7 +36,7 @@ def test_member_signs_in_and_out(client, member):
 
 
 def test_wrong_password_gets_a_clear_message(client, member):
-    response = client.post(reverse("login"), {"username": "member", "password": "nope"})
+    response = client.post(reverse("login"), {"login": "member", "password": "nope"})
     assert response.status_code == 200
     assert b"did not match" in response.content
 

@@ -64,6 +64,6 @@ def test_sessions_signed_in_through_model_backend_stay_signed_in(client):
     assert client.get(reverse("home")).status_code == 200
     client.logout()
     client.post(
-        reverse("login"), {"username": person.username, "password": "correct-horse-battery"}
+        reverse("login"), {"login": person.username, "password": "correct-horse-battery"}
     )
     assert client.session[BACKEND_SESSION_KEY] == "mlteam.auth.PermissionBackend"

@@ -293,7 +293,7 @@ def test_sign_in_then_land_on_the_team_page(client, world):
     url = reverse("roles:project_team", args=[world.project.pk])
     response = client.post(
         reverse("login") + f"?next={url}",
-        {"username": "manager", "password": PASSWORD, "next": url},
+        {"login": "manager", "password": PASSWORD, "next": url},
     )
     assert response["Location"] == url
 

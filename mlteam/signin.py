@@ -1,0 +1,187 @@
+"""Sign-in, put together (issue 16; README "Sign-in"): django-allauth's adapters and
+the middleware that makes the people who must use two factors enrol first.
+
+A site module (tests/test_layering.py): it reads who is an admin or a manager
+(roles.permissions) and the person's remembered language (deliverables), which the
+account helpers below it may not import.
+
+- Nobody signs up with a password: people are invited (roles.services). A single
+  sign-on provider may create accounts when its admin settings allow it
+  (`allow_new_accounts`), for people whose email the provider has verified.
+- A provider's verified email signs in the account that has that email; an
+  unverified one signs in nobody who is not already connected to that provider.
+- People whose email domain is single-sign-on-only cannot sign in with a password
+  (mlteam.accounts.forms.SignInForm) nor reset one (mlteam.accounts.views).
+"""
+
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.mfa.models import Authenticator
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from deliverables import reminders
+from deliverables import services as deliverables_services
+from mlteam.accounts.models import SignInPolicy
+from roles.permissions import is_admin, is_manager
+
+
+def remember_language(request: HttpRequest, user, response: HttpResponse) -> None:
+    """Reconcile the browser's interface language with the person's remembered one:
+    a language chosen on this browser (on the sign-in page, say) is remembered; a
+    browser without one (a new browser) starts in the remembered language."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if chosen and deliverables_services.interface_language_remember(user=user, language=chosen):
+        return
+    remembered = reminders.preference_for(user).interface_language
+    if remembered:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            remembered,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+
+
+_MISMATCH = gettext_lazy("Your username or email and password did not match. Please try again.")
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "email_password_mismatch": _MISMATCH,
+        "username_password_mismatch": _MISMATCH,
+    }
+
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        return False  # invitations only (a provider may open it: SocialAccountAdapter)
+
+    def post_login(self, request, user, **kwargs) -> HttpResponse:
+        response = super().post_login(request, user, **kwargs)
+        remember_language(request, user, response)
+        return response
+
+
+def _allows_new_accounts(sociallogin) -> bool:
+    app = sociallogin.provider.app
+    return bool(app is not None and app.settings.get("allow_new_accounts"))
+
+
+def _refuse(request: HttpRequest, message: str) -> None:
+    response = render(request, "account/sso_refused.html", {"message": message}, status=403)
+    raise ImmediateHttpResponse(response)
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def pre_social_login(self, request: HttpRequest, sociallogin) -> None:
+        """Refuse, before anything is saved, a person the provider has not verified:
+        an account already connected to this provider signs in by the provider's
+        own identifier; anyone else needs a verified email."""
+        if sociallogin.is_existing:
+            if not sociallogin.user.is_active:
+                _refuse(request, _("This account is deactivated. Ask an admin to reactivate it."))
+            return
+        if not any(address.verified for address in sociallogin.email_addresses):
+            _refuse(
+                request,
+                _(
+                    "Your identity provider did not confirm your email address, so MLTeam "
+                    "cannot tell which account is yours. Ask your identity provider's "
+                    "admin to verify your email, then try again."
+                ),
+            )
+
+    def is_open_for_signup(self, request: HttpRequest, sociallogin) -> bool:
+        if _allows_new_accounts(sociallogin):
+            return True
+        _refuse(
+            request,
+            _(
+                "No MLTeam account has the email address your identity provider gave, "
+                "and this provider may not create accounts. Ask an admin to invite you "
+                "with that address."
+            ),
+        )
+        return False  # not reached
+
+    def populate_user(self, request: HttpRequest, sociallogin, data):
+        """The username: the provider's preferred one, else the email's name part;
+        allauth makes it unique."""
+        user = super().populate_user(request, sociallogin, data)
+        if not user.username:
+            user.username = (user.email or "").partition("@")[0]
+        return user
+
+
+def two_factor_required(user) -> bool:
+    """Whether the sign-in policy requires `user` to use two factors."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    policy = SignInPolicy.current()
+    if policy.require_two_factor_for_admins and (is_admin(user) or user.is_staff):
+        return True
+    return bool(policy.require_two_factor_for_managers and is_manager(user))
+
+
+def has_two_factors(user) -> bool:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+class RequireTwoFactorMiddleware:
+    """A signed-in person whom the sign-in policy requires to use two factors, and
+    who has no authenticator app yet, is sent to set one up; until then only that
+    page, the pages it needs (reauthentication, recovery codes), sign-out and the
+    language switch answer. The answer is kept in the session once they have one."""
+
+    SESSION_KEY = "mlteam_two_factor_ok"
+    # URL names that stay open while enrolment is due.
+    OPEN = (
+        "mfa_index",
+        "mfa_activate_totp",
+        "mfa_view_recovery_codes",
+        "mfa_generate_recovery_codes",
+        "mfa_download_recovery_codes",
+        "account_reauthenticate",
+        "account_logout",
+        "logout",
+        "set_language",
+    )
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not request.session.get(self.SESSION_KEY)
+            and not request.path.startswith(settings.STATIC_URL)
+        ):
+            if not two_factor_required(user) or has_two_factors(user):
+                request.session[self.SESSION_KEY] = True
+            else:
+                match = request.resolver_match or _resolve(request.path_info)
+                if match is None or match.url_name not in self.OPEN:
+                    return redirect(reverse("mfa_activate_totp"))
+        return self.get_response(request)
+
+
+def _resolve(path: str):
+    from django.urls import Resolver404, resolve
+
+    try:
+        return resolve(path)
+    except Resolver404:
+        return None
