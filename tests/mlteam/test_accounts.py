@@ -24,9 +24,7 @@ def test_sign_in_and_reset_pages_are_open(client, name):
 
 
 def test_member_signs_in_and_out(client, member):
-    response = client.post(
-        reverse("login"), {"login": "member", "password": PASSWORD}, follow=True
-    )
+    response = client.post(reverse("login"), {"login": "member", "password": PASSWORD}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("home")
     assert b"Welcome" in response.content
 

@@ -63,7 +63,5 @@ def test_sessions_signed_in_through_model_backend_stay_signed_in(client):
     assert client.session[BACKEND_SESSION_KEY] == "django.contrib.auth.backends.ModelBackend"
     assert client.get(reverse("home")).status_code == 200
     client.logout()
-    client.post(
-        reverse("login"), {"login": person.username, "password": "correct-horse-battery"}
-    )
+    client.post(reverse("login"), {"login": person.username, "password": "correct-horse-battery"})
     assert client.session[BACKEND_SESSION_KEY] == "mlteam.auth.PermissionBackend"
