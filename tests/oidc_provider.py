@@ -12,7 +12,8 @@ way an identity provider does for someone already signed in there.
     provider.start()
     provider.register_client("mlteam", "secret", ["http://127.0.0.1:8000/cb/"])
     provider.set_user(sub="42", email="aiko@example.com", email_verified=True)
-    ...  # point the client at provider.issuer
+    # point the client at provider.issuer; where a browser would visit the
+    # client's authorization URL, provider.authorize(url) returns the callback URL
     provider.stop()
 
 What clients sent is kept for assertions: `authorization_requests` (the query
@@ -32,6 +33,7 @@ from socketserver import ThreadingMixIn
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+import requests
 from authlib.common.security import generate_token
 from authlib.oauth2 import AuthorizationServer, OAuth2Error, OAuth2Request, ResourceProtector
 from authlib.oauth2.rfc6749 import ClientMixin, InvalidRequestError, TokenMixin, grants
@@ -472,6 +474,18 @@ class OIDCProvider:
         """Nobody is signed in: /authorize answers access_denied, as when a person
         cancels at the provider."""
         self.user = None
+
+    def authorize(self, authorization_url: str) -> str:
+        """Visit the client's authorization URL as the person's browser would and
+        return where the provider sends it back: the client's callback with
+        `code` and `state` (or `error`). For Django's test client, which does not
+        follow redirects to other hosts."""
+        response = requests.get(authorization_url, allow_redirects=False, timeout=10)
+        if response.status_code != 302:
+            raise AssertionError(
+                f"The provider refused to redirect ({response.status_code}): {response.text}"
+            )
+        return response.headers["Location"]
 
     @property
     def jwks(self) -> dict:

@@ -409,6 +409,34 @@ def test_a_nonce_cannot_be_replayed(provider):
     assert answer["error"] == "invalid_request"
 
 
+def test_authorize_helper_returns_the_redirect_back_to_the_client(provider):
+    config = discover(provider)
+    url = (
+        requests.Request(
+            "GET",
+            config["authorization_endpoint"],
+            params={
+                "response_type": "code",
+                "client_id": CLIENT_ID,
+                "redirect_uri": CALLBACK,
+                "scope": "openid",
+                "state": "abc",
+            },
+        )
+        .prepare()
+        .url
+    )
+
+    location = provider.authorize(url)
+
+    assert location.startswith(CALLBACK + "?")
+    answer = parse_qs(urlsplit(location).query)
+    assert answer["state"] == ["abc"]
+    assert exchange(config, answer["code"][0]).status_code == 200
+    with pytest.raises(AssertionError, match="400"):
+        provider.authorize(url.replace("client_id=mlteam", "client_id=nobody"))
+
+
 def test_without_a_signed_in_user_the_client_gets_access_denied(provider):
     provider.clear_user()
 
