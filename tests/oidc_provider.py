@@ -210,7 +210,7 @@ class _Request(OAuth2Request):
         ):
             length = int(environ.get("CONTENT_LENGTH") or 0)
             body = environ["wsgi.input"].read(length)
-        self.body_params = parse_qs(body.decode("utf-8"))
+        self.body_params = parse_qs(body.decode("utf-8", errors="replace"))
         merged = {key: list(values) for key, values in self.query.items()}
         for key, values in self.body_params.items():
             merged.setdefault(key, []).extend(values)
@@ -259,15 +259,18 @@ class _AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                     provider._tokens[access_token].revoked = True
                 return None
             item = provider._codes.get(code)
-        if item is None or item.client_id != client.client_id or item.expires_at < time.time():
+            if item is None or item.client_id != client.client_id:
+                return None
+            # Spent from here on, in the same lock: two requests racing with
+            # one code cannot both have it.
+            del provider._codes[code]
+            provider._used_codes[code] = item
+        if item.expires_at < time.time():
             return None
         return item
 
     def delete_authorization_code(self, authorization_code):
-        provider: OIDCProvider = self.server.provider
-        with provider._lock:
-            provider._codes.pop(authorization_code.code, None)
-            provider._used_codes[authorization_code.code] = authorization_code
+        pass  # spent when it was looked up
 
     def authenticate_user(self, authorization_code):
         return authorization_code.user

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
 import jwt as pyjwt
@@ -292,6 +293,16 @@ def test_a_code_works_once_and_its_reuse_revokes_the_tokens(provider):
     revoked = userinfo(config, access_token)
     assert revoked.status_code == 401
     assert revoked.json()["error"] == "invalid_token"
+
+
+def test_a_code_sent_twice_at_once_gives_one_token(provider):
+    config = discover(provider)
+    code = get_code(config)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = sorted(pool.map(lambda _: exchange(config, code).status_code, range(4)))
+
+    assert statuses == [200, 400, 400, 400]
 
 
 def test_a_code_expires_after_ten_minutes(provider):
