@@ -88,7 +88,9 @@ class AllauthClient:
         """What the sign-in button does: the redirect to the provider."""
         request = self.request("/accounts/oidc/corp/login/")
         provider = self.adapter(request).get_provider()
-        return provider.redirect(request, "login")["Location"]
+        location = provider.redirect(request, "login")["Location"]
+        self.session = request.session  # allauth saves and reloads it with the state
+        return location
 
     def callback(self, location: str):
         """What the callback view does, up to the SocialLogin."""
