@@ -80,6 +80,17 @@ def page(browser):
     context.close()
 
 
+@pytest.fixture
+def oidc_provider():
+    """A real OpenID Connect provider on 127.0.0.1 for this test (tests/oidc_provider.py):
+    register a client, choose who signs in with `set_user`, point the client at
+    `oidc_provider.issuer`. Its server thread stops when the test ends."""
+    from tests.oidc_provider import OIDCProvider
+
+    with OIDCProvider() as provider:
+        yield provider
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     """Every test starts in the site's language: a request in Japanese leaves it
