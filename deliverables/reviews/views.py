@@ -4,7 +4,8 @@ Views fetch through selectors (404 for what the viewer may not see: a review of
 someone else is never confirmed to exist, `Review.objects.visible_to`), check the
 rule in `permissions` (403 for what they see but may not change), validate a
 form, call one service and redirect with a message. A refused save shows the
-form again, input kept.
+form again, input kept. Every page that shows what a review says records the
+read (`_record_read`, the access log), the person's own reads excepted.
 """
 
 from __future__ import annotations
