@@ -19,7 +19,13 @@ from deliverables.models import (
     EventKind,
     Reminder,
 )
-from deliverables.reviews.models import Review, ReviewCycle, ReviewEvent, ReviewReminder
+from deliverables.reviews.models import (
+    Review,
+    ReviewAccess,
+    ReviewCycle,
+    ReviewEvent,
+    ReviewReminder,
+)
 from roles.models import Membership, Project, TeamChange
 
 
@@ -40,6 +46,7 @@ def person_history(user) -> dict[str, int]:
         "reviews written": Review.objects.filter(manager=user).count(),
         "review changes made": ReviewEvent.objects.filter(actor=user).count(),
         "review cycles created": ReviewCycle.objects.filter(created_by=user).count(),
+        "reviews read": ReviewAccess.objects.filter(reader=user).count(),
         "digests": Digest.objects.filter(recipient=user).count(),
         "reminder lines": Reminder.objects.filter(recipient=user).count()
         + ReviewReminder.objects.filter(Q(recipient=user) | Q(person=user)).count(),

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from deliverables.models import DeliverableEvent, ReminderPreference
+from deliverables.reviews.services import review_reads_rename_reader
 
 from . import cache
 from .accounts.services import RevokeReason, people_tokens_revoke
@@ -141,7 +142,8 @@ def person_anonymise(
     1. Lock the account; refuse an anonymised account, a superuser (unless
        `force`), the person running it, and an empty reason.
     2. Rename them in the history that names them as text: owner changes, project
-       edits that changed the managers, and the admin's log of changes to their account.
+       edits that changed the managers, the admin's log of changes to their account,
+       and the reviews they read.
     3. The account: username to its placeholder, names and email cleared, an
        unusable password (which also ends any invitation link), inactive, no staff
        or superuser status, groups or permissions; their reminder settings go.
@@ -169,6 +171,7 @@ def person_anonymise(
     admin_log_entries(user).update(object_repr=placeholder)
     _rename_in_project_changes(names, placeholder)
     deliveries_rename_person(user=user, names=names, placeholder=placeholder)
+    review_reads_rename_reader(reader=user, name=placeholder)
     cache.bump()  # their name leaves every dashboard and history
 
     user.username = placeholder

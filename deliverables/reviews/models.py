@@ -1,9 +1,10 @@
 """Performance reviews: cycles, what a manager expects of a person in a cycle,
-the evaluation at its end, their history, and the ledger of review mentions in
-managers' reminder digests.
+the evaluation at its end, their history, the log of who read them, and the
+ledger of review mentions in managers' reminder digests.
 
-The tables were created by the deliverables app and keep their names
-(`deliverables_review` and so on): the models moved here without moving data.
+The tables up to the reminders were created by the deliverables app and keep
+their names (`deliverables_review` and so on): the models moved here without
+moving data. The access log was born here (`reviews_reviewaccess`).
 
 Review visibility is written once, on `ReviewQuerySet.visible_to`: every page,
 list, count and object check of reviews goes through it.
@@ -17,11 +18,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from deliverables.models import Deliverable, Digest, deliverable_label
 from mlteam.history import HistoryEntry, render_value
+from mlteam.people import person_name, stored_name
 from roles.permissions import is_admin
 
 
@@ -381,3 +384,91 @@ class ReviewReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.person} → {self.recipient}"
+
+
+class ReviewPart(models.TextChoices):
+    """What of a review a reader was shown (`ReviewAccess.parts`)."""
+
+    EXPECTATIONS = "expectations", _("expectations")
+    EVALUATION = "evaluation", _("evaluation")
+    SELF_ASSESSMENT = "self_assessment", _("self-assessment")
+    HISTORY = "history", _("history")
+
+
+def review_parts_written(review: Review) -> list[str]:
+    """The parts of `review` a page showing all of it to its manager or an admin
+    shows: the expectations and the history always (writing the expectations is
+    its first entry), the evaluation (draft or shared) and the self-assessment once
+    written."""
+    parts = [ReviewPart.EXPECTATIONS]
+    if review.evaluation_written_at:
+        parts.append(ReviewPart.EVALUATION)
+    if review.self_assessment:
+        parts.append(ReviewPart.SELF_ASSESSMENT)
+    parts.append(ReviewPart.HISTORY)
+    return [str(part) for part in parts]
+
+
+class ReviewSurface(models.TextChoices):
+    """Where a review was read. Reviews are not in the API (docs/api-deliverables.md)."""
+
+    WEB = "web", _("review pages")
+    ADMIN = "admin", _("Django admin")
+
+
+class ReviewAccess(models.Model):
+    """One read of a review by someone other than its person: who, when, what and
+    where (`services.review_access_record`, the only writer). The person sees the
+    reads of their review on its page; admins see every read in the Django admin,
+    where the log is read-only.
+
+    The reader's name is kept as text too, so a read stays attributed if the
+    account row ever goes; anonymising the reader rewrites it (`mlteam.services`).
+    """
+
+    review = models.ForeignKey(
+        Review,
+        verbose_name=_("review"),
+        on_delete=models.PROTECT,
+        related_name="accesses",
+        db_index=False,  # `reviewaccess_review_new` leads with it
+    )
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reader"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reader_name = models.CharField(_("reader's name"), max_length=300)
+    # A list of `ReviewPart` values, in that order.
+    parts = models.JSONField(_("what was read"), default=list)
+    surface = models.CharField(_("where"), max_length=10, choices=ReviewSurface.choices)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("review read")
+        verbose_name_plural = _("review access log")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The person's list of reads of their review, newest first.
+            models.Index(fields=["review", "-created_at", "-id"], name="reviewaccess_review_new"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reader_label} · {self.review}"
+
+    @property
+    def reader_label(self) -> str:
+        """The reader as pages show them: their name now ("Former member" once
+        anonymised), else the name kept with the read."""
+        if self.reader_id is not None:
+            return person_name(self.reader)
+        return stored_name(self.reader_name)
+
+    @property
+    def part_labels(self) -> list[str]:
+        """What was read, in the reader's language (values no longer known: as stored)."""
+        labels = dict(ReviewPart.choices)
+        return [str(labels.get(part, part)) for part in self.parts]

@@ -40,6 +40,12 @@ def can_edit_review(user, review: Review) -> bool:
     return review.manager_id == user.pk and can_write_reviews(user)
 
 
+def can_view_review_reads(user, review: Review) -> bool:
+    """Who read a review (its access log): the person, and admins; not the manager
+    who wrote it, though they see the review."""
+    return is_reviewed_person(user, review) or is_admin(user)
+
+
 def is_reviewed_person(user, review: Review) -> bool:
     """Acknowledging and the self-assessment: the person, and only them."""
     return user.is_authenticated and user.is_active and review.person_id == user.pk

@@ -18,7 +18,7 @@ from mlteam.people import person_name
 from roles.models import Membership, Project
 from roles.permissions import is_admin, is_manager
 
-from .models import Review, ReviewCycle, ReviewEvent, ReviewEventKind
+from .models import Review, ReviewAccess, ReviewCycle, ReviewEvent, ReviewEventKind
 
 
 def cycle_list() -> QuerySet[ReviewCycle]:
@@ -158,6 +158,19 @@ def review_history(*, review: Review, viewer, limit: int = 50) -> list[ReviewEve
     if viewer.pk == review.person_id:
         events = events.exclude(kind=ReviewEventKind.EVALUATION_SAVED)
     return list(events[:limit])
+
+
+def review_reads(*, review: Review) -> QuerySet[ReviewAccess]:
+    """Who read the review, newest first (index `reviewaccess_review_new`), with
+    their accounts: one query for any page of it. Callers check
+    `permissions.can_view_review_reads` first."""
+    return review.accesses.select_related("reader").order_by("-created_at", "-pk")
+
+
+def review_reads_latest(*, review: Review, limit: int) -> tuple[list[ReviewAccess], bool]:
+    """The `limit` latest reads of the review, and whether there are older ones."""
+    rows = list(review_reads(review=review)[: limit + 1])
+    return rows[:limit], len(rows) > limit
 
 
 def linkable_deliverables(*, manager, person, also=()) -> QuerySet[Deliverable]:

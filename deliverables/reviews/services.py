@@ -24,9 +24,12 @@ from . import selectors
 from .models import (
     RATING_FIELDS,
     Review,
+    ReviewAccess,
     ReviewCycle,
     ReviewEvent,
     ReviewEventKind,
+    ReviewPart,
+    ReviewSurface,
     evaluation_value,
     expectations_value,
 )
@@ -298,3 +301,74 @@ def evaluation_acknowledge(*, review: Review, actor, version: int) -> None:
         return
     _claim(review, version, evaluation_acknowledged_at=timezone.now())
     _record(review, actor, ReviewEventKind.EVALUATION_ACKNOWLEDGED)
+
+
+# --- reads --------------------------------------------------------------------------------
+
+# Where a request keeps the reads it recorded (`review_access_record`).
+_REQUEST_READS = "_review_reads"
+
+
+def review_access_record(
+    *,
+    review: Review,
+    reader,
+    parts: list[str],
+    surface: str = ReviewSurface.WEB,
+    request=None,
+) -> ReviewAccess | None:
+    """Record that `reader` was shown `parts` of `review` (`ReviewPart` values) on
+    `surface`: every page that shows a review's content calls this, and nothing
+    else writes the log. Returns the row, or None when nothing is recorded.
+
+    1. Nothing is recorded for the person themselves, for nobody signed in, or
+       when no part was shown.
+    2. With `request`, one row per reader, review and surface per request: a
+       second call adds its parts to the row the first one wrote.
+    3. The row keeps the reader's name as text beside the link to their account.
+    """
+    unknown = set(parts) - set(ReviewPart.values)
+    if unknown:
+        raise ValueError(f"unknown review parts: {sorted(unknown)}")
+    if surface not in ReviewSurface.values:
+        raise ValueError(f"unknown review surface: {surface}")
+    if not parts or reader is None or not reader.is_authenticated:
+        return None
+    if reader.pk == review.person_id:
+        return None
+    key = (reader.pk, review.pk, surface)
+    recorded = getattr(request, _REQUEST_READS, None) if request is not None else None
+    if recorded is not None and key in recorded:
+        access = recorded[key]
+        merged = _ordered_parts({*access.parts, *parts})
+        if merged != access.parts:
+            access.parts = merged
+            access.save(update_fields=["parts"])
+        return access
+    access = ReviewAccess.objects.create(
+        review=review,
+        reader=reader,
+        # As history keeps a person (`mlteam.history.person_value`): an anonymised
+        # account's placeholder, not "Former member" in the writer's language.
+        reader_name=(reader.get_full_name() or reader.get_username())[:300],
+        parts=_ordered_parts(parts),
+        surface=surface,
+    )
+    if request is not None:
+        if recorded is None:
+            recorded = {}
+            setattr(request, _REQUEST_READS, recorded)
+        recorded[key] = access
+    return access
+
+
+def _ordered_parts(parts) -> list[str]:
+    """Parts without repeats, in the order of `ReviewPart`."""
+    return [part for part in ReviewPart.values if part in set(parts)]
+
+
+def review_reads_rename_reader(*, reader, name: str) -> int:
+    """Rename `reader` in the reads they made (the name kept beside the link to their
+    account): anonymising them (`mlteam.services.person_anonymise`) passes their
+    placeholder. Returns how many reads were renamed."""
+    return ReviewAccess.objects.filter(reader=reader).update(reader_name=name[:300])

@@ -15,6 +15,7 @@ urlpatterns = [
         name="expectations_create",
     ),
     path("reviews/review/<int:pk>/", views.review_detail, name="review_detail"),
+    path("reviews/review/<int:pk>/reads/", views.review_reads, name="review_reads"),
     path(
         "reviews/review/<int:pk>/expectations/", views.expectations_edit, name="expectations_edit"
     ),

@@ -4,7 +4,8 @@ Views fetch through selectors (404 for what the viewer may not see: a review of
 someone else is never confirmed to exist, `Review.objects.visible_to`), check the
 rule in `permissions` (403 for what they see but may not change), validate a
 form, call one service and redirect with a message. A refused save shows the
-form again, input kept.
+form again, input kept. Every page that shows what a review says records the
+read (`_record_read`, the access log), the person's own reads excepted.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from .forms import (
     ExpectationsForm,
     SelfAssessmentForm,
 )
-from .models import RATING_FIELDS, Review, ReviewCycle
+from .models import RATING_FIELDS, Review, ReviewCycle, ReviewPart, review_parts_written
 
 CYCLES_PER_PAGE = 20
+READS_ON_REVIEW_PAGE = 10
+READS_PER_PAGE = 50
 
 
 def _cycle_or_404(pk: int) -> ReviewCycle:
@@ -213,6 +216,8 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _review_page(request, review, *, self_form=None, status=200):
     is_person = permissions.is_reviewed_person(request.user, review)
     shows_evaluation = review.evaluation_shared_at is not None or not is_person
+    # Anyone but the person is shown all of it (the service ignores the person).
+    _record_read(request, review, review_parts_written(review))
     context = {
         "review": review,
         "cycle": review.cycle,
@@ -228,7 +233,38 @@ def _review_page(request, review, *, self_form=None, status=200):
     }
     if is_person and not review.evaluation_acknowledged_at:
         context["self_form"] = self_form or _self_assessment_form(review)
+    if permissions.can_view_review_reads(request.user, review):
+        context["reads"], context["more_reads"] = selectors.review_reads_latest(
+            review=review, limit=READS_ON_REVIEW_PAGE
+        )
     return render(request, "reviews/review_detail.html", context, status=status)
+
+
+def _record_read(request: HttpRequest, review: Review, parts: list[str]) -> None:
+    """Every page that shows what a review says records it, once per request."""
+    services.review_access_record(review=review, reader=request.user, parts=parts, request=request)
+
+
+@require_GET
+def review_reads(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every read of a review, for its person and admins (404 for anyone else,
+    the writing manager included: the log is not theirs to see)."""
+    review = _review_or_404(request, pk)
+    if not permissions.can_view_review_reads(request.user, review):
+        raise Http404
+    page = Paginator(selectors.review_reads(review=review), READS_PER_PAGE).get_page(
+        QueryForm(request.GET).values()["page"]
+    )
+    return render(
+        request,
+        "reviews/review_reads.html",
+        {
+            "review": review,
+            "cycle": review.cycle,
+            "page_obj": page,
+            "is_person": permissions.is_reviewed_person(request.user, review),
+        },
+    )
 
 
 def _self_assessment_form(review: Review, data=None) -> SelfAssessmentForm:
@@ -259,6 +295,7 @@ def expectations_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     request, _("Expectations saved; they wait for a new acknowledgement.")
                 )
             return redirect("reviews:review_detail", pk=review.pk)
+    _record_read(request, review, [ReviewPart.EXPECTATIONS])
     return render(
         request,
         "reviews/expectations_form.html",
@@ -295,6 +332,7 @@ def evaluation_edit(request: HttpRequest, pk: int) -> HttpResponse:
             if not data["evaluation_comment"].strip():
                 form.add_error("evaluation_comment", _("Write a comment before sharing."))
         if form.errors:
+            _record_read(request, review, _evaluation_parts(review))
             return render(
                 request,
                 "reviews/evaluation_form.html",
@@ -328,12 +366,19 @@ def evaluation_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     % {"person": person_name(review.person)},
                 )
             return redirect("reviews:review_detail", pk=review.pk)
+    _record_read(request, review, _evaluation_parts(review))
     return render(
         request,
         "reviews/evaluation_form.html",
         {"form": form, "review": review, "cycle": review.cycle},
         status=400 if form.is_bound else 200,
     )
+
+
+def _evaluation_parts(review: Review) -> list[str]:
+    """The evaluation form shows the saved evaluation (as its initial values), once
+    there is one."""
+    return [ReviewPart.EVALUATION] if review.evaluation_written_at else []
 
 
 def _evaluation_form(review: Review, data=None) -> EvaluationForm:

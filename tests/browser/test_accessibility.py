@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from deliverables.models import DeliverableStatus
+from deliverables.reviews.services import review_access_record
 from deliverables.services import deliverable_create, deliverable_transition
 from tests.conftest import require, sign_in
 from tests.factories import deliverable_type
@@ -108,13 +109,16 @@ def _signed_in_pages(practices, *, manager: bool) -> list[str]:  # noqa: F811
             reverse("deliverables:edit", args=[practices.report.pk]),
             reverse("deliverables:cancel", args=[practices.report.pk]),
         ]
+    else:  # the person: every read of their review
+        pages.append(reverse("reviews:review_reads", args=[practices.review.pk]))
     return pages
 
 
 def _with_varied_statuses(practices) -> None:  # noqa: F811
     """Blocked, in-progress, overdue and cancelled work, so every badge, greyed row
-    and warning shows."""
+    and warning shows (and a read of the review, so its person sees who read it)."""
     manager, person = practices.people["manager"], practices.people["person"]
+    review_access_record(review=practices.review, reader=manager, parts=["expectations"])
     today = timezone.localdate()
     for title, status, due in (
         ("Feature store", DeliverableStatus.BLOCKED, today + timedelta(days=2)),

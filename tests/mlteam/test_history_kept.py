@@ -22,7 +22,14 @@ from deliverables.models import (
     Digest,
     Reminder,
 )
-from deliverables.reviews.models import Review, ReviewCycle, ReviewEvent, ReviewReminder
+from deliverables.reviews.models import (
+    Review,
+    ReviewAccess,
+    ReviewCycle,
+    ReviewEvent,
+    ReviewReminder,
+)
+from deliverables.reviews.services import review_access_record
 from mlteam.models import Anonymisation
 from roles.models import Membership, Project, RoleAssignment, TeamChange, TeamChangeAction
 from tests.factories import PASSWORD
@@ -36,6 +43,10 @@ UNDELETABLE = {
     "digest": (Digest, lambda h: h.digest),
     "reminder": (Reminder, lambda h: h.reminder),
     "review reminder": (ReviewReminder, lambda h: h.review_reminder),
+    "review read": (
+        ReviewAccess,
+        lambda h: review_access_record(review=h.review, reader=h.manager, parts=["history"]),
+    ),
     "review": (Review, lambda h: h.review),
     "review cycle": (ReviewCycle, lambda h: h.cycle),
     "project": (Project, lambda h: h.project),

@@ -41,6 +41,8 @@ REVIEW_READ = {
     "admin": 200,
 }
 WRITER_GET = {**REVIEW_READ, "person": 403, "admin": 403}
+# Who read a review: the person and admins; for the writing manager it does not exist.
+READS_GET = {**REVIEW_READ, "manager": 404}
 WRITER_POST = {**WRITER_GET, "manager": 302}
 PERSON_POST = {**REVIEW_READ, "person": 302, "manager": 403, "admin": 403}
 
@@ -128,6 +130,12 @@ def _urls(p):
             None,
             REVIEW_READ,
         ),
+        "review_reads": (
+            "get",
+            reverse("reviews:review_reads", args=[review.pk]),
+            None,
+            READS_GET,
+        ),
         "expectations_edit_form": (
             "get",
             reverse("reviews:expectations_edit", args=[review.pk]),
@@ -184,9 +192,9 @@ NAMES = [
     "handbook", "handbook_newcomer", "handbook_review_date", "handbook_question_add",
     "handbook_question_remove_confirm", "handbook_question_remove", "cycle_list",
     "cycle_create_form", "cycle_create", "cycle_detail", "cycle_edit_form", "cycle_edit",
-    "expectations_create_form", "expectations_create", "review_detail", "expectations_edit_form",
-    "expectations_edit", "expectations_acknowledge", "evaluation_edit_form", "evaluation_edit",
-    "evaluation_acknowledge", "self_assessment",
+    "expectations_create_form", "expectations_create", "review_detail", "review_reads",
+    "expectations_edit_form", "expectations_edit", "expectations_acknowledge",
+    "evaluation_edit_form", "evaluation_edit", "evaluation_acknowledge", "self_assessment",
 ]  # fmt: skip
 
 
