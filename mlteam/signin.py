@@ -16,7 +16,11 @@ account helpers below it may not import.
 
 from __future__ import annotations
 
+import time
+
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import get_authentication_records
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
@@ -66,6 +70,19 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False  # invitations only (a provider may open it: SocialAccountAdapter)
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """allauth asks for the password again before two-factor changes; a person
+        who signed in (password, and second factor if any) within the last few
+        minutes (ACCOUNT_REAUTHENTICATION_TIMEOUT) has just given it."""
+        if not super().is_reauthentication_required(app=app, **kwargs):
+            return False
+        request = self.request
+        if request is None or not request.user.is_authenticated:
+            return True
+        records = get_authentication_records(request, request.user)
+        limit = time.time() - account_settings.REAUTHENTICATION_TIMEOUT
+        return not any(record.get("at", 0) >= limit for record in records)
 
     def post_login(self, request, user, **kwargs) -> HttpResponse:
         response = super().post_login(request, user, **kwargs)
