@@ -18,11 +18,12 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core import mail
 from django.core.management import call_command
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from mlteam.accounts.models import ApiToken
+from mlteam.accounts.throttling import attempt_username
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -127,6 +128,19 @@ def test_an_address_is_locked_for_every_account(client, person):
     assert post_sign_in(client, "bob", PASSWORD, REMOTE_ADDR="10.0.5.2").status_code == 302
 
 
+def test_the_account_name_comes_from_any_sign_in_form():
+    """From authenticate()'s credentials (Django's and allauth's username, allauth's
+    email) or, without credentials, from the form posted (allauth's "login")."""
+    assert attempt_username(None, {"username": " Bob ", "password": "x"}) == "bob"
+    assert attempt_username(None, {"email": "Bob@Example.com", "password": "x"}) == (
+        "bob@example.com"
+    )
+    posted = RequestFactory().post("/", {"login": "BOB", "password": "x"})
+    assert attempt_username(posted) == "bob"
+    assert attempt_username(posted, {}) is None  # credentials without a name: none
+    assert attempt_username(RequestFactory().post("/", {"login": "  "})) is None
+
+
 @override_settings(REST_FRAMEWORK={**settings.REST_FRAMEWORK, "NUM_PROXIES": 1})
 def test_behind_a_proxy_the_address_it_saw_counts_not_one_made_up(client, person):
     """With one trusted proxy, the address it appended is the client's: changing
@@ -160,12 +174,15 @@ class CountingHasher(MD5PasswordHasher):
 
 
 @override_settings(PASSWORD_HASHERS=["tests.accounts.test_lockout.CountingHasher"])
-@pytest.mark.parametrize("login", ["bob", "nobody"])
-def test_a_wrong_password_costs_one_hash(client, person, login):
+@pytest.mark.parametrize(
+    ("login", "password", "status"),
+    [("bob", "wrong password", 200), ("nobody", "wrong password", 200), ("bob", PASSWORD, 302)],
+)
+def test_a_sign_in_costs_one_hash(client, person, login, password, status):
     """One backend checks passwords; for an unknown account it hashes once too, so
-    the answer takes as long."""
+    the answer takes as long. (With ModelBackend listed as well, a failure cost two.)"""
     CountingHasher.hashes = 0
-    assert post_sign_in(client, login, "wrong password").status_code == 200
+    assert post_sign_in(client, login, password).status_code == status
     assert CountingHasher.hashes == 1
 
 
