@@ -1,4 +1,10 @@
-"""Authentication backend: Django's ModelBackend, reading permissions in one query.
+"""The one authentication backend: allauth's (a ModelBackend that takes a username
+or an email), reading permissions in one query.
+
+It is the only backend that checks a password, so a failed sign-in costs one
+password hash (with a second backend listed, Django asked both in turn). For an
+unknown account it still hashes the password once, so that the answer takes as
+long as for a known one. Axes's backend, listed before it, hashes nothing.
 
 Nearly every page asks whether the viewer manages or administers projects
 (`roles.permissions`); ModelBackend answers the first such question with two
@@ -9,8 +15,8 @@ with the same answer and per-request cache.
 
 from __future__ import annotations
 
+from allauth.account.auth_backends import AuthenticationBackend
 from django.contrib.auth import get_user_model
-from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
@@ -26,7 +32,7 @@ def _permission_rows(user_obj):
     ).values_list("content_type__app_label", "codename")
 
 
-class PermissionBackend(ModelBackend):
+class PermissionBackend(AuthenticationBackend):
     def get_all_permissions(self, user_obj, obj=None) -> set[str]:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()

@@ -47,6 +47,12 @@ urlpatterns = [
         accounts_views.PasswordChangeView.as_view(),
         name="password_change",
     ),
+    # Reset requests are counted like failed sign-ins (mlteam.accounts.throttling).
+    path(
+        "accounts/password_reset/",
+        accounts_views.PasswordResetView.as_view(),
+        name="password_reset",
+    ),
     path(
         "accounts/password_change/done/",
         auth_views.PasswordChangeDoneView.as_view(),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
@@ -652,8 +651,8 @@ class InvitationAcceptView(PasswordResetConfirmView):
         except ValidationError:
             self.validlink = False
             return self.render_to_response(self.get_context_data())
-        # The backend a sign-in with the new password would have used (the first).
-        login(self.request, form.user, backend=settings.AUTHENTICATION_BACKENDS[0])
+        # The backend a sign-in with the new password uses (the one that checks passwords).
+        login(self.request, form.user, backend="mlteam.auth.PermissionBackend")
         messages.success(
             self.request, _("Welcome to MLTeam. Your password is set and you are signed in.")
         )

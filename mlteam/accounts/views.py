@@ -1,6 +1,6 @@
-"""Settings > API tokens: a person's own tokens, created and revoked here; and the
+"""Settings > API tokens: a person's own tokens, created and revoked here; the
 password pages, whose new password revokes the person's tokens
-(`services.password_set`)."""
+(`services.password_set`); and the page a locked-out sign-in gets (throttling.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from . import selectors, services
+from . import selectors, services, throttling
 from .forms import PasswordResetForm, TokenCreateForm
 
 
@@ -93,12 +93,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return HttpResponseRedirect(self.get_success_url())
 
 
-class PasswordResetView(auth_views.PasswordResetView):
-    """Django's reset request; single-sign-on-only addresses get no email."""
-
-    form_class = PasswordResetForm
-
-
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's page behind the reset link, saving through `password_set`."""
 
@@ -114,3 +108,32 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         if revoked:
             messages.warning(self.request, tokens_revoked_message(revoked))
         return HttpResponseRedirect(self.get_success_url())
+
+
+def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """Too many attempts for this account or from this address (AXES_LOCKOUT_CALLABLE,
+    and the password reset request below). The same page whether the account exists
+    or not, naming neither the account nor the address: 429, with when to try again."""
+    minutes = throttling.lockout_minutes(request)
+    response = render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    add_never_cache_headers(response)
+    return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's page, counting each request in axes' table per email address typed
+    and per client address: past the limit it answers the lockout page instead of
+    sending, for an address with an account or without one alike. A
+    single-sign-on-only address gets no email (PasswordResetForm), same page."""
+
+    form_class = PasswordResetForm
+
+    def form_valid(self, form):
+        credentials = {"email": form.cleaned_data["email"]}
+        # Counted first, then judged, as a failed sign-in is: the request that
+        # reaches the limit is refused too, and one made while locked out restarts
+        # the cool-off.
+        if throttling.attempt_record(request=self.request, credentials=credentials, sender=self):
+            return locked_out(self.request)
+        return super().form_valid(form)

@@ -1,4 +1,8 @@
-"""Who is calling: a browser session (with CSRF) or a personal token."""
+"""Who is calling: a browser session (with CSRF) or a personal token.
+
+Failed token authentications are counted per client address in axes' table, as
+failed sign-ins are (mlteam.accounts.throttling); from an address locked out,
+every token is refused, a valid one too, until the cool-off ends."""
 
 from __future__ import annotations
 
@@ -6,9 +10,13 @@ from datetime import timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication as DRFSessionAuthentication
+from rest_framework.authentication import get_authorization_header
+
+from mlteam.accounts import throttling
 
 # A token's "last used" is written at most once a minute (not on every request).
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -18,10 +26,53 @@ class SessionAuthentication(DRFSessionAuthentication):
     """The browser's session; unsafe methods need the CSRF token (DRF's check)."""
 
 
+class LockedOut(exceptions.APIException):
+    """Too many failed token authentications from this address: 429, with when
+    to try again (Retry-After)."""
+
+    status_code = 429
+    default_code = "locked_out"
+
+    def __init__(self, minutes: int):
+        super().__init__(
+            ngettext(
+                "Too many failed authentications from your address. Try again in %(count)d minute.",
+                "Too many failed authentications from your address. Try again in "
+                "%(count)d minutes.",
+                minutes,
+            )
+            % {"count": minutes}
+        )
+        self.wait = minutes * 60  # DRF's handler sends it as Retry-After
+
+
 class TokenAuthentication(KnoxTokenAuthentication):
     """`Authorization: Bearer mlt_…`: a personal token (mlteam.accounts.ApiToken),
     looked up by its first characters and compared by hash (django-rest-knox);
     an expired token is refused (and deleted by knox)."""
+
+    def authenticate(self, request):
+        """1. No bearer token: not ours to answer (None), nothing counted.
+        2. The address is locked out: 429, before the token is looked up.
+        3. The token fails: counted for the address, then the usual 401."""
+        if not self._presents_token(request):
+            return super().authenticate(request)
+        http_request = request._request  # axes keeps its state on Django's request
+        # No account name: counted and judged per address only.
+        if throttling.attempt_refused(request=http_request, credentials={}):
+            raise LockedOut(throttling.lockout_minutes(http_request))
+        try:
+            return super().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            throttling.attempt_record(request=http_request, credentials={}, sender=self)
+            # Answered here, as a problem; not by axes' middleware with the web page.
+            http_request.axes_locked_out = False
+            raise
+
+    def _presents_token(self, request) -> bool:
+        words = get_authorization_header(request).split()
+        prefix = self.authenticate_header(request).encode()
+        return bool(words) and words[0].lower() == prefix.lower()
 
     def authenticate_credentials(self, token):
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import xstatic.pkg.bootstrap
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "deliverables",
     "deliverables.reviews",
     "mlteam.notifications",
+    "axes",  # sign-in throttling: see "Sign-in throttling (django-axes)" below
 ]
 
 MIDDLEWARE = [
@@ -81,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last: turns a request that axes marked as locked out into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "mlteam.urls"
@@ -112,19 +116,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # CACHE_URL (Redis) so that every web worker shares them.
 CACHES = {"default": env_cache("CACHE_URL", "django.core.cache.backends.locmem.LocMemCache")}
 
+# ASVS 5.0 level 2: at least 12 characters, and not among the 20,000 common and
+# breached passwords Django ships (checked offline). The forms show these rules as
+# help text (Django's password_validators_help_text_html).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# ModelBackend's rules, with a person's permissions read in one query (mlteam/auth.py).
-# ModelBackend stays listed so that sessions begun before it was replaced stay signed
-# in; it answers from the permission cache PermissionBackend fills, at no query.
+# One backend checks the password, so a failed sign-in costs one password hash:
+# PermissionBackend is allauth's (username or email) with permissions read in one
+# query (mlteam/auth.py). Axes's backend goes first and refuses a locked-out
+# attempt before any hashing; it signs nobody in and answers no permission.
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
     "mlteam.auth.PermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -159,6 +170,42 @@ SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True}}
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
+
+# --- Sign-in throttling (django-axes) ---
+# Failed sign-ins are counted in the database (axes' AccessAttempt, shown in the
+# admin, where admins clear them; also `manage.py axes_reset`), so every web worker
+# sees the same counts without a shared cache. Counted separately per account (the
+# name typed, normalised: "Bob" and "bob " are one) and per client address; either
+# reaching SIGN_IN_FAILURE_LIMIT within the cool-off refuses every further attempt
+# for it, the right password included, until SIGN_IN_LOCKOUT_MINUTES pass with no
+# new attempt. Unknown account names are counted exactly like existing ones, and
+# the lockout page is the same for both. Password reset requests and failed API
+# tokens are counted in the same table (mlteam/accounts/throttling.py).
+AXES_ENABLED = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 10, minimum=1)
+SIGN_IN_LOCKOUT_MINUTES = env_int("SIGN_IN_LOCKOUT_MINUTES", 15, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=SIGN_IN_LOCKOUT_MINUTES)
+# Per account, and separately per address; an attempt without an account name
+# (an API token) is counted per address only (see lockout_parameters).
+AXES_LOCKOUT_PARAMETERS = "mlteam.accounts.throttling.lockout_parameters"
+AXES_USERNAME_CALLABLE = "mlteam.accounts.throttling.attempt_username"
+# The client's address: REMOTE_ADDR, or behind API_NUM_PROXIES trusted proxies the
+# address the nearest untrusted hop gave in X-Forwarded-For (the same rule as the
+# API's rate limits, so a made-up X-Forwarded-For never escapes the count).
+AXES_CLIENT_IP_CALLABLE = "mlteam.accounts.throttling.client_address"
+# A sign-in that succeeds leaves the failures before it counted until they expire:
+# axes would otherwise clear every failure from the same address too, and one
+# attacker signing in to their own account would wipe their count against others.
+AXES_RESET_ON_SUCCESS = False
+# Attempts while locked out count, and restart the cool-off, so the page's "try
+# again in N minutes" is exact.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+# The product's own page (429, same words whether the account exists or not).
+AXES_LOCKOUT_CALLABLE = "mlteam.accounts.views.locked_out"
+# Every failure is also kept in AccessFailureLog (read-only in the admin).
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# --- end of sign-in throttling ---
 
 # Internationalisation: English source strings, complete Japanese catalogue.
 LANGUAGE_CODE = "en"

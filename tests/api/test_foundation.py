@@ -139,10 +139,11 @@ def test_session_write_without_csrf_is_403(personas):
 
 def test_a_call_reads_the_token_once(api, member, django_assert_num_queries):
     """The token (with its person) in one query; none for the person's other tokens.
-    One more for the last-used time (at most once a minute)."""
+    One more for the last-used time (at most once a minute). Before them, one for
+    the address's failed authentications (a locked-out address is refused)."""
     token = token_for(member)
     for name in ("a", "b", "c"):
         token_for(member, name=name)
     bearer(api, token).get("/api/v1/roles/")
-    with django_assert_num_queries(2):  # the token and person; the roles
+    with django_assert_num_queries(3):  # the address's failures; the token and person; the roles
         assert api.get("/api/v1/roles/").status_code == 200

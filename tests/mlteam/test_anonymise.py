@@ -13,6 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import translation
 
@@ -56,7 +57,7 @@ def signed_in_aiko(client, history):
         change_message="Changed email.",
         single_object=True,
     )
-    assert client.login(username="aiko", password=PASSWORD)
+    assert client.login(request=HttpRequest(), username="aiko", password=PASSWORD)
     return history
 
 

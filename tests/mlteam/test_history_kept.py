@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.db.models import ProtectedError
+from django.http import HttpRequest
 from django.test import RequestFactory
 from django.urls import reverse
 
@@ -207,7 +208,7 @@ def test_archive_selected_projects_asks_then_archives_through_the_service(client
 def test_deactivate_selected_people_keeps_their_name_and_signs_them_out(client, history):
     aiko = history.aiko
     aiko_client = type(client)()
-    assert aiko_client.login(username="aiko", password=PASSWORD)
+    assert aiko_client.login(request=HttpRequest(), username="aiko", password=PASSWORD)
     assert Session.objects.count() == 1
     client.force_login(history.root)
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.http import HttpRequest
 from django.urls import reverse
 
 from roles.models import Membership, RoleAssignment, TeamChange, TeamChangeAction
@@ -251,7 +252,9 @@ def test_invitation_creates_an_inactive_account_that_activates_on_accept(
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.is_active and user.check_password("nora-long-password")
-    assert client.login(username=user.username, password="nora-long-password")
+    assert client.login(
+        request=HttpRequest(), username=user.username, password="nora-long-password"
+    )
 
 
 def test_inviting_an_existing_active_person_just_adds_them(
