@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from allauth.account.forms import LoginForm
+from allauth.core import context as allauth_context
+from allauth.mfa.base.forms import AuthenticateForm
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
@@ -15,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mlteam.forms import DateField
 
+from . import throttling
 from .models import ApiToken, SingleSignOnDomain, TokenScope, email_domain
 from .services import LONGEST_EXPIRY
 
@@ -96,3 +99,23 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         if SingleSignOnDomain.objects.covering(email).exists():
             return iter(())
         return super().get_users(email)
+
+
+class TwoFactorForm(AuthenticateForm):
+    """allauth's second-factor step, counted like a password: a wrong code (or
+    recovery code) counts against the account and the address in axes' table, and
+    while either is locked out no code is checked at all."""
+
+    def clean_code(self) -> str:
+        request = allauth_context.request
+        credentials = {"username": self.user.get_username()}
+        if throttling.attempt_refused(request=request, credentials=credentials):
+            raise forms.ValidationError(
+                _("Too many attempts. Wait a few minutes, then sign in again."),
+                code="locked_out",
+            )
+        try:
+            return super().clean_code()
+        except forms.ValidationError:
+            throttling.attempt_record(request=request, credentials=credentials, sender=self)
+            raise

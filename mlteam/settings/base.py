@@ -159,6 +159,8 @@ ACCOUNT_RATE_LIMITS = False
 # QR code is drawn here (allauth's qrcode), no outside service is asked.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "MLTeam")
+# A wrong code counts against the account in axes' table, as a wrong password does.
+MFA_FORMS = {"authenticate": "mlteam.accounts.forms.TwoFactorForm"}
 # Single sign-on: OpenID Connect providers are configured in the admin (Social
 # applications); a verified email signs in the person who has it.
 SOCIALACCOUNT_ONLY = False

@@ -202,3 +202,22 @@ def test_the_two_factor_page_is_in_japanese(client):
     response = client.get(reverse("mfa_index"), HTTP_ACCEPT_LANGUAGE="ja")
     assert response.status_code == 200
     assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", response.content.decode())
+
+
+def test_wrong_codes_lock_the_account_like_wrong_passwords(client, settings):
+    from django.test import Client
+
+    person = UserFactory()
+    client.force_login(person)
+    secret = enrol(client, person)
+    client.logout()
+    sign_in(client, person)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        response = client.post(reverse("mfa_authenticate"), {"code": "000000"})
+    assert response.status_code == 429
+    # Locked: the right code does not sign in, from this browser nor another.
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
+    assert client.get(reverse("home")).status_code == 302
+    other = Client(REMOTE_ADDR="10.9.9.9")
+    other.post(reverse("login"), {"login": person.username, "password": PASSWORD})
+    assert other.get(reverse("home")).status_code == 302
