@@ -147,8 +147,10 @@ def test_the_admin_sends_the_production_headers(production_settings, history, ur
 
 
 def test_the_admin_sign_in_page_sends_the_production_headers(production_settings, db):
-    response = https_client().get(reverse("admin:login"))
+    """Signed out, the admin asks for sign-in (on its own page or the product's)."""
+    response = https_client().get(reverse("admin:login"), follow=True)
     assert response.status_code == 200
+    assert 'type="password"' in response.content.decode()
     assert_production_headers(response)
 
 
@@ -156,7 +158,7 @@ def test_production_cookies_are_secure_and_host_only(production_settings, db):
     assert production_settings["SESSION_COOKIE_SECURE"] is True
     assert production_settings["SESSION_COOKIE_HTTPONLY"] is True
     assert production_settings["SESSION_COOKIE_NAME"].startswith("__Host-")
-    response = https_client().get(reverse("admin:login"))
+    response = https_client().get(reverse("admin:login"), follow=True)  # a sign-in form
     cookie = response.cookies[production_settings["CSRF_COOKIE_NAME"]]
     assert production_settings["CSRF_COOKIE_NAME"].startswith("__Host-")
     assert cookie["secure"] is True
