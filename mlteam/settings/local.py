@@ -1,4 +1,7 @@
-"""Embedded defaults for `make run`: SQLite, filesystem broker, console email, DEBUG."""
+"""Embedded defaults for `make run`: SQLite, filesystem broker, console email.
+
+DEBUG is on for manage.py commands run by hand; `make run` serves with it off
+(DJANGO_DEBUG=true brings Django's debug pages back there)."""
 
 from __future__ import annotations
 
@@ -35,6 +38,9 @@ CELERY_BROKER_URL = env_broker("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem"):
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "broker")
 
-# Static files come straight from the finders; the folder only keeps WhiteNoise quiet.
+# Static files come straight from the finders, with DEBUG on or off (WhiteNoise
+# serves them; the folder only keeps it quiet), and edits show on the next request.
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

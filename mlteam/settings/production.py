@@ -32,15 +32,24 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-# HTTPS everywhere. Behind a proxy that terminates TLS, it must set X-Forwarded-Proto.
+# HTTPS everywhere. Behind a proxy that terminates TLS, it must set X-Forwarded-Proto
+# (and drop any a client sent): Django trusts it to tell https from http.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Off only when the proxy itself redirects http to https.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# HSTS: browsers use https only, for a year, on subdomains too. Preloading (browsers
+# shipping the site as https-only) is hard to undo; DJANGO_SECURE_HSTS_PRELOAD=false
+# for a domain not submitted to the preload list.
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365, minimum=0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_HSTS_PRELOAD = True
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 LANGUAGE_COOKIE_SECURE = True
+# Only the __Host- prefix guarantees a cookie was set by this host over https, with
+# no Domain: a sibling subdomain cannot plant one.
+SESSION_COOKIE_NAME = "__Host-sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken"
 # Webhook addresses must be https here (mlteam.notifications.addresses).
 WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", True)

@@ -85,3 +85,128 @@ def test_role_assignments_and_a_search_without_reloading_log_no_console_error(li
         ben.locator("li", has_text="ML engineer").locator("input[type=number]").input_value()
         == "40"
     )
+
+
+# --- issue 16, part 7: no page breaks the strict CSP (no inline script or style) -------
+
+# Records every refusal of the CSP on the page, whatever the console says about it.
+# Playwright adds this outside the page's CSP (DevTools), so the policy cannot hide it.
+WATCH_VIOLATIONS = """window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+});"""
+
+
+def _pages_visited_without_csp_violations(page, base_url: str, paths: list[str]) -> list[str]:
+    """Open each path; return what any of them logged or had refused."""
+    problems: list[str] = []
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    for path in paths:
+        response = page.goto(base_url + path)
+        expected = 404 if path.startswith("/no/") else 200
+        if response.status != expected or ("/login/" in page.url and "/login/" not in path):
+            problems.append(f"{path}: answered {response.status} at {page.url}")
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(100)  # deferred scripts (charts) have run
+        refused = page.evaluate("window.__cspViolations")
+        # The 404 page is a deliberate 404: Chromium logs its status, nothing else may be.
+        logged = [e for e in errors if not (path.startswith("/no/") and "404" in e)]
+        problems += [f"{path}: {problem}" for problem in [*refused, *logged]]
+        errors.clear()
+    return problems
+
+
+def test_main_pages_and_the_admin_run_under_the_csp_without_a_violation(live_server, page):
+    from datetime import date
+
+    from deliverables.reviews.services import cycle_create, expectations_write
+    from deliverables.services import deliverable_create
+    from roles.services import role_assign
+    from tests.conftest import sign_in
+    from tests.factories import deliverable_type, role
+
+    manager = manager_user(username="mari", first_name="Mari", last_name="Kobayashi")
+    project = project_create(name="Fraud detection", managers=[manager], actor=manager)
+    aiko = UserFactory(username="aiko", first_name="Aiko", last_name="Tanaka")
+    membership = membership_add(project=project, user=aiko, actor=manager)
+    role_assign(membership=membership, role=role("data-scientist"), actor=manager)
+    deliverable = deliverable_create(
+        project=project, type=deliverable_type("analysis-report"), title="Drivers", actor=manager
+    )
+    cycle = cycle_create(
+        actor=manager,
+        name="H2",
+        start_date=date(2026, 7, 1),
+        end_date=date(2026, 12, 31),
+        expectations_due_days=14,
+    )
+    review = expectations_write(
+        cycle=cycle, person=aiko, actor=manager, text="Ship the report.", deliverables=[]
+    )
+    UserFactory(username="root", is_staff=True, is_superuser=True)
+    page.add_init_script(WATCH_VIOLATIONS)
+
+    # Signed out: the sign-in pages, the product's and the admin's.
+    problems = _pages_visited_without_csp_violations(
+        page, live_server.url, ["/accounts/login/", "/admin/login/", "/api/docs/"]
+    )
+
+    sign_in(page, live_server.url, "mari")
+    p = project.pk
+    problems += _pages_visited_without_csp_violations(
+        page,
+        live_server.url,
+        [
+            "/",
+            "/projects/",
+            f"/projects/{p}/",
+            f"/projects/{p}/team/",
+            f"/projects/{p}/activity/",
+            f"/projects/{p}/plan/",
+            f"/projects/{p}/edit/",
+            f"/projects/{p}/handbook/",
+            f"/projects/{p}/webhooks/",
+            "/projects/new/",
+            "/coverage/",
+            "/roles/",
+            "/roles/data-scientist/",
+            "/people/",
+            "/deliverables/",
+            f"/deliverables/{deliverable.pk}/",
+            f"/deliverables/{deliverable.pk}/edit/",
+            "/my-work/",
+            "/dashboard/",
+            "/reviews/",
+            f"/reviews/{cycle.pk}/",
+            f"/reviews/review/{review.pk}/",
+            "/settings/reminders/",
+            "/settings/tokens/",
+            "/accounts/password_change/",
+            "/no/such/page/",
+        ],
+    )
+
+    page.context.clear_cookies()
+    sign_in(page, live_server.url, "root")
+    problems += _pages_visited_without_csp_violations(
+        page,
+        live_server.url,
+        [
+            "/admin/",
+            "/admin/roles/project/",
+            f"/admin/roles/project/{p}/change/",
+            "/admin/deliverables/deliverable/",
+            f"/admin/deliverables/deliverable/{deliverable.pk}/change/",
+            f"/admin/reviews/review/{review.pk}/change/",
+            "/admin/auth/user/",
+            f"/admin/auth/user/{aiko.pk}/change/",
+        ],
+    )
+    assert problems == []
+
+    # The watch itself works: an inline style is refused, and seen.
+    page.evaluate("document.body.setAttribute('style', 'color: red')")
+    page.wait_for_timeout(100)
+    assert page.evaluate("window.__cspViolations") != []

@@ -263,6 +263,37 @@ def test_a_digest_link_opens_the_linked_page_in_a_browser(start_runner, page):
     assert page.locator('input[name="password"]').count() == 0  # signed in, not sent back
 
 
+# --- issue 16, part 7: make run shows the product's pages, not Django's debug pages ----
+
+
+def _fetch(url: str) -> tuple[int, str, dict[str, str]]:
+    from urllib.error import HTTPError
+
+    try:
+        with urlopen(url, timeout=10) as response:  # noqa: S310 (our own http link)
+            return response.status, response.read().decode(), dict(response.headers)
+    except HTTPError as error:
+        return error.code, error.read().decode(), dict(error.headers)
+
+
+def test_an_unknown_address_under_make_run_shows_the_products_404_page(start_runner):
+    """DEBUG is off under make run: no page listing every URL pattern; the static
+    files the page links to are still served (WhiteNoise, from the finders)."""
+    runner = start_runner()
+    base = f"http://127.0.0.1:{runner.port}"
+
+    status, page, _headers = _fetch(f"{base}/no/such/page/")
+    assert status == 404
+    assert "Page not found" in page
+    assert "URLconf" not in page and "DEBUG = True" not in page
+    stylesheets = re.findall(r'<link rel="stylesheet" href="(/static/[^"]+)"', page)
+    assert stylesheets
+    for stylesheet in stylesheets:
+        status, _css, headers = _fetch(base + stylesheet)
+        assert status == 200, stylesheet
+        assert headers["Content-Type"].startswith("text/css")
+
+
 # --- item 19: every way of stopping ends web, worker and beat ---------------------------
 
 

@@ -55,7 +55,11 @@ class Command(BaseCommand):
         }
         # All three learn the address web serves, so that links in emails (sent by
         # the worker) lead to it; local settings prefer SITE_URL when it is given.
-        env = {**os.environ, "RUN_LOCAL_URL": site_url}
+        # They run with DEBUG off unless DJANGO_DEBUG says otherwise: a mistyped
+        # address shows the product's own 404 page, not Django's debug page listing
+        # every URL, and errors the 500 page, as in production (WhiteNoise still
+        # serves the static files, straight from the finders: local settings).
+        env = {"DJANGO_DEBUG": "false", **os.environ, "RUN_LOCAL_URL": site_url}
         # So do commands run beside it in another shell (`send_reminders`): local
         # settings read this file when RUN_LOCAL_URL is not in their environment.
         settings.RUN_LOCAL_URL_FILE.write_text(site_url + "\n")
