@@ -17,14 +17,17 @@ account helpers below it may not import.
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 from allauth.account import app_settings as account_settings
+from allauth.account import views as allauth_views
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.flows.login import get_authentication_records
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,7 +36,7 @@ from django.utils.translation import gettext_lazy
 
 from deliverables import reminders
 from deliverables import services as deliverables_services
-from mlteam.accounts.models import SignInPolicy
+from mlteam.accounts.models import IdentityProvider, SignInPolicy
 from roles.permissions import is_admin, is_manager
 
 
@@ -202,3 +205,26 @@ def _resolve(path: str):
         return resolve(path)
     except Resolver404:
         return None
+
+
+def provider_origins() -> list[str]:
+    """The origins of the configured single sign-on providers (their issuers)."""
+    origins = set()
+    for app in IdentityProvider.objects.filter(provider="openid_connect").only("settings"):
+        parts = urlsplit((app.settings or {}).get("server_url", ""))
+        if parts.scheme in ("http", "https") and parts.netloc:
+            origins.add(f"{parts.scheme}://{parts.netloc}")
+    return sorted(origins)
+
+
+@login_not_required
+def sign_in(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    """allauth's sign-in page. Its single sign-on buttons post to MLTeam, which
+    answers with a redirect to the provider: the page's Content-Security-Policy
+    lets those forms lead to the configured providers (form-action), and nowhere
+    else."""
+    response = allauth_views.login(request, *args, **kwargs)
+    origins = provider_origins()
+    if origins:
+        response._csp_update = {"form-action": origins}
+    return response

@@ -11,7 +11,7 @@ from deliverables.urls import roles_pages
 from roles import urls as roles_urls
 from roles import views as roles_views
 
-from . import views
+from . import signin, views
 from .accounts import views as accounts_views
 from .api import urls as api_urls
 
@@ -39,7 +39,7 @@ urlpatterns = [
         name="invitation_accept",
     ),
     # Sign-in and sign-out are allauth's (two factors, single sign-on; mlteam.signin).
-    path("accounts/login/", allauth_views.login, name="login"),
+    path("accounts/login/", signin.sign_in, name="login"),
     path("accounts/logout/", allauth_views.logout, name="logout"),
     # A new password revokes the person's API tokens (mlteam.accounts.services).
     path(

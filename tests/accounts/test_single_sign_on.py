@@ -162,3 +162,14 @@ def test_an_admin_configures_a_provider_by_issuer_url(client, oidc_provider):
     )
     assert response.status_code == 200
     assert "Another provider has this short name." in response.content.decode()
+
+
+def test_the_sign_in_page_lets_its_forms_lead_to_the_providers_only(client, oidc_provider):
+    policy = client.get(reverse("login"))["Content-Security-Policy"]
+    assert "form-action 'self'" in policy
+    configure(oidc_provider)
+    policy = client.get(reverse("login"))["Content-Security-Policy"]
+    form_action = next(part for part in policy.split(";") if "form-action" in part)
+    assert form_action.split() == ["form-action", "'self'", oidc_provider.issuer]
+    # Other pages keep theirs.
+    assert "127.0.0.1" not in client.get(reverse("password_reset"))["Content-Security-Policy"]
