@@ -209,6 +209,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
 AXES_LOCKOUT_CALLABLE = "mlteam.accounts.views.locked_out"
 # Every failure is also kept in AccessFailureLog (read-only in the admin).
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False  # no banner on every manage.py command
 # --- end of sign-in throttling ---
 
 # Internationalisation: English source strings, complete Japanese catalogue.

@@ -26,11 +26,12 @@ pytestmark = [
 
 def _admin_sign_in(page, url):
     root = UserFactory(username="root", is_staff=True, is_superuser=True)
-    page.goto(f"{url}/admin/login/")
-    page.get_by_label("Username").fill("root")
+    # The admin signs in through the product's sign-in (second factor included).
+    page.goto(f"{url}/admin/login/?next=/admin/")
+    page.get_by_label("Username or email").fill("root")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url("**/admin/")
     return root
 
 
