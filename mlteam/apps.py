@@ -7,7 +7,7 @@ class MLTeamConfig(AppConfig):
     verbose_name = _("MLTeam")
 
     def ready(self) -> None:
-        from . import cache
+        from . import cache, signin  # noqa: F401  (signin: its sign-in receivers)
 
         # The admin writes Django's auth models directly: their changes move the
         # dashboards' cache versions through signals (mlteam/cache.py).

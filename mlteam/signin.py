@@ -24,13 +24,16 @@ from allauth.account import views as allauth_views
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.flows.login import get_authentication_records
 from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -158,49 +161,71 @@ def has_two_factors(user) -> bool:
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
-class RequireTwoFactorMiddleware:
-    """A signed-in person whom the sign-in policy requires to use two factors, and
-    who has no authenticator app yet, is sent to set one up; until then only that
-    page, the pages it needs (reauthentication, recovery codes), sign-out and the
-    language switch answer. The answer is kept in the session once they have one."""
+# Set in the session at sign-in when the policy requires two factors of a person who
+# has none; cleared by the middleware once they have set up their authenticator app.
+ENROLMENT_DUE = "mlteam_two_factor_due"
 
-    SESSION_KEY = "mlteam_two_factor_ok"
+
+@receiver(user_logged_in)
+def _note_enrolment_due(sender, request, user, **kwargs) -> None:
+    """At every sign-in (password, single sign-on, invitation), whatever the way."""
+    if request is None or not hasattr(request, "session"):
+        return
+    if two_factor_required(user) and not has_two_factors(user):
+        request.session[ENROLMENT_DUE] = True
+    else:
+        request.session.pop(ENROLMENT_DUE, None)
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
+        """A person the policy requires to use two factors keeps their app (an admin
+        may still reset it, in the admin)."""
+        if authenticator.type == Authenticator.Type.TOTP and two_factor_required(
+            authenticator.user
+        ):
+            return False
+        return super().can_delete_authenticator(authenticator)
+
+
+class RequireTwoFactorMiddleware:
+    """A person who signed in while the sign-in policy requires them to use two
+    factors, and who has no authenticator app yet, is sent to set one up; until
+    then only that page, the pages it needs (reauthentication, recovery codes),
+    sign-out and the language switch answer. Reads only the session, but while
+    enrolment is due (one query then: has it been done?)."""
+
     # URL names that stay open while enrolment is due.
-    OPEN = (
-        "mfa_index",
-        "mfa_activate_totp",
-        "mfa_view_recovery_codes",
-        "mfa_generate_recovery_codes",
-        "mfa_download_recovery_codes",
-        "account_reauthenticate",
-        "account_logout",
-        "logout",
-        "set_language",
+    OPEN = frozenset(
+        {
+            "mfa_index",
+            "mfa_activate_totp",
+            "mfa_view_recovery_codes",
+            "mfa_generate_recovery_codes",
+            "mfa_download_recovery_codes",
+            "account_reauthenticate",
+            "account_logout",
+            "logout",
+            "set_language",
+        }
     )
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
-        if (
-            user is not None
-            and user.is_authenticated
-            and not request.session.get(self.SESSION_KEY)
-            and not request.path.startswith(settings.STATIC_URL)
-        ):
-            if not two_factor_required(user) or has_two_factors(user):
-                request.session[self.SESSION_KEY] = True
+        session = getattr(request, "session", None)
+        if session is not None and session.get(ENROLMENT_DUE) and request.user.is_authenticated:
+            if has_two_factors(request.user):
+                del session[ENROLMENT_DUE]
             else:
-                match = request.resolver_match or _resolve(request.path_info)
+                match = _resolve(request.path_info)
                 if match is None or match.url_name not in self.OPEN:
                     return redirect(reverse("mfa_activate_totp"))
         return self.get_response(request)
 
 
 def _resolve(path: str):
-    from django.urls import Resolver404, resolve
-
     try:
         return resolve(path)
     except Resolver404:

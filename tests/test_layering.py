@@ -20,6 +20,7 @@ SITE = {
     "mlteam/health.py",
     "mlteam/selectors.py",
     "mlteam/services.py",
+    "mlteam/signin.py",  # allauth's adapters: who must use two factors, remembered language
     "mlteam/urls.py",
     "mlteam/views.py",
     "mlteam/management",

@@ -159,6 +159,7 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_RATE_LIMITS = False
 # Two-factor authentication: an authenticator app (TOTP) and recovery codes; the
 # QR code is drawn here (allauth's qrcode), no outside service is asked.
+MFA_ADAPTER = "mlteam.signin.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "MLTeam")
 # A wrong code counts against the account in axes' table, as a wrong password does.

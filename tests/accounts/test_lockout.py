@@ -186,13 +186,19 @@ def test_a_sign_in_costs_one_hash(client, person, login, password, status):
     assert CountingHasher.hashes == 1
 
 
-def test_the_admin_sign_in_is_locked_out_too(client, admin):
+def test_the_admin_has_no_sign_in_of_its_own_to_get_around_the_lockout(client, admin):
+    """The admin signs in through the product's sign-in (and its second factor):
+    credentials posted to the admin's own address are not even checked."""
     url = reverse("admin:login")
+    response = client.post(url, {"username": "admin", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert not signed_in(client)
     for _ in range(LIMIT):
-        response = client.post(url, {"username": "admin", "password": "wrong"})
+        response = post_sign_in(client, "admin", "wrong")
     assert response.status_code == 429
     assert "Please try again in" in response.content.decode()
-    response = client.post(url, {"username": "admin", "password": PASSWORD})
+    response = post_sign_in(client, "admin", PASSWORD)
     assert response.status_code == 429 and not signed_in(client)
 
 

@@ -50,9 +50,9 @@ def test_admin_pages_link_our_favicon(client, superuser, url):
     assert _favicon() in response.content.decode()
 
 
-def test_admin_sign_in_page_links_our_favicon(client):
-    response = client.get(reverse("admin:login"))
-    assert response.status_code == 200
+def test_admin_sign_in_is_the_products_sign_in_which_links_our_favicon(client):
+    response = client.get(reverse("admin:login"), follow=True)
+    assert response.redirect_chain[-1][0].startswith(reverse("login"))
     assert _favicon() in response.content.decode()
 
 
