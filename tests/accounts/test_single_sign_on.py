@@ -173,3 +173,20 @@ def test_the_sign_in_page_lets_its_forms_lead_to_the_providers_only(client, oidc
     assert form_action.split() == ["form-action", "'self'", oidc_provider.issuer]
     # Other pages keep theirs.
     assert "127.0.0.1" not in client.get(reverse("password_reset"))["Content-Security-Policy"]
+
+
+def test_single_sign_on_still_asks_for_the_second_factor_of_a_person_who_has_one(
+    client, oidc_provider
+):
+    from allauth.mfa.models import Authenticator
+
+    configure(oidc_provider)
+    person = UserFactory(email="aiko@corp.example")
+    Authenticator.objects.create(
+        user=person, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"}
+    )
+    oidc_provider.set_user(sub="u-7", email="aiko@corp.example", email_verified=True)
+    response = sso_sign_in(client, oidc_provider)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert signed_in_as(client) is None
