@@ -131,6 +131,15 @@ def test_the_sessions_page_needs_sign_in_and_its_actions_need_post():
     assert signed_in(client)
 
 
+def test_allauths_address_for_the_sessions_page_serves_this_one():
+    assert reverse("usersessions_list") == SESSIONS
+    client = browser()
+    sign_in(client, UserFactory())
+    assert client.get(reverse("usersessions_list")).templates[0].name == (
+        "accounts/session_list.html"
+    )
+
+
 def test_the_sessions_page_is_linked_from_the_person_menu():
     client = browser()
     sign_in(client, UserFactory())
