@@ -6,6 +6,8 @@ ending the other sessions."""
 from __future__ import annotations
 
 import datetime
+import getpass
+from io import StringIO
 
 import pytest
 import time_machine
@@ -13,6 +15,7 @@ from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.contrib.sessions.models import Session
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -283,6 +286,16 @@ def test_a_reset_link_ends_every_session_of_the_person():
     services.password_set(
         user=person, password=NEW_PASSWORD, reason=services.RevokeReason.RESET_LINK
     )
+    assert not signed_in(laptop)
+
+
+def test_changepassword_from_the_shell_ends_every_session(monkeypatch):
+    person = UserFactory()
+    laptop = browser()
+    sign_in(laptop, person)
+    typed = iter([NEW_PASSWORD, NEW_PASSWORD])
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": next(typed))
+    call_command("changepassword", person.username, stdout=StringIO())
     assert not signed_in(laptop)
 
 
