@@ -357,7 +357,8 @@ class PersonChangeForm(UserChangeForm):
 
 class PersonPasswordForm(AdminPasswordChangeForm):
     """The admin's "set password" form, saving through `password_set`: the person's
-    API tokens are revoked with their old password (`tokens_revoked` says how many)."""
+    API tokens are revoked with their old password (`tokens_revoked` says how many)
+    and they are signed out everywhere."""
 
     tokens_revoked = 0
 
@@ -404,10 +405,12 @@ class PersonAdmin(UserAdmin):
         return super().construct_change_message(request, form, formsets, add)
 
     def save_model(self, request, obj, form, change) -> None:
-        """Unticking "active" on the change form also revokes the person's API
-        tokens, as the "Deactivate" action (`people_deactivate`) does."""
+        """Unticking "active" on the change form also signs the person out
+        everywhere and revokes their API tokens, as the "Deactivate" action
+        (`people_deactivate`) does."""
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data and not obj.is_active:
+            account_services.sessions_end(user_ids=[obj.pk])
             account_services.people_tokens_revoke(
                 user_ids=[obj.pk], reason=account_services.RevokeReason.DEACTIVATED
             )

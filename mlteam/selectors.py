@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.sessions.models import Session
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from deliverables.models import (
     ChecklistItem,
@@ -85,15 +83,3 @@ def admin_log_entries(user) -> QuerySet[LogEntry]:
         content_type=ContentType.objects.get_for_model(get_user_model()),
         object_id=str(user.pk),
     )
-
-
-def session_keys(user_ids) -> list[str]:
-    """The unexpired sessions signed in as these people. Database sessions keep
-    the user id inside their encoded data, so each one is decoded: fine for an
-    admin action or a command, not for a page."""
-    wanted = {str(pk) for pk in user_ids}
-    return [
-        session.session_key
-        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
-        if str(session.get_decoded().get(SESSION_KEY)) in wanted
-    ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -20,7 +19,8 @@ from deliverables.models import DeliverableEvent, ReminderPreference
 from deliverables.reviews.services import review_reads_rename_reader
 
 from . import cache
-from .accounts.services import RevokeReason, people_tokens_revoke
+from .accounts.selectors import session_keys_of
+from .accounts.services import RevokeReason, people_tokens_revoke, sessions_end
 from .models import Anonymisation, WorkerHeartbeat
 from .notifications.services import deliveries_rename_person
 from .people import anonymised_username, is_anonymised
@@ -29,7 +29,6 @@ from .selectors import (
     names_person,
     owner_name_events,
     person_history,
-    session_keys,
 )
 
 
@@ -46,13 +45,6 @@ def worker_heartbeat_record(*, hostname: str) -> WorkerHeartbeat:
 
 
 DEACTIVATE_SELF_MESSAGE = _("You cannot deactivate your own account.")
-
-
-def sessions_end(*, user_ids: Iterable[int]) -> int:
-    """Sign these people out everywhere: delete their sessions. Returns how many."""
-    keys = session_keys(user_ids)
-    Session.objects.filter(session_key__in=keys).delete()
-    return len(keys)
 
 
 @transaction.atomic
@@ -101,7 +93,7 @@ def anonymisation_plan(user) -> dict:
         "username": anonymised_username(user.pk),
         "owner names in history": owner_name_events(user).count(),
         "admin log entries": admin_log_entries(user).count(),
-        "sessions": len(session_keys([user.pk])),
+        "sessions": len(session_keys_of(user_ids=[user.pk])),
         "reminder settings": ReminderPreference.objects.filter(user=user).count(),
         "groups": user.groups.count(),
         "kept": person_history(user),

@@ -1,5 +1,5 @@
-"""A person's own account settings: personal API tokens (and, later, sign-in,
-two-factor authentication and sessions)."""
+"""A person's own account settings: personal API tokens, sign-in, two-factor
+authentication and sessions."""
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
@@ -11,5 +11,28 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
+        from allauth.account.signals import authentication_step_completed
+        from django.contrib.auth.signals import user_logged_in
+
         # The tokens' rate limits need a shared cache (a `check --deploy` warning).
         from mlteam.api import checks  # noqa: F401
+
+        from .middleware import session_begin_at_sign_in
+
+        # Every way of signing in (allauth's, Django's login()) ends in this signal:
+        # the session policy starts its clocks there (mlteam.accounts.middleware).
+        user_logged_in.connect(session_begin_at_sign_in, dispatch_uid="mlteam_session_begin")
+        # allauth has no adapter hook for a completed reauthentication; its signal is
+        # the one place that every way of reauthenticating (password, code) passes.
+        authentication_step_completed.connect(
+            rotate_after_reauthentication, dispatch_uid="mlteam_rotate_after_reauthentication"
+        )
+
+
+def rotate_after_reauthentication(sender, request, reauthenticated=False, **kwargs) -> None:
+    """Proving who one is again (before a sensitive change) gives the session a
+    new id, as signing in does."""
+    if reauthenticated and request is not None and request.user.is_authenticated:
+        from .services import session_rotate
+
+        session_rotate(request=request)

@@ -1,4 +1,5 @@
-"""Writes for personal API tokens: create (the secret is returned once) and revoke."""
+"""Writes for a person's own account: personal API tokens (create, the secret
+returned once, and revoke), passwords, second factors and sessions."""
 
 from __future__ import annotations
 
@@ -6,9 +7,13 @@ import logging
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
+from allauth.account.adapter import get_adapter
+from allauth.usersessions.models import UserSession
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from knox.models import get_digest_token
@@ -16,6 +21,7 @@ from knox.settings import CONSTANTS
 
 from .models import ApiToken, TokenScope
 from .permissions import can_reset_two_factor, can_revoke_token
+from .selectors import session_keys_of
 
 logger = logging.getLogger(__name__)
 
@@ -179,16 +185,74 @@ def people_tokens_revoke(*, user_ids: Iterable[int], reason: str) -> int:
 
 
 @transaction.atomic
-def password_set(*, user, password: str | None, reason: str) -> int:
-    """Give `user` a new password (None: an unusable one, no password sign-in) and
-    revoke their tokens, together. Validation is the caller's form's (Django's
-    password forms). Returns how many tokens were revoked."""
+def password_set(
+    *, user, password: str | None, reason: str, keep_session: str | None = None
+) -> int:
+    """Give `user` a new password (None: an unusable one, no password sign-in),
+    revoke their tokens and end their sessions, together: neither may outlive the
+    old password. `keep_session` is the key of the session in which the person
+    changed it themselves, which stays signed in; a reset link or an admin ends
+    every session. Validation is the caller's form's (Django's password forms).
+    Returns how many tokens were revoked."""
     if password is None:
         user.set_unusable_password()
     else:
         user.set_password(password)
     user.save(update_fields=["password"])
+    sessions_end(user_ids=[user.pk], keep=keep_session)
     return people_tokens_revoke(user_ids=[user.pk], reason=reason)
+
+
+# --- sessions ---------------------------------------------------------------------------
+
+
+def sessions_end(*, user_ids: Iterable[int], keep: str | None = None) -> int:
+    """Sign these people out everywhere (except the session whose key is `keep`):
+    their sessions are deleted, so the next request of each is signed out, and
+    their rows leave the sessions page. The one way sessions are ended: "Sign out
+    everywhere" and "other sessions", a new password, deactivation, anonymisation.
+    Returns how many sessions there were."""
+    user_ids = list(user_ids)
+    keys = set(session_keys_of(user_ids=user_ids)) - {keep}
+    Session.objects.filter(session_key__in=keys).delete()
+    UserSession.objects.filter(user_id__in=user_ids).exclude(session_key=keep).delete()
+    if keys:
+        logger.info("%d sessions of people %s ended", len(keys), sorted(user_ids))
+    return len(keys)
+
+
+def session_rotate(*, request: HttpRequest) -> None:
+    """Give the request's session a new id, keeping what it holds (the person stays
+    signed in): an id seen before a change of privileges (or before the person
+    proved who they are again) is worth nothing after it. Its sessions-page row
+    follows the new id."""
+    old = request.session.session_key
+    request.session.cycle_key()
+    if old:
+        session_rekey(old=old, new=request.session.session_key)
+
+
+def session_rekey(*, old: str, new: str) -> None:
+    """The session with key `old` now has key `new` (Django cycled it)."""
+    UserSession.objects.filter(session_key=old).update(session_key=new)
+
+
+def session_seen(*, request: HttpRequest, user) -> None:
+    """Record that the request's session (signed in as `user`) was used now, from
+    the request's address (the sessions page's "last use"); a session without its
+    row (one begun by Django's own sign-in, or before rows were kept) gets one with
+    its device. A request without an address (a test client's or a shell's
+    sign-in, not a browser's) records nothing."""
+    adapter = get_adapter()
+    try:
+        ip = adapter.get_client_ip(request)
+    except PermissionDenied:
+        return
+    seen = UserSession.objects.filter(
+        session_key=request.session.session_key, user_id=user.pk
+    ).update(last_seen_at=timezone.now(), ip=ip)
+    if not seen:
+        UserSession.objects.create_from_request(request, user=user)
 
 
 def token_revoke(*, token: ApiToken, actor) -> bool:

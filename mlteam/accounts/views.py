@@ -1,12 +1,15 @@
 """Settings > API tokens: a person's own tokens, created and revoked here; the
-password pages, whose new password revokes the person's tokens
-(`services.password_set`); and the page a locked-out sign-in gets (throttling.py)."""
+password pages, whose new password revokes the person's tokens and ends their
+other sessions (`services.password_set`); Settings > Sessions, where a person
+signs out their other sessions, or everywhere; and the page a locked-out sign-in
+gets (throttling.py)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
-from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -14,9 +17,10 @@ from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services, throttling
+from .devices import device_name
 from .forms import PasswordResetForm, TokenCreateForm
 
 
@@ -78,23 +82,29 @@ def tokens_revoked_message(revoked: int) -> str:
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
-    """Django's page, saving through `password_set` (the person's tokens go with
-    their old password); the done page says how many were revoked."""
+    """Django's page, saving through `password_set` (the person's tokens and other
+    sessions go with their old password); the done page says how many tokens
+    were revoked."""
 
     def form_valid(self, form):
+        session = self.request.session
+        kept = session.session_key
         revoked = services.password_set(
             user=form.user,
             password=form.cleaned_data["new_password1"],
             reason=services.RevokeReason.CHANGED,
+            keep_session=kept,
         )
         update_session_auth_hash(self.request, form.user)  # this session stays signed in
+        services.session_rekey(old=kept, new=session.session_key)  # under a new id
         if revoked:
             messages.warning(self.request, tokens_revoked_message(revoked))
         return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
-    """Django's page behind the reset link, saving through `password_set`."""
+    """Django's page behind the reset link, saving through `password_set`, which
+    ends every session of the person (whoever knew the old password is out)."""
 
     def form_valid(self, form):
         revoked = services.password_set(
@@ -137,3 +147,46 @@ class PasswordResetView(auth_views.PasswordResetView):
         if throttling.attempt_record(request=self.request, credentials=credentials, sender=self):
             return locked_out(self.request)
         return super().form_valid(form)
+
+
+# --- Settings > Sessions ------------------------------------------------------------------
+
+
+@require_http_methods(["GET"])
+def session_list(request: HttpRequest) -> HttpResponse:
+    """The person's sessions that are still signed in: device, address, when it
+    began and was last used, and which one is this one."""
+    sessions = list(selectors.sessions_of(user=request.user))
+    current = request.session.session_key
+    for session in sessions:
+        session.device = device_name(session.user_agent)
+        session.is_this = session.session_key == current
+    return render(
+        request,
+        "accounts/session_list.html",
+        {"sessions": sessions, "others": sum(not s.is_this for s in sessions)},
+    )
+
+
+@require_POST
+def sessions_end_others(request: HttpRequest) -> HttpResponse:
+    ended = services.sessions_end(user_ids=[request.user.pk], keep=request.session.session_key)
+    messages.success(
+        request,
+        ngettext(
+            "Signed out %(count)d other session.", "Signed out %(count)d other sessions.", ended
+        )
+        % {"count": ended}
+        if ended
+        else _("You had no other sessions."),
+    )
+    return redirect("accounts:session_list")
+
+
+@require_POST
+def sessions_end_all(request: HttpRequest) -> HttpResponse:
+    """Signs the person out everywhere, this browser too, and lands on sign-in."""
+    services.sessions_end(user_ids=[request.user.pk])
+    logout(request)
+    messages.success(request, _("You were signed out everywhere, on this device too."))
+    return redirect(settings.LOGOUT_REDIRECT_URL)

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    # A row per signed-in session (device, address, last use): Settings > Sessions.
+    "allauth.usersessions",
     "mlteam",
     "roles",
     "deliverables",
@@ -79,10 +81,14 @@ MIDDLEWARE = [
     "mlteam.middleware.SignedInNoStoreMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Before the session policy, which tells a person why they were signed out.
+    "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle timeout and lifetime, a new session id when privileges change, and the
+    # session's device and last use (mlteam.accounts.middleware).
+    "mlteam.accounts.middleware.SessionPolicyMiddleware",
     # Admins and managers who must use two factors enrol before anything else.
     "mlteam.signin.RequireTwoFactorMiddleware",
     "deliverables.middleware.PersonTimeZoneMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -175,6 +181,23 @@ SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True}}
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
+# Sessions (mlteam.accounts.middleware; README "Sessions"). A session ends after
+# SESSION_IDLE_TIMEOUT_MINUTES without a request, and at the latest
+# SESSION_LIFETIME_HOURS after sign-in, whatever the activity: a working day, so
+# nobody signs in again mid-day, and yesterday's session is over by the morning
+# (NIST SP 800-63B-4 at AAL2 asks for at most 1 hour idle and 24 hours in all).
+# "Keep me signed in" on the sign-in form is for the person's own device: no idle
+# timeout, a cookie that outlives the browser, and SESSION_REMEMBER_DAYS in all.
+SESSION_LIFETIME_HOURS = env_int("SESSION_LIFETIME_HOURS", 12, minimum=1)
+SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 60, minimum=1)
+SESSION_REMEMBER_DAYS = env_int("SESSION_REMEMBER_DAYS", 14, minimum=1)
+# The cookie of a session nobody asked to keep ends with the browser; allauth gives a
+# kept one SESSION_COOKIE_AGE.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = SESSION_REMEMBER_DAYS * 24 * 60 * 60
+# The sessions page tracks last use itself, at most once a minute (not allauth's
+# middleware, which writes on every request).
+USERSESSIONS_TRACK_ACTIVITY = False
 
 # --- Sign-in throttling (django-axes) ---
 # Failed sign-ins are counted in the database (axes' AccessAttempt, shown in the

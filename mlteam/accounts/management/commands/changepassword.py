@@ -1,8 +1,8 @@
 """`manage.py changepassword`: Django's command, saving through `password_set`, so
-a password set from the shell revokes the person's API tokens as every other way
-of setting one does (mlteam.accounts.services). Django's own command would save
-the password alone; this app comes before django.contrib.auth in INSTALLED_APPS
-so that this one is found first."""
+a password set from the shell revokes the person's API tokens and signs them out
+everywhere, as every other way of setting one does (mlteam.accounts.services).
+Django's own command would save the password alone; this app comes before
+django.contrib.auth in INSTALLED_APPS so that this one is found first."""
 
 from __future__ import annotations
 
@@ -19,7 +19,10 @@ TRIES = 3
 
 
 class Command(changepassword.Command):
-    help = "Change a person's password; their personal API tokens are revoked with the old one."
+    help = (
+        "Change a person's password; their personal API tokens are revoked and their "
+        "sessions ended with the old one."
+    )
 
     def handle(self, *args, **options):
         username = options["username"] or getpass.getuser()
