@@ -69,7 +69,7 @@ def test_manager_sets_expectations_and_the_member_acknowledges(live_server, page
     page.get_by_role("link", name="Reviews", exact=True).click()
     page.get_by_role("link", name="First half").click()
     page.get_by_role("link", name="From Mari Kobayashi").click()
-    page.get_by_role("heading", name="Your review").wait_for()
+    page.get_by_role("heading", name="Your review", exact=True).wait_for()
     assert page.get_by_role("link", name="Churn model in production").count() == 1
     page.get_by_role("button", name="I have read these expectations").click()
     page.get_by_text("You acknowledged the expectations.").wait_for()
