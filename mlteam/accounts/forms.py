@@ -14,6 +14,7 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from mlteam.forms import DateField
 
@@ -104,12 +105,24 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
 class TwoFactorForm(AuthenticateForm):
     """allauth's second-factor step, counted like a password: a wrong code (or
     recovery code) counts against the account and the address in axes' table, and
-    while either is locked out no code is checked at all."""
+    while either is locked out or slowed down no code is checked at all (the form
+    says so, and for how long when it is seconds)."""
 
     def clean_code(self) -> str:
         request = allauth_context.request
         credentials = {"username": self.user.get_username()}
         if throttling.attempt_refused(request=request, credentials=credentials):
+            seconds = throttling.slowed_seconds(request)
+            if seconds:
+                raise forms.ValidationError(
+                    ngettext(
+                        "Too many attempts. Try again in %(count)d second.",
+                        "Too many attempts. Try again in %(count)d seconds.",
+                        seconds,
+                    ),
+                    code="slowed",
+                    params={"count": seconds},
+                )
             raise forms.ValidationError(
                 _("Too many attempts. Wait a few minutes, then sign in again."),
                 code="locked_out",

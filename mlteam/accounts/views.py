@@ -122,11 +122,17 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
     """Too many attempts for this account or from this address (AXES_LOCKOUT_CALLABLE,
-    and the password reset request below). The same page whether the account exists
-    or not, naming neither the account nor the address: 429, with when to try again."""
-    minutes = throttling.lockout_minutes(request)
-    response = render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)
-    response["Retry-After"] = str(minutes * 60)
+    and the password reset request below): slowed down for some seconds or locked
+    out for some minutes. The same page whether the account exists or not, naming
+    neither the account nor the address: 429, with when to try again."""
+    seconds = throttling.slowed_seconds(request)
+    if seconds:
+        context = {"seconds": seconds}
+    else:
+        minutes = throttling.lockout_minutes(request)
+        context, seconds = {"minutes": minutes}, minutes * 60
+    response = render(request, "registration/locked_out.html", context, status=429)
+    response["Retry-After"] = str(seconds)
     add_never_cache_headers(response)
     return response
 

@@ -1,8 +1,8 @@
 """Who is calling: a browser session (with CSRF) or a personal token.
 
 Failed token authentications are counted per client address in axes' table, as
-failed sign-ins are (mlteam.accounts.throttling); from an address locked out,
-every token is refused, a valid one too, until the cool-off ends."""
+failed sign-ins are (mlteam.accounts.throttling); from an address slowed down or
+locked out, every token is refused, a valid one too, until the wait ends."""
 
 from __future__ import annotations
 
@@ -27,23 +27,33 @@ class SessionAuthentication(DRFSessionAuthentication):
 
 
 class LockedOut(exceptions.APIException):
-    """Too many failed token authentications from this address: 429, with when
-    to try again (Retry-After)."""
+    """Too many failed token authentications from this address: slowed down for
+    some seconds or locked out for some minutes (throttling). 429, with when to try
+    again (Retry-After)."""
 
     status_code = 429
     default_code = "locked_out"
 
-    def __init__(self, minutes: int):
-        super().__init__(
-            ngettext(
+    def __init__(self, http_request):
+        seconds = throttling.slowed_seconds(http_request)
+        if seconds:
+            detail = ngettext(
+                "Too many failed authentications from your address. Try again in %(count)d second.",
+                "Too many failed authentications from your address. Try again in "
+                "%(count)d seconds.",
+                seconds,
+            ) % {"count": seconds}
+        else:
+            minutes = throttling.lockout_minutes(http_request)
+            detail = ngettext(
                 "Too many failed authentications from your address. Try again in %(count)d minute.",
                 "Too many failed authentications from your address. Try again in "
                 "%(count)d minutes.",
                 minutes,
-            )
-            % {"count": minutes}
-        )
-        self.wait = minutes * 60  # DRF's handler sends it as Retry-After
+            ) % {"count": minutes}
+            seconds = minutes * 60
+        super().__init__(detail)
+        self.wait = seconds  # DRF's handler sends it as Retry-After
 
 
 class TokenAuthentication(KnoxTokenAuthentication):
@@ -53,14 +63,15 @@ class TokenAuthentication(KnoxTokenAuthentication):
 
     def authenticate(self, request):
         """1. No bearer token: not ours to answer (None), nothing counted.
-        2. The address is locked out: 429, before the token is looked up.
+        2. The address is locked out or slowed down: 429, before the token is
+           looked up.
         3. The token fails: counted for the address, then the usual 401."""
         if not self._presents_token(request):
             return super().authenticate(request)
         http_request = request._request  # axes keeps its state on Django's request
         # No account name: counted and judged per address only.
         if throttling.attempt_refused(request=http_request, credentials={}):
-            raise LockedOut(throttling.lockout_minutes(http_request))
+            raise LockedOut(http_request)
         try:
             return super().authenticate(request)
         except exceptions.AuthenticationFailed:

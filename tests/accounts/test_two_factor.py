@@ -6,16 +6,20 @@ first, an admin's reset, and the admin site behind the same second factor."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 import time_machine
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from axes.models import AccessAttempt
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
 from mlteam.accounts.models import SignInPolicy
+from mlteam.accounts.throttling import slowdown_seconds
 from tests.factories import PASSWORD, UserFactory, admin_user, manager_user
 
 pytestmark = pytest.mark.django_db
@@ -208,16 +212,46 @@ def test_wrong_codes_lock_the_account_like_wrong_passwords(client, settings):
     from django.test import Client
 
     person = UserFactory()
-    client.force_login(person)
-    secret = enrol(client, person)
-    client.logout()
-    sign_in(client, person)
-    for _ in range(settings.AXES_FAILURE_LIMIT):
-        response = client.post(reverse("mfa_authenticate"), {"code": "000000"})
-    assert response.status_code == 429
-    # Locked: the right code does not sign in, from this browser nor another.
-    response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
-    assert client.get(reverse("home")).status_code == 302
-    other = Client(REMOTE_ADDR="10.9.9.9")
-    other.post(reverse("login"), {"login": person.username, "password": PASSWORD})
-    assert other.get(reverse("home")).status_code == 302
+    with time_machine.travel("2026-12-03 09:00:00Z", tick=False) as clock:
+        client.force_login(person)
+        secret = enrol(client, person)
+        client.logout()
+        sign_in(client, person)
+        for attempt in range(settings.AXES_FAILURE_LIMIT):
+            response = client.post(reverse("mfa_authenticate"), {"code": "000000"})
+            # Past each slowdown (below), so every wrong code is heard.
+            clock.shift(timedelta(seconds=slowdown_seconds(attempt + 1)))
+        assert response.status_code == 429
+        # Locked: the right code does not sign in, from this browser nor another.
+        response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
+        assert client.get(reverse("home")).status_code == 302
+        other = Client(REMOTE_ADDR="10.9.9.9")
+        other.post(reverse("login"), {"login": person.username, "password": PASSWORD})
+        assert other.get(reverse("home")).status_code == 302
+
+
+def test_wrong_codes_slow_down_the_next_code_without_counting_it(client, settings):
+    """Past SIGN_IN_SLOWDOWN_AFTER wrong codes, a code sent too soon is not checked
+    (the right one neither) and not counted: the form says how long to wait, and a
+    code sent after that signs in."""
+    person = UserFactory()
+    with time_machine.travel("2026-12-03 09:00:00Z", tick=False) as clock:
+        client.force_login(person)
+        secret = enrol(client, person)
+        client.logout()
+        sign_in(client, person)
+        for _ in range(settings.SIGN_IN_SLOWDOWN_AFTER):
+            assert client.post(reverse("mfa_authenticate"), {"code": "000000"}).status_code == 200
+        failures = AccessAttempt.objects.aggregate(total=Sum("failures_since_start"))["total"]
+        assert failures == settings.SIGN_IN_SLOWDOWN_AFTER
+        for _ in range(3):
+            refused = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
+            assert refused.status_code == 200
+            assert "Too many attempts. Try again in 1 second." in refused.content.decode()
+        assert client.get(reverse("home")).status_code == 302
+        total = AccessAttempt.objects.aggregate(total=Sum("failures_since_start"))["total"]
+        assert total == failures
+        clock.shift(timedelta(seconds=1))
+        response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
+        assert response.status_code == 302
+        assert client.get(reverse("home")).status_code == 200
