@@ -16,6 +16,8 @@ account helpers below it may not import.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import time
 from urllib.parse import urlsplit
 
@@ -27,9 +29,13 @@ from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -177,7 +183,25 @@ def _note_enrolment_due(sender, request, user, **kwargs) -> None:
         request.session.pop(ENROLMENT_DUE, None)
 
 
+def _second_factor_cipher() -> Fernet:
+    """Second-factor secrets (an authenticator app's key, the recovery codes' seed)
+    are stored encrypted with a key derived from SECRET_KEY, so a database copy or
+    an admin page never shows a usable one. Changing SECRET_KEY makes everyone set
+    up their app again (an admin resets them)."""
+    digest = hashlib.sha256(b"mlteam.second-factor:" + settings.SECRET_KEY.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
 class MFAAdapter(DefaultMFAAdapter):
+    def encrypt(self, text: str) -> str:
+        return _second_factor_cipher().encrypt(text.encode()).decode()
+
+    def decrypt(self, encrypted_text: str) -> str:
+        try:
+            return _second_factor_cipher().decrypt(encrypted_text.encode()).decode()
+        except InvalidToken:
+            return encrypted_text  # stored before encryption (none in production)
+
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
         """A person the policy requires to use two factors keeps their app (an admin
         may still reset it, in the admin)."""
@@ -253,3 +277,17 @@ def sign_in(request: HttpRequest, *args, **kwargs) -> HttpResponse:
     if origins:
         response._csp_update = {"form-action": origins}
     return response
+
+
+@login_not_required
+def admin_sign_in(request: HttpRequest, extra_context=None) -> HttpResponse:
+    """The Django admin's sign-in (admin.site.login), which checks no password: the
+    admin signs in through the product's sign-in, second factor and single sign-on
+    rules included. Signed-in staff go to the admin, other signed-in people are
+    refused, everyone else is sent to sign in."""
+    next_url = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index")
+    if request.user.is_authenticated:
+        if request.user.is_active and request.user.is_staff:
+            return redirect("admin:index")
+        raise PermissionDenied
+    return redirect_to_login(next_url, reverse("login"))

@@ -1,5 +1,4 @@
 from allauth.account import views as allauth_views
-from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
@@ -16,7 +15,7 @@ from .accounts import views as accounts_views
 from .api import urls as api_urls
 
 # The admin signs in through the product's sign-in, second factor included.
-admin.site.login = secure_admin_login(admin.site.login)
+admin.site.login = signin.admin_sign_in
 
 urlpatterns = [
     path("", views.home, name="home"),

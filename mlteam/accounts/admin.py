@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from importlib import import_module
 
-from allauth.socialaccount.models import SocialApp
+from allauth.mfa.models import Authenticator
+from allauth.socialaccount.models import SocialAccount, SocialApp
 from django import forms
 from django.contrib import admin
 from django.http import HttpResponseRedirect
@@ -121,22 +122,50 @@ class IdentityProviderForm(forms.ModelForm):
         self.fields["issuer_url"].initial = settings.get("server_url", "")
         self.fields["allow_new_accounts"].initial = bool(settings.get("allow_new_accounts"))
         self.fields["provider_id"].required = True
-        self.fields["secret"].required = True
+        # Never shown again once saved; left empty on a change, the stored one stays.
+        self.fields["secret"].widget = forms.PasswordInput(render_value=False)
+        self.fields["secret"].required = self.instance.pk is None
+        if self.instance.pk is not None:
+            self.fields["secret"].help_text = _("Leave empty to keep the current secret.")
 
     def clean_provider_id(self) -> str:
         value = self.cleaned_data["provider_id"].strip().lower()
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", value):
             raise forms.ValidationError(_("Use letters, digits and hyphens only."))
+        if (
+            self.instance.pk is not None
+            and value != self.instance.provider_id
+            and self._connected()
+        ):
+            raise forms.ValidationError(
+                _("People have signed in through this provider: its short name cannot change.")
+            )
         taken = SocialApp.objects.filter(provider_id=value).exclude(pk=self.instance.pk)
         if taken.exists():
             raise forms.ValidationError(_("Another provider has this short name."))
         return value
 
+    def clean_secret(self) -> str:
+        return self.cleaned_data["secret"] or self.instance.secret
+
     def clean_issuer_url(self) -> str:
         value = self.cleaned_data["issuer_url"].rstrip("/")
         if "/.well-known/" in value:
             value = value.split("/.well-known/")[0]
+        stored = (self.instance.settings or {}).get("server_url")
+        if self.instance.pk is not None and stored and value != stored and self._connected():
+            # People are connected by the old issuer's identifiers: another issuer's
+            # same identifier would sign in as them.
+            raise forms.ValidationError(
+                _(
+                    "People have signed in through this provider: its issuer cannot "
+                    "change. Add a new provider for the other issuer instead."
+                )
+            )
         return value
+
+    def _connected(self) -> bool:
+        return SocialAccount.objects.filter(provider=self.instance.provider_id).exists()
 
     def save(self, commit=True):
         app = super().save(commit=False)
@@ -174,3 +203,29 @@ class IdentityProviderAdmin(admin.ModelAdmin):
     @admin.display(description=_("Creates accounts"), boolean=True)
     def creates_accounts(self, app: SocialApp) -> bool:
         return bool((app.settings or {}).get("allow_new_accounts"))
+
+
+# allauth's admin for second factors shows their stored data; this one shows who has
+# which kind, and since when. Removing them is the people admin's "Reset two-factor
+# authentication" (services.two_factor_reset).
+import_module("allauth.mfa.admin")
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class SecondFactorAdmin(admin.ModelAdmin):
+    list_display = ["user", "type", "created_at", "last_used_at"]
+    list_filter = ["type", "created_at", "last_used_at"]
+    search_fields = ["user__username", "user__email"]
+    list_select_related = ["user"]
+    fields = ["user", "type", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

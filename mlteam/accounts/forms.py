@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.account.forms import LoginForm
 from allauth.core import context as allauth_context
-from allauth.mfa.base.forms import AuthenticateForm
+from allauth.mfa.base.forms import AuthenticateForm, ReauthenticateForm
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
@@ -64,9 +65,11 @@ class TokenCreateForm(forms.Form):
 
 
 class SignInForm(LoginForm):
-    """allauth's sign-in form (a username or an email, and the password), refusing
-    a correct password for a person whose email domain is single-sign-on-only: the
-    message, shown only once the password was right, names the way in."""
+    """allauth's sign-in form (a username or an email, and the password). A
+    single-sign-on-only person's password signs nobody in: an email at such a domain
+    is told to use single sign-on before any password is checked; a username whose
+    account is at such a domain gets the usual "did not match", right password or
+    not, so the answer never confirms a guessed password."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -77,18 +80,21 @@ class SignInForm(LoginForm):
         self.fields["password"].help_text = ""
 
     def clean(self):
-        cleaned_data = super().clean()
-        user = self.user
-        if user is not None and SingleSignOnDomain.objects.covering(user.email).exists():
-            self.user = None
+        typed = (self.data.get("login") or "").strip()
+        if "@" in typed and SingleSignOnDomain.objects.covering(typed).exists():
             raise forms.ValidationError(
                 _(
                     "Accounts with an email at %(domain)s sign in through single sign-on: "
                     "use the button below."
                 ),
                 code="single_sign_on_only",
-                params={"domain": email_domain(user.email)},
+                params={"domain": email_domain(typed)},
             )
+        cleaned_data = super().clean()
+        user = self.user
+        if user is not None and SingleSignOnDomain.objects.covering(user.email).exists():
+            self.user = None
+            raise get_account_adapter().validation_error("username_password_mismatch")
         return cleaned_data
 
 
@@ -102,33 +108,56 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         return super().get_users(email)
 
 
+def counted(request, user, check):
+    """Run `check` (which raises ValidationError for a wrong password or code) as
+    a sign-in attempt for `user`: refused without checking while the account or the
+    address is locked out or slowed down (the error says so, and for how long when it
+    is seconds), and a failure counted against both in axes' table."""
+    credentials = {"username": user.get_username()}
+    if throttling.attempt_refused(request=request, credentials=credentials):
+        seconds = throttling.slowed_seconds(request)
+        if seconds:
+            raise forms.ValidationError(
+                ngettext(
+                    "Too many attempts. Try again in %(count)d second.",
+                    "Too many attempts. Try again in %(count)d seconds.",
+                    seconds,
+                ),
+                code="slowed",
+                params={"count": seconds},
+            )
+        raise forms.ValidationError(
+            _("Too many attempts. Wait a few minutes, then sign in again."),
+            code="locked_out",
+        )
+    try:
+        return check()
+    except forms.ValidationError:
+        throttling.attempt_record(request=request, credentials=credentials, sender=check)
+        raise
+
+
 class TwoFactorForm(AuthenticateForm):
-    """allauth's second-factor step, counted like a password: a wrong code (or
-    recovery code) counts against the account and the address in axes' table, and
-    while either is locked out or slowed down no code is checked at all (the form
-    says so, and for how long when it is seconds)."""
+    """allauth's second-factor step at sign-in, counted like a password (`counted`)."""
 
     def clean_code(self) -> str:
-        request = allauth_context.request
-        credentials = {"username": self.user.get_username()}
-        if throttling.attempt_refused(request=request, credentials=credentials):
-            seconds = throttling.slowed_seconds(request)
-            if seconds:
-                raise forms.ValidationError(
-                    ngettext(
-                        "Too many attempts. Try again in %(count)d second.",
-                        "Too many attempts. Try again in %(count)d seconds.",
-                        seconds,
-                    ),
-                    code="slowed",
-                    params={"count": seconds},
-                )
-            raise forms.ValidationError(
-                _("Too many attempts. Wait a few minutes, then sign in again."),
-                code="locked_out",
-            )
-        try:
-            return super().clean_code()
-        except forms.ValidationError:
-            throttling.attempt_record(request=request, credentials=credentials, sender=self)
-            raise
+        return counted(allauth_context.request, self.user, super().clean_code)
+
+
+class TwoFactorReauthenticateForm(ReauthenticateForm):
+    """allauth's "confirm with a code" before a sensitive change, counted too."""
+
+    def clean_code(self) -> str:
+        return counted(allauth_context.request, self.user, super().clean_code)
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's form; a wrong current password is counted like a failed sign-in, so
+    a session left open is no way to guess it."""
+
+    def __init__(self, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean_old_password(self):
+        return counted(self.request, self.user, super().clean_old_password)

@@ -23,7 +23,8 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off, get_failure_limit
 from axes.models import AccessBase
 from django.conf import settings
-from django.db.models import Max, Sum
+from django.contrib.auth import get_user_model
+from django.db.models import Max, Q, Sum
 from django.http import HttpRequest
 from rest_framework.throttling import BaseThrottle
 
@@ -45,7 +46,9 @@ def normalise_account_name(value: object) -> str | None:
 
 def attempt_username(request: HttpRequest | None, credentials: dict | None = None) -> str | None:
     """The account an attempt is for (AXES_USERNAME_CALLABLE): from the credentials
-    given to authenticate(), or, when there are none, from the form posted."""
+    given to authenticate(), or, when there are none, from the form posted. A name
+    or email that belongs to an account counts as that account's username, so that
+    typing the email instead of the username does not start a fresh count."""
     if credentials is not None:
         source = credentials
     elif request is not None:
@@ -55,8 +58,29 @@ def attempt_username(request: HttpRequest | None, credentials: dict | None = Non
     for key in _ACCOUNT_KEYS:
         name = normalise_account_name(source.get(key))
         if name:
-            return name
+            return _account_of(request, name)
     return None
+
+
+def _account_of(request: HttpRequest | None, name: str) -> str:
+    """`name`'s account's username (normalised), or `name` itself when no one
+    account has it as username or email. One query, whether the account exists or
+    not; remembered on the request (axes asks several times)."""
+    known = getattr(request, "_throttling_accounts", None) if request is not None else None
+    if known is not None and name in known:
+        return known[name]
+    User = get_user_model()
+    matches = list(
+        User.objects.filter(
+            Q(**{f"{User.USERNAME_FIELD}__iexact": name}) | Q(email__iexact=name)
+        ).values_list(User.USERNAME_FIELD, flat=True)[:2]
+    )
+    account = normalise_account_name(matches[0]) if len(matches) == 1 else name
+    if request is not None:
+        if known is None:
+            known = request._throttling_accounts = {}
+        known[name] = account
+    return account or name
 
 
 def lockout_parameters(request_or_attempt, credentials: dict | None = None) -> list[list[str]]:

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services, throttling
 from .devices import device_name
-from .forms import PasswordResetForm, TokenCreateForm
+from .forms import PasswordChangeForm, PasswordResetForm, TokenCreateForm
 
 
 @require_http_methods(["GET", "POST"])
@@ -84,7 +84,12 @@ def tokens_revoked_message(revoked: int) -> str:
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Django's page, saving through `password_set` (the person's tokens and other
     sessions go with their old password); the done page says how many tokens
-    were revoked."""
+    were revoked. A wrong current password counts as a failed sign-in."""
+
+    form_class = PasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
 
     def form_valid(self, form):
         session = self.request.session

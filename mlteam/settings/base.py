@@ -169,7 +169,10 @@ MFA_ADAPTER = "mlteam.signin.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "MLTeam")
 # A wrong code counts against the account in axes' table, as a wrong password does.
-MFA_FORMS = {"authenticate": "mlteam.accounts.forms.TwoFactorForm"}
+MFA_FORMS = {
+    "authenticate": "mlteam.accounts.forms.TwoFactorForm",
+    "reauthenticate": "mlteam.accounts.forms.TwoFactorReauthenticateForm",
+}
 # Single sign-on: OpenID Connect providers are configured in the admin (Social
 # applications); a verified email signs in the person who has it.
 SOCIALACCOUNT_ONLY = False

@@ -18,13 +18,18 @@ pytestmark = pytest.mark.django_db
 def test_a_correct_password_does_not_sign_in_a_single_sign_on_only_person(client):
     person = UserFactory(email="aiko@corp.example")
     SingleSignOnDomain.objects.create(domain="corp.example")
-    response = client.post(reverse("login"), {"login": person.username, "password": PASSWORD})
-    assert response.status_code == 200
-    assert "corp.example sign in through single sign-on" in response.content.decode()
+    # By email: told to use single sign-on, before any password is checked.
+    for password in [PASSWORD, "nope"]:
+        response = client.post(reverse("login"), {"login": person.email, "password": password})
+        assert response.status_code == 200
+        assert "corp.example sign in through single sign-on" in response.content.decode()
+    # By username: "did not match", right password or not (no oracle for guesses).
+    for password in [PASSWORD, "nope"]:
+        response = client.post(reverse("login"), {"login": person.username, "password": password})
+        assert response.status_code == 200
+        assert "did not match" in response.content.decode()
+        assert "single sign-on" not in response.content.decode()
     assert client.get(reverse("home")).status_code == 302
-    # A wrong password says only that it did not match.
-    response = client.post(reverse("login"), {"login": person.username, "password": "nope"})
-    assert "single sign-on" not in response.content.decode()
 
 
 def test_other_domains_still_sign_in_with_a_password(client):

@@ -6,7 +6,8 @@ from django.db import migrations
 
 GRANTS = {
     "accounts": ["view_signinpolicy", "change_signinpolicy"]
-    + [f"{action}_singlesignondomain" for action in ("view", "add", "change", "delete")],
+    + [f"{action}_singlesignondomain" for action in ("view", "add", "change", "delete")]
+    + [f"{action}_identityprovider" for action in ("view", "add", "change", "delete")],
     "socialaccount": [f"{action}_socialapp" for action in ("view", "add", "change", "delete")],
     "mfa": ["view_authenticator", "delete_authenticator"],
 }
