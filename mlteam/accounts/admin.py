@@ -63,7 +63,7 @@ class SignInPolicyAdmin(admin.ModelAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
-        policy = SignInPolicy.current()
+        policy, _created = SignInPolicy.objects.get_or_create(pk=1)
         return HttpResponseRedirect(reverse("admin:accounts_signinpolicy_change", args=[policy.pk]))
 
 

@@ -107,8 +107,9 @@ class SignInPolicy(models.Model):
 
     @classmethod
     def current(cls) -> SignInPolicy:
-        policy, _created = cls.objects.get_or_create(pk=1)
-        return policy
+        """The policy in force: the stored row, or the defaults (unsaved) before an
+        admin first saves one; reading it writes nothing."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
 
 
 def email_domain(email: str) -> str:

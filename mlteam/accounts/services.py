@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
 from allauth.account.adapter import get_adapter
+from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
@@ -265,8 +266,6 @@ def two_factor_reset(*, people: Iterable, actor) -> int:
     for someone who lost their phone: they sign in with their password alone until
     they set up a new one (at once, where the sign-in policy requires it). Only
     admins (`can_reset_two_factor`). Returns how many people had any."""
-    from allauth.mfa.models import Authenticator
-
     if not can_reset_two_factor(actor):
         raise PermissionDenied(_("Only admins can reset two-factor authentication."))
     user_ids = [person.pk for person in people]
