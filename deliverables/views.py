@@ -145,6 +145,10 @@ CSV_COLUMNS = [
     ("checklist_total", lambda d: d.items_total),
 ]
 
+# Numbers, dates and words the product writes itself, never text people typed: no
+# spreadsheet reads them as a formula, so they skip _csv_safe (600,000 calls, 0.3 s
+# of the admin's 50,000-row export, bench/pages.py).
+CSV_PLAIN_COLUMNS = {"id", "status", "due_date", "overdue", "checklist_done", "checklist_total"}
 
 CSV_LINES_PER_PIECE = 200
 
@@ -171,6 +175,7 @@ def deliverable_export(request: HttpRequest) -> StreamingHttpResponse:
         user=request.user, filters=filters, today=timezone.localdate()
     )
     writer = csv.writer(_Echo())
+    cells = [(get, name not in CSV_PLAIN_COLUMNS) for name, get in CSV_COLUMNS]
 
     def lines():
         # The byte-order mark makes spreadsheet programs read UTF-8 (Japanese names).
@@ -180,7 +185,12 @@ def deliverable_export(request: HttpRequest) -> StreamingHttpResponse:
         piece = []
         for deliverable in rows:
             piece.append(
-                writer.writerow([_csv_safe(get(deliverable)) for _name, get in CSV_COLUMNS])
+                writer.writerow(
+                    [
+                        _csv_safe(get(deliverable)) if typed else get(deliverable)
+                        for get, typed in cells
+                    ]
+                )
             )
             if len(piece) == CSV_LINES_PER_PIECE:
                 yield "".join(piece)
