@@ -46,17 +46,25 @@ def status_badge(deliverable) -> str:
 
 
 @register.simple_tag
+def overdue_badge() -> str:
+    """The "overdue" badge: the overdue status colours and icon."""
+    return format_html(
+        '<span class="badge status-overdue">{}{}</span>',
+        icon(STATUS_ICONS["overdue"]),
+        gettext("overdue"),
+    )
+
+
+@register.simple_tag
 def due(deliverable) -> str:
     """The due date, marked when the work is overdue (`overdue`), or "no date"."""
     if not deliverable.due_date:
         return format_html('<span class="text-body-secondary">{}</span>', gettext("no date"))
     if deliverable.overdue:
         return format_html(
-            '<span class="text-danger fw-semibold">{} <span class="badge status-overdue">{}{}'
-            "</span></span>",
+            '<span class="text-danger fw-semibold">{} {}</span>',
             format_day(deliverable.due_date),
-            icon(STATUS_ICONS["overdue"]),
-            gettext("overdue"),
+            overdue_badge(),
         )
     return format_html("<span>{}</span>", format_day(deliverable.due_date))
 
