@@ -101,15 +101,21 @@ def workload_row(person, list_url: str) -> str:
     else:
         allocation = format_html("{}%", person.total_allocation)
     prefix = f"{list_url}?owner={person.pk}&"
+    # data-label names each cell's column when a phone stacks the table (.table-stack).
     return format_html(
-        '<tr><td>{}</td><td class="text-end">{}</td><td class="text-end">{}</td>'
-        '<td class="text-end"><a href="{}">{}</a></td>'
-        '<td class="text-end"><a class="{}" href="{}">{}</a></td></tr>',
+        '<tr><th scope="row">{}</th><td class="text-end" data-label="{}">{}</td>'
+        '<td class="text-end" data-label="{}">{}</td>'
+        '<td class="text-end" data-label="{}"><a href="{}">{}</a></td>'
+        '<td class="text-end" data-label="{}"><a class="{}" href="{}">{}</a></td></tr>',
         person.name,
+        gettext("Roles"),
         person.role_count,
+        gettext("Allocation"),
         allocation,
+        gettext("Open"),
         f"{prefix}status=open",
         person.open_deliverable_count,
+        gettext("Overdue"),
         "text-danger fw-semibold" if person.overdue_count else "",
         f"{prefix}overdue=on",
         person.overdue_count,

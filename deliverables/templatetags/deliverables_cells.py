@@ -15,12 +15,43 @@ from mlteam.dates import format_day
 
 register = template.Library()
 
+# Each status's Bootstrap Icons glyph; its colours are the --mlt-status-* custom
+# properties in static/css/mlteam.css (`.status-<status>`). The icon repeats what the
+# word says, so it is hidden from screen readers.
+STATUS_ICONS = {
+    "not_started": "circle",
+    "in_progress": "play-circle",
+    "in_review": "eye",
+    "blocked": "slash-circle",
+    "done": "check-circle-fill",
+    "cancelled": "x-circle",
+    "overdue": "alarm",
+}
+
+
+def icon(name: str) -> str:
+    """A Bootstrap Icons glyph beside a text label (decorative, hidden from screen readers)."""
+    return format_html('<i class="bi bi-{}" aria-hidden="true"></i>', name)
+
 
 @register.simple_tag
 def status_badge(deliverable) -> str:
-    """The status as a coloured badge, worded in the reader's language."""
+    """The status as a coloured badge with its icon, worded in the reader's language."""
     return format_html(
-        '<span class="badge status-{}">{}</span>', deliverable.status, deliverable.status_label
+        '<span class="badge status-{}">{}{}</span>',
+        deliverable.status,
+        icon(STATUS_ICONS.get(deliverable.status, "circle")),
+        deliverable.status_label,
+    )
+
+
+@register.simple_tag
+def overdue_badge() -> str:
+    """The "overdue" badge: the overdue status colours and icon."""
+    return format_html(
+        '<span class="badge status-overdue">{}{}</span>',
+        icon(STATUS_ICONS["overdue"]),
+        gettext("overdue"),
     )
 
 
@@ -31,10 +62,9 @@ def due(deliverable) -> str:
         return format_html('<span class="text-body-secondary">{}</span>', gettext("no date"))
     if deliverable.overdue:
         return format_html(
-            '<span class="text-danger fw-semibold">{} <span class="badge text-bg-danger">{}'
-            "</span></span>",
+            '<span class="text-danger fw-semibold">{} {}</span>',
             format_day(deliverable.due_date),
-            gettext("overdue"),
+            overdue_badge(),
         )
     return format_html("<span>{}</span>", format_day(deliverable.due_date))
 
@@ -64,8 +94,8 @@ def portfolio_row(row, list_url: str) -> str:
     (about a third of the portfolio's rendering, bench/pages.py)."""
     if row.gap_count:
         gaps = format_html(
-            '<a class="badge text-bg-warning text-decoration-none" '
-            'href="{}#coverage-heading">{}</a>',
+            '<a class="text-decoration-none" href="{}#coverage-heading">'
+            '<span class="badge text-bg-warning">{}</span></a>',
             row.url,
             row.gap_count,
         )
@@ -80,26 +110,38 @@ def portfolio_row(row, list_url: str) -> str:
         handbook = "—"
     else:
         handbook = format_html('<a href="{}">{}%</a>', row.handbook_url, row.handbook)
+    # data-label names each cell's column when a phone stacks the table (.table-stack).
     return format_html(
-        '<tr><th scope="row"><a href="{}">{}</a></th><td class="text-end">{}</td>{}'
-        '<td class="text-end"><a class="{}" href="{}">{}</a></td>'
-        '<td class="text-end"><a href="{}">{}</a></td>'
-        '<td class="text-end">{}</td>'
-        '<td class="text-end d-none d-md-table-cell">{}</td></tr>',
+        '<tr><th scope="row"><a href="{}">{}</a></th>'
+        '<td class="text-end" data-label="{}">{}</td>{}'
+        '<td class="text-end" data-label="{}"><a class="{}" href="{}">{}</a></td>'
+        '<td class="text-end" data-label="{}"><a href="{}">{}</a></td>'
+        '<td class="text-end" data-label="{}">{}</td>'
+        '<td class="text-end d-none d-md-table-cell stack-show" data-label="{}">{}</td></tr>',
         row.url,
         row.name,
+        gettext("Unfilled roles"),
         gaps,
         format_html_join(
             "",
-            '<td class="text-end d-none d-lg-table-cell"><a href="{}">{}</a></td>',
-            row.status_links,
+            '<td class="text-end d-none d-lg-table-cell" data-label="{}"><a href="{}">{}</a></td>',
+            (
+                (label, url, count)
+                for (_status, label, _n), (url, count) in zip(
+                    row.by_status, row.status_links, strict=True
+                )
+            ),
         ),
+        gettext("Overdue"),
         "text-danger fw-semibold" if row.overdue else "",
         f"{prefix}overdue=on",
         row.overdue,
+        gettext("Due in 7 days"),
         f"{prefix}due_within=7",
         row.due_soon,
+        gettext("Completion"),
         completion,
+        gettext("Handbook"),
         handbook,
     )
 
@@ -133,11 +175,15 @@ def timeline_item(item) -> str:
 def progress_row(item) -> str:
     """A deliverable (a WorkItem) with its status and checklist progress as a bar."""
     return format_html(
-        '<tr><td><a href="{}">{}</a></td><td>{}</td><td class="text-nowrap">'
-        '<progress class="checklist-progress" value="{}" max="{}"></progress> {}/{}</td></tr>',
+        '<tr><th scope="row" class="fw-normal"><a href="{}">{}</a></th>'
+        '<td data-label="{}">{}</td><td class="text-nowrap" data-label="{}">'
+        '<span><progress class="checklist-progress" value="{}" max="{}"></progress> {}/{}</span>'
+        "</td></tr>",
         item.url,
         item.label,
+        gettext("Status"),
         status_badge(item),
+        gettext("Checklist"),
         item.items_done,
         item.items_total or 1,
         item.items_done,

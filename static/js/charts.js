@@ -4,10 +4,15 @@
 (function () {
   "use strict";
   if (typeof Chart === "undefined") { return; }
-  const STATUS_COLOURS = {
-    not_started: "#adb5bd", in_progress: "#0d6efd", in_review: "#0dcaf0",
-    done: "#198754", blocked: "#ffc107", cancelled: "#6c757d",
-  };
+  // The status colours are defined once, in mlteam.css (--mlt-status-<status>-strong).
+  const rootStyle = getComputedStyle(document.documentElement);
+  function colour(name) {
+    return rootStyle.getPropertyValue("--mlt-status-" + name + "-strong").trim() || "#6c757d";
+  }
+  const STATUS_COLOURS = {};
+  ["not_started", "in_progress", "in_review", "done", "blocked", "cancelled"].forEach(function (name) {
+    STATUS_COLOURS[name] = colour(name);
+  });
 
   function data(id) {
     const element = document.getElementById(id);
@@ -65,7 +70,7 @@
   if (overdue && overdueCanvas) {
     new Chart(overdueCanvas, {
       type: "bar",
-      data: { labels: overdue.roles, datasets: [{ label: overdue.label, data: overdue.counts, backgroundColor: "#dc3545" }] },
+      data: { labels: overdue.roles, datasets: [{ label: overdue.label, data: overdue.counts, backgroundColor: colour("overdue") }] },
       options: {
         responsive: true, maintainAspectRatio: false, animation: false,
         plugins: { legend: { display: false } }, scales: { y: { ticks: { precision: 0 } } },

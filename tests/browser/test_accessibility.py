@@ -20,7 +20,7 @@ from deliverables.models import DeliverableStatus
 from deliverables.reviews.services import review_access_record
 from deliverables.services import deliverable_create, deliverable_transition
 from tests.conftest import require, sign_in
-from tests.factories import deliverable_type
+from tests.factories import deliverable_type, manager_user
 from tests.practices.conftest import practices  # noqa: F401 (a fixture)
 
 pytestmark = [
@@ -239,3 +239,27 @@ def test_the_focus_ring_stands_out(live_server, page, manager, selector):
     assert ring["focusVisible"], selector
     assert ring["style"] != "none" and ring["width"] >= 2 and ring["alpha"] == 1, ring
     assert ring["contrast"] >= 3, ring
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_portfolio_dashboard_passes_axe_on_a_phone_and_when_empty(
+    live_server,
+    browser,
+    practices,  # noqa: F811
+    language,
+):
+    """The dashboard's phone layout (tables stacked as cards, each value labelled by
+    its column) and its empty states (a manager with no project yet)."""
+    _with_varied_statuses(practices)
+    manager_user(username="new_manager")
+    for username, width in (("manager", 390), ("new_manager", 390), ("new_manager", 1280)):
+        context = _context(browser, live_server, language)
+        page = context.new_page()
+        try:
+            page.set_viewport_size({"width": width, "height": 844})
+            sign_in(page, live_server.url, username)
+            _assert_accessible(page, live_server.url, [reverse("deliverables:portfolio_dashboard")])
+            empty = page.locator("main .empty-state").count()
+            assert empty >= 1 if username == "new_manager" else empty == 0
+        finally:
+            context.close()

@@ -170,13 +170,20 @@ SCROLLING_WITHOUT_CUE = """() => Array.from(document.querySelectorAll("main *"))
   .map((box) => `${box.tagName}.${box.className} ${box.scrollWidth}/${box.clientWidth}`)"""
 
 
-# The site's own one-word button labels ("Search") never break inside the word.
+# The site's own one-word button labels ("Search") never break inside the word. Only
+# the label's text is measured: an icon beside it (Bootstrap Icons) sits a little lower.
 SPLIT_BUTTON_WORDS = """() => Array.from(document.querySelectorAll("main .btn"))
   .filter((button) => button.offsetParent && /^\\S+$/.test(button.innerText.trim()))
   .filter((button) => {
-    const range = document.createRange();
-    range.selectNodeContents(button);
-    return new Set(Array.from(range.getClientRects()).map((r) => Math.round(r.top))).size > 1;
+    const tops = new Set();
+    const walker = document.createTreeWalker(button, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (!node.data.trim()) continue;
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      Array.from(range.getClientRects()).forEach((r) => tops.add(Math.round(r.top)));
+    }
+    return tops.size > 1;
   })
   .map((button) => button.innerText)"""
 

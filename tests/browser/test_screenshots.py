@@ -1,0 +1,86 @@
+"""Screenshots of the portfolio dashboard and a project page at 1280 and 390 px, in
+English and Japanese, for docs/screenshots/. Skipped unless MLTEAM_SCREENSHOTS names
+a folder to write them into (a PNG per page, width and language):
+
+    MLTEAM_SCREENSHOTS=docs/screenshots/after \
+        .venv/bin/python -m pytest tests/browser/test_screenshots.py
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from deliverables.models import DeliverableStatus
+from deliverables.services import deliverable_create
+from tests.conftest import sign_in
+from tests.factories import deliverable_type
+from tests.practices.conftest import practices  # noqa: F401 (a fixture)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+FOLDER = os.environ.get("MLTEAM_SCREENSHOTS", "")
+
+
+def _some_work(practices) -> None:  # noqa: F811
+    """Work in every status, one of it late, so the badges and counts all show."""
+    manager, person = practices.people["manager"], practices.people["person"]
+    today = timezone.localdate()
+    for title, status, due in (
+        ("Feature store", DeliverableStatus.BLOCKED, today + timedelta(days=2)),
+        ("Label audit", DeliverableStatus.IN_PROGRESS, today - timedelta(days=5)),
+        ("Model card", DeliverableStatus.IN_REVIEW, today + timedelta(days=20)),
+    ):
+        deliverable_create(
+            project=practices.project,
+            type=deliverable_type("analysis-report"),
+            title=title,
+            owner=person,
+            due_date=due,
+            status=status,
+            blocked_reason="Waiting for access" if status == DeliverableStatus.BLOCKED else "",
+            actor=manager,
+        )
+
+
+@pytest.mark.skipif(not FOLDER, reason="set MLTEAM_SCREENSHOTS to a folder")
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_screenshots(live_server, browser, practices, language):  # noqa: F811
+    _some_work(practices)
+    folder = Path(FOLDER)
+    folder.mkdir(parents=True, exist_ok=True)
+    pages = {
+        "dashboard": reverse("deliverables:portfolio_dashboard"),
+        "project": reverse("roles:project_detail", args=[practices.project.pk]),
+    }
+    host = live_server.url.split("//", 1)[1].split(":")[0]
+    for width in (1280, 390):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        context.add_cookies(
+            [
+                {
+                    "name": settings.LANGUAGE_COOKIE_NAME,
+                    "value": language,
+                    "domain": host,
+                    "path": "/",
+                }
+            ]
+        )
+        page = context.new_page()
+        try:
+            sign_in(page, live_server.url, "manager")
+            for name, path in pages.items():
+                page.goto(live_server.url + path)
+                page.wait_for_timeout(300)  # the charts' first draw
+                page.screenshot(path=str(folder / f"{name}-{width}-{language}.png"), full_page=True)
+        finally:
+            context.close()
