@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("mlteam.accounts.urls")),
     # A project's webhooks and their delivery log (its managers).
     path("", include("mlteam.notifications.urls")),
+    path("", include("mlteam.search.urls")),
     path(
         "accounts/invitation/<uidb64>/<token>/",
         roles_views.invitation_accept,

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "deliverables",
     "deliverables.reviews",
     "mlteam.notifications",
+    "mlteam.search",
     "axes",  # sign-in throttling: see "Sign-in throttling (django-axes)" below
 ]
 
