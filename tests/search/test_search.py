@@ -230,3 +230,12 @@ def test_part_of_a_name_finds_the_person_and_the_project(work):
     member.save()
     assert "person" in _kinds(work.world.people["manager"], "Kobaya")
     assert "project" in _kinds(work.world.people["manager"], "Chur")
+
+
+def test_a_common_word_is_counted_up_to_the_limit(client, work, monkeypatch):
+    monkeypatch.setattr(selectors, "COUNT_LIMIT", 2)
+    _grow(work.world, 3)
+    client.force_login(work.world.people["manager"])
+    response = client.get(reverse("search:results"), {"q": "grow"})
+    assert response.context["page_obj"].paginator.capped
+    assert "More than 2 results" in response.content.decode()
