@@ -123,6 +123,10 @@ def main() -> None:
         ("portfolio coverage (admin)", admin, "/coverage/"),
         ("people (admin)", admin, "/people/"),
         ("team page (manager)", manager, f"/projects/{busiest.pk}/team/"),
+        # The search box (mlteam/search): a word in every fourth deliverable's title
+        # ("Part n", generate_load_data), ranked across all of them; one title's words.
+        ("search, a common word (admin)", admin, "/search/?q=part"),
+        ("search, one title (member)", member, f"/search/?q=part+{DELIVERABLES // 2}"),
         # The API's list (deliverables/api.py): the admin with a personal token, a
         # manager with their session.
         (API_LIST_ADMIN, admin, "/api/v1/deliverables/"),

@@ -158,8 +158,8 @@ class ProjectAdmin(roles_admin.ProjectAdmin):
 
 @admin.register(DeliverableType)
 class DeliverableTypeAdmin(ServiceAdmin):
-    list_display = ["name", "role", "default_due_offset_days", "position"]
-    list_filter = ["role"]
+    list_display = ["name", "role", "default_due_offset_days", "position", "proposed"]
+    list_filter = ["role", "proposed"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
     list_select_related = ["role"]

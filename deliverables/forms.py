@@ -134,6 +134,43 @@ class DeliverableEditForm(EditFormMixin, forms.Form):
         return cleaned
 
 
+class DeliverableAddForm(forms.Form):
+    """A deliverable added by hand (`services.deliverable_add`): any type of the
+    catalogue, "Other" included, with an optional own title and description."""
+
+    type = BoundedModelChoiceField(
+        label=_("Type"), queryset=DeliverableType.objects.select_related("role")
+    )
+    title = forms.CharField(
+        label=_("Own title"),
+        max_length=200,
+        required=False,
+        help_text=_("Optional, except for the type “Other”: then it says what the work is."),
+    )
+    description = MultilineField(
+        label=_("Description"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        help_text=_("Optional. What is expected, for work the type does not describe."),
+    )
+    owner = PersonChoiceField(
+        label=_("Owner"), queryset=get_user_model().objects.none(), required=False
+    )
+    due_date = DateField(label=_("Due date"), required=False)
+
+    def __init__(self, *args, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+        self.fields["owner"].empty_label = _("Nobody yet")
+        self.fields["owner"].error_messages["invalid_choice"] = _(
+            "The owner must be a member of the project."
+        )
+        self.fields["type"].label_from_instance = lambda t: (
+            f"{t.display_name} ({t.role.display_name})"
+        )
+
+
 class LinkForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=LinkKind.choices)
     url = forms.URLField(label=_("Address"), max_length=500, assume_scheme="https")

@@ -31,6 +31,13 @@ class DeliverableType(models.Model):
         _("default due (days after project start)"), default=30
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    # Whether the plan proposes it to projects whose team holds its role. A type such
+    # as "Other" is only ever added by hand (`deliverable_add`), never proposed.
+    proposed = models.BooleanField(
+        _("proposed in plans"),
+        default=True,
+        help_text=_("Offered when a project's deliverables are planned from its roles."),
+    )
     # Moved on by every save of the type or of its checklist templates
     # (services.deliverable_type_update, checklist_template_*); the admin's forms carry it.
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -50,6 +57,10 @@ class DeliverableType(models.Model):
     @property
     def display_description(self) -> str:
         return gettext(self.description) if self.description else ""
+
+
+# The free-form type: a deliverable of it says what it is in its own title (required).
+OTHER_TYPE_SLUG = "other"
 
 
 class AnswerKind(models.TextChoices):
@@ -211,6 +222,11 @@ class Deliverable(models.Model):
             "it apart, such as “Churn model v2”."
         ),
     )
+    description = models.TextField(
+        _("description"),
+        blank=True,
+        help_text=_("Optional. What is expected, for work the type does not describe."),
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
@@ -318,6 +334,11 @@ class Deliverable(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        if self.type_id and not self.title.strip() and self.type.slug == OTHER_TYPE_SLUG:
+            raise ValidationError(
+                {"title": _("Say what this deliverable is: its type is “Other”.")},
+                code="other_needs_title",
+            )
         if (
             self.owner_id
             and self.project_id
@@ -416,6 +437,10 @@ class ChecklistItemQuerySet(models.QuerySet):
         """The complete items (COMPLETE)."""
         return self.filter(COMPLETE)
 
+    def visible_to(self, user) -> ChecklistItemQuerySet:
+        """Items of the deliverables `user` may see (`DeliverableQuerySet.visible_to`)."""
+        return self.filter(deliverable__in=Deliverable.objects.visible_to(user).values("pk"))
+
 
 class ChecklistItem(ChecklistItemBase):
     """A deliverable's own copy of a checklist item, with its tick, answer or link."""
@@ -502,6 +527,12 @@ class DeliverableLink(models.Model):
         return self.label or self.url
 
 
+class DeliverableCommentQuerySet(models.QuerySet):
+    def visible_to(self, user) -> DeliverableCommentQuerySet:
+        """Comments on the deliverables `user` may see (`DeliverableQuerySet.visible_to`)."""
+        return self.filter(deliverable__in=Deliverable.objects.visible_to(user).values("pk"))
+
+
 class DeliverableComment(models.Model):
     deliverable = models.ForeignKey(
         Deliverable,
@@ -518,6 +549,8 @@ class DeliverableComment(models.Model):
     )
     body = models.TextField(_("comment"))
     created_at = models.DateTimeField(_("written at"), auto_now_add=True)
+
+    objects = DeliverableCommentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("comment")

@@ -579,9 +579,8 @@ def plan_proposal(*, project: Project, include_cancelled: bool = False) -> list[
         holders.setdefault(assignment.role_id, assignment.membership.user)
     start = project.start_date or date.today()
     proposal = []
-    for deliverable_type in DeliverableType.objects.filter(role_id__in=holders).select_related(
-        "role"
-    ):
+    proposed = DeliverableType.objects.filter(role_id__in=holders, proposed=True)
+    for deliverable_type in proposed.select_related("role"):
         if deliverable_type.pk in existing:
             continue
         proposal.append(

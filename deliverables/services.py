@@ -21,6 +21,7 @@ from mlteam.history import date_value, history_announce, person_value, text_valu
 from mlteam.people import is_deactivated, person_name
 from mlteam.versions import claim_version
 from roles.models import Project
+from roles.permissions import can_manage_project
 
 from . import workflow
 from .models import (
@@ -138,6 +139,7 @@ def deliverable_create(
     project: Project,
     type: DeliverableType,
     title: str = "",
+    description: str = "",
     owner=None,
     due_date: date | None = None,
     status: str = DeliverableStatus.NOT_STARTED,
@@ -158,6 +160,7 @@ def deliverable_create(
         project=project,
         type=type,
         title=title,
+        description=description,
         owner=owner,
         due_date=due_date,
         status=status,
@@ -171,6 +174,36 @@ def deliverable_create(
     )
     cache.project_changed(project.pk)
     return deliverable
+
+
+ADD_REFUSED_MESSAGE = _("Only the project's managers can add deliverables to it.")
+
+
+@transaction.atomic
+def deliverable_add(
+    *,
+    project: Project,
+    actor,
+    type: DeliverableType,
+    title: str = "",
+    description: str = "",
+    owner=None,
+    due_date: date | None = None,
+) -> Deliverable:
+    """A manager adds one deliverable by hand, at any time: of any type, proposed by
+    the plan or not (the free-form "Other" needs its own title, `Deliverable.clean`).
+    It starts not started, with its type's checklist, like a planned one."""
+    if not can_manage_project(actor, project):
+        raise ValidationError(ADD_REFUSED_MESSAGE, code="manager_only")
+    return deliverable_create(
+        project=project,
+        type=type,
+        title=title.strip(),
+        description=description.strip(),
+        owner=owner,
+        due_date=due_date,
+        actor=actor,
+    )
 
 
 @dataclass
@@ -467,6 +500,7 @@ DELIVERABLE_TYPE_FIELDS = (
     "description",
     "default_due_offset_days",
     "position",
+    "proposed",
 )
 CHECKLIST_TEMPLATE_FIELDS = ("area", "text", "answer_kind", "required", "position")
 

@@ -20,6 +20,7 @@ urlpatterns = [
     ),
     path("deliverables/<int:pk>/comments/", views.comment_add, name="comment_add"),
     path("projects/<int:pk>/plan/", views.project_plan, name="plan"),
+    path("projects/<int:pk>/deliverables/add/", views.deliverable_add, name="add"),
     path("settings/reminders/", views.reminder_preferences, name="reminder_preferences"),
 ]
 

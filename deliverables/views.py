@@ -38,6 +38,7 @@ from .forms import (
     CancelForm,
     ChecklistForm,
     CommentForm,
+    DeliverableAddForm,
     DeliverableEditForm,
     LinkForm,
     PlanFormSet,
@@ -506,13 +507,68 @@ def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
 # --- planning ---------------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
-def project_plan(request: HttpRequest, pk: int) -> HttpResponse:
+def _managed_project_or_403(request: HttpRequest, pk: int) -> Project:
+    """The project, for its managers: 404 for who may not see it, 403 for who only may."""
     project = Project.objects.visible_to(request.user).filter(pk=pk).first()
     if project is None:
         raise Http404
     if not can_manage_project(request.user, project):
         raise PermissionDenied
+    return project
+
+
+def _add_errors_by_field(form, error: ValidationError) -> None:
+    """A service's refusal on the form: next to the field it names, when the form has
+    that field (the model's checks name theirs), else above the form."""
+    if not hasattr(error, "error_dict"):
+        form_add_service_errors(form, error)
+        return
+    for field, errors in error.error_dict.items():
+        for message in ValidationError(errors).messages:
+            form.add_error(field if field in form.fields else None, message)
+
+
+@require_http_methods(["GET", "POST"])
+def deliverable_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Managers add one deliverable of any type (or "Other") to the project, at any time."""
+    project = _managed_project_or_403(request, pk)
+    if project.is_archived:
+        messages.error(request, services.ARCHIVED_MESSAGE)
+        return redirect("roles:project_detail", pk=pk)
+    form = DeliverableAddForm(
+        request.POST or None,
+        owners=selectors.owner_choices(project=project),
+        initial={"type": request.GET.get("type")},
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                deliverable = services.deliverable_add(
+                    project=project, actor=request.user, **form.cleaned_data
+                )
+            except ValidationError as error:
+                _add_errors_by_field(form, error)
+                status = _status(error)
+            else:
+                messages.success(
+                    request,
+                    _("%(deliverable)s added to the project.") % {"deliverable": deliverable.label},
+                )
+                return redirect("deliverables:detail", pk=deliverable.pk)
+        else:
+            status = 422
+    return render(
+        request,
+        "deliverables/deliverable_add.html",
+        {"project": project, "form": form},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def project_plan(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _managed_project_or_403(request, pk)
     if project.is_archived:
         messages.error(request, _("This project is archived; its deliverables cannot be changed."))
         return redirect("roles:project_detail", pk=pk)

@@ -289,7 +289,7 @@ def _plan(spec: DemoProject, project: Project, people: dict) -> list[Deliverable
     type's offset from the project start."""
     roles = {role.slug: role for role in Role.objects.all()}
     types_by_role: dict[int, list[DeliverableType]] = {}
-    for deliverable_type in DeliverableType.objects.order_by("position"):
+    for deliverable_type in DeliverableType.objects.filter(proposed=True).order_by("position"):
         types_by_role.setdefault(deliverable_type.role_id, []).append(deliverable_type)
     existing = set(project.deliverables.values_list("type_id", flat=True))
     rows = []

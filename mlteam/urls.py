@@ -33,6 +33,7 @@ urlpatterns = [
     # A project's webhooks and their delivery log (its managers).
     path("", include("mlteam.notifications.urls")),
     path("", include("mlteam.calendars.urls")),
+    path("", include("mlteam.search.urls")),
     path(
         "accounts/invitation/<uidb64>/<token>/",
         roles_views.invitation_accept,

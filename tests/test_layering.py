@@ -27,6 +27,7 @@ SITE = {
     "mlteam/api/urls.py",  # registers every app's API resources
     "mlteam/notifications",  # a surface: it reads the apps' events (webhooks, chat)
     "mlteam/calendars",  # a surface: calendar feeds of the apps' due dates
+    "mlteam/search",  # a surface: it reads what each app's querysets let the reader see
 }
 
 # (the layer's files, the packages it must not import)

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "deliverables.reviews",
     "mlteam.notifications",
     "mlteam.calendars",
+    "mlteam.search",
     "axes",  # sign-in throttling: see "Sign-in throttling (django-axes)" below
 ]
 

@@ -16,3 +16,23 @@
     }
   });
 })();
+
+// "/" jumps to the search box in the navigation, unless the person is typing in a
+// field already (or holds a modifier: browsers' own shortcuts stay theirs).
+(function () {
+  "use strict";
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+    const box = document.getElementById("site-search");
+    if (!box) return;
+    event.preventDefault();
+    const menu = document.getElementById("main-nav");
+    if (menu && !menu.classList.contains("show") && box.offsetParent === null && window.bootstrap) {
+      window.bootstrap.Collapse.getOrCreateInstance(menu).show();  // the phone's folded menu
+    }
+    box.focus();
+    box.select();
+  });
+})();

@@ -41,12 +41,19 @@ def test_the_six_roles_are_seeded_in_order_and_required_by_default():
     ],
 )
 def test_each_role_owes_its_deliverable_types(role_slug, type_slugs):
-    owned = set(DeliverableType.objects.filter(role__slug=role_slug).values_list("slug", flat=True))
-    assert owned == type_slugs
+    proposed = DeliverableType.objects.filter(role__slug=role_slug, proposed=True)
+    assert set(proposed.values_list("slug", flat=True)) == type_slugs
+
+
+def test_the_free_form_other_type_is_never_proposed():
+    """Added by hand only (deliverables:add); its own title says what it is."""
+    other = DeliverableType.objects.get(slug="other")
+    assert (other.proposed, other.checklist_items.count()) == (False, 0)
 
 
 def test_every_type_has_a_checklist_with_required_items():
-    for deliverable_type in DeliverableType.objects.prefetch_related("checklist_items"):
+    proposed = DeliverableType.objects.filter(proposed=True)
+    for deliverable_type in proposed.prefetch_related("checklist_items"):
         items = list(deliverable_type.checklist_items.all())
         assert len(items) >= 5, deliverable_type.slug
         assert any(item.required for item in items), deliverable_type.slug

@@ -117,6 +117,13 @@ def _urls(work):
             },
             MANAGE_POST,
         ),
+        "add_form": ("get", reverse("deliverables:add", args=[p.pk]), None, MANAGE_GET),
+        "add": (
+            "post",
+            reverse("deliverables:add", args=[p.pk]),
+            {"type": _type_pk("other"), "title": "Vendor contract review"},
+            MANAGE_POST,
+        ),
     }
 
 
@@ -130,6 +137,7 @@ NAMES = [
     "list", "export", "my_work", "dashboard", "reminder_preferences", "detail", "transition",
     "checklist", "cancel_form", "cancel", "edit_form", "edit",
     "link_add", "link_remove_confirm", "link_remove", "comment", "plan_form", "plan",
+    "add_form", "add",
 ]  # fmt: skip
 
 
