@@ -663,6 +663,8 @@ def _cell_editor(
         "assignment": assignment,
         "form": form,
         "action": action,
+        # A form on its own page posts to the page itself (no action attribute).
+        "page_action": None if action == request.path and not request.htmx else action,
         "cell_key": f"{membership.pk}-{role.pk}",
         "unassign_url": assignment
         and reverse("roles:assignment_remove", args=[project.pk, assignment.pk]),
