@@ -11,9 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from mlteam.people import person_name
 from roles.models import Membership, RoleAssignment, TeamChange, TeamChangeAction
 from roles.services import membership_add, project_create, role_assign
-from mlteam.people import person_name
 from tests.factories import UserFactory, role
 from tests.roles.conftest import snapshot
 
