@@ -104,6 +104,8 @@ def _signed_in_pages(practices, *, manager: bool) -> list[str]:  # noqa: F811
             # The search for people to add: with matches, and with none.
             reverse("roles:project_team", args=[project]) + "?find=e",
             reverse("roles:project_team", args=[project]) + "?find=zzzz",
+            # A cell of the team matrix, as a page of its own (without JavaScript).
+            _team_cell(practices),
             reverse("deliverables:plan", args=[project]),
             reverse("deliverables:portfolio_dashboard"),
             reverse("deliverables:edit", args=[practices.report.pk]),
@@ -112,6 +114,14 @@ def _signed_in_pages(practices, *, manager: bool) -> list[str]:  # noqa: F811
     else:  # the person: every read of their review
         pages.append(reverse("reviews:review_reads", args=[practices.review.pk]))
     return pages
+
+
+def _team_cell(practices) -> str:  # noqa: F811
+    from roles.models import Membership, Role
+
+    membership = Membership.objects.filter(project=practices.project).first()
+    role = Role.objects.exclude(assignments__membership=membership).first()
+    return reverse("roles:team_cell", args=[practices.project.pk, membership.pk, role.pk])
 
 
 def _with_varied_statuses(practices) -> None:  # noqa: F811
