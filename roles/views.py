@@ -322,7 +322,6 @@ def _matrix_context(project: Project, coverage, roles) -> dict:
                     "their deliverables on this project lose their owner."
                 )
                 % {"name": name},
-                "remove_label": _("Remove %(name)s from the team") % {"name": name},
                 "cells": cells,
             }
         )
