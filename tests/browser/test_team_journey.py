@@ -237,3 +237,17 @@ def test_a_manager_staffs_a_new_project_from_the_matrix_with_the_keyboard_only(l
     page.set_viewport_size({"width": 390, "height": 844})
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(ARTIFACTS / "team-matrix-phone.png"), full_page=True)
+
+    # The same in Japanese: nothing wider than a phone but the matrix's own box.
+    from django.conf import settings
+
+    host = live_server.url.split("//", 1)[1].split(":")[0]
+    page.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "ja", "domain": host, "path": "/"}]
+    )
+    page.reload()
+    assert page.locator("html").get_attribute("lang") == "ja"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(ARTIFACTS / "team-matrix-phone-ja.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path=str(ARTIFACTS / "team-matrix-desktop-ja.png"), full_page=True)
