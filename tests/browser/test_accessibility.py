@@ -249,3 +249,25 @@ def test_the_focus_ring_stands_out(live_server, page, manager, selector):
     assert ring["focusVisible"], selector
     assert ring["style"] != "none" and ring["width"] >= 2 and ring["alpha"] == 1, ring
     assert ring["contrast"] >= 3, ring
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_the_team_matrix_with_a_cell_editor_open_passes_axe(
+    live_server, browser, practices, language
+):
+    context = _context(browser, live_server, language)
+    page = context.new_page()
+    try:
+        sign_in(page, live_server.url, "manager")
+        page.goto(live_server.url + reverse("roles:project_team", args=[practices.project.pk]))
+        page.locator("#team-matrix a[data-cell]").first.click()
+        page.locator("dialog#cell-editor[open] form").wait_for()
+        page.add_script_tag(path=str(AXE))
+        found = [
+            f"[{v['id']}, {v['impact']}] {v['help']}\n      " + "\n      ".join(v["nodes"])
+            for v in page.evaluate(RUN_AXE, AXE_TAGS)
+            if v["impact"] in FAILING_IMPACTS or v["id"] in ALWAYS_FAILING
+        ]
+        assert not found, "axe-core found:\n" + "\n".join(found)
+    finally:
+        context.close()
