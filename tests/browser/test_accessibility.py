@@ -253,7 +253,10 @@ def test_the_focus_ring_stands_out(live_server, page, manager, selector):
 
 @pytest.mark.parametrize("language", ["en", "ja"])
 def test_the_team_matrix_with_a_cell_editor_open_passes_axe(
-    live_server, browser, practices, language
+    live_server,
+    browser,
+    practices,  # noqa: F811
+    language,
 ):
     context = _context(browser, live_server, language)
     page = context.new_page()
