@@ -263,24 +263,6 @@ class PanelForm(VersionedForm):
     bound_field_class = PanelBoundField
 
 
-class AddMemberForm(PanelForm):
-    """Adds one person to the team: the search's "Add" buttons send their id
-    (there is no list of everyone to choose from, see `team_candidate_search`)."""
-
-    user = BoundedModelChoiceField(
-        label=_("Person"), queryset=get_user_model().objects.none(), widget=PlainHiddenInput
-    )
-
-    def __init__(self, *args, project: Project, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = team_candidates(project=project).only(
-            "pk", "username", "first_name", "last_name"
-        )
-        self.fields["user"].error_messages["invalid_choice"] = _(
-            "Choose someone who is not on the team yet."
-        )
-
-
 class TeamFindForm(QueryForm):
     """The team page's search for people to add (`?find=`)."""
 
@@ -338,6 +320,48 @@ class RoleCatalogue:
     def __init__(self, roles: Iterable[Role]):
         self.roles = {role.pk: role for role in roles}
         self.choices = [(pk, role.display_name) for pk, role in self.roles.items()]
+
+
+class AddMemberForm(PanelForm):
+    """Adds one person to the team: the search's "Add" buttons send their id
+    (there is no list of everyone to choose from, see `team_candidate_search`)."""
+
+    user = BoundedModelChoiceField(
+        label=_("Person"), queryset=get_user_model().objects.none(), widget=PlainHiddenInput
+    )
+
+    role = forms.TypedChoiceField(
+        label=_("Role"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=PlainSelect(attrs={"class": "form-select"}),
+    )
+    allocation_percent = AllocationField(
+        widget=PlainNumberInput,
+        attrs={"class": "form-control", "placeholder": _("Rest of their time")},
+        required=False,
+        initial=None,
+        help_text=_("Leave empty to give them what is left of their time."),
+    )
+
+    def __init__(self, *args, project: Project, catalogue: RoleCatalogue | None = None, **kwargs):
+        """`catalogue`: the roles the new person may be given at once (none: no role)."""
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = team_candidates(project=project).only(
+            "pk", "username", "first_name", "last_name"
+        )
+        self.fields["user"].error_messages["invalid_choice"] = _(
+            "Choose someone who is not on the team yet."
+        )
+        self.roles = catalogue.roles if catalogue is not None else {}
+        self.fields["role"].choices = [("", _("No role yet"))] + (
+            catalogue.choices if catalogue is not None else []
+        )
+
+    def clean_role(self) -> Role | None:
+        pk = self.cleaned_data.get("role")
+        return None if pk is None else self.roles[pk]
 
 
 class AssignRoleForm(PanelForm):

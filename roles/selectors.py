@@ -652,6 +652,98 @@ def coverage_matrix(coverage: Coverage) -> CoverageMatrix:
     )
 
 
+def remaining_capacity(allocation_total: int) -> int:
+    """What is left of a person's time, given their allocation across projects: what
+    a new role of theirs is offered by default (never below nothing)."""
+    return max(0, FULL_ALLOCATION - allocation_total)
+
+
+@dataclass(frozen=True)
+class TeamColumn:
+    """A role in the team matrix's columns (`team_matrix`)."""
+
+    role_id: int
+    role_name: str
+    role_url: str
+    required: bool
+    filled: bool
+
+
+@dataclass(frozen=True)
+class TeamCell:
+    """A person x role cell: the allocation in that role (None: not held)."""
+
+    role_id: int
+    role_name: str
+    allocation: int | None
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    """A person in the team matrix's rows, with a cell per column."""
+
+    person: MatrixPerson
+    remaining: int  # `remaining_capacity` of their allocation across projects
+    cells: tuple[TeamCell, ...]
+
+
+@dataclass(frozen=True)
+class TeamMatrix:
+    """The team page's matrix: people down the side, the project's roles across
+    (required ones first, then those held here, then the rest of the catalogue)."""
+
+    columns: tuple[TeamColumn, ...]
+    rows: tuple[TeamRow, ...]
+
+
+def team_matrix(matrix: CoverageMatrix, catalogue: Iterable[Role]) -> TeamMatrix:
+    """`matrix` (roles x people) turned to people x roles, with the catalogue's other
+    roles as optional columns so that any role can be given from the matrix. Every
+    rule (filled, over-allocated, suggestions) stays `project_coverage`'s."""
+    role_url = row_url("roles:role_detail")
+    shown = {row.role_id for row in matrix.rows}
+    columns = [
+        TeamColumn(row.role_id, row.role_name, row.role_url, row.required, row.filled)
+        for row in matrix.rows
+    ]
+    columns += [
+        TeamColumn(role.pk, role.display_name, role_url(role.slug), False, True)
+        for role in catalogue
+        if role.pk not in shown
+    ]
+    held = {row.role_id: row.cells for row in matrix.rows}
+    rows = tuple(
+        TeamRow(
+            person=person,
+            remaining=remaining_capacity(person.allocation_total),
+            cells=tuple(
+                TeamCell(
+                    column.role_id,
+                    column.role_name,
+                    held[column.role_id][index] if column.role_id in held else None,
+                )
+                for column in columns
+            ),
+        )
+        for index, person in enumerate(matrix.people)
+    )
+    return TeamMatrix(columns=tuple(columns), rows=rows)
+
+
+def person_allocation_total(*, user_id: int, viewer) -> int:
+    """`user_id`'s allocation across the active projects `viewer` may see (the
+    total the coverage matrix shows for them), in one query."""
+    visible_active = visible_active_projects(viewer).values("pk")
+    total = (
+        RoleAssignment.objects.filter(
+            membership__user_id=user_id, membership__project__in=visible_active
+        )
+        .order_by()
+        .aggregate(total=Sum("allocation_percent"))["total"]
+    )
+    return total or 0
+
+
 # --- role catalogue ---------------------------------------------------------------------
 
 

@@ -240,6 +240,31 @@ def membership_add(*, project: Project, user, actor=None, version: int | None = 
 
 
 @transaction.atomic
+def member_staff(
+    *,
+    project: Project,
+    user,
+    role: Role | None,
+    allocation_percent: int,
+    actor=None,
+    version: int | None = None,
+) -> Membership:
+    """Add `user` to the team and, given a `role`, give it to them: one step for
+    the page, two changes on the record (`membership_add`, `role_assign`), both
+    saved or neither."""
+    membership = membership_add(project=project, user=user, actor=actor, version=version)
+    if role is not None:
+        role_assign(
+            membership=membership,
+            role=role,
+            allocation_percent=allocation_percent,
+            actor=actor,
+            version=project.version,  # as membership_add moved it on
+        )
+    return membership
+
+
+@transaction.atomic
 def member_invite(
     *,
     project: Project,

@@ -24,6 +24,11 @@ urlpatterns = [
         "projects/<int:pk>/team/<int:membership_pk>/assign/", views.team_assign, name="team_assign"
     ),
     path(
+        "projects/<int:pk>/team/<int:membership_pk>/roles/<int:role_pk>/",
+        views.team_cell,
+        name="team_cell",
+    ),
+    path(
         "projects/<int:pk>/assignments/<int:assignment_pk>/edit/",
         views.assignment_edit,
         name="assignment_edit",

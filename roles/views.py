@@ -20,10 +20,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
 
 from mlteam.forms import form_add_service_errors, form_reoffer
 from mlteam.links import row_url
-from mlteam.people import is_pending_invitee, person_name
+from mlteam.people import is_deactivated, is_pending_invitee, person_name
 
 from . import selectors, services
 from .forms import (
@@ -38,7 +39,7 @@ from .forms import (
     TeamFindForm,
     person_label,
 )
-from .models import Membership, Project, RoleAssignment
+from .models import Membership, Project, Role, RoleAssignment
 from .permissions import can_create_project, can_manage_project
 from .tokens import invitation_token_generator
 
@@ -232,10 +233,10 @@ def project_unarchive(request: HttpRequest, pk: int) -> HttpResponse:
 def _team_context(
     request, project: Project, *, refetch: bool = True, refused=None, **failed
 ) -> dict:
-    """The team panel. `failed` holds a form that was not saved (`add_form`,
-    `invite_form`, `assign_form` for `assign_membership_pk`, `allocation_form` for
-    `allocation_pk`): shown as sent when it did not validate, offered again over the
-    current team when a service refused it (`refused`)."""
+    """The team panel: the matrix (people x roles), the gaps and notes, the row to
+    add a person and the invitation. `failed` holds a form that was not saved
+    (`add_form`, `invite_form`): shown as sent when it did not validate, offered
+    again over the current team when a service refused it (`refused`)."""
     if refetch:  # after a change: the fresh team and version
         project = project_or_404(request, project.pk)
 
@@ -245,56 +246,105 @@ def _team_context(
             return fresh
         return form_reoffer(form, fresh, refused) if refused is not None else form
 
-    coverage = selectors.project_coverage(project=project, viewer=request.user)
+    coverage = selectors.coverage_matrix(
+        selectors.project_coverage(project=project, viewer=request.user)
+    )
+    roles = list(selectors.role_catalogue_plain())
+    catalogue = RoleCatalogue(roles)
     context = {
         "project": project,
-        "coverage": selectors.coverage_matrix(coverage),
+        "coverage": coverage,
         "add_form": offer(
-            "add_form", AddMemberForm(project=project, initial={"version": project.version})
+            "add_form",
+            AddMemberForm(
+                project=project, catalogue=catalogue, initial={"version": project.version}
+            ),
         ),
         "invite_form": offer("invite_form", InviteForm(initial={"version": project.version})),
         **_candidates_context(request, project),
     }
-    catalogue = RoleCatalogue(selectors.role_catalogue_plain())
-    remove_url = row_url("roles:team_remove", project.pk)
-    assign_url = row_url("roles:team_assign", project.pk)
-    edit_assignment_url = row_url("roles:assignment_edit", project.pk)
-    unassign_url = row_url("roles:assignment_remove", project.pk)
-    remaining = {
-        person.membership.pk: max(0, 100 - person.allocation_total) for person in coverage.people
-    }
-    for membership in project.team:
-        membership.name = person_name(membership.user)
-        membership.remove_url = remove_url(membership.pk)
-        # The panel's confirmations, worded here rather than by a {% blocktranslate %}
-        # per row (~25 us each, ~0.7 ms for ten members).
-        membership.remove_question = _(
-            "Remove %(name)s from the team? Their roles here are unassigned and their "
-            "deliverables on this project lose their owner."
-        ) % {"name": membership.name}
-        membership.assign_url = assign_url(membership.pk)
-        membership.assign_form = AssignRoleForm(
-            held=membership.held,
-            catalogue=catalogue,
-            # Offer what is left of the person's time, not a blind 100%.
-            initial={
-                "version": project.version,
-                "allocation_percent": remaining.get(membership.pk, 0),
-            },
-            prefix=f"m{membership.pk}",
-        )
-        if failed.get("assign_membership_pk") == membership.pk:
-            membership.assign_form = offer("assign_form", membership.assign_form)
-        for assignment in membership.held:
-            assignment.edit_url = edit_assignment_url(assignment.pk)
-            assignment.unassign_url = unassign_url(assignment.pk)
-            assignment.unassign_question = _("Unassign %(role)s?") % {
-                "role": assignment.role.display_name
-            }
-            assignment.allocation_form = _allocation_form(project, assignment)
-            if failed.get("allocation_pk") == assignment.pk:
-                assignment.allocation_form = offer("allocation_form", assignment.allocation_form)
+    if not project.is_archived:
+        context.update(_matrix_context(project, coverage, roles))
     return context
+
+
+def _cell_url(project: Project):
+    """The cell editor's address as a function of (membership id, role id)."""
+    head = reverse("roles:team_cell", args=[project.pk, 1, 2])
+    head = head.removesuffix("1/roles/2/")
+    return lambda membership_pk, role_pk: f"{head}{membership_pk}/roles/{role_pk}/"
+
+
+def _matrix_context(project: Project, coverage, roles) -> dict:
+    """The matrix as the team page draws it: each row's person (account state,
+    removal), each cell's address and spoken label, and the gaps with who holds
+    each role elsewhere (a one-click add, or their cell when on the team)."""
+    matrix = selectors.team_matrix(coverage, roles)
+    members = {membership.pk: membership for membership in project.team}
+    by_user = {membership.user_id: membership.pk for membership in project.team}
+    cell_url = _cell_url(project)
+    remove_url = row_url("roles:team_remove", project.pk)
+    rows = []
+    for row in matrix.rows:
+        membership = members[row.person.membership_id]
+        name = row.person.name
+        deactivated = is_deactivated(membership.user)
+        cells = []
+        for cell in row.cells:
+            values = {"role": cell.role_name, "name": name, "allocation": cell.allocation}
+            if cell.allocation is not None:
+                label = _("%(name)s as %(role)s: %(allocation)s%%. Change or remove") % values
+            elif deactivated:
+                label = _("%(name)s is not %(role)s (deactivated: no new role)") % values
+            else:
+                label = _("Give %(name)s the role %(role)s") % values
+            cells.append(
+                {
+                    "allocation": cell.allocation,
+                    "url": None
+                    if deactivated and cell.allocation is None
+                    else cell_url(membership.pk, cell.role_id),
+                    "label": label,
+                    "key": f"{membership.pk}-{cell.role_id}",
+                }
+            )
+        rows.append(
+            {
+                "person": row.person,
+                "membership": membership,
+                "deactivated": deactivated,
+                "invited": not deactivated and not membership.user.is_active,
+                "remaining": row.remaining,
+                "remove_url": remove_url(membership.pk),
+                # Worded here rather than by a {% blocktranslate %} per row.
+                "remove_question": _(
+                    "Remove %(name)s from the team? Their roles here are unassigned and "
+                    "their deliverables on this project lose their owner."
+                )
+                % {"name": name},
+                "cells": cells,
+            }
+        )
+    gaps = []
+    for row in coverage.rows:
+        if row.filled:
+            continue
+        suggestions = []
+        for suggestion in row.suggestions:
+            membership_pk = by_user.get(suggestion.user_id)
+            suggestions.append(
+                {
+                    "suggestion": suggestion,
+                    "cell_url": None
+                    if membership_pk is None
+                    else cell_url(membership_pk, row.role_id),
+                    "cell_key": f"{membership_pk}-{row.role_id}",
+                    "add_label": _("Add %(name)s as %(role)s")
+                    % {"name": suggestion.name, "role": row.role_name},
+                }
+            )
+        gaps.append({"role_id": row.role_id, "name": row.role_name, "suggestions": suggestions})
+    return {"matrix": matrix, "matrix_rows": rows, "gaps": gaps}
 
 
 def _find_query(request) -> str:
@@ -340,14 +390,15 @@ def _team_response(
     refused=None,
     **failed,
 ):
-    """After a team action: the team panel for htmx, else back to the team page."""
+    """After a team action: for htmx, the matrix (with the add row) and, out of band,
+    the summary (messages, gaps, notes) and the invitation; else back to the team page."""
     if message and not failed:
         messages.success(request, message)
     if request.htmx:
         # htmx swaps only 2xx answers; form errors are shown inside the panel.
         return render(
             request,
-            "roles/_team_panel.html",
+            "roles/_team_update.html",
             _team_context(request, project, refused=refused, **failed),
         )
     if failed:
@@ -383,21 +434,43 @@ def team_candidates(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def team_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add a person, and at once (given one) a role with an allocation: by default
+    what is left of their time."""
     project = _managedproject_or_404(request, pk)
-    form = AddMemberForm(request.POST, project=project)
+    form = AddMemberForm(
+        request.POST,
+        project=project,
+        catalogue=RoleCatalogue(selectors.role_catalogue_plain()),
+    )
     if form.is_valid():
-        user = form.cleaned_data["user"]
+        user, role = form.cleaned_data["user"], form.cleaned_data["role"]
+        allocation = form.cleaned_data["allocation_percent"]
+        if role is not None and allocation is None:
+            allocation = selectors.remaining_capacity(
+                selectors.person_allocation_total(user_id=user.pk, viewer=request.user)
+            )
         try:
-            services.membership_add(
-                project=project, user=user, actor=request.user, version=form.cleaned_data["version"]
+            services.member_staff(
+                project=project,
+                user=user,
+                role=role,
+                allocation_percent=allocation or 0,
+                actor=request.user,
+                version=form.cleaned_data["version"],
             )
         except ValidationError as error:
             return _team_response(request, project, status=422, refused=error, add_form=form)
         else:
+            names = {"name": person_name(user)}
             return _team_response(
                 request,
                 project,
-                message=_("%(name)s joined the team.") % {"name": person_name(user)},
+                message=(
+                    _("%(name)s joined the team as %(role)s.")
+                    % {**names, "role": role.display_name}
+                    if role is not None
+                    else _("%(name)s joined the team.") % names
+                ),
             )
     return _team_response(request, project, status=422, add_form=form)
 
@@ -468,8 +541,11 @@ def team_remove(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
 
 @require_POST
 def team_assign(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
+    """An empty cell of the matrix: give the person that role (the cell editor's form)."""
     project = _managedproject_or_404(request, pk)
-    membership = get_object_or_404(Membership, pk=membership_pk, project=project)
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), pk=membership_pk, project=project
+    )
     form = AssignRoleForm(
         request.POST,
         held=membership.assignments.all(),
@@ -487,23 +563,117 @@ def team_assign(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
                 version=form.cleaned_data["version"],
             )
         except ValidationError as error:
-            # Deactivated meanwhile: the panel no longer has their form to show it on.
+            # Deactivated meanwhile: no form to offer again, the matrix says why.
             if getattr(error, "code", None) == "inactive":
                 messages.error(request, " ".join(error.messages))
                 return _team_response(request, project)
+            project = project_or_404(request, pk, with_team=False)  # as saved now
+            fresh = _assign_form(request, project, membership, role)
+            form = form_reoffer(form, fresh, error)
+            return _cell_editor(request, project, membership, role, None, form=form, status=422)
+        else:
             return _team_response(
                 request,
                 project,
-                status=422,
-                refused=error,
-                assign_form=form,
-                assign_membership_pk=membership.pk,
+                message=_("%(name)s is now %(role)s.")
+                % {"name": person_name(membership.user), "role": role.display_name},
             )
-        else:
-            return _team_response(request, project, message=_("Role assigned."))
-    return _team_response(
-        request, project, status=422, assign_form=form, assign_membership_pk=membership.pk
+    role = _role_from(form)
+    if role is None:  # no cell to show the form in: the team page says why
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return (
+            _team_response(request, project)
+            if request.htmx
+            else redirect("roles:project_team", pk=project.pk)
+        )
+    return _cell_editor(request, project, membership, role, None, form=form, status=422)
+
+
+def _role_from(form: AssignRoleForm) -> Role | None:
+    """The role an assign form was sent for, valid or not (None: none of the catalogue)."""
+    try:
+        return form.roles.get(int(form.data.get(form.add_prefix("role"), "")))
+    except ValueError:
+        return None
+
+
+def _assign_form(
+    request, project: Project, membership: Membership, role: Role, data=None
+) -> AssignRoleForm:
+    """An empty cell's form: the role, and what is left of the person's time."""
+    total = selectors.person_allocation_total(user_id=membership.user_id, viewer=request.user)
+    return AssignRoleForm(
+        data,
+        held=membership.assignments.all(),
+        catalogue=RoleCatalogue(selectors.role_catalogue_plain()),
+        initial={
+            "version": project.version,
+            "role": role.pk,
+            "allocation_percent": selectors.remaining_capacity(total),
+        },
+        prefix=f"m{membership.pk}",
     )
+
+
+@require_GET
+def team_cell(request: HttpRequest, pk: int, membership_pk: int, role_pk: int) -> HttpResponse:
+    """A cell of the matrix: give the role (empty), or change or remove it (held).
+    A small page without JavaScript; the editor alone for htmx (a dialog)."""
+    project = _managedproject_or_404(request, pk, with_team=False)
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), pk=membership_pk, project=project
+    )
+    role = get_object_or_404(Role, pk=role_pk)
+    assignment = (
+        RoleAssignment.objects.filter(membership=membership, role=role)
+        .select_related("role")
+        .first()
+    )
+    return _cell_editor(request, project, membership, role, assignment)
+
+
+def _cell_editor(
+    request,
+    project: Project,
+    membership: Membership,
+    role: Role,
+    assignment: RoleAssignment | None,
+    *,
+    form=None,
+    status: int = 200,
+) -> HttpResponse:
+    """The cell editor: a page of its own, or (htmx) the dialog's content, swapped
+    into the dialog even when it answers a form the matrix would otherwise take."""
+    if assignment is not None:
+        form = form or _allocation_form(project, assignment)
+        action = reverse("roles:assignment_edit", args=[project.pk, assignment.pk])
+    elif not is_deactivated(membership.user):
+        form = form or _assign_form(request, project, membership, role)
+        action = reverse("roles:team_assign", args=[project.pk, membership.pk])
+    else:
+        action = None  # a deactivated person takes on no new role (role_assign)
+    context = {
+        "project": project,
+        "membership": membership,
+        "person_name": person_name(membership.user),
+        "role": role,
+        "assignment": assignment,
+        "form": form,
+        "action": action,
+        # A form on its own page posts to the page itself (no action attribute).
+        "page_action": None if action == request.path and not request.htmx else action,
+        "cell_key": f"{membership.pk}-{role.pk}",
+        "unassign_url": assignment
+        and reverse("roles:assignment_remove", args=[project.pk, assignment.pk]),
+    }
+    if request.htmx:
+        response = render(request, "roles/_team_cell_editor.html", context)
+        if request.method == "POST":
+            response = retarget(reswap(response, "innerHTML"), "#cell-editor-body")
+        return response
+    return render(request, "roles/team_cell.html", context, status=status)
 
 
 def _assignment_or_404(project: Project, assignment_pk: int) -> RoleAssignment:
@@ -516,9 +686,11 @@ def _assignment_or_404(project: Project, assignment_pk: int) -> RoleAssignment:
 
 @require_http_methods(["GET", "POST"])
 def assignment_edit(request: HttpRequest, pk: int, assignment_pk: int) -> HttpResponse:
-    project = _managedproject_or_404(request, pk)
+    """A filled cell of the matrix: change the allocation (the cell editor's form)."""
+    project = _managedproject_or_404(request, pk, with_team=False)
     assignment = _assignment_or_404(project, assignment_pk)
     form = _allocation_form(project, assignment, request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             if form.changes():  # unchanged: nothing written, no new project version
@@ -529,31 +701,17 @@ def assignment_edit(request: HttpRequest, pk: int, assignment_pk: int) -> HttpRe
                     version=form.cleaned_data["version"],
                 )
         except ValidationError as error:
-            if request.htmx:  # the team panel shows the reason as a message
-                for message in error.messages:
-                    messages.error(request, message)
-                return _team_response(
-                    request,
-                    project,
-                    refused=error,
-                    allocation_form=form,
-                    allocation_pk=assignment.pk,
-                )
-            project = project_or_404(request, pk)  # as saved now
+            project = project_or_404(request, pk, with_team=False)  # as saved now
             assignment = _assignment_or_404(project, assignment_pk)
             form = form_reoffer(form, _allocation_form(project, assignment), error)
+            status = 422
         else:
             return _team_response(request, project, message=_("Allocation saved."))
-    if request.method == "POST" and request.htmx:  # did not validate
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return _team_response(request, project)
-    return render(
-        request,
-        "roles/assignment_form.html",
-        {"project": project, "assignment": assignment, "form": form},
-        status=422 if form.errors else 200,
+    elif request.method == "POST":
+        status = 422
+    membership = assignment.membership
+    return _cell_editor(
+        request, project, membership, assignment.role, assignment, form=form, status=status
     )
 
 

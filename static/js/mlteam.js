@@ -34,5 +34,103 @@
     }
     box.focus();
     box.select();
+// The team matrix (roles/_team_matrix.html): a grid with one tab stop (roving
+// tabindex); arrow keys, Home and End move between cells; Enter opens the cell's
+// editor in a dialog (htmx fills it), Escape closes it; after a save the matrix
+// is swapped in again and the focus goes back to the cell it came from.
+(function () {
+  "use strict";
+  let lastKey = null;
+  let editing = false;
+
+  function grid() { return document.querySelector("#team-matrix table[role=grid]"); }
+  function dialog() { return document.getElementById("cell-editor"); }
+  function cellOf(key) {
+    const table = grid();
+    return table && key ? table.querySelector('[data-cell="' + CSS.escape(key) + '"]') : null;
+  }
+
+  function rove(target) {
+    const table = grid();
+    if (!table || !target) return;
+    table.querySelectorAll("[data-cell]").forEach(function (cell) {
+      cell.setAttribute("tabindex", cell === target ? "0" : "-1");
+    });
+  }
+
+  function setUp() {
+    const table = grid();
+    if (!table) return;
+    rove(cellOf(lastKey) || table.querySelector("[data-cell]"));
+  }
+
+  function move(cell, rows, columns, event) {
+    const slot = cell.closest("td");
+    const row = slot.parentElement;
+    const allRows = Array.from(row.parentElement.children);
+    const slots = Array.from(row.children).filter(function (c) { return c.tagName === "TD"; });
+    let r = allRows.indexOf(row) + rows;
+    let c = slots.indexOf(slot) + columns;
+    if (event.key === "Home") c = 0;
+    if (event.key === "End") c = slots.length - 1;
+    if (r < 0 || r >= allRows.length) return;
+    const targetSlots = Array.from(allRows[r].children).filter(function (x) { return x.tagName === "TD"; });
+    if (c < 0 || c >= targetSlots.length) return;
+    const target = targetSlots[c].querySelector("[data-cell]");
+    if (!target) return;
+    rove(target);
+    lastKey = target.dataset.cell;
+    target.focus();
+  }
+
+  const MOVES = {ArrowRight: [0, 1], ArrowLeft: [0, -1], ArrowDown: [1, 0], ArrowUp: [-1, 0], Home: [0, 0], End: [0, 0]};
+
+  document.addEventListener("keydown", function (event) {
+    const cell = event.target.closest && event.target.closest("#team-matrix [data-cell]");
+    if (!cell || !(event.key in MOVES) || event.altKey || event.ctrlKey || event.metaKey) return;
+    event.preventDefault();
+    move(cell, MOVES[event.key][0], MOVES[event.key][1], event);
+  });
+
+  document.addEventListener("focusin", function (event) {
+    const cell = event.target.closest && event.target.closest("#team-matrix [data-cell]");
+    if (cell) { lastKey = cell.dataset.cell; rove(cell); }
+  });
+
+  document.addEventListener("click", function (event) {
+    const opener = event.target.closest && event.target.closest("[data-cell], [data-cell-key]");
+    if (opener) lastKey = opener.dataset.cell || opener.dataset.cellKey;
+    const cancel = event.target.closest && event.target.closest("#cell-editor [data-cell-cancel]");
+    if (cancel && dialog() && dialog().open) {
+      event.preventDefault();
+      dialog().close();
+    }
+  });
+
+  function backToCell() {
+    const cell = cellOf(lastKey);
+    if (cell) { rove(cell); cell.focus(); }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setUp();
+    const box = dialog();
+    if (box) box.addEventListener("close", function () { editing = false; backToCell(); });
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    const target = event.detail.target;
+    if (target.id === "cell-editor-body") {
+      const box = dialog();
+      if (!box.open) box.showModal();
+      editing = true;
+      const field = target.querySelector("input:not([type=hidden])") || target.querySelector("button, a");
+      if (field) { field.focus(); if (field.select) field.select(); }
+    } else if (target.id === "team-matrix") {
+      setUp();
+      const box = dialog();
+      if (box && box.open) box.close();  // its close handler puts the focus back
+      else if (editing) backToCell();
+    }
   });
 })();

@@ -104,6 +104,8 @@ def _signed_in_pages(practices, *, manager: bool) -> list[str]:  # noqa: F811
             # The search for people to add: with matches, and with none.
             reverse("roles:project_team", args=[project]) + "?find=e",
             reverse("roles:project_team", args=[project]) + "?find=zzzz",
+            # A cell of the team matrix, as a page of its own (without JavaScript).
+            _team_cell(practices),
             reverse("deliverables:plan", args=[project]),
             reverse("deliverables:portfolio_dashboard"),
             reverse("deliverables:edit", args=[practices.report.pk]),
@@ -112,6 +114,14 @@ def _signed_in_pages(practices, *, manager: bool) -> list[str]:  # noqa: F811
     else:  # the person: every read of their review
         pages.append(reverse("reviews:review_reads", args=[practices.review.pk]))
     return pages
+
+
+def _team_cell(practices) -> str:  # noqa: F811
+    from roles.models import Membership, Role
+
+    membership = Membership.objects.filter(project=practices.project).first()
+    role = Role.objects.exclude(assignments__membership=membership).first()
+    return reverse("roles:team_cell", args=[practices.project.pk, membership.pk, role.pk])
 
 
 def _with_varied_statuses(practices) -> None:  # noqa: F811
@@ -263,3 +273,28 @@ def test_portfolio_dashboard_passes_axe_on_a_phone_and_when_empty(
             assert empty >= 1 if username == "new_manager" else empty == 0
         finally:
             context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_the_team_matrix_with_a_cell_editor_open_passes_axe(
+    live_server,
+    browser,
+    practices,  # noqa: F811
+    language,
+):
+    context = _context(browser, live_server, language)
+    page = context.new_page()
+    try:
+        sign_in(page, live_server.url, "manager")
+        page.goto(live_server.url + reverse("roles:project_team", args=[practices.project.pk]))
+        page.locator("#team-matrix a[data-cell]").first.click()
+        page.locator("dialog#cell-editor[open] form").wait_for()
+        page.add_script_tag(path=str(AXE))
+        found = [
+            f"[{v['id']}, {v['impact']}] {v['help']}\n      " + "\n      ".join(v["nodes"])
+            for v in page.evaluate(RUN_AXE, AXE_TAGS)
+            if v["impact"] in FAILING_IMPACTS or v["id"] in ALWAYS_FAILING
+        ]
+        assert not found, "axe-core found:\n" + "\n".join(found)
+    finally:
+        context.close()

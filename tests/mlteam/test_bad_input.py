@@ -94,6 +94,7 @@ def _pages(p: Practices) -> dict[str, str]:
         "roles:team_invite": [project],
         "roles:team_remove": [project, assignment.membership_id],
         "roles:team_assign": [project, assignment.membership_id],
+        "roles:team_cell": [project, assignment.membership_id, assignment.role_id],
         "roles:assignment_edit": [project, assignment.pk],
         "roles:assignment_remove": [project, assignment.pk],
         "roles:role_detail": [role("data-scientist").slug],

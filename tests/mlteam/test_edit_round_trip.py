@@ -154,9 +154,18 @@ def _case_assignment_edit(p, w):
 
 
 def _case_assignment_edit_inline(p, w):
-    """The same form, drawn in the team panel next to each role."""
+    """The same form, drawn by the team matrix's cell (its editor)."""
     case = _case_assignment_edit(p, w)
-    case.action, case.page = case.page, reverse("roles:project_team", args=[p.project.pk])
+    assignment = RoleAssignment.objects.get(
+        membership__user=p.people["other_member"], role__slug="data-engineer"
+    )
+    case.action, case.page = (
+        case.page,
+        reverse(
+            "roles:team_cell",
+            args=[p.project.pk, assignment.membership_id, assignment.role_id],
+        ),
+    )
     return case
 
 
@@ -174,7 +183,7 @@ def _case_team_assign(p, w):
 
     return Case(
         "manager",
-        reverse("roles:project_team", args=[p.project.pk]),
+        reverse("roles:team_cell", args=[p.project.pk, membership.pk, new_role.pk]),
         reverse("roles:team_assign", args=[p.project.pk, membership.pk]),
         f"{prefix}-role",
         str(new_role.pk),

@@ -319,22 +319,26 @@ def test_a_change_both_made_is_marked_and_the_persons_own_value_offered(client, 
     assert form_data(response.content.decode())["due_date"] == ["2026-05-15"]
 
 
-def test_the_inline_allocation_is_offered_again_in_the_team_panel(client, practices):  # noqa: F811
-    """With htmx the refusal comes back as the team panel: the person's allocation
-    in its box, the other person's value pointed out beside it."""
+def test_the_matrix_cells_allocation_is_offered_again_in_its_editor(client, practices):  # noqa: F811
+    """With htmx the refusal comes back into the cell's dialog (not over the
+    matrix): the person's allocation in its box, the other person's value pointed
+    out beside it."""
     world = _world(practices)
     case = CASES["assignment_edit_inline"](practices, world)
     client.force_login(practices.people["manager"])
-    drawn = form_data(client.get(case.page).content.decode(), action=case.action)
+    drawn = form_data(
+        client.get(case.page, HTTP_HX_REQUEST="true").content.decode(), action=case.action
+    )
     _other_allocation(practices, world, case)
     saved = snapshot()
 
     response = client.post(case.action, {**drawn, case.field: ["45"]}, HTTP_HX_REQUEST="true")
 
-    assert response.status_code == 200  # htmx swaps the panel
+    assert response.status_code == 200  # htmx swaps it into the dialog
+    assert response["HX-Retarget"] == "#cell-editor-body"
     assert snapshot() == saved
     page = response.content.decode()
-    assert "Someone else changed this project" in page  # as a message in the panel
+    assert "Someone else changed this project" in page
     offered = form_data(page, action=case.action)
     assert offered["allocation_percent"] == ["45"]
     assert escape("Someone else changed this meanwhile to: 60") in page

@@ -122,6 +122,26 @@ def _urls(world):
             },
             PROJECT_MANAGE_POST,
         ),
+        # The matrix's cells: an empty one (give the role) and a held one.
+        "cell_empty": (
+            "get",
+            reverse("roles:team_cell", args=[p, m, _role_pk("ml-engineer")]),
+            None,
+            PROJECT_MANAGE_GET,
+        ),
+        "cell_held": (
+            "get",
+            reverse("roles:team_cell", args=[p, m, _role_pk("data-scientist")]),
+            None,
+            PROJECT_MANAGE_GET,
+        ),
+        # Adding a person with a role in one step (the matrix's add row, a suggestion).
+        "team_add_with_role": (
+            "post",
+            reverse("roles:team_add", args=[p]),
+            {"version": version, "user": newcomer, "role": _role_pk("ml-engineer")},
+            PROJECT_MANAGE_POST,
+        ),
         "allocation_form": (
             "get",
             reverse("roles:assignment_edit", args=[p, a]),
@@ -159,7 +179,8 @@ URL_NAMES = [
     "project_list", "portfolio", "role_list", "role_detail", "people", "create_form", "create",
     "detail", "activity", "edit_form", "edit", "archive_confirm", "archive", "team",
     "team_candidates", "team_add", "team_invite",
-    "remove_confirm", "remove", "assign", "allocation_form", "allocation", "unassign_confirm",
+    "remove_confirm", "remove", "assign", "cell_empty", "cell_held", "team_add_with_role",
+    "allocation_form", "allocation", "unassign_confirm",
     "unassign",
 ]  # fmt: skip
 

@@ -37,42 +37,54 @@ def test_plain_inputs_render_what_django_inputs_render(plain, django, value):
     )
 
 
-def _member_card(html: str, membership_pk: int) -> str:
-    start = html.index(f'id="member-{membership_pk}"')
-    return html[start : html.index('class="card mb-3"', start + 1)]
-
-
 @pytest.mark.django_db
 def test_a_refused_field_is_marked_with_its_error_next_to_it(client, world):
-    """No JavaScript: the page comes back with each error under its field, the
+    """No JavaScript: the cell's page comes back with the error under its field, the
     field marked invalid and described by that error."""
+    from roles.models import Role
+
     client.force_login(world.people["manager"])
     membership = world.membership
+    role = Role.objects.get(slug="ml-engineer")
     url = reverse("roles:team_assign", args=[world.project.pk, membership.pk])
     prefix = f"m{membership.pk}"
     response = client.post(
         url,
         {
             f"{prefix}-version": world.project.version,
-            f"{prefix}-role": "",
+            f"{prefix}-role": role.pk,
             f"{prefix}-allocation_percent": "500",
         },
     )
     assert response.status_code == 422
-    card = _member_card(response.content.decode(), membership.pk)
-    for name, message in [
-        ("role", "This field is required."),
-        ("allocation_percent", "Ensure this value is less than or equal to 100."),
-    ]:
-        field_id = f"id_{prefix}-{name}"
-        control = re.search(rf'<(select|input)[^>]* id="{field_id}"[^>]*>', card)[0]
-        assert "is-invalid" in control and 'aria-invalid="true"' in control
-        assert f'aria-describedby="{field_id}_error"' in control
-        error = re.search(rf'<div id="{field_id}_error" class="invalid-feedback">(.*?)</div>', card)
-        assert message in error[1]
-        assert f'<label for="{field_id}" class="form-label">' in card
-    # The other forms on the page are drawn as usual.
-    assert card.count("is-invalid") == 2
+    page = response.content.decode()
+    field_id = f"id_{prefix}-allocation_percent"
+    control = re.search(rf'<input[^>]* id="{field_id}"[^>]*>', page)[0]
+    assert "is-invalid" in control and 'aria-invalid="true"' in control
+    assert f'aria-describedby="{field_id}_error"' in control
+    error = re.search(rf'<div id="{field_id}_error" class="invalid-feedback">(.*?)</div>', page)
+    assert "Ensure this value is less than or equal to 100." in error[1]
+    assert f'<label for="{field_id}" class="form-label">' in page
+    # The role is the cell's: sent again as it was, marked nowhere.
+    assert f'name="{prefix}-role" value="{role.pk}"' in page
+    assert page.count("is-invalid") == 1
+
+
+@pytest.mark.django_db
+def test_a_role_already_held_is_said_in_the_cell(client, world):
+    client.force_login(world.people["manager"])
+    membership = world.membership
+    prefix = f"m{membership.pk}"
+    response = client.post(
+        reverse("roles:team_assign", args=[world.project.pk, membership.pk]),
+        {
+            f"{prefix}-version": world.project.version,
+            f"{prefix}-role": world.assignment.role_id,
+            f"{prefix}-allocation_percent": "20",
+        },
+    )
+    assert response.status_code == 422
+    assert "This person already holds this role on the project." in response.content.decode()
 
 
 def _person_indexes() -> set[str]:

@@ -200,7 +200,7 @@ def test_adding_with_htmx_keeps_the_search_without_the_person_added(manager_clie
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.lstrip().startswith('<div id="team-panel">')
+    assert html.lstrip().startswith('<section aria-labelledby="matrix-heading"')
     assert "Aina Qzsato joined the team." in html
     assert _add_buttons(html) == [(str(aiko.pk), "Add Aiko Qzsato (aiko) to the team")]
 

@@ -54,8 +54,20 @@ def test_a_deactivated_member_takes_on_no_new_role(manager_client, world, htmx):
     team = manager_client.get(reverse("roles:project_team", args=[world.project.pk]))
     html = team.content.decode()
     assert ">deactivated</span>" in html
-    assert reverse("roles:team_assign", args=[world.project.pk, world.membership.pk]) not in html
-    assert '<div class="small text-body-secondary"> · ' not in html  # no email: no separator
+    from roles.models import Role
+
+    empty_cell = reverse(
+        "roles:team_cell",
+        args=[world.project.pk, world.membership.pk, Role.objects.get(slug="ml-engineer").pk],
+    )
+    held_cell = reverse(
+        "roles:team_cell", args=[world.project.pk, world.membership.pk, world.assignment.role_id]
+    )
+    assert f'href="{empty_cell}"' not in html  # no new role offered ...
+    assert f'href="{held_cell}"' in html  # ... the one held can still change
+    editor = manager_client.get(empty_cell).content.decode()
+    assert "it takes on no new role" in editor
+    assert reverse("roles:team_assign", args=[world.project.pk, world.membership.pk]) not in editor
 
     before = snapshot()
     headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
@@ -167,7 +179,7 @@ def test_project_form_errors_are_clear(manager_client, world):
     assert snapshot() == before
 
 
-def test_htmx_team_action_returns_the_panel_with_a_message(manager_client, world):
+def test_htmx_team_action_returns_the_matrix_and_the_summary_out_of_band(manager_client, world):
     response = manager_client.post(
         reverse("roles:team_assign", args=[world.project.pk, world.membership.pk]),
         _assign_data(world, "ml-engineer", 30),
@@ -175,14 +187,15 @@ def test_htmx_team_action_returns_the_panel_with_a_message(manager_client, world
     )
     assert response.status_code == 200
     page = response.content.decode()
-    assert page.lstrip().startswith('<div id="team-panel">')
-    assert "Role assigned." in page
+    assert page.lstrip().startswith('<section aria-labelledby="matrix-heading"')
+    assert '<div id="team-summary" hx-swap-oob="innerHTML">' in page
+    assert "is now ML engineer." in page  # the message, in the summary
     assert RoleAssignment.objects.filter(
         membership=world.membership, role__slug="ml-engineer"
     ).exists()
 
 
-def test_htmx_form_error_is_shown_inside_the_panel(manager_client, world):
+def test_htmx_form_error_is_shown_in_the_cell_editor(manager_client, world):
     response = manager_client.post(
         reverse("roles:team_assign", args=[world.project.pk, world.membership.pk]),
         _assign_data(world, "data-scientist", 30),
@@ -190,6 +203,9 @@ def test_htmx_form_error_is_shown_inside_the_panel(manager_client, world):
     )
     assert response.status_code == 200  # htmx only swaps 2xx answers
     assert "already holds this role" in response.content.decode()
+    # ... into the dialog, not over the matrix.
+    assert response["HX-Retarget"] == "#cell-editor-body"
+    assert response["HX-Reswap"] == "innerHTML"
 
 
 def test_removing_a_member_asks_first_then_clears_their_deliverables(manager_client, world):
