@@ -27,6 +27,7 @@ from .models import (
     DeliverableType,
     LinkKind,
     ReminderPreference,
+    WorkView,
     format_working_days,
     parse_working_days,
 )
@@ -47,6 +48,13 @@ class TransitionForm(EditFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=2000,
     )
+
+
+class WorkViewForm(forms.Form):
+    """List or board, chosen on My work or on a project's work (`project`)."""
+
+    view = forms.ChoiceField(choices=WorkView.choices)
+    project = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
 
 
 class CancelForm(EditFormMixin, forms.Form):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache
 from itertools import islice
@@ -1532,3 +1532,149 @@ def people_directory(*, user, query: str = "") -> QuerySet:
     return roles_selectors.people_directory(user=user, query=query).annotate(
         open_deliverable_count=_open_work_of("owner", visible_active)
     )
+
+
+# --- the board --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoardCard:
+    """A deliverable on the board: what the card shows (`item`), the version its
+    move form carries, and the moves the reader may make from its column."""
+
+    item: WorkItem
+    type_name: str
+    title: str  # its own title, or its type's name when it has none
+    version: int
+    moves: list[BoardMove]  # in the workflow's order; none when the reader may not move it
+    move_url: str
+    asks_reason: bool  # one of its moves (blocked) needs a reason
+    may_override: bool  # a manager may mark it done with required items open
+    done_status: str = DeliverableStatus.DONE  # what "mark done anyway" moves it to
+    refusal: object = None  # why its last move was refused (the view sets it)
+
+    def refused(self, refusal) -> BoardCard:
+        return replace(self, refusal=refusal)
+
+
+@dataclass(frozen=True)
+class BoardMove:
+    status: str
+    label: str
+    asks_reason: bool
+
+
+@dataclass
+class BoardColumn:
+    status: str
+    label: str
+    cards: list[BoardCard] = field(default_factory=list)
+
+
+@dataclass
+class Board:
+    columns: list[BoardColumn]
+    project: Project | None = None  # None: the reader's own work (My work)
+    refusal: object = None  # a refused move whose card is no longer on the board
+
+    @property
+    def total(self) -> int:
+        return sum(len(column.cards) for column in self.columns)
+
+    def with_refusal(self, pk: int, refusal) -> Board:
+        """The board with the card of deliverable `pk` drawn refused (see BoardCard);
+        a card no longer on this board leaves its refusal to the board (`refusal`)."""
+        self.refusal = refusal
+        for column in self.columns:
+            for index, card in enumerate(column.cards):
+                if card.item.pk == pk:
+                    column.cards[index] = card.refused(refusal)
+                    self.refusal = None
+        return self
+
+
+# My work's board shows the reader's open work and their most recently changed done
+# work only: a person's done work only grows, and the list holds all of it.
+MY_BOARD_DONE_LIMIT = 20
+
+
+def _board(*, user, rows: QuerySet[Deliverable], today: date, project=None) -> Board:
+    """`rows` as cards in the board's columns (workflow.BOARD_COLUMNS).
+
+    Queries: the rows with their checklist progress (one subquery), then the
+    managers of their projects (prefetched, so `can_manage_deliverable` and
+    `can_update_deliverable` answer without a query per card)."""
+    from . import workflow
+    from .permissions import can_manage_deliverable, can_update_deliverable
+    from .services import REASON_REQUIRED  # the moves that need a reason: one list
+
+    loaded = _with_progress_of_page(
+        rows.select_related("project", "type__role", "owner")
+        .only(*_WORK_ITEM_FIELDS, "version", "project__name", "project__archived_at")
+        .prefetch_related("project__managers")
+        .order_by(F("due_date").asc(nulls_last=True), "pk")
+    )
+    detail_url = row_url("deliverables:detail")
+    move_url = row_url("deliverables:move")
+    columns = {
+        status: BoardColumn(status, str(DeliverableStatus(status).label))
+        for status in workflow.BOARD_COLUMNS
+    }
+    manages: dict[int, bool] = {}
+    for deliverable in loaded:
+        column = columns.get(deliverable.status)
+        if column is None:
+            continue
+        if deliverable.project_id not in manages:
+            manages[deliverable.project_id] = can_manage_deliverable(user, deliverable)
+        manager = manages[deliverable.project_id]
+        moves = {}
+        if can_update_deliverable(user, deliverable):
+            moves = workflow.actions_for(deliverable.status, manages=manager)
+        board_moves = [
+            BoardMove(target, str(label), target in REASON_REQUIRED)
+            for target, label in moves.items()
+            if target in workflow.BOARD_COLUMNS
+        ]
+        column.cards.append(
+            BoardCard(
+                item=work_item(deliverable, today=today, url=detail_url(deliverable.pk)),
+                type_name=str(deliverable.type.display_name),
+                title=deliverable.short_label,
+                version=deliverable.version,
+                moves=board_moves,
+                move_url=move_url(deliverable.pk),
+                asks_reason=any(move.asks_reason for move in board_moves),
+                may_override=manager and DeliverableStatus.DONE in moves,
+            )
+        )
+    return Board(columns=list(columns.values()), project=project)
+
+
+def project_board(*, user, project: Project, today: date) -> Board:
+    """A project's deliverables by status (all of them but the cancelled ones)."""
+    from .workflow import BOARD_COLUMNS
+
+    rows = Deliverable.objects.visible_to(user).filter(project=project, status__in=BOARD_COLUMNS)
+    return _board(user=user, rows=rows, today=today, project=project)
+
+
+def my_work_board(*, user, today: date) -> Board:
+    """The reader's deliverables by status: all their open work, and the done work
+    they last saw change (MY_BOARD_DONE_LIMIT), on active projects they may see."""
+    mine = visible_deliverables(user=user).filter(owner=user)
+    recently_done = (
+        mine.filter(status=DeliverableStatus.DONE)
+        .order_by("-updated_at", "-pk")
+        .values("pk")[:MY_BOARD_DONE_LIMIT]
+    )
+    rows = mine.open() | mine.filter(pk__in=recently_done)
+    return _board(user=user, rows=rows, today=today)
+
+
+def work_view_for(*, user) -> str:
+    """How `user` last chose to see deliverables (`WorkView`; the list until they choose)."""
+    from .models import ReminderPreference, WorkView
+
+    saved = ReminderPreference.objects.filter(user=user).values_list("work_view", flat=True)
+    return next(iter(saved), WorkView.LIST)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import csv
 import unicodedata
+from dataclasses import dataclass
 from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -44,6 +45,7 @@ from .forms import (
     PlanVersionForm,
     ReminderPreferenceForm,
     TransitionForm,
+    WorkViewForm,
 )
 from .middleware import remember_time_zone
 from .models import (
@@ -53,6 +55,7 @@ from .models import (
     DeliverableStatus,
     DeliverableType,
     ReminderPreference,
+    WorkView,
 )
 from .permissions import (
     can_answer_checklist,
@@ -118,6 +121,8 @@ def deliverable_list(request: HttpRequest) -> HttpResponse:
             "page_obj": page,
             "filtered": bool(request.GET.dict().keys() - {"page", "sort"}),
             "sort": filters.sort,
+            # Filtered to one project: its work can be seen as a board instead.
+            "board_project": {"pk": filters.project} if filters.project else None,
         },
     )
 
@@ -197,10 +202,139 @@ def deliverable_export(request: HttpRequest) -> StreamingHttpResponse:
 
 @require_GET
 def my_work(request: HttpRequest) -> HttpResponse:
+    """The reader's work, as the list or the board, whichever they last chose."""
     today = timezone.localdate()
+    if selectors.work_view_for(user=request.user) == WorkView.BOARD:
+        board = selectors.my_work_board(user=request.user, today=today)
+        return render(request, "deliverables/my_work.html", {"board": board, "today": today})
     rows = selectors.my_work(user=request.user, today=today)
     page = Paginator(rows, PAGE_SIZE).get_page(QueryForm(request.GET).values()["page"])
     return render(request, "deliverables/my_work.html", {"page_obj": page, "today": today})
+
+
+# --- the board --------------------------------------------------------------------------
+
+
+def _project_or_404(request: HttpRequest, pk: int) -> Project:
+    project = Project.objects.visible_to(request.user).filter(pk=pk).first()
+    if project is None:
+        raise Http404
+    return project
+
+
+@require_GET
+def project_board(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project_or_404(request, pk)
+    board = selectors.project_board(user=request.user, project=project, today=timezone.localdate())
+    return render(request, "deliverables/project_board.html", {"board": board})
+
+
+@dataclass
+class _Refusal:
+    """Why a card's move was refused, drawn on that card: the form as offered again
+    (the reason typed kept, the version now), and for done the items still open."""
+
+    pk: int
+    form: TransitionForm
+    missing: list[str]
+
+
+def _board_of(request: HttpRequest, deliverable: Deliverable):
+    """The board a card was moved on: the reader's own (My work) or its project's."""
+    today = timezone.localdate()
+    if request.POST.get("board") == "mine":
+        return selectors.my_work_board(user=request.user, today=today)
+    return selectors.project_board(user=request.user, project=deliverable.project, today=today)
+
+
+def _board_answer(
+    request, deliverable: Deliverable, *, status: int = 200, refusal=None, moved=""
+) -> HttpResponse:
+    """The board after a move: its columns for htmx (swapped whole, with what happened
+    said in the board's live region, 200 so that htmx swaps a refusal too), else the
+    page of that board."""
+    board = _board_of(request, deliverable)
+    if refusal is not None:
+        board = board.with_refusal(deliverable.pk, refusal)
+    context = {"board": board, "moved": moved, "today": timezone.localdate()}
+    if request.htmx:
+        return render(request, "deliverables/_board.html", context)
+    template = (
+        "deliverables/my_work.html" if board.project is None else "deliverables/project_board.html"
+    )
+    return render(request, template, context, status=status)
+
+
+def _move_refused(request, pk: int, form: TransitionForm, error: ValidationError) -> _Refusal:
+    """The refusal of a move as drawn on its card (see `_Refusal`)."""
+    fresh = _deliverable_or_404(request, pk)
+    offered = form_reoffer(form, _transition_form(fresh), error)
+    if getattr(error, "code", None) == "reason_required":  # next to the box it is about
+        offered._errors.pop(NON_FIELD_ERRORS, None)
+        offered._errors["reason"] = offered.error_class(error.messages)
+    missing = []
+    if getattr(error, "code", None) == "checklist_open":
+        missing = [
+            item.display_text for item in _in_area_order(services.required_items_open(fresh))
+        ]
+    return _Refusal(pk=pk, form=offered, missing=missing)
+
+
+@require_POST
+def deliverable_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """A card moved on the board (dragged, its "Move to" menu, or its form without
+    JavaScript): the same move, rules and version check as the deliverable page's."""
+    deliverable = _updatable_or_403(request, pk)
+    form = _transition_form(deliverable, request.POST)
+    if not form.is_valid():
+        refusal = _Refusal(pk=pk, form=form, missing=[])
+        return _board_answer(request, deliverable, status=422, refusal=refusal)
+    data = form.cleaned_data
+    if workflow.manager_only(deliverable.status, data["to_status"]) and not can_manage_deliverable(
+        request.user, deliverable
+    ):
+        raise PermissionDenied
+    try:
+        services.deliverable_transition(
+            deliverable=deliverable,
+            actor=request.user,
+            to_status=data["to_status"],
+            version=data["version"],
+            reason=data["reason"],
+            override_reason=data["override_reason"],
+        )
+    except ValidationError as error:
+        refusal = _move_refused(request, pk, form, error)
+        return _board_answer(
+            request, _deliverable_or_404(request, pk), status=_status(error), refusal=refusal
+        )
+    moved = _("%(deliverable)s is now %(status)s.") % {
+        "deliverable": deliverable.label,
+        "status": DeliverableStatus(data["to_status"]).label,
+    }
+    if request.htmx:
+        return _board_answer(request, deliverable, moved=moved)
+    messages.success(request, moved)
+    if request.POST.get("board") == "mine":
+        return redirect("deliverables:my_work")
+    return redirect("deliverables:project_board", pk=deliverable.project_id)
+
+
+@require_POST
+def work_view_choose(request: HttpRequest) -> HttpResponse:
+    """Remember list or board, and show it: My work, or the project's work when the
+    choice was made there."""
+    form = WorkViewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the list or the board."))
+        return redirect("deliverables:my_work")
+    view, project = form.cleaned_data["view"], form.cleaned_data["project"]
+    services.work_view_remember(user=request.user, view=view)
+    if project is None:
+        return redirect("deliverables:my_work")
+    if view == WorkView.BOARD:
+        return redirect("deliverables:project_board", pk=project)
+    return redirect(reverse("deliverables:list") + f"?project={project}")
 
 
 # --- one deliverable --------------------------------------------------------------------
