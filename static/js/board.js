@@ -94,7 +94,7 @@
       menu.addEventListener("toggle", function () {
         if (menu.open) {
           const first = menu.querySelector(".board-move-actions button");
-          if (first && !card.querySelector(".board-refusal")) first.focus();
+          if (first && !card.querySelector(".board-refusal, .is-invalid")) first.focus();
         }
       });
       menu.addEventListener("keydown", function (event) {
