@@ -50,6 +50,25 @@ class TransitionForm(EditFormMixin, forms.Form):
     )
 
 
+class InlineEditForm(forms.Form):
+    """One field of a list row changed in place by a manager: the owner or the due
+    date (`field` says which; the other is left as saved)."""
+
+    version = VersionField()
+    field = forms.ChoiceField(choices=[("owner", "owner"), ("due_date", "due_date")])
+    owner = PersonChoiceField(
+        label=_("Owner"), queryset=get_user_model().objects.none(), required=False
+    )
+    due_date = DateField(label=_("Due date"), required=False)
+
+    def __init__(self, *args, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+        self.fields["owner"].error_messages["invalid_choice"] = _(
+            "The owner must be a member of the project."
+        )
+
+
 class WorkViewForm(forms.Form):
     """List or board, chosen on My work or on a project's work (`project`)."""
 

@@ -773,6 +773,8 @@ class WorkItem:
     items_done: int = 0
     required_open: int = 0
     url: str = ""  # the deliverable's page, built with the (cached) item
+    owner_id: int | None = None
+    version: int = 0  # what an inline edit of the row carries (`inline_controls`)
 
 
 @dataclass(frozen=True)
@@ -1231,6 +1233,7 @@ class MemberHome:
 # The columns work_item reads, besides the project (for rows loaded without it).
 _WORK_ITEM_FIELDS = (
     "project_id",
+    "version",
     "title",
     "status",
     "due_date",
@@ -1266,6 +1269,8 @@ def work_item(
         items_done=getattr(deliverable, "items_done", 0),
         required_open=getattr(deliverable, "required_open", 0),
         url=url or reverse("deliverables:detail", args=[deliverable.pk]),
+        owner_id=deliverable.owner_id,
+        version=deliverable.version,
     )
 
 
@@ -1610,7 +1615,7 @@ def _board(*, user, rows: QuerySet[Deliverable], today: date, project=None) -> B
 
     loaded = _with_progress_of_page(
         rows.select_related("project", "type__role", "owner")
-        .only(*_WORK_ITEM_FIELDS, "version", "project__name", "project__archived_at")
+        .only(*_WORK_ITEM_FIELDS, "project__name", "project__archived_at")
         .prefetch_related("project__managers")
         .order_by(F("due_date").asc(nulls_last=True), "pk")
     )
@@ -1678,3 +1683,104 @@ def work_view_for(*, user) -> str:
 
     saved = ReminderPreference.objects.filter(user=user).values_list("work_view", flat=True)
     return next(iter(saved), WorkView.LIST)
+
+
+# --- inline edits on the lists ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowControls:
+    """What the reader may change in place on a list row: the status moves offered
+    (none: the status is only shown), and for the project's managers the owner
+    (`owners` to choose from) and the due date. `refusal`: why the last change of
+    the row was refused, drawn next to `refusal.field`."""
+
+    pk: int
+    version: int
+    moves: list[BoardMove]
+    manages: bool
+    owners: list[tuple[int, str]]
+    may_override: bool
+    refusal: object = None
+
+    def refused(self, refusal) -> RowControls:
+        return replace(self, refusal=refusal)
+
+
+def inline_controls(*, user, rows) -> dict[int, RowControls]:
+    """RowControls for `rows` (WorkItems or deliverables: pk, project_id, owner_id,
+    status, version), by deliverable id.
+
+    Queries: the rows' projects and their managers (prefetched: the permission
+    checks then cost none), and the teams of the projects the reader manages (their
+    owner choices, as `owner_choices` draws them). None per row."""
+    from mlteam.people import is_deactivated
+    from roles.permissions import can_manage_project
+
+    from . import workflow
+    from .services import REASON_REQUIRED
+
+    rows = list(rows)
+    if not rows:
+        return {}
+    projects = Project.objects.filter(pk__in={row.project_id for row in rows}).prefetch_related(
+        "managers"
+    )
+    manages = {project.pk: can_manage_project(user, project) for project in projects}
+    archived = {project.pk for project in projects if project.is_archived}
+    owners: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    managed = [pk for pk, yes in manages.items() if yes and pk not in archived]
+    if managed:
+        members = (
+            Membership.objects.filter(project_id__in=managed)
+            .select_related("user")
+            .order_by("user__first_name", "user__last_name", "user__username")
+        )
+        for membership in members:
+            if not is_deactivated(membership.user):
+                owners[membership.project_id].append(
+                    (membership.user_id, person_name(membership.user))
+                )
+    controls = {}
+    for row in rows:
+        manager = manages.get(row.project_id, False) and row.project_id not in archived
+        choices = owners.get(row.project_id, []) if manager else []
+        if manager and row.owner_id and all(pk != row.owner_id for pk, _name in choices):
+            # Their owner now stays a choice (`owner_choices`: a form saved unchanged keeps them).
+            name = row.owner_name if isinstance(row, WorkItem) else person_name(row.owner)
+            choices = [*choices, (row.owner_id, name)]
+        may_update = row.project_id not in archived and (row.owner_id == user.pk or manager)
+        moves = workflow.actions_for(row.status, manages=manager) if may_update else {}
+        controls[row.pk] = RowControls(
+            pk=row.pk,
+            version=row.version,
+            # Cancelling asks for a confirmation on a page of its own (the deliverable's).
+            moves=[
+                BoardMove(target, str(label), target in REASON_REQUIRED)
+                for target, label in moves.items()
+                if target != DeliverableStatus.CANCELLED
+            ],
+            manages=manager,
+            owners=choices,
+            may_override=manager and DeliverableStatus.DONE in moves,
+        )
+    return controls
+
+
+def inline_rows(*, user, items: list[WorkItem]) -> list[tuple[WorkItem, RowControls]]:
+    """A page's WorkItems, each with what the reader may change in place."""
+    controls = inline_controls(user=user, rows=items)
+    return [(item, controls[item.pk]) for item in items]
+
+
+def inline_row(*, user, pk: int, today: date) -> tuple[WorkItem, RowControls] | None:
+    """One list row as the list draws it (after an inline edit), if `user` may see it."""
+    rows = _with_progress_of_page(
+        visible_deliverables(user=user)
+        .filter(pk=pk)
+        .select_related("project", "type__role", "owner")
+        .only(*_WORK_ITEM_FIELDS, "project__name")
+    )
+    if not rows:
+        return None
+    return inline_rows(user=user, items=[work_item(rows[0], today=today)])[0]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("deliverables/<int:pk>/", views.deliverable_detail, name="detail"),
     path("deliverables/<int:pk>/status/", views.deliverable_transition, name="transition"),
     path("deliverables/<int:pk>/move/", views.deliverable_move, name="move"),
+    path("deliverables/<int:pk>/inline/", views.deliverable_inline, name="inline"),
     path("deliverables/<int:pk>/cancel/", views.deliverable_cancel, name="cancel"),
     path("deliverables/<int:pk>/checklist/", views.deliverable_checklist, name="checklist"),
     path("deliverables/<int:pk>/edit/", views.deliverable_edit, name="edit"),

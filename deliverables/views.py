@@ -39,6 +39,7 @@ from .forms import (
     ChecklistForm,
     CommentForm,
     DeliverableEditForm,
+    InlineEditForm,
     LinkForm,
     PlanFormSet,
     PlanQueryForm,
@@ -119,6 +120,7 @@ def deliverable_list(request: HttpRequest) -> HttpResponse:
         {
             "filter_form": form,
             "page_obj": page,
+            "rows": selectors.inline_rows(user=request.user, items=page.object_list),
             "filtered": bool(request.GET.dict().keys() - {"page", "sort"}),
             "sort": filters.sort,
             # Filtered to one project: its work can be seen as a board instead.
@@ -209,7 +211,16 @@ def my_work(request: HttpRequest) -> HttpResponse:
         return render(request, "deliverables/my_work.html", {"board": board, "today": today})
     rows = selectors.my_work(user=request.user, today=today)
     page = Paginator(rows, PAGE_SIZE).get_page(QueryForm(request.GET).values()["page"])
-    return render(request, "deliverables/my_work.html", {"page_obj": page, "today": today})
+    page.object_list = [selectors.work_item(row, today=today) for row in page.object_list]
+    return render(
+        request,
+        "deliverables/my_work.html",
+        {
+            "page_obj": page,
+            "rows": selectors.inline_rows(user=request.user, items=page.object_list),
+            "today": today,
+        },
+    )
 
 
 # --- the board --------------------------------------------------------------------------
@@ -318,6 +329,123 @@ def deliverable_move(request: HttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("board") == "mine":
         return redirect("deliverables:my_work")
     return redirect("deliverables:project_board", pk=deliverable.project_id)
+
+
+# --- inline edits on the lists --------------------------------------------------------------
+
+
+@dataclass
+class _RowRefusal:
+    """Why an inline change was refused, drawn in the row next to `field` ("status",
+    "owner" or "due_date"): the messages, what was typed (a reason), and for done the
+    required items still open."""
+
+    field: str
+    errors: list[str]
+    to_status: str = ""
+    reason: str = ""
+    override_reason: str = ""
+    missing: list[str] | None = None
+
+
+def _row_answer(request, pk: int, *, status: int = 200, refusal=None, saved="") -> HttpResponse:
+    """The row after an inline change: drawn again for htmx (200 so that htmx swaps a
+    refusal too), else back to the list it was made on with a message."""
+    on_my_work = request.POST.get("row") == "mine"
+    if request.htmx:
+        row = selectors.inline_row(user=request.user, pk=pk, today=timezone.localdate())
+        if row is None:  # no longer on this list
+            return HttpResponse(status=204)
+        item, controls = row
+        if refusal is not None:
+            controls = controls.refused(refusal)
+        template = "deliverables/_my_work_row.html" if on_my_work else "deliverables/_list_row.html"
+        return render(
+            request, template, {"deliverable": item, "controls": controls, "saved": saved}
+        )
+    if refusal is not None:
+        for error in refusal.errors:
+            messages.error(request, error)
+    elif saved:
+        messages.success(request, saved)
+    return redirect("deliverables:my_work" if on_my_work else "deliverables:list")
+
+
+def _inline_status(request, deliverable: Deliverable) -> HttpResponse:
+    """The status changed on a row: the board's move (same service and rules)."""
+    form = _transition_form(deliverable, request.POST)
+    typed = {
+        "to_status": request.POST.get("to_status", ""),
+        "reason": request.POST.get("reason", ""),
+        "override_reason": request.POST.get("override_reason", ""),
+    }
+    if not form.is_valid():
+        errors = [error for errors in form.errors.values() for error in errors]
+        refusal = _RowRefusal("status", errors, **typed)
+        return _row_answer(request, deliverable.pk, status=422, refusal=refusal)
+    data = form.cleaned_data
+    if workflow.manager_only(deliverable.status, data["to_status"]) and not can_manage_deliverable(
+        request.user, deliverable
+    ):
+        raise PermissionDenied
+    try:
+        services.deliverable_transition(
+            deliverable=deliverable,
+            actor=request.user,
+            to_status=data["to_status"],
+            version=data["version"],
+            reason=data["reason"],
+            override_reason=data["override_reason"],
+        )
+    except ValidationError as error:
+        missing = None
+        if getattr(error, "code", None) == "checklist_open":
+            fresh = _deliverable_or_404(request, deliverable.pk)
+            missing = [
+                item.display_text for item in _in_area_order(services.required_items_open(fresh))
+            ]
+        refusal = _RowRefusal("status", error.messages, missing=missing, **typed)
+        return _row_answer(request, deliverable.pk, status=_status(error), refusal=refusal)
+    saved = _("Status is now %(status)s.") % {"status": DeliverableStatus(data["to_status"]).label}
+    return _row_answer(request, deliverable.pk, saved=saved)
+
+
+@require_POST
+def deliverable_inline(request: HttpRequest, pk: int) -> HttpResponse:
+    """A list row's status, owner or due date changed in place (lists and My work):
+    the same services, rules and version check as the deliverable's pages."""
+    deliverable = _updatable_or_403(request, pk)
+    if request.POST.get("field") == "status":
+        return _inline_status(request, deliverable)
+    if not can_manage_deliverable(request.user, deliverable):
+        raise PermissionDenied  # the owner and the due date are the managers'
+    form = InlineEditForm(
+        request.POST,
+        owners=selectors.owner_choices(project=deliverable.project, current=deliverable.owner),
+    )
+    if not form.is_valid():
+        field = request.POST.get("field") if request.POST.get("field") in form.fields else "owner"
+        errors = [error for errors in form.errors.values() for error in errors]
+        return _row_answer(request, pk, status=422, refusal=_RowRefusal(field, errors))
+    field = form.cleaned_data["field"]
+    owner = form.cleaned_data["owner"] if field == "owner" else deliverable.owner
+    due_date = form.cleaned_data["due_date"] if field == "due_date" else deliverable.due_date
+    try:
+        if (owner, due_date) != (deliverable.owner, deliverable.due_date):  # else nothing to save
+            services.deliverable_update(
+                deliverable=deliverable,
+                actor=request.user,
+                version=form.cleaned_data["version"],
+                title=deliverable.title,
+                owner=owner,
+                due_date=due_date,
+                type=deliverable.type,
+            )
+    except ValidationError as error:
+        return _row_answer(
+            request, pk, status=_status(error), refusal=_RowRefusal(field, error.messages)
+        )
+    return _row_answer(request, pk, saved=_("Saved."))
 
 
 @require_POST

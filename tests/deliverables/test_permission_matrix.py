@@ -110,6 +110,24 @@ def _urls(work):
             {"version": d.version, "to_status": "in_progress", "board": "project"},
             OWNER_POST,
         ),
+        "inline_status": (
+            "post",
+            reverse("deliverables:inline", args=[d.pk]),
+            {"version": d.version, "field": "status", "to_status": "in_progress"},
+            OWNER_POST,
+        ),
+        "inline_owner": (
+            "post",
+            reverse("deliverables:inline", args=[d.pk]),
+            {"version": d.version, "field": "owner", "owner": work.world.people["colleague"].pk},
+            MANAGE_POST,
+        ),
+        "inline_due_date": (
+            "post",
+            reverse("deliverables:inline", args=[d.pk]),
+            {"version": d.version, "field": "due_date", "due_date": "2026-09-30"},
+            MANAGE_POST,
+        ),
         # Every signed-in person keeps their own choice of list or board.
         "work_view": (
             "post",
@@ -144,7 +162,7 @@ NAMES = [
     "list", "export", "my_work", "dashboard", "reminder_preferences", "detail", "transition",
     "checklist", "cancel_form", "cancel", "edit_form", "edit",
     "link_add", "link_remove_confirm", "link_remove", "comment", "plan_form", "plan",
-    "board", "move", "work_view",
+    "board", "move", "work_view", "inline_status", "inline_owner", "inline_due_date",
 ]  # fmt: skip
 # POSTs that change the person's own settings, not deliverables.
 SETTINGS_POSTS = {"work_view"}
