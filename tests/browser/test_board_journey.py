@@ -103,3 +103,46 @@ def test_member_moves_card_to_review_and_manager_moves_it_to_done(live_server, p
     page.reload()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(ARTIFACTS / "board-manager-phone.png"), full_page=True)
+
+
+def test_manager_changes_a_row_in_place_on_the_list(live_server, page):
+    manager = manager_user(username="mari", first_name="Mari", last_name="Kobayashi")
+    member = UserFactory(username="kenji", first_name="Kenji", last_name="Ito")
+    project = project_create(name="Churn prediction", managers=[manager])
+    membership_add(project=project, user=manager)
+    role_assign(
+        membership=membership_add(project=project, user=member), role=role("devops-engineer")
+    )
+    deliverable = deliverable_create(
+        project=project,
+        type=deliverable_type("serving-automation"),
+        title="Serving automation for churn",
+        actor=manager,
+    )
+    row = page.locator(f"#row-{deliverable.pk}")
+    sign_in(page, live_server.url, "mari")
+    page.goto(f"{live_server.url}/deliverables/")
+    page.evaluate("window.__samePage = true")
+
+    row.get_by_label("Owner").select_option(label="Kenji Ito")
+    row.get_by_text("Saved.").wait_for()
+    row.get_by_label("Status").select_option(label="Start")
+    row.get_by_text("Status is now In progress.").wait_for()
+    row.get_by_label("Due date").fill("2026-09-30")
+    row.get_by_label("Due date").press("Tab")
+    row.get_by_text("Saved.").wait_for()
+
+    # Blocked needs a reason: asked for in the row, next to the status.
+    row.get_by_label("Status").select_option(label="Mark blocked")
+    row.get_by_text("Say why the deliverable is blocked.").wait_for()
+    row.get_by_label("Reason, if you mark it blocked").fill("Waiting for the GPU quota")
+    row.get_by_role("button", name="Save").click()
+    row.get_by_text("Status is now Blocked.").wait_for()
+    assert page.evaluate("window.__samePage") is True  # no page load
+
+    deliverable = Deliverable.objects.get(pk=deliverable.pk)
+    assert deliverable.owner == member and deliverable.status == "blocked"
+    assert str(deliverable.due_date) == "2026-09-30"
+    assert deliverable.blocked_reason == "Waiting for the GPU quota"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "list-inline-manager-desktop.png"), full_page=True)
