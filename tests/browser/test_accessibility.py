@@ -165,8 +165,8 @@ def test_main_pages_pass_axe(live_server, browser, practices, persona, language)
 @pytest.mark.parametrize("language", ["en", "ja"])
 @pytest.mark.parametrize("persona", ["manager", "person"])
 def test_board_and_my_work_pass_axe(live_server, browser, practices, persona, language):  # noqa: F811
-    """The project's board and My work, as a list and as a board; for the manager a
-    refused move too (its card drawn with the missing items and the reason box)."""
+    """The project's board, the list and My work (as a list and as a board); a refused
+    move too (its card drawn with the missing items, or the reason box)."""
     from django.contrib.auth import get_user_model
 
     from deliverables.services import work_view_remember
@@ -178,7 +178,9 @@ def test_board_and_my_work_pass_axe(live_server, browser, practices, persona, la
     page = context.new_page()
     try:
         sign_in(page, live_server.url, persona)
-        _assert_accessible(page, live_server.url, [board, reverse("deliverables:my_work")])
+        # The list and My work draw their rows' inline edits (status, owner, due date).
+        lists = [reverse("deliverables:list"), reverse("deliverables:my_work")]
+        _assert_accessible(page, live_server.url, [board, *lists])
         work_view_remember(user=user, view="board")
         _assert_accessible(page, live_server.url, [reverse("deliverables:my_work")])
         page.goto(live_server.url + board)
