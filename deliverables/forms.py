@@ -27,6 +27,7 @@ from .models import (
     DeliverableType,
     LinkKind,
     ReminderPreference,
+    WorkView,
     format_working_days,
     parse_working_days,
 )
@@ -47,6 +48,32 @@ class TransitionForm(EditFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=2000,
     )
+
+
+class InlineEditForm(forms.Form):
+    """One field of a list row changed in place by a manager: the owner or the due
+    date (`field` says which; the other is left as saved)."""
+
+    version = VersionField()
+    field = forms.ChoiceField(choices=[("owner", "owner"), ("due_date", "due_date")])
+    owner = PersonChoiceField(
+        label=_("Owner"), queryset=get_user_model().objects.none(), required=False
+    )
+    due_date = DateField(label=_("Due date"), required=False)
+
+    def __init__(self, *args, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+        self.fields["owner"].error_messages["invalid_choice"] = _(
+            "The owner must be a member of the project."
+        )
+
+
+class WorkViewForm(forms.Form):
+    """List or board, chosen on My work or on a project's work (`project`)."""
+
+    view = forms.ChoiceField(choices=WorkView.choices)
+    project = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
 
 
 class CancelForm(EditFormMixin, forms.Form):

@@ -719,6 +719,13 @@ def validate_working_days(value: str) -> None:
 EMAIL_LANGUAGE_CHOICES = [("", _("Same as my interface language")), *settings.LANGUAGES]
 
 
+class WorkView(models.TextChoices):
+    """The two ways deliverables are drawn on My work and a project's work."""
+
+    LIST = "list", _("List")
+    BOARD = "board", _("Board")
+
+
 class ReminderPreference(models.Model):
     """When and how a person wants their daily digest, and their languages.
     Missing row = the defaults."""
@@ -766,6 +773,15 @@ class ReminderPreference(models.Model):
         choices=settings.LANGUAGES,
         blank=True,
         default="",
+        editable=False,
+    )
+    # How the person last chose to see deliverables, on My work and a project's
+    # work: as a list or as a board by status (services.work_view_remember).
+    work_view = models.CharField(
+        _("deliverables shown as"),
+        max_length=10,
+        choices=WorkView.choices,
+        default=WorkView.LIST,
         editable=False,
     )
     # Moved on by every save (services.reminder_preference_update); forms carry it.

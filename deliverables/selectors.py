@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache
 from itertools import islice
@@ -781,6 +781,8 @@ class WorkItem:
     items_done: int = 0
     required_open: int = 0
     url: str = ""  # the deliverable's page, built with the (cached) item
+    owner_id: int | None = None
+    version: int = 0  # what an inline edit of the row carries (`inline_controls`)
 
 
 @dataclass(frozen=True)
@@ -1239,6 +1241,7 @@ class MemberHome:
 # The columns work_item reads, besides the project (for rows loaded without it).
 _WORK_ITEM_FIELDS = (
     "project_id",
+    "version",
     "title",
     "status",
     "due_date",
@@ -1274,6 +1277,8 @@ def work_item(
         items_done=getattr(deliverable, "items_done", 0),
         required_open=getattr(deliverable, "required_open", 0),
         url=url or reverse("deliverables:detail", args=[deliverable.pk]),
+        owner_id=deliverable.owner_id,
+        version=deliverable.version,
     )
 
 
@@ -1540,3 +1545,250 @@ def people_directory(*, user, query: str = "") -> QuerySet:
     return roles_selectors.people_directory(user=user, query=query).annotate(
         open_deliverable_count=_open_work_of("owner", visible_active)
     )
+
+
+# --- the board --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoardCard:
+    """A deliverable on the board: what the card shows (`item`), the version its
+    move form carries, and the moves the reader may make from its column."""
+
+    item: WorkItem
+    type_name: str
+    title: str  # its own title, or its type's name when it has none
+    version: int
+    moves: list[BoardMove]  # in the workflow's order; none when the reader may not move it
+    move_url: str
+    asks_reason: bool  # one of its moves (blocked) needs a reason
+    may_override: bool  # a manager may mark it done with required items open
+    done_status: str = DeliverableStatus.DONE  # what "mark done anyway" moves it to
+    refusal: object = None  # why its last move was refused (the view sets it)
+
+    def refused(self, refusal) -> BoardCard:
+        return replace(self, refusal=refusal)
+
+
+@dataclass(frozen=True)
+class BoardMove:
+    status: str
+    label: str
+    asks_reason: bool
+
+
+@dataclass
+class BoardColumn:
+    status: str
+    label: str
+    cards: list[BoardCard] = field(default_factory=list)
+
+
+@dataclass
+class Board:
+    columns: list[BoardColumn]
+    project: Project | None = None  # None: the reader's own work (My work)
+    refusal: object = None  # a refused move whose card is no longer on the board
+
+    @property
+    def total(self) -> int:
+        return sum(len(column.cards) for column in self.columns)
+
+    def with_refusal(self, pk: int, refusal) -> Board:
+        """The board with the card of deliverable `pk` drawn refused (see BoardCard);
+        a card no longer on this board leaves its refusal to the board (`refusal`)."""
+        self.refusal = refusal
+        for column in self.columns:
+            for index, card in enumerate(column.cards):
+                if card.item.pk == pk:
+                    column.cards[index] = card.refused(refusal)
+                    self.refusal = None
+        return self
+
+
+# My work's board shows the reader's open work and their most recently changed done
+# work only: a person's done work only grows, and the list holds all of it.
+MY_BOARD_DONE_LIMIT = 20
+
+
+def _board(*, user, rows: QuerySet[Deliverable], today: date, project=None) -> Board:
+    """`rows` as cards in the board's columns (workflow.BOARD_COLUMNS).
+
+    Queries: the rows with their checklist progress (one subquery), then the
+    managers of their projects (prefetched, so `can_manage_deliverable` and
+    `can_update_deliverable` answer without a query per card)."""
+    from . import workflow
+    from .permissions import can_manage_deliverable, can_update_deliverable
+    from .services import REASON_REQUIRED  # the moves that need a reason: one list
+
+    loaded = _with_progress_of_page(
+        rows.select_related("project", "type__role", "owner")
+        .only(*_WORK_ITEM_FIELDS, "project__name", "project__archived_at")
+        .prefetch_related("project__managers")
+        .order_by(F("due_date").asc(nulls_last=True), "pk")
+    )
+    detail_url = row_url("deliverables:detail")
+    move_url = row_url("deliverables:move")
+    columns = {
+        status: BoardColumn(status, str(DeliverableStatus(status).label))
+        for status in workflow.BOARD_COLUMNS
+    }
+    manages: dict[int, bool] = {}
+    for deliverable in loaded:
+        column = columns.get(deliverable.status)
+        if column is None:
+            continue
+        if deliverable.project_id not in manages:
+            manages[deliverable.project_id] = can_manage_deliverable(user, deliverable)
+        manager = manages[deliverable.project_id]
+        moves = {}
+        if can_update_deliverable(user, deliverable):
+            moves = workflow.actions_for(deliverable.status, manages=manager)
+        board_moves = [
+            BoardMove(target, str(label), target in REASON_REQUIRED)
+            for target, label in moves.items()
+            if target in workflow.BOARD_COLUMNS
+        ]
+        column.cards.append(
+            BoardCard(
+                item=work_item(deliverable, today=today, url=detail_url(deliverable.pk)),
+                type_name=str(deliverable.type.display_name),
+                title=deliverable.short_label,
+                version=deliverable.version,
+                moves=board_moves,
+                move_url=move_url(deliverable.pk),
+                asks_reason=any(move.asks_reason for move in board_moves),
+                may_override=manager and DeliverableStatus.DONE in moves,
+            )
+        )
+    return Board(columns=list(columns.values()), project=project)
+
+
+def project_board(*, user, project: Project, today: date) -> Board:
+    """A project's deliverables by status (all of them but the cancelled ones)."""
+    from .workflow import BOARD_COLUMNS
+
+    rows = Deliverable.objects.visible_to(user).filter(project=project, status__in=BOARD_COLUMNS)
+    return _board(user=user, rows=rows, today=today, project=project)
+
+
+def my_work_board(*, user, today: date) -> Board:
+    """The reader's deliverables by status: all their open work, and the done work
+    they last saw change (MY_BOARD_DONE_LIMIT), on active projects they may see."""
+    mine = visible_deliverables(user=user).filter(owner=user)
+    recently_done = (
+        mine.filter(status=DeliverableStatus.DONE)
+        .order_by("-updated_at", "-pk")
+        .values("pk")[:MY_BOARD_DONE_LIMIT]
+    )
+    rows = mine.open() | mine.filter(pk__in=recently_done)
+    return _board(user=user, rows=rows, today=today)
+
+
+def work_view_for(*, user) -> str:
+    """How `user` last chose to see deliverables (`WorkView`; the list until they choose)."""
+    from .models import ReminderPreference, WorkView
+
+    saved = ReminderPreference.objects.filter(user=user).values_list("work_view", flat=True)
+    return next(iter(saved), WorkView.LIST)
+
+
+# --- inline edits on the lists ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowControls:
+    """What the reader may change in place on a list row: the status moves offered
+    (none: the status is only shown), and for the project's managers the owner
+    (`owners` to choose from) and the due date. `refusal`: why the last change of
+    the row was refused, drawn next to `refusal.field`."""
+
+    pk: int
+    version: int
+    moves: list[BoardMove]
+    manages: bool
+    owners: list[tuple[int, str]]
+    may_override: bool
+    refusal: object = None
+
+    def refused(self, refusal) -> RowControls:
+        return replace(self, refusal=refusal)
+
+
+def inline_controls(*, user, rows) -> dict[int, RowControls]:
+    """RowControls for `rows` (WorkItems or deliverables: pk, project_id, owner_id,
+    status, version), by deliverable id.
+
+    Queries: the rows' projects and their managers (prefetched: the permission
+    checks then cost none), and the teams of the projects the reader manages (their
+    owner choices, as `owner_choices` draws them). None per row."""
+    from mlteam.people import is_deactivated
+    from roles.permissions import can_manage_project
+
+    from . import workflow
+    from .services import REASON_REQUIRED
+
+    rows = list(rows)
+    if not rows:
+        return {}
+    projects = Project.objects.filter(pk__in={row.project_id for row in rows}).prefetch_related(
+        "managers"
+    )
+    manages = {project.pk: can_manage_project(user, project) for project in projects}
+    archived = {project.pk for project in projects if project.is_archived}
+    owners: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    managed = [pk for pk, yes in manages.items() if yes and pk not in archived]
+    if managed:
+        members = (
+            Membership.objects.filter(project_id__in=managed)
+            .select_related("user")
+            .order_by("user__first_name", "user__last_name", "user__username")
+        )
+        for membership in members:
+            if not is_deactivated(membership.user):
+                owners[membership.project_id].append(
+                    (membership.user_id, person_name(membership.user))
+                )
+    controls = {}
+    for row in rows:
+        manager = manages.get(row.project_id, False) and row.project_id not in archived
+        choices = owners.get(row.project_id, []) if manager else []
+        if manager and row.owner_id and all(pk != row.owner_id for pk, _name in choices):
+            # Their owner now stays a choice (`owner_choices`: a form saved unchanged keeps them).
+            name = row.owner_name if isinstance(row, WorkItem) else person_name(row.owner)
+            choices = [*choices, (row.owner_id, name)]
+        may_update = row.project_id not in archived and (row.owner_id == user.pk or manager)
+        moves = workflow.actions_for(row.status, manages=manager) if may_update else {}
+        controls[row.pk] = RowControls(
+            pk=row.pk,
+            version=row.version,
+            # Cancelling asks for a confirmation on a page of its own (the deliverable's).
+            moves=[
+                BoardMove(target, str(label), target in REASON_REQUIRED)
+                for target, label in moves.items()
+                if target != DeliverableStatus.CANCELLED
+            ],
+            manages=manager,
+            owners=choices,
+            may_override=manager and DeliverableStatus.DONE in moves,
+        )
+    return controls
+
+
+def inline_rows(*, user, items: list[WorkItem]) -> list[tuple[WorkItem, RowControls]]:
+    """A page's WorkItems, each with what the reader may change in place."""
+    controls = inline_controls(user=user, rows=items)
+    return [(item, controls[item.pk]) for item in items]
+
+
+def inline_row(*, user, pk: int, today: date) -> tuple[WorkItem, RowControls] | None:
+    """One list row as the list draws it (after an inline edit), if `user` may see it."""
+    rows = _with_progress_of_page(
+        visible_deliverables(user=user)
+        .filter(pk=pk)
+        .select_related("project", "type__role", "owner")
+        .only(*_WORK_ITEM_FIELDS, "project__name")
+    )
+    if not rows:
+        return None
+    return inline_rows(user=user, items=[work_item(rows[0], today=today)])[0]

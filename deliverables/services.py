@@ -37,6 +37,7 @@ from .models import (
     DeliverableType,
     EventKind,
     ReminderPreference,
+    WorkView,
     progress_value,
     status_value,
     type_value,
@@ -613,3 +614,15 @@ def interface_language_remember(*, user, language: str | None) -> str | None:
     if list(current) != [code]:
         reminder_preference_update(user=user, changes={"interface_language": code})
     return code
+
+
+def work_view_remember(*, user, view: str) -> str:
+    """Remember whether `user` sees their deliverables as a list or a board (kept
+    with their other settings, so every browser they use opens the same way).
+    Returns the view kept; an unknown one is refused."""
+    if view not in WorkView.values:
+        raise ValidationError(_("Choose the list or the board."), code="work_view")
+    current = ReminderPreference.objects.filter(user=user).values_list("work_view", flat=True)
+    if list(current) != [view] and not (not current and view == WorkView.LIST):
+        reminder_preference_update(user=user, changes={"work_view": view})
+    return view

@@ -11,6 +11,8 @@ urlpatterns = [
     path("dashboard/", views.portfolio_dashboard, name="portfolio_dashboard"),
     path("deliverables/<int:pk>/", views.deliverable_detail, name="detail"),
     path("deliverables/<int:pk>/status/", views.deliverable_transition, name="transition"),
+    path("deliverables/<int:pk>/move/", views.deliverable_move, name="move"),
+    path("deliverables/<int:pk>/inline/", views.deliverable_inline, name="inline"),
     path("deliverables/<int:pk>/cancel/", views.deliverable_cancel, name="cancel"),
     path("deliverables/<int:pk>/checklist/", views.deliverable_checklist, name="checklist"),
     path("deliverables/<int:pk>/edit/", views.deliverable_edit, name="edit"),
@@ -19,6 +21,8 @@ urlpatterns = [
         "deliverables/<int:pk>/links/<int:link_pk>/remove/", views.link_remove, name="link_remove"
     ),
     path("deliverables/<int:pk>/comments/", views.comment_add, name="comment_add"),
+    path("projects/<int:pk>/board/", views.project_board, name="project_board"),
+    path("work-view/", views.work_view_choose, name="work_view"),
     path("projects/<int:pk>/plan/", views.project_plan, name="plan"),
     path("projects/<int:pk>/deliverables/add/", views.deliverable_add, name="add"),
     path("settings/reminders/", views.reminder_preferences, name="reminder_preferences"),

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import csv
 import unicodedata
+from dataclasses import dataclass
 from functools import partial
 from operator import attrgetter
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -40,12 +41,14 @@ from .forms import (
     CommentForm,
     DeliverableAddForm,
     DeliverableEditForm,
+    InlineEditForm,
     LinkForm,
     PlanFormSet,
     PlanQueryForm,
     PlanVersionForm,
     ReminderPreferenceForm,
     TransitionForm,
+    WorkViewForm,
 )
 from .middleware import remember_time_zone
 from .models import (
@@ -55,6 +58,7 @@ from .models import (
     DeliverableStatus,
     DeliverableType,
     ReminderPreference,
+    WorkView,
 )
 from .permissions import (
     can_answer_checklist,
@@ -118,8 +122,11 @@ def deliverable_list(request: HttpRequest) -> HttpResponse:
         {
             "filter_form": form,
             "page_obj": page,
+            "rows": selectors.inline_rows(user=request.user, items=page.object_list),
             "filtered": bool(request.GET.dict().keys() - {"page", "sort"}),
             "sort": filters.sort,
+            # Filtered to one project: its work can be seen as a board instead.
+            "board_project": {"pk": filters.project} if filters.project else None,
         },
     )
 
@@ -217,10 +224,265 @@ def deliverable_export(request: HttpRequest) -> StreamingHttpResponse:
 
 @require_GET
 def my_work(request: HttpRequest) -> HttpResponse:
+    """The reader's work, as the list or the board, whichever they last chose."""
     today = timezone.localdate()
+    if selectors.work_view_for(user=request.user) == WorkView.BOARD:
+        board = selectors.my_work_board(user=request.user, today=today)
+        return render(request, "deliverables/my_work.html", {"board": board, "today": today})
     rows = selectors.my_work(user=request.user, today=today)
     page = Paginator(rows, PAGE_SIZE).get_page(QueryForm(request.GET).values()["page"])
-    return render(request, "deliverables/my_work.html", {"page_obj": page, "today": today})
+    page.object_list = [selectors.work_item(row, today=today) for row in page.object_list]
+    return render(
+        request,
+        "deliverables/my_work.html",
+        {
+            "page_obj": page,
+            "rows": selectors.inline_rows(user=request.user, items=page.object_list),
+            "today": today,
+        },
+    )
+
+
+# --- the board --------------------------------------------------------------------------
+
+
+def _project_or_404(request: HttpRequest, pk: int) -> Project:
+    project = Project.objects.visible_to(request.user).filter(pk=pk).first()
+    if project is None:
+        raise Http404
+    return project
+
+
+@require_GET
+def project_board(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project_or_404(request, pk)
+    board = selectors.project_board(user=request.user, project=project, today=timezone.localdate())
+    return render(request, "deliverables/project_board.html", {"board": board})
+
+
+@dataclass
+class _Refusal:
+    """Why a card's move was refused, drawn on that card: the form as offered again
+    (the reason typed kept, the version now), and for done the items still open."""
+
+    pk: int
+    form: TransitionForm
+    missing: list[str]
+
+
+def _board_of(request: HttpRequest, deliverable: Deliverable):
+    """The board a card was moved on: the reader's own (My work) or its project's."""
+    today = timezone.localdate()
+    if request.POST.get("board") == "mine":
+        return selectors.my_work_board(user=request.user, today=today)
+    return selectors.project_board(user=request.user, project=deliverable.project, today=today)
+
+
+def _board_answer(
+    request, deliverable: Deliverable, *, status: int = 200, refusal=None, moved=""
+) -> HttpResponse:
+    """The board after a move: its columns for htmx (swapped whole, with what happened
+    said in the board's live region, 200 so that htmx swaps a refusal too), else the
+    page of that board."""
+    board = _board_of(request, deliverable)
+    if refusal is not None:
+        board = board.with_refusal(deliverable.pk, refusal)
+    context = {"board": board, "moved": moved, "today": timezone.localdate()}
+    if request.htmx:
+        return render(request, "deliverables/_board.html", context)
+    template = (
+        "deliverables/my_work.html" if board.project is None else "deliverables/project_board.html"
+    )
+    return render(request, template, context, status=status)
+
+
+def _move_refused(request, pk: int, form: TransitionForm, error: ValidationError) -> _Refusal:
+    """The refusal of a move as drawn on its card (see `_Refusal`)."""
+    fresh = _deliverable_or_404(request, pk)
+    offered = form_reoffer(form, _transition_form(fresh), error)
+    if getattr(error, "code", None) == "reason_required":  # next to the box it is about
+        offered._errors.pop(NON_FIELD_ERRORS, None)
+        offered._errors["reason"] = offered.error_class(error.messages)
+    missing = []
+    if getattr(error, "code", None) == "checklist_open":
+        missing = [
+            item.display_text for item in _in_area_order(services.required_items_open(fresh))
+        ]
+    return _Refusal(pk=pk, form=offered, missing=missing)
+
+
+@require_POST
+def deliverable_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """A card moved on the board (dragged, its "Move to" menu, or its form without
+    JavaScript): the same move, rules and version check as the deliverable page's."""
+    deliverable = _updatable_or_403(request, pk)
+    form = _transition_form(deliverable, request.POST)
+    if not form.is_valid():
+        refusal = _Refusal(pk=pk, form=form, missing=[])
+        return _board_answer(request, deliverable, status=422, refusal=refusal)
+    data = form.cleaned_data
+    if workflow.manager_only(deliverable.status, data["to_status"]) and not can_manage_deliverable(
+        request.user, deliverable
+    ):
+        raise PermissionDenied
+    try:
+        services.deliverable_transition(
+            deliverable=deliverable,
+            actor=request.user,
+            to_status=data["to_status"],
+            version=data["version"],
+            reason=data["reason"],
+            override_reason=data["override_reason"],
+        )
+    except ValidationError as error:
+        refusal = _move_refused(request, pk, form, error)
+        return _board_answer(
+            request, _deliverable_or_404(request, pk), status=_status(error), refusal=refusal
+        )
+    moved = _("%(deliverable)s is now %(status)s.") % {
+        "deliverable": deliverable.label,
+        "status": DeliverableStatus(data["to_status"]).label,
+    }
+    if request.htmx:
+        return _board_answer(request, deliverable, moved=moved)
+    messages.success(request, moved)
+    if request.POST.get("board") == "mine":
+        return redirect("deliverables:my_work")
+    return redirect("deliverables:project_board", pk=deliverable.project_id)
+
+
+# --- inline edits on the lists --------------------------------------------------------------
+
+
+@dataclass
+class _RowRefusal:
+    """Why an inline change was refused, drawn in the row next to `field` ("status",
+    "owner" or "due_date"): the messages, what was typed (a reason), and for done the
+    required items still open."""
+
+    field: str
+    errors: list[str]
+    to_status: str = ""
+    reason: str = ""
+    override_reason: str = ""
+    missing: list[str] | None = None
+
+
+def _row_answer(request, pk: int, *, status: int = 200, refusal=None, saved="") -> HttpResponse:
+    """The row after an inline change: drawn again for htmx (200 so that htmx swaps a
+    refusal too), else back to the list it was made on with a message."""
+    on_my_work = request.POST.get("row") == "mine"
+    if request.htmx:
+        row = selectors.inline_row(user=request.user, pk=pk, today=timezone.localdate())
+        if row is None:  # no longer on this list
+            return HttpResponse(status=204)
+        item, controls = row
+        if refusal is not None:
+            controls = controls.refused(refusal)
+        template = "deliverables/_my_work_row.html" if on_my_work else "deliverables/_list_row.html"
+        return render(
+            request, template, {"deliverable": item, "controls": controls, "saved": saved}
+        )
+    if refusal is not None:
+        for error in refusal.errors:
+            messages.error(request, error)
+    elif saved:
+        messages.success(request, saved)
+    return redirect("deliverables:my_work" if on_my_work else "deliverables:list")
+
+
+def _inline_status(request, deliverable: Deliverable) -> HttpResponse:
+    """The status changed on a row: the board's move (same service and rules)."""
+    form = _transition_form(deliverable, request.POST)
+    typed = {
+        "to_status": request.POST.get("to_status", ""),
+        "reason": request.POST.get("reason", ""),
+        "override_reason": request.POST.get("override_reason", ""),
+    }
+    if not form.is_valid():
+        errors = [error for errors in form.errors.values() for error in errors]
+        refusal = _RowRefusal("status", errors, **typed)
+        return _row_answer(request, deliverable.pk, status=422, refusal=refusal)
+    data = form.cleaned_data
+    if workflow.manager_only(deliverable.status, data["to_status"]) and not can_manage_deliverable(
+        request.user, deliverable
+    ):
+        raise PermissionDenied
+    try:
+        services.deliverable_transition(
+            deliverable=deliverable,
+            actor=request.user,
+            to_status=data["to_status"],
+            version=data["version"],
+            reason=data["reason"],
+            override_reason=data["override_reason"],
+        )
+    except ValidationError as error:
+        missing = None
+        if getattr(error, "code", None) == "checklist_open":
+            fresh = _deliverable_or_404(request, deliverable.pk)
+            missing = [
+                item.display_text for item in _in_area_order(services.required_items_open(fresh))
+            ]
+        refusal = _RowRefusal("status", error.messages, missing=missing, **typed)
+        return _row_answer(request, deliverable.pk, status=_status(error), refusal=refusal)
+    saved = _("Status is now %(status)s.") % {"status": DeliverableStatus(data["to_status"]).label}
+    return _row_answer(request, deliverable.pk, saved=saved)
+
+
+@require_POST
+def deliverable_inline(request: HttpRequest, pk: int) -> HttpResponse:
+    """A list row's status, owner or due date changed in place (lists and My work):
+    the same services, rules and version check as the deliverable's pages."""
+    deliverable = _updatable_or_403(request, pk)
+    if request.POST.get("field") == "status":
+        return _inline_status(request, deliverable)
+    if not can_manage_deliverable(request.user, deliverable):
+        raise PermissionDenied  # the owner and the due date are the managers'
+    form = InlineEditForm(
+        request.POST,
+        owners=selectors.owner_choices(project=deliverable.project, current=deliverable.owner),
+    )
+    if not form.is_valid():
+        field = request.POST.get("field") if request.POST.get("field") in form.fields else "owner"
+        errors = [error for errors in form.errors.values() for error in errors]
+        return _row_answer(request, pk, status=422, refusal=_RowRefusal(field, errors))
+    field = form.cleaned_data["field"]
+    owner = form.cleaned_data["owner"] if field == "owner" else deliverable.owner
+    due_date = form.cleaned_data["due_date"] if field == "due_date" else deliverable.due_date
+    try:
+        if (owner, due_date) != (deliverable.owner, deliverable.due_date):  # else nothing to save
+            services.deliverable_update(
+                deliverable=deliverable,
+                actor=request.user,
+                version=form.cleaned_data["version"],
+                title=deliverable.title,
+                owner=owner,
+                due_date=due_date,
+                type=deliverable.type,
+            )
+    except ValidationError as error:
+        return _row_answer(
+            request, pk, status=_status(error), refusal=_RowRefusal(field, error.messages)
+        )
+    return _row_answer(request, pk, saved=_("Saved."))
+
+
+@require_POST
+def work_view_choose(request: HttpRequest) -> HttpResponse:
+    """Remember list or board, and show it: My work, or the project's work when the
+    choice was made there."""
+    form = WorkViewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the list or the board."))
+        return redirect("deliverables:my_work")
+    view, project = form.cleaned_data["view"], form.cleaned_data["project"]
+    services.work_view_remember(user=request.user, view=view)
+    if project is None:
+        return redirect("deliverables:my_work")
+    if view == WorkView.BOARD:
+        return redirect("deliverables:project_board", pk=project)
+    return redirect(reverse("deliverables:list") + f"?project={project}")
 
 
 # --- one deliverable --------------------------------------------------------------------

@@ -35,6 +35,12 @@ MANAGER_ONLY_TO = {S.DONE, S.CANCELLED}
 MANAGER_ONLY_FROM = {S.CANCELLED}
 
 
+# The board's columns, left to right: the way work moves, then where it rests. Blocked
+# sits beside review rather than after done (the issue's order); cancelled work is
+# out of the plan and off the board (the list still shows it).
+BOARD_COLUMNS = (S.NOT_STARTED, S.IN_PROGRESS, S.IN_REVIEW, S.BLOCKED, S.DONE)
+
+
 def manager_only(current: str, target: str) -> bool:
     """Whether only the project's managers may move a deliverable from `current` to
     `target` (the owner makes every other allowed move)."""

@@ -89,6 +89,7 @@ def _signed_in_pages(practices, *, manager: bool) -> list[str]:  # noqa: F811
         reverse("deliverables:list"),
         reverse("deliverables:detail", args=[practices.report.pk]),
         reverse("deliverables:my_work"),
+        reverse("deliverables:project_board", args=[project]),
         reverse("roles:people_list"),
         reverse("deliverables:reminder_preferences"),
         reverse("practices:handbook", args=[project]),
@@ -166,6 +167,51 @@ def test_main_pages_pass_axe(live_server, browser, practices, persona, language)
         assert page.locator("html").get_attribute("lang") == language
         _assert_accessible(
             page, live_server.url, _signed_in_pages(practices, manager=persona == "manager")
+        )
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+@pytest.mark.parametrize("persona", ["manager", "person"])
+def test_board_and_my_work_pass_axe(live_server, browser, practices, persona, language):  # noqa: F811
+    """The project's board, the list and My work (as a list and as a board); a refused
+    move too (its card drawn with the missing items, or the reason box)."""
+    from django.contrib.auth import get_user_model
+
+    from deliverables.services import work_view_remember
+
+    _with_varied_statuses(practices)
+    user = get_user_model().objects.get(username=persona)
+    board = reverse("deliverables:project_board", args=[practices.project.pk])
+    context = _context(browser, live_server, language)
+    page = context.new_page()
+    try:
+        sign_in(page, live_server.url, persona)
+        # The list and My work draw their rows' inline edits (status, owner, due date).
+        lists = [reverse("deliverables:list"), reverse("deliverables:my_work")]
+        _assert_accessible(page, live_server.url, [board, *lists])
+        work_view_remember(user=user, view="board")
+        _assert_accessible(page, live_server.url, [reverse("deliverables:my_work")])
+        page.goto(live_server.url + board)
+        card = page.locator(".board-card:has(.board-move)").first
+        card.locator("summary").click()
+        # The person blocks without a reason; the manager asks for done too early.
+        move = "blocked" if persona == "person" else "done"
+        buttons = card.locator(f'.board-move-actions button[value="{move}"]')
+        if buttons.count():
+            buttons.first.click()  # blocked: opens the reason box first
+            if move == "blocked":
+                card.locator(".board-reason button").click()  # and no reason given
+            page.locator(".board-refusal" if move == "done" else "textarea.is-invalid").wait_for()
+        page.add_script_tag(path=str(AXE))
+        problems = [
+            f"{v['id']} {v['impact']} {v['help']} {v['nodes']}"
+            for v in page.evaluate(RUN_AXE, AXE_TAGS)
+            if v["impact"] in FAILING_IMPACTS or v["id"] in ALWAYS_FAILING
+        ]
+        assert not problems, "axe-core found on the board after a refused move:\n" + "\n".join(
+            problems
         )
     finally:
         context.close()

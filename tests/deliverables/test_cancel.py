@@ -351,7 +351,7 @@ def test_the_list_keeps_cancelled_work_greyed_searchable_and_filtered_out_of_ope
 
     def listed(query: str = "") -> list[str]:
         page = client.get(url + query).content.decode()
-        return re.findall(r'<tr class="status-row-([a-z_]+)">', page)
+        return re.findall(r'<tr class="status-row-([a-z_]+)"', page)
 
     assert sorted(listed()) == ["cancelled", "not_started"]
     assert listed("?status=cancelled") == ["cancelled"]

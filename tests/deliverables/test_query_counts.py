@@ -219,3 +219,52 @@ def test_a_cancelled_deliverables_page_costs_what_an_open_ones_does(client):
     assert _queries(client, reverse("deliverables:detail", args=[cancelled.pk])) == _queries(
         client, reverse("deliverables:detail", args=[kept.pk])
     )
+
+
+@pytest.mark.parametrize("viewer", ["member", "manager", "admin"])
+def test_project_board_does_not_grow_with_its_deliverables(client, viewer):
+    # Queries: session, user, the project (visible_to), the cards with their
+    # checklist progress (one subquery), their projects' managers (prefetched, so
+    # the permission to move each card costs none). None per card.
+    from deliverables.services import deliverable_transition
+    from tests.factories import admin_user
+
+    manager, member = manager_user(), UserFactory()
+    viewers = {"member": member, "manager": manager, "admin": admin_user()}
+    client.force_login(viewers[viewer])
+    (first,) = _grow(manager, member, projects=1, per_project=1)
+    url = reverse("deliverables:project_board", args=[first.project_id])
+    small = _queries(client, url)
+    project = first.project
+    for n in range(12):
+        deliverable = deliverable_create(
+            project=project,
+            type=deliverable_type(TYPES[n % len(TYPES)]),
+            title=f"D{next(_names)}",
+            owner=member if n % 2 else None,
+            actor=manager,
+        )
+        if n % 3 == 0:  # a few columns, a blocked card among them
+            deliverable_transition(
+                deliverable=deliverable,
+                actor=manager,
+                to_status="blocked",
+                version=deliverable.version,
+                reason="Waiting.",
+            )
+    assert _queries(client, url) == small
+
+
+def test_my_work_board_does_not_grow_with_work_or_projects(client):
+    # Queries: session, user, the list-or-board choice, the cards (open work and the
+    # latest done) with their progress, their projects' managers.
+    from deliverables.services import work_view_remember
+
+    manager, member = manager_user(), UserFactory()
+    work_view_remember(user=member, view="board")
+    client.force_login(member)
+    _grow(manager, member, projects=1, per_project=1)
+    url = reverse("deliverables:my_work")
+    small = _queries(client, url)
+    _grow(manager, member, projects=4, per_project=5)
+    assert _queries(client, url) == small
