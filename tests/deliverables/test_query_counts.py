@@ -9,7 +9,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from deliverables.services import comment_add, deliverable_create, link_add
+from deliverables.services import (
+    comment_add,
+    comment_delete,
+    comment_edit,
+    deliverable_create,
+    link_add,
+)
 from roles.services import membership_add, project_create, role_assign
 from tests.factories import UserFactory, deliverable_type, manager_user, role
 
@@ -90,6 +96,13 @@ def test_deliverable_page_does_not_grow_with_its_checklist_links_and_comments(cl
     for _ in range(5):
         link_add(deliverable=large, actor=member, kind="dashboard", url="https://d.example.com")
         comment_add(deliverable=large, actor=member, body="More.")
+    # Comments edited, deleted and mentioning someone cost nothing more either.
+    for number in range(3):
+        comment = comment_add(
+            deliverable=large, actor=member, body=f"@{manager.username} see {number}."
+        )
+        comment_edit(comment=comment, actor=member, version=comment.version, body="Seen?")
+        comment_delete(comment=comment, actor=member, version=comment.version)
     assert _queries(client, reverse("deliverables:detail", args=[small.pk])) == _queries(
         client, reverse("deliverables:detail", args=[large.pk])
     )
