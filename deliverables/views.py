@@ -59,6 +59,7 @@ from .models import (
 from .permissions import (
     can_answer_checklist,
     can_change_checklist,
+    can_change_comment,
     can_manage_deliverable,
     can_update_deliverable,
 )
@@ -224,6 +225,8 @@ def _detail_context(request, deliverable: Deliverable, **forms) -> dict:
     items = _in_area_order(deliverable.checklist_items.all())
     transition_form = forms.get("transition_form") or _transition_form(deliverable)
     comments = list(deliverable.comments.all())
+    for comment in comments:  # the edit and delete links, for the author only
+        comment.can_change = can_change_comment(request.user, comment)
     editing = forms.get("comment_edit_form")
     if editing is None:
         editing = _comment_edit_form_asked(request, comments)
@@ -295,17 +298,9 @@ def _comment_edit_form_asked(request, comments) -> CommentEditForm | None:
     """`?edit_comment=<id>`: the reader's own comment, drawn as a form to rewrite it."""
     asked = CommentQueryForm(request.GET).values()["edit_comment"]
     for comment in comments:
-        if comment.pk == asked and _may_change_comment(request.user, comment):
+        if comment.pk == asked and can_change_comment(request.user, comment):
             return _comment_edit_form(comment)
     return None
-
-
-def _may_change_comment(user, comment) -> bool:
-    return (
-        comment.author_id == user.pk
-        and not comment.is_deleted
-        and not comment.deliverable.project.is_archived
-    )
 
 
 def _comment_edit_form(comment, data=None) -> CommentEditForm:
@@ -649,7 +644,7 @@ def _own_comment_or_403(request: HttpRequest, deliverable: Deliverable):
     comment = next((c for c in deliverable.comments.all() if c.pk == asked), None)
     if comment is None:
         raise Http404
-    if not _may_change_comment(request.user, comment):
+    if not can_change_comment(request.user, comment):
         raise PermissionDenied
     return comment
 
