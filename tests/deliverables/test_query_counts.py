@@ -108,6 +108,28 @@ def test_deliverable_page_does_not_grow_with_its_checklist_links_and_comments(cl
     )
 
 
+def test_saving_one_checklist_item_does_not_grow_with_the_checklist(client):
+    # Queries: session, user, perms, the deliverable with its related rows, the
+    # version claim and its read-back, the archived check, the items locked for the
+    # update, the update, the history entry, the items read again, the cache bump.
+    manager, member = manager_user(), UserFactory()
+    client.force_login(member)
+    (small,) = _grow(manager, member, projects=1, per_project=1)  # a PRD: 8 items
+    (*_, large) = _grow(manager, member, projects=1, per_project=5)  # 29 items
+
+    def save(deliverable) -> int:
+        item = deliverable.checklist_items.order_by("pk").first()
+        value = {"tick": "on", "text": "An answer.", "link": "https://x.example.com"}
+        url = reverse("deliverables:checklist_item", args=[deliverable.pk, item.pk])
+        data = {"version": deliverable.version, f"item_{item.pk}": value[item.answer_kind]}
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(url, data, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200 and b"Saved" in response.content
+        return len(captured)
+
+    assert save(small) == save(large)
+
+
 def test_plan_page_does_not_grow_with_the_team(client):
     manager = manager_user()
     client.force_login(manager)
