@@ -69,9 +69,9 @@ class MentionDigestSection(DigestSection):
     html_template = "deliverables/emails/digest_mentions.html"
 
     def recipients(self, today: date) -> Iterable[int]:
-        # Uses mention_untold_idx.
+        # Uses mention_untold_idx. Mentions in deleted comments are never told.
         return (
-            CommentMention.objects.filter(digest__isnull=True)
+            CommentMention.objects.filter(digest__isnull=True, comment__deleted_at__isnull=True)
             .values_list("person_id", flat=True)
             .distinct()
             .order_by()
