@@ -297,8 +297,11 @@ class LinkSerializer(serializers.Serializer):
 class CommentSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk", read_only=True)
     author = PersonRefSerializer(read_only=True, allow_null=True)
-    body = serializers.CharField(read_only=True)
+    # A deleted comment keeps its place, without its text (as on the page).
+    body = serializers.CharField(source="shown_body", read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
+    edited_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    deleted = serializers.BooleanField(source="is_deleted", read_only=True)
 
 
 class HistoryEntrySerializer(serializers.Serializer):

@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from mlteam.forms import (
+    INTEGER_MAX,
     BoundedModelChoiceField,
     DateField,
     EditFormMixin,
@@ -205,6 +206,25 @@ class LinkForm(forms.Form):
 
 
 class CommentForm(forms.Form):
+    body = MultilineField(
+        label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
+
+
+class CommentQueryForm(QueryForm):
+    """Which comment a form on the deliverable page is about (`comment`, and the
+    `version` it was drawn at), or which one the page draws as a form
+    (`?edit_comment=`). Ids the database cannot hold read as none."""
+
+    comment = forms.IntegerField(required=False, min_value=1, max_value=INTEGER_MAX)
+    edit_comment = forms.IntegerField(required=False, min_value=1, max_value=INTEGER_MAX)
+    version = forms.IntegerField(required=False, min_value=1, max_value=INTEGER_MAX)
+
+
+class CommentEditForm(EditFormMixin, forms.Form):
+    """The author rewrites their comment (checked against the comment's version)."""
+
+    version = VersionField()
     body = MultilineField(
         label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
     )

@@ -549,6 +549,11 @@ class DeliverableComment(models.Model):
     )
     body = models.TextField(_("comment"))
     created_at = models.DateTimeField(_("written at"), auto_now_add=True)
+    # Set by `comment_edit` / `comment_delete`. A deleted comment keeps its row (and
+    # its text, which the history quotes) but is shown as a placeholder.
+    edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     objects = DeliverableCommentQuerySet.as_manager()
 
@@ -559,6 +564,65 @@ class DeliverableComment(models.Model):
 
     def __str__(self) -> str:
         return self.body[:60]
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def shown_body(self) -> str:
+        """What readers get: the text, or nothing once deleted."""
+        return "" if self.is_deleted else self.body
+
+
+class CommentMention(models.Model):
+    """A person named with `@username` in a comment, who may see its deliverable.
+
+    Written by `services.comment_mentions_record` (the one place mentions are
+    decided); the reminder digests tell the person (`mentions.MentionDigestSection`
+    claims each row once by setting `digest`).
+    """
+
+    comment = models.ForeignKey(
+        DeliverableComment,
+        verbose_name=_("comment"),
+        on_delete=models.PROTECT,
+        related_name="mentions",
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("mentioned at"), auto_now_add=True)
+    digest = models.ForeignKey(
+        "Digest",
+        verbose_name=_("digest"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="mentions",
+    )
+
+    class Meta:
+        verbose_name = _("mention")
+        verbose_name_plural = _("mentions")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "person"], name="mention_once_per_comment")
+        ]
+        indexes = [
+            # The digest sweep: mentions nobody has been told of yet (`MentionDigestSection`).
+            models.Index(
+                fields=["person"],
+                condition=models.Q(digest__isnull=True),
+                name="mention_untold_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.person} in {self.comment_id}"
 
 
 class EventKind(models.TextChoices):
@@ -573,6 +637,8 @@ class EventKind(models.TextChoices):
     LINK_ADDED = "link_added", _("added a link")
     LINK_REMOVED = "link_removed", _("removed a link")
     COMMENT = "comment", _("commented")
+    COMMENT_EDITED = "comment_edited", _("edited a comment")
+    COMMENT_DELETED = "comment_deleted", _("deleted a comment")
 
 
 # A handbook question's addition or removal, kept in a checklist event as

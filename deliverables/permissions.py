@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from roles.permissions import can_manage_project, can_view_project, is_on_team
 
 if TYPE_CHECKING:
-    from .models import Deliverable
+    from .models import Deliverable, DeliverableComment
 
 
 def can_view_deliverable(user, deliverable: Deliverable) -> bool:
@@ -54,3 +54,16 @@ def can_change_checklist(user, deliverable: Deliverable) -> bool:
     """Answer the checklist now: those who may answer it, while it is not locked as
     approved (`Deliverable.checklist_locked`: done, until reopened)."""
     return can_answer_checklist(user, deliverable) and not deliverable.checklist_locked
+
+
+def can_change_comment(user, comment: DeliverableComment) -> bool:
+    """Edit or delete a comment: its author (still active), while it is not deleted and
+    the project is active (`services.comment_edit` / `comment_delete` refuse the rest,
+    each with its reason)."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and comment.author_id == user.pk
+        and comment.deleted_at is None
+        and not comment.deliverable.project.is_archived
+    )

@@ -60,6 +60,7 @@ from .models import (
     DIGEST_DELIVERED,
     STATUS_ORDER,
     ChecklistItem,
+    CommentMention,
     Deliverable,
     DeliverableComment,
     DeliverableEvent,
@@ -489,6 +490,23 @@ def deliverable_events(*, deliverable: Deliverable) -> QuerySet[DeliverableEvent
 def deliverable_comments(*, deliverable: Deliverable) -> QuerySet[DeliverableComment]:
     """A deliverable's comments, oldest first (as its page shows them)."""
     return deliverable.comments.select_related("author").order_by("created_at", "pk")
+
+
+def person_mentions(*, user) -> QuerySet[CommentMention]:
+    """Where `user` was mentioned (`services.comment_mentions_record`), newest first:
+    comments not deleted, on deliverables they may still see. What the in-app inbox
+    will list (the digest tells them once, `mentions.MentionDigestSection`)."""
+    return (
+        CommentMention.objects.filter(
+            person=user,
+            comment__deleted_at__isnull=True,
+            comment__deliverable__in=Deliverable.objects.visible_to(user).values("pk"),
+        )
+        .select_related(
+            "comment__author", "comment__deliverable__type", "comment__deliverable__project"
+        )
+        .order_by("-created_at", "-pk")
+    )
 
 
 def deliverable_links(*, deliverable: Deliverable) -> QuerySet[DeliverableLink]:

@@ -23,12 +23,13 @@ from mlteam.versions import claim_version
 from roles.models import Project
 from roles.permissions import can_manage_project
 
-from . import workflow
+from . import mentions, workflow
 from .models import (
     DONE_LOCKED_MESSAGE,
     AnswerKind,
     ChecklistItem,
     ChecklistItemTemplate,
+    CommentMention,
     Deliverable,
     DeliverableComment,
     DeliverableEvent,
@@ -43,7 +44,7 @@ from .models import (
     type_value,
     url_value,
 )
-from .permissions import can_manage_deliverable
+from .permissions import can_manage_deliverable, can_view_deliverable
 
 STALE_MESSAGE = _(
     "Someone else saved this deliverable while you were editing it. Your input is kept "
@@ -485,8 +486,124 @@ def comment_add(*, deliverable: Deliverable, actor, body: str) -> DeliverableCom
         actor=actor,
         changes=[(EventKind.COMMENT, None, text_value(comment.body, limit=120))],
     )
+    comment_mentions_record(comment=comment, deliverable=deliverable)
     cache.project_changed(deliverable.project_id)
     return comment
+
+
+COMMENT_STALE_MESSAGE = _(
+    "This comment was changed elsewhere while you were editing it. Nothing was saved; "
+    "check the latest text and try again."
+)
+COMMENT_NOT_YOURS = _("Only the person who wrote a comment can change or delete it.")
+COMMENT_DELETED_MESSAGE = _("This comment was deleted; it cannot be changed.")
+
+
+def _check_comment(comment: DeliverableComment, actor) -> Deliverable:
+    """The rule for editing and deleting a comment: its author, while the project is
+    active and the comment not deleted."""
+    if actor is None or comment.author_id != actor.pk:
+        raise ValidationError(COMMENT_NOT_YOURS, code="not_author")
+    deliverable = comment.deliverable
+    _ensure_open(deliverable)
+    if comment.is_deleted:
+        raise ValidationError(COMMENT_DELETED_MESSAGE, code="deleted")
+    return deliverable
+
+
+def _claim_comment(comment: DeliverableComment, actor, version: int | None) -> Deliverable:
+    deliverable = _check_comment(comment, actor)
+    claim_version(
+        comment,
+        version,
+        message=COMMENT_STALE_MESSAGE,
+        rows=DeliverableComment.objects.filter(deleted_at__isnull=True),
+    )
+    return deliverable
+
+
+@transaction.atomic
+def comment_edit(
+    *, comment: DeliverableComment, actor, version: int | None, body: str
+) -> DeliverableComment:
+    """The author rewrites their comment; the history keeps the text before and after."""
+    if body.strip() == comment.body:  # unchanged: nothing written, no new version
+        _check_comment(comment, actor)
+        return comment
+    deliverable = _claim_comment(comment, actor, version)
+    before, comment.body = comment.body, body.strip()
+    comment.edited_at = timezone.now()
+    comment.full_clean()
+    comment.save(update_fields=["body", "edited_at"])
+    deliverable_history_record(
+        deliverable=deliverable,
+        actor=actor,
+        changes=[
+            (
+                EventKind.COMMENT_EDITED,
+                text_value(before, limit=120),
+                text_value(comment.body, limit=120),
+            )
+        ],
+    )
+    comment_mentions_record(comment=comment, deliverable=deliverable)
+    cache.project_changed(deliverable.project_id)
+    return comment
+
+
+@transaction.atomic
+def comment_delete(*, comment: DeliverableComment, actor, version: int | None) -> None:
+    """The author withdraws their comment: it stays in place as "deleted" (its row and
+    the history's quote of it are kept), and mentions not yet sent are not sent."""
+    deliverable = _claim_comment(comment, actor, version)
+    comment.deleted_at = timezone.now()
+    comment.save(update_fields=["deleted_at"])
+    deliverable_history_record(
+        deliverable=deliverable,
+        actor=actor,
+        changes=[(EventKind.COMMENT_DELETED, text_value(comment.body, limit=120), None)],
+    )
+    cache.project_changed(deliverable.project_id)
+
+
+@transaction.atomic
+def comment_mentions_record(
+    *, comment: DeliverableComment, deliverable: Deliverable | None = None
+) -> list[CommentMention]:
+    """THE place a comment's `@username` mentions become notifications.
+
+    1. Read the names the comment mentions (`mentions.mentioned_usernames`), at most
+       `mentions.MENTION_LIMIT`.
+    2. Keep the active people with those usernames who may see the deliverable
+       (`permissions.can_view_deliverable`), never the author.
+    3. Record one `CommentMention` per person and comment (a mention kept through an
+       edit is not recorded twice); the reminder digest tells each person in their
+       next digest (`mentions.MentionDigestSection`).
+
+    Returns the mentions new with this call. The in-app inbox, once it exists, is
+    fed from here (call it with the rows returned) so email and inbox agree on who
+    was mentioned.
+    """
+    deliverable = deliverable or comment.deliverable
+    people = [
+        person
+        for person in mentions.people_named(comment.body)
+        if person.pk != comment.author_id and can_view_deliverable(person, deliverable)
+    ]
+    if not people:
+        return []
+    told = set(
+        CommentMention.objects.filter(comment=comment, person__in=people).values_list(
+            "person_id", flat=True
+        )
+    )
+    return CommentMention.objects.bulk_create(
+        [
+            CommentMention(comment=comment, person=person)
+            for person in people
+            if person.pk not in told
+        ]
+    )
 
 
 # --- the catalogue: deliverable types and their checklist templates (edited in the admin) ---

@@ -15,6 +15,11 @@ urlpatterns = [
     path("deliverables/<int:pk>/inline/", views.deliverable_inline, name="inline"),
     path("deliverables/<int:pk>/cancel/", views.deliverable_cancel, name="cancel"),
     path("deliverables/<int:pk>/checklist/", views.deliverable_checklist, name="checklist"),
+    path(
+        "deliverables/<int:pk>/checklist/<int:item_pk>/",
+        views.checklist_item_save,
+        name="checklist_item",
+    ),
     path("deliverables/<int:pk>/edit/", views.deliverable_edit, name="edit"),
     path("deliverables/<int:pk>/links/", views.link_add, name="link_add"),
     path(

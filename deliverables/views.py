@@ -38,8 +38,10 @@ from . import reminders, selectors, services, workflow
 from .forms import (
     CancelForm,
     ChecklistForm,
+    CommentEditForm,
     CommentForm,
     DeliverableAddForm,
+    CommentQueryForm,
     DeliverableEditForm,
     InlineEditForm,
     LinkForm,
@@ -63,6 +65,7 @@ from .models import (
 from .permissions import (
     can_answer_checklist,
     can_change_checklist,
+    can_change_comment,
     can_manage_deliverable,
     can_update_deliverable,
 )
@@ -489,47 +492,103 @@ def work_view_choose(request: HttpRequest) -> HttpResponse:
 
 
 def _detail(request, deliverable: Deliverable, *, status: int = 200, **forms) -> HttpResponse:
+    """The deliverable page (also re-drawn, at its own address, with a refused form)."""
+    return render(
+        request,
+        "deliverables/deliverable_detail.html",
+        _detail_context(request, deliverable, **forms),
+        status=status,
+    )
+
+
+def _detail_context(request, deliverable: Deliverable, **forms) -> dict:
     can_update = can_update_deliverable(request.user, deliverable)
     can_manage = can_manage_deliverable(request.user, deliverable)
-    moves = workflow.actions_for(deliverable.status, manages=can_manage)
-    # Cancelling asks for a reason and a confirmation on a page of its own.
-    actions = [
-        {"status": target, "label": label}
-        for target, label in moves.items()
-        if target != DeliverableStatus.CANCELLED
-    ]
     items = _in_area_order(deliverable.checklist_items.all())
+    transition_form = forms.get("transition_form") or _transition_form(deliverable)
+    comments = list(deliverable.comments.all())
+    for comment in comments:  # the edit and delete links, for the author only
+        comment.can_change = can_change_comment(request.user, comment)
+    editing = forms.get("comment_edit_form")
+    if editing is None:
+        editing = _comment_edit_form_asked(request, comments)
     context = {
         "deliverable": deliverable,
         "can_update": can_update,
         # Drawn editable only while it may change; done, it shows the approved answers.
         "can_answer": can_change_checklist(request.user, deliverable),
-        "can_reopen": deliverable.checklist_locked
-        and can_update
-        and not deliverable.project.is_archived
-        and any(action["status"] == DeliverableStatus.IN_PROGRESS for action in actions),
         "can_manage": can_manage,
-        "actions": actions,
-        "statuses": DeliverableStatus,  # the actions' buttons are drawn by their target
-        "can_cancel": DeliverableStatus.CANCELLED in moves and not deliverable.project.is_archived,
-        "transition_form": forms.get("transition_form") or _transition_form(deliverable),
+        "transition_form": transition_form,
         "checklist_form": forms.get("checklist_form") or _checklist_form(deliverable, items),
         "link_form": forms.get("link_form") or LinkForm(),
         "comment_form": forms.get("comment_form") or CommentForm(),
+        "comments": comments,
+        "comment_edit_form": editing,
         "history": selectors.deliverable_history(deliverable=deliverable),
         "reminders_sent": selectors.deliverable_reminders(
             deliverable=deliverable, user=request.user
         ),
-        "required_open": sum(1 for item in items if item.required and not item.is_complete),
+        "overdue": deliverable.is_overdue(timezone.localdate()),
+        **_status_context(request.user, deliverable, items, transition_form),
+    }
+    return context
+
+
+def _status_context(user, deliverable: Deliverable, items, transition_form) -> dict:
+    """The status actions the reader may take, each with the reason box it needs (if
+    any): blocking asks why; a manager marking done with required items open names
+    them and asks why. The action whose form was refused is drawn open."""
+    can_update = can_update_deliverable(user, deliverable)
+    can_manage = can_manage_deliverable(user, deliverable)
+    moves = workflow.actions_for(deliverable.status, manages=can_manage) if can_update else {}
+    missing = [item for item in items if item.required and not item.is_complete]
+    refused = transition_form["to_status"].value() if transition_form.is_bound else None
+    actions = []
+    # Cancelling asks for a reason and a confirmation on a page of its own.
+    for target, label in moves.items():
+        if target == DeliverableStatus.CANCELLED:
+            continue
+        reason_field = None
+        if target in services.REASON_REQUIRED:
+            reason_field = "reason"
+        elif target == DeliverableStatus.DONE and missing:
+            reason_field = "override_reason"
+        actions.append(
+            {
+                "status": target,
+                "label": label,
+                "reason_field": reason_field and transition_form[reason_field],
+                "refused": refused == target,
+            }
+        )
+    return {
+        "actions": actions,
+        "statuses": DeliverableStatus,  # the actions' buttons are drawn by their target
+        "can_cancel": DeliverableStatus.CANCELLED in moves and not deliverable.project.is_archived,
+        "can_reopen": deliverable.checklist_locked
+        and can_update
+        and not deliverable.project.is_archived
+        and DeliverableStatus.IN_PROGRESS in moves,
+        "missing_items": missing,
+        "required_open": len(missing),
         "items_done": sum(1 for item in items if item.is_complete),
         "items_total": len(items),
-        "overdue": deliverable.is_overdue(timezone.localdate()),
-        "can_block": DeliverableStatus.BLOCKED in workflow.allowed_targets(deliverable.status),
-        "can_override": can_manage
-        and DeliverableStatus.DONE in workflow.allowed_targets(deliverable.status)
-        and any(item.required and not item.is_complete for item in items),
     }
-    return render(request, "deliverables/deliverable_detail.html", context, status=status)
+
+
+def _comment_edit_form_asked(request, comments) -> CommentEditForm | None:
+    """`?edit_comment=<id>`: the reader's own comment, drawn as a form to rewrite it."""
+    asked = CommentQueryForm(request.GET).values()["edit_comment"]
+    for comment in comments:
+        if comment.pk == asked and can_change_comment(request.user, comment):
+            return _comment_edit_form(comment)
+    return None
+
+
+def _comment_edit_form(comment, data=None) -> CommentEditForm:
+    form = CommentEditForm(data, initial={"version": comment.version, "body": comment.body})
+    form.comment = comment
+    return form
 
 
 def _transition_form(deliverable: Deliverable, data=None) -> TransitionForm:
@@ -546,13 +605,26 @@ def _checklist_form(deliverable: Deliverable, items=None, data=None) -> Checklis
 _in_area_order = selectors.in_area_order
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def deliverable_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail(request, _deliverable_or_404(request, pk))
+    """The page, and every form on it: each posts here with its name in `form`, so a
+    refused form is shown again at the deliverable's own address (a saved one
+    redirects back to it)."""
+    if request.method == "GET":
+        return _detail(request, _deliverable_or_404(request, pk))
+    handler = PAGE_FORMS.get(request.POST.get("form", ""))
+    if handler is None:
+        _deliverable_or_404(request, pk)
+        return HttpResponse(_("This form is unknown here; reload the page."), status=400)
+    return handler(request, pk)
 
 
 @require_POST
 def deliverable_transition(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transition(request, pk)
+
+
+def _transition(request: HttpRequest, pk: int) -> HttpResponse:
     deliverable = _updatable_or_403(request, pk)
     form = _transition_form(deliverable, request.POST)
     if form.is_valid():
@@ -571,6 +643,10 @@ def deliverable_transition(request: HttpRequest, pk: int) -> HttpResponse:
                 override_reason=data["override_reason"],
             )
         except ValidationError as error:
+            field = TRANSITION_ERROR_FIELDS.get(getattr(error, "code", None))
+            if field is not None:  # nothing was saved: shown next to the box it is about
+                form.add_error(field, error)
+                return _detail(request, deliverable, status=422, transition_form=form)
             fresh = _deliverable_or_404(request, pk)
             form = form_reoffer(form, _transition_form(fresh), error)
             return _detail(request, fresh, status=_status(error), transition_form=form)
@@ -580,6 +656,10 @@ def deliverable_transition(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect("deliverables:detail", pk=pk)
     return _detail(request, deliverable, status=422, transition_form=form)
+
+
+# The service's refusals that are about one box of the status form.
+TRANSITION_ERROR_FIELDS = {"reason_required": "reason", "checklist_open": "override_reason"}
 
 
 @require_http_methods(["GET", "POST"])
@@ -633,26 +713,17 @@ def deliverable_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def deliverable_checklist(request: HttpRequest, pk: int) -> HttpResponse:
+    return _checklist(request, pk)
+
+
+def _checklist(request: HttpRequest, pk: int) -> HttpResponse:
     deliverable = _deliverable_or_404(request, pk)
     if not can_answer_checklist(request.user, deliverable):
         raise PermissionDenied
     items = _in_area_order(deliverable.checklist_items.all())
     form = _checklist_form(deliverable, items, request.POST)
     if form.is_valid():
-        answers = {
-            item.pk: services.ChecklistAnswer(
-                checked=bool(form.cleaned_data[item.field_name])
-                if item.answer_kind == AnswerKind.TICK
-                else False,
-                answer=form.cleaned_data[item.field_name]
-                if item.answer_kind == AnswerKind.TEXT
-                else "",
-                link=form.cleaned_data[item.field_name]
-                if item.answer_kind == AnswerKind.LINK
-                else "",
-            )
-            for item in items
-        }
+        answers = {item.pk: _answer(item, form.cleaned_data[item.field_name]) for item in items}
         try:
             if form.changes():  # unchanged: nothing written, no new version
                 services.checklist_update(
@@ -717,7 +788,85 @@ def _edit_form(deliverable: Deliverable, data=None) -> DeliverableEditForm:
 
 
 @require_POST
+def checklist_item_save(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    """One checklist item, saved as it is ticked or answered (htmx): the item comes
+    back drawn as saved (or with what refused it), with the page's versions, the
+    checklist's progress and the done action brought up to date alongside.
+    Without htmx, back to the page."""
+    deliverable = _deliverable_or_404(request, pk)
+    if not can_answer_checklist(request.user, deliverable):
+        raise PermissionDenied
+    items = _in_area_order(deliverable.checklist_items.all())
+    item = next((item for item in items if item.pk == item_pk), None)
+    if item is None:
+        raise Http404
+    form = ChecklistForm(request.POST, items=[item])
+    saved = False
+    if form.is_valid():
+        try:
+            if form.changes():
+                services.checklist_update(
+                    deliverable=deliverable,
+                    actor=request.user,
+                    version=form.cleaned_data["version"],
+                    answers={item.pk: _answer(item, form.cleaned_data[item.field_name])},
+                )
+        except ValidationError as error:
+            deliverable = _deliverable_or_404(request, pk)  # as saved now
+            items = _in_area_order(deliverable.checklist_items.all())
+            item = next(fresh for fresh in items if fresh.pk == item_pk)
+            form = form_reoffer(
+                form, ChecklistForm(items=[item], initial=_versioned(deliverable)), error
+            )
+        else:
+            saved = True  # `deliverable.version` is the one the save moved to
+            items = _in_area_order(deliverable.checklist_items.select_related("answered_by"))
+            item = next(fresh for fresh in items if fresh.pk == item_pk)
+            form = ChecklistForm(items=[item], initial=_versioned(deliverable))
+    if not request.htmx:
+        if saved:
+            messages.success(request, _("Checklist saved."))
+            return redirect(reverse("deliverables:detail", args=[pk]) + "#checklist")
+        for message in form.non_field_errors() + form[item.field_name].errors:
+            messages.error(request, message)
+        return redirect(reverse("deliverables:detail", args=[pk]) + "#checklist")
+    context = {
+        # What the swap brings up to date besides the item: the versions of the
+        # page's forms, the checklist's progress, and the done action (which names
+        # the required items still open).
+        **_status_context(request.user, deliverable, items, _transition_form(deliverable)),
+        "deliverable": deliverable,
+        "can_answer": can_change_checklist(request.user, deliverable),
+        "checklist_form": form,
+        "item": item,
+        "field": form[item.field_name],
+        "saved": saved,
+        "item_errors": form.non_field_errors(),
+        "oob": True,
+    }
+    # htmx swaps only 2xx answers: a refusal is drawn inside the item.
+    return render(request, "deliverables/_checklist_item_saved.html", context)
+
+
+def _versioned(deliverable: Deliverable) -> dict:
+    return {"version": deliverable.version}
+
+
+def _answer(item, value) -> services.ChecklistAnswer:
+    """A checklist field's cleaned value as the service takes it, by the item's kind."""
+    return services.ChecklistAnswer(
+        checked=bool(value) if item.answer_kind == AnswerKind.TICK else False,
+        answer=value if item.answer_kind == AnswerKind.TEXT else "",
+        link=value if item.answer_kind == AnswerKind.LINK else "",
+    )
+
+
+@require_POST
 def link_add(request: HttpRequest, pk: int) -> HttpResponse:
+    return _link_add(request, pk)
+
+
+def _link_add(request: HttpRequest, pk: int) -> HttpResponse:
     deliverable = _updatable_or_403(request, pk)
     form = LinkForm(request.POST)
     if form.is_valid():
@@ -751,6 +900,10 @@ def link_remove(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
 
 @require_POST
 def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
+    return _comment_add(request, pk)
+
+
+def _comment_add(request: HttpRequest, pk: int) -> HttpResponse:
     deliverable = _updatable_or_403(request, pk)
     form = CommentForm(request.POST)
     if form.is_valid():
@@ -764,6 +917,68 @@ def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Comment added."))
             return redirect(reverse("deliverables:detail", args=[pk]) + "#comments")
     return _detail(request, deliverable, status=422, comment_form=form)
+
+
+def _own_comment_or_403(request: HttpRequest, deliverable: Deliverable):
+    """The comment named in the form, of this deliverable (404 otherwise); only its
+    author may change it (403)."""
+    asked = CommentQueryForm(request.POST).values()["comment"]
+    comment = next((c for c in deliverable.comments.all() if c.pk == asked), None)
+    if comment is None:
+        raise Http404
+    if not can_change_comment(request.user, comment):
+        raise PermissionDenied
+    return comment
+
+
+def _comment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    deliverable = _deliverable_or_404(request, pk)
+    comment = _own_comment_or_403(request, deliverable)
+    form = _comment_edit_form(comment, request.POST)
+    if form.is_valid():
+        try:
+            services.comment_edit(
+                comment=comment,
+                actor=request.user,
+                version=form.cleaned_data["version"],
+                body=form.cleaned_data["body"],
+            )
+        except ValidationError as error:
+            fresh = _deliverable_or_404(request, pk)
+            again = next((c for c in fresh.comments.all() if c.pk == comment.pk), comment)
+            form = form_reoffer(form, _comment_edit_form(again), error)
+            form.comment = again
+            return _detail(request, fresh, status=_status(error), comment_edit_form=form)
+        messages.success(request, _("Comment saved."))
+        return redirect(reverse("deliverables:detail", args=[pk]) + f"#comment-{comment.pk}")
+    return _detail(request, deliverable, status=422, comment_edit_form=form)
+
+
+def _comment_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    deliverable = _deliverable_or_404(request, pk)
+    comment = _own_comment_or_403(request, deliverable)
+    version = CommentQueryForm(request.POST).values()["version"]
+    try:
+        if version is None:  # the version says which text the person chose to delete
+            raise ValidationError(_("The form was incomplete; reload the page and try again."))
+        services.comment_delete(comment=comment, actor=request.user, version=version)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Comment deleted."))
+    return redirect(reverse("deliverables:detail", args=[pk]) + f"#comment-{comment.pk}")
+
+
+# The forms of the deliverable page, by the name each posts in `form`.
+PAGE_FORMS = {
+    "status": _transition,
+    "checklist": _checklist,
+    "link": _link_add,
+    "comment": _comment_add,
+    "comment_edit": _comment_edit,
+    "comment_delete": _comment_delete,
+}
 
 
 # --- planning ---------------------------------------------------------------------------

@@ -87,6 +87,18 @@ class DrawnBoundField(BoundField):
     def meanwhile(self) -> Meanwhile | None:
         return self.form.meanwhile.get(self.name)
 
+    def drawn_input(self) -> SafeString:
+        """This field's hidden "as drawn" input alone (`EditFormMixin.drawn` sends
+        every field's), for a page that draws and swaps a form field by field."""
+        widget = self.field.hidden_widget()
+        if self.form.is_bound:
+            value = widget.value_from_datadict(
+                self.form.data, self.form.files, self.html_initial_name
+            )
+        else:
+            value = self.value()
+        return widget.render(self.html_initial_name, value, renderer=self.form.renderer)
+
 
 class EditFormMixin:
     """The base of every form that changes something that exists.
@@ -109,16 +121,7 @@ class EditFormMixin:
         form's initial values, or, once submitted, the ones the page was drawn with
         (never the person's input, which a page shown again would otherwise take as
         the starting point)."""
-        inputs = []
-        for bound in self:
-            if not bound.field.show_hidden_initial:
-                continue
-            widget = bound.field.hidden_widget()
-            if self.is_bound:
-                value = widget.value_from_datadict(self.data, self.files, bound.html_initial_name)
-            else:
-                value = bound.value()
-            inputs.append(widget.render(bound.html_initial_name, value, renderer=self.renderer))
+        inputs = [bound.drawn_input() for bound in self if bound.field.show_hidden_initial]
         return mark_safe("".join(inputs))  # noqa: S308 (rendered by widgets, which escape)
 
     def changes(self) -> dict[str, object]:

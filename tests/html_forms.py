@@ -38,6 +38,22 @@ class _FormParser(HTMLParser):
         self._select: dict | None = None
         self._option: dict | None = None
         self._textarea: dict | None = None
+        # Controls outside their form, joined to it by the `form` attribute.
+        self._owned: dict[str, list] = {}
+
+    def _controls(self, attrs: dict) -> list | None:
+        """Where a control goes: the form its `form` attribute names (anywhere in
+        the page, resolved in `close`), else the form it sits in."""
+        if attrs.get("form"):
+            return self._owned.setdefault(attrs["form"], [])
+        return self._form["controls"] if self._form is not None else None
+
+    def close(self):
+        super().close()
+        by_id = {form["attrs"].get("id"): form for form in self.forms if form["attrs"].get("id")}
+        for form_id, controls in self._owned.items():
+            if form_id in by_id:
+                by_id[form_id]["controls"].extend(controls)
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -45,9 +61,9 @@ class _FormParser(HTMLParser):
             self._form = {"attrs": attrs, "controls": []}
             self.forms.append(self._form)
             return
-        if self._form is None:
+        controls = self._controls(attrs)
+        if controls is None:
             return
-        controls = self._form["controls"]
         if tag == "input":
             controls.append(
                 {"tag": "input", **{k: (v if v is not None else True) for k, v in attrs.items()}}
@@ -140,19 +156,27 @@ def page_forms(html: str) -> list[dict]:
     return parser.forms
 
 
-def form_data(html: str, *, action: str | None = None) -> dict[str, list[str]]:
+def form_data(
+    html: str, *, action: str | None = None, form_id: str | None = None
+) -> dict[str, list[str]]:
     """The entries of the one POST form whose action is `action` (or, with None, the
-    one POST form without an action, which submits to the page itself), as a dict
-    of lists ready for the test client."""
+    one POST form without an action, which submits to the page itself), or of the
+    POST form with the id `form_id`, as a dict of lists ready for the test client.
+    Controls joined to the form by their `form` attribute are its entries too."""
     found = []
     for form in page_forms(html):
         attrs = form["attrs"]
         if str(attrs.get("method", "get")).lower() != "post":
             continue
-        if (attrs.get("action") or None) == action:
+        if form_id is not None:
+            if attrs.get("id") == form_id:
+                found.append(form)
+        elif (attrs.get("action") or None) == action:
             found.append(form)
     if len(found) != 1:
-        raise AssertionError(f"expected one POST form for {action!r}, found {len(found)}")
+        raise AssertionError(
+            f"expected one POST form for {form_id or action!r}, found {len(found)}"
+        )
     data: dict[str, list[str]] = {}
     for name, value in _entries(found[0]):
         data.setdefault(name, []).append(value)

@@ -18,7 +18,13 @@ from django.utils import timezone
 
 from deliverables.models import DeliverableStatus
 from deliverables.reviews.services import review_access_record
-from deliverables.services import deliverable_create, deliverable_transition
+from deliverables.services import (
+    comment_add,
+    comment_delete,
+    comment_edit,
+    deliverable_create,
+    deliverable_transition,
+)
 from tests.conftest import require, sign_in
 from tests.factories import deliverable_type, manager_user
 from tests.practices.conftest import practices  # noqa: F401 (a fixture)
@@ -233,6 +239,45 @@ def test_signed_out_pages_pass_axe(live_server, browser, language):
                 reverse("password_reset_complete"),
             ],
         )
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_the_deliverable_pages_states_pass_axe(live_server, browser, practices, language):  # noqa: F811
+    """The deliverable page in the states a visit brings: comments (markdown, a
+    mention, one edited, one deleted), the author's comment drawn as a form, an item
+    saved in place, and a move refused for want of a reason (its box open, the
+    error next to it)."""
+    manager, person = practices.people["manager"], practices.people["person"]
+    report = practices.report
+    comment_add(
+        deliverable=report, actor=person, body=f"Draft is **up**; @{manager.username} please look."
+    )
+    edited = comment_add(deliverable=report, actor=manager, body="Numbers look off.")
+    comment_edit(comment=edited, actor=manager, version=edited.version, body="Numbers look right.")
+    gone = comment_add(deliverable=report, actor=manager, body="Wrong page.")
+    comment_delete(comment=gone, actor=manager, version=gone.version)
+    context = _context(browser, live_server, language)
+    page = context.new_page()
+    try:
+        sign_in(page, live_server.url, "manager")
+        url = reverse("deliverables:detail", args=[report.pk])
+        _assert_accessible(page, live_server.url, [url, f"{url}?edit_comment={edited.pk}"])
+        page.goto(live_server.url + url)
+        item = report.checklist_items.filter(answer_kind="tick").first()
+        page.locator(f"#id_item_{item.pk}").check()
+        page.locator(f"#checklist-state-{item.pk} .checklist-saved").wait_for()
+        page.locator("#status-form-blocked").locator("xpath=..").locator("summary").click()
+        page.locator("#status-form-blocked button[type=submit]").click()
+        page.locator("#id_reason_error").wait_for()
+        page.add_script_tag(path=str(AXE))
+        found = [
+            f"{violation['id']} {violation['impact']}: {violation['nodes']}"
+            for violation in page.evaluate(RUN_AXE, AXE_TAGS)
+            if violation["impact"] in FAILING_IMPACTS or violation["id"] in ALWAYS_FAILING
+        ]
+        assert not found, found
     finally:
         context.close()
 

@@ -67,6 +67,6 @@ def deliverable_snapshot() -> tuple:
         ),
         list(ChecklistItem.objects.order_by("pk").values_list("pk", "checked", "answer", "link")),
         list(DeliverableLink.objects.order_by("pk").values_list("pk", "url")),
-        DeliverableComment.objects.count(),
+        list(DeliverableComment.objects.order_by("pk").values_list("pk", "body", "deleted_at")),
         DeliverableEvent.objects.count(),
     )

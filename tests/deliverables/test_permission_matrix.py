@@ -38,9 +38,25 @@ MANAGERS_ONLY = {
 MANAGE_POST = {**MANAGE_GET, "manager": 302, "admin": 302}
 
 
+# Editing and deleting a comment: its author only (here the owner, `member`).
+COMMENT_AUTHOR = {**READ, "member": 302, "colleague": 403, "manager": 403, "admin": 403}
+
+
+def _members_comment(work):
+    from deliverables.services import comment_add
+
+    d = work.deliverable
+    return d.comments.filter(author=work.world.people["member"]).first() or comment_add(
+        deliverable=d, actor=work.world.people["member"], body="First draft is up."
+    )
+
+
 def _urls(work):
     d = work.deliverable
     p = work.world.project
+    item = d.checklist_items.filter(answer_kind="tick").first()
+    comment = _members_comment(work)
+    page = reverse("deliverables:detail", args=[d.pk])
     return {
         "list": ("get", reverse("deliverables:list"), None, EVERYONE),
         "export": ("get", reverse("deliverables:export"), None, EVERYONE),
@@ -64,6 +80,49 @@ def _urls(work):
             reverse("deliverables:checklist", args=[d.pk]),
             {"version": d.version, f"item_{d.checklist_items.first().pk}": "on"},
             OWNER_POST,
+        ),
+        "checklist_item": (
+            "post",
+            reverse("deliverables:checklist_item", args=[d.pk, item.pk]),
+            {"version": d.version, f"item_{item.pk}": "on"},
+            OWNER_POST,
+        ),
+        # The page's own forms, posted to its address.
+        "page_status": (
+            "post",
+            page,
+            {"form": "status", "version": d.version, "to_status": "in_progress"},
+            OWNER_POST,
+        ),
+        "page_checklist": (
+            "post",
+            page,
+            {"form": "checklist", "version": d.version, f"item_{item.pk}": "on"},
+            OWNER_POST,
+        ),
+        "page_link": (
+            "post",
+            page,
+            {"form": "link", "kind": "repository", "url": "https://git.example.com/churn"},
+            OWNER_POST,
+        ),
+        "page_comment": ("post", page, {"form": "comment", "body": "Looks good."}, OWNER_POST),
+        "page_comment_edit": (
+            "post",
+            page,
+            {
+                "form": "comment_edit",
+                "comment": comment.pk,
+                "version": comment.version,
+                "body": "Second draft is up.",
+            },
+            COMMENT_AUTHOR,
+        ),
+        "page_comment_delete": (
+            "post",
+            page,
+            {"form": "comment_delete", "comment": comment.pk, "version": comment.version},
+            COMMENT_AUTHOR,
         ),
         "cancel_form": ("get", reverse("deliverables:cancel", args=[d.pk]), None, MANAGE_GET),
         "cancel": (
@@ -167,7 +226,8 @@ def _type_pk(slug):
 
 NAMES = [
     "list", "export", "my_work", "dashboard", "reminder_preferences", "detail", "transition",
-    "checklist", "cancel_form", "cancel", "edit_form", "edit",
+    "checklist", "checklist_item", "page_status", "page_checklist", "page_link", "page_comment",
+    "page_comment_edit", "page_comment_delete", "cancel_form", "cancel", "edit_form", "edit",
     "link_add", "link_remove_confirm", "link_remove", "comment", "plan_form", "plan",
     "add_form", "add",
     "board", "move", "work_view", "inline_status", "inline_owner", "inline_due_date",

@@ -9,7 +9,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from deliverables.services import comment_add, deliverable_create, link_add
+from deliverables.services import (
+    comment_add,
+    comment_delete,
+    comment_edit,
+    deliverable_create,
+    link_add,
+)
 from roles.services import membership_add, project_create, role_assign
 from tests.factories import UserFactory, deliverable_type, manager_user, role
 
@@ -90,9 +96,38 @@ def test_deliverable_page_does_not_grow_with_its_checklist_links_and_comments(cl
     for _ in range(5):
         link_add(deliverable=large, actor=member, kind="dashboard", url="https://d.example.com")
         comment_add(deliverable=large, actor=member, body="More.")
+    # Comments edited, deleted and mentioning someone cost nothing more either.
+    for number in range(3):
+        comment = comment_add(
+            deliverable=large, actor=member, body=f"@{manager.username} see {number}."
+        )
+        comment_edit(comment=comment, actor=member, version=comment.version, body="Seen?")
+        comment_delete(comment=comment, actor=member, version=comment.version)
     assert _queries(client, reverse("deliverables:detail", args=[small.pk])) == _queries(
         client, reverse("deliverables:detail", args=[large.pk])
     )
+
+
+def test_saving_one_checklist_item_does_not_grow_with_the_checklist(client):
+    # Queries: session, user, perms, the deliverable with its related rows, the
+    # version claim and its read-back, the archived check, the items locked for the
+    # update, the update, the history entry, the items read again, the cache bump.
+    manager, member = manager_user(), UserFactory()
+    client.force_login(member)
+    (small,) = _grow(manager, member, projects=1, per_project=1)  # a PRD: 8 items
+    (*_, large) = _grow(manager, member, projects=1, per_project=5)  # 29 items
+
+    def save(deliverable) -> int:
+        item = deliverable.checklist_items.order_by("pk").first()
+        value = {"tick": "on", "text": "An answer.", "link": "https://x.example.com"}
+        url = reverse("deliverables:checklist_item", args=[deliverable.pk, item.pk])
+        data = {"version": deliverable.version, f"item_{item.pk}": value[item.answer_kind]}
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(url, data, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200 and b"Saved" in response.content
+        return len(captured)
+
+    assert save(small) == save(large)
 
 
 def test_plan_page_does_not_grow_with_the_team(client):

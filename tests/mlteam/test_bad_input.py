@@ -102,6 +102,7 @@ def _pages(p: Practices) -> dict[str, str]:
         "deliverables:transition": [report],
         "deliverables:cancel": [report],
         "deliverables:checklist": [report],
+        "deliverables:checklist_item": [report, p.report.checklist_items.first().pk],
         "deliverables:edit": [report],
         "deliverables:link_add": [report],
         "deliverables:link_remove": [report, link.pk],

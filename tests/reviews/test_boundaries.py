@@ -4,11 +4,16 @@ imports them: tests/test_layering.py)."""
 from __future__ import annotations
 
 from deliverables import reminders
+from deliverables.mentions import MentionDigestSection
 from deliverables.reviews.reminders import ReviewDigestSection
 
 
 def test_the_reviews_app_registers_its_digest_section():
-    assert [type(section) for section in reminders.digest_sections] == [ReviewDigestSection]
+    # Mentions in comments (deliverables' own section) come first, reviews after.
+    assert [type(section) for section in reminders.digest_sections] == [
+        MentionDigestSection,
+        ReviewDigestSection,
+    ]
 
 
 def test_old_admin_addresses_of_the_reviews_lead_to_their_new_app(client):
