@@ -25,7 +25,7 @@ from django.utils.translation import ngettext_lazy
 
 from mlteam.people import person_name
 
-from .models import CommentMention, Deliverable, Digest
+from .models import CommentMention, Deliverable, Digest, comment_shown
 from .reminders import DigestSection, PlannedDigest
 
 # A comment names at most this many people (more is not a mention but a broadcast).
@@ -71,7 +71,7 @@ class MentionDigestSection(DigestSection):
     def recipients(self, today: date) -> Iterable[int]:
         # Uses mention_untold_idx. Mentions in deleted comments are never told.
         return (
-            CommentMention.objects.filter(digest__isnull=True, comment__deleted_at__isnull=True)
+            CommentMention.objects.filter(comment_shown("comment__"), digest__isnull=True)
             .values_list("person_id", flat=True)
             .distinct()
             .order_by()
@@ -81,7 +81,7 @@ class MentionDigestSection(DigestSection):
         if not planned:
             return
         untold = CommentMention.objects.filter(
-            digest__isnull=True, person_id__in=list(planned), comment__deleted_at__isnull=True
+            comment_shown("comment__"), digest__isnull=True, person_id__in=list(planned)
         ).values_list("pk", "person_id")
         for pk, person_id in untold.order_by("pk"):
             planned[person_id].extra.setdefault(self.name, []).append(MentionItem(pk))
@@ -107,7 +107,7 @@ class MentionDigestSection(DigestSection):
         if not recipient.is_active or not recipient.email:
             return []
         rows = list(
-            CommentMention.objects.filter(digest__in=group, comment__deleted_at__isnull=True)
+            CommentMention.objects.filter(comment_shown("comment__"), digest__in=group)
             .select_related(
                 "comment__author", "comment__deliverable__type", "comment__deliverable__project"
             )

@@ -527,7 +527,17 @@ class DeliverableLink(models.Model):
         return self.label or self.url
 
 
+def comment_shown(prefix: str = "") -> models.Q:
+    """THE rule of a comment still shown (not deleted), on the comment's own rows
+    or, with `prefix` ("comment__"), through a relation to it."""
+    return models.Q(**{f"{prefix}deleted_at__isnull": True})
+
+
 class DeliverableCommentQuerySet(models.QuerySet):
+    def shown(self) -> DeliverableCommentQuerySet:
+        """Not deleted (comment_shown)."""
+        return self.filter(comment_shown())
+
     def visible_to(self, user) -> DeliverableCommentQuerySet:
         """Comments on the deliverables `user` may see (`DeliverableQuerySet.visible_to`)."""
         return self.filter(deliverable__in=Deliverable.objects.visible_to(user).values("pk"))
@@ -567,7 +577,8 @@ class DeliverableComment(models.Model):
 
     @property
     def is_deleted(self) -> bool:
-        return self.deleted_at is not None
+        """Not comment_shown, for a comment already loaded."""
+        return not holds(comment_shown(), self)
 
     @property
     def shown_body(self) -> str:

@@ -64,6 +64,6 @@ def can_change_comment(user, comment: DeliverableComment) -> bool:
         user.is_authenticated
         and user.is_active
         and comment.author_id == user.pk
-        and comment.deleted_at is None
+        and not comment.is_deleted
         and not comment.deliverable.project.is_archived
     )

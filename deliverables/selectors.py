@@ -70,6 +70,7 @@ from .models import (
     Digest,
     DigestStatus,
     Reminder,
+    comment_shown,
     deliverable_label,
     due_within_condition,
     overdue_condition,
@@ -498,8 +499,8 @@ def person_mentions(*, user) -> QuerySet[CommentMention]:
     will list (the digest tells them once, `mentions.MentionDigestSection`)."""
     return (
         CommentMention.objects.filter(
+            comment_shown("comment__"),
             person=user,
-            comment__deleted_at__isnull=True,
             comment__deliverable__in=Deliverable.objects.visible_to(user).values("pk"),
         )
         .select_related(

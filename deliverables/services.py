@@ -517,7 +517,7 @@ def _claim_comment(comment: DeliverableComment, actor, version: int | None) -> D
         comment,
         version,
         message=COMMENT_STALE_MESSAGE,
-        rows=DeliverableComment.objects.filter(deleted_at__isnull=True),
+        rows=DeliverableComment.objects.shown(),
     )
     return deliverable
 

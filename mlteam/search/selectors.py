@@ -205,7 +205,7 @@ def _answers(user, match: Matcher) -> QuerySet:
 
 def _comments(user, match: Matcher) -> QuerySet:
     fields = FIELDS[COMMENT]
-    rows = match.matching(DeliverableComment.objects.visible_to(user), fields)
+    rows = match.matching(DeliverableComment.objects.visible_to(user).shown(), fields)
     return _ranked(rows, COMMENT, match.rank(fields))
 
 
