@@ -417,15 +417,20 @@ COMPLETE = (
 
 def holds(condition: models.Q, row: models.Model) -> bool:
     """Whether a loaded `row` meets `condition`, evaluated in Python: the object form
-    of a condition made of exact lookups on the row's own fields, combined with AND,
-    OR and NOT (as COMPLETE is), so that one definition serves queries and objects."""
+    of a condition made of exact (or `isnull`) lookups on the row's own fields,
+    combined with AND, OR and NOT (as COMPLETE is), so that one definition serves
+    queries and objects."""
     results = []
     for child in condition.children:
         if isinstance(child, models.Q):
             results.append(holds(child, row))
             continue
         lookup, value = child
-        if "__" in lookup:
+        field, _sep, operator = lookup.partition("__")
+        if operator == "isnull":
+            results.append((getattr(row, field) is None) == bool(value))
+            continue
+        if operator:
             raise ValueError(f"holds() takes exact lookups on the row's own fields, not {lookup!r}")
         results.append(getattr(row, lookup) == value)
     met = all(results) if condition.connector == models.Q.AND else any(results)

@@ -239,3 +239,14 @@ def test_a_common_word_is_counted_up_to_the_limit(client, work, monkeypatch):
     response = client.get(reverse("search:results"), {"q": "grow"})
     assert response.context["page_obj"].paginator.capped
     assert "More than 2 results" in response.content.decode()
+
+
+def test_a_deleted_comment_is_not_found_even_by_its_author(fraud):
+    boss = fraud.world.people["other_manager"]
+    assert "comment" in _kinds(boss, HIDDEN["comment"])
+    from deliverables.services import comment_delete
+
+    comment = DeliverableComment.objects.get(body__contains=HIDDEN["comment"])
+    comment_delete(comment=comment, actor=boss, version=comment.version)
+    assert "comment" not in _kinds(boss, HIDDEN["comment"])
+    assert "comment" not in _kinds(fraud.world.people["admin"], HIDDEN["comment"])
