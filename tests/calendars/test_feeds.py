@@ -247,3 +247,12 @@ def test_admins_turn_feeds_off_in_the_admin_without_seeing_secrets(client, team,
     assert response.status_code == 302
     client.logout()
     assert client.get(path).status_code == 404
+
+
+def test_the_project_page_leads_to_its_feed_chosen(client, team, member):
+    client.force_login(member)
+    page = client.get(reverse("roles:project_detail", args=[team.pk])).content.decode()
+    settings_url = f"{reverse('calendars:settings')}?project={team.pk}"
+    assert settings_url in page
+    form = client.get(settings_url).content.decode()
+    assert re.search(rf'<option value="{team.pk}" selected>', form)
