@@ -535,33 +535,44 @@ def comment_edit(
     comment.edited_at = timezone.now()
     comment.full_clean()
     comment.save(update_fields=["body", "edited_at"])
+    # The new text is shown with the comment; the old one is not repeated in the
+    # history, where it would outlive an edit made to take it back.
+    _comment_quotes_remove(deliverable, before)
     deliverable_history_record(
         deliverable=deliverable,
         actor=actor,
-        changes=[
-            (
-                EventKind.COMMENT_EDITED,
-                text_value(before, limit=120),
-                text_value(comment.body, limit=120),
-            )
-        ],
+        changes=[(EventKind.COMMENT_EDITED, None, text_value(comment.body, limit=120))],
     )
     comment_mentions_record(comment=comment, deliverable=deliverable)
     cache.project_changed(deliverable.project_id)
     return comment
 
 
+def _comment_quotes_remove(deliverable: Deliverable, text: str) -> int:
+    """Take a comment's text out of the history entries that quote it (its "commented"
+    and "edited" entries on this deliverable): a comment deleted or edited to take
+    something back must not stay readable in the history, its feed or the API."""
+    quote = text_value(text, limit=120)
+    if quote is None:
+        return 0
+    return DeliverableEvent.objects.filter(
+        deliverable=deliverable,
+        kind__in=[EventKind.COMMENT, EventKind.COMMENT_EDITED],
+        payload__after=quote,
+    ).update(payload={})
+
+
 @transaction.atomic
 def comment_delete(*, comment: DeliverableComment, actor, version: int | None) -> None:
-    """The author withdraws their comment: it stays in place as "deleted" (its row and
-    the history's quote of it are kept), and mentions not yet sent are not sent."""
+    """The author withdraws their comment: it stays in place as "deleted" (its row is
+    kept, its text no longer shown anywhere: the history's quotes of it are taken
+    out, `_comment_quotes_remove`), and mentions not yet sent are not sent."""
     deliverable = _claim_comment(comment, actor, version)
     comment.deleted_at = timezone.now()
     comment.save(update_fields=["deleted_at"])
+    _comment_quotes_remove(deliverable, comment.body)
     deliverable_history_record(
-        deliverable=deliverable,
-        actor=actor,
-        changes=[(EventKind.COMMENT_DELETED, text_value(comment.body, limit=120), None)],
+        deliverable=deliverable, actor=actor, changes=[(EventKind.COMMENT_DELETED, None, None)]
     )
     cache.project_changed(deliverable.project_id)
 

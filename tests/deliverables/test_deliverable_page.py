@@ -225,7 +225,7 @@ def test_comments_render_sanitised_markdown(client, work):
     assert "<script>alert(1)" not in page and 'href="javascript:' not in page
 
 
-def test_the_author_edits_a_comment_and_the_history_keeps_both_texts(client, work):
+def test_the_author_edits_a_comment_and_the_old_text_leaves_the_history(client, work):
     member = work.world.people["member"]
     comment = comment_add(deliverable=work.deliverable, actor=member, body="Draft is up.")
     client.force_login(member)
@@ -237,8 +237,9 @@ def test_the_author_edits_a_comment_and_the_history_keeps_both_texts(client, wor
     comment.refresh_from_db()
     assert comment.body == "Second draft is up." and comment.edited_at is not None
     event = DeliverableEvent.objects.filter(kind=EventKind.COMMENT_EDITED).get()
-    assert event.display_before == "Draft is up." and event.display_after == "Second draft is up."
-    assert "edited" in client.get(_page(work.deliverable)).content.decode()
+    assert event.display_before == "" and event.display_after == "Second draft is up."
+    page = client.get(_page(work.deliverable)).content.decode()
+    assert "edited" in page and "Draft is up." not in page
 
 
 def test_someone_elses_comment_offers_no_edit_and_cannot_be_changed(client, work):
@@ -391,3 +392,24 @@ def test_the_inbox_hook_lists_a_persons_mentions_they_may_still_see(work):
     comment_delete(comment=gone, actor=people["member"], version=gone.version)
     assert [m.comment_id for m in person_mentions(user=people["colleague"])] == [kept.pk]
     assert list(person_mentions(user=people["outsider"])) == []
+
+
+def test_a_deleted_comments_text_is_gone_from_the_history_page_activity_and_api(client, work):
+    """What someone takes back (a pasted secret) is readable nowhere afterwards."""
+    member, colleague = work.world.people["member"], work.world.people["colleague"]
+    secret = "the password is hunter2-SECRET"
+    comment = comment_add(deliverable=work.deliverable, actor=member, body=secret)
+    comment_edit(comment=comment, actor=member, version=comment.version, body=secret + " (sorry)")
+    comment.refresh_from_db()
+    comment_delete(comment=comment, actor=member, version=comment.version)
+    client.force_login(colleague)
+    for url in (
+        _page(work.deliverable),
+        reverse("roles:project_activity", args=[work.deliverable.project_id]),
+        f"/api/v1/deliverables/{work.deliverable.pk}/history/",
+        f"/api/v1/deliverables/{work.deliverable.pk}/comments/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "hunter2" not in response.content.decode(), url
+    assert not DeliverableEvent.objects.filter(payload__icontains="hunter2").exists()
