@@ -42,4 +42,4 @@ RUN mkdir -p /app/var/backups && chown -R mlteam:mlteam /app/var && chmod 700 /a
 
 USER mlteam
 EXPOSE 8000
-CMD ["gunicorn", "mlteam.wsgi:application", "--bind", "0.0.0.0:8000"]
+CMD ["gunicorn", "mlteam.wsgi:application", "--bind", "0.0.0.0:8000", "--logger-class", "mlteam.log.GunicornLogger"]

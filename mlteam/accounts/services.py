@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -160,6 +161,12 @@ def tokens_revoke(*, tokens: Iterable[ApiToken], actor, reason: str = "") -> int
     return revoked
 
 
+# Sent by `people_tokens_revoke` (a new password, deactivation, anonymisation) with
+# `user_ids` and `reason`: apps holding secrets of their own that must not outlive
+# the person's credentials or access (mlteam.calendars' feed addresses) withdraw them.
+credentials_withdrawn = Signal()
+
+
 class RevokeReason:
     """Why every token of a person is revoked (`people_tokens_revoke`), for the log."""
 
@@ -181,8 +188,12 @@ def people_tokens_revoke(*, user_ids: Iterable[int], reason: str) -> int:
     Callers change the people's rows first (password, is_active) in the same
     transaction, so `token_create`, which locks the row and checks both, waits for
     them and then refuses: no token made meanwhile survives the revocation."""
-    tokens = ApiToken.objects.filter(user__in=list(user_ids))
-    return tokens_revoke(tokens=tokens, actor=None, reason=reason)
+    user_ids = list(user_ids)
+    tokens = ApiToken.objects.filter(user__in=user_ids)
+    revoked = tokens_revoke(tokens=tokens, actor=None, reason=reason)
+    # Other secrets made with that access (calendar feed addresses) go too.
+    credentials_withdrawn.send(sender=ApiToken, user_ids=user_ids, reason=reason)
+    return revoked
 
 
 @transaction.atomic

@@ -35,3 +35,11 @@ def feed_issue(*, person, project: Project | None = None) -> tuple[CalendarFeed,
 def feed_revoke(*, feed: CalendarFeed) -> None:
     """The feed's address stops working; calendars subscribed to it get nothing more."""
     CalendarFeed.objects.filter(pk=feed.pk).delete()
+
+
+def people_feeds_revoke(sender=None, *, user_ids, **kwargs) -> int:
+    """Every feed address of these people stops working: their password changed or
+    their account was switched off (`mlteam.accounts.services.credentials_withdrawn`),
+    and an address must not outlive the access it was issued with."""
+    deleted, _by_model = CalendarFeed.objects.filter(person__in=list(user_ids)).delete()
+    return deleted

@@ -256,3 +256,21 @@ def test_the_project_page_leads_to_its_feed_chosen(client, team, member):
     assert settings_url in page
     form = client.get(settings_url).content.decode()
     assert re.search(rf'<option value="{team.pk}" selected>', form)
+
+
+@pytest.mark.parametrize("how", ["password", "deactivation"])
+def test_a_new_password_or_deactivation_ends_every_feed_address(client, team, member, how):
+    """As API tokens: an address must not outlive the credentials it was issued with
+    (reactivating the person does not bring it back)."""
+    from mlteam.accounts.services import RevokeReason, password_set
+    from mlteam.services import people_deactivate
+
+    path = _issue(client, member)
+    if how == "password":
+        password_set(user=member, password="a-new-long-password-1", reason=RevokeReason.CHANGED)
+    else:
+        people_deactivate(people=[member], actor=None)
+        member.is_active = True
+        member.save()
+    assert client.get(path).status_code == 404
+    assert not CalendarFeed.objects.filter(person=member).exists()
