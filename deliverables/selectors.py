@@ -32,6 +32,7 @@ from django.db.models import (
     Value,
     When,
     Window,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce, JSONObject, RowNumber
 from django.urls import reverse
@@ -1585,6 +1586,11 @@ class BoardCard:
     done_status: str = DeliverableStatus.DONE  # what "mark done anyway" moves it to
     refusal: object = None  # why its last move was refused (the view sets it)
 
+    @property
+    def move_names(self) -> str:
+        """Its moves' statuses, space-separated (`data-moves`, for board.js's dragging)."""
+        return " ".join(move.status for move in self.moves)
+
     def refused(self, refusal) -> BoardCard:
         return replace(self, refusal=refusal)
 
@@ -1601,6 +1607,12 @@ class BoardColumn:
     status: str
     label: str
     cards: list[BoardCard] = field(default_factory=list)
+    count: int = 0  # all its deliverables; it draws BOARD_COLUMN_LIMIT of them at most
+
+    @property
+    def more(self) -> int:
+        """How many of its deliverables are not drawn (the list shows them all)."""
+        return self.count - len(self.cards)
 
 
 @dataclass
@@ -1611,7 +1623,7 @@ class Board:
 
     @property
     def total(self) -> int:
-        return sum(len(column.cards) for column in self.columns)
+        return sum(column.count for column in self.columns)
 
     def with_refusal(self, pk: int, refusal) -> Board:
         """The board with the card of deliverable `pk` drawn refused (see BoardCard);
@@ -1629,30 +1641,67 @@ class Board:
 # work only: a person's done work only grows, and the list holds all of it.
 MY_BOARD_DONE_LIMIT = 20
 
+# The most cards a column draws: the first by due date (done: the most recently
+# changed); its heading gives the column's full count and links to the list.
+BOARD_COLUMN_LIMIT = 20  # as many as My work shows of its done work (MY_BOARD_DONE_LIMIT)
 
-def _board(*, user, rows: QuerySet[Deliverable], today: date, project=None) -> Board:
-    """`rows` as cards in the board's columns (workflow.BOARD_COLUMNS).
 
-    Queries: the rows with their checklist progress (one subquery), then the
-    managers of their projects (prefetched, so `can_manage_deliverable` and
-    `can_update_deliverable` answer without a query per card)."""
+def _board(
+    *, user, rows: QuerySet[Deliverable], today: date, project=None, keep: int | None = None
+) -> Board:
+    """`rows` as cards in the board's columns (workflow.BOARD_COLUMNS), at most
+    BOARD_COLUMN_LIMIT a column, plus the card of deliverable `keep` (just moved).
+
+    Queries: each column's count (one grouped query), the cards drawn with their
+    checklist progress (one subquery), then the managers of their projects
+    (prefetched, so `can_manage_deliverable` and `can_update_deliverable` answer
+    without a query per card)."""
     from . import workflow
     from .permissions import can_manage_deliverable, can_update_deliverable
     from .services import REASON_REQUIRED  # the moves that need a reason: one list
 
+    counts = dict(rows.order_by().values_list("status").annotate(n=Count("pk")))
+    place = Window(
+        RowNumber(),
+        partition_by=[F("status")],
+        order_by=[
+            # Done: the most recently changed first (null in the other columns).
+            Case(When(status=DeliverableStatus.DONE, then=F("updated_at"))).desc(nulls_last=True),
+            F("due_date").asc(nulls_last=True),
+            F("pk").asc(),
+        ],
+    )
+    # The cards drawn, chosen by id first: their progress is then read for them only.
+    drawn = rows.annotate(board_place=place).filter(
+        Q(board_place__lte=BOARD_COLUMN_LIMIT) | Q(pk=keep or 0)
+    )
     loaded = _with_progress_of_page(
-        rows.select_related("project", "type__role", "owner")
+        Deliverable.objects.filter(pk__in=drawn.values("pk"))
+        .select_related("project", "type__role", "owner")
         .only(*_WORK_ITEM_FIELDS, "project__name", "project__archived_at")
-        .prefetch_related("project__managers")
         .order_by(F("due_date").asc(nulls_last=True), "pk")
     )
+    # One instance of each project for its cards, its managers prefetched on it
+    # (one query, then one filter per project rather than per card).
+    projects = {deliverable.project_id: deliverable.project for deliverable in loaded}
+    prefetch_related_objects(list(projects.values()), "managers")
+    for deliverable in loaded:
+        deliverable.project = projects[deliverable.project_id]
     detail_url = row_url("deliverables:detail")
     move_url = row_url("deliverables:move")
     columns = {
-        status: BoardColumn(status, str(DeliverableStatus(status).label))
+        status: BoardColumn(
+            status, str(DeliverableStatus(status).label), count=counts.get(status, 0)
+        )
         for status in workflow.BOARD_COLUMNS
     }
     manages: dict[int, bool] = {}
+    # The permission helpers read the card's project and owner only: asked once per
+    # project (manage) and per (project, owner) (update), not once per card.
+    updates: dict[tuple[int, int | None], bool] = {}
+    # The moves offered depend on the column and the reader's rights only: built
+    # once per (status, manages, may update) instead of once per card.
+    offers: dict[tuple[str, bool, bool], tuple[list[BoardMove], bool, bool]] = {}
     for deliverable in loaded:
         column = columns.get(deliverable.status)
         if column is None:
@@ -1660,14 +1709,23 @@ def _board(*, user, rows: QuerySet[Deliverable], today: date, project=None) -> B
         if deliverable.project_id not in manages:
             manages[deliverable.project_id] = can_manage_deliverable(user, deliverable)
         manager = manages[deliverable.project_id]
-        moves = {}
-        if can_update_deliverable(user, deliverable):
-            moves = workflow.actions_for(deliverable.status, manages=manager)
-        board_moves = [
-            BoardMove(target, str(label), target in REASON_REQUIRED)
-            for target, label in moves.items()
-            if target in workflow.BOARD_COLUMNS
-        ]
+        whose = (deliverable.project_id, deliverable.owner_id)
+        if whose not in updates:
+            updates[whose] = can_update_deliverable(user, deliverable)
+        key = (deliverable.status, manager, updates[whose])
+        if key not in offers:
+            moves = workflow.actions_for(key[0], manages=manager) if key[2] else {}
+            board_moves = [
+                BoardMove(target, str(label), target in REASON_REQUIRED)
+                for target, label in moves.items()
+                if target in workflow.BOARD_COLUMNS
+            ]
+            offers[key] = (
+                board_moves,
+                any(move.asks_reason for move in board_moves),
+                manager and DeliverableStatus.DONE in moves,
+            )
+        board_moves, asks_reason, may_override = offers[key]
         column.cards.append(
             BoardCard(
                 item=work_item(deliverable, today=today, url=detail_url(deliverable.pk)),
@@ -1676,22 +1734,22 @@ def _board(*, user, rows: QuerySet[Deliverable], today: date, project=None) -> B
                 version=deliverable.version,
                 moves=board_moves,
                 move_url=move_url(deliverable.pk),
-                asks_reason=any(move.asks_reason for move in board_moves),
-                may_override=manager and DeliverableStatus.DONE in moves,
+                asks_reason=asks_reason,
+                may_override=may_override,
             )
         )
     return Board(columns=list(columns.values()), project=project)
 
 
-def project_board(*, user, project: Project, today: date) -> Board:
+def project_board(*, user, project: Project, today: date, keep: int | None = None) -> Board:
     """A project's deliverables by status (all of them but the cancelled ones)."""
     from .workflow import BOARD_COLUMNS
 
     rows = Deliverable.objects.visible_to(user).filter(project=project, status__in=BOARD_COLUMNS)
-    return _board(user=user, rows=rows, today=today, project=project)
+    return _board(user=user, rows=rows, today=today, project=project, keep=keep)
 
 
-def my_work_board(*, user, today: date) -> Board:
+def my_work_board(*, user, today: date, keep: int | None = None) -> Board:
     """The reader's deliverables by status: all their open work, and the done work
     they last saw change (MY_BOARD_DONE_LIMIT), on active projects they may see."""
     mine = visible_deliverables(user=user).filter(owner=user)
@@ -1701,7 +1759,7 @@ def my_work_board(*, user, today: date) -> Board:
         .values("pk")[:MY_BOARD_DONE_LIMIT]
     )
     rows = mine.open() | mine.filter(pk__in=recently_done)
-    return _board(user=user, rows=rows, today=today)
+    return _board(user=user, rows=rows, today=today, keep=keep)
 
 
 def work_view_for(*, user) -> str:

@@ -274,11 +274,14 @@ class _Refusal:
 
 
 def _board_of(request: HttpRequest, deliverable: Deliverable):
-    """The board a card was moved on: the reader's own (My work) or its project's."""
+    """The board a card was moved on: the reader's own (My work) or its project's,
+    with that card drawn even past its column's limit (the reader just moved it)."""
     today = timezone.localdate()
     if request.POST.get("board") == "mine":
-        return selectors.my_work_board(user=request.user, today=today)
-    return selectors.project_board(user=request.user, project=deliverable.project, today=today)
+        return selectors.my_work_board(user=request.user, today=today, keep=deliverable.pk)
+    return selectors.project_board(
+        user=request.user, project=deliverable.project, today=today, keep=deliverable.pk
+    )
 
 
 def _board_answer(

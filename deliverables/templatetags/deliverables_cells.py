@@ -189,3 +189,45 @@ def progress_row(item) -> str:
         item.items_done,
         item.items_total,
     )
+
+
+@register.simple_tag
+def board_card_facts(card, with_project=False) -> str:
+    """A board card's type (and project, on My work), its title linked to its page,
+    its owner, due date and checklist progress (selectors.BoardCard)."""
+    item = card.item
+    kind = (
+        format_html("{} · {}", card.type_name, item.project_name)
+        if with_project
+        else card.type_name
+    )
+    owner = item.owner_name or format_html(
+        '<span class="text-body-secondary">{}</span>', gettext("Nobody yet")
+    )
+    return format_html(
+        '<div class="small text-body-secondary">{}</div>'
+        '<a class="fw-semibold d-block" href="{}">{}</a>'
+        '<div class="small d-flex flex-wrap column-gap-2 mt-1">'
+        "<span>{}</span><span>{}</span><span>{} {}</span></div>",
+        kind,
+        item.url,
+        card.title,
+        owner,
+        due(item),
+        gettext("Checklist"),
+        progress(item),
+    )
+
+
+@register.simple_tag
+def board_move_buttons(card) -> str:
+    """The buttons of a board card's "Move to…" menu, one per move it offers."""
+    return format_html_join(
+        "",
+        '<button type="submit" class="btn btn-sm btn-light text-start" name="to_status"'
+        ' value="{}"{}>{}</button>',
+        (
+            (move.status, mark_safe(" data-asks-reason") if move.asks_reason else "", move.label)
+            for move in card.moves
+        ),
+    )

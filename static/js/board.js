@@ -2,7 +2,9 @@
 // form works on its own (htmx posts it and swaps the board; without JavaScript it is
 // a plain form). This adds: dragging a card to a column presses that move's button;
 // arrow keys between the menu's moves, Escape to close it; a move that needs a reason
-// (blocked) opens its reason box first; focus comes back to the moved card.
+// (blocked) opens its reason box first when the card has one (the server draws it on a
+// card whose move it refused; otherwise the move is sent and refused with the box
+// open); focus comes back to the moved card.
 (function () {
   "use strict";
   let dragged = null;

@@ -329,3 +329,52 @@ def test_remembering_the_same_view_writes_nothing(work):
     version = ReminderPreference.objects.get(user=member).version
     work_view_remember(user=member, view=WorkView.BOARD)
     assert ReminderPreference.objects.get(user=member).version == version
+
+
+def test_a_full_column_draws_its_first_cards_and_links_to_the_rest(client, work, monkeypatch):
+    from deliverables import selectors
+
+    monkeypatch.setattr(selectors, "BOARD_COLUMN_LIMIT", 1)
+    project = work.world.project
+    waiting = Deliverable.objects.filter(project=project, status="not_started").count()
+    assert waiting > 1
+    client.force_login(work.world.people["manager"])
+    html = client.get(_board_url(work)).content.decode()
+    column = html[html.index('class="board-column" data-status="not_started"') :]
+    column = column[: column.index("</section>")]
+    assert column.count('class="card board-card') == 1
+    assert f'<span class="small">{waiting}</span>' in column  # the column's full count
+    assert f"See all {waiting} deliverables in Not started" in column
+    assert f"{reverse('deliverables:list')}?project={project.pk}&amp;status=not_started" in column
+
+
+def test_the_reason_box_is_drawn_once_a_move_is_refused(client, work):
+    client.force_login(work.world.people["member"])
+    html = client.get(_board_url(work)).content.decode()
+    card = html[html.index(f'id="card-{work.deliverable.pk}"') :]
+    card = card[: card.index("</li>")]
+    assert 'value="blocked" data-asks-reason' in card  # offered...
+    assert f'id="reason-{work.deliverable.pk}"' not in card  # ...its box drawn when refused
+    html = _move(client, work.deliverable, "blocked", htmx=True).content.decode()
+    assert f'id="reason-{work.deliverable.pk}"' in html
+
+
+def test_the_card_just_moved_is_drawn_even_past_its_columns_limit(work, monkeypatch):
+    from django.utils import timezone
+
+    from deliverables import selectors
+
+    monkeypatch.setattr(selectors, "BOARD_COLUMN_LIMIT", 1)
+    manager, project = work.world.people["manager"], work.world.project
+    today = timezone.localdate()
+
+    def drawn(**keep):
+        board = selectors.project_board(user=manager, project=project, today=today, **keep)
+        column = next(c for c in board.columns if c.status == "not_started")
+        return [card.item.pk for card in column.cards], column.count
+
+    (first,), count = drawn()
+    assert count > 1
+    other = Deliverable.objects.filter(project=project, status="not_started").exclude(pk=first)
+    hidden = other.first().pk
+    assert sorted(drawn(keep=hidden)[0]) == sorted([first, hidden])

@@ -258,9 +258,10 @@ def test_a_cancelled_deliverables_page_costs_what_an_open_ones_does(client):
 
 @pytest.mark.parametrize("viewer", ["member", "manager", "admin"])
 def test_project_board_does_not_grow_with_its_deliverables(client, viewer):
-    # Queries: session, user, the project (visible_to), the cards with their
-    # checklist progress (one subquery), their projects' managers (prefetched, so
-    # the permission to move each card costs none). None per card.
+    # Queries: session, user, the project (visible_to), the columns' counts (one
+    # grouped query), the cards drawn with their checklist progress (one subquery),
+    # their projects' managers (prefetched, so the permission to move each card
+    # costs none). None per card.
     from deliverables.services import deliverable_transition
     from tests.factories import admin_user
 
@@ -291,8 +292,9 @@ def test_project_board_does_not_grow_with_its_deliverables(client, viewer):
 
 
 def test_my_work_board_does_not_grow_with_work_or_projects(client):
-    # Queries: session, user, the list-or-board choice, the cards (open work and the
-    # latest done) with their progress, their projects' managers.
+    # Queries: session, user, the list-or-board choice, the columns' counts, the
+    # cards (open work and the latest done) with their progress, their projects'
+    # managers.
     from deliverables.services import work_view_remember
 
     manager, member = manager_user(), UserFactory()
