@@ -145,33 +145,52 @@ def _type_ids_named(text: str) -> list[int]:
     ]
 
 
-def _ranked(rows: QuerySet, kind: str, rank) -> QuerySet:
-    """One kind's part of the union: (kind, id, rank), unordered, for the newest
-    COUNT_LIMIT matching rows of the kind. Ranking costs a text function per row:
-    a common word (every fourth title at 50,000 deliverables) ranks 1,000 rows, not
-    12,500, and the page says it shows the first 1,000."""
-    newest = rows.order_by("-pk").values("pk")[:COUNT_LIMIT]
-    return (
-        rows.model.objects.filter(pk__in=newest)
-        .order_by()
-        .annotate(search_kind=Value(kind, output_field=CharField()), search_rank=rank)
-        .values_list("search_kind", "pk", "search_rank")
-    )
+@dataclass(frozen=True)
+class _Kind:
+    """One kind's matches the reader may see (`rows`), and how they rank."""
+
+    kind: str
+    rows: QuerySet
+    rank: object
+
+    def counted(self) -> QuerySet:
+        """The kind's part of the count: its ids, unranked and unordered (ranking
+        is a text function per row; counting needs none)."""
+        return self.rows.order_by().values("pk")
+
+    def ranked(self) -> QuerySet:
+        """The kind's part of the page's union: (kind, id, rank), for the newest
+        COUNT_LIMIT matching rows of the kind. A common word (every fourth title at
+        50,000 deliverables) ranks 1,000 rows, not 12,500, and the page says it
+        shows the first 1,000. PostgreSQL limits each part of a union itself, so
+        the rank is computed on the newest rows as they are read; SQLite cannot,
+        and takes them by id."""
+        newest = self.rows.order_by("-pk")
+        if not connection.features.supports_slicing_ordering_in_compound:
+            newest = self.rows.model.objects.filter(
+                pk__in=newest.values("pk")[:COUNT_LIMIT]
+            ).order_by()
+        rows = newest.annotate(
+            search_kind=Value(self.kind, output_field=CharField()), search_rank=self.rank
+        ).values_list("search_kind", "pk", "search_rank")
+        if connection.features.supports_slicing_ordering_in_compound:
+            rows = rows[:COUNT_LIMIT]
+        return rows
 
 
-def _projects(user, match: Matcher) -> QuerySet:
+def _projects(user, match: Matcher) -> _Kind:
     fields, match = FIELDS[PROJECT], match.by_contains()
     rows = match.matching(Project.objects.visible_to(user), fields)
-    return _ranked(rows, PROJECT, match.rank(fields))
+    return _Kind(PROJECT, rows, match.rank(fields))
 
 
-def _people(user, match: Matcher) -> QuerySet:
+def _people(user, match: Matcher) -> _Kind:
     fields, match = FIELDS[PERSON], match.by_contains()
     rows = people_visible_to(user).exclude(username__startswith=ANONYMISED_USERNAME_PREFIX)
-    return _ranked(match.matching(rows, fields), PERSON, match.rank(fields))
+    return _Kind(PERSON, match.matching(rows, fields), match.rank(fields))
 
 
-def _deliverables(user, match: Matcher) -> QuerySet:
+def _deliverables(user, match: Matcher) -> _Kind:
     """Deliverables whose title or description hold the words, whose type's name
     does, or one of whose links does by its label or address. Each way is its own
     subquery of ids (served by its index), so the visible rows are never scanned
@@ -191,22 +210,22 @@ def _deliverables(user, match: Matcher) -> QuerySet:
     rank = match.rank(fields)
     if match.use_full_text:
         rank = rank + Value(0.01)
-    return _ranked(rows, DELIVERABLE, rank)
+    return _Kind(DELIVERABLE, rows, rank)
 
 
-def _answers(user, match: Matcher) -> QuerySet:
+def _answers(user, match: Matcher) -> _Kind:
     """Answered questions of team handbooks (the process documentation's checklist)."""
     fields = FIELDS[ANSWER]
     rows = match.matching(ChecklistItem.objects.visible_to(user), fields).filter(
         deliverable__type__slug=PROCESS_DOCUMENTATION
     )
-    return _ranked(rows, ANSWER, match.rank(fields))
+    return _Kind(ANSWER, rows, match.rank(fields))
 
 
-def _comments(user, match: Matcher) -> QuerySet:
+def _comments(user, match: Matcher) -> _Kind:
     fields = FIELDS[COMMENT]
     rows = match.matching(DeliverableComment.objects.visible_to(user).shown(), fields)
-    return _ranked(rows, COMMENT, match.rank(fields))
+    return _Kind(COMMENT, rows, match.rank(fields))
 
 
 @dataclass
@@ -309,17 +328,20 @@ def search(*, user, text: str, page_number: int | None = 1, per_page: int = 20) 
     texts (names, titles) come out higher than those of long ones, which suits a
     search box where names are what people look for most."""
     match = matcher(text)
-    union = (
-        _projects(user, match)
-        .union(
-            _people(user, match),
-            _deliverables(user, match),
-            _answers(user, match),
-            _comments(user, match),
-            all=True,
-        )
-        .order_by("-search_rank", "search_kind", "-id")
+    first, *others = (
+        _projects(user, match),
+        _people(user, match),
+        _deliverables(user, match),
+        _answers(user, match),
+        _comments(user, match),
     )
-    page = BoundedPaginator(union, per_page, limit=COUNT_LIMIT).get_page(page_number)
+    ranked = first.ranked().union(*(kind.ranked() for kind in others), all=True)
+    counted = first.counted().union(*(kind.counted() for kind in others), all=True)
+    page = BoundedPaginator(
+        ranked.order_by("-search_rank", "search_kind", "-id"),
+        per_page,
+        limit=COUNT_LIMIT,
+        counted=counted,
+    ).get_page(page_number)
     page.object_list = _results(list(page.object_list), text)
     return page
