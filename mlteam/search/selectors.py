@@ -139,7 +139,7 @@ def _type_ids_named(text: str) -> list[int]:
     folded = text.casefold()
     return [
         deliverable_type.pk
-        for deliverable_type in DeliverableType.objects.only("pk", "name")
+        for deliverable_type in DeliverableType.objects.order_by().only("pk", "name")
         if folded in deliverable_type.display_name.casefold()
         or folded in deliverable_type.name.casefold()
     ]
@@ -260,7 +260,8 @@ def _results(rows: list[tuple[str, int, float]], text: str) -> list[SearchResult
         ids.setdefault(kind, []).append(pk)
     loaded: dict[tuple[str, int], SearchResult] = {}
     if ids.get(PROJECT):
-        for project in Project.objects.filter(pk__in=ids[PROJECT]):
+        projects = Project.objects.filter(pk__in=ids[PROJECT]).order_by()
+        for project in projects.only("name", "business_problem"):
             loaded[PROJECT, project.pk] = SearchResult(
                 PROJECT,
                 project.name,
@@ -270,7 +271,8 @@ def _results(rows: list[tuple[str, int, float]], text: str) -> list[SearchResult
     if ids.get(PERSON):
         from django.contrib.auth import get_user_model
 
-        for person in get_user_model().objects.filter(pk__in=ids[PERSON]):
+        people = get_user_model().objects.filter(pk__in=ids[PERSON]).order_by()
+        for person in people.only("username", "first_name", "last_name"):
             loaded[PERSON, person.pk] = SearchResult(
                 PERSON,
                 person_name(person),
@@ -278,8 +280,9 @@ def _results(rows: list[tuple[str, int, float]], text: str) -> list[SearchResult
                 context=person.get_username(),
             )
     if ids.get(DELIVERABLE):
-        for deliverable in Deliverable.objects.filter(pk__in=ids[DELIVERABLE]).select_related(
-            "type", "project"
+        deliverables = Deliverable.objects.filter(pk__in=ids[DELIVERABLE]).order_by()
+        for deliverable in deliverables.select_related("type", "project").only(
+            "title", "description", "type__name", "project__name"
         ):
             loaded[DELIVERABLE, deliverable.pk] = SearchResult(
                 DELIVERABLE,
@@ -289,8 +292,9 @@ def _results(rows: list[tuple[str, int, float]], text: str) -> list[SearchResult
                 excerpt=_excerpt(deliverable.description, text),
             )
     if ids.get(ANSWER):
-        for item in ChecklistItem.objects.filter(pk__in=ids[ANSWER]).select_related(
-            "deliverable__project"
+        items = ChecklistItem.objects.filter(pk__in=ids[ANSWER]).order_by()
+        for item in items.select_related("deliverable__project").only(
+            "text", "answer", "deliverable__project__name"
         ):
             project = item.deliverable.project
             loaded[ANSWER, item.pk] = SearchResult(
@@ -301,8 +305,17 @@ def _results(rows: list[tuple[str, int, float]], text: str) -> list[SearchResult
                 excerpt=_excerpt(item.answer, text),
             )
     if ids.get(COMMENT):
-        for comment in DeliverableComment.objects.filter(pk__in=ids[COMMENT]).select_related(
+        comments = DeliverableComment.objects.filter(pk__in=ids[COMMENT]).order_by()
+        for comment in comments.select_related(
             "deliverable__type", "deliverable__project", "author"
+        ).only(
+            "body",
+            "deliverable__title",
+            "deliverable__type__name",
+            "deliverable__project__name",
+            "author__username",
+            "author__first_name",
+            "author__last_name",
         ):
             deliverable = comment.deliverable
             loaded[COMMENT, comment.pk] = SearchResult(
