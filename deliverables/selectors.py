@@ -381,17 +381,18 @@ class BoundedPaginator(Paginator):
     reaches the rest). Counting all 50,000 deliverables took 11-20 ms at 50,000 and
     four times as long at 200,000 (bench/pages.py).
 
-    `counted`, when given, are the rows counted instead of `object_list`: the same
-    rows, cheaper to count (without what only orders them)."""
+    `object_list` may also be a list already read with at most `limit` + 1 rows
+    (the site search reads its ranked rows at once): it is counted as it is."""
 
-    def __init__(self, object_list, per_page, *, limit: int, counted=None, **kwargs):
+    def __init__(self, object_list, per_page, *, limit: int, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.limit = limit
-        self.counted = object_list if counted is None else counted
 
     @cached_property
     def count(self) -> int:
-        return self.counted.order_by()[: self.limit + 1].count()
+        if isinstance(self.object_list, list):
+            return min(len(self.object_list), self.limit + 1)
+        return self.object_list.order_by()[: self.limit + 1].count()
 
     @property
     def capped(self) -> bool:

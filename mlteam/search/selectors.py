@@ -8,9 +8,9 @@ comments' `visible_to`, which follow the deliverables'); the search only narrows
 A page costs the same number of queries whatever the data (tests/search):
 1. the deliverable types whose name, in the reader's language, holds the words
    (the catalogue is small; names are translated in Python, not in the database);
-2. how many results there are (at most COUNT_LIMIT + 1), and 3. the page's
-   (kind, id, rank) rows: one UNION ALL of the five kinds, ordered by rank;
-4-8. the page's rows of each kind present, with what their lines show.
+2. the best (kind, id, rank) rows, at most COUNT_LIMIT + 1: one UNION ALL of the
+   five kinds, ordered by rank; their number is the count, the page a slice;
+3-7. the page's rows of each kind present, with what their lines show.
 """
 
 from __future__ import annotations
@@ -153,28 +153,24 @@ class _Kind:
     rows: QuerySet
     rank: object
 
-    def counted(self) -> QuerySet:
-        """The kind's part of the count: its ids, unranked and unordered (ranking
-        is a text function per row; counting needs none)."""
-        return self.rows.order_by().values("pk")
-
     def ranked(self) -> QuerySet:
-        """The kind's part of the page's union: (kind, id, rank), for the newest
-        COUNT_LIMIT matching rows of the kind. A common word (every fourth title at
-        50,000 deliverables) ranks 1,000 rows, not 12,500, and the page says it
-        shows the first 1,000. PostgreSQL limits each part of a union itself, so
-        the rank is computed on the newest rows as they are read; SQLite cannot,
-        and takes them by id."""
+        """The kind's part of the union: (kind, id, rank), for the newest
+        COUNT_LIMIT + 1 matching rows of the kind (one more than the page counts,
+        so that a kind with more is known to be capped). A common word (every
+        fourth title at 50,000 deliverables) ranks 1,001 rows, not 12,500, and the
+        page says it shows the first 1,000. PostgreSQL limits each part of a union
+        itself, so the rank is computed on the newest rows as they are read;
+        SQLite cannot, and takes them by id."""
         newest = self.rows.order_by("-pk")
         if not connection.features.supports_slicing_ordering_in_compound:
             newest = self.rows.model.objects.filter(
-                pk__in=newest.values("pk")[:COUNT_LIMIT]
+                pk__in=newest.values("pk")[: COUNT_LIMIT + 1]
             ).order_by()
         rows = newest.annotate(
             search_kind=Value(self.kind, output_field=CharField()), search_rank=self.rank
         ).values_list("search_kind", "pk", "search_rank")
         if connection.features.supports_slicing_ordering_in_compound:
-            rows = rows[:COUNT_LIMIT]
+            rows = rows[: COUNT_LIMIT + 1]
         return rows
 
 
@@ -254,7 +250,7 @@ def _excerpt(text: str, words: str, width: int = 160) -> str:
 
 
 def _results(rows: list[tuple[str, int, float]], text: str) -> list[SearchResult]:
-    """The page's results, each kind loaded once with what its line shows (4-8)."""
+    """The page's results, each kind loaded once with what its line shows (3-7)."""
     ids: dict[str, list[int]] = {}
     for kind, pk, _rank in rows:
         ids.setdefault(kind, []).append(pk)
@@ -349,12 +345,9 @@ def search(*, user, text: str, page_number: int | None = 1, per_page: int = 20) 
         _comments(user, match),
     )
     ranked = first.ranked().union(*(kind.ranked() for kind in others), all=True)
-    counted = first.counted().union(*(kind.counted() for kind in others), all=True)
-    page = BoundedPaginator(
-        ranked.order_by("-search_rank", "search_kind", "-id"),
-        per_page,
-        limit=COUNT_LIMIT,
-        counted=counted,
-    ).get_page(page_number)
+    # The best COUNT_LIMIT + 1 rows at once: their number is the count (a second
+    # query counting the same union read every match again), the page a slice.
+    rows = list(ranked.order_by("-search_rank", "search_kind", "-id")[: COUNT_LIMIT + 1])
+    page = BoundedPaginator(rows, per_page, limit=COUNT_LIMIT).get_page(page_number)
     page.object_list = _results(list(page.object_list), text)
     return page
