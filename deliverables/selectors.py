@@ -380,7 +380,10 @@ class BoundedPaginator(Paginator):
     Beyond, `capped` is true, `count` is `limit` + 1 and the pages stop at the
     `limit`-th row (the page says "more than `limit`"; a filter or another sort
     reaches the rest). Counting all 50,000 deliverables took 11-20 ms at 50,000 and
-    four times as long at 200,000 (bench/pages.py)."""
+    four times as long at 200,000 (bench/pages.py).
+
+    `object_list` may also be a list already read with at most `limit` + 1 rows
+    (the site search reads its ranked rows at once): it is counted as it is."""
 
     def __init__(self, object_list, per_page, *, limit: int, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
@@ -388,6 +391,8 @@ class BoundedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
+        if isinstance(self.object_list, list):
+            return min(len(self.object_list), self.limit + 1)
         return self.object_list.order_by()[: self.limit + 1].count()
 
     @property

@@ -8,9 +8,9 @@ comments' `visible_to`, which follow the deliverables'); the search only narrows
 A page costs the same number of queries whatever the data (tests/search):
 1. the deliverable types whose name, in the reader's language, holds the words
    (the catalogue is small; names are translated in Python, not in the database);
-2. how many results there are (at most COUNT_LIMIT + 1), and 3. the page's
-   (kind, id, rank) rows: one UNION ALL of the five kinds, ordered by rank;
-4-8. the page's rows of each kind present, with what their lines show.
+2. the best (kind, id, rank) rows, at most COUNT_LIMIT + 1: one UNION ALL of the
+   five kinds, ordered by rank; their number is the count, the page a slice;
+3-7. the page's rows of each kind present, with what their lines show.
 """
 
 from __future__ import annotations
@@ -139,39 +139,54 @@ def _type_ids_named(text: str) -> list[int]:
     folded = text.casefold()
     return [
         deliverable_type.pk
-        for deliverable_type in DeliverableType.objects.only("pk", "name")
+        for deliverable_type in DeliverableType.objects.order_by().only("pk", "name")
         if folded in deliverable_type.display_name.casefold()
         or folded in deliverable_type.name.casefold()
     ]
 
 
-def _ranked(rows: QuerySet, kind: str, rank) -> QuerySet:
-    """One kind's part of the union: (kind, id, rank), unordered, for the newest
-    COUNT_LIMIT matching rows of the kind. Ranking costs a text function per row:
-    a common word (every fourth title at 50,000 deliverables) ranks 1,000 rows, not
-    12,500, and the page says it shows the first 1,000."""
-    newest = rows.order_by("-pk").values("pk")[:COUNT_LIMIT]
-    return (
-        rows.model.objects.filter(pk__in=newest)
-        .order_by()
-        .annotate(search_kind=Value(kind, output_field=CharField()), search_rank=rank)
-        .values_list("search_kind", "pk", "search_rank")
-    )
+@dataclass(frozen=True)
+class _Kind:
+    """One kind's matches the reader may see (`rows`), and how they rank."""
+
+    kind: str
+    rows: QuerySet
+    rank: object
+
+    def ranked(self) -> QuerySet:
+        """The kind's part of the union: (kind, id, rank), for the newest
+        COUNT_LIMIT + 1 matching rows of the kind (one more than the page counts,
+        so that a kind with more is known to be capped). A common word (every
+        fourth title at 50,000 deliverables) ranks 1,001 rows, not 12,500, and the
+        page says it shows the first 1,000. PostgreSQL limits each part of a union
+        itself, so the rank is computed on the newest rows as they are read;
+        SQLite cannot, and takes them by id."""
+        newest = self.rows.order_by("-pk")
+        if not connection.features.supports_slicing_ordering_in_compound:
+            newest = self.rows.model.objects.filter(
+                pk__in=newest.values("pk")[: COUNT_LIMIT + 1]
+            ).order_by()
+        rows = newest.annotate(
+            search_kind=Value(self.kind, output_field=CharField()), search_rank=self.rank
+        ).values_list("search_kind", "pk", "search_rank")
+        if connection.features.supports_slicing_ordering_in_compound:
+            rows = rows[: COUNT_LIMIT + 1]
+        return rows
 
 
-def _projects(user, match: Matcher) -> QuerySet:
+def _projects(user, match: Matcher) -> _Kind:
     fields, match = FIELDS[PROJECT], match.by_contains()
     rows = match.matching(Project.objects.visible_to(user), fields)
-    return _ranked(rows, PROJECT, match.rank(fields))
+    return _Kind(PROJECT, rows, match.rank(fields))
 
 
-def _people(user, match: Matcher) -> QuerySet:
+def _people(user, match: Matcher) -> _Kind:
     fields, match = FIELDS[PERSON], match.by_contains()
     rows = people_visible_to(user).exclude(username__startswith=ANONYMISED_USERNAME_PREFIX)
-    return _ranked(match.matching(rows, fields), PERSON, match.rank(fields))
+    return _Kind(PERSON, match.matching(rows, fields), match.rank(fields))
 
 
-def _deliverables(user, match: Matcher) -> QuerySet:
+def _deliverables(user, match: Matcher) -> _Kind:
     """Deliverables whose title or description hold the words, whose type's name
     does, or one of whose links does by its label or address. Each way is its own
     subquery of ids (served by its index), so the visible rows are never scanned
@@ -191,22 +206,22 @@ def _deliverables(user, match: Matcher) -> QuerySet:
     rank = match.rank(fields)
     if match.use_full_text:
         rank = rank + Value(0.01)
-    return _ranked(rows, DELIVERABLE, rank)
+    return _Kind(DELIVERABLE, rows, rank)
 
 
-def _answers(user, match: Matcher) -> QuerySet:
+def _answers(user, match: Matcher) -> _Kind:
     """Answered questions of team handbooks (the process documentation's checklist)."""
     fields = FIELDS[ANSWER]
     rows = match.matching(ChecklistItem.objects.visible_to(user), fields).filter(
         deliverable__type__slug=PROCESS_DOCUMENTATION
     )
-    return _ranked(rows, ANSWER, match.rank(fields))
+    return _Kind(ANSWER, rows, match.rank(fields))
 
 
-def _comments(user, match: Matcher) -> QuerySet:
+def _comments(user, match: Matcher) -> _Kind:
     fields = FIELDS[COMMENT]
     rows = match.matching(DeliverableComment.objects.visible_to(user).shown(), fields)
-    return _ranked(rows, COMMENT, match.rank(fields))
+    return _Kind(COMMENT, rows, match.rank(fields))
 
 
 @dataclass
@@ -235,13 +250,14 @@ def _excerpt(text: str, words: str, width: int = 160) -> str:
 
 
 def _results(rows: list[tuple[str, int, float]], text: str) -> list[SearchResult]:
-    """The page's results, each kind loaded once with what its line shows (4-8)."""
+    """The page's results, each kind loaded once with what its line shows (3-7)."""
     ids: dict[str, list[int]] = {}
     for kind, pk, _rank in rows:
         ids.setdefault(kind, []).append(pk)
     loaded: dict[tuple[str, int], SearchResult] = {}
     if ids.get(PROJECT):
-        for project in Project.objects.filter(pk__in=ids[PROJECT]):
+        projects = Project.objects.filter(pk__in=ids[PROJECT]).order_by()
+        for project in projects.only("name", "business_problem"):
             loaded[PROJECT, project.pk] = SearchResult(
                 PROJECT,
                 project.name,
@@ -251,7 +267,8 @@ def _results(rows: list[tuple[str, int, float]], text: str) -> list[SearchResult
     if ids.get(PERSON):
         from django.contrib.auth import get_user_model
 
-        for person in get_user_model().objects.filter(pk__in=ids[PERSON]):
+        people = get_user_model().objects.filter(pk__in=ids[PERSON]).order_by()
+        for person in people.only("username", "first_name", "last_name"):
             loaded[PERSON, person.pk] = SearchResult(
                 PERSON,
                 person_name(person),
@@ -259,8 +276,9 @@ def _results(rows: list[tuple[str, int, float]], text: str) -> list[SearchResult
                 context=person.get_username(),
             )
     if ids.get(DELIVERABLE):
-        for deliverable in Deliverable.objects.filter(pk__in=ids[DELIVERABLE]).select_related(
-            "type", "project"
+        deliverables = Deliverable.objects.filter(pk__in=ids[DELIVERABLE]).order_by()
+        for deliverable in deliverables.select_related("type", "project").only(
+            "title", "description", "type__name", "project__name"
         ):
             loaded[DELIVERABLE, deliverable.pk] = SearchResult(
                 DELIVERABLE,
@@ -270,8 +288,9 @@ def _results(rows: list[tuple[str, int, float]], text: str) -> list[SearchResult
                 excerpt=_excerpt(deliverable.description, text),
             )
     if ids.get(ANSWER):
-        for item in ChecklistItem.objects.filter(pk__in=ids[ANSWER]).select_related(
-            "deliverable__project"
+        items = ChecklistItem.objects.filter(pk__in=ids[ANSWER]).order_by()
+        for item in items.select_related("deliverable__project").only(
+            "text", "answer", "deliverable__project__name"
         ):
             project = item.deliverable.project
             loaded[ANSWER, item.pk] = SearchResult(
@@ -282,8 +301,17 @@ def _results(rows: list[tuple[str, int, float]], text: str) -> list[SearchResult
                 excerpt=_excerpt(item.answer, text),
             )
     if ids.get(COMMENT):
-        for comment in DeliverableComment.objects.filter(pk__in=ids[COMMENT]).select_related(
+        comments = DeliverableComment.objects.filter(pk__in=ids[COMMENT]).order_by()
+        for comment in comments.select_related(
             "deliverable__type", "deliverable__project", "author"
+        ).only(
+            "body",
+            "deliverable__title",
+            "deliverable__type__name",
+            "deliverable__project__name",
+            "author__username",
+            "author__first_name",
+            "author__last_name",
         ):
             deliverable = comment.deliverable
             loaded[COMMENT, comment.pk] = SearchResult(
@@ -309,17 +337,17 @@ def search(*, user, text: str, page_number: int | None = 1, per_page: int = 20) 
     texts (names, titles) come out higher than those of long ones, which suits a
     search box where names are what people look for most."""
     match = matcher(text)
-    union = (
-        _projects(user, match)
-        .union(
-            _people(user, match),
-            _deliverables(user, match),
-            _answers(user, match),
-            _comments(user, match),
-            all=True,
-        )
-        .order_by("-search_rank", "search_kind", "-id")
+    first, *others = (
+        _projects(user, match),
+        _people(user, match),
+        _deliverables(user, match),
+        _answers(user, match),
+        _comments(user, match),
     )
-    page = BoundedPaginator(union, per_page, limit=COUNT_LIMIT).get_page(page_number)
+    ranked = first.ranked().union(*(kind.ranked() for kind in others), all=True)
+    # The best COUNT_LIMIT + 1 rows at once: their number is the count (a second
+    # query counting the same union read every match again), the page a slice.
+    rows = list(ranked.order_by("-search_rank", "search_kind", "-id")[: COUNT_LIMIT + 1])
+    page = BoundedPaginator(rows, per_page, limit=COUNT_LIMIT).get_page(page_number)
     page.object_list = _results(list(page.object_list), text)
     return page

@@ -210,8 +210,8 @@ def _queries(client, user) -> tuple[int, int]:
 
 
 def test_query_count_does_not_grow_with_the_data(client, work):
-    """Session, user and their permissions, the type catalogue (1), the count (1),
-    the page's rows (1), and one query per kind present on the page (at most 5):
+    """Session, user and their permissions, the type catalogue (1), the ranked rows
+    that are also the count (1), and one query per kind present on the page (at most 5):
     the same at 2 and at 12 of each (which kinds make the first page depends on the
     ranks, so the kinds are taken out of the comparison)."""
     manager = work.world.people["manager"]
@@ -239,6 +239,24 @@ def test_a_common_word_is_counted_up_to_the_limit(client, work, monkeypatch):
     response = client.get(reverse("search:results"), {"q": "grow"})
     assert response.context["page_obj"].paginator.capped
     assert "More than 2 results" in response.content.decode()
+
+
+def test_one_kind_beyond_the_limit_is_counted_as_more(client, work, monkeypatch):
+    """Each kind ranks one row more than the limit, so a word found in one kind
+    alone is still known to have more results than are shown."""
+    monkeypatch.setattr(selectors, "COUNT_LIMIT", 2)
+    manager = work.world.people["manager"]
+    for n in range(3):
+        deliverable_create(
+            project=work.world.project,
+            type=deliverable_type("analysis-report"),
+            title=f"okapi report {n}",
+            actor=manager,
+        )
+    client.force_login(manager)
+    page = client.get(reverse("search:results"), {"q": "okapi"}).context["page_obj"]
+    assert page.paginator.capped
+    assert {result.kind for result in page.object_list} == {"deliverable"}
 
 
 def test_a_deleted_comment_is_not_found_even_by_its_author(fraud):
