@@ -7,6 +7,7 @@ include costs a template render each (three a row were ~1 ms of a 25-row list).
 """
 
 from django import template
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
@@ -188,4 +189,228 @@ def progress_row(item) -> str:
         item.items_total or 1,
         item.items_done,
         item.items_total,
+    )
+
+
+# --- inline edits on list rows (views.deliverable_inline; selectors.RowControls) -----------
+# Tags rather than three included templates a row: each include's form cost ~2 ms of a
+# 50-row list's render (a row of form markup is ~60 template nodes), which made the
+# deliverables list 8x the floor page at 50,000 deliverables (bench/pages.py).
+# `row`: "list" or "mine" (which list the answer draws again); `target`: what htmx swaps.
+
+
+def _inline_url(context, pk: int) -> str:
+    """The row's inline-edit URL, reversed once for the row's three controls."""
+    urls = context.render_context.setdefault("inline_urls", {})
+    if pk not in urls:
+        urls[pk] = reverse("deliverables:inline", args=[pk])
+    return urls[pk]
+
+
+def _inline_form(context, deliverable, controls, *, field, row, target, trigger, body) -> str:
+    url = _inline_url(context, deliverable.pk)
+    return format_html(
+        '<form method="post" action="{}" class="inline-edit" hx-post="{}" hx-trigger="{}" '
+        'hx-target="{}" hx-swap="outerHTML">'
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+        '<input type="hidden" name="version" value="{}"><input type="hidden" name="field" '
+        'value="{}"><input type="hidden" name="row" value="{}">{}</form>',
+        url,
+        url,
+        trigger,
+        target,
+        context.get("csrf_token", ""),
+        controls.version,
+        field,
+        row,
+        body,
+    )
+
+
+def _refused_on(controls, field: str):
+    refusal = controls.refusal
+    return refusal if refusal is not None and refusal.field == field else None
+
+
+def _invalid(refusal, control_id: str) -> str:
+    """A control's invalid marks: its class suffix and ARIA attributes."""
+    if refusal is None:
+        return ""
+    return format_html(' is-invalid" aria-describedby="{}-error" aria-invalid="true', control_id)
+
+
+def _errors(refusal, control_id: str, more="") -> str:
+    if refusal is None:
+        return ""
+    return format_html(
+        '<div id="{}-error" class="invalid-feedback d-block" role="alert">{}{}</div>',
+        control_id,
+        format_html_join(
+            "", '<p class="mb-0"><strong>{}</strong></p>', ((e,) for e in refusal.errors)
+        ),
+        more,
+    )
+
+
+def _noscript_save() -> str:
+    return format_html(
+        '<noscript><button type="submit" class="btn btn-sm btn-outline-secondary mt-1">{}'
+        "</button></noscript>",
+        gettext("Save"),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def inline_status(context, deliverable, controls, row: str, target: str) -> str:
+    """The row's status: the moves the reader may make, posted when one is chosen; a
+    refusal drawn under it, with the reason box the move needs. No move: the status
+    is only shown."""
+    if not controls.moves:
+        return format_html(
+            '<span class="badge status-{}">{}</span>', deliverable.status, deliverable.status_label
+        )
+    pk = deliverable.pk
+    control_id = f"status-{pk}"
+    refusal = _refused_on(controls, "status")
+    chosen = refusal.to_status if refusal is not None else None
+    options = format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (move.status, mark_safe(" selected") if move.status == chosen else "", move.label)
+            for move in controls.moves
+        ),
+    )
+    select = format_html(
+        '<label class="visually-hidden" for="{}">{}</label>'
+        '<select name="to_status" id="{}" class="form-select form-select-sm inline-select{}">'
+        '<option value="">{}</option>{}</select>',
+        control_id,
+        gettext("Status"),
+        control_id,
+        _invalid(refusal, control_id),
+        deliverable.status_label,
+        options,
+    )
+    if refusal is None:
+        after = _noscript_save()
+    else:
+        missing = ""
+        if refusal.missing:
+            missing = format_html(
+                '<p class="mb-0">{}</p><ul class="mb-0">{}</ul>',
+                gettext("Still open:"),
+                format_html_join("", "<li>{}</li>", ((text,) for text in refusal.missing)),
+            )
+        after = _errors(refusal, control_id, missing)
+        if any(move.asks_reason and move.status == chosen for move in controls.moves):
+            after += format_html(
+                '<label class="form-label small mt-1 mb-0" for="reason-{}">{}</label>'
+                '<textarea class="form-control form-control-sm" name="reason" id="reason-{}" '
+                'rows="2" maxlength="2000">{}</textarea>',
+                pk,
+                gettext("Reason, if you mark it blocked"),
+                pk,
+                refusal.reason,
+            )
+        if refusal.missing and controls.may_override:
+            after += format_html(
+                '<label class="form-label small mt-1 mb-0" for="override-{}">{}</label>'
+                '<textarea class="form-control form-control-sm" name="override_reason" '
+                'id="override-{}" rows="2" maxlength="2000">{}</textarea>',
+                pk,
+                gettext("Reason to mark done with required items open"),
+                pk,
+                refusal.override_reason,
+            )
+        after += format_html(
+            '<button type="submit" class="btn btn-sm btn-primary mt-1">{}</button>',
+            gettext("Save"),
+        )
+    return _inline_form(
+        context,
+        deliverable,
+        controls,
+        field="status",
+        row=row,
+        target=target,
+        trigger="change from:find select, submit",
+        body=select + after,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def inline_owner(context, deliverable, controls, row: str, target: str) -> str:
+    """The row's owner, changed in place by the project's managers; others read it."""
+    if not controls.manages:
+        if deliverable.owner_name:
+            return deliverable.owner_name
+        return format_html('<span class="text-body-secondary">{}</span>', gettext("Nobody yet"))
+    control_id = f"owner-{deliverable.pk}"
+    refusal = _refused_on(controls, "owner")
+    options = format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (pk, mark_safe(" selected") if pk == deliverable.owner_id else "", name)
+            for pk, name in controls.owners
+        ),
+    )
+    body = format_html(
+        '<label class="visually-hidden" for="{}">{}</label>'
+        '<select name="owner" id="{}" class="form-select form-select-sm inline-select{}">'
+        '<option value="">{}</option>{}</select>{}{}',
+        control_id,
+        gettext("Owner"),
+        control_id,
+        _invalid(refusal, control_id),
+        gettext("Nobody yet"),
+        options,
+        _errors(refusal, control_id),
+        _noscript_save(),
+    )
+    return _inline_form(
+        context,
+        deliverable,
+        controls,
+        field="owner",
+        row=row,
+        target=target,
+        trigger="change, submit",
+        body=body,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def inline_due(context, deliverable, controls, row: str, target: str) -> str:
+    """The row's due date, changed in place by the project's managers; others read it,
+    overdue marked."""
+    if not controls.manages:
+        return due(deliverable)
+    control_id = f"due-{deliverable.pk}"
+    refusal = _refused_on(controls, "due_date")
+    body = format_html(
+        '<label class="visually-hidden" for="{}">{}</label>'
+        '<input type="date" name="due_date" id="{}" value="{}" '
+        'class="form-control form-control-sm inline-date{}">{}{}{}',
+        control_id,
+        gettext("Due date"),
+        control_id,
+        deliverable.due_date.isoformat() if deliverable.due_date else "",
+        _invalid(refusal, control_id),
+        format_html(' <span class="badge text-bg-danger">{}</span>', gettext("overdue"))
+        if deliverable.overdue
+        else "",
+        _errors(refusal, control_id),
+        _noscript_save(),
+    )
+    return _inline_form(
+        context,
+        deliverable,
+        controls,
+        field="due_date",
+        row=row,
+        target=target,
+        trigger="change, submit",
+        body=body,
     )
