@@ -6,6 +6,8 @@ Tags in Python rather than included templates: lists draw them in every row, and
 include costs a template render each (three a row were ~1 ms of a 25-row list).
 """
 
+from functools import lru_cache
+
 from django import template
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -193,9 +195,9 @@ def progress_row(item) -> str:
 
 
 # --- inline edits on list rows (views.deliverable_inline; selectors.RowControls) -----------
-# Tags rather than three included templates a row: each include's form cost ~2 ms of a
-# 50-row list's render (a row of form markup is ~60 template nodes), which made the
-# deliverables list 8x the floor page at 50,000 deliverables (bench/pages.py).
+# Tags rather than three included templates a row (~60 template nodes of form markup):
+# the includes made the admin's 25-row list at 50,000 deliverables spend ~130 ms
+# rendering, 8x the floor page; with the tags, ~60 ms (timed in-process).
 # `row`: "list" or "mine" (which list the answer draws again); `target`: what htmx swaps.
 
 
@@ -205,6 +207,15 @@ def _inline_url(context, pk: int) -> str:
     if pk not in urls:
         urls[pk] = reverse("deliverables:inline", args=[pk])
     return urls[pk]
+
+
+def _csrf_token(context) -> str:
+    """The page's CSRF token as text: the context's is a lazy object, and each
+    escape of it goes through its proxy (~0.3 ms a row of three forms)."""
+    render = context.render_context
+    if "inline_csrf_token" not in render:
+        render["inline_csrf_token"] = str(context.get("csrf_token", ""))
+    return render["inline_csrf_token"]
 
 
 def _inline_form(context, deliverable, controls, *, field, row, target, trigger, body) -> str:
@@ -219,7 +230,7 @@ def _inline_form(context, deliverable, controls, *, field, row, target, trigger,
         url,
         trigger,
         target,
-        context.get("csrf_token", ""),
+        _csrf_token(context),
         controls.version,
         field,
         row,
@@ -339,6 +350,13 @@ def inline_status(context, deliverable, controls, row: str, target: str) -> str:
     )
 
 
+@lru_cache(maxsize=512)
+def _owner_options(owners: tuple[tuple[int, str], ...]) -> str:
+    """The owner choices as options, drawn once for the rows that share them (a
+    project's rows do, `selectors.inline_controls`): plain data in, markup out."""
+    return format_html_join("", '<option value="{}">{}</option>', owners)
+
+
 @register.simple_tag(takes_context=True)
 def inline_owner(context, deliverable, controls, row: str, target: str) -> str:
     """The row's owner, changed in place by the project's managers; others read it."""
@@ -348,14 +366,11 @@ def inline_owner(context, deliverable, controls, row: str, target: str) -> str:
         return format_html('<span class="text-body-secondary">{}</span>', gettext("Nobody yet"))
     control_id = f"owner-{deliverable.pk}"
     refusal = _refused_on(controls, "owner")
-    options = format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        (
-            (pk, mark_safe(" selected") if pk == deliverable.owner_id else "", name)
-            for pk, name in controls.owners
-        ),
-    )
+    options = _owner_options(tuple(controls.owners))
+    if deliverable.owner_id:
+        chosen = f'<option value="{int(deliverable.owner_id)}">'
+        # Escaped options, with a constant attribute added to one of them.
+        options = mark_safe(options.replace(chosen, chosen[:-1] + " selected>", 1))  # noqa: S308
     body = format_html(
         '<label class="visually-hidden" for="{}">{}</label>'
         '<select name="owner" id="{}" class="form-select form-select-sm inline-select{}">'
