@@ -284,14 +284,7 @@ def inline_status(context, deliverable, controls, row: str, target: str) -> str:
     control_id = f"status-{pk}"
     refusal = _refused_on(controls, "status")
     chosen = refusal.to_status if refusal is not None else None
-    options = format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        (
-            (move.status, mark_safe(" selected") if move.status == chosen else "", move.label)
-            for move in controls.moves
-        ),
-    )
+    options = _move_options(tuple(controls.moves), chosen)
     select = format_html(
         '<label class="visually-hidden" for="{}">{}</label>'
         '<select name="to_status" id="{}" class="form-select form-select-sm inline-select{}">'
@@ -347,6 +340,20 @@ def inline_status(context, deliverable, controls, row: str, target: str) -> str:
         target=target,
         trigger="change from:find select, submit",
         body=select + after,
+    )
+
+
+@lru_cache(maxsize=512)
+def _move_options(moves: tuple, chosen: str | None) -> str:
+    """The status moves as options (`selectors.BoardMove`s, worded in the reader's
+    language: part of the key), drawn once for the rows that offer the same moves."""
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (move.status, mark_safe(" selected") if move.status == chosen else "", move.label)
+            for move in moves
+        ),
     )
 
 
