@@ -107,6 +107,7 @@ def _pages(p: Practices) -> dict[str, str]:
         "deliverables:link_add": [report],
         "deliverables:link_remove": [report, link.pk],
         "deliverables:comment_add": [report],
+        "deliverables:add": [project],
         "deliverables:plan": [project],
         "deliverables:project_board": [project],
         "deliverables:move": [report],
