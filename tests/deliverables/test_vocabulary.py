@@ -148,7 +148,9 @@ def test_the_deliverable_page_draws_statuses_from_the_enumeration(client):
     Deliverable.objects.filter(pk=deliverable.pk).update(status=DeliverableStatus.IN_REVIEW)
     page = client.get(url).content.decode()
     assert 'value="done" class="btn btn-sm btn-success"' in page
-    assert 'value="blocked" class="btn btn-sm btn-outline-warning"' in page
+    # Blocking asks why first: its summary opens the reason box, whose button moves it.
+    assert '<summary class="btn btn-sm btn-outline-warning">' in page
+    assert 'value="blocked" class="btn btn-sm btn-warning"' in page
     assert 'value="in_progress" class="btn btn-sm btn-outline-primary"' in page
     Deliverable.objects.filter(pk=deliverable.pk).update(
         status=DeliverableStatus.BLOCKED, blocked_reason="Waiting."
