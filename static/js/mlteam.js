@@ -38,6 +38,9 @@
     }
     box.focus();
     box.select();
+  });
+})();
+
 // The team matrix (roles/_team_matrix.html): a grid with one tab stop (roving
 // tabindex); arrow keys, Home and End move between cells; Enter opens the cell's
 // editor in a dialog (htmx fills it), Escape closes it; after a save the matrix
