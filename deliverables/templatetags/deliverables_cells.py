@@ -468,7 +468,7 @@ def inline_due(context, deliverable, controls, row: str, target: str) -> str:
         _errors(refusal, control_id),
         _noscript_save(),
     )
-    return _inline_form(
+    form = _inline_form(
         context,
         deliverable,
         controls,
@@ -477,4 +477,13 @@ def inline_due(context, deliverable, controls, row: str, target: str) -> str:
         target=target,
         trigger="change, submit",
         body=body,
+    )
+    if refusal is not None:
+        return form  # the refused field, with its message, on every screen
+    # A date field does not fit a phone's row beside the status: there the row reads
+    # the date, and the deliverable's page (one tap away) changes it.
+    return format_html(
+        '<span class="d-sm-none">{}</span><span class="d-none d-sm-inline">{}</span>',
+        due(deliverable),
+        form,
     )
