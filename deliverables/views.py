@@ -317,6 +317,25 @@ def _move_refused(request, pk: int, form: TransitionForm, error: ValidationError
     return _Refusal(pk=pk, form=offered, missing=missing)
 
 
+def _move(request: HttpRequest, deliverable: Deliverable, data: dict) -> None:
+    """A status move asked for by a validated transition form (the deliverable's
+    page, a board card, a list row): a move kept for managers is refused with 403 to
+    anyone else (the service refuses it too, for every other path); the rest is the
+    service's, which raises ValidationError for what it refuses."""
+    if workflow.manager_only(deliverable.status, data["to_status"]) and not can_manage_deliverable(
+        request.user, deliverable
+    ):
+        raise PermissionDenied
+    services.deliverable_transition(
+        deliverable=deliverable,
+        actor=request.user,
+        to_status=data["to_status"],
+        version=data["version"],
+        reason=data["reason"],
+        override_reason=data["override_reason"],
+    )
+
+
 @require_POST
 def deliverable_move(request: HttpRequest, pk: int) -> HttpResponse:
     """A card moved on the board (dragged, its "Move to" menu, or its form without
@@ -327,19 +346,8 @@ def deliverable_move(request: HttpRequest, pk: int) -> HttpResponse:
         refusal = _Refusal(pk=pk, form=form, missing=[])
         return _board_answer(request, deliverable, status=422, refusal=refusal)
     data = form.cleaned_data
-    if workflow.manager_only(deliverable.status, data["to_status"]) and not can_manage_deliverable(
-        request.user, deliverable
-    ):
-        raise PermissionDenied
     try:
-        services.deliverable_transition(
-            deliverable=deliverable,
-            actor=request.user,
-            to_status=data["to_status"],
-            version=data["version"],
-            reason=data["reason"],
-            override_reason=data["override_reason"],
-        )
+        _move(request, deliverable, data)
     except ValidationError as error:
         refusal = _move_refused(request, pk, form, error)
         return _board_answer(
@@ -410,19 +418,8 @@ def _inline_status(request, deliverable: Deliverable) -> HttpResponse:
         refusal = _RowRefusal("status", errors, **typed)
         return _row_answer(request, deliverable.pk, status=422, refusal=refusal)
     data = form.cleaned_data
-    if workflow.manager_only(deliverable.status, data["to_status"]) and not can_manage_deliverable(
-        request.user, deliverable
-    ):
-        raise PermissionDenied
     try:
-        services.deliverable_transition(
-            deliverable=deliverable,
-            actor=request.user,
-            to_status=data["to_status"],
-            version=data["version"],
-            reason=data["reason"],
-            override_reason=data["override_reason"],
-        )
+        _move(request, deliverable, data)
     except ValidationError as error:
         missing = None
         if getattr(error, "code", None) == "checklist_open":
@@ -632,19 +629,8 @@ def _transition(request: HttpRequest, pk: int) -> HttpResponse:
     form = _transition_form(deliverable, request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        if workflow.manager_only(
-            deliverable.status, data["to_status"]
-        ) and not can_manage_deliverable(request.user, deliverable):
-            raise PermissionDenied
         try:
-            services.deliverable_transition(
-                deliverable=deliverable,
-                actor=request.user,
-                to_status=data["to_status"],
-                version=data["version"],
-                reason=data["reason"],
-                override_reason=data["override_reason"],
-            )
+            _move(request, deliverable, data)
         except ValidationError as error:
             field = TRANSITION_ERROR_FIELDS.get(getattr(error, "code", None))
             if field is not None:  # nothing was saved: shown next to the box it is about
