@@ -51,9 +51,10 @@ class TransitionForm(EditFormMixin, forms.Form):
     )
 
 
-class InlineEditForm(forms.Form):
+class InlineEditForm(EditFormMixin, forms.Form):
     """One field of a list row changed in place by a manager: the owner or the due
-    date (`field` says which; the other is left as saved)."""
+    date (`field` says which; the other is left as saved). An edit form: its one
+    field is the change, checked against the row's version."""
 
     version = VersionField()
     field = forms.ChoiceField(choices=[("owner", "owner"), ("due_date", "due_date")])
