@@ -1,33 +1,9 @@
 """Admins see everyone's API tokens in the Django admin and may revoke any of them
 (mlteam.accounts.permissions.REVOKE_ANY_PERMISSION)."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-CODENAMES = ["view_apitoken", "delete_apitoken"]
-
-
-def grant(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    admins, _ = Group.objects.get_or_create(name="Admins")
-    admins.permissions.add(
-        *Permission.objects.filter(content_type__app_label="accounts", codename__in=CODENAMES)
-    )
-
-
-def revoke(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    admins = Group.objects.filter(name="Admins").first()
-    if admins:
-        admins.permissions.remove(
-            *Permission.objects.filter(content_type__app_label="accounts", codename__in=CODENAMES)
-        )
+from mlteam.migration_grants import AdminsGrant
 
 
 class Migration(migrations.Migration):
@@ -37,4 +13,4 @@ class Migration(migrations.Migration):
         ("roles", "0002_groups"),
     ]
 
-    operations = [migrations.RunPython(grant, revoke)]
+    operations = [AdminsGrant({"accounts": ["view_apitoken", "delete_apitoken"]})]

@@ -2,8 +2,9 @@
 overdue events every hour. Admins manage site-wide endpoints and the allow-list in
 the Django admin, and read the deliveries there."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from mlteam.migration_grants import AdminsGrant
 
 ADMIN_PERMISSIONS = [
     f"{action}_{model}"
@@ -23,29 +24,11 @@ def schedule(apps, schema_editor):
     for name, task, minutes in SCHEDULES:
         interval, _ = IntervalSchedule.objects.get_or_create(every=minutes, period="minutes")
         PeriodicTask.objects.get_or_create(name=name, defaults={"task": task, "interval": interval})
-    app_config = apps.get_app_config("notifications")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    Permission = apps.get_model("auth", "Permission")
-    admins, _ = apps.get_model("auth", "Group").objects.get_or_create(name="Admins")
-    admins.permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="notifications", codename__in=ADMIN_PERMISSIONS
-        )
-    )
 
 
 def unschedule(apps, schema_editor):
     names = [name for name, _task, _minutes in SCHEDULES]
     apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name__in=names).delete()
-    admins = apps.get_model("auth", "Group").objects.filter(name="Admins").first()
-    if admins:
-        admins.permissions.remove(
-            *apps.get_model("auth", "Permission").objects.filter(
-                content_type__app_label="notifications", codename__in=ADMIN_PERMISSIONS
-            )
-        )
 
 
 class Migration(migrations.Migration):
@@ -55,4 +38,7 @@ class Migration(migrations.Migration):
         ("roles", "0002_groups"),
     ]
 
-    operations = [migrations.RunPython(schedule, unschedule)]
+    operations = [
+        migrations.RunPython(schedule, unschedule),
+        AdminsGrant({"notifications": ADMIN_PERMISSIONS}),
+    ]
