@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -45,9 +45,10 @@ def feeds_of(*, user) -> list[CalendarFeed]:
     return list(CalendarFeed.objects.filter(person=user).select_related("project"))
 
 
-def feed_projects(*, user) -> list[Project]:
-    """The active projects `user` may see, for a project feed."""
-    return list(Project.objects.visible_to(user).active().order_by("name", "pk"))
+def feed_projects(*, user) -> QuerySet[Project]:
+    """The active projects `user` may see, for a project feed (a queryset: the
+    form's choices)."""
+    return Project.objects.visible_to(user).active().order_by("name", "pk")
 
 
 def feed_for_secret(secret: str) -> CalendarFeed | None:

@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from deliverables.reminders import preference_for, preference_zone
-from roles.models import Project
 
 from . import ics, selectors, services
 from .forms import FeedIssueForm
@@ -30,7 +29,7 @@ from .models import CalendarFeed
 def feed_settings(request: HttpRequest) -> HttpResponse:
     """The reader's feeds, and a form to issue an address. A new address is shown
     on the response to that POST only (no-store), as API tokens are."""
-    projects = Project.objects.visible_to(request.user).active().order_by("name", "pk")
+    projects = selectors.feed_projects(user=request.user)
     initial = {}
     if "project" in request.GET:
         initial["project"] = request.GET.get("project")
