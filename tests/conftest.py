@@ -114,6 +114,26 @@ def _fresh_cache():
     cache.clear()
 
 
+def set_language(context, live_server, language: str) -> None:
+    """Have the browser `context` ask the live server for pages in `language` (the
+    cookie the language switcher sets)."""
+    from django.conf import settings
+
+    host = live_server.url.split("//", 1)[1].split(":")[0]
+    context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "domain": host, "path": "/"}]
+    )
+
+
+def language_context(
+    browser, live_server, language: str, *, width: int, height: int = 844, **options
+):
+    """A new browser context of the given viewport that reads pages in `language`."""
+    context = browser.new_context(viewport={"width": width, "height": height}, **options)
+    set_language(context, live_server, language)
+    return context
+
+
 def sign_in(page, base_url: str, username: str) -> None:
     """Sign in through the real form, whatever the interface language, and wait
     until the browser has left the sign-in page."""

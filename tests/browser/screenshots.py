@@ -13,13 +13,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
 from deliverables.models import DeliverableStatus
 from deliverables.services import deliverable_create
-from tests.conftest import sign_in
+from tests.conftest import language_context, sign_in
 from tests.factories import deliverable_type
 from tests.practices.conftest import practices  # noqa: F401 (a fixture)
 
@@ -62,19 +61,8 @@ def test_screenshots(live_server, browser, practices, language):  # noqa: F811
         "dashboard": reverse("deliverables:portfolio_dashboard"),
         "project": reverse("roles:project_detail", args=[practices.project.pk]),
     }
-    host = live_server.url.split("//", 1)[1].split(":")[0]
     for width in (1280, 390):
-        context = browser.new_context(viewport={"width": width, "height": 900})
-        context.add_cookies(
-            [
-                {
-                    "name": settings.LANGUAGE_COOKIE_NAME,
-                    "value": language,
-                    "domain": host,
-                    "path": "/",
-                }
-            ]
-        )
+        context = language_context(browser, live_server, language, width=width, height=900)
         page = context.new_page()
         try:
             sign_in(page, live_server.url, "manager")

@@ -25,7 +25,7 @@ from deliverables.services import (
     deliverable_create,
     deliverable_transition,
 )
-from tests.conftest import require, sign_in
+from tests.conftest import language_context, require, sign_in
 from tests.factories import deliverable_type, manager_user
 from tests.practices.conftest import practices  # noqa: F401 (a fixture)
 
@@ -54,12 +54,7 @@ RUN_AXE = """async (tags) => {
 
 def _context(browser, live_server, language: str):
     require(AXE.exists(), "node_modules/axe-core (npm install)")
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
-    host = live_server.url.split("//", 1)[1].split(":")[0]
-    context.add_cookies(
-        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "domain": host, "path": "/"}]
-    )
-    return context
+    return language_context(browser, live_server, language, width=1280, height=900, bypass_csp=True)
 
 
 def _violations(page, url: str) -> list[str]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +26,7 @@ from mlteam.notifications.models import DeliveryStatus, WebhookDelivery, Webhook
 from mlteam.notifications.services import endpoint_create
 from roles.models import Project
 from roles.services import membership_add, role_assign
-from tests.conftest import ARTIFACTS, sign_in
+from tests.conftest import ARTIFACTS, language_context, sign_in
 from tests.factories import UserFactory, deliverable_type, role
 from tests.practices.conftest import practices  # noqa: F401 (a fixture)
 
@@ -45,12 +44,7 @@ TYPED = f"{TEXT}\n\n[{WORD}]({ADDRESS}) {ADDRESS} `{WORD}`"
 
 
 def _context(browser, live_server, *, width: int, language: str = "en"):
-    context = browser.new_context(viewport={"width": width, "height": 844})
-    host = live_server.url.split("//", 1)[1].split(":")[0]
-    context.add_cookies(
-        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "domain": host, "path": "/"}]
-    )
-    return context
+    return language_context(browser, live_server, language, width=width)
 
 
 def _long_text_everywhere(practices):  # noqa: F811

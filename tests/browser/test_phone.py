@@ -16,13 +16,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
 from deliverables.models import DeliverableStatus
 from deliverables.services import deliverable_create
-from tests.conftest import sign_in
+from tests.conftest import language_context, sign_in
 from tests.factories import deliverable_type
 from tests.practices.conftest import practices  # noqa: F401 (a fixture)
 
@@ -36,12 +35,7 @@ TOUCH = 44
 
 
 def _context(browser, live_server, language: str):
-    context = browser.new_context(viewport={"width": PHONE, "height": 844})
-    host = live_server.url.split("//", 1)[1].split(":")[0]
-    context.add_cookies(
-        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "domain": host, "path": "/"}]
-    )
-    return context
+    return language_context(browser, live_server, language, width=PHONE)
 
 
 def _work_in_every_status(practices) -> None:  # noqa: F811

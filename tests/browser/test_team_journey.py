@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from roles.services import project_create
-from tests.conftest import ARTIFACTS, sign_in
+from tests.conftest import ARTIFACTS, set_language, sign_in
 from tests.factories import PASSWORD, UserFactory, manager_user
 
 pytestmark = [
@@ -239,12 +239,7 @@ def test_a_manager_staffs_a_new_project_from_the_matrix_with_the_keyboard_only(l
     page.screenshot(path=str(ARTIFACTS / "team-matrix-phone.png"), full_page=True)
 
     # The same in Japanese: nothing wider than a phone but the matrix's own box.
-    from django.conf import settings
-
-    host = live_server.url.split("//", 1)[1].split(":")[0]
-    page.context.add_cookies(
-        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "ja", "domain": host, "path": "/"}]
-    )
+    set_language(page.context, live_server, "ja")
     page.reload()
     assert page.locator("html").get_attribute("lang") == "ja"
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
