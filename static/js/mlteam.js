@@ -125,20 +125,29 @@
     if (box) box.addEventListener("close", function () { editing = false; backToCell(); });
   });
 
-  document.addEventListener("htmx:afterSwap", function (event) {
+  // Both once htmx has settled the new content: htmx makes a swapped-in form post
+  // through it only then (a form used before would be sent as a plain page), and
+  // puts the focus back on an element of the old content's id.
+  document.addEventListener("htmx:afterSettle", function (event) {
     const target = event.detail.target;
     if (target.id === "cell-editor-body") {
+      // The cell's editor: the dialog opens with the focus on its first field.
       const box = dialog();
       if (!box.open) box.showModal();
       editing = true;
       const field = target.querySelector("input:not([type=hidden])") || target.querySelector("button, a");
       if (field) { field.focus(); if (field.select) field.select(); }
-    } else if (target.id === "team-matrix") {
-      setUp();
-      const box = dialog();
-      if (box && box.open) box.close();  // its close handler puts the focus back
-      else if (editing) backToCell();
+      return;
     }
+    // The matrix after a save: the dialog closes and the focus goes back to the
+    // cell, now drawn anew.
+    if (target.id !== "team-matrix") return;
+    setUp();
+    const box = dialog();
+    const wasEditing = editing || (box && box.open);
+    if (box && box.open) box.close();
+    editing = false;
+    if (wasEditing) backToCell();
   });
 })();
 // Where htmx runs: show what needs it (".js-only"), hide the plain-form fallbacks
