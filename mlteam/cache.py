@@ -290,32 +290,34 @@ _USER_SHOWN = ("username", "first_name", "last_name", "is_active")
 _USER_RIGHTS = ("is_superuser",)
 
 
-def _user_snapshot(instance) -> dict:
-    # Only the fields loaded: reading a deferred one would cost a query.
-    return {
-        field: instance.__dict__[field]
-        for field in _USER_SHOWN + _USER_RIGHTS
-        if field in instance.__dict__
-    }
+_USER_WATCHED = _USER_SHOWN + _USER_RIGHTS
 
 
-def _user_loaded(sender, instance, **kwargs) -> None:
-    instance._cache_snapshot = _user_snapshot(instance)
+def _user_saving(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
+    """Before a person is saved, their watched values as stored (one query, and none
+    for a new account or a save of other fields only, such as a sign-in's
+    `last_login`). Read on the write rather than kept on every load: people are
+    loaded on every page (owners, authors, workload) and saved rarely."""
+    instance._cache_before = {}
+    watched = [
+        field
+        for field in _USER_WATCHED
+        if (update_fields is None or field in update_fields) and field in instance.__dict__
+    ]
+    if raw or instance._state.adding or instance.pk is None or not watched:
+        return
+    stored = sender._base_manager.filter(pk=instance.pk).values(*watched).first()
+    instance._cache_before = stored or {}
 
 
 def _user_saved(sender, instance, created, update_fields=None, raw=False, **kwargs) -> None:
     """A rename or (de)activation moves everything; superuser status, the person.
     A new account is on no dashboard until it joins a project (`membership_add`),
     and a sign-in (`last_login`) or a new password changes nothing shown."""
-    before = getattr(instance, "_cache_snapshot", {})
-    after = _user_snapshot(instance)
-    instance._cache_snapshot = after
+    before = instance.__dict__.pop("_cache_before", {})
     if created or raw:
         return
-    changed = {field for field, value in after.items() if before.get(field, value) != value}
-    changed |= set(after) - set(before)
-    if update_fields is not None:
-        changed &= set(update_fields)
+    changed = {field for field, value in before.items() if instance.__dict__[field] != value}
     if changed & set(_USER_SHOWN):
         bump()
     elif changed:
@@ -367,10 +369,10 @@ def connect_auth_signals() -> None:
     """Connected once, when the app is ready (`MLTeamConfig.ready`)."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
-    from django.db.models.signals import m2m_changed, post_init, post_save, pre_delete
+    from django.db.models.signals import m2m_changed, post_save, pre_delete, pre_save
 
     User = get_user_model()
-    post_init.connect(_user_loaded, sender=User, dispatch_uid="mlteam-cache-user-loaded")
+    pre_save.connect(_user_saving, sender=User, dispatch_uid="mlteam-cache-user-saving")
     post_save.connect(_user_saved, sender=User, dispatch_uid="mlteam-cache-user-saved")
     for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
         m2m_changed.connect(
