@@ -1681,15 +1681,21 @@ def _board(
     drawn = rows.annotate(board_place=place).filter(
         Q(board_place__lte=BOARD_COLUMN_LIMIT) | Q(pk=keep or 0)
     )
+    # A project's board has the project already: its cards are not joined to it.
+    related = ("type__role", "owner") if project else ("project", "type__role", "owner")
+    project_fields = () if project else ("project__name", "project__archived_at")
     loaded = _with_progress_of_page(
         Deliverable.objects.filter(pk__in=drawn.values("pk"))
-        .select_related("project", "type__role", "owner")
-        .only(*_WORK_ITEM_FIELDS, "project__name", "project__archived_at")
+        .select_related(*related)
+        .only(*_WORK_ITEM_FIELDS, *project_fields)
         .order_by(F("due_date").asc(nulls_last=True), "pk")
     )
     # One instance of each project for its cards, its managers prefetched on it
     # (one query, then one filter per project rather than per card).
-    projects = {deliverable.project_id: deliverable.project for deliverable in loaded}
+    if project:
+        projects = {project.pk: project}
+    else:
+        projects = {deliverable.project_id: deliverable.project for deliverable in loaded}
     prefetch_related_objects(list(projects.values()), "managers")
     for deliverable in loaded:
         deliverable.project = projects[deliverable.project_id]
@@ -1708,6 +1714,7 @@ def _board(
     # The moves offered depend on the column and the reader's rights only: built
     # once per (status, manages, may update) instead of once per card.
     offers: dict[tuple[str, bool, bool], tuple[list[BoardMove], bool, bool]] = {}
+    type_names: dict[int, str] = {}  # each type's name in the reader's language, worded once
     for deliverable in loaded:
         column = columns.get(deliverable.status)
         if column is None:
@@ -1732,11 +1739,14 @@ def _board(
                 manager and DeliverableStatus.DONE in moves,
             )
         board_moves, asks_reason, may_override = offers[key]
+        if deliverable.type_id not in type_names:
+            type_names[deliverable.type_id] = str(deliverable.type.display_name)
+        type_name = type_names[deliverable.type_id]
         column.cards.append(
             BoardCard(
                 item=work_item(deliverable, today=today, url=detail_url(deliverable.pk)),
-                type_name=str(deliverable.type.display_name),
-                title=deliverable.short_label,
+                type_name=type_name,
+                title=short_label_of(deliverable.title, type_name),
                 version=deliverable.version,
                 moves=board_moves,
                 move_url=move_url(deliverable.pk),

@@ -9,6 +9,7 @@ include costs a template render each (three a row were ~1 ms of a 25-row list).
 from functools import lru_cache
 
 from django import template
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -194,7 +195,6 @@ def progress_row(item) -> str:
     )
 
 
-@register.simple_tag
 def board_card_facts(card, with_project=False) -> str:
     """A board card's type (and project, on My work), its title linked to its page,
     its owner, due date and checklist progress (selectors.BoardCard)."""
@@ -222,7 +222,6 @@ def board_card_facts(card, with_project=False) -> str:
     )
 
 
-@register.simple_tag
 def board_move_buttons(card) -> str:
     """The buttons of a board card's "Move to…" menu, one per move it offers."""
     return format_html_join(
@@ -233,6 +232,65 @@ def board_move_buttons(card) -> str:
             (move.status, mark_safe(" data-asks-reason") if move.asks_reason else "", move.label)
             for move in card.moves
         ),
+    )
+
+
+def _board_refusal(context, card, part: str) -> str:
+    """What a refused card adds (rare: only the card of the move just refused): the
+    message ("message") or, in its open menu, the boxes the move needs ("boxes")."""
+    return render_to_string(
+        "deliverables/_board_refusal.html",
+        {"card": card, "form": card.refusal.form, "part": part},
+        request=context.get("request"),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def board_card(context, card, board) -> str:
+    """One card of the board (templates/deliverables/_board.html): its facts and,
+    when the reader may move it, a plain form (works without JavaScript) with its
+    "Move to…" menu, which htmx posts to swap the whole board. A tag rather than
+    template markup: a column draws up to 20 cards, and the markup's ~30 template
+    nodes a card were most of the board's rendering (bench/pages.py)."""
+    item = card.item
+    kind = "mine" if board.project is None else "project"
+    facts = board_card_facts(card, with_project=board.project is None)
+    refused = card.refusal is not None
+    form = ""
+    if card.moves:
+        version = card.refusal.form["version"].value() if refused else card.version
+        form = format_html(
+            '<form method="post" action="{}" class="board-move mt-2" hx-post="{}" '
+            'hx-target="#board" hx-swap="outerHTML">'
+            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+            '<input type="hidden" name="version" value="{}">'
+            '<input type="hidden" name="board" value="{}">'
+            '<details class="board-move-menu"{}>'
+            '<summary class="btn btn-sm btn-outline-secondary">{}</summary>'
+            '<div class="board-move-actions d-grid gap-1 mt-1" role="group" aria-label="{}">'
+            "{}</div>{}</details></form>",
+            card.move_url,
+            card.move_url,
+            _csrf_token(context),
+            version,
+            kind,
+            mark_safe(" open") if refused else "",
+            gettext("Move to…"),
+            gettext("Move to…"),
+            board_move_buttons(card),
+            _board_refusal(context, card, "boxes") if refused else "",
+        )
+    return format_html(
+        '<li class="card board-card{}" id="card-{}" data-status="{}" data-moves="{}"{}>'
+        '<div class="card-body p-2">{}{}{}</div></li>',
+        " board-card-overdue" if item.overdue else "",
+        item.pk,
+        item.status,
+        card.move_names,
+        mark_safe(' draggable="true"') if card.moves else "",
+        facts,
+        _board_refusal(context, card, "message") if refused else "",
+        form,
     )
 
 
