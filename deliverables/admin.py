@@ -296,6 +296,7 @@ class DeliverableAdmin(ServiceAdmin):
             project=data["project"],
             type=data["type"],
             title=data["title"],
+            description=data["description"],
             owner=data["owner"],
             due_date=data["due_date"],
             status=data["status"],
@@ -320,12 +321,13 @@ class DeliverableAdmin(ServiceAdmin):
                 override_reason=data["done_override_reason"],
             )
             version = deliverable.version
-        if changed & {"title", "owner", "due_date", "type"}:
+        if changed & {"title", "description", "owner", "due_date", "type"}:
             deliverable = services.deliverable_update(
                 deliverable=deliverable,
                 actor=request.user,
                 version=version,
                 title=data["title"],
+                description=data["description"],
                 owner=data["owner"],
                 due_date=data["due_date"],
                 type=data["type"],

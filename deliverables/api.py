@@ -56,10 +56,10 @@ from .forms import (
     CancelForm,
     ChecklistForm,
     CommentForm,
+    DeliverableAddForm,
     DeliverableEditForm,
     DeliverableFilterForm,
     LinkForm,
-    PlanRowForm,
     TransitionForm,
 )
 from .models import (
@@ -188,6 +188,7 @@ class DeliverableSerializer(serializers.ModelSerializer):
             "project",
             "type",
             "title",
+            "description",
             "label",
             "owner",
             "due_date",
@@ -334,12 +335,16 @@ class DeliverableCreateSerializer(BodySerializer):
     project = WholeNumberField(min_value=1)
     type = WholeNumberField(min_value=1)
     title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", trim_whitespace=False
+    )
     owner = WholeNumberField(required=False, allow_null=True, default=None, min_value=1)
     due_date = serializers.DateField(required=False, allow_null=True, default=None)
 
 
 class DeliverableUpdateSerializer(BodySerializer):
     title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     type = WholeNumberField(required=False, min_value=1)
     owner = WholeNumberField(required=False, allow_null=True, min_value=1)
     due_date = serializers.DateField(required=False, allow_null=True)
@@ -710,7 +715,8 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
         request=DeliverableCreateSerializer, responses={201: DeliverableDetailSerializer}
     )
     def create(self, request):
-        """Plan one deliverable (the project's managers), as a row of the plan page."""
+        """Add one deliverable (the project's managers), as the project's "Add a
+        deliverable" page does: any type, "Other" with its own title."""
         data = _shape(DeliverableCreateSerializer, request)
         project = (
             Project.objects.visible_to(request.user).filter(pk=data["project"]).first()
@@ -723,25 +729,15 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
             raise exceptions.PermissionDenied(
                 _("Only the project's managers can plan its deliverables.")
             )
-        owners = list(selectors.owner_choices(project=project))
-        form = PlanRowForm(
+        form = DeliverableAddForm(
             {
-                "include": "on",
-                **{
-                    name: _form_value(data[name]) for name in ("type", "title", "owner", "due_date")
-                },
+                name: _form_value(data[name])
+                for name in ("type", "title", "description", "owner", "due_date")
             },
-            owners=owners,
+            owners=selectors.owner_choices(project=project),
         )
         row = _valid(form)
-        deliverable = services.deliverable_create(
-            project=project,
-            type=row["type"],
-            title=row["title"],
-            owner=row["owner"],
-            due_date=row["due_date"],
-            actor=request.user,
-        )
+        deliverable = services.deliverable_add(project=project, actor=request.user, **row)
         self.kwargs["pk"] = deliverable.pk
         created = self.get_object()
         return self._detail(
@@ -760,12 +756,13 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
         responses=DeliverableDetailSerializer,
     )
     def partial_update(self, request, pk=None):
-        """Change the title, type, owner or due date (the project's managers)."""
+        """Change the title, description, type, owner or due date (the project's managers)."""
         deliverable = self._managed()
         data = _shape(DeliverableUpdateSerializer, request)
         version = if_match(request)
         current = {
             "title": deliverable.title,
+            "description": deliverable.description,
             "type": deliverable.type_id,
             "owner": deliverable.owner_id,
             "due_date": deliverable.due_date,
@@ -783,6 +780,7 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
         cleaned = _valid(form)
         changed = {
             "title": cleaned["title"] != deliverable.title,
+            "description": cleaned["description"] != deliverable.description,
             "type": cleaned["type"].pk != deliverable.type_id,
             "owner": (cleaned["owner"].pk if cleaned["owner"] else None) != deliverable.owner_id,
             "due_date": cleaned["due_date"] != deliverable.due_date,
@@ -795,6 +793,7 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
                 actor=request.user,
                 version=version,
                 title=cleaned["title"],
+                description=cleaned["description"],
                 owner=cleaned["owner"],
                 due_date=cleaned["due_date"],
                 type=cleaned["type"],

@@ -98,11 +98,23 @@ OWN_TITLE_HELP = _(
 )
 
 
+def description_field() -> MultilineField:
+    """A deliverable's own description, as adding and editing one ask for it."""
+    return MultilineField(
+        label=_("Description"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        help_text=_("Optional. What is expected, for work the type does not describe."),
+    )
+
+
 class DeliverableEditForm(EditFormMixin, forms.Form):
     version = VersionField()
     title = forms.CharField(
         label=_("Own title"), max_length=200, required=False, help_text=OWN_TITLE_HELP
     )
+    description = description_field()
     type = BoundedModelChoiceField(
         label=_("Type"), queryset=DeliverableType.objects.select_related("role")
     )
@@ -176,13 +188,7 @@ class DeliverableAddForm(forms.Form):
         required=False,
         help_text=_("Optional, except for the type “Other”: then it says what the work is."),
     )
-    description = MultilineField(
-        label=_("Description"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        max_length=5000,
-        help_text=_("Optional. What is expected, for work the type does not describe."),
-    )
+    description = description_field()
     owner = PersonChoiceField(
         label=_("Owner"), queryset=get_user_model().objects.none(), required=False
     )

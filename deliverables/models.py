@@ -649,6 +649,7 @@ class EventKind(models.TextChoices):
     DUE_DATE = "due_date", _("changed the due date")
     TYPE = "type", _("changed the type")
     TITLE = "title", _("renamed it")
+    DESCRIPTION = "description", _("changed the description")
     CHECKLIST = "checklist", _("updated the checklist")
     LINK_ADDED = "link_added", _("added a link")
     LINK_REMOVED = "link_removed", _("removed a link")

@@ -346,25 +346,29 @@ def deliverable_update(
     owner,
     due_date: date | None,
     type: DeliverableType,
+    description: str | None = None,
 ) -> Deliverable:
-    """Managers change what the deliverable is, who owns it and when it is due."""
+    """Managers change what the deliverable is, who owns it and when it is due.
+    `description`: its new description (None: unchanged)."""
+    description = deliverable.description if description is None else description.strip()
     if deliverable.checklist_locked and type.pk != deliverable.type_id:
         raise ValidationError(DONE_LOCKED_MESSAGE, code="done")
     _check_new_owner(owner, deliverable.owner_id)
     _claim_version(deliverable, version)
     changes = [
         (EventKind.TITLE, text_value(deliverable.title), text_value(title)),
+        (
+            EventKind.DESCRIPTION,
+            text_value(deliverable.description),
+            text_value(description),
+        ),
         (EventKind.OWNER, person_value(deliverable.owner), person_value(owner)),
         (EventKind.DUE_DATE, date_value(deliverable.due_date), date_value(due_date)),
         (EventKind.TYPE, type_value(deliverable.type), type_value(type)),
     ]
     type_changed = deliverable.type_id != type.pk
-    deliverable.title, deliverable.owner, deliverable.due_date, deliverable.type = (
-        title,
-        owner,
-        due_date,
-        type,
-    )
+    deliverable.title, deliverable.description = title, description
+    deliverable.owner, deliverable.due_date, deliverable.type = owner, due_date, type
     deliverable.full_clean()
     deliverable.save()
     if type_changed:

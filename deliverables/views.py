@@ -769,6 +769,7 @@ def _edit_form(deliverable: Deliverable, data=None) -> DeliverableEditForm:
         initial={
             "version": deliverable.version,
             "title": deliverable.title,
+            "description": deliverable.description,
             "type": deliverable.type_id,
             "owner": deliverable.owner_id,
             "due_date": deliverable.due_date,

@@ -362,6 +362,43 @@ def test_edit_with_if_match_and_a_stale_one_is_412_with_the_current_representati
     assert fingerprint() == before
 
 
+def test_a_one_off_with_a_description_is_added_and_its_description_edited(work):
+    from deliverables.models import OTHER_TYPE_SLUG, DeliverableType
+
+    client = client_as(work["manager"], "token")
+    other = DeliverableType.objects.get(slug=OTHER_TYPE_SLUG)
+    untitled = client.post(LIST, {"project": work["project"].pk, "type": other.pk}, format="json")
+    assert _fields(_problem(untitled, 400)) == {"title"}  # "Other" needs its own title
+    response = client.post(
+        LIST,
+        {
+            "project": work["project"].pk,
+            "type": other.pk,
+            "title": "Vendor contract review",
+            "description": "  Check the **data** clauses.  ",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["description"] == "Check the **data** clauses."
+    edited = client.patch(
+        _url(Deliverable.objects.get(pk=body["id"])),
+        {"description": "Check the data and privacy clauses."},
+        format="json",
+        HTTP_IF_MATCH=f'"{body["version"]}"',
+    )
+    assert edited.status_code == 200, edited.content
+    assert edited.json()["description"] == "Check the data and privacy clauses."
+    assert edited.json()["version"] == body["version"] + 1
+    event = Deliverable.objects.get(pk=body["id"]).events.get(kind=EventKind.DESCRIPTION)
+    assert event.payload["after"] == {"text": "Check the data and privacy clauses."}
+    too_long = client.patch(
+        _url(Deliverable.objects.get(pk=body["id"])), {"description": "x" * 5001}, format="json"
+    )
+    assert _fields(_problem(too_long, 400)) == {"description"}
+
+
 def test_edit_without_changes_writes_nothing(work):
     deliverable = work["deliverable"]
     client = client_as(work["manager"], "token")

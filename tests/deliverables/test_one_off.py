@@ -121,6 +121,68 @@ def test_add_page_creates_and_opens_the_deliverable(client, work):
     assert "<strong>data</strong>" in response.content.decode()
 
 
+def test_the_description_is_edited_afterwards_with_its_history(client, work):
+    manager = work.world.people["manager"]
+    added = services.deliverable_add(
+        project=work.world.project, actor=manager, type=_other(), title="Vendor review"
+    )
+    client.force_login(manager)
+    url = reverse("deliverables:edit", args=[added.pk])
+    form = client.get(url).context["form"]
+    assert form["description"].value() == ""
+    response = client.post(
+        url,
+        {
+            "version": added.version,
+            "title": added.title,
+            "description": "Check the **data** clauses.",
+            "type": added.type_id,
+        },
+        follow=True,
+    )
+    added.refresh_from_db()
+    assert added.description == "Check the **data** clauses."
+    page = response.content.decode()
+    assert "<strong>data</strong>" in page
+    event = added.events.get(kind=EventKind.DESCRIPTION)
+    assert event.payload["after"] == {"text": "Check the **data** clauses."}
+    assert not event.payload.get("before")
+    assert str(event.kind_label) == "changed the description"
+    # The same form again, with the version it was drawn with: refused as stale,
+    # the description typed kept and nothing written.
+    stale = client.post(
+        url,
+        {
+            "version": added.version - 1,
+            "title": added.title,
+            "description": "Other words",
+            "type": added.type_id,
+        },
+        follow=True,
+    )
+    assert stale.status_code == 409
+    assert stale.context["form"]["description"].value() == "Other words"
+    added.refresh_from_db()
+    assert added.description == "Check the **data** clauses."
+
+
+def test_the_admin_saves_a_description_through_the_service(client, work):
+    from tests.factories import admin_user
+    from tests.html_forms import form_data
+
+    deliverable = work.deliverable
+    client.force_login(admin_user(username="ada"))
+    url = reverse("admin:deliverables_deliverable_change", args=[deliverable.pk])
+    data = form_data(client.get(url).content.decode())
+    data["description"] = ["Written in the admin."]
+    data["_save"] = ["Save"]
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    deliverable.refresh_from_db()
+    assert deliverable.description == "Written in the admin."
+    assert deliverable.events.filter(kind=EventKind.DESCRIPTION).exists()
+
+
 def test_project_page_and_plan_link_to_adding(client, work):
     client.force_login(work.world.people["manager"])
     url = reverse("deliverables:add", args=[work.world.project.pk])
