@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from mlteam.dates import format_day
+from mlteam.links import row_url
 
 register = template.Library()
 
@@ -309,6 +310,14 @@ def _inline_url(context, pk: int) -> str:
     return urls[pk]
 
 
+def _edit_url(context, pk: int) -> str:
+    """A deliverable's edit page, its URL pattern reversed once a page."""
+    render = context.render_context
+    if "edit_url" not in render:
+        render["edit_url"] = row_url("deliverables:edit")
+    return render["edit_url"](pk)
+
+
 def _csrf_token(context) -> str:
     """The page's CSRF token as text: the context's is a lazy object, and each
     escape of it goes through its proxy (~0.3 ms a row of three forms)."""
@@ -539,9 +548,13 @@ def inline_due(context, deliverable, controls, row: str, target: str) -> str:
     if refusal is not None:
         return form  # the refused field, with its message, on every screen
     # A date field does not fit a phone's row beside the status: there the row reads
-    # the date, and the deliverable's page (one tap away) changes it.
+    # the date, with a link to the deliverable's edit page, which changes it.
     return format_html(
-        '<span class="d-sm-none">{}</span><span class="d-none d-sm-inline">{}</span>',
+        '<span class="d-sm-none">{} <a class="touch-target" href="{}" aria-label="{}">{}</a>'
+        '</span><span class="d-none d-sm-inline">{}</span>',
         due(deliverable),
+        _edit_url(context, deliverable.pk),
+        gettext("Change the due date of %(deliverable)s") % {"deliverable": deliverable.label},
+        gettext("Change"),
         form,
     )

@@ -41,6 +41,10 @@ def test_list_rows_offer_what_the_reader_may_change(client, work):
     theirs = _row(html, work.colleagues.pk)
     assert 'name="to_status"' in theirs and 'name="owner"' in theirs
     assert 'name="due_date"' in theirs
+    # On a phone the row reads the date, with a link to where it is changed.
+    edit = reverse("deliverables:edit", args=[work.colleagues.pk])
+    assert '<span class="d-sm-none">' in theirs and f'href="{edit}"' in theirs
+    assert f'href="{edit}"' not in mine  # a member's row has no such link
 
 
 def test_owner_changes_status_in_place(client, work):
