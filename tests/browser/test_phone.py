@@ -151,6 +151,13 @@ def test_dashboard_tables_stack_and_filters_fold_on_a_phone(live_server, browser
         # The column's name shows beside the value.
         assert overdue.evaluate("(td) => getComputedStyle(td, '::before').content") == '"Overdue"'
 
+        # The coverage page too: a card a project, the people count back in it.
+        page.goto(live_server.url + reverse("roles:portfolio_coverage"))
+        row = page.locator("main table.table-stack tbody tr").first
+        assert row.evaluate("(tr) => getComputedStyle(tr).display") == "block"
+        assert row.locator("td[data-label='Unfilled roles']").is_visible()
+        assert row.locator("td[data-label='People']").is_visible()
+
         page.goto(live_server.url + reverse("roles:project_list"))
         filters = page.locator("#project-filters")
         assert not filters.is_visible()
