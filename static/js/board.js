@@ -2,9 +2,9 @@
 // form works on its own (htmx posts it and swaps the board; without JavaScript it is
 // a plain form). This adds: dragging a card to a column presses that move's button;
 // arrow keys between the menu's moves, Escape to close it; a move that needs a reason
-// (blocked) opens its reason box first when the card has one (the server draws it on a
-// card whose move it refused; otherwise the move is sent and refused with the box
-// open); focus comes back to the moved card.
+// (blocked) opens a reason box first (the card's own when the server drew it on a
+// refused move, else a copy of the board's template), and is sent with the reason;
+// focus comes back to the moved card.
 (function () {
   "use strict";
   let dragged = null;
@@ -14,8 +14,28 @@
     return card.querySelector('.board-move-actions button[value="' + status + '"]');
   }
 
+  // The reason box of a card that has none yet (the server draws one only on a card
+  // whose move it refused): a copy of the board's template, its ids the card's, with
+  // the move's own button to send it.
+  function reasonBox(card, button) {
+    const template = document.getElementById("board-reason-template");
+    const actions = card.querySelector(".board-move-actions");
+    if (!template || !actions) return null;
+    const box = template.content.firstElementChild.cloneNode(true);
+    const id = "reason-" + card.id.replace("card-", "");
+    box.querySelector("label").htmlFor = id;
+    box.querySelector("textarea").id = id;
+    const send = button.cloneNode(true);
+    send.removeAttribute("data-asks-reason");
+    send.className = "btn btn-sm btn-primary mt-1";
+    send.addEventListener("click", function () { focusAfterSwap = card.id; });
+    box.appendChild(send);
+    actions.after(box);
+    return box;
+  }
+
   function askReason(card, button) {
-    const box = card.querySelector(".board-reason");
+    const box = card.querySelector(".board-reason") || reasonBox(card, button);
     const menu = card.querySelector(".board-move-menu");
     if (!box || !menu) return false;
     const text = box.querySelector("textarea");
@@ -96,7 +116,7 @@
       menu.addEventListener("toggle", function () {
         if (menu.open) {
           const first = menu.querySelector(".board-move-actions button");
-          if (first && !card.querySelector(".board-refusal, .is-invalid")) first.focus();
+          if (first && !card.querySelector(".board-refusal, .is-invalid, .board-extra-open")) first.focus();
         }
       });
       menu.addEventListener("keydown", function (event) {

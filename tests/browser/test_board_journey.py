@@ -106,6 +106,45 @@ def test_member_moves_card_to_review_and_manager_moves_it_to_done(live_server, p
     page.screenshot(path=str(ARTIFACTS / "board-manager-phone.png"), full_page=True)
 
 
+def test_blocked_asks_for_the_reason_before_anything_is_sent(live_server, page):
+    manager = manager_user(username="mari")
+    member = UserFactory(username="kenji", first_name="Kenji", last_name="Ito")
+    project = project_create(name="Churn prediction", managers=[manager])
+    role_assign(
+        membership=membership_add(project=project, user=member), role=role("devops-engineer")
+    )
+    deliverable = deliverable_create(
+        project=project,
+        type=deliverable_type("serving-automation"),
+        owner=member,
+        status="in_progress",
+        actor=manager,
+    )
+    card = f"#card-{deliverable.pk}"
+    sign_in(page, live_server.url, "kenji")
+    page.goto(f"{live_server.url}/projects/{project.pk}/board/")
+    sent = []
+    page.on("request", lambda request: sent.append(request) if request.method == "POST" else None)
+
+    # Dragged to Blocked: the card's menu opens on a reason box, focused; nothing sent.
+    page.locator(card).drag_to(_column(page, "blocked"))
+    reason = page.locator(card).get_by_label("Reason, if you mark it blocked")
+    reason.wait_for()
+    page.wait_for_function("document.activeElement.name === 'reason'")
+    assert sent == []
+    deliverable.refresh_from_db()
+    assert deliverable.status == "in_progress"
+
+    reason.fill("Waiting for the GPU quota")
+    page.locator(card).locator(".board-reason").get_by_role("button", name="Mark blocked").click()
+    page.get_by_text("is now Blocked.").wait_for()
+    assert _column(page, "blocked").locator(card).count() == 1
+    deliverable.refresh_from_db()
+    assert deliverable.status == "blocked"
+    assert deliverable.blocked_reason == "Waiting for the GPU quota"
+    assert len(sent) == 1
+
+
 def test_manager_changes_a_row_in_place_on_the_list(live_server, page):
     manager = manager_user(username="mari", first_name="Mari", last_name="Kobayashi")
     member = UserFactory(username="kenji", first_name="Kenji", last_name="Ito")
@@ -129,8 +168,8 @@ def test_manager_changes_a_row_in_place_on_the_list(live_server, page):
     row.get_by_text("Saved.").wait_for()
     row.get_by_label("Status").select_option(label="Start")
     row.get_by_text("Status is now In progress.").wait_for()
-    row.get_by_label("Due date").fill("2026-09-30")
-    row.get_by_label("Due date").press("Tab")
+    row.get_by_label("Due date", exact=True).fill("2026-09-30")
+    row.get_by_label("Due date", exact=True).press("Tab")
     row.get_by_text("Saved.").wait_for()
 
     # Blocked needs a reason: asked for in the row, next to the status.
