@@ -398,17 +398,45 @@ class ChecklistAnswer:
     link: str = ""
 
 
+def _answer_state(item: ChecklistItem, given: ChecklistAnswer) -> dict:
+    """What an answer stores on `item`, by its kind."""
+    return {
+        "checked": given.checked if item.answer_kind == AnswerKind.TICK else False,
+        "answer": given.answer.strip() if item.answer_kind == AnswerKind.TEXT else "",
+        "link": given.link.strip() if item.answer_kind == AnswerKind.LINK else "",
+    }
+
+
+def _holds(item: ChecklistItem, state: dict) -> bool:
+    return all(getattr(item, field) == value for field, value in state.items())
+
+
 @transaction.atomic
 def checklist_update(
-    *, deliverable: Deliverable, actor, version: int | None, answers: dict[int, ChecklistAnswer]
+    *,
+    deliverable: Deliverable,
+    actor,
+    version: int | None,
+    answers: dict[int, ChecklistAnswer],
+    drawn: dict[int, ChecklistAnswer] | None = None,
 ) -> list[ChecklistItem]:
     """Save ticks, written answers and links of the deliverable's checklist in one go.
 
     A done deliverable's checklist is what was approved: reopen it to change it.
+
+    `drawn`: for items saved one at a time as they are answered (the page's htmx),
+    each item's answer as the page drew it. Then the item is what is checked, not
+    the deliverable's version: people answering different items do not refuse each
+    other, and an item someone else answered meanwhile is refused (ITEM_STALE_MESSAGE)
+    unless it already holds what is asked.
     """
     if deliverable.checklist_locked:
         raise ValidationError(DONE_LOCKED_MESSAGE, code="done")
-    _claim_version(deliverable, version)
+    _claim_version(deliverable, None if drawn is not None else version)
+    # Marked done since the page was read? (Its row is ours now: this is final.)
+    fresh = Deliverable.objects.only("status").get(pk=deliverable.pk) if drawn is not None else None
+    if fresh is not None and fresh.checklist_locked:
+        raise ValidationError(DONE_LOCKED_MESSAGE, code="done")
     items = {
         item.pk: item
         for item in ChecklistItem.objects.filter(deliverable=deliverable).select_for_update()
@@ -421,13 +449,11 @@ def checklist_update(
             raise ValidationError(
                 _("That checklist item does not belong to this deliverable."), code="item"
             )
-        new = {
-            "checked": given.checked if item.answer_kind == AnswerKind.TICK else False,
-            "answer": given.answer.strip() if item.answer_kind == AnswerKind.TEXT else "",
-            "link": given.link.strip() if item.answer_kind == AnswerKind.LINK else "",
-        }
-        if all(getattr(item, field) == value for field, value in new.items()):
+        new = _answer_state(item, given)
+        if _holds(item, new):
             continue
+        if drawn is not None and pk in drawn and not _holds(item, _answer_state(item, drawn[pk])):
+            raise ValidationError(ITEM_STALE_MESSAGE, code="stale")
         for field, value in new.items():
             setattr(item, field, value)
         item.answered_by = actor
@@ -495,6 +521,10 @@ def comment_add(*, deliverable: Deliverable, actor, body: str) -> DeliverableCom
     return comment
 
 
+ITEM_STALE_MESSAGE = _(
+    "Someone else answered this item while you were editing it: their answer is shown "
+    "beside yours. Change yours again to save it over theirs."
+)
 COMMENT_STALE_MESSAGE = _(
     "This comment was changed elsewhere while you were editing it. Nothing was saved; "
     "check the latest text and try again."

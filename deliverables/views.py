@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.i18n import set_language
 
 from mlteam.cache import KeptScope, cached
-from mlteam.forms import QueryForm, form_add_service_errors, form_reoffer
+from mlteam.forms import NOT_DRAWN, QueryForm, form_add_service_errors, form_reoffer
 from roles import selectors as roles_selectors
 from roles.models import Project
 from roles.permissions import can_manage_project, is_admin, is_manager
@@ -795,11 +795,15 @@ def checklist_item_save(request: HttpRequest, pk: int, item_pk: int) -> HttpResp
     if form.is_valid():
         try:
             if form.changes():
+                drawn = form[item.field_name].drawn_value()
                 services.checklist_update(
                     deliverable=deliverable,
                     actor=request.user,
                     version=form.cleaned_data["version"],
                     answers={item.pk: _answer(item, form.cleaned_data[item.field_name])},
+                    # The item as drawn, when the page sent it: then only this item is
+                    # checked for someone else's answer, not the whole deliverable.
+                    drawn=None if drawn is NOT_DRAWN else {item.pk: _answer(item, drawn)},
                 )
         except ValidationError as error:
             deliverable = _deliverable_or_404(request, pk)  # as saved now

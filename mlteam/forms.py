@@ -66,6 +66,9 @@ class FieldTemplateBoundField(MarksInvalid, BoundField):
     """A field of a form drawn with templates/_field.html (see MarksInvalid)."""
 
 
+NOT_DRAWN = object()  # DrawnBoundField.drawn_value: the page sent no drawn value
+
+
 class DrawnBoundField(BoundField):
     """A field of an edit form. Its drawn value goes out with the form's others
     (`EditFormMixin.drawn`), not after its widget: crispy and hand-written inputs
@@ -86,6 +89,18 @@ class DrawnBoundField(BoundField):
     @property
     def meanwhile(self) -> Meanwhile | None:
         return self.form.meanwhile.get(self.name)
+
+    def drawn_value(self):
+        """The field's value as the page drew it (its hidden "as drawn" input, cleaned
+        by the field), or NOT_DRAWN when the page sent none or one the field refuses."""
+        widget = self.field.hidden_widget()
+        if widget.value_omitted_from_data(self.form.data, self.form.files, self.html_initial_name):
+            return NOT_DRAWN
+        raw = widget.value_from_datadict(self.form.data, self.form.files, self.html_initial_name)
+        try:
+            return self.field.to_python(raw)
+        except ValidationError:
+            return NOT_DRAWN
 
     def drawn_input(self) -> SafeString:
         """This field's hidden "as drawn" input alone (`EditFormMixin.drawn` sends

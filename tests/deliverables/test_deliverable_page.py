@@ -11,12 +11,14 @@ from datetime import UTC, datetime
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from deliverables import reminders
 from deliverables.mentions import mentioned_usernames
 from deliverables.models import (
     CommentMention,
+    Deliverable,
     DeliverableComment,
     DeliverableEvent,
     DeliverableStatus,
@@ -83,7 +85,9 @@ def test_ticking_items_one_by_one_then_changing_status_keeps_every_tick(client, 
     assert all(item.checked for item in _ticks(deliverable)[:3])
 
 
-def test_an_item_saved_by_someone_else_meanwhile_is_refused_in_place(client, work):
+def test_two_people_answering_different_items_both_save(client, work):
+    """The version checked for an item saved as it is answered is the item's own: a
+    colleague's tick on another item meanwhile does not refuse this one."""
     deliverable = work.deliverable
     first, second = _ticks(deliverable)[:2]
     client.force_login(work.world.people["member"])
@@ -97,11 +101,73 @@ def test_an_item_saved_by_someone_else_meanwhile_is_refused_in_place(client, wor
     response = client.post(
         _item_url(deliverable, second), {**drawn, f"item_{second.pk}": "on"}, **HTMX
     )
+    assert response.status_code == 200
+    assert "Saved<" in response.content.decode()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.checked and second.checked
+    # The page's forms now carry the version both saves moved to.
+    deliverable.refresh_from_db()
+    assert f'value="{deliverable.version}" form="checklist-form"' in response.content.decode()
+
+
+def test_an_item_answered_by_someone_else_meanwhile_is_refused_in_place(client, work):
+    deliverable = work.deliverable
+    item = deliverable.checklist_items.create(
+        area="Review", text="What did the review decide?", answer_kind="text", position=99
+    )
+    client.force_login(work.world.people["member"])
+    drawn = form_data(client.get(_page(deliverable)).content.decode(), form_id="checklist-form")
+    checklist_update(
+        deliverable=deliverable,
+        actor=work.world.people["manager"],
+        version=deliverable.version,
+        answers={item.pk: ChecklistAnswer(answer="Ship it")},
+    )
+    response = client.post(
+        _item_url(deliverable, item), {**drawn, f"item_{item.pk}": "Hold it"}, **HTMX
+    )
     assert response.status_code == 200  # htmx swaps only 2xx answers: refused, drawn in place
     body = response.content.decode()
-    assert "Someone else saved this deliverable" in body and "Saved<" not in body
-    second.refresh_from_db()
-    assert not second.checked
+    assert "Someone else answered this item" in body and "Saved<" not in body
+    assert "Hold it" in body or "Ship it" in body
+    item.refresh_from_db()
+    assert item.answer == "Ship it"
+
+
+def test_an_item_already_holding_the_answer_is_not_refused(client, work):
+    deliverable = work.deliverable
+    item = _ticks(deliverable)[0]
+    client.force_login(work.world.people["member"])
+    drawn = form_data(client.get(_page(deliverable)).content.decode(), form_id="checklist-form")
+    checklist_update(
+        deliverable=deliverable,
+        actor=work.world.people["manager"],
+        version=deliverable.version,
+        answers={item.pk: ChecklistAnswer(checked=True)},
+    )
+    response = client.post(_item_url(deliverable, item), {**drawn, f"item_{item.pk}": "on"}, **HTMX)
+    assert response.status_code == 200 and "Someone else" not in response.content.decode()
+    item.refresh_from_db()
+    assert item.checked and item.answered_by == work.world.people["manager"]
+
+
+def test_an_item_of_a_deliverable_marked_done_meanwhile_is_refused(work):
+    deliverable = work.deliverable
+    item = _ticks(deliverable)[0]
+    stale = Deliverable.objects.get(pk=deliverable.pk)  # read before it was marked done
+    Deliverable.objects.filter(pk=deliverable.pk).update(status=DeliverableStatus.DONE)
+    with pytest.raises(ValidationError) as refused:
+        checklist_update(
+            deliverable=stale,
+            actor=work.world.people["member"],
+            version=None,
+            answers={item.pk: ChecklistAnswer(checked=True)},
+            drawn={item.pk: ChecklistAnswer(checked=False)},
+        )
+    assert refused.value.code == "done"
+    item.refresh_from_db()
+    assert not item.checked
 
 
 def test_an_item_saved_without_htmx_goes_back_to_the_page(client, work):
