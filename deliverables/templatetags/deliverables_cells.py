@@ -200,20 +200,18 @@ def board_card_facts(card, with_project=False) -> str:
     """A board card's type (and project, on My work), its title linked to its page,
     its owner, due date and checklist progress (selectors.BoardCard)."""
     item = card.item
-    kind = (
-        format_html("{} · {}", card.type_name, item.project_name)
-        if with_project
-        else card.type_name
-    )
+    # The type above the title, unless the title is the type's name (no own title).
+    kind = card.type_name if card.title != card.type_name else ""
+    if with_project:
+        kind = format_html("{} · {}", kind, item.project_name) if kind else item.project_name
     owner = item.owner_name or format_html(
         '<span class="text-body-secondary">{}</span>', gettext("Nobody yet")
     )
     return format_html(
-        '<div class="small text-body-secondary">{}</div>'
-        '<a class="fw-semibold d-block" href="{}">{}</a>'
+        '{}<a class="fw-semibold d-block" href="{}">{}</a>'
         '<div class="small d-flex flex-wrap column-gap-2 mt-1">'
         "<span>{}</span><span>{}</span><span>{} {}</span></div>",
-        kind,
+        format_html('<div class="small text-body-secondary">{}</div>', kind) if kind else "",
         item.url,
         card.title,
         owner,

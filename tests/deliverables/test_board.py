@@ -91,6 +91,24 @@ def test_board_shows_each_card_with_type_owner_due_date_overdue_and_progress(cli
     assert "Move to" in card  # the member owns it
 
 
+def test_a_card_without_its_own_title_names_its_type_once(client, work):
+    from deliverables.services import deliverable_create
+    from tests.factories import deliverable_type
+
+    untitled = deliverable_create(
+        project=work.world.project,
+        type=deliverable_type("prd"),
+        owner=work.world.people["member"],
+        actor=work.world.people["manager"],
+    )
+    client.force_login(work.world.people["member"])
+    html = client.get(_board_url(work)).content.decode()
+    card = html[html.index(f'id="card-{untitled.pk}"') :]
+    card = card[: card.index("</li>")]
+    name = untitled.type.display_name
+    assert card.count(name) == 1 and f">{name}</a>" in card
+
+
 def test_member_gets_no_move_form_on_someone_elses_card(client, work):
     client.force_login(work.world.people["member"])
     html = client.get(_board_url(work)).content.decode()
