@@ -64,14 +64,27 @@
     board.dataset.ready = "1";
     board.classList.add("board-js");
 
+    const announce = board.querySelector(".board-announce");
+    let over = null;  // the column a card is dragged over, to say why a drop there does nothing
+
     board.querySelectorAll(".board-card[draggable=true]").forEach(function (card) {
       card.addEventListener("dragstart", function (event) {
         dragged = card;
+        over = null;
+        if (announce) announce.textContent = "";  // the last move's message is not this one's
         card.classList.add("board-dragging");
         event.dataTransfer.effectAllowed = "move";
         event.dataTransfer.setData("text/plain", card.id);
       });
       card.addEventListener("dragend", function () {
+        const refused = over && over.dataset.status !== card.dataset.status && !allows(card, over.dataset.status);
+        if (refused && announce) {
+          const note = document.createElement("p");
+          note.className = "alert alert-warning py-2 mb-2";
+          note.textContent = board.dataset.noMove;
+          announce.replaceChildren(note);
+        }
+        over = null;
         card.classList.remove("board-dragging");
         board.querySelectorAll(".board-drop-ok").forEach(function (c) { c.classList.remove("board-drop-ok"); });
         dragged = null;
@@ -80,6 +93,7 @@
 
     board.querySelectorAll(".board-column").forEach(function (column) {
       column.addEventListener("dragover", function (event) {
+        if (dragged) over = column;  // kept through the dragleave a refused drop ends with
         if (dragged && allows(dragged, column.dataset.status)) {
           event.preventDefault();
           event.dataTransfer.dropEffect = "move";

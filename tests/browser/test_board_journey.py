@@ -135,6 +135,12 @@ def test_blocked_asks_for_the_reason_before_anything_is_sent(live_server, page):
     deliverable.refresh_from_db()
     assert deliverable.status == "in_progress"
 
+    # Dropped on a column it cannot go to from here (done is the manager's): the board
+    # says so, and nothing is sent.
+    page.locator(card).drag_to(_column(page, "done"))
+    page.locator("#board .board-announce").get_by_text("cannot move to that column").wait_for()
+    assert sent == []
+
     reason.fill("Waiting for the GPU quota")
     page.locator(card).locator(".board-reason").get_by_role("button", name="Mark blocked").click()
     page.get_by_text("is now Blocked.").wait_for()
