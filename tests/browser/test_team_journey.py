@@ -236,6 +236,11 @@ def test_a_manager_staffs_a_new_project_from_the_matrix_with_the_keyboard_only(l
     page.screenshot(path=str(ARTIFACTS / "team-matrix-desktop.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # Scrolled sideways to the last role, each row still shows whose it is.
+    page.locator("#team-matrix .table-responsive").evaluate("(box) => { box.scrollLeft = 10000; }")
+    name = page.locator("#team-matrix tbody th.matrix-person").first
+    box = page.locator("#team-matrix .table-responsive").bounding_box()
+    assert abs(name.bounding_box()["x"] - box["x"]) < 2
     page.screenshot(path=str(ARTIFACTS / "team-matrix-phone.png"), full_page=True)
 
     # The same in Japanese: nothing wider than a phone but the matrix's own box.
