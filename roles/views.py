@@ -231,12 +231,13 @@ def project_unarchive(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _team_context(
-    request, project: Project, *, refetch: bool = True, refused=None, **failed
+    request, project: Project, *, refetch: bool = True, refused=None, added=False, **failed
 ) -> dict:
     """The team panel: the matrix (people x roles), the gaps and notes, the row to
     add a person and the invitation. `failed` holds a form that was not saved
     (`add_form`, `invite_form`): shown as sent when it did not validate, offered
-    again over the current team when a service refused it (`refused`)."""
+    again over the current team when a service refused it (`refused`). `added`: the
+    answer to a change that went through (see _search_shown)."""
     if refetch:  # after a change: the fresh team and version
         project = project_or_404(request, project.pk)
 
@@ -261,7 +262,7 @@ def _team_context(
             ),
         ),
         "invite_form": offer("invite_form", InviteForm(initial={"version": project.version})),
-        **_candidates_context(request, project),
+        **_candidates_context(request, project, added=added),
     }
     if not project.is_archived:
         context.update(_matrix_context(project, coverage, roles))
@@ -360,10 +361,22 @@ def _team_url(project: Project, query: str) -> str:
     return f"{url}?{urlencode({'find': query})}" if query else url
 
 
-def _candidates_context(request, project: Project) -> dict:
-    """The "Add a person" card's search box and its matches (`_team_candidates.html`)."""
+def _search_shown(request, project: Project, *, added: bool = False):
+    """The search for people to add that the answer to `request` shows: the same
+    matches, to add the next person; after a change that went through (`added`) and
+    left the search with no match (its one match joined), an empty search rather
+    than "nobody matches"."""
     query = _find_query(request)
     search = selectors.team_candidate_search(project=project, query=query)
+    if added and query and not search.people:
+        return selectors.team_candidate_search(project=project, query="")
+    return search
+
+
+def _candidates_context(request, project: Project, *, added: bool = False) -> dict:
+    """The "Add a person" card's search box and its matches (`_team_candidates.html`)."""
+    search = _search_shown(request, project, added=added)
+    query = search.query
     candidates = []
     for user in search.people:
         label = person_label(user)
@@ -399,7 +412,9 @@ def _team_response(
         return render(
             request,
             "roles/_team_update.html",
-            _team_context(request, project, refused=refused, **failed),
+            _team_context(
+                request, project, refused=refused, added=refused is None and not failed, **failed
+            ),
         )
     if failed:
         return render(
@@ -408,8 +423,7 @@ def _team_response(
             _team_context(request, project, refused=refused, **failed),
             status=status,
         )
-    # Back to the same matches, to add the next person.
-    return redirect(_team_url(project, _find_query(request)))
+    return redirect(_team_url(project, _search_shown(request, project, added=True).query))
 
 
 @require_GET

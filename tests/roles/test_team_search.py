@@ -230,6 +230,21 @@ def test_someone_added_meanwhile_is_an_error_in_the_card(manager_client, world, 
 
 
 @pytest.mark.parametrize("htmx", [False, True])
+def test_adding_the_only_match_leaves_an_empty_search(manager_client, world, htmx):
+    aiko = _person("aiko", "Aiko", "Tanaka")
+    response = manager_client.post(
+        reverse("roles:team_add", args=[world.project.pk]),
+        {"version": world.project.version, "user": aiko.pk, "find": "aiko"},
+        follow=not htmx,
+        **(HTMX if htmx else {}),
+    )
+    assert response.status_code == 200
+    card = _card(response.content.decode())
+    assert "Nobody matches" not in card
+    assert 'value="aiko"' not in card  # the box is empty, ready for the next search
+
+
+@pytest.mark.parametrize("htmx", [False, True])
 def test_a_stale_add_is_refused_in_the_card(manager_client, world, htmx):
     aiko = _person("aiko", "Aiko", "Tanaka")
     drawn = world.project.version
