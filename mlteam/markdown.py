@@ -14,6 +14,7 @@ the same link checks as any other.
 
 from __future__ import annotations
 
+import html
 from functools import lru_cache
 
 import nh3
@@ -89,3 +90,12 @@ def _clean(html: str) -> SafeString:
         link_rel="noopener noreferrer nofollow",
     )
     return mark_safe(clean)  # noqa: S308 (sanitised by nh3 just above)
+
+
+def plain_text(text: str) -> str:
+    """What a reader sees of `text` once rendered, without its markup: for a line
+    that quotes it (a search result), where `**bias**` should read "bias"."""
+    if not text or not text.strip():
+        return ""
+    words = nh3.clean(str(render_markdown(text)), tags=set(), attributes={})
+    return " ".join(html.unescape(words).split())

@@ -33,6 +33,7 @@ from deliverables.models import (
 )
 from deliverables.practices.selectors import PROCESS_DOCUMENTATION
 from deliverables.selectors import BoundedPaginator
+from mlteam.markdown import plain_text
 from mlteam.people import ANONYMISED_USERNAME_PREFIX, person_name
 from roles.models import Project, people_visible_to
 
@@ -238,8 +239,9 @@ class SearchResult:
 
 
 def _excerpt(text: str, words: str, width: int = 160) -> str:
-    """A piece of `text` around the first word found, or its beginning."""
-    text = " ".join(text.split())
+    """A piece of `text` (typed markdown, read as plain text) around the first word
+    found, or its beginning."""
+    text = plain_text(text)
     if len(text) <= width:
         return text
     lowered = text.casefold()

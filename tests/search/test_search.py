@@ -133,6 +133,20 @@ def test_results_say_their_kind_and_link_to_it(client, fraud):
     assert "Comment" in page and "#comments" in page
 
 
+def test_a_result_quotes_typed_markdown_as_it_reads(client, work):
+    deliverable_create(
+        project=work.world.project,
+        type=deliverable_type("analysis-report"),
+        title="Fairness audit",
+        description="Check the model for **bias** across [groups](https://x.example/g).",
+        actor=work.world.people["manager"],
+    )
+    client.force_login(work.world.people["member"])
+    page = client.get(reverse("search:results"), {"q": "fairness"}).content.decode()
+    assert "Check the model for bias across groups." in page
+    assert "**" not in page and "](https" not in page
+
+
 def test_anonymous_is_sent_to_sign_in(client):
     response = client.get(reverse("search:results"), {"q": "x"})
     assert response.status_code == 302 and reverse("login") in response["Location"]
