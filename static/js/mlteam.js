@@ -147,7 +147,18 @@
     const wasEditing = editing || (box && box.open);
     if (box && box.open) box.close();
     editing = false;
-    if (wasEditing) backToCell();
+    if (wasEditing) {
+      backToCell();
+    } else if (!document.activeElement || document.activeElement === document.body) {
+      // The control used is gone with the old content (an "Add" button, a row's
+      // "Remove"): after an add, the search box, ready for the next person; else
+      // the grid's tab stop.
+      const from = event.detail.requestConfig && event.detail.requestConfig.elt;
+      const adding = from && from.closest && from.closest("#add-person");
+      const next = adding ? document.querySelector("#add-person input[type=search]")
+        : document.querySelector("#team-matrix [data-cell][tabindex='0']");
+      if (next) next.focus();
+    }
   });
 })();
 // Where htmx runs: show what needs it (".js-only"), hide the plain-form fallbacks
