@@ -272,9 +272,9 @@ INBOX_CHANGED = "inbox-changed"
 
 
 def _inbox_page(request: HttpRequest):
-    return Paginator(selectors.inbox_entries(request.user), INBOX_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    """The page asked for: in the address, or sent with a form (marking read)."""
+    number = request.POST.get("page") or request.GET.get("page")
+    return Paginator(selectors.inbox_entries(request.user), INBOX_PAGE_SIZE).get_page(number)
 
 
 def _inbox_list(request: HttpRequest) -> HttpResponse:

@@ -256,6 +256,8 @@ def test_mark_all_read_by_form_and_by_htmx(team, client):
     response = client.post(url, headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert 'id="inbox-list"' in response.content.decode()
+    assert "list-group-item-primary" not in response.content.decode()
+    assert response["HX-Trigger"] == "inbox-changed"
     assert selectors.unread_count(owner) == 0
     comment_add(deliverable=deliverable, actor=manager, body="Again.")
     assert client.post(url).status_code == 302
@@ -340,3 +342,13 @@ def test_purge_is_scheduled_daily():
 
     task = PeriodicTask.objects.get(task="notifications.inbox_purge")
     assert (task.interval.every, task.interval.period) == (1, "days")
+
+
+def test_mark_all_read_by_htmx_returns_the_page_it_was_sent_from(team, client):
+    _manager, owner, _project, _deliverable = team
+    _grow(team, 30)  # 31 entries: two pages
+    client.force_login(owner)
+    response = client.post(
+        reverse("notifications:inbox_read_all"), {"page": "2"}, headers={"HX-Request": "true"}
+    )
+    assert "Page 2 of 2" in response.content.decode()
