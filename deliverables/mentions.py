@@ -19,6 +19,7 @@ from operator import or_
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Q, Value, When
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils.text import Truncator
 from django.utils.translation import ngettext_lazy
@@ -27,6 +28,12 @@ from mlteam.people import person_name
 
 from .models import CommentMention, Deliverable, Digest, comment_shown
 from .reminders import DigestSection, PlannedDigest
+
+# Sent by `services.comment_mentions_record` inside its transaction with the
+# mentions new with the call (`mentions`, saved CommentMention rows) and the
+# `comment` (its deliverable loaded): the in-app inbox (mlteam.notifications)
+# connects to it, so this app never imports it. A receiver's failure is the writer's.
+mentions_recorded = Signal()
 
 # A comment names at most this many people (more is not a mention but a broadcast).
 MENTION_LIMIT = 20

@@ -625,9 +625,11 @@ def comment_mentions_record(
        edit is not recorded twice); the reminder digest tells each person in their
        next digest (`mentions.MentionDigestSection`).
 
-    Returns the mentions new with this call. The in-app inbox, once it exists, is
-    fed from here (call it with the rows returned) so email and inbox agree on who
-    was mentioned.
+    4. Send `mentions.mentions_recorded` with the new rows (in this transaction):
+       the in-app inbox is fed from there, so email and inbox agree on who was
+       mentioned.
+
+    Returns the mentions new with this call.
     """
     deliverable = deliverable or comment.deliverable
     people = [
@@ -642,13 +644,17 @@ def comment_mentions_record(
             "person_id", flat=True
         )
     )
-    return CommentMention.objects.bulk_create(
+    recorded = CommentMention.objects.bulk_create(
         [
             CommentMention(comment=comment, person=person)
             for person in people
             if person.pk not in told
         ]
     )
+    if recorded:
+        comment.deliverable = deliverable
+        mentions.mentions_recorded.send(sender=CommentMention, comment=comment, mentions=recorded)
+    return recorded
 
 
 # --- the catalogue: deliverable types and their checklist templates (edited in the admin) ---

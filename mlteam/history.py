@@ -42,12 +42,20 @@ TEXT_LIMIT = 300
 # written with `bulk_create` too, which sends no post_save: hence this signal.
 history_written = Signal()
 
+# Sent at once, inside the transaction that writes the entries (same arguments):
+# for receivers whose own rows must commit or roll back with the change (the
+# in-app inbox). A receiver's failure is the writer's: keep receivers to a few
+# plain writes, no network, no reads the entries do not already carry.
+history_recorded = Signal()
+
 
 def history_announce(model: type[models.Model], entries) -> None:
-    """Send `history_written` for `entries` after the current transaction commits
-    (at once outside one). A receiver's failure is logged, never the writer's."""
+    """Send `history_recorded` for `entries` now, and `history_written` after the
+    current transaction commits (at once outside one). A `history_written`
+    receiver's failure is logged, never the writer's."""
     entries = [entry for entry in entries if entry.pk is not None]
     if entries:
+        history_recorded.send(sender=model, entries=entries)
         transaction.on_commit(lambda: _announce(model, entries))
 
 

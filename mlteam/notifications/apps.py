@@ -8,9 +8,13 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
-        from mlteam.history import history_written
+        from deliverables.mentions import mentions_recorded
+        from mlteam.history import history_recorded, history_written
 
         from . import services
 
-        # The apps announce the history they wrote; webhooks fan out from it.
+        # The apps announce the history they wrote; webhooks fan out from it once it
+        # has committed, the inbox is written with it (in its transaction).
         history_written.connect(services.history_fan_out, dispatch_uid="webhook_fan_out")
+        history_recorded.connect(services.inbox_feed_history, dispatch_uid="inbox_feed_history")
+        mentions_recorded.connect(services.inbox_feed_mentions, dispatch_uid="inbox_feed_mentions")

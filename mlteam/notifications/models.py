@@ -14,9 +14,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from roles.models import Project
+from deliverables.models import Deliverable, DeliverableStatus
+from mlteam.people import person_name
+from roles.models import Project, choice_label
 
 
 class WebhookEvent(models.TextChoices):
@@ -331,3 +334,110 @@ class WebhookAllowedHost(models.Model):
                 raise _host_error(ALLOWED_HOST_TWO_PORTS_MESSAGE, "two_ports")
             self.port = port
         self.host = host
+
+
+# --- the in-app inbox ------------------------------------------------------------------
+
+
+class InboxKind(models.TextChoices):
+    ROLE_ASSIGNED = "role_assigned", _("Role assigned")
+    OWNER_ASSIGNED = "owner_assigned", _("Owner assigned")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    COMMENTED = "commented", _("Commented")
+    MENTIONED = "mentioned", _("Mentioned")
+
+
+# `detail` of a status_changed entry written for a deliverable marked done with
+# required checklist items still open (rather than a status code).
+DONE_OVERRIDE_DETAIL = "done_override"
+
+
+class InboxEntry(models.Model):
+    """One thing that happened to a person's work, for their inbox.
+
+    Written by `services.inbox_feed_*` in the transaction of the change it tells of.
+    `source` names that change ("event:123", "team:45", "mention:7"): unique per
+    person, so feeding the same change twice writes one entry. Nothing here is a
+    sentence: `message` words it in the reader's language when shown. Who may read
+    an entry is decided when it is read (`selectors.inbox_entries`), never here.
+    """
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="inbox_entries",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=InboxKind.choices)
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="+"
+    )
+    deliverable = models.ForeignKey(
+        Deliverable,
+        verbose_name=_("deliverable"),
+        # An entry is only about its deliverable: it never keeps one from going.
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # A status code, or a role's source name: worded when shown.
+    detail = models.CharField(_("detail"), max_length=100, blank=True)
+    source = models.CharField(_("source"), max_length=40)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inbox entry")
+        verbose_name_plural = _("inbox entries")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "source"], name="inbox_entry_once"),
+        ]
+        indexes = [
+            # The inbox page (newest first) and the bell's unread count.
+            models.Index(fields=["person", "read_at", "-created_at"], name="inbox_person_idx"),
+            # The daily purge (tasks.inbox_purge).
+            models.Index(fields=["created_at"], name="inbox_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.message
+
+    @property
+    def is_unread(self) -> bool:
+        return self.read_at is None
+
+    @property
+    def message(self) -> str:
+        """What happened, in the reader's language (reads `actor`: load it with the row)."""
+        actor = person_name(self.actor) or gettext("Someone")
+        if self.kind == InboxKind.ROLE_ASSIGNED:
+            return gettext("%(actor)s assigned you the role %(role)s") % {
+                "actor": actor,
+                "role": gettext(self.detail) if self.detail else "",
+            }
+        if self.kind == InboxKind.OWNER_ASSIGNED:
+            return gettext("%(actor)s made you the owner") % {"actor": actor}
+        if self.kind == InboxKind.STATUS_CHANGED:
+            if self.detail == DONE_OVERRIDE_DETAIL:
+                return gettext("%(actor)s marked it done with required items open") % {
+                    "actor": actor
+                }
+            return gettext("%(actor)s moved it to %(status)s") % {
+                "actor": actor,
+                "status": choice_label(DeliverableStatus, self.detail),
+            }
+        if self.kind == InboxKind.COMMENTED:
+            return gettext("%(actor)s commented") % {"actor": actor}
+        if self.kind == InboxKind.MENTIONED:
+            return gettext("%(actor)s mentioned you in a comment") % {"actor": actor}
+        return choice_label(InboxKind, self.kind)

@@ -1,13 +1,15 @@
 """Reads for the webhook pages (permission-aware: the callers pass what the
-reader may manage)."""
+reader may manage) and for the in-app inbox (`inbox_entries`: what the reader may
+see now, THE one definition the page, the count and the bell share)."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
+from deliverables.models import Deliverable
 from roles.models import Project
 
-from .models import WebhookDelivery, WebhookEndpoint
+from .models import InboxEntry, WebhookDelivery, WebhookEndpoint
 
 
 def endpoint_list(*, project: Project) -> QuerySet[WebhookEndpoint]:
@@ -27,3 +29,29 @@ def delivery_log(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
         .order_by("-created_at", "-id")
         .defer("payload")
     )
+
+
+def inbox_entries(user) -> QuerySet[InboxEntry]:
+    """`user`'s inbox entries about what they may see now, newest first: the
+    project among `Project.objects.visible_to(user)` and, for an entry about a
+    deliverable, that one among `Deliverable.objects.visible_to(user)`. Someone who
+    lost access no longer reads the entries written while they had it. One query,
+    the actor, project and deliverable (with its type, for its name) read with it."""
+    if not user.is_authenticated:
+        return InboxEntry.objects.none()
+    return (
+        InboxEntry.objects.filter(
+            person=user, project__in=Project.objects.visible_to(user).values("pk")
+        )
+        .filter(
+            Q(deliverable__isnull=True)
+            | Q(deliverable__in=Deliverable.objects.visible_to(user).values("pk"))
+        )
+        .select_related("actor", "project", "deliverable__type")
+        .order_by("-created_at", "-id")
+    )
+
+
+def unread_count(user) -> int:
+    """How many of `inbox_entries(user)` are unread (one query; inbox_person_idx)."""
+    return inbox_entries(user).filter(read_at__isnull=True).count()

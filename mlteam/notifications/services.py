@@ -42,8 +42,11 @@ from roles.permissions import can_view_project
 from . import delivery as ledger
 from .addresses import UnsafeAddress, check_url
 from .models import (
+    DONE_OVERRIDE_DETAIL,
     DeliveryStatus,
     HistoryFanOutMark,
+    InboxEntry,
+    InboxKind,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
@@ -719,3 +722,155 @@ def _tell_owner_disabled(endpoint: WebhookEndpoint) -> None:
         logger.exception(
             "Could not tell user %s their webhook %s was disabled", owner.pk, endpoint.pk
         )
+
+
+# --- the in-app inbox -----------------------------------------------------------------------
+#
+# Fed inside the transaction of the change (`mlteam.history.history_recorded`,
+# `deliverables.mentions.mentions_recorded`): an entry commits or rolls back with
+# it. Each entry's `source` names the change, unique per person, so feeding the
+# same change twice writes one entry. Nobody is told of their own change. Whether
+# the person may still see the project is decided when the inbox is read.
+
+INBOX_RETENTION = timedelta(days=90)
+
+
+def _inbox_entry(*, person_id, kind: str, source: str, project_id, actor_id, **fields):
+    if person_id is None or person_id == actor_id:
+        return None
+    return InboxEntry(
+        person_id=person_id,
+        kind=kind,
+        source=source,
+        project_id=project_id,
+        actor_id=actor_id,
+        **fields,
+    )
+
+
+def _from_deliverable_events(entries: list[DeliverableEvent]) -> list[InboxEntry | None]:
+    """1. A new owner (on planning, or an edit): owner_assigned, to them.
+    2. A status move, a done override, a comment: status_changed or commented, to
+       the deliverable's owner (a done override stands for its status move)."""
+    overridden = {
+        entry.deliverable_id for entry in entries if entry.kind == EventKind.DONE_OVERRIDE
+    }
+    wanted = []
+    for entry in entries:
+        deliverable = entry.deliverable
+        common = {
+            "source": f"event:{entry.pk}",
+            "project_id": entry.project_id,
+            "actor_id": entry.actor_id,
+            "deliverable_id": entry.deliverable_id,
+            "created_at": entry.created_at,
+        }
+        after = (entry.payload or {}).get("after") or {}
+        if entry.kind == EventKind.CREATED:
+            wanted.append(
+                _inbox_entry(
+                    person_id=deliverable.owner_id, kind=InboxKind.OWNER_ASSIGNED, **common
+                )
+            )
+        elif entry.kind == EventKind.OWNER:
+            wanted.append(
+                _inbox_entry(person_id=after.get("id"), kind=InboxKind.OWNER_ASSIGNED, **common)
+            )
+        elif entry.kind == EventKind.STATUS and entry.deliverable_id not in overridden:
+            wanted.append(
+                _inbox_entry(
+                    person_id=deliverable.owner_id,
+                    kind=InboxKind.STATUS_CHANGED,
+                    detail=str(after.get("status", "")),
+                    **common,
+                )
+            )
+        elif entry.kind == EventKind.DONE_OVERRIDE:
+            wanted.append(
+                _inbox_entry(
+                    person_id=deliverable.owner_id,
+                    kind=InboxKind.STATUS_CHANGED,
+                    detail=DONE_OVERRIDE_DETAIL,
+                    **common,
+                )
+            )
+        elif entry.kind == EventKind.COMMENT:
+            wanted.append(
+                _inbox_entry(person_id=deliverable.owner_id, kind=InboxKind.COMMENTED, **common)
+            )
+    return wanted
+
+
+def _from_team_changes(entries: list[TeamChange]) -> list[InboxEntry | None]:
+    """A role given to a person: role_assigned, to them (the role's name kept as its
+    source text, worded when shown)."""
+    return [
+        _inbox_entry(
+            person_id=entry.person_id,
+            kind=InboxKind.ROLE_ASSIGNED,
+            source=f"team:{entry.pk}",
+            project_id=entry.project_id,
+            actor_id=entry.actor_id,
+            detail=entry.role.name if entry.role_id else "",
+            created_at=entry.created_at,
+        )
+        for entry in entries
+        if entry.action == TeamChangeAction.ROLE_ASSIGNED
+    ]
+
+
+def _inbox_write(entries: Iterable[InboxEntry | None]) -> int:
+    """One INSERT of the entries not written yet (the (person, source) constraint
+    skips the others); nothing at all when nobody is to be told."""
+    entries = [entry for entry in entries if entry is not None]
+    if not entries:
+        return 0
+    InboxEntry.objects.bulk_create(entries, ignore_conflicts=True)
+    return len(entries)
+
+
+def inbox_feed_history(sender, entries, **kwargs) -> int:
+    """`history_recorded`'s receiver: the inbox entries `entries` call for."""
+    if sender is DeliverableEvent:
+        return _inbox_write(_from_deliverable_events(entries))
+    if sender is TeamChange:
+        return _inbox_write(_from_team_changes(entries))
+    return 0
+
+
+def inbox_feed_mentions(sender, comment, mentions, **kwargs) -> int:
+    """`mentions_recorded`'s receiver: mentioned, to each person named."""
+    deliverable = comment.deliverable
+    return _inbox_write(
+        _inbox_entry(
+            person_id=mention.person_id,
+            kind=InboxKind.MENTIONED,
+            source=f"mention:{mention.pk}",
+            project_id=deliverable.project_id,
+            actor_id=comment.author_id,
+            deliverable_id=deliverable.pk,
+            created_at=mention.created_at,
+        )
+        for mention in mentions
+    )
+
+
+def inbox_mark_read(*, user, entry_id: int, now: datetime | None = None) -> bool:
+    """Mark one of `user`'s own entries read (a conditional UPDATE: reading it twice,
+    or someone else's entry, changes nothing). Returns whether it was unread."""
+    rows = InboxEntry.objects.filter(pk=entry_id, person=user, read_at__isnull=True)
+    return rows.update(read_at=now or timezone.now()) == 1
+
+
+def inbox_mark_all_read(*, user, now: datetime | None = None) -> int:
+    """Mark every unread entry of `user`'s read (one UPDATE). Returns how many."""
+    rows = InboxEntry.objects.filter(person=user, read_at__isnull=True)
+    return rows.update(read_at=now or timezone.now())
+
+
+def inbox_purge(*, now: datetime | None = None) -> int:
+    """Delete entries older than INBOX_RETENTION, read or not (one DELETE;
+    idempotent). Returns how many went."""
+    cutoff = (now or timezone.now()) - INBOX_RETENTION
+    deleted, _by_model = InboxEntry.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -65,3 +65,9 @@ def history_catch_up() -> int:
 def overdue_sweep() -> int:
     """Triggered by beat every hour: `deliverable.overdue` events (idempotent)."""
     return services.overdue_fan_out(today=timezone.localdate())
+
+
+@shared_task(name="notifications.inbox_purge")
+def inbox_purge() -> int:
+    """Triggered by beat daily: inbox entries older than 90 days, deleted (idempotent)."""
+    return services.inbox_purge()

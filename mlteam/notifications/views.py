@@ -1,18 +1,23 @@
 """A project's webhooks, for its managers: list, add (the secret shown once), edit,
 turn off and on, rotate the secret, delete, and each endpoint's delivery log with
-replay. A project the reader may not see is 404; one they see but do not manage, 403."""
+replay. A project the reader may not see is 404; one they see but do not manage, 403.
+
+And the signed-in person's inbox: the page, marking entries read (htmx swaps the
+row or the list; a plain form is redirected back), and the navbar bell's count."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mlteam.forms import form_add_service_errors
 from roles.models import Project
@@ -257,3 +262,74 @@ def delivery_replay(request: HttpRequest, pk: int, endpoint_pk: int, delivery_pk
     else:
         messages.success(request, _("The delivery is queued to be sent again."))
     return redirect(reverse("notifications:deliveries", args=[project.pk, endpoint.pk]))
+
+
+# --- the in-app inbox -----------------------------------------------------------------------
+
+INBOX_PAGE_SIZE = 25
+# Sent with every change to the inbox: the navbar's bell asks for its count again.
+INBOX_CHANGED = "inbox-changed"
+
+
+def _inbox_page(request: HttpRequest):
+    """The page asked for: in the address, or sent with a form (marking read)."""
+    number = request.POST.get("page") or request.GET.get("page")
+    return Paginator(selectors.inbox_entries(request.user), INBOX_PAGE_SIZE).get_page(number)
+
+
+def _inbox_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "notifications/_inbox_list.html", {"page_obj": _inbox_page(request)})
+
+
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's inbox, newest first, 25 a page."""
+    return render(request, "notifications/inbox.html", {"page_obj": _inbox_page(request)})
+
+
+@require_POST
+def inbox_read(request: HttpRequest, entry_pk: int) -> HttpResponse:
+    """Mark one of one's own entries read: htmx gets the row back, a form the inbox."""
+    entry = selectors.inbox_entries(request.user).filter(pk=entry_pk).first()
+    if entry is None:
+        raise Http404
+    services.inbox_mark_read(user=request.user, entry_id=entry.pk)
+    if request.htmx:
+        entry.read_at = entry.read_at or timezone.now()
+        response = render(request, "notifications/_inbox_entry.html", {"entry": entry})
+        response["HX-Trigger"] = INBOX_CHANGED
+        return response
+    return redirect(_inbox_url(request))
+
+
+@require_POST
+def inbox_read_all(request: HttpRequest) -> HttpResponse:
+    """Mark every entry read: htmx gets the list back, a form the inbox."""
+    services.inbox_mark_all_read(user=request.user)
+    if request.htmx:
+        response = _inbox_list(request)
+        response["HX-Trigger"] = INBOX_CHANGED
+        return response
+    messages.success(request, _("Everything in your inbox is marked read."))
+    return redirect(_inbox_url(request))
+
+
+def _inbox_url(request: HttpRequest) -> str:
+    """The inbox, on the page the form was sent from."""
+    page = request.POST.get("page", "")
+    url = reverse("notifications:inbox")
+    return f"{url}?page={int(page)}" if page.isdigit() else url
+
+
+@login_not_required
+@require_GET
+def inbox_count(request: HttpRequest) -> HttpResponse:
+    """The bell's badge (asked for by the navbar after the page loads, then every
+    INBOX_POLL_SECONDS): nothing is swapped for someone signed out (204)."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=204)
+    return render(
+        request,
+        "notifications/_inbox_count.html",
+        {"unread": selectors.unread_count(request.user)},
+    )

@@ -374,6 +374,8 @@ CELERY_TASK_ROUTES = {"notifications.deliver_webhook": {"queue": "deliveries"}}
 WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", False)
 # Seconds to connect, and seconds to wait for the answer, per request.
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+# How often the navbar's inbox bell asks for the unread count (one small query).
+INBOX_POLL_SECONDS = env_int("INBOX_POLL_SECONDS", 60, minimum=1)
 # An endpoint failing this many attempts in a row, for at least this many hours
 # with no success, is disabled and its owner told.
 WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20, minimum=1)
