@@ -2,19 +2,7 @@
 
 from django.db import migrations
 
-
-def schedule(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every_minute, _ = IntervalSchedule.objects.get_or_create(every=1, period="minutes")
-    PeriodicTask.objects.get_or_create(
-        name="Worker heartbeat",
-        defaults={"task": "mlteam.heartbeat", "interval": every_minute},
-    )
-
-
-def unschedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name="Worker heartbeat").delete()
+from mlteam.migration_ops import BeatSchedule
 
 
 class Migration(migrations.Migration):
@@ -23,4 +11,4 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(schedule, unschedule)]
+    operations = [BeatSchedule("Worker heartbeat", "mlteam.heartbeat", every=1, period="minutes")]

@@ -3,7 +3,7 @@ single sign-on providers, and reset people's second factors (README "Sign-in")."
 
 from django.db import migrations
 
-from mlteam.migration_grants import AdminsGrant
+from mlteam.migration_ops import AdminsGrant
 
 GRANTS = {
     "accounts": ["view_signinpolicy", "change_signinpolicy"]

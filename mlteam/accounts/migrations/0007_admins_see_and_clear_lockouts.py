@@ -3,7 +3,7 @@ AccessAttempt: deleting its rows ends the lockout), and read the sign-in logs.""
 
 from django.db import migrations
 
-from mlteam.migration_grants import AdminsGrant
+from mlteam.migration_ops import AdminsGrant
 
 
 class Migration(migrations.Migration):

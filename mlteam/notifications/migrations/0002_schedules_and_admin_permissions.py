@@ -4,7 +4,7 @@ the Django admin, and read the deliveries there."""
 
 from django.db import migrations
 
-from mlteam.migration_grants import AdminsGrant
+from mlteam.migration_ops import AdminsGrant, BeatSchedule
 
 ADMIN_PERMISSIONS = [
     f"{action}_{model}"
@@ -18,19 +18,6 @@ SCHEDULES = [
 ]
 
 
-def schedule(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    for name, task, minutes in SCHEDULES:
-        interval, _ = IntervalSchedule.objects.get_or_create(every=minutes, period="minutes")
-        PeriodicTask.objects.get_or_create(name=name, defaults={"task": task, "interval": interval})
-
-
-def unschedule(apps, schema_editor):
-    names = [name for name, _task, _minutes in SCHEDULES]
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name__in=names).delete()
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("notifications", "0001_initial"),
@@ -39,6 +26,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(schedule, unschedule),
+        *(BeatSchedule(name, task, every=minutes) for name, task, minutes in SCHEDULES),
         AdminsGrant({"notifications": ADMIN_PERMISSIONS}),
     ]

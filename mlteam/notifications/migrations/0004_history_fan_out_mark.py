@@ -3,19 +3,10 @@ published to webhooks), and its beat schedule, every minute (editable in the adm
 
 from django.db import migrations, models
 
+from mlteam.migration_ops import BeatSchedule
+
 NAME = "Webhook history catch-up"
 TASK = "notifications.history_catch_up"
-
-
-def schedule(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    interval, _ = IntervalSchedule.objects.get_or_create(every=1, period="minutes")
-    PeriodicTask.objects.get_or_create(name=NAME, defaults={"task": TASK, "interval": interval})
-
-
-def unschedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
 
 
 class Migration(migrations.Migration):
@@ -49,5 +40,5 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "history fan-out marks",
             },
         ),
-        migrations.RunPython(schedule, unschedule),
+        BeatSchedule(NAME, TASK, every=1, period="minutes"),
     ]

@@ -3,19 +3,10 @@ admin). Data only: the table came with 0007."""
 
 from django.db import migrations
 
+from mlteam.migration_ops import BeatSchedule
+
 NAME = "Inbox purge"
 TASK = "notifications.inbox_purge"
-
-
-def schedule(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    interval, _ = IntervalSchedule.objects.get_or_create(every=1, period="days")
-    PeriodicTask.objects.get_or_create(name=NAME, defaults={"task": TASK, "interval": interval})
-
-
-def unschedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
 
 
 class Migration(migrations.Migration):
@@ -24,4 +15,4 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(schedule, unschedule)]
+    operations = [BeatSchedule(NAME, TASK, every=1, period="days")]
