@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from mlteam.migration_grants import AdminsGrant
+from mlteam.migration_ops import AdminsGrant
 
 GRANTS = {
     "reviewcycle": ["add", "change", "delete", "view"],

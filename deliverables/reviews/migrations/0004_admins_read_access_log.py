@@ -3,7 +3,7 @@ offers no add, change or delete on it to anyone)."""
 
 from django.db import migrations
 
-from mlteam.migration_grants import AdminsGrant
+from mlteam.migration_ops import AdminsGrant
 
 
 class Migration(migrations.Migration):
