@@ -9,6 +9,7 @@ urlpatterns = [
     path("inbox/count/", views.inbox_count, name="inbox_count"),
     path("inbox/read-all/", views.inbox_read_all, name="inbox_read_all"),
     path("inbox/<int:entry_pk>/read/", views.inbox_read, name="inbox_read"),
+    path("inbox/<int:entry_pk>/open/", views.inbox_open, name="inbox_open"),
     path("projects/<int:pk>/webhooks/", views.endpoints, name="endpoints"),
     path("projects/<int:pk>/webhooks/new/", views.endpoint_create, name="endpoint_create"),
     path(

@@ -302,6 +302,19 @@ def inbox_read(request: HttpRequest, entry_pk: int) -> HttpResponse:
     return redirect(_inbox_url(request))
 
 
+@require_GET
+def inbox_open(request: HttpRequest, entry_pk: int) -> HttpResponse:
+    """Follow an entry's link: it is marked read, then the page it is about opens
+    (its deliverable, else its project)."""
+    entry = selectors.inbox_entries(request.user).filter(pk=entry_pk).first()
+    if entry is None:
+        raise Http404
+    services.inbox_mark_read(user=request.user, entry_id=entry.pk)
+    if entry.deliverable_id:
+        return redirect("deliverables:detail", pk=entry.deliverable_id)
+    return redirect("roles:project_detail", pk=entry.project_id)
+
+
 @require_POST
 def inbox_read_all(request: HttpRequest) -> HttpResponse:
     """Mark every entry read: htmx gets the list back, a form the inbox."""

@@ -219,7 +219,8 @@ def test_inbox_page_lists_entries_with_links_and_unread_marks(team, client):
     html = response.content.decode()
     assert response.status_code == 200
     assert "Mari Kobayashi made you the owner" in html
-    assert reverse("deliverables:detail", args=[deliverable.pk]) in html
+    entry = InboxEntry.objects.get(person=owner, deliverable=deliverable)
+    assert reverse("notifications:inbox_open", args=[entry.pk]) in html  # then its page
     assert "list-group-item-primary" in html
     count = client.get(reverse("notifications:inbox_count"))
     assert 'data-testid="inbox-count">1<' in count.content.decode()
@@ -271,6 +272,22 @@ def test_someone_elses_entry_is_404(team, client):
     response = client.post(reverse("notifications:inbox_read", args=[entry.pk]))
     assert response.status_code == 404
     assert InboxEntry.objects.get(pk=entry.pk).read_at is None
+
+
+def test_following_an_entry_marks_it_read_and_opens_its_page(team, client):
+    manager, owner, _project, deliverable = team
+    entry = InboxEntry.objects.get(person=owner)
+    client.force_login(manager)  # someone else's entry: not found, still unread
+    assert client.get(reverse("notifications:inbox_open", args=[entry.pk])).status_code == 404
+    assert InboxEntry.objects.get(pk=entry.pk).read_at is None
+    client.force_login(owner)
+    inbox = client.get(reverse("notifications:inbox")).content.decode()
+    assert reverse("notifications:inbox_open", args=[entry.pk]) in inbox
+    response = client.get(reverse("notifications:inbox_open", args=[entry.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("deliverables:detail", args=[deliverable.pk])
+    assert InboxEntry.objects.get(pk=entry.pk).read_at is not None
+    assert selectors.unread_count(owner) == 0
 
 
 def test_writes_need_post(team, client):
