@@ -157,7 +157,10 @@ SCROLLING_WITHOUT_CUE = """() => Array.from(document.querySelectorAll("main *"))
   .filter((box) => {
     const style = getComputedStyle(box);
     const shadows = style.backgroundImage.split("radial-gradient").length - 1;
-    const cell = box.querySelector("tbody tr:not([class*=table-]) > *");
+    // A cell that scrolls with the table: a sticky one (the team matrix's names)
+    // stays at its edge and hides no shadow of what lies beyond.
+    const cell = Array.from(box.querySelectorAll("tbody tr:not([class*=table-]) > *"))
+      .find((c) => getComputedStyle(c).position !== "sticky");
     const opaque = cell && getComputedStyle(cell).backgroundColor !== "rgba(0, 0, 0, 0)";
     return shadows < 2 || !style.backgroundAttachment.includes("scroll") || opaque;
   })
