@@ -9,18 +9,13 @@ a folder to write them into (a PNG per page, width and language):
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from deliverables.models import DeliverableStatus
-from deliverables.services import deliverable_create
 from tests.conftest import language_context, sign_in
-from tests.factories import deliverable_type
-from tests.practices.conftest import practices  # noqa: F401 (a fixture)
+from tests.practices.conftest import practices, work_in_every_status  # noqa: F401 (a fixture)
 
 pytestmark = [
     pytest.mark.browser,
@@ -30,31 +25,10 @@ pytestmark = [
 FOLDER = os.environ.get("MLTEAM_SCREENSHOTS", "")
 
 
-def _some_work(practices) -> None:  # noqa: F811
-    """Work in every status, one of it late, so the badges and counts all show."""
-    manager, person = practices.people["manager"], practices.people["person"]
-    today = timezone.localdate()
-    for title, status, due in (
-        ("Feature store", DeliverableStatus.BLOCKED, today + timedelta(days=2)),
-        ("Label audit", DeliverableStatus.IN_PROGRESS, today - timedelta(days=5)),
-        ("Model card", DeliverableStatus.IN_REVIEW, today + timedelta(days=20)),
-    ):
-        deliverable_create(
-            project=practices.project,
-            type=deliverable_type("analysis-report"),
-            title=title,
-            owner=person,
-            due_date=due,
-            status=status,
-            blocked_reason="Waiting for access" if status == DeliverableStatus.BLOCKED else "",
-            actor=manager,
-        )
-
-
 @pytest.mark.skipif(not FOLDER, reason="set MLTEAM_SCREENSHOTS to a folder")
 @pytest.mark.parametrize("language", ["en", "ja"])
 def test_screenshots(live_server, browser, practices, language):  # noqa: F811
-    _some_work(practices)
+    work_in_every_status(practices)
     folder = Path(FOLDER)
     folder.mkdir(parents=True, exist_ok=True)
     pages = {

@@ -27,7 +27,7 @@ from deliverables.services import (
 )
 from tests.conftest import language_context, require, sign_in
 from tests.factories import deliverable_type, manager_user
-from tests.practices.conftest import practices  # noqa: F401 (a fixture)
+from tests.practices.conftest import practices, work_in_every_status  # noqa: F401 (a fixture)
 
 pytestmark = [
     pytest.mark.browser,
@@ -131,22 +131,8 @@ def _with_varied_statuses(practices) -> None:  # noqa: F811
     and warning shows (and a read of the review, so its person sees who read it)."""
     manager, person = practices.people["manager"], practices.people["person"]
     review_access_record(review=practices.review, reader=manager, parts=["expectations"])
+    work_in_every_status(practices)
     today = timezone.localdate()
-    for title, status, due in (
-        ("Feature store", DeliverableStatus.BLOCKED, today + timedelta(days=2)),
-        ("Label audit", DeliverableStatus.IN_PROGRESS, today - timedelta(days=5)),
-        ("Model card", DeliverableStatus.IN_REVIEW, today + timedelta(days=20)),
-    ):
-        deliverable_create(
-            project=practices.project,
-            type=deliverable_type("analysis-report"),
-            title=title,
-            owner=person,
-            due_date=due,
-            status=status,
-            blocked_reason="Waiting for access" if status == DeliverableStatus.BLOCKED else "",
-            actor=manager,
-        )
     dropped = deliverable_create(
         project=practices.project, type=deliverable_type("prd"), title="Old dashboard",
         owner=person, due_date=today - timedelta(days=3), actor=manager,

@@ -13,17 +13,11 @@ roles, reviews, handbook and the settings pages):
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from deliverables.models import DeliverableStatus
-from deliverables.services import deliverable_create
 from tests.conftest import language_context, sign_in
-from tests.factories import deliverable_type
-from tests.practices.conftest import practices  # noqa: F401 (a fixture)
+from tests.practices.conftest import practices, work_in_every_status  # noqa: F401 (a fixture)
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,26 +30,6 @@ TOUCH = 44
 
 def _context(browser, live_server, language: str):
     return language_context(browser, live_server, language, width=PHONE)
-
-
-def _work_in_every_status(practices) -> None:  # noqa: F811
-    manager, person = practices.people["manager"], practices.people["person"]
-    today = timezone.localdate()
-    for title, status, due in (
-        ("Feature store", DeliverableStatus.BLOCKED, today + timedelta(days=2)),
-        ("Label audit", DeliverableStatus.IN_PROGRESS, today - timedelta(days=5)),
-        ("Model card", DeliverableStatus.IN_REVIEW, today + timedelta(days=20)),
-    ):
-        deliverable_create(
-            project=practices.project,
-            type=deliverable_type("analysis-report"),
-            title=title,
-            owner=person,
-            due_date=due,
-            status=status,
-            blocked_reason="Waiting for access" if status == DeliverableStatus.BLOCKED else "",
-            actor=manager,
-        )
 
 
 def _pages(practices) -> list[str]:  # noqa: F811
@@ -117,7 +91,7 @@ def test_phone_pages_fit_and_their_targets_are_big_enough(
     practices,  # noqa: F811
     language,
 ):
-    _work_in_every_status(practices)
+    work_in_every_status(practices)
     context = _context(browser, live_server, language)
     page = context.new_page()
     try:
@@ -138,7 +112,7 @@ def test_phone_pages_fit_and_their_targets_are_big_enough(
 
 
 def test_dashboard_tables_stack_and_filters_fold_on_a_phone(live_server, browser, practices):  # noqa: F811
-    _work_in_every_status(practices)
+    work_in_every_status(practices)
     context = _context(browser, live_server, "en")
     page = context.new_page()
     try:

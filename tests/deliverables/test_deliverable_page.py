@@ -85,19 +85,26 @@ def test_ticking_items_one_by_one_then_changing_status_keeps_every_tick(client, 
     assert all(item.checked for item in _ticks(deliverable)[:3])
 
 
-def test_two_people_answering_different_items_both_save(client, work):
-    """The version checked for an item saved as it is answered is the item's own: a
-    colleague's tick on another item meanwhile does not refuse this one."""
+def _drawn_then_answered_meanwhile(client, work, answers) -> dict:
+    """The member's checklist form as drawn; then the manager saves `answers`."""
     deliverable = work.deliverable
-    first, second = _ticks(deliverable)[:2]
     client.force_login(work.world.people["member"])
     drawn = form_data(client.get(_page(deliverable)).content.decode(), form_id="checklist-form")
     checklist_update(
         deliverable=deliverable,
         actor=work.world.people["manager"],
         version=deliverable.version,
-        answers={first.pk: ChecklistAnswer(checked=True)},
+        answers=answers,
     )
+    return drawn
+
+
+def test_two_people_answering_different_items_both_save(client, work):
+    """The version checked for an item saved as it is answered is the item's own: a
+    colleague's tick on another item meanwhile does not refuse this one."""
+    deliverable = work.deliverable
+    first, second = _ticks(deliverable)[:2]
+    drawn = _drawn_then_answered_meanwhile(client, work, {first.pk: ChecklistAnswer(checked=True)})
     response = client.post(
         _item_url(deliverable, second), {**drawn, f"item_{second.pk}": "on"}, **HTMX
     )
@@ -116,13 +123,8 @@ def test_an_item_answered_by_someone_else_meanwhile_is_refused_in_place(client, 
     item = deliverable.checklist_items.create(
         area="Review", text="What did the review decide?", answer_kind="text", position=99
     )
-    client.force_login(work.world.people["member"])
-    drawn = form_data(client.get(_page(deliverable)).content.decode(), form_id="checklist-form")
-    checklist_update(
-        deliverable=deliverable,
-        actor=work.world.people["manager"],
-        version=deliverable.version,
-        answers={item.pk: ChecklistAnswer(answer="Ship it")},
+    drawn = _drawn_then_answered_meanwhile(
+        client, work, {item.pk: ChecklistAnswer(answer="Ship it")}
     )
     response = client.post(
         _item_url(deliverable, item), {**drawn, f"item_{item.pk}": "Hold it"}, **HTMX
@@ -138,14 +140,7 @@ def test_an_item_answered_by_someone_else_meanwhile_is_refused_in_place(client, 
 def test_an_item_already_holding_the_answer_is_not_refused(client, work):
     deliverable = work.deliverable
     item = _ticks(deliverable)[0]
-    client.force_login(work.world.people["member"])
-    drawn = form_data(client.get(_page(deliverable)).content.decode(), form_id="checklist-form")
-    checklist_update(
-        deliverable=deliverable,
-        actor=work.world.people["manager"],
-        version=deliverable.version,
-        answers={item.pk: ChecklistAnswer(checked=True)},
-    )
+    drawn = _drawn_then_answered_meanwhile(client, work, {item.pk: ChecklistAnswer(checked=True)})
     response = client.post(_item_url(deliverable, item), {**drawn, f"item_{item.pk}": "on"}, **HTMX)
     assert response.status_code == 200 and "Someone else" not in response.content.decode()
     item.refresh_from_db()

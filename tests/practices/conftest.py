@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from deliverables.models import ChecklistItem, Deliverable
+from deliverables.models import ChecklistItem, Deliverable, DeliverableStatus
 from deliverables.practices import services
 from deliverables.reviews import services as reviews_services
 from deliverables.reviews.models import RATING_FIELDS, Review, ReviewCycle, ReviewEvent
@@ -145,3 +145,25 @@ def everyday(user) -> None:
     ReminderPreference.objects.update_or_create(
         user=user, defaults={"hour": 0, "working_days": "0,1,2,3,4,5,6", "time_zone": "UTC"}
     )
+
+
+def work_in_every_status(practices: Practices) -> None:
+    """Blocked, in-progress (and late) and in-review work owned by `person`, so every
+    status badge, overdue mark and count shows (browser checks and screenshots)."""
+    manager, person = practices.people["manager"], practices.people["person"]
+    today = timezone.localdate()
+    for title, status, due in (
+        ("Feature store", DeliverableStatus.BLOCKED, today + timedelta(days=2)),
+        ("Label audit", DeliverableStatus.IN_PROGRESS, today - timedelta(days=5)),
+        ("Model card", DeliverableStatus.IN_REVIEW, today + timedelta(days=20)),
+    ):
+        deliverable_create(
+            project=practices.project,
+            type=deliverable_type("analysis-report"),
+            title=title,
+            owner=person,
+            due_date=due,
+            status=status,
+            blocked_reason="Waiting for access" if status == DeliverableStatus.BLOCKED else "",
+            actor=manager,
+        )
