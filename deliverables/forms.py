@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from mlteam.forms import (
@@ -17,7 +18,13 @@ from mlteam.forms import (
     TimeZoneField,
     VersionField,
 )
-from roles.forms import PersonChoiceField, PlainSelect, RowChoiceIterator, person_label
+from roles.forms import (
+    LazyPersonChoiceField,
+    PersonChoiceField,
+    PlainSelect,
+    RowChoiceIterator,
+    person_label,
+)
 from roles.models import Project, Role
 
 from .models import (
@@ -391,7 +398,7 @@ class DeliverableFilterForm(QueryForm):
         ],
         widget=PlainSelect,
     )
-    owner = PersonChoiceField(
+    owner = LazyPersonChoiceField(
         label=_("Owner"), required=False, queryset=get_user_model().objects.none()
     )
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
@@ -429,6 +436,7 @@ class DeliverableFilterForm(QueryForm):
         self.fields["role"].queryset = self.fields["role"].queryset  # its widget's iterator
         self.fields["type"].queryset = self.fields["type"].queryset
         self.fields["owner"].queryset = owners
+        self.fields["owner"].widget.options_url = reverse("deliverables:owner_options")
         self.fields["role"].label_from_instance = lambda r: r.display_name
         self.fields["type"].label_from_instance = lambda t: t.display_name
         self.fields["role"].empty_label = _("Any role")

@@ -7,6 +7,7 @@ app_name = "deliverables"
 urlpatterns = [
     path("deliverables/", views.deliverable_list, name="list"),
     path("deliverables/export.csv", views.deliverable_export, name="export"),
+    path("deliverables/owners/", views.owner_options, name="owner_options"),
     path("my-work/", views.my_work, name="my_work"),
     path("dashboard/", views.portfolio_dashboard, name="portfolio_dashboard"),
     path("deliverables/<int:pk>/", views.deliverable_detail, name="detail"),

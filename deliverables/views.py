@@ -134,6 +134,15 @@ def deliverable_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_GET
+def owner_options(request: HttpRequest) -> HttpResponse:
+    """The list filter's every owner to choose from, as `<option>`s (`owner`
+    selected): what `roles.forms.LazyPersonSelect` leaves out of a large page."""
+    field = _filters(request)[0]["owner"]
+    options = field.field.widget.all_options(field.value())
+    return HttpResponse(options, content_type="text/html; charset=utf-8")
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value

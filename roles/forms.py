@@ -52,37 +52,52 @@ def _flat_attrs(attrs: dict) -> str:
     )
 
 
+class _Optgroups(Exception):
+    """Choices grouped under headings: drawn by Django's own template."""
+
+
+def options_html(choices: Iterable, wanted: set[str]) -> str:
+    """The `<option>`s of `choices` ((value, label) pairs), the first whose value is
+    in `wanted` selected, as Django's select_option.html writes them."""
+    escape = html.escape
+    options = []
+    append = options.append
+    for option_value, label in choices:
+        if label.__class__ is not str:
+            if isinstance(label, (list, tuple)):
+                raise _Optgroups
+            label = str(label)
+        # html.escape is what django.utils.html.escape applies, without its lazy
+        # wrapper's cost (4,000 calls for 2,000 people); an id needs none.
+        if option_value.__class__ is int:
+            text = html_value = str(option_value)
+        else:
+            text = "" if option_value is None else str(option_value)
+            html_value = escape(text)
+        if wanted and text in wanted:
+            wanted = ()  # like Select: only the first match is selected
+            append(f'\n  <option value="{html_value}" selected>{escape(label)}</option>')
+        else:
+            append(f'\n  <option value="{html_value}">{escape(label)}</option>')
+    return "".join(options)
+
+
 class PlainSelect(forms.Select):
     """The same HTML as `forms.Select`, written in Python instead of one template
     include (and one option dict) per choice: 2,000 people in ~15 ms, not ~150 ms."""
 
     def render(self, name, value, attrs=None, renderer=None):
         # One query for a model field's choices (list(self.choices) would also count).
-        choices = list(iter(self.choices))
-        wanted = set(self.format_value(value))
-        escape = html.escape
-        options = []
-        append = options.append
-        for option_value, label in choices:
-            if label.__class__ is not str:
-                if isinstance(label, (list, tuple)):  # optgroups: the template
-                    return super().render(name, value, attrs, renderer)
-                label = str(label)
-            # html.escape is what django.utils.html.escape applies, without its lazy
-            # wrapper's cost (4,000 calls for 2,000 people); an id needs none.
-            if option_value.__class__ is int:
-                text = html_value = str(option_value)
-            else:
-                text = "" if option_value is None else str(option_value)
-                html_value = escape(text)
-            if wanted and text in wanted:
-                wanted.clear()  # like Select: only the first match is selected
-                append(f'\n  <option value="{html_value}" selected>{escape(label)}</option>')
-            else:
-                append(f'\n  <option value="{html_value}">{escape(label)}</option>')
+        try:
+            options = options_html(iter(self.choices), set(self.format_value(value)))
+        except _Optgroups:
+            return super().render(name, value, attrs, renderer)
+        return self.select_html(name, attrs, options)
+
+    def select_html(self, name, attrs, options: str) -> str:
         attrs = self.build_attrs(self.attrs, attrs)
         head = format_html('<select name="{}"', name) + _flat_attrs(attrs)
-        return mark_safe(f"{head}>{''.join(options)}\n</select>")  # noqa: S308 (escaped above)
+        return mark_safe(f"{head}>{options}\n</select>")  # noqa: S308 (escaped in options_html)
 
 
 class PlainInput:
@@ -137,10 +152,30 @@ class PersonChoiceIterator(forms.models.ModelChoiceIterator):
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for pk, username, first_name, last_name in self.queryset.values_list(
+        yield from self.people(self.queryset)
+
+    @staticmethod
+    def people(rows) -> Iterable[tuple[int, str]]:
+        for pk, username, first_name, last_name in rows.values_list(
             "pk", "username", "first_name", "last_name"
         ):
             yield (pk, _label(username, first_name, last_name))
+
+    def head(self, count: int) -> list[tuple] | None:
+        """The choices when there are at most `count` people (one query), else None."""
+        people = list(self.people(self.queryset[: count + 1]))
+        if len(people) > count:
+            return None
+        empty = [] if self.field.empty_label is None else [("", self.field.empty_label)]
+        return empty + people
+
+    def chosen(self, value) -> list[tuple]:
+        """The empty choice and the person `value` names, if it names one."""
+        empty = [] if self.field.empty_label is None else [("", self.field.empty_label)]
+        text = str(value or "")
+        if not (text.isascii() and text.isdigit()):
+            return empty
+        return empty + list(self.people(self.queryset.filter(pk=int(text))))
 
 
 class PersonChoiceField(BoundedModelChoiceField):
@@ -149,6 +184,41 @@ class PersonChoiceField(BoundedModelChoiceField):
 
     def label_from_instance(self, obj) -> str:
         return person_label(obj)
+
+
+# A filter by person lists at most this many people in the page itself.
+INLINE_PEOPLE = 200
+
+
+class LazyPersonSelect(PlainSelect):
+    """A person filter over a directory that may be large (an admin sees every
+    person: 2,000 on the benchmark's data, a seventh of the deliverables list's
+    time and 100 kB of its page). Up to INLINE_PEOPLE people are drawn as usual;
+    past that the page carries the empty choice and the chosen person only, and
+    `data-options-url` (the form's `options_url`, answered by `all_options`) gives
+    the whole list, which static/js/mlteam.js fetches the first time the pointer
+    or the keyboard focus enters the form. Choosing and validating are unchanged:
+    the field's queryset is the whole directory either way."""
+
+    options_url = ""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        iterator = self.choices
+        wanted = set(self.format_value(value))
+        choices = iterator.head(INLINE_PEOPLE)
+        attrs = dict(attrs or {})
+        if choices is None:
+            choices = iterator.chosen(next(iter(wanted), ""))
+            attrs["data-options-url"] = self.options_url
+        return self.select_html(name, attrs, options_html(choices, wanted))
+
+    def all_options(self, value) -> str:
+        """Every choice as `<option>`s, `value` selected."""
+        return options_html(iter(self.choices), set(self.format_value(value)))
+
+
+class LazyPersonChoiceField(PersonChoiceField):
+    widget = LazyPersonSelect
 
 
 class PeopleChoiceField(BoundedModelMultipleChoiceField):

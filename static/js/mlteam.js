@@ -192,3 +192,38 @@ document.addEventListener("DOMContentLoaded", function () {
     document.addEventListener("htmx:afterRequest", retry);
   }, true);
 });
+// A person filter drawn with its chosen person only (roles.forms.LazyPersonSelect):
+// its whole list is fetched the first time the pointer or the keyboard focus enters
+// its form, and the choice made meanwhile is kept. A failed fetch is tried again on
+// the next entry.
+document.addEventListener("DOMContentLoaded", function () {
+  "use strict";
+  document.querySelectorAll("select[data-options-url]").forEach(function (select) {
+    const area = select.form || select.parentElement;
+    let asked = false;
+    const load = function () {
+      if (asked) {
+        return;
+      }
+      asked = true;
+      const url = select.dataset.optionsUrl + "?" + new URLSearchParams({[select.name]: select.value});
+      fetch(url, {credentials: "same-origin", headers: {"Accept": "text/html"}})
+        .then(function (response) {
+          if (!response.ok) {
+            throw new Error(response.status);
+          }
+          return response.text();
+        })
+        .then(function (options) {
+          const chosen = select.value;
+          select.innerHTML = options;
+          select.value = chosen;
+          select.removeAttribute("data-options-url");
+        })
+        .catch(function () { asked = false; });
+    };
+    ["pointerenter", "focusin", "touchstart"].forEach(function (kind) {
+      area.addEventListener(kind, load, {passive: true});
+    });
+  });
+});

@@ -60,6 +60,8 @@ def _urls(work):
     return {
         "list": ("get", reverse("deliverables:list"), None, EVERYONE),
         "export": ("get", reverse("deliverables:export"), None, EVERYONE),
+        # The owner filter's whole list: everyone signed in, each seeing their own people.
+        "owner_options": ("get", reverse("deliverables:owner_options"), None, EVERYONE),
         "my_work": ("get", reverse("deliverables:my_work"), None, EVERYONE),
         "dashboard": ("get", reverse("deliverables:portfolio_dashboard"), None, MANAGERS_ONLY),
         "reminder_preferences": (
@@ -225,7 +227,7 @@ def _type_pk(slug):
 
 
 NAMES = [
-    "list", "export", "my_work", "dashboard", "reminder_preferences", "detail", "transition",
+    "list", "export", "owner_options", "my_work", "dashboard", "reminder_preferences", "detail", "transition",
     "checklist", "checklist_item", "page_status", "page_checklist", "page_link", "page_comment",
     "page_comment_edit", "page_comment_delete", "cancel_form", "cancel", "edit_form", "edit",
     "link_add", "link_remove_confirm", "link_remove", "comment", "plan_form", "plan",
