@@ -26,7 +26,9 @@ def test_the_owner_filter_fetches_its_people_and_filters(live_server, page, monk
         UserFactory(username=name.lower(), first_name=name, last_name="Tanaka")
         for name in ("Aiko", "Daichi", "Emi")
     ]
-    for person, title in zip(people, ("Scoring service", "Feature store", "Drift report")):
+    for person, title in zip(
+        people, ("Scoring service", "Feature store", "Drift report"), strict=True
+    ):
         membership_add(project=project, user=person, actor=manager)
         deliverable_create(
             project=project,

@@ -227,7 +227,8 @@ def _type_pk(slug):
 
 
 NAMES = [
-    "list", "export", "owner_options", "my_work", "dashboard", "reminder_preferences", "detail", "transition",
+    "list", "export", "owner_options", "my_work", "dashboard", "reminder_preferences", "detail",
+    "transition",
     "checklist", "checklist_item", "page_status", "page_checklist", "page_link", "page_comment",
     "page_comment_edit", "page_comment_delete", "cancel_form", "cancel", "edit_form", "edit",
     "link_add", "link_remove_confirm", "link_remove", "comment", "plan_form", "plan",
