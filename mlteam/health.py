@@ -1,12 +1,23 @@
-"""Checks behind /healthz: can we reach the database and the broker, and are
-reminder emails getting through?"""
+"""Checks behind /readyz, /healthz/reminders and `check_scheduler`: can we reach
+the database, the cache and the broker, are the migrations applied, are reminder
+emails getting through, is beat ticking and are workers taking tasks?
+
+/healthz itself checks nothing: a process that answers is alive. It is what a
+liveness probe asks, so a database outage makes the web processes unready (out of
+the load balancer), never restarted in a loop.
+"""
 
 from __future__ import annotations
 
 import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.core.cache import cache
+from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from kombu import Connection
 
@@ -42,6 +53,41 @@ def check_broker() -> str | None:
     return None
 
 
+def check_cache() -> str | None:
+    """Return None when the cache stores and returns a value, else a short reason."""
+    key = f"mlteam:readyz:{secrets.token_hex(4)}"
+    try:
+        cache.set(key, "1", timeout=10)
+        answered = cache.get(key)
+        cache.delete(key)
+    except Exception as exc:  # each cache backend raises its own errors
+        logger.warning("health: cache unreachable: %s", exc)
+        return exc.__class__.__name__
+    return None if answered == "1" else "no answer"
+
+
+# Once every migration is applied, a process need not read them from disk again:
+# migrations are applied before new processes start (docs), never undone under them.
+_migrated = False
+
+
+def check_migrations() -> str | None:
+    """Return None when every migration this code knows is applied to the database,
+    else how many are waiting (a pod started before `migrate` ran)."""
+    global _migrated
+    if _migrated:
+        return None
+    try:
+        executor = MigrationExecutor(connection)
+        waiting = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as exc:
+        return exc.__class__.__name__
+    if waiting:
+        return f"{len(waiting)} migration(s) not applied"
+    _migrated = True
+    return None
+
+
 def check_reminders() -> str | None:
     """None while reminder digests get through, else what is wrong: digests failing
     for a while (DIGEST_FAILING_AFTER), or given up on in the last day. Counts only:
@@ -62,3 +108,74 @@ def check_reminders() -> str | None:
     reason = ", ".join(parts)
     logger.warning("health: reminder emails are not getting through: %s", reason)
     return reason
+
+
+# --- beat and workers (`manage.py check_scheduler`) -----------------------------------------
+
+# The worker heartbeat is scheduled every minute (mlteam/migrations/0002); beat
+# writes each task's last run to the database every few minutes (django-celery-beat
+# syncs its schedule every 3 minutes), hence the margins.
+BEAT_LATE_AFTER = timedelta(minutes=10)
+WORKER_LATE_AFTER = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class SchedulerState:
+    """What `check_scheduler` reports: beat's last run of any enabled task, and each
+    worker's last heartbeat, with which of them are late at `now`."""
+
+    now: datetime
+    beat_last_tick: datetime | None
+    workers: list[tuple[str, datetime]]
+    beat_late_after: timedelta
+    worker_late_after: timedelta
+
+    @property
+    def beat_problem(self) -> str | None:
+        if self.beat_last_tick is None:
+            return "beat has never run a task"
+        if self.now - self.beat_last_tick > self.beat_late_after:
+            return f"beat's last tick was {_minutes(self.now - self.beat_last_tick)} min ago"
+        return None
+
+    @property
+    def live_workers(self) -> list[str]:
+        return [name for name, seen in self.workers if self.now - seen <= self.worker_late_after]
+
+    @property
+    def late_workers(self) -> list[str]:
+        return [name for name, seen in self.workers if self.now - seen > self.worker_late_after]
+
+    @property
+    def worker_problem(self) -> str | None:
+        if not self.live_workers:
+            return "no worker has taken a heartbeat task lately"
+        return None
+
+    @property
+    def healthy(self) -> bool:
+        return self.beat_problem is None and self.worker_problem is None
+
+
+def _minutes(delta: timedelta) -> int:
+    return int(delta.total_seconds() // 60)
+
+
+def scheduler_state(
+    *,
+    now: datetime | None = None,
+    beat_late_after: timedelta = BEAT_LATE_AFTER,
+    worker_late_after: timedelta = WORKER_LATE_AFTER,
+) -> SchedulerState:
+    from django.db.models import Max
+    from django_celery_beat.models import PeriodicTask
+
+    last_tick = PeriodicTask.objects.filter(enabled=True).aggregate(last=Max("last_run_at"))
+    workers = list(WorkerHeartbeat.objects.order_by("hostname").values_list("hostname", "seen_at"))
+    return SchedulerState(
+        now=now or timezone.now(),
+        beat_last_tick=last_tick["last"],
+        workers=workers,
+        beat_late_after=beat_late_after,
+        worker_late_after=worker_late_after,
+    )

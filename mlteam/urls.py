@@ -20,6 +20,7 @@ admin.site.login = signin.admin_sign_in
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("healthz/reminders", views.healthz_reminders, name="healthz_reminders"),
     # The `roles:` namespace: roles' own pages, plus those about projects and
     # people that also show work, which deliverables serves (roles never imports

@@ -38,11 +38,28 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when this process can serve (the database and the broker answer), 503
-    naming what failed. What container health checks and load balancers ask: a
-    mail outage must not take the site out of service, so reminders have their own
-    check (`healthz_reminders`)."""
-    return _health({"database": health.check_database(), "broker": health.check_broker()})
+    """200 while this process answers: what a liveness probe asks. It checks nothing
+    else, so that an outage of the database or the broker takes processes out of
+    service (`readyz`) without restarting them all in a loop."""
+    return _health({})
+
+
+@login_not_required
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """200 when this process can serve: the database, the cache and the broker
+    answer and every migration is applied; 503 naming what failed. What readiness
+    probes, load balancers and the containers' health checks ask. A mail outage
+    must not take the site out of service, so reminders have their own check
+    (`healthz_reminders`)."""
+    problems = {"database": health.check_database()}
+    problems["migrations"] = (
+        health.check_migrations() if problems["database"] is None else "no database"
+    )
+    problems["cache"] = health.check_cache()
+    problems["broker"] = health.check_broker()
+    return _health(problems)
 
 
 @login_not_required

@@ -37,7 +37,7 @@ STORAGES = {
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Off only when the proxy itself redirects http to https.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 # HSTS: browsers use https only, for a year, on subdomains too. Preloading (browsers
 # shipping the site as https-only) is hard to undo; DJANGO_SECURE_HSTS_PRELOAD=false
 # for a domain not submitted to the preload list.

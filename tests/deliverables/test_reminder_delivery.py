@@ -417,7 +417,7 @@ def test_health_turns_red_while_digests_fail_and_after_one_is_given_up(on_commit
         Clock(on_commit, start + timedelta(minutes=20)).run_until(start + timedelta(minutes=45))
     with time_machine.travel(start + timedelta(minutes=45)):
         response = client.get(reverse("healthz_reminders"))
-        site = client.get(reverse("healthz"))
+        site = client.get(reverse("readyz"))
     assert response.status_code == 503
     assert response.json()["reminders"] == "error: 1 digest(s) failing for 45 min"
     assert site.status_code == 200  # the site stays in service during a mail outage
