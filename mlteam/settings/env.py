@@ -104,6 +104,13 @@ def env_database(name: str, default: str | None = None) -> dict:
         raise EnvError(
             f"{name} must name a database, for example postgres://user@host:5432/mlteam."
         )
+    elif env_bool("DATABASE_TRANSACTION_POOLING", False):
+        # Behind PgBouncer in transaction pooling mode each transaction may run on
+        # another server connection, so nothing may outlive one: no server-side
+        # cursors (QuerySet.iterator reads its rows client-side instead). Django sets
+        # no other session state, and psycopg's client-side binding, Django's
+        # default, prepares no statements (docs/scale.md, "PgBouncer").
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
     return config
 
 
