@@ -38,7 +38,8 @@ RUN DJANGO_SECRET_KEY=build-only-build-only-build-only-build-only-build-only \
     && python manage.py compilemessages --ignore '.venv/*'
 
 # BACKUP_DIR's default; docker-compose.yml mounts the backups volume here.
-RUN mkdir -p /app/var/backups && chown -R mlteam:mlteam /app/var && chmod 700 /app/var/backups
+RUN mkdir -p /app/var/backups && chown -R mlteam:mlteam /app/var && chmod 700 /app/var/backups \
+    && install -d -o mlteam -g mlteam /tmp/prometheus
 
 USER mlteam
 EXPOSE 8000

@@ -12,3 +12,7 @@ class MLTeamConfig(AppConfig):
         # The admin writes Django's auth models directly: their changes move the
         # dashboards' cache versions through signals (mlteam/cache.py).
         cache.connect_auth_signals()
+        # Request ids carried into Celery tasks; task counts and durations.
+        from . import observability
+
+        observability.connect_celery_signals()

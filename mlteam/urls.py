@@ -10,7 +10,7 @@ from deliverables.urls import roles_pages
 from roles import urls as roles_urls
 from roles import views as roles_views
 
-from . import signin, views
+from . import observability, signin, views
 from .accounts import views as accounts_views
 from .api import urls as api_urls
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("metrics", observability.metrics_view, name="metrics"),
     path("healthz/reminders", views.healthz_reminders, name="healthz_reminders"),
     # The `roles:` namespace: roles' own pages, plus those about projects and
     # people that also show work, which deliverables serves (roles never imports

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from .env import (
     env_bool,
     env_cache,
+    env_choice,
     env_email,
     env_int,
     env_list,
@@ -34,6 +35,8 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
+    # Request and database metrics for /metrics (mlteam/observability.py).
+    "django_prometheus",
     # Before django.contrib.auth: its `changepassword` command (which revokes the
     # person's API tokens) is the one manage.py finds.
     "mlteam.accounts",
@@ -71,6 +74,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later log line of the request carries its id (mlteam.observability).
+    "mlteam.observability.RequestIdMiddleware",
+    # Request counts and latency by view for /metrics (the After one closes the list).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "mlteam.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -96,6 +103,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Last: turns a request that axes marked as locked out into the lockout page.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "mlteam.urls"
@@ -470,19 +478,36 @@ REMINDER_UNKNOWN_REPEAT_DELAY_MINUTES = env_int(
 # Seconds the health check waits for the broker before calling it down.
 HEALTH_BROKER_TIMEOUT = 3
 
+# Prometheus metrics (mlteam/observability.py): /metrics answers only a scraper
+# sending "Authorization: Bearer <METRICS_TOKEN>" (404 while it is empty); a Celery
+# worker serves its task metrics on CELERY_METRICS_PORT when set.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+CELERY_METRICS_PORT = env_int("CELERY_METRICS_PORT", 0) or None
+PROMETHEUS_EXPORT_MIGRATIONS = False
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        # One JSON object a line (production's default, LOG_FORMAT): what log
+        # collectors parse; request_id ties a request's lines and its tasks' together.
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
     "filters": {
         "client_errors_untraced": {"()": "mlteam.log.ClientErrorsWithoutTraceback"},
         "secrets_redacted": {"()": "mlteam.log.SecretsRedacted"},
+        "request_id": {"()": "mlteam.observability.RequestIdFilter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["secrets_redacted"],
+            "formatter": env_choice("LOG_FORMAT", "plain", {"plain", "json"}),
+            "filters": ["secrets_redacted", "request_id"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},

@@ -68,6 +68,19 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return number
 
 
+def env_float(name: str, default: float, *, minimum: float = 0.0, maximum: float = 1.0) -> float:
+    value = _raw(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise EnvError(f"{name} must be a number, not {value!r}.") from None
+    if not minimum <= number <= maximum:
+        raise EnvError(f"{name} must be between {minimum:g} and {maximum:g}, not {value!r}.")
+    return number
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = _raw(name)
     if value is None:

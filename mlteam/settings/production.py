@@ -8,7 +8,9 @@ from .env import (
     env_bool,
     env_broker,
     env_cache,
+    env_choice,
     env_database,
+    env_float,
     env_int,
     env_site_url,
     env_str,
@@ -53,3 +55,23 @@ SESSION_COOKIE_NAME = "__Host-sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken"
 # Webhook addresses must be https here (mlteam.notifications.addresses).
 WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", True)
+
+# Logs: one JSON object a line by default (LOG_FORMAT=plain for people reading a
+# terminal), each with the request id of the request or task it belongs to.
+LOGGING["handlers"]["console"]["formatter"] = env_choice(  # noqa: F405
+    "LOG_FORMAT", "json", {"plain", "json"}
+)
+
+# Errors to Sentry when SENTRY_DSN is set (Django, Celery and logging integrations
+# turn on by themselves); no personal data is sent, and no performance traces
+# unless SENTRY_TRACES_SAMPLE_RATE says what share of requests to trace.
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        send_default_pii=False,
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
+    )
