@@ -40,7 +40,7 @@ run: install
 	$(PY) manage.py run_local --port $(PORT)
 
 worker: install
-	$(VENV)/bin/celery -A mlteam worker --loglevel=INFO -Q celery,deliveries
+	$(VENV)/bin/celery -A mlteam worker --loglevel=INFO -Q celery,reminders,deliveries,polling
 
 beat: install
 	$(VENV)/bin/celery -A mlteam beat --loglevel=INFO

@@ -372,9 +372,33 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 DJANGO_CELERY_BEAT_TZ_AWARE = True
-# Outgoing deliveries (webhooks, later chat) wait on other people's servers: their own
-# queue, so a slow endpoint never holds up digests (workers: -Q celery,deliveries).
-CELERY_TASK_ROUTES = {"notifications.deliver_webhook": {"queue": "deliveries"}}
+# Queues (docs/scale.md, "Queues"): reminder digests and their sweep; outgoing
+# deliveries (webhooks, chat), which wait on other people's servers; polling of ML
+# artifacts' status; and the default queue for housekeeping (heartbeats, catch-ups,
+# purges). A slow endpoint never holds up a digest, and each queue's workers scale
+# on their own. Workers consume WORKER_QUEUES (make run, make worker, compose).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+WORKER_QUEUES = ("celery", "reminders", "deliveries", "polling")
+CELERY_TASK_ROUTES = {
+    "deliverables.reminder_sweep": {"queue": "reminders"},
+    "deliverables.send_digest": {"queue": "reminders"},
+    "notifications.deliver_*": {"queue": "deliveries"},
+    "polling.*": {"queue": "polling"},
+}
+# Time limits: the soft one raises inside the task (it records and lets go of its
+# claim), the hard one kills the process. A digest's limit stays below the lease
+# on its claim (REMINDER_SEND_LEASE_SECONDS, 600 s by default), so no second worker
+# takes a digest that a first is still sending. Everything else: 15 minutes at most.
+CELERY_TASK_SOFT_TIME_LIMIT = 600
+CELERY_TASK_TIME_LIMIT = 900
+CELERY_TASK_ANNOTATIONS = {
+    "deliverables.send_digest": {"soft_time_limit": 300, "time_limit": 360},
+    "notifications.deliver_webhook": {"soft_time_limit": 60, "time_limit": 90},
+}
+# Tasks that acknowledge late (only idempotent ones: send_digest, deliver_webhook,
+# which claim their work) go back to the queue when their worker process dies;
+# SIGTERM is a warm shutdown: running tasks finish first.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 
 # Outgoing webhooks (mlteam.notifications, docs/webhooks.md). Production requires
 # https (production.py); addresses resolving to private, loopback, link-local or

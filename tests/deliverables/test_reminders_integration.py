@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings
 from django.core import mail
 from django.db import connection, connections, transaction
 from django.utils import timezone
@@ -48,7 +49,13 @@ def test_a_digest_arrives_end_to_end_through_the_worker():
     owner = UserFactory(username="aiko")
     _late_work([owner])
     app.control.purge()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=15):
+    with start_worker(
+        app,
+        pool="solo",
+        queues=list(settings.WORKER_QUEUES),
+        perform_ping_check=False,
+        shutdown_timeout=15,
+    ):
         reminder_sweep.delay()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not mail.outbox:

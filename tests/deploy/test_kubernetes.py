@@ -102,7 +102,9 @@ def test_the_base_holds_web_workers_one_beat_and_the_migration_job(base):
     assert set(deployments) == {
         "mlteam-web",
         "mlteam-worker-default",
+        "mlteam-worker-reminders",
         "mlteam-worker-deliveries",
+        "mlteam-worker-polling",
         "mlteam-beat",
     }
     beat = deployments["mlteam-beat"]["spec"]
@@ -183,7 +185,9 @@ def test_the_same_image_and_commands_as_docker_compose(base, production):
         if command[:4] == ["celery", "-A", "mlteam", "worker"]:
             assert command[:queue_at] == compose_worker[:queue_at]
             queues |= set(command[queue_at].split(","))
-    assert queues == set(compose_worker[queue_at].split(","))
+    assert queues == set(compose_worker[queue_at].split(",")) == set(settings.WORKER_QUEUES)
+    # Every queue a task is routed to has workers.
+    assert {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()} <= queues
 
 
 def test_the_settings_are_those_of_env_example(base):

@@ -26,7 +26,13 @@ def test_ci_runs_against_postgresql_and_redis():
 def test_heartbeat_task_runs_on_a_real_worker_and_writes_its_row():
     assert not app.conf.task_always_eager
     app.control.purge()  # leftovers of an earlier run must not count
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=15) as worker:
+    with start_worker(
+        app,
+        pool="solo",
+        queues=list(settings.WORKER_QUEUES),
+        perform_ping_check=False,
+        shutdown_timeout=15,
+    ) as worker:
         heartbeat.delay()
         heartbeat.delay()
         deadline = time.monotonic() + 30

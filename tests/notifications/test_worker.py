@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings
 from django.db import connection
 
 from mlteam.celery import app
@@ -20,13 +21,13 @@ from tests.notifications.test_delivery import endpoint_for, plan
 @contextmanager
 def delivery_worker():
     """A real Celery worker (two threads) on this app's broker, consuming the queues
-    production workers do (-Q celery,deliveries). Naming the queues narrows what this
-    process's app consumes from for good, so the default one is named too."""
+    production workers do (settings.WORKER_QUEUES). Naming the queues narrows what
+    this process's app consumes from for good, so the default one is named too."""
     with start_worker(
         app,
         pool="threads",
         concurrency=2,
-        queues=["celery", "deliveries"],
+        queues=list(settings.WORKER_QUEUES),
         perform_ping_check=False,
         shutdown_timeout=15,
     ) as worker:

@@ -49,7 +49,7 @@ class Command(BaseCommand):
                 "--loglevel=INFO",
                 "--concurrency=2",
                 "-Q",
-                "celery,deliveries",
+                ",".join(settings.WORKER_QUEUES),
             ],
             "beat": [*celery, "beat", "--loglevel=INFO", f"--pidfile={pidfile}"],
         }
