@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "deliverables",
     "deliverables.reviews",
     "mlteam.notifications",
+    "mlteam.notifications.channels",  # chat channels (app label "chat")
     "mlteam.calendars",
     "mlteam.search",
     "axes",  # sign-in throttling: see "Sign-in throttling (django-axes)" below
@@ -364,9 +365,12 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 DJANGO_CELERY_BEAT_TZ_AWARE = True
-# Outgoing deliveries (webhooks, later chat) wait on other people's servers: their own
+# Outgoing deliveries (webhooks, chat messages) wait on other people's servers: their own
 # queue, so a slow endpoint never holds up digests (workers: -Q celery,deliveries).
-CELERY_TASK_ROUTES = {"notifications.deliver_webhook": {"queue": "deliveries"}}
+CELERY_TASK_ROUTES = {
+    "notifications.deliver_webhook": {"queue": "deliveries"},
+    "chat.deliver_message": {"queue": "deliveries"},
+}
 
 # Outgoing webhooks (mlteam.notifications, docs/webhooks.md). Production requires
 # https (production.py); addresses resolving to private, loopback, link-local or
