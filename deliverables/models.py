@@ -152,6 +152,12 @@ def due_within_condition(days: int, today: date) -> models.Q:
     return IS_OPEN & models.Q(due_date__gte=today, due_date__lte=today + timedelta(days=days))
 
 
+def is_escalated(due_date: date, today: date, escalation_days: int) -> bool:
+    """THE escalation rule, for overdue work: late by more than its project's
+    `escalation_days` on `today` (the managers' digests, a chat channel's summary)."""
+    return (today - due_date).days > escalation_days
+
+
 # Why a change to a done deliverable's checklist or type is refused (`checklist_locked`).
 DONE_LOCKED_MESSAGE = _(
     "This deliverable is done. Reopen it before changing its checklist or type."

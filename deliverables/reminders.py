@@ -62,6 +62,7 @@ from .models import (
     Reminder,
     ReminderKind,
     ReminderPreference,
+    is_escalated,
 )
 
 logger = logging.getLogger(__name__)
@@ -358,8 +359,8 @@ def _plan_batch(user_ids: list[int], now: datetime) -> list[PlannedDigest]:
     ) in escalated:
         for manager_id in managed[project_id]:
             digest = planned[manager_id]
-            late = (digest.local_date - due).days
-            if late > escalate_after:
+            if is_escalated(due, digest.local_date, escalate_after):
+                late = (digest.local_date - due).days
                 digest.mention(
                     Item(pk, title, type_name, project_name, ReminderKind.ESCALATION, late)
                 )

@@ -34,6 +34,8 @@ urlpatterns = [
     path("", include("mlteam.accounts.urls")),
     # A project's webhooks and their delivery log (its managers).
     path("", include("mlteam.notifications.urls")),
+    # A project's chat channels (Slack, Mattermost, Teams) and their message log.
+    path("", include("mlteam.notifications.channels.urls")),
     path("", include("mlteam.calendars.urls")),
     path("", include("mlteam.search.urls")),
     path(

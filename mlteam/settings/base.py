@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "deliverables",
     "deliverables.reviews",
     "mlteam.notifications",
+    "mlteam.notifications.channels",  # chat channels (app label "chat")
     "mlteam.calendars",
     "mlteam.search",
     "axes",  # sign-in throttling: see "Sign-in throttling (django-axes)" below
@@ -383,6 +384,7 @@ CELERY_TASK_ROUTES = {
     "deliverables.reminder_sweep": {"queue": "reminders"},
     "deliverables.send_digest": {"queue": "reminders"},
     "notifications.deliver_*": {"queue": "deliveries"},
+    "chat.deliver_*": {"queue": "deliveries"},
     "polling.*": {"queue": "polling"},
 }
 # Time limits: the soft one raises inside the task (it records and lets go of its
@@ -394,9 +396,10 @@ CELERY_TASK_TIME_LIMIT = 900
 CELERY_TASK_ANNOTATIONS = {
     "deliverables.send_digest": {"soft_time_limit": 300, "time_limit": 360},
     "notifications.deliver_webhook": {"soft_time_limit": 60, "time_limit": 90},
+    "chat.deliver_message": {"soft_time_limit": 60, "time_limit": 90},
 }
 # Tasks that acknowledge late (only idempotent ones: send_digest, deliver_webhook,
-# which claim their work) go back to the queue when their worker process dies;
+# chat's deliver_message, which claim their work) go back to the queue when their worker process dies;
 # SIGTERM is a warm shutdown: running tasks finish first.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 

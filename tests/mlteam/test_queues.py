@@ -20,6 +20,8 @@ def _queue(name: str) -> str:
         ("deliverables.reminder_sweep", "reminders"),
         ("deliverables.send_digest", "reminders"),
         ("notifications.deliver_webhook", "deliveries"),
+        ("chat.deliver_message", "deliveries"),
+        ("chat.summary_sweep", "celery"),
         ("polling.mlflow_versions", "polling"),
         ("mlteam.heartbeat", "celery"),
         ("notifications.delivery_sweep", "celery"),
