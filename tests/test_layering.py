@@ -18,6 +18,7 @@ SITE = {
     "mlteam/context_processors.py",
     "mlteam/demo.py",
     "mlteam/health.py",
+    "mlteam/observability.py",  # metrics read the digests' and deliveries' ledgers
     "mlteam/selectors.py",
     "mlteam/services.py",
     "mlteam/signin.py",  # allauth's adapters: who must use two factors, remembered language
