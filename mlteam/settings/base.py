@@ -366,7 +366,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 # Outgoing deliveries (webhooks, later chat) wait on other people's servers: their own
 # queue, so a slow endpoint never holds up digests (workers: -Q celery,deliveries).
-CELERY_TASK_ROUTES = {"notifications.deliver_webhook": {"queue": "deliveries"}}
+CELERY_TASK_ROUTES = {
+    "notifications.deliver_webhook": {"queue": "deliveries"},
+    "notifications.deliver_personal": {"queue": "deliveries"},
+}
 
 # Outgoing webhooks (mlteam.notifications, docs/webhooks.md). Production requires
 # https (production.py); addresses resolving to private, loopback, link-local or
