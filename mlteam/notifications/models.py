@@ -631,6 +631,9 @@ class PersonalDelivery(DeliveryBase):
         indexes = [
             # The delivery sweep (tasks.delivery_sweep): what is due now.
             models.Index(fields=["status", "next_attempt_at"], name="personal_delivery_due_idx"),
+            # The daily purge (tasks.inbox_purge) and the settings page's latest messages.
+            models.Index(fields=["person", "-created_at"], name="personal_delivery_person_idx"),
+            models.Index(fields=["created_at"], name="personal_delivery_created_idx"),
         ]
 
     def __str__(self) -> str:

@@ -48,6 +48,7 @@ from .models import (
     HistoryFanOutMark,
     InboxEntry,
     InboxKind,
+    PersonalDelivery,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
@@ -925,7 +926,12 @@ def inbox_mark_all_read(*, user, newest_id: int, now: datetime | None = None) ->
 
 def inbox_purge(*, now: datetime | None = None) -> int:
     """Delete entries older than INBOX_RETENTION, read or not (one DELETE;
-    idempotent). Returns how many went."""
+    idempotent), and the personal deliveries as old that are done (sent, skipped
+    or given up: a retry in progress stays). Returns how many entries went."""
     cutoff = (now or timezone.now()) - INBOX_RETENTION
     deleted, _by_model = InboxEntry.objects.filter(created_at__lt=cutoff).delete()
+    PersonalDelivery.objects.filter(
+        created_at__lt=cutoff,
+        status__in=[DeliveryStatus.SUCCEEDED, DeliveryStatus.SKIPPED, DeliveryStatus.GAVE_UP],
+    ).delete()
     return deleted

@@ -682,3 +682,22 @@ def test_a_double_click_sends_one_test_message(client, team, receiver, loopback_
     response = client.post(reverse("notifications:chat_test"), follow=True)
     assert "wait a few seconds" in response.content.decode()
     assert len(receiver.requests) == 1
+
+
+def test_done_personal_deliveries_go_with_the_inbox_after_90_days(
+    team, receiver, loopback_allowed, django_capture_on_commit_callbacks
+):
+    from mlteam.notifications import tasks
+
+    manager, owner, _project, deliverable = team
+    chat_for(owner, receiver.url, channels={"commented": ["chat", "email"]})
+    with django_capture_on_commit_callbacks(execute=True):
+        comment_add(deliverable=deliverable, actor=manager, body="Old news.")
+    chat_row = PersonalDelivery.objects.get(person=owner, channel="chat")
+    personal.delivery_send(delivery_id=chat_row.pk)
+    PersonalDelivery.objects.update(created_at=timezone.now() - timedelta(days=91))
+
+    tasks.inbox_purge()
+
+    # The sent one went; the email still waiting for its first attempt stays.
+    assert list(PersonalDelivery.objects.values_list("channel", flat=True)) == ["email"]

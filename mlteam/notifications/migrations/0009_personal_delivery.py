@@ -70,7 +70,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'personal delivery',
                 'verbose_name_plural': 'personal deliveries',
                 'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='personal_delivery_due_idx')],
+                'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='personal_delivery_due_idx'), models.Index(fields=['person', '-created_at'], name='personal_delivery_person_idx'), models.Index(fields=['created_at'], name='personal_delivery_created_idx')],
                 'constraints': [models.UniqueConstraint(fields=('person', 'channel', 'event_id'), name='personal_delivery_once')],
             },
         ),
