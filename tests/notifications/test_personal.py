@@ -701,3 +701,42 @@ def test_done_personal_deliveries_go_with_the_inbox_after_90_days(
 
     # The sent one went; the email still waiting for its first attempt stays.
     assert list(PersonalDelivery.objects.values_list("channel", flat=True)) == ["email"]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "shown"),
+    [
+        ("notifications:settings", {"version": "x", "digest_by": "email"}, "out of date"),
+        ("notifications:settings", {"version": "1", "digest_by": "sms"}, "Select a valid choice"),
+        ("notifications:settings", {"version": "1"}, "This field is required"),
+        ("notifications:chat_save", {"version": "1", "url": "https://x.example/" + "a" * 600}, "500"),
+        ("notifications:chat_save", {"version": "x", "url": "https://x.example/"}, "out of date"),
+    ],
+)
+def test_bad_input_is_refused_with_a_message_never_a_500(client, team, name, data, shown):
+    _manager, owner, _project, _deliverable = team
+    client.force_login(owner)
+    response = client.post(reverse(name), data)
+    assert response.status_code == 422
+    assert shown in response.content.decode()
+    assert not NotificationPreference.objects.filter(person=owner).exists()  # nothing half-saved
+
+
+def test_a_review_change_rolled_back_leaves_no_entry(django_capture_on_commit_callbacks):
+    from deliverables.reviews import services as review_services
+    from deliverables.reviews.models import ReviewCycle
+
+    manager = manager_user(username="lead")
+    person = UserFactory(username="reviewed")
+    project = project_create(name="Reviews", managers=[manager])
+    membership_add(project=project, user=person)
+    cycle = ReviewCycle.objects.create(
+        name="H1", start_date=date(2026, 1, 1), end_date=date(2026, 6, 30)
+    )
+    with pytest.raises(RuntimeError), transaction.atomic():
+        review_services.expectations_write(
+            cycle=cycle, person=person, actor=manager, text="Lead the launch.", deliverables=[]
+        )
+        assert InboxEntry.objects.filter(person=person, kind=InboxKind.EXPECTATIONS).exists()
+        raise RuntimeError("rolled back")
+    assert not InboxEntry.objects.filter(person=person).exclude(kind="role_assigned").exists()
