@@ -709,7 +709,11 @@ def test_done_personal_deliveries_go_with_the_inbox_after_90_days(
         ("notifications:settings", {"version": "x", "digest_by": "email"}, "out of date"),
         ("notifications:settings", {"version": "1", "digest_by": "sms"}, "Select a valid choice"),
         ("notifications:settings", {"version": "1"}, "This field is required"),
-        ("notifications:chat_save", {"version": "1", "url": "https://x.example/" + "a" * 600}, "500"),
+        (
+            "notifications:chat_save",
+            {"version": "1", "url": "https://x.example/" + "a" * 600},
+            "500",
+        ),
         ("notifications:chat_save", {"version": "x", "url": "https://x.example/"}, "out of date"),
     ],
 )
