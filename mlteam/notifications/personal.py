@@ -424,9 +424,12 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> SendResul
         message = message.without(named - seen)
         if message.is_empty:
             return skip("nothing left the person may see")
-        body = chat.slack_payload(
-            message, more_url=settings.SITE_URL + reverse("deliverables:my_work")
-        )
+        with translation.override(language):
+            if named - seen:  # the title's counts included them: no counts then
+                message.title = gettext("MLTeam: your reminders")
+            body = chat.slack_payload(
+                message, more_url=settings.SITE_URL + reverse("deliverables:my_work")
+            )
         return _post(row, taken, preference, body, now)
     if preference is None or row.channel not in preference.channels_for(row.event_type):
         return skip("no longer wanted by this channel")
