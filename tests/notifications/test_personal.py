@@ -14,6 +14,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -746,3 +747,32 @@ def test_a_review_change_rolled_back_leaves_no_entry(django_capture_on_commit_ca
         assert InboxEntry.objects.filter(person=person, kind=InboxKind.EXPECTATIONS).exists()
         raise RuntimeError("rolled back")
     assert not InboxEntry.objects.filter(person=person).exclude(kind="role_assigned").exists()
+
+
+def test_the_settings_page_costs_the_same_with_few_and_many_messages(
+    client, team, receiver, loopback_allowed
+):
+    # Session, user, the settings row, the latest messages (five at most).
+
+    _manager, owner, _project, _deliverable = team
+    chat_for(owner, receiver.url, digest_by="chat")
+    client.force_login(owner)
+
+    def grow(n):
+        start = PersonalDelivery.objects.count()
+        PersonalDelivery.objects.bulk_create(
+            PersonalDelivery(
+                person=owner, channel="chat", event_id=f"test:{start + i}", event_type="commented"
+            )
+            for i in range(n)
+        )
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("notifications:settings")).status_code == 200
+        return len(captured)
+
+    grow(2)
+    small = queries()
+    grow(30)
+    assert queries() == small
