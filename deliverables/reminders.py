@@ -253,6 +253,51 @@ class DigestSections:
 digest_sections = DigestSections()
 
 
+class DigestOutlet:
+    """Another way a digest reaches its recipient besides email (their own chat:
+    `mlteam.notifications` registers one in its AppConfig.ready; deliverables
+    imports no such app). `digest_send` calls every registered outlet:
+
+    1. `email_wanted(recipient)`: False when the recipient wants this outlet
+       instead of email (then no email goes; the digests count as sent once the
+       outlets took them).
+    2. `deliver(carrier, context)`: hand the message over (the outlet keeps its own
+       ledger, exactly once per digest, and retries on its own), with the email's
+       template context (`digest_context`), built once for every channel.
+    3. `sent(carrier, context)`: the digest went out (by email, by the outlets, or
+       both).
+
+    Each is called outside any transaction of the digest's; the defaults do nothing.
+    """
+
+    name = ""
+
+    def email_wanted(self, recipient) -> bool:
+        return True
+
+    def deliver(self, *, carrier: Digest, context: dict) -> None:
+        return None
+
+    def sent(self, *, carrier: Digest, context: dict) -> None:
+        return None
+
+
+class DigestOutlets:
+    """The registered outlets, in registration order."""
+
+    def __init__(self) -> None:
+        self._outlets: dict[str, DigestOutlet] = {}
+
+    def register(self, outlet: DigestOutlet) -> None:
+        self._outlets[outlet.name] = outlet  # registering again replaces it
+
+    def __iter__(self):
+        return iter(list(self._outlets.values()))
+
+
+digest_outlets = DigestOutlets()
+
+
 # --- the sweep --------------------------------------------------------------------------
 
 
@@ -825,7 +870,16 @@ def digest_send(*, digest_id: int, now: datetime | None = None) -> bool:
         carrier.local_date + timedelta(days=1), preference_zone(preference)
     ):
         late_days = []  # on time
-    message = digest_message(carrier, owed, extra, late_days=late_days)
+    context = digest_context(carrier, owed, extra, late_days=late_days)
+    outlets = list(digest_outlets)
+    for outlet in outlets:
+        outlet.deliver(carrier=carrier, context=context)
+    if not all(outlet.email_wanted(carrier.recipient) for outlet in outlets):
+        # Another channel instead of email: it keeps its own ledger and retries.
+        _record_sent(group, now)
+        _announce_sent(outlets, carrier, context)
+        return True
+    message = digest_email(context)
     try:
         delivered = send_message(message, before_content=lambda: _hand_over(group, now))
     except _LeaseLost:
@@ -856,7 +910,17 @@ def digest_send(*, digest_id: int, now: datetime | None = None) -> bool:
         _record_cancelled(group, "no recipient address")
         return False
     _record_sent(group, now)
+    _announce_sent(outlets, carrier, context)
     return True
+
+
+def _announce_sent(outlets: list[DigestOutlet], carrier: Digest, context: dict) -> None:
+    """Tell the outlets a digest went out; one's failure never undoes the send."""
+    for outlet in outlets:
+        try:
+            outlet.sent(carrier=carrier, context=context)
+        except Exception:
+            logger.exception("Digest %s: outlet %r failed after the send", carrier.pk, outlet.name)
 
 
 # What a digest's subject counts, in the order of its sections. The plural form is
@@ -904,6 +968,30 @@ def digest_message(
     """The email; `extra` holds what each registered section still owes, by
     section name (`DigestSection.owed`); `late_days` are the days it brings that
     mail could not be delivered on (empty when it goes out on its own day)."""
+    return digest_email(digest_context(digest, reminders, extra, late_days=late_days))
+
+
+def digest_email(context: dict) -> EmailMultiAlternatives:
+    """The email of a digest's context (`digest_context`), in its language."""
+    with translation.override(context["language"]):
+        subject = " ".join(render_to_string("emails/digest_subject.txt", context).split())
+        text = render_to_string("emails/digest.txt", context)
+        html = render_to_string("emails/digest.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[context["recipient"].email])
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def digest_context(
+    digest: Digest,
+    reminders: list[Reminder],
+    extra: dict[str, list] | None = None,
+    *,
+    late_days: list[date] = (),
+) -> dict:
+    """What a digest says, as its templates read it, worded in the recipient's
+    language (`language`): the email and any other channel (`DigestOutlet`) are
+    built from this one context, so they say the same."""
     recipient = digest.recipient
     preference = preference_for(recipient)
     sections = defaultdict(list)
@@ -940,9 +1028,5 @@ def digest_message(
         context["section_text_templates"] = [section.text_template for section in added]
         context["section_html_templates"] = [section.html_template for section in added]
         context["subject_parts"] = _subject_parts(context, added)
-        subject = " ".join(render_to_string("emails/digest_subject.txt", context).split())
-        text = render_to_string("emails/digest.txt", context)
-        html = render_to_string("emails/digest.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient.email])
-    message.attach_alternative(html, "text/html")
-    return message
+        context["language"] = preference.email_language
+    return context

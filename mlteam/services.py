@@ -22,6 +22,7 @@ from . import cache
 from .accounts.selectors import session_keys_of
 from .accounts.services import RevokeReason, people_tokens_revoke, sessions_end
 from .models import Anonymisation, WorkerHeartbeat
+from .notifications.models import NotificationPreference
 from .notifications.services import deliveries_rename_person
 from .people import anonymised_username, is_anonymised
 from .selectors import (
@@ -178,6 +179,8 @@ def person_anonymise(
     user.groups.clear()
     user.user_permissions.clear()
     ReminderPreference.objects.filter(user=user).delete()
+    # Their own chat address (a secret of theirs) goes with their settings.
+    NotificationPreference.objects.filter(person=user).delete()
     sessions_end(user_ids=[user.pk])
     people_tokens_revoke(user_ids=[user.pk], reason=RevokeReason.DEACTIVATED)
 

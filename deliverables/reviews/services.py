@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from deliverables.models import Deliverable
 from mlteam import cache
+from mlteam.history import history_announce
 from mlteam.versions import claim_version
 
 from . import selectors
@@ -117,9 +118,12 @@ def _record(
     review: Review, actor, kind: str, before: dict | None = None, after: dict | None = None
 ) -> None:
     """History of every change to a review; what waits for the person on their home
-    page follows it (their dashboard version moves)."""
-    ReviewEvent.new(review=review, actor=actor, kind=kind, before=before, after=after).save()
+    page follows it (their dashboard version moves). Announced like every history
+    (`history_announce`): the surfaces that tell the person (the inbox) read it."""
+    event = ReviewEvent.new(review=review, actor=actor, kind=kind, before=before, after=after)
+    event.save()
     cache.person_changed(review.person_id)
+    history_announce(ReviewEvent, [event])
 
 
 def _expectations(text: str, deliverables, review: Review) -> dict:

@@ -18,3 +18,10 @@ class NotificationsConfig(AppConfig):
         history_written.connect(services.history_fan_out, dispatch_uid="webhook_fan_out")
         history_recorded.connect(services.inbox_feed_history, dispatch_uid="inbox_feed_history")
         mentions_recorded.connect(services.inbox_feed_mentions, dispatch_uid="inbox_feed_mentions")
+
+        # A person's own chat, for their daily digest (deliverables imports no surface).
+        from deliverables.reminders import digest_outlets
+
+        from .personal import DigestChatOutlet
+
+        digest_outlets.register(DigestChatOutlet())

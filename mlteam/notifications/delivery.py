@@ -120,6 +120,17 @@ def record_skipped(model: type[DeliveryBase], taken: Claim, *, now: datetime, re
     )
 
 
+def record_unknown(model: type[DeliveryBase], taken: Claim, *, now: datetime, error: str) -> None:
+    """Sent, but no answer came (a mail server that took the text and went quiet): it
+    may have arrived, so it is never sent again (at most once, rather than twice)."""
+    _ours(model, taken).update(
+        status=DeliveryStatus.GAVE_UP,
+        error=f"outcome unknown: {error}"[:500],
+        next_attempt_at=None,
+        updated_at=now,
+    )
+
+
 def replay_condition() -> Q:
     """Rows that may be sent again by hand: anything not being sent right now."""
     return ~Q(status=DeliveryStatus.SENDING)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from deliverables.models import Deliverable, DeliverableStatus
+from deliverables.reviews.models import Review
 from mlteam.people import person_name
 from roles.models import Project, choice_label
 
@@ -345,6 +346,14 @@ class InboxKind(models.TextChoices):
     STATUS_CHANGED = "status_changed", _("Status changed")
     COMMENTED = "commented", _("Commented")
     MENTIONED = "mentioned", _("Mentioned")
+    EXPECTATIONS = "expectations", _("Expectations to read")
+    EVALUATION = "evaluation", _("Evaluation to read")
+    DIGEST = "digest", _("Daily summary")
+
+
+# The kinds a person may also have sent by email or chat as they happen
+# (`NotificationPreference.event_channels`). The daily summary is the digest itself.
+IMMEDIATE_KINDS = [kind for kind in InboxKind if kind != InboxKind.DIGEST]
 
 
 # `detail` of a status_changed entry written for a deliverable marked done with
@@ -369,8 +378,24 @@ class InboxEntry(models.Model):
         related_name="inbox_entries",
     )
     kind = models.CharField(_("kind"), max_length=20, choices=InboxKind.choices)
+    # Empty for what belongs to no project: a review, the daily summary.
     project = models.ForeignKey(
-        Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="+"
+        Project,
+        verbose_name=_("project"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # A review's entries (expectations, an evaluation to read): to its person only,
+    # read under `ReviewQuerySet.visible_to`; nothing of the review's content is kept.
+    review = models.ForeignKey(
+        Review,
+        verbose_name=_("review"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     deliverable = models.ForeignKey(
         Deliverable,
@@ -440,4 +465,182 @@ class InboxEntry(models.Model):
             return gettext("%(actor)s commented") % {"actor": actor}
         if self.kind == InboxKind.MENTIONED:
             return gettext("%(actor)s mentioned you in a comment") % {"actor": actor}
+        if self.kind in (InboxKind.EXPECTATIONS, InboxKind.EVALUATION):
+            return _review_message(self.detail) % {"actor": actor, "cycle": self.cycle_name}
+        if self.kind == InboxKind.DIGEST:
+            overdue, _comma, due_soon = self.detail.partition(",")
+            overdue, due_soon = _count(overdue), _count(due_soon)
+            if not overdue and not due_soon:  # escalations or reviews only: see the digest
+                return gettext("Your daily summary went out")
+            return gettext("Your daily summary: %(overdue)s overdue, %(due_soon)s due soon") % {
+                "overdue": overdue,
+                "due_soon": due_soon,
+            }
         return choice_label(InboxKind, self.kind)
+
+    @property
+    def cycle_name(self) -> str:
+        """A review entry's cycle (not private: everyone signed in sees cycles)."""
+        return self.review.cycle.name if self.review_id else ""
+
+    @property
+    def where(self) -> str:
+        """What the entry is about, under its message: the project, or what stands
+        for one (a review's cycle, the daily summary)."""
+        if self.project_id:
+            return self.project.name
+        if self.review_id:
+            return gettext("Reviews")
+        return gettext("Reminders")
+
+
+def _count(text: str) -> int:
+    return int(text) if text.isascii() and text.isdigit() else 0
+
+
+def _review_message(detail: str) -> str:
+    """How a review entry is worded, by the review change it tells of."""
+    if detail == "expectations_changed":
+        return gettext("%(actor)s changed your expectations for %(cycle)s")
+    if detail == "evaluation_shared":
+        return gettext("%(actor)s shared your evaluation for %(cycle)s")
+    if detail == "evaluation_changed":
+        return gettext("%(actor)s changed your shared evaluation for %(cycle)s")
+    return gettext("%(actor)s set your expectations for %(cycle)s")
+
+
+# --- personal delivery: a person's own chat, and email as things happen ------------------
+
+
+class DigestChannel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    CHAT = "chat", _("Chat")
+    BOTH = "both", _("Email and chat")
+
+
+class PersonalChannel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    CHAT = "chat", _("Chat")
+
+
+class NotificationPreference(models.Model):
+    """How a person wants to hear of things beyond the inbox: their own chat
+    address (a Slack or Mattermost incoming webhook), how their daily digest comes,
+    and which inbox kinds also come at once by email or chat. Missing row = email
+    digests and the inbox alone. Written by `personal` services only."""
+
+    person = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+    )
+    # An incoming-webhook address holds its own secret: shown masked (`chat_masked`).
+    chat_url = models.URLField(_("chat address"), max_length=500, blank=True)
+    chat_added_at = models.DateTimeField(_("chat address added"), null=True, blank=True)
+    digest_by = models.CharField(
+        _("daily digest by"),
+        max_length=10,
+        choices=DigestChannel.choices,
+        default=DigestChannel.EMAIL,
+    )
+    # inbox kind -> the channels it also comes by ("email", "chat"); the inbox always.
+    event_channels = models.JSONField(_("also sent by"), default=dict, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            # Chat is chosen only with an address to send to.
+            models.CheckConstraint(
+                condition=models.Q(digest_by=DigestChannel.EMAIL) | ~models.Q(chat_url=""),
+                name="notification_chat_needs_address",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.person)
+
+    @property
+    def has_chat(self) -> bool:
+        return bool(self.chat_url)
+
+    @property
+    def digest_by_chat(self) -> bool:
+        return self.has_chat and self.digest_by in (DigestChannel.CHAT, DigestChannel.BOTH)
+
+    @property
+    def digest_by_email(self) -> bool:
+        return not self.has_chat or self.digest_by != DigestChannel.CHAT
+
+    def channels_for(self, kind: str) -> list[str]:
+        """The channels `kind` also comes by now (chat only while there is an address)."""
+        chosen = (self.event_channels or {}).get(str(kind)) or []
+        return [
+            channel
+            for channel in PersonalChannel.values
+            if channel in chosen and (channel != PersonalChannel.CHAT or self.has_chat)
+        ]
+
+    @property
+    def chat_masked(self) -> str:
+        return mask_url(self.chat_url)
+
+
+def mask_url(url: str) -> str:
+    """An address with its secret part hidden: the scheme and host, and the last
+    four characters ("https://hooks.slack.com/…x9Qz")."""
+    if not url:
+        return ""
+    scheme, _sep, rest = url.partition("://")
+    host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+    tail = url.rstrip("/")[-4:] if len(rest) > len(host) + 8 else ""
+    return f"{scheme}://{host}/…{tail}"
+
+
+class PersonalDelivery(DeliveryBase):
+    """One message to one person by one channel: their daily digest in chat
+    (`event_id` "digest:<person>:<day>"), or an inbox entry by email or chat as it
+    happens ("inbox:<entry source>"). Unique per (person, channel, event), so
+    announcing it again never sends it twice; sent by `tasks.deliver_personal`
+    (claim, backoff: `delivery`), checked again when sent (`personal.delivery_send`).
+
+    `payload`: a digest's message, worded when it was planned (its lines keep the
+    deliverable they name, so those the person may no longer see are dropped when
+    sent); an entry's delivery keeps only its source, and is worded when sent."""
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=PersonalChannel.choices)
+
+    class Meta:
+        verbose_name = _("personal delivery")
+        verbose_name_plural = _("personal deliveries")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "channel", "event_id"], name="personal_delivery_once"
+            ),
+        ]
+        indexes = [
+            # The delivery sweep (tasks.delivery_sweep): what is due now.
+            models.Index(fields=["status", "next_attempt_at"], name="personal_delivery_due_idx"),
+            # The daily purge (tasks.inbox_purge) and the settings page's latest messages.
+            models.Index(fields=["person", "-created_at"], name="personal_delivery_person_idx"),
+            models.Index(fields=["created_at"], name="personal_delivery_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.event_id}"
+
+    @property
+    def event_label(self) -> str:
+        if self.event_type == "digest":
+            return str(_("Daily digest"))
+        return choice_label(InboxKind, self.event_type)

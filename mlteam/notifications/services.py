@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy as _
 
 from deliverables.models import Deliverable, DeliverableEvent, EventKind
 from deliverables.reminders import preference_for
+from deliverables.reviews.models import ReviewEvent, ReviewEventKind
 from mlteam.history import person_value
 from mlteam.versions import claim_version
 from roles.models import Project, TeamChange, TeamChangeAction
@@ -47,11 +48,13 @@ from .models import (
     HistoryFanOutMark,
     InboxEntry,
     InboxKind,
+    PersonalDelivery,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
 )
 from .permissions import can_manage_webhooks
+from .personal import entries_deliver
 from .sender import post, signature_headers
 
 logger = logging.getLogger(__name__)
@@ -819,13 +822,47 @@ def _from_team_changes(entries: list[TeamChange]) -> list[InboxEntry | None]:
     ]
 
 
+# A review's changes its person is told of: the rest (a draft, their own
+# acknowledgements and self-assessment) are not theirs to read, or are theirs.
+# (Keyed by value: an enum member hashes by its name, a loaded row's kind is text.)
+REVIEW_KINDS = {
+    ReviewEventKind.EXPECTATIONS_WRITTEN.value: InboxKind.EXPECTATIONS,
+    ReviewEventKind.EXPECTATIONS_CHANGED.value: InboxKind.EXPECTATIONS,
+    ReviewEventKind.EVALUATION_SHARED.value: InboxKind.EVALUATION,
+    ReviewEventKind.EVALUATION_CHANGED.value: InboxKind.EVALUATION,
+}
+
+
+def _from_review_events(entries: list[ReviewEvent]) -> list[InboxEntry | None]:
+    """Expectations or an evaluation to read: to the reviewed person only (never the
+    manager, never anyone else), naming the review but keeping none of its content;
+    the change's kind words it (`InboxEntry.message`)."""
+    return [
+        _inbox_entry(
+            person_id=entry.review.person_id,
+            kind=REVIEW_KINDS[str(entry.kind)],
+            source=f"review:{entry.pk}",
+            project_id=None,
+            actor_id=entry.actor_id,
+            review_id=entry.review_id,
+            detail=str(entry.kind),
+            created_at=entry.created_at,
+        )
+        for entry in entries
+        if str(entry.kind) in REVIEW_KINDS
+    ]
+
+
 def _inbox_write(entries: Iterable[InboxEntry | None]) -> int:
     """One INSERT of the entries not written yet (the (person, source) constraint
-    skips the others); nothing at all when nobody is to be told."""
+    skips the others); nothing at all when nobody is to be told. The people who
+    chose email or chat for an entry's kind get a delivery each, in the same
+    transaction (`personal.entries_deliver`: sent after commit)."""
     entries = [entry for entry in entries if entry is not None]
     if not entries:
         return 0
     InboxEntry.objects.bulk_create(entries, ignore_conflicts=True)
+    entries_deliver(entries)
     return len(entries)
 
 
@@ -835,7 +872,24 @@ def inbox_feed_history(sender, entries, **kwargs) -> int:
         return _inbox_write(_from_deliverable_events(entries))
     if sender is TeamChange:
         return _inbox_write(_from_team_changes(entries))
+    if sender is ReviewEvent:
+        return _inbox_write(_from_review_events(entries))
     return 0
+
+
+def inbox_summary_add(*, person, digest, overdue: int, due_soon: int) -> int:
+    """The daily summary in the inbox when a digest went out (`personal.DigestChatOutlet`):
+    once per digest, linking to My work."""
+    return _inbox_write(
+        [
+            InboxEntry(
+                person=person,
+                kind=InboxKind.DIGEST,
+                source=f"digest:{digest.pk}",
+                detail=f"{overdue},{due_soon}",
+            )
+        ]
+    )
 
 
 def inbox_feed_mentions(sender, comment, mentions, **kwargs) -> int:
@@ -862,15 +916,22 @@ def inbox_mark_read(*, user, entry_id: int, now: datetime | None = None) -> bool
     return rows.update(read_at=now or timezone.now()) == 1
 
 
-def inbox_mark_all_read(*, user, now: datetime | None = None) -> int:
-    """Mark every unread entry of `user`'s read (one UPDATE). Returns how many."""
-    rows = InboxEntry.objects.filter(person=user, read_at__isnull=True)
+def inbox_mark_all_read(*, user, newest_id: int, now: datetime | None = None) -> int:
+    """Mark `user`'s unread entries read up to `newest_id`, the newest entry the
+    page they looked at drew (`selectors.inbox_newest_id`): what arrived since stays
+    unread, as they have not seen it (one UPDATE). Returns how many."""
+    rows = InboxEntry.objects.filter(person=user, read_at__isnull=True, pk__lte=newest_id)
     return rows.update(read_at=now or timezone.now())
 
 
 def inbox_purge(*, now: datetime | None = None) -> int:
     """Delete entries older than INBOX_RETENTION, read or not (one DELETE;
-    idempotent). Returns how many went."""
+    idempotent), and the personal deliveries as old that are done (sent, skipped
+    or given up: a retry in progress stays). Returns how many entries went."""
     cutoff = (now or timezone.now()) - INBOX_RETENTION
     deleted, _by_model = InboxEntry.objects.filter(created_at__lt=cutoff).delete()
+    PersonalDelivery.objects.filter(
+        created_at__lt=cutoff,
+        status__in=[DeliveryStatus.SUCCEEDED, DeliveryStatus.SKIPPED, DeliveryStatus.GAVE_UP],
+    ).delete()
     return deleted

@@ -16,8 +16,8 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from . import services
-from .models import WebhookDelivery
+from . import personal, services
+from .models import PersonalDelivery, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -39,18 +39,35 @@ def deliver_webhook(delivery_id: int) -> str | None:
     return result.status
 
 
+@shared_task(name="notifications.deliver_personal", acks_late=True)
+def deliver_personal(delivery_id: int) -> str | None:
+    """One attempt of one personal delivery (a person's chat or email); idempotent
+    (the claim), so acks_late is safe."""
+    result = personal.delivery_send(delivery_id=delivery_id)
+    if result.retry_at is not None:
+        wait = result.retry_at - timezone.now()
+        if wait <= COUNTDOWN_LIMIT:
+            deliver_personal.apply_async(
+                args=[delivery_id], countdown=max(1, int(wait.total_seconds()) + 1)
+            )
+    return result.status
+
+
 @shared_task(name="notifications.delivery_sweep")
 def delivery_sweep() -> int:
-    """Triggered by beat every minute: hand over every delivery that is due."""
-    due = WebhookDelivery.objects.due(timezone.now()).order_by("next_attempt_at")
+    """Triggered by beat every minute: hand over every delivery that is due, the
+    webhooks' and the personal ones (personal_delivery_due_idx)."""
+    now = timezone.now()
     handed = 0
-    for delivery_id in due.values_list("pk", flat=True)[:SWEEP_BATCH]:
-        try:
-            deliver_webhook.delay(delivery_id)
-        except Exception:  # the broker may be down: the next sweep tries again
-            logger.exception("Could not hand webhook delivery %s over", delivery_id)
-            break
-        handed += 1
+    for model, task in ((WebhookDelivery, deliver_webhook), (PersonalDelivery, deliver_personal)):
+        due = model.objects.due(now).order_by("next_attempt_at")
+        for delivery_id in due.values_list("pk", flat=True)[:SWEEP_BATCH]:
+            try:
+                task.delay(delivery_id)
+            except Exception:  # the broker may be down: the next sweep tries again
+                logger.exception("Could not hand %s %s over", model._meta.model_name, delivery_id)
+                return handed
+            handed += 1
     return handed
 
 

@@ -5,6 +5,10 @@ from . import views
 app_name = "notifications"
 
 urlpatterns = [
+    path("settings/notifications/", views.notification_settings, name="settings"),
+    path("settings/notifications/chat/", views.chat_address_save, name="chat_save"),
+    path("settings/notifications/chat/test/", views.chat_address_test, name="chat_test"),
+    path("settings/notifications/chat/remove/", views.chat_address_remove, name="chat_remove"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/count/", views.inbox_count, name="inbox_count"),
     path("inbox/read-all/", views.inbox_read_all, name="inbox_read_all"),

@@ -3,7 +3,10 @@ turn off and on, rotate the secret, delete, and each endpoint's delivery log wit
 replay. A project the reader may not see is 404; one they see but do not manage, 403.
 
 And the signed-in person's inbox: the page, marking entries read (htmx swaps the
-row or the list; a plain form is redirected back), and the navbar bell's count."""
+row or the list; a plain form is redirected back), and the navbar bell's count;
+and their own notification settings (their chat address, how the digest comes,
+what also comes by email or chat). Every one of these is the reader's own: they
+take no id of a person, so nobody reaches another's."""
 
 from __future__ import annotations
 
@@ -17,14 +20,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mlteam.forms import form_add_service_errors
 from roles.models import Project
 from roles.selectors import project_get_for_user
 
-from . import selectors, services
-from .forms import ConfirmForm, EndpointForm
+from . import personal, selectors, services
+from .forms import ChatAddressForm, ConfirmForm, EndpointForm, NotificationPreferenceForm
 from .models import WebhookEndpoint
 from .permissions import can_manage_webhooks
 
@@ -277,14 +281,22 @@ def _inbox_page(request: HttpRequest):
     return Paginator(selectors.inbox_entries(request.user), INBOX_PAGE_SIZE).get_page(number)
 
 
+def _inbox_context(request: HttpRequest) -> dict:
+    return {
+        "page_obj": _inbox_page(request),
+        # Sent back with "Mark all read": what arrives after this drawing stays unread.
+        "newest_id": selectors.inbox_newest_id(request.user),
+    }
+
+
 def _inbox_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "notifications/_inbox_list.html", {"page_obj": _inbox_page(request)})
+    return render(request, "notifications/_inbox_list.html", _inbox_context(request))
 
 
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     """The signed-in person's inbox, newest first, 25 a page."""
-    return render(request, "notifications/inbox.html", {"page_obj": _inbox_page(request)})
+    return render(request, "notifications/inbox.html", _inbox_context(request))
 
 
 @require_POST
@@ -312,18 +324,41 @@ def inbox_open(request: HttpRequest, entry_pk: int) -> HttpResponse:
     services.inbox_mark_read(user=request.user, entry_id=entry.pk)
     if entry.deliverable_id:
         return redirect("deliverables:detail", pk=entry.deliverable_id)
-    return redirect("roles:project_detail", pk=entry.project_id)
+    if entry.review_id:
+        return redirect("reviews:review_detail", pk=entry.review_id)
+    if entry.project_id:
+        return redirect("roles:project_detail", pk=entry.project_id)
+    return redirect("deliverables:my_work")
 
 
 @require_POST
 def inbox_read_all(request: HttpRequest) -> HttpResponse:
-    """Mark every entry read: htmx gets the list back, a form the inbox."""
-    services.inbox_mark_all_read(user=request.user)
+    """Mark every entry read up to the newest the page drew (`newest`): entries that
+    arrived since stay unread. htmx gets the list back, a form the inbox."""
+    newest = request.POST.get("newest", "")
+    if not newest.isascii() or not newest.isdigit():
+        # A page from before "newest" was sent, or a hand-made request: mark nothing.
+        if request.htmx:
+            return _inbox_list(request)
+        messages.error(request, _("The inbox changed; nothing was marked. Try again."))
+        return redirect(_inbox_url(request))
+    marked = services.inbox_mark_all_read(user=request.user, newest_id=int(newest[:18]))
     if request.htmx:
         response = _inbox_list(request)
         response["HX-Trigger"] = INBOX_CHANGED
         return response
-    messages.success(request, _("Everything in your inbox is marked read."))
+    if selectors.inbox_newest_id(request.user) > int(newest[:18]):
+        messages.success(
+            request,
+            ngettext(
+                "Marked %(count)s entry read; what arrived meanwhile is still new.",
+                "Marked %(count)s entries read; what arrived meanwhile is still new.",
+                marked,
+            )
+            % {"count": marked},
+        )
+    else:
+        messages.success(request, _("Everything in your inbox is marked read."))
     return redirect(_inbox_url(request))
 
 
@@ -345,4 +380,126 @@ def inbox_count(request: HttpRequest) -> HttpResponse:
         request,
         "notifications/_inbox_count.html",
         {"unread": selectors.unread_count(request.user)},
+    )
+
+
+# --- the person's own notification settings -------------------------------------------------
+
+
+def _settings_page(request, *, address_form=None, form=None, status=200) -> HttpResponse:
+    preference = selectors.notification_preference_of(request.user)
+    if address_form is None:
+        address_form = ChatAddressForm(initial={"version": preference.version})
+    if form is None:
+        form = NotificationPreferenceForm(
+            initial=NotificationPreferenceForm.initial_for(preference),
+            has_chat=preference.has_chat,
+        )
+    return render(
+        request,
+        "notifications/settings.html",
+        {
+            "preference": preference,
+            "address_form": address_form,
+            "form": form,
+            "replacing": request.GET.get("replace") == "1" or address_form.is_bound,
+            "deliveries": selectors.chat_deliveries(request.user),
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    """The person's own settings: the chat address, how the digest comes, and which
+    inbox kinds also come by email or chat. Only ever the reader's own."""
+    if request.method == "GET":
+        return _settings_page(request)
+    preference = selectors.notification_preference_of(request.user)
+    form = NotificationPreferenceForm(request.POST, has_chat=preference.has_chat)
+    if not form.is_valid():
+        return _settings_page(request, form=form, status=422)
+    try:
+        personal.notification_preference_update(
+            person=request.user,
+            version=form.cleaned_data["version"],
+            digest_by=form.cleaned_data["digest_by"],
+            event_channels=form.event_channels(),
+        )
+    except ValidationError as error:
+        stale = getattr(error, "code", None) == "stale"
+        if stale:
+            # Drawn again from what is saved now; the refusal said above it.
+            messages.error(request, " ".join(error.messages))
+            return _settings_page(request, status=409)
+        _form_errors(form, error)
+        return _settings_page(request, form=form, status=422)
+    messages.success(request, _("Notification settings saved."))
+    return redirect("notifications:settings")
+
+
+@require_POST
+def chat_address_save(request: HttpRequest) -> HttpResponse:
+    address_form = ChatAddressForm(request.POST)
+    if address_form.is_valid():
+        try:
+            personal.chat_address_set(
+                person=request.user,
+                url=address_form.cleaned_data["url"],
+                version=address_form.cleaned_data["version"],
+            )
+        except ValidationError as error:
+            if getattr(error, "code", None) == "stale":
+                messages.error(request, " ".join(error.messages))
+                return _settings_page(request, status=409)
+            _form_errors(address_form, error)
+        else:
+            messages.success(
+                request,
+                _("Chat address saved. Send a test message to check that it reaches you."),
+            )
+            return redirect("notifications:settings")
+    return _settings_page(request, address_form=address_form, status=422)
+
+
+@require_POST
+def chat_address_test(request: HttpRequest) -> HttpResponse:
+    result = personal.chat_test_send(person=request.user)
+    if result.delivered:
+        messages.success(request, _("Test message sent. Check your chat."))
+    elif not result.tried:
+        messages.error(request, result.error)
+    else:
+        messages.error(
+            request,
+            _("Your chat did not take the test message: %(error)s") % {"error": result.error},
+        )
+    return redirect("notifications:settings")
+
+
+@require_http_methods(["GET", "POST"])
+def chat_address_remove(request: HttpRequest) -> HttpResponse:
+    """Asks first (GET); forgets the address on POST (the version the page showed)."""
+    preference = selectors.notification_preference_of(request.user)
+    if not preference.has_chat:
+        messages.info(request, _("You have no chat address."))
+        return redirect("notifications:settings")
+    form = ConfirmForm(request.POST or None, initial={"version": preference.version})
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            personal.chat_address_remove(person=request.user, version=form.cleaned_data["version"])
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+            status = 409
+        else:
+            messages.success(
+                request, _("Chat address removed. Your daily digest comes by email again.")
+            )
+            return redirect("notifications:settings")
+    return render(
+        request,
+        "notifications/chat_remove.html",
+        {"preference": preference, "form": form},
+        status=status,
     )

@@ -396,11 +396,13 @@ CELERY_TASK_TIME_LIMIT = 900
 CELERY_TASK_ANNOTATIONS = {
     "deliverables.send_digest": {"soft_time_limit": 300, "time_limit": 360},
     "notifications.deliver_webhook": {"soft_time_limit": 60, "time_limit": 90},
+    "notifications.deliver_personal": {"soft_time_limit": 60, "time_limit": 90},
     "chat.deliver_message": {"soft_time_limit": 60, "time_limit": 90},
 }
-# Tasks that acknowledge late (only idempotent ones: send_digest, deliver_webhook,
-# chat's deliver_message, which claim their work) go back to the queue when their worker process dies;
-# SIGTERM is a warm shutdown: running tasks finish first.
+# Tasks that acknowledge late (only idempotent ones, which claim their work:
+# send_digest, deliver_webhook, deliver_personal, chat's deliver_message) go back to
+# the queue when their worker process dies; SIGTERM is a warm shutdown: running
+# tasks finish first.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 
 # Outgoing webhooks (mlteam.notifications, docs/webhooks.md). Production requires

@@ -21,6 +21,7 @@ def _queue(name: str) -> str:
         ("deliverables.send_digest", "reminders"),
         ("notifications.deliver_webhook", "deliveries"),
         ("chat.deliver_message", "deliveries"),
+        ("notifications.deliver_personal", "deliveries"),
         ("chat.summary_sweep", "celery"),
         ("polling.mlflow_versions", "polling"),
         ("mlteam.heartbeat", "celery"),

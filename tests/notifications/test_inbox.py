@@ -188,7 +188,8 @@ def test_unread_count_mark_read_and_mark_all_read(team):
     assert services.inbox_mark_read(user=owner, entry_id=first.pk) is False
     assert services.inbox_mark_read(user=manager, entry_id=first.pk) is False
     assert selectors.unread_count(owner) == 2
-    assert services.inbox_mark_all_read(user=owner) == 2
+    newest = selectors.inbox_newest_id(owner)
+    assert services.inbox_mark_all_read(user=owner, newest_id=newest) == 2
     assert selectors.unread_count(owner) == 0
 
 
@@ -254,14 +255,15 @@ def test_mark_all_read_by_form_and_by_htmx(team, client):
     manager, owner, _project, deliverable = team
     client.force_login(owner)
     url = reverse("notifications:inbox_read_all")
-    response = client.post(url, headers={"HX-Request": "true"})
+    newest = {"newest": selectors.inbox_newest_id(owner)}
+    response = client.post(url, newest, headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert 'id="inbox-list"' in response.content.decode()
     assert "list-group-item-primary" not in response.content.decode()
     assert response["HX-Trigger"] == "inbox-changed"
     assert selectors.unread_count(owner) == 0
     comment_add(deliverable=deliverable, actor=manager, body="Again.")
-    assert client.post(url).status_code == 302
+    assert client.post(url, {"newest": selectors.inbox_newest_id(owner)}).status_code == 302
     assert selectors.unread_count(owner) == 0
 
 
@@ -366,6 +368,8 @@ def test_mark_all_read_by_htmx_returns_the_page_it_was_sent_from(team, client):
     _grow(team, 30)  # 31 entries: two pages
     client.force_login(owner)
     response = client.post(
-        reverse("notifications:inbox_read_all"), {"page": "2"}, headers={"HX-Request": "true"}
+        reverse("notifications:inbox_read_all"),
+        {"page": "2", "newest": selectors.inbox_newest_id(owner)},
+        headers={"HX-Request": "true"},
     )
     assert "Page 2 of 2" in response.content.decode()
