@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "roles",
     "deliverables",
     "deliverables.reviews",
+    "deliverables.readiness",
     "mlteam.notifications",
     "mlteam.calendars",
     "mlteam.search",
