@@ -157,3 +157,18 @@ def test_seeded_rubrics():
     assert Rubric.objects.get(deliverable_type__slug="serving-automation").sections.count() == 4
     review = Rubric.objects.get(deliverable_type__slug="data-pipeline")
     assert review.name == "Production readiness review" and review.required_score > 0
+
+
+def test_demo_has_a_deployed_model_with_a_partly_automated_rubric():
+    from django.utils import timezone
+
+    from mlteam.demo import demo_seed
+
+    demo_seed(today=timezone.localdate())
+    marks = RubricMark.objects.filter(deliverable__type__slug="deployed-model")
+    open_marks = marks.exclude(deliverable__status__in=["done", "cancelled"])
+    kinds = set(open_marks.values_list("mark", flat=True))
+    assert {Mark.AUTOMATED, Mark.MANUAL} <= kinds
+    d = open_marks.first().deliverable
+    score = deliverable_rubric(deliverable=d).score
+    assert score.overall is not None and not score.ready
