@@ -79,7 +79,9 @@ def test_member_fills_the_rubric_and_manager_waives_the_rest(live_server, page):
     form.get_by_role("button", name="Mark done").click()
     page.get_by_text("record a waiver").first.wait_for()  # refused without a reason
     assert Deliverable.objects.get(pk=deliverable.pk).status == "in_review"
-    page.locator("#status-form-done textarea").fill("Pilot for one region; alerts land next sprint.")
+    page.locator("#status-form-done textarea").fill(
+        "Pilot for one region; alerts land next sprint."
+    )
     page.locator("#status-form-done").get_by_role("button", name="Mark done").click()
     page.get_by_text("Status is now Done.").wait_for()
     page.locator("#readiness-waiver").get_by_text("Pilot for one region").wait_for()

@@ -19,7 +19,9 @@ class Scored:
     rubric: Rubric
 
     def item(self, section: int = 0, n: int = 0) -> RubricItem:
-        return list(self.rubric.sections.order_by("position")[section].items.order_by("position"))[n]
+        return list(self.rubric.sections.order_by("position")[section].items.order_by("position"))[
+            n
+        ]
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from deliverables.models import DeliverableEvent, EventKind
 from deliverables.readiness.models import (
     Mark,
     Rubric,
@@ -18,7 +19,6 @@ from deliverables.readiness.models import (
 )
 from deliverables.readiness.selectors import deliverable_rubric, scores_for
 from deliverables.readiness.services import rubric_mark_save
-from deliverables.models import DeliverableEvent, EventKind
 from tests.readiness.conftest import mark_all
 
 pytestmark = pytest.mark.django_db
@@ -93,13 +93,21 @@ def test_a_stale_mark_is_refused(scored):
     people = scored.world.people
     item = scored.item()
     rubric_mark_save(
-        deliverable=scored.deliverable, item=item, actor=people["member"], mark=Mark.MANUAL,
-        evidence_note="by hand", version=0,
+        deliverable=scored.deliverable,
+        item=item,
+        actor=people["member"],
+        mark=Mark.MANUAL,
+        evidence_note="by hand",
+        version=0,
     )
     with pytest.raises(ValidationError) as refused:
         rubric_mark_save(
-            deliverable=scored.deliverable, item=item, actor=people["manager"],
-            mark=Mark.AUTOMATED, evidence_url="https://ci.example.com/1", version=0,
+            deliverable=scored.deliverable,
+            item=item,
+            actor=people["manager"],
+            mark=Mark.AUTOMATED,
+            evidence_url="https://ci.example.com/1",
+            version=0,
         )
     assert refused.value.code == "stale"
     assert RubricMark.objects.get().mark == Mark.MANUAL
@@ -109,12 +117,20 @@ def test_not_done_drops_the_evidence_and_scores_nothing(scored):
     people = scored.world.people
     item = scored.item()
     rubric_mark_save(
-        deliverable=scored.deliverable, item=item, actor=people["member"],
-        mark=Mark.AUTOMATED, evidence_url="https://ci.example.com/1", version=0,
+        deliverable=scored.deliverable,
+        item=item,
+        actor=people["member"],
+        mark=Mark.AUTOMATED,
+        evidence_url="https://ci.example.com/1",
+        version=0,
     )
     row = rubric_mark_save(
-        deliverable=scored.deliverable, item=item, actor=people["member"],
-        mark=Mark.NOT_DONE, evidence_url="https://ci.example.com/1", version=1,
+        deliverable=scored.deliverable,
+        item=item,
+        actor=people["member"],
+        mark=Mark.NOT_DONE,
+        evidence_url="https://ci.example.com/1",
+        version=1,
     )
     assert (row.mark, row.evidence_url, row.version) == (Mark.NOT_DONE, "", 2)
 
@@ -126,15 +142,25 @@ def test_outsiders_colleagues_and_archived_projects_cannot_mark(scored):
     for person in ("outsider", "colleague"):
         with pytest.raises(ValidationError):
             rubric_mark_save(
-                deliverable=scored.deliverable, item=item, actor=scored.world.people[person],
-                mark=Mark.MANUAL, evidence_note="x", version=0,
+                deliverable=scored.deliverable,
+                item=item,
+                actor=scored.world.people[person],
+                mark=Mark.MANUAL,
+                evidence_note="x",
+                version=0,
             )
-    project_archive(project=scored.world.project, actor=scored.world.people["manager"], version=None)
+    project_archive(
+        project=scored.world.project, actor=scored.world.people["manager"], version=None
+    )
     scored.deliverable.project.refresh_from_db()
     with pytest.raises(ValidationError):
         rubric_mark_save(
-            deliverable=scored.deliverable, item=item, actor=scored.world.people["manager"],
-            mark=Mark.MANUAL, evidence_note="x", version=0,
+            deliverable=scored.deliverable,
+            item=item,
+            actor=scored.world.people["manager"],
+            mark=Mark.MANUAL,
+            evidence_note="x",
+            version=0,
         )
     assert not RubricMark.objects.exists()
 
@@ -144,15 +170,22 @@ def test_an_item_of_another_rubric_is_refused(scored):
     item = other.sections.first().items.first()
     with pytest.raises(ValidationError):
         rubric_mark_save(
-            deliverable=scored.deliverable, item=item, actor=scored.world.people["member"],
-            mark=Mark.MANUAL, evidence_note="x", version=0,
+            deliverable=scored.deliverable,
+            item=item,
+            actor=scored.world.people["member"],
+            mark=Mark.MANUAL,
+            evidence_note="x",
+            version=0,
         )
 
 
 def test_seeded_rubrics():
     deployed = Rubric.objects.get(deliverable_type__slug="deployed-model")
     assert [s.name for s in deployed.sections.all()] == [
-        "Data", "Model", "Infrastructure", "Monitoring"
+        "Data",
+        "Model",
+        "Infrastructure",
+        "Monitoring",
     ]
     assert Rubric.objects.get(deliverable_type__slug="serving-automation").sections.count() == 4
     review = Rubric.objects.get(deliverable_type__slug="data-pipeline")
