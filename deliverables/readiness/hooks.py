@@ -5,7 +5,7 @@ portfolio, and the wording of its history entries. Registered in apps.py."""
 from __future__ import annotations
 
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from deliverables.extensions import Panel, PortfolioCell
@@ -152,8 +152,17 @@ def _mark_words(value: dict) -> str:
     return words
 
 
+HISTORY_ITEMS = 3
+
+
 def _waiver_words(value: dict) -> str:
-    items = "; ".join(missing_label(entry) for entry in value.get("items", []))
+    # The waiver on the deliverable names every item; its history entry the first few.
+    named = [missing_label(entry) for entry in value.get("items", [])]
+    items = "; ".join(named[:HISTORY_ITEMS])
+    if len(named) > HISTORY_ITEMS:
+        items += " " + ngettext(
+            "and %(count)s more", "and %(count)s more", len(named) - HISTORY_ITEMS
+        ) % {"count": len(named) - HISTORY_ITEMS}
     words = gettext("score %(score)s of %(required)s needed") % {
         "score": value.get("score", "—"),
         "required": value.get("required", "—"),

@@ -72,6 +72,10 @@ def test_member_fills_the_rubric_and_manager_waives_the_rest(live_server, page):
     table = page.locator("section", has=page.locator("#readiness-heading"))
     table.get_by_text("Churn model v2").wait_for()
     assert "0.5" in table.inner_text() and "2.0" in table.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "readiness-project.png"), full_page=True)
+    page.goto(f"{live_server.url}/dashboard/")
+    page.get_by_role("link", name="0 of 1").wait_for()  # the portfolio's readiness column
+    page.goto(f"{live_server.url}/projects/{project.pk}/")
     table.get_by_role("link", name="Deployed model: Churn model v2").click()
 
     page.get_by_text("Mark done…").click()

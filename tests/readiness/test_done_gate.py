@@ -68,7 +68,8 @@ def test_a_waiver_names_the_missing_items_and_shows(scored, client):
     )
     assert all(entry["mark"] != Mark.AUTOMATED for entry in waiver.missing)
     event = DeliverableEvent.objects.get(kind=EventKind.RUBRIC_WAIVER)
-    assert "Pilot for one region" in event.display_after and "Monitoring" in event.display_after
+    assert "Pilot for one region" in event.display_after and "Data: " in event.display_after
+    assert f"and {len(waiver.missing) - 3} more" in event.display_after  # the page names all
     client.force_login(scored.world.people["member"])
     page = client.get(reverse("deliverables:detail", args=[d.pk])).content.decode()
     assert 'id="readiness-waiver"' in page and "Pilot for one region" in page
