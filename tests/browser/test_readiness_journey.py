@@ -98,3 +98,60 @@ def test_member_fills_the_rubric_and_manager_waives_the_rest(live_server, page):
     page.reload()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_rubric_pages_pass_axe_and_fit_a_phone(live_server, browser, language):
+    from deliverables.readiness.services import rubric_mark_save
+    from tests.browser.test_accessibility import _context as desktop_context
+    from tests.browser.test_accessibility import _violations
+    from tests.browser.test_phone import PHONE, SMALL_TARGETS, TOUCH
+    from tests.browser.test_phone import _context as phone_context
+
+    manager = manager_user(username="mari", first_name="Mari", last_name="Kobayashi")
+    project = project_create(name="Churn prediction", managers=[manager])
+    membership_add(project=project, user=manager)
+    deliverable = deliverable_create(
+        project=project, type=deliverable_type("deployed-model"), owner=manager, actor=manager
+    )
+    rubric = Rubric.objects.get(deliverable_type__slug="deployed-model")
+    for n, section in enumerate(rubric.sections.all()):
+        item = section.items.order_by("position").first()
+        rubric_mark_save(
+            deliverable=deliverable,
+            item=item,
+            actor=manager,
+            mark="automated" if n % 2 else "manual",
+            evidence_url=f"https://ci.example.com/a-very-long-path/{'x' * 120}/{item.pk}",
+            evidence_note="Checked by hand " * 20,
+            version=None,
+        )
+    paths = [
+        f"/deliverables/{deliverable.pk}/",
+        f"/deliverables/{deliverable.pk}/readiness/",
+        f"/projects/{project.pk}/",
+        "/dashboard/",
+    ]
+    context = desktop_context(browser, live_server, language)
+    page = context.new_page()
+    try:
+        sign_in(page, live_server.url, "mari")
+        problems = [line for path in paths for line in _violations(page, live_server.url + path)]
+        assert not problems, "axe-core found:\n" + "\n".join(problems)
+    finally:
+        context.close()
+    context = phone_context(browser, live_server, language)
+    page = context.new_page()
+    try:
+        sign_in(page, live_server.url, "mari")
+        too_wide, too_small = [], []
+        for path in paths:
+            page.goto(live_server.url + path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > PHONE:
+                too_wide.append(f"{path}: {width} px")
+            too_small.extend(f"{path}: {target}" for target in page.evaluate(SMALL_TARGETS, TOUCH))
+        assert not too_wide, "pages wider than the phone:\n" + "\n".join(too_wide)
+        assert not too_small, "targets under 44 px:\n" + "\n".join(too_small)
+    finally:
+        context.close()
