@@ -861,23 +861,30 @@ class DeliverableViewSet(VersionedMixin, ViewSet):
                 override_reason=override_reason,
             )
         except DjangoValidationError as error:
-            if any(e.code == "checklist_open" for e in error.error_list):
+            code = next((e.code for e in error.error_list if services.is_waivable(e.code)), None)
+            if code is not None:
                 return problem(
                     self.request,
                     status.HTTP_400_BAD_REQUEST,
                     " ".join(error.messages),
-                    code="checklist_open",
+                    code=code,
                     errors=[
                         {
                             "field": "override_reason",
                             "pointer": "#/override_reason",
                             "detail": " ".join(error.messages),
-                            "code": "checklist_open",
+                            "code": code,
                         }
                     ],
                     missing_items=ChecklistItemSerializer(
                         services.required_items_open(deliverable), many=True
                     ).data,
+                    # What registered gates (the readiness rubric) name as missing.
+                    **(
+                        {"missing_readiness": gated}
+                        if (gated := services.done_gate_blockers(deliverable))
+                        else {}
+                    ),
                 )
             raise
         return self._detail()

@@ -14,6 +14,8 @@ from mlteam.dates import format_day
 from mlteam.history import TEXT_LIMIT, HistoryEntry, render_value
 from roles.models import Membership, Project, Role, choice_label
 
+from .extensions import history_values
+
 
 class DeliverableType(models.Model):
     """What a role typically owes a project, such as a PRD or a deployed model."""
@@ -662,6 +664,9 @@ class EventKind(models.TextChoices):
     COMMENT = "comment", _("commented")
     COMMENT_EDITED = "comment_edited", _("edited a comment")
     COMMENT_DELETED = "comment_deleted", _("deleted a comment")
+    # Written by deliverables.readiness (worded through `extensions.history_values`).
+    RUBRIC = "rubric", _("marked the readiness rubric")
+    RUBRIC_WAIVER = "rubric_waiver", _("waived the readiness score to mark it done")
 
 
 # A handbook question's addition or removal, kept in a checklist event as
@@ -741,6 +746,8 @@ class DeliverableEvent(HistoryEntry):
         owners (an anonymised one as "Former member") and text as every history does."""
         if not value:
             return ""
+        if (worded := history_values.get(self.kind)) is not None:
+            return worded(value)
         if "status" in value and value["status"] in DeliverableStatus.values:
             label = str(DeliverableStatus(value["status"]).label)
             return f"{label}: {value['reason']}" if value.get("reason") else label

@@ -24,7 +24,7 @@ from roles.forms import PeopleFilterForm, ProjectFilterForm
 from roles.permissions import can_create_project, can_manage_project
 from roles.views import PAGE_SIZE, project_or_404
 
-from . import selectors
+from . import extensions, selectors
 
 
 @require_GET
@@ -89,6 +89,12 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "work": selectors.project_dashboard(project=project, today=today),
             "can_manage": can_manage_project(request.user, project),
+            # What nested apps add (the readiness rubric's scores): plain data.
+            "panels": [
+                panel
+                for entry in extensions.project_panels
+                if (panel := entry.panel(user=request.user, project=project)) is not None
+            ],
         }
 
     # Everything here, visibility included, is recomputed after any change to it:

@@ -56,6 +56,7 @@ from roles.models import (
 )
 from roles.selectors import _gap_count, people_visible_to
 
+from . import extensions
 from .forms import OPEN, DeliverableFilterForm
 from .models import (
     COMPLETE,
@@ -741,6 +742,9 @@ class ProjectSummary:
     url: str = ""
     handbook_url: str = ""
     status_links: tuple[tuple[str, int], ...] = ()  # (list of that status, count)
+    # The registered columns' cells (extensions.portfolio_columns), in their order:
+    # (heading, PortfolioCell or None where the column has nothing for the project).
+    extra_cells: tuple = ()
 
     def count_of(self, status: str) -> int:
         return next((n for code, _label, n in self.by_status if code == status), 0)
@@ -818,6 +822,7 @@ class PortfolioDashboard:
     activity: list[ActivityEntry]
     workload: list[PersonLoad] = field(default_factory=list)
     page: PageInfo = PageInfo(1, 1)
+    extra_headings: tuple[str, ...] = ()  # the registered columns' (extensions.py)
 
 
 PORTFOLIO_PAGE_SIZE = 20
@@ -888,15 +893,32 @@ def portfolio_dashboard(
     3. the page's deliverables counted per project and status, with the late ones
        and those due within 7 days (from the (project, status, due date) index);
     4. overdue work per role; 5.-6. recent activity (team, then deliverable changes);
-    7. workload.
+    7. workload; 8. each registered column's cells for the page's projects
+    (`extensions.portfolio_columns`, a constant number of queries each).
     Everything after 1. is narrowed to the visible active projects by
     `VisibleActive.narrow`. `visible`: see VisibleActive.of.
     """
     scope = VisibleActive.of(user, visible)
     page = Paginator(scope.ids, PORTFOLIO_PAGE_SIZE).get_page(page_number)
     page_ids = list(page.object_list)
+    columns = list(extensions.portfolio_columns)
+    projects = _project_summaries(page_ids, today) if page_ids else []
+    if projects and columns:
+        # 8. Each registered column's cells for the page (the readiness scores).
+        cells = [column.cells(project_ids=page_ids) for column in columns]
+        projects = [
+            replace(
+                row,
+                extra_cells=tuple(
+                    (str(column.heading), found.get(row.pk))
+                    for column, found in zip(columns, cells, strict=True)
+                ),
+            )
+            for row in projects
+        ]
     return PortfolioDashboard(
-        projects=_project_summaries(page_ids, today) if page_ids else [],
+        extra_headings=tuple(str(column.heading) for column in columns),
+        projects=projects,
         overdue_by_role=_overdue_by_role(scope=scope, today=today),
         activity=_activity(narrow=scope.narrow, limit=15),
         workload=workload(user=user, today=today, scope=scope),

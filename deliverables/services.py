@@ -23,7 +23,7 @@ from mlteam.versions import claim_version
 from roles.models import Project
 from roles.permissions import can_manage_project
 
-from . import mentions, workflow
+from . import extensions, mentions, workflow
 from .models import (
     DONE_LOCKED_MESSAGE,
     AnswerKind,
@@ -258,6 +258,29 @@ def required_items_open(deliverable: Deliverable) -> list[ChecklistItem]:
     ]
 
 
+def is_waivable(code: str | None) -> bool:
+    """Whether a refusal of done (its code) is one a manager's reason
+    (`override_reason`) gets past: open required checklist items, and each registered
+    gate's (`extensions.done_gates`)."""
+    return code == "checklist_open" or any(gate.code == code for gate in extensions.done_gates)
+
+
+def done_gates_blocking(deliverable: Deliverable) -> list[tuple[object, list[str]]]:
+    """The registered done gates `deliverable` does not meet, each with what it
+    names as missing."""
+    blocking = []
+    for gate in extensions.done_gates:
+        blockers = gate.blockers(deliverable)
+        if blockers:
+            blocking.append((gate, blockers))
+    return blocking
+
+
+def done_gate_blockers(deliverable: Deliverable) -> list[str]:
+    """What the registered done gates name as missing, worded for the reader."""
+    return [text for _gate, blockers in done_gates_blocking(deliverable) for text in blockers]
+
+
 @transaction.atomic
 def deliverable_transition(
     *,
@@ -274,6 +297,9 @@ def deliverable_transition(
     2. Marking done, cancelling and restoring are for the project's managers
        (`workflow.manager_only`). Done needs every required checklist item
        complete, unless a manager gives an override reason.
+    4. Done also needs every registered gate met (`extensions.done_gates`, such as
+       the readiness rubric's score); the manager's reason waives them too, and each
+       gate records its waiver in the same transaction.
     3. Blocking and cancelling need a reason (`reason`), kept on the deliverable
        while it stays there and in the history for good; leaving blocked, done or
        cancelled clears the old reasons.
@@ -293,6 +319,8 @@ def deliverable_transition(
     if workflow.manager_only(before, to_status) and not can_manage_deliverable(actor, deliverable):
         raise ValidationError(manager_only_message(before, to_status), code="manager_only")
     override_reason = override_reason.strip()
+    gates_waived: list[tuple[object, list[str]]] = []
+    waiver_reason = ""
     if to_status == DeliverableStatus.DONE:
         open_items = required_items_open(deliverable)
         if open_items and not override_reason:
@@ -304,6 +332,14 @@ def deliverable_transition(
                 % {"count": len(open_items)},
                 code="checklist_open",
             )
+        # 4. Each registered gate (the readiness rubric's required score) refuses
+        #    done too, unless the manager's reason waives it: the gate records its
+        #    own waiver below, in this transaction.
+        gates_waived = done_gates_blocking(deliverable)
+        if gates_waived and not override_reason:
+            gate, blockers = gates_waived[0]
+            raise ValidationError(gate.refusal(deliverable, blockers), code=gate.code)
+        waiver_reason = override_reason
         if not open_items:
             override_reason = ""
     reason = reason.strip()
@@ -331,6 +367,12 @@ def deliverable_transition(
     changes = [(EventKind.STATUS, status_value(before), after)]
     if to_status == DeliverableStatus.DONE and override_reason:
         changes.append((EventKind.DONE_OVERRIDE, None, text_value(override_reason)))
+    for gate, blockers in gates_waived:
+        changes.extend(
+            gate.waive(
+                deliverable=deliverable, actor=actor, reason=waiver_reason, blockers=blockers
+            )
+        )
     deliverable_history_record(deliverable=deliverable, actor=actor, changes=changes)
     cache.project_changed(deliverable.project_id)
     return deliverable

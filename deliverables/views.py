@@ -34,7 +34,7 @@ from roles import selectors as roles_selectors
 from roles.models import Project
 from roles.permissions import can_manage_project, is_admin, is_manager
 
-from . import reminders, selectors, services, workflow
+from . import extensions, reminders, selectors, services, workflow
 from .forms import (
     CancelForm,
     ChecklistForm,
@@ -319,11 +319,17 @@ def _move_refused(request, pk: int, form: TransitionForm, error: ValidationError
         offered._errors.pop(NON_FIELD_ERRORS, None)
         offered._errors["reason"] = offered.error_class(error.messages)
     missing = []
-    if getattr(error, "code", None) == "checklist_open":
-        missing = [
-            item.display_text for item in _in_area_order(services.required_items_open(fresh))
-        ]
+    if services.is_waivable(getattr(error, "code", None)):
+        missing = _done_blockers(fresh)
     return _Refusal(pk=pk, form=offered, missing=missing)
+
+
+def _done_blockers(deliverable: Deliverable) -> list[str]:
+    """What keeps it from done, worded: the required checklist items still open,
+    then what the registered done gates name (the readiness rubric's)."""
+    return [
+        item.display_text for item in _in_area_order(services.required_items_open(deliverable))
+    ] + services.done_gate_blockers(deliverable)
 
 
 def _move(request: HttpRequest, deliverable: Deliverable, data: dict) -> None:
@@ -431,11 +437,8 @@ def _inline_status(request, deliverable: Deliverable) -> HttpResponse:
         _move(request, deliverable, data)
     except ValidationError as error:
         missing = None
-        if getattr(error, "code", None) == "checklist_open":
-            fresh = _deliverable_or_404(request, deliverable.pk)
-            missing = [
-                item.display_text for item in _in_area_order(services.required_items_open(fresh))
-            ]
+        if services.is_waivable(getattr(error, "code", None)):
+            missing = _done_blockers(_deliverable_or_404(request, deliverable.pk))
         refusal = _RowRefusal("status", error.messages, missing=missing, **typed)
         return _row_answer(request, deliverable.pk, status=_status(error), refusal=refusal)
     saved = _("Status is now %(status)s.") % {"status": DeliverableStatus(data["to_status"]).label}
@@ -538,6 +541,12 @@ def _detail_context(request, deliverable: Deliverable, **forms) -> dict:
             deliverable=deliverable, user=request.user
         ),
         "overdue": deliverable.is_overdue(timezone.localdate()),
+        # What nested apps add to the page (the readiness rubric): extensions.py.
+        "panels": [
+            panel
+            for entry in extensions.deliverable_panels
+            if (panel := entry.panel(request=request, deliverable=deliverable)) is not None
+        ],
         **_status_context(request.user, deliverable, items, transition_form),
     }
     return context
@@ -551,6 +560,13 @@ def _status_context(user, deliverable: Deliverable, items, transition_form) -> d
     can_manage = can_manage_deliverable(user, deliverable)
     moves = workflow.actions_for(deliverable.status, manages=can_manage) if can_update else {}
     missing = [item for item in items if item.required and not item.is_complete]
+    # What the registered done gates name (the readiness rubric's score), asked only
+    # of those who may mark it done.
+    gate_blockers = (
+        services.done_gate_blockers(deliverable)
+        if DeliverableStatus.DONE in moves and can_manage
+        else []
+    )
     refused = transition_form["to_status"].value() if transition_form.is_bound else None
     actions = []
     # Cancelling asks for a reason and a confirmation on a page of its own.
@@ -560,7 +576,7 @@ def _status_context(user, deliverable: Deliverable, items, transition_form) -> d
         reason_field = None
         if target in services.REASON_REQUIRED:
             reason_field = "reason"
-        elif target == DeliverableStatus.DONE and missing:
+        elif target == DeliverableStatus.DONE and (missing or gate_blockers):
             reason_field = "override_reason"
         actions.append(
             {
@@ -579,6 +595,7 @@ def _status_context(user, deliverable: Deliverable, items, transition_form) -> d
         and not deliverable.project.is_archived
         and DeliverableStatus.IN_PROGRESS in moves,
         "missing_items": missing,
+        "gate_blockers": gate_blockers,
         "required_open": len(missing),
         "items_done": sum(1 for item in items if item.is_complete),
         "items_total": len(items),
@@ -641,7 +658,9 @@ def _transition(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             _move(request, deliverable, data)
         except ValidationError as error:
-            field = TRANSITION_ERROR_FIELDS.get(getattr(error, "code", None))
+            code = getattr(error, "code", None)
+            field = "override_reason" if services.is_waivable(code) else None
+            field = TRANSITION_ERROR_FIELDS.get(code, field)
             if field is not None:  # nothing was saved: shown next to the box it is about
                 form.add_error(field, error)
                 return _detail(request, deliverable, status=422, transition_form=form)

@@ -331,6 +331,7 @@ def _move(
                 override = OVERRIDE_REASON
             else:
                 _complete_checklist(deliverable, owner)
+                _reach_required_score(deliverable, owner)
         reasons = {
             DeliverableStatus.BLOCKED: BLOCKED_REASON,
             DeliverableStatus.CANCELLED: cancelled_reason,
@@ -418,6 +419,74 @@ def _answer_handbook(project: Project, actor) -> None:
     )
 
 
+RUBRIC_EVIDENCE = "https://ci.example.com/{project}/{deliverable}/checks/{item}"
+
+
+def _rubric_mark(deliverable: Deliverable, item, actor, mark: str) -> None:
+    from deliverables.readiness import services as readiness
+
+    automated = mark == "automated"
+    readiness.rubric_mark_save(
+        deliverable=deliverable,
+        item=item,
+        actor=actor,
+        mark=mark,
+        evidence_url=RUBRIC_EVIDENCE.format(
+            project=deliverable.project_id, deliverable=deliverable.pk, item=item.pk
+        )
+        if automated
+        else "",
+        evidence_note="" if automated else "Checked by hand at the last review; notes in the doc.",
+        version=None,
+    )
+
+
+def _reach_required_score(deliverable: Deliverable, actor) -> None:
+    """A deliverable approved without a waiver first reaches its rubric's score
+    (its type's, if it has one): enough items automated in every section."""
+    from deliverables.readiness.selectors import rubric_for_type
+
+    rubric = rubric_for_type(deliverable.type_id)
+    if rubric is None:
+        return
+    needed = int(-(-rubric.required_score // 1))  # whole automated items per section
+    for section in rubric.sections.all():
+        for item in list(section.items.all())[:needed]:
+            _rubric_mark(deliverable, item, actor, "automated")
+
+
+# A deployed model's rubric part way: (section position, automated, by hand) items.
+PARTLY_AUTOMATED = [(0, 2, 2), (1, 1, 3), (2, 3, 1), (3, 0, 2)]
+
+
+def _partly_automated_rubric(projects: list[Project]) -> None:
+    """One open deployed model with its rubric part way: some items automated, some
+    checked by hand, a few not yet; its score (the lowest section's) below what done
+    needs, so its page shows what is missing."""
+    from deliverables.readiness.selectors import rubric_for_type
+
+    deliverable = (
+        Deliverable.objects.open()
+        .filter(project__in=projects, type__slug="deployed-model")
+        .select_related("type", "project", "owner")
+        .order_by("pk")
+        .first()
+    )
+    rubric = deliverable and rubric_for_type(deliverable.type_id)
+    if not rubric:
+        return
+    actor = deliverable.owner or deliverable.project.managers.first()
+    sections = list(rubric.sections.all())
+    for position, automated, by_hand in PARTLY_AUTOMATED:
+        if position >= len(sections):
+            continue
+        items = list(sections[position].items.all())
+        for item in items[:automated]:
+            _rubric_mark(deliverable, item, actor, "automated")
+        for item in items[automated : automated + by_hand]:
+            _rubric_mark(deliverable, item, actor, "manual")
+
+
 def demo_seeded() -> bool:
     """Whether the database already has projects, so the demo leaves it alone."""
     return Project.objects.exists()
@@ -437,6 +506,7 @@ def demo_seed(*, today: date) -> list[Project]:
     _answer_handbook(projects[0], people["manager"])
     _handbook_setup(projects[0], people["manager"], today)
     _review_cycles(people, today)
+    _partly_automated_rubric(projects)
     return projects
 
 

@@ -35,7 +35,9 @@ SITE = {
 LAYERS = {
     "mlteam's helpers": ("mlteam", {"roles", "deliverables"}),
     "roles": ("roles", {"deliverables"}),
-    "deliverables": ("deliverables", {"deliverables.reviews"}),
+    "deliverables": ("deliverables", {"deliverables.reviews", "deliverables.readiness"}),
+    # Nested apps sit side by side: neither imports the other.
+    "readiness": ("deliverables/readiness", {"deliverables.reviews"}),
 }
 
 
@@ -67,8 +69,8 @@ def _files(top: str) -> list[Path]:
             str(relative) in SITE or any(str(parent) in SITE for parent in relative.parents)
         ):
             continue
-        if top == "deliverables" and relative.parts[1] == "reviews":
-            continue  # the higher layer itself
+        if top == "deliverables" and relative.parts[1] in {"reviews", "readiness"}:
+            continue  # the higher layers themselves
         files.append(path)
     return files
 

@@ -122,7 +122,7 @@ def portfolio_row(row, list_url: str) -> str:
         '<td class="text-end" data-label="{}"><a class="{}" href="{}">{}</a></td>'
         '<td class="text-end" data-label="{}"><a href="{}">{}</a></td>'
         '<td class="text-end" data-label="{}">{}</td>'
-        '<td class="text-end d-none d-md-table-cell stack-show" data-label="{}">{}</td></tr>',
+        '<td class="text-end d-none d-md-table-cell stack-show" data-label="{}">{}</td>{}</tr>',
         row.url,
         row.name,
         gettext("Unfilled roles"),
@@ -148,7 +148,27 @@ def portfolio_row(row, list_url: str) -> str:
         completion,
         gettext("Handbook"),
         handbook,
+        _extra_cells(row.extra_cells),
     )
+
+
+def _extra_cells(cells) -> str:
+    """The registered columns' cells (deliverables.extensions.portfolio_columns)."""
+    drawn = []
+    for heading, cell in cells:
+        if cell is None:
+            content = "—"
+        elif cell.url:
+            content = format_html(
+                '<a class="{}" href="{}">{}</a>',
+                "text-danger fw-semibold" if cell.attention else "",
+                cell.url,
+                cell.text,
+            )
+        else:
+            content = cell.text
+        drawn.append(format_html('<td class="text-end" data-label="{}">{}</td>', heading, content))
+    return format_html_join("", "{}", ((cell,) for cell in drawn))
 
 
 @register.simple_tag

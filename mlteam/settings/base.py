@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "roles",
     "deliverables",
     "deliverables.reviews",
+    "deliverables.readiness",
     "mlteam.notifications",
     "mlteam.notifications.channels",  # chat channels (app label "chat")
     "mlteam.calendars",

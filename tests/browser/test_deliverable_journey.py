@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from deliverables.models import Deliverable
+from deliverables.readiness.models import Rubric
+from deliverables.readiness.services import rubric_update
 from deliverables.services import deliverable_create
 from roles.services import membership_add, project_create, role_assign
 from tests.conftest import ARTIFACTS, sign_in
@@ -30,6 +32,13 @@ def test_member_sends_for_review_and_ticks_items_then_manager_marks_done(live_se
         title="Serving automation for churn",
         owner=member,
         actor=manager,
+    )
+    # This journey is the checklist's: the type's readiness score is not asked here
+    # (tests/browser/test_readiness_journey.py walks the rubric and its waiver).
+    rubric_update(
+        rubric=Rubric.objects.get(deliverable_type__slug="serving-automation"),
+        version=None,
+        required_score=0,
     )
 
     sign_in(page, live_server.url, "kenji")

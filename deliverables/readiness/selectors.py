@@ -1,0 +1,197 @@
+"""Reads for readiness: one deliverable's rubric with its marks, and the scores of
+many deliverables at once (project page, portfolio) in a constant number of queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Prefetch, Sum
+
+from deliverables.models import Deliverable, DeliverableStatus
+
+from .models import (
+    Mark,
+    Rubric,
+    RubricItem,
+    RubricMark,
+    RubricScore,
+    RubricSection,
+    RubricWaiver,
+    format_score,
+    points_expression,
+    rubric_score,
+    section_scores,
+)
+
+
+@dataclass
+class RubricView:
+    """A deliverable's rubric as its page draws it."""
+
+    rubric: Rubric
+    sections: list[RubricSection]  # with `items` prefetched, each item with `.mark_row`
+    score: RubricScore
+    waiver: RubricWaiver | None  # the latest, while the deliverable is done
+
+
+def rubric_for_type(type_id: int) -> Rubric | None:
+    """The type's rubric with its sections and items (three queries; one for none)."""
+    return (
+        Rubric.objects.filter(deliverable_type_id=type_id)
+        .prefetch_related(
+            Prefetch(
+                "sections",
+                queryset=RubricSection.objects.prefetch_related(
+                    Prefetch("items", queryset=RubricItem.objects.order_by("position", "pk"))
+                ).order_by("position", "pk"),
+            )
+        )
+        .first()
+    )
+
+
+def deliverable_rubric(*, deliverable: Deliverable) -> RubricView | None:
+    """The rubric of the deliverable's type, each item carrying this deliverable's
+    mark (`mark_row`, None: not marked), the score, and the waiver shown while done.
+    Six queries at most, whatever the rubric holds."""
+    rubric = rubric_for_type(deliverable.type_id)
+    if rubric is None:
+        return None
+    rows = {
+        row.item_id: row
+        for row in RubricMark.objects.filter(deliverable=deliverable).select_related("marked_by")
+    }
+    sections = list(rubric.sections.all())
+    for section in sections:
+        for item in section.items.all():
+            item.mark_row = rows.get(item.pk)
+    score = rubric_score(
+        [(section.name, [item.pk for item in section.items.all()]) for section in sections],
+        {item_id: row.mark for item_id, row in rows.items()},
+        rubric.required_score,
+    )
+    waiver = None
+    if deliverable.status == DeliverableStatus.DONE:
+        waiver = (
+            RubricWaiver.objects.filter(deliverable=deliverable).select_related("waived_by").first()
+        )
+    return RubricView(rubric=rubric, sections=sections, score=score, waiver=waiver)
+
+
+def scores_for(rows: list[tuple[int, int]]) -> dict[int, RubricScore]:
+    """The scores of these deliverables ((pk, type id) pairs) whose type has a rubric
+    with items: two queries whatever the number of rows, items or marks.
+
+    1. The rubrics' sections of these types, with their item counts and the score
+       each type needs.
+    2. The points of these deliverables' marks, summed per deliverable and section
+       in the database (`points_expression`: MARK_POINTS).
+    """
+    if not rows:
+        return {}
+    type_ids = {type_id for _pk, type_id in rows}
+    structure = (
+        RubricItem.objects.filter(section__rubric__deliverable_type_id__in=type_ids)
+        .order_by("section__position", "section_id")
+        .values_list(
+            "section__rubric__deliverable_type_id",
+            "section__rubric__required_score",
+            "section_id",
+            "section__name",
+        )
+        .annotate(n=Count("pk"))
+    )
+    sections: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
+    required: dict[int, Decimal] = {}
+    for type_id, needed, section_id, name, count in structure:
+        sections[type_id].append((section_id, name, count))
+        required[type_id] = needed
+    scored = [(pk, type_id) for pk, type_id in rows if type_id in sections]
+    if not scored:
+        return {}
+    points: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    sums = (
+        RubricMark.objects.filter(deliverable_id__in=[pk for pk, _type in scored])
+        .exclude(mark=Mark.NOT_DONE)
+        .order_by()
+        .values_list("deliverable_id", "item__section_id")
+        .annotate(points=Sum(points_expression()))
+    )
+    for deliverable_id, section_id, total in sums:
+        points[deliverable_id][section_id] = total
+    return {
+        pk: section_scores(sections[type_id], points[pk], required[type_id])
+        for pk, type_id in scored
+    }
+
+
+@dataclass(frozen=True)
+class ReadinessRow:
+    """One deliverable of the project page's readiness table (plain data: cached)."""
+
+    pk: int
+    label: str
+    status: str
+    status_label: str
+    sections: tuple[tuple[str, str, int], ...]  # (section name, points, items)
+    overall: str
+    required: str
+    ready: bool
+    waived: bool
+
+
+PROJECT_READINESS_LIMIT = 20
+
+
+def project_readiness(*, project_id: int, limit: int = PROJECT_READINESS_LIMIT):
+    """The scored deliverables of a project (not cancelled), due first: rows and how
+    many there are in all (three queries, whatever the project holds)."""
+    candidates = list(
+        Deliverable.objects.filter(project_id=project_id, type__readiness_rubric__isnull=False)
+        .exclude(status=DeliverableStatus.CANCELLED)
+        .select_related("type")
+        .order_by("due_date", "pk")
+    )
+    scores = scores_for([(deliverable.pk, deliverable.type_id) for deliverable in candidates])
+    scored = [deliverable for deliverable in candidates if deliverable.pk in scores]
+    rows = []
+    for deliverable in scored[:limit]:
+        score = scores[deliverable.pk]
+        rows.append(
+            ReadinessRow(
+                pk=deliverable.pk,
+                label=deliverable.label,
+                status=deliverable.status,
+                status_label=str(deliverable.status_label),
+                sections=tuple(
+                    (section.display_name, format_score(section.points), section.items)
+                    for section in score.sections
+                    if section.items
+                ),
+                overall=format_score(score.overall),
+                required=format_score(score.required),
+                ready=score.ready,
+                waived=deliverable.status == DeliverableStatus.DONE and not score.ready,
+            )
+        )
+    return rows, len(scored)
+
+
+def portfolio_readiness(*, project_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """project -> (scored deliverables ready, scored deliverables), for the open and
+    done work of these projects (three queries whatever the page holds)."""
+    rows = list(
+        Deliverable.objects.filter(project_id__in=project_ids, type__readiness_rubric__isnull=False)
+        .exclude(status=DeliverableStatus.CANCELLED)
+        .order_by()
+        .values_list("pk", "type_id", "project_id")
+    )
+    scores = scores_for([(pk, type_id) for pk, type_id, _project in rows])
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for pk, _type_id, project_id in rows:
+        if pk in scores:
+            counts[project_id][1] += 1
+            counts[project_id][0] += scores[pk].ready
+    return {project_id: (ready, total) for project_id, (ready, total) in counts.items()}
