@@ -143,9 +143,12 @@ def endpoint_edit(request: HttpRequest, pk: int, endpoint_pk: int) -> HttpRespon
     )
 
 
-def _confirm(request, project, endpoint, *, title, question, button, action, danger=False):
-    """GET: a confirmation page. POST: `action(version)`; returns None when it ran."""
-    form = ConfirmForm(request.POST or None, initial={"version": endpoint.version})
+def confirm_then(request, *, versioned, template: str, context: dict, action):
+    """A versioned change that asks first (webhooks here, chat channels too).
+    GET: the confirmation page `template`. POST: `action(version)` with the version
+    the page was drawn at; returns None when it ran, else the page again with the
+    service's refusal (409: someone changed it meanwhile)."""
+    form = ConfirmForm(request.POST or None, initial={"version": versioned.version})
     if request.method == "POST" and form.is_valid():
         try:
             action(form.cleaned_data["version"])
@@ -153,19 +156,23 @@ def _confirm(request, project, endpoint, *, title, question, button, action, dan
             form_add_service_errors(form, error)
         else:
             return None
-    return render(
+    return render(request, template, {**context, "form": form}, status=409 if form.errors else 200)
+
+
+def _confirm(request, project, endpoint, *, title, question, button, action, danger=False):
+    return confirm_then(
         request,
-        "notifications/endpoint_confirm.html",
-        {
+        versioned=endpoint,
+        template="notifications/endpoint_confirm.html",
+        context={
             "project": project,
             "endpoint": endpoint,
-            "form": form,
             "title": title,
             "question": question,
             "button": button,
             "danger": danger,
         },
-        status=409 if form.errors else 200,
+        action=action,
     )
 
 

@@ -664,9 +664,10 @@ def test_two_racing_sends_of_an_event_post_it_once(
 def test_personal_deliveries_run_on_the_deliveries_queue_and_the_sweep_hands_them_over(
     settings, team, receiver, loopback_allowed, django_capture_on_commit_callbacks, monkeypatch
 ):
+    from mlteam.celery import app
     from mlteam.notifications import tasks
 
-    assert settings.CELERY_TASK_ROUTES[tasks.deliver_personal.name] == {"queue": "deliveries"}
+    assert app.amqp.router.route({}, tasks.deliver_personal.name)["queue"].name == "deliveries"
     manager, owner, _project, deliverable = team
     chat_for(owner, receiver.url, channels={"commented": ["chat"]})
     handed = []

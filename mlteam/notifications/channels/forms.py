@@ -84,9 +84,3 @@ class ChannelForm(forms.Form):
         data = dict(self.cleaned_data)
         data.pop("version", None)
         return data
-
-
-class ConfirmForm(forms.Form):
-    """A change of state (turn off, delete): the version the page was drawn from."""
-
-    version = VersionField(required=False)

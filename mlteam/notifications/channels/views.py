@@ -17,11 +17,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from deliverables.reminders import preference_for
 from mlteam.forms import form_add_service_errors
 from mlteam.notifications.models import DeliveryStatus
+from mlteam.notifications.views import confirm_then
 from roles.models import Project
 from roles.selectors import project_get_for_user
 
 from . import selectors, services
-from .forms import ChannelForm, ConfirmForm
+from .forms import ChannelForm
 from .models import SKIP_REASONS, ChatChannel
 from .permissions import can_manage_channels
 
@@ -147,28 +148,19 @@ def channel_edit(request: HttpRequest, pk: int, channel_pk: int) -> HttpResponse
 
 
 def _confirm(request, project, channel, *, title, question, button, action, danger=False):
-    """GET: a confirmation page. POST: `action(version)`; returns None when it ran."""
-    form = ConfirmForm(request.POST or None, initial={"version": channel.version})
-    if request.method == "POST" and form.is_valid():
-        try:
-            action(form.cleaned_data["version"])
-        except ValidationError as error:
-            form_add_service_errors(form, error)
-        else:
-            return None
-    return render(
+    return confirm_then(
         request,
-        "chat/channel_confirm.html",
-        {
+        versioned=channel,
+        template="chat/channel_confirm.html",
+        context={
             "project": project,
             "channel": channel,
-            "form": form,
             "title": title,
             "question": question,
             "button": button,
             "danger": danger,
         },
-        status=409 if form.errors else 200,
+        action=action,
     )
 
 
