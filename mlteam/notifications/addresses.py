@@ -14,6 +14,7 @@ never to a fresh lookup, so a name cannot be re-pointed in between.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -29,6 +30,8 @@ METADATA_ADDRESSES = {
     ipaddress.ip_address("169.254.169.254"),
     ipaddress.ip_address("fd00:ec2::254"),
 }
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -133,13 +136,17 @@ def check_url(url: str) -> Target:
     for address in addresses:
         # An admin's allowed host may be private, never the metadata service.
         if is_metadata_address(address) or (not allowed and is_forbidden_address(address)):
+            # The address it resolved to goes to the log only: every member may try an
+            # address (their own chat webhook), and the answer must not map the
+            # internal network for them.
+            logger.info("Refused %s: it resolves to %s", host, address)
             raise UnsafeAddress(
                 _(
-                    "%(host)s leads to a private, local or metadata address (%(address)s), "
-                    "which webhooks may not call. An admin can allow the host and its port."
+                    "%(host)s leads to a private, local or metadata address, which may not "
+                    "be called. An admin can allow the host and its port."
                 ),
                 code="forbidden_address",
-                params={"host": host, "address": address},
+                params={"host": host},
             )
     path = parts.path or "/"
     if parts.query:

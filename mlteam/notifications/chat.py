@@ -34,8 +34,18 @@ FALLBACK_LIMIT = 4000
 
 
 def escape(text: object) -> str:
-    """Text as Slack's mrkdwn shows it literally (its three control characters)."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text as Slack's mrkdwn shows it literally (its three control characters), and
+    as Mattermost's markdown does (it reads the same message): no "[text](url)"
+    link and no channel-wide mention ("@channel": a word joiner after "@")."""
+    return (
+        str(text)
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("[", "(")
+        .replace("]", ")")
+        .replace("@", "@\u2060")
+    )
 
 
 def link(url: str, text: object) -> str:

@@ -73,5 +73,9 @@ if SENTRY_DSN:
         dsn=SENTRY_DSN,
         environment=env_str("SENTRY_ENVIRONMENT", "production"),
         send_default_pii=False,
+        # Webhook and chat addresses are secrets (whoever has one may post): no local
+        # variables of the failing frames and no request bodies leave with an error.
+        include_local_variables=False,
+        max_request_body_size="never",
         traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
     )

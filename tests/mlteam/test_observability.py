@@ -143,7 +143,8 @@ def test_sentry_starts_with_a_dsn_and_sends_no_personal_data():
         "import django, sentry_sdk; django.setup(); "
         "client = sentry_sdk.get_client(); "
         "print(client.is_active(), client.options['send_default_pii'], "
-        "client.options['traces_sample_rate'])"
+        "client.options['traces_sample_rate'], client.options['include_local_variables'], "
+        "client.options['max_request_body_size'])"
     )
     env = {
         **os.environ,
@@ -167,4 +168,4 @@ def test_sentry_starts_with_a_dsn_and_sends_no_personal_data():
         check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.split() == ["True", "False", "0.25"]
+    assert result.stdout.split() == ["True", "False", "0.25", "False", "never"]

@@ -259,3 +259,14 @@ def test_the_port_is_checked_again_when_sent(
 
     assert services.delivery_send(delivery_id=row.pk).status == DeliveryStatus.FAILED
     assert receiver.requests == []
+
+
+def test_a_refusal_names_the_host_but_not_the_address_it_resolves_to(settings):
+    """Every member may try an address (their own chat webhook): the answer must not
+    tell them which internal address a name leads to."""
+    settings.WEBHOOK_REQUIRE_HTTPS = False
+    with pytest.raises(UnsafeAddress) as refused:
+        check_url("http://localhost:8080/hook")
+    text = " ".join(refused.value.messages)
+    assert "localhost" in text
+    assert "127.0.0.1" not in text and "::1" not in text

@@ -78,9 +78,21 @@ def _cut(text: str, limit: int) -> str:
 # --- Slack and Mattermost --------------------------------------------------------------
 
 
+# A word joiner after "@" keeps typed text ("@channel", "@all", "@here") from
+# notifying a whole channel: Mattermost acts on them in webhook posts.
+NO_MENTION = "@\u2060"
+
+
 def slack_escape(text: str) -> str:
-    """The three characters Slack's mrkdwn reserves, as its docs say to escape them."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """The three characters Slack's mrkdwn reserves, as its docs say to escape them,
+    and no channel-wide mention."""
+    return (
+        str(text)
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("@", NO_MENTION)
+    )
 
 
 def _slack_line(line: Line) -> str:
@@ -178,7 +190,8 @@ def slack_payload(message: Message) -> dict:
 
 def teams_escape(text: str) -> str:
     """Text in a TextBlock is markdown: brackets would start a link, an HTML-like
-    tag may be dropped, and a leading "-" or "1." would start a list."""
+    tag may be dropped, and a leading "-" or "1." would start a list. Mattermost's
+    messages use it too (no channel-wide mention: NO_MENTION)."""
     return (
         str(text)
         .replace("[", "(")
@@ -186,6 +199,7 @@ def teams_escape(text: str) -> str:
         .replace("<", "\u2039")
         .replace(">", "\u203a")
         .replace("\n", " ")
+        .replace("@", NO_MENTION)
     )
 
 
