@@ -24,7 +24,9 @@ from django.db import connection
 from tests.conftest import require
 from tests.factories import UserFactory, deliverable_type, manager_user
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: the data migrations seeded (groups, the catalogue) come back for
+# the tests after this one, as every transactional test of the suite does.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 ROOT = Path(settings.BASE_DIR)
 
