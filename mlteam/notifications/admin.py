@@ -15,7 +15,13 @@ from mlteam.admin import ServiceAdmin, VersionedAdminForm
 
 from . import services
 from .addresses import check_url
-from .models import WebhookAllowedHost, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .models import (
+    PersonalDelivery,
+    WebhookAllowedHost,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 
 class EndpointAdminForm(VersionedAdminForm):
@@ -135,6 +141,33 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_filter = ["status", "event_type"]
     list_select_related = ["endpoint"]
     readonly_fields = [field.name for field in WebhookDelivery._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PersonalDelivery)
+class PersonalDeliveryAdmin(admin.ModelAdmin):
+    """A person's digests in chat and their inbox entries by email or chat, read only
+    (what went out, when, and why not): where an admin looks when someone says a
+    message never came."""
+
+    list_display = [
+        "event_type",
+        "person",
+        "channel",
+        "status",
+        "attempts",
+        "last_response_code",
+        "created_at",
+    ]
+    list_filter = ["status", "channel"]
+    list_select_related = ["person"]
+    search_fields = ["person__username", "event_id"]
+    readonly_fields = [field.name for field in PersonalDelivery._meta.fields]
 
     def has_add_permission(self, request):
         return False
