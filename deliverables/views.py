@@ -617,6 +617,17 @@ def _comment_edit_form(comment, data=None) -> CommentEditForm:
     return form
 
 
+def done_action_context(user, deliverable: Deliverable) -> dict:
+    """What drawing the deliverable's done action again needs (`_status_action.html`
+    with `oob`), after a change elsewhere on its page moved what done asks for: a
+    checklist answer here, a readiness mark (deliverables.readiness)."""
+    items = _in_area_order(deliverable.checklist_items.all())
+    return {
+        **_status_context(user, deliverable, items, _transition_form(deliverable)),
+        "deliverable": deliverable,
+    }
+
+
 def _transition_form(deliverable: Deliverable, data=None) -> TransitionForm:
     return TransitionForm(data, initial={"version": deliverable.version})
 

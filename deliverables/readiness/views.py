@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from deliverables import selectors as deliverable_selectors
 from deliverables.models import Deliverable
 from deliverables.permissions import can_update_deliverable
+from deliverables.views import done_action_context
 
 from . import hooks, selectors, services
 from .forms import RubricMarkForm
@@ -103,9 +104,12 @@ def rubric_mark(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
         for candidate in section.items.all()
         if candidate.pk == item_pk
     )
+    # A saved mark may move the score across what done needs: the done action (its
+    # waiver box and the items it names) is drawn again beside the score.
+    done = done_action_context(request.user, deliverable) if saved else {}
     # htmx swaps only 2xx answers: a refusal is drawn inside the item.
     return render(
         request,
         "readiness/_rubric_item_saved.html",
-        {**context, "item": drawn, "saved": saved, "oob": True},
+        {**done, **context, "item": drawn, "saved": saved, "oob": True},
     )

@@ -169,3 +169,45 @@ def test_admin_refuses_without_a_waiver(scored, client):
     assert "readiness score is 0.0" in response.content.decode()
     d.refresh_from_db()
     assert d.status == "in_review" and not RubricWaiver.objects.exists()
+
+
+def test_the_mark_that_reaches_the_score_redraws_the_done_action(scored, client):
+    """The page's done action follows the score as marks are saved in place: the
+    waiver box goes when the last missing mark lands, without a reload."""
+    d = _in_review(scored)
+    mark_all(scored, Mark.AUTOMATED, per_section=2)
+    last = scored.item(section=0, n=1)
+    from deliverables.readiness.services import rubric_mark_save
+
+    rubric_mark_save(  # one item short of the score: the waiver box is drawn
+        deliverable=d, item=last, actor=scored.world.people["member"], mark="not_done", version=None
+    )
+    client.force_login(scored.world.people["manager"])
+    page = client.get(reverse("deliverables:detail", args=[d.pk])).content.decode()
+    assert 'id="done-action"' in page and "record a waiver" in page
+    url = reverse("readiness:rubric_mark", args=[d.pk, last.pk])
+    version = last.marks.get(deliverable=d).version
+    saved = client.post(
+        url,
+        {
+            f"item-{last.pk}-version": version,
+            f"item-{last.pk}-mark": "automated",
+            f"item-{last.pk}-evidence_url": "https://ci.example.com/9",
+        },
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert '<div id="done-action" hx-swap-oob="true">' in saved
+    done_action = saved.split('<div id="done-action"', 1)[1]
+    assert "record a waiver" not in done_action and 'value="done"' in done_action
+    # A member cannot mark done: nothing of the done action comes back to them.
+    client.force_login(scored.world.people["member"])
+    again = client.post(
+        url,
+        {
+            f"item-{last.pk}-version": version + 1,
+            f"item-{last.pk}-mark": "manual",
+            f"item-{last.pk}-evidence_note": "checked by hand",
+        },
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "Saved" in again and 'id="done-action"' not in again
