@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Sum
+from django.db.models import Count, Prefetch, QuerySet, Sum
 
 from deliverables.models import Deliverable, DeliverableStatus
 
@@ -80,7 +80,9 @@ def deliverable_rubric(*, deliverable: Deliverable) -> RubricView | None:
     return RubricView(rubric=rubric, sections=sections, score=score, waiver=waiver)
 
 
-def scores_for(rows: list[tuple[int, int]]) -> dict[int, RubricScore]:
+def scores_for(
+    rows: list[tuple[int, int]], among: QuerySet[Deliverable] | None = None
+) -> dict[int, RubricScore]:
     """The scores of these deliverables ((pk, type id) pairs) whose type has a rubric
     with items: two queries whatever the number of rows, items or marks.
 
@@ -88,6 +90,11 @@ def scores_for(rows: list[tuple[int, int]]) -> dict[int, RubricScore]:
        each type needs.
     2. The points of these deliverables' marks, summed per deliverable and section
        in the database (`points_expression`: MARK_POINTS).
+
+    `among`: the query the rows were read from, when there is one: the marks are
+    then read through it as a subquery rather than through every row's id bound
+    as a parameter (a portfolio page's 1,500 ids cost more to send than to count).
+    Deliverables without marks share their type's score, scored once.
     """
     if not rows:
         return {}
@@ -113,7 +120,9 @@ def scores_for(rows: list[tuple[int, int]]) -> dict[int, RubricScore]:
         return {}
     points: dict[int, dict[int, Decimal]] = defaultdict(dict)
     sums = (
-        RubricMark.objects.filter(deliverable_id__in=[pk for pk, _type in scored])
+        RubricMark.objects.filter(
+            deliverable_id__in=[pk for pk, _type in scored] if among is None else among.values("pk")
+        )
         .exclude(mark=Mark.NOT_DONE)
         .order_by()
         .values_list("deliverable_id", "item__section_id")
@@ -121,8 +130,14 @@ def scores_for(rows: list[tuple[int, int]]) -> dict[int, RubricScore]:
     )
     for deliverable_id, section_id, total in sums:
         points[deliverable_id][section_id] = total
+    unmarked = {
+        type_id: section_scores(type_sections, {}, required[type_id])
+        for type_id, type_sections in sections.items()
+    }
     return {
         pk: section_scores(sections[type_id], points[pk], required[type_id])
+        if pk in points
+        else unmarked[type_id]
         for pk, type_id in scored
     }
 
@@ -148,13 +163,13 @@ PROJECT_READINESS_LIMIT = 20
 def project_readiness(*, project_id: int, limit: int = PROJECT_READINESS_LIMIT):
     """The scored deliverables of a project (not cancelled), due first: rows and how
     many there are in all (three queries, whatever the project holds)."""
-    candidates = list(
-        Deliverable.objects.filter(project_id=project_id, type__readiness_rubric__isnull=False)
-        .exclude(status=DeliverableStatus.CANCELLED)
-        .select_related("type")
-        .order_by("due_date", "pk")
+    scored_work = Deliverable.objects.filter(
+        project_id=project_id, type__readiness_rubric__isnull=False
+    ).exclude(status=DeliverableStatus.CANCELLED)
+    candidates = list(scored_work.select_related("type").order_by("due_date", "pk"))
+    scores = scores_for(
+        [(deliverable.pk, deliverable.type_id) for deliverable in candidates], among=scored_work
     )
-    scores = scores_for([(deliverable.pk, deliverable.type_id) for deliverable in candidates])
     scored = [deliverable for deliverable in candidates if deliverable.pk in scores]
     rows = []
     for deliverable in scored[:limit]:
@@ -182,13 +197,11 @@ def project_readiness(*, project_id: int, limit: int = PROJECT_READINESS_LIMIT):
 def portfolio_readiness(*, project_ids: list[int]) -> dict[int, tuple[int, int]]:
     """project -> (scored deliverables ready, scored deliverables), for the open and
     done work of these projects (three queries whatever the page holds)."""
-    rows = list(
-        Deliverable.objects.filter(project_id__in=project_ids, type__readiness_rubric__isnull=False)
-        .exclude(status=DeliverableStatus.CANCELLED)
-        .order_by()
-        .values_list("pk", "type_id", "project_id")
-    )
-    scores = scores_for([(pk, type_id) for pk, type_id, _project in rows])
+    scored_work = Deliverable.objects.filter(
+        project_id__in=project_ids, type__readiness_rubric__isnull=False
+    ).exclude(status=DeliverableStatus.CANCELLED)
+    rows = list(scored_work.order_by().values_list("pk", "type_id", "project_id"))
+    scores = scores_for([(pk, type_id) for pk, type_id, _project in rows], among=scored_work)
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for pk, _type_id, project_id in rows:
         if pk in scores:

@@ -19,6 +19,8 @@ from deliverables.readiness.models import (
 )
 from deliverables.readiness.selectors import deliverable_rubric, scores_for
 from deliverables.readiness.services import rubric_mark_save
+from deliverables.services import deliverable_create
+from tests.factories import deliverable_type
 from tests.readiness.conftest import mark_all
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +65,31 @@ def test_summed_in_the_database_as_in_python(scored):
     assert [s.points for s in from_db.sections] == [s.points for s in view.score.sections]
     # Same sums from points summed elsewhere.
     assert section_scores([(1, "Data", 3)], {1: Decimal("2")}, Decimal("1")).overall == 2
+
+
+def test_marked_and_unmarked_work_scored_through_a_query(scored):
+    """Read through the query the rows came from (`among`), as the portfolio does:
+    the same scores as by ids, a deliverable without marks at zero."""
+    from deliverables.models import Deliverable
+    from deliverables.readiness.selectors import portfolio_readiness
+
+    mark_all(scored, Mark.AUTOMATED, per_section=2)
+    marked = scored.deliverable
+    unmarked = deliverable_create(
+        project=scored.world.project,
+        type=deliverable_type("deployed-model"),
+        owner=scored.world.people["member"],
+        actor=scored.world.people["manager"],
+    )
+    rows = [(marked.pk, marked.type_id), (unmarked.pk, unmarked.type_id)]
+    among = Deliverable.objects.filter(project=scored.world.project)
+    assert scores_for(rows, among=among) == scores_for(rows)
+    by_query = scores_for(rows, among=among)
+    assert by_query[marked.pk].overall == Decimal("2") and by_query[marked.pk].ready
+    assert by_query[unmarked.pk].overall == Decimal("0") and not by_query[unmarked.pk].ready
+    assert portfolio_readiness(project_ids=[scored.world.project.pk]) == {
+        scored.world.project.pk: (1, 2)
+    }
 
 
 def test_evidence_is_required_above_not_done(scored):
