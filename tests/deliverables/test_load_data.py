@@ -35,6 +35,15 @@ def test_load_data_builds_the_requested_sizes_with_owners_on_their_projects(caps
         == 0
     )
     assert ChecklistItem.objects.count() > 200
+    # Readiness marks on scored work under way or finished, never on work not begun.
+    from deliverables.readiness.models import Mark, RubricMark
+
+    marks = RubricMark.objects.all()
+    assert marks.filter(mark=Mark.AUTOMATED).exists() and marks.filter(mark=Mark.MANUAL).exists()
+    assert not marks.filter(deliverable__status=DeliverableStatus.NOT_STARTED).exists()
+    assert not marks.exclude(
+        item__section__rubric__deliverable_type=F("deliverable__type")
+    ).exists()
     assert Membership.objects.count() >= 30
     # History for the activity feeds: every deliverable was planned, those begun
     # changed status, and every team was built; all at different past moments.

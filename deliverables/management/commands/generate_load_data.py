@@ -6,6 +6,7 @@ import json
 import random
 from datetime import timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -82,8 +83,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "Created {projects:,} projects, {people:,} people, {assignments:,} role "
-                "assignments, {deliverables:,} deliverables, {items:,} checklist "
-                "items and {history:,} history entries".format(**counts)
+                "assignments, {deliverables:,} deliverables, {items:,} checklist items, "
+                "{marks:,} readiness marks and {history:,} history entries".format(**counts)
                 + f" in {seconds:.1f} s."
             )
         )
@@ -221,6 +222,7 @@ def generate(*, projects: int, people: int, deliverables: int, seed: int) -> dic
             [DeliverableStatus.DONE.value, first_new],
         )
         items = cursor.rowcount
+    marks = _rubric_marks(first_new)
     history = _history(
         rng=rng,
         project_rows=project_rows,
@@ -236,8 +238,43 @@ def generate(*, projects: int, people: int, deliverables: int, seed: int) -> dic
         "assignments": len(assignments),
         "deliverables": deliverables,
         "items": items,
+        "marks": marks,
         "history": history,
     }
+
+
+def _rubric_marks(first_new: int) -> int:
+    """Marks on the readiness rubrics (deliverables.readiness, when installed; read
+    through the app registry, as this app may not import it): work under way or
+    finished has about two thirds of its items marked, one in three automated, so
+    that the scores pages show are summed from real rows."""
+    if not apps.is_installed("deliverables.readiness"):
+        return 0
+    mark = apps.get_model("readiness", "RubricMark")._meta.db_table
+    item = apps.get_model("readiness", "RubricItem")._meta.db_table
+    section = apps.get_model("readiness", "RubricSection")._meta.db_table
+    rubric = apps.get_model("readiness", "Rubric")._meta.db_table
+    deliverable = Deliverable._meta.db_table
+    started = [
+        status.value
+        for status in (
+            DeliverableStatus.IN_PROGRESS,
+            DeliverableStatus.IN_REVIEW,
+            DeliverableStatus.DONE,
+        )
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {mark} (deliverable_id, item_id, mark, evidence_url, evidence_note, "  # noqa: S608
+            f"marked_at, version) SELECT d.id, i.id, "
+            f"CASE WHEN (d.id + i.id) %% 3 = 0 THEN 'automated' ELSE 'manual' END, "
+            f"'https://ci.example.com/runs/' || d.id, '', now(), 1 "
+            f"FROM {deliverable} d JOIN {rubric} r ON r.deliverable_type_id = d.type_id "
+            f"JOIN {section} s ON s.rubric_id = r.id JOIN {item} i ON i.section_id = s.id "
+            f"WHERE d.id >= %s AND d.status = ANY(%s) AND (d.id + i.id) %% 3 <> 1",
+            [first_new, started],
+        )
+        return cursor.rowcount
 
 
 def _history(*, rng, project_rows, managers, members, assignments, memberships, first_new):
