@@ -272,6 +272,11 @@ class DigestOutlet:
 
     name = ""
 
+    def recipients(self) -> Q | None:
+        """Whom it reaches, as a condition on people (None: nobody): they are owed a
+        digest even without an email address (`DigestOutlets.reachable`)."""
+        return None
+
     def email_wanted(self, recipient) -> bool:
         return True
 
@@ -293,6 +298,16 @@ class DigestOutlets:
 
     def __iter__(self):
         return iter(list(self._outlets.values()))
+
+    def reachable(self) -> Q:
+        """THE rule of who can be sent a digest at all: an email address, or an
+        outlet that reaches them (their own chat)."""
+        condition = ~Q(email="")
+        for outlet in self:
+            reached = outlet.recipients()
+            if reached is not None:
+                condition |= reached
+        return condition
 
 
 digest_outlets = DigestOutlets()
@@ -328,8 +343,7 @@ def _plan_batch(user_ids: list[int], now: datetime) -> list[PlannedDigest]:
     """
     users = (
         get_user_model()
-        .objects.filter(pk__in=user_ids, is_active=True)
-        .exclude(email="")
+        .objects.filter(digest_outlets.reachable(), pk__in=user_ids, is_active=True)
         .select_related("reminder_preference")
     )
     planned: dict[int, PlannedDigest] = {}
@@ -806,7 +820,10 @@ def _still_owed(digest: Digest, reminders: list[Reminder]) -> list[Reminder]:
     built: open work on active projects, to owners still on the project and to
     managers still listed (and still managers)."""
     recipient = digest.recipient
-    if not recipient.is_active or not recipient.email:
+    reachable = (
+        get_user_model().objects.filter(digest_outlets.reachable(), pk=recipient.pk).exists()
+    )
+    if not recipient.is_active or not reachable:
         return []
     on_projects = set(
         project_access_links(VIEW, ON_TEAM, [recipient.pk]).values_list("project_id", flat=True)
@@ -874,8 +891,12 @@ def digest_send(*, digest_id: int, now: datetime | None = None) -> bool:
     outlets = list(digest_outlets)
     for outlet in outlets:
         outlet.deliver(carrier=carrier, context=context)
-    if not all(outlet.email_wanted(carrier.recipient) for outlet in outlets):
-        # Another channel instead of email: it keeps its own ledger and retries.
+    if not carrier.recipient.email or not all(
+        outlet.email_wanted(carrier.recipient) for outlet in outlets
+    ):
+        # Another channel instead of email (or the only one: no address; `_still_owed`
+        # kept the digest because an outlet reaches them): it keeps its own ledger
+        # and retries.
         _record_sent(group, now)
         _announce_sent(outlets, carrier, context)
         return True

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from deliverables.models import Deliverable, DeliverableStatus
+from deliverables.models import Deliverable, DeliverableStatus, holds
 from deliverables.reviews.models import Review
 from mlteam.people import person_name
 from roles.models import Project, choice_label
@@ -523,6 +523,16 @@ class PersonalChannel(models.TextChoices):
     CHAT = "chat", _("Chat")
 
 
+def digest_by_chat(prefix: str = "") -> models.Q:
+    """THE rule of a daily digest that goes to the person's own chat: an address to
+    send to, and chat chosen (alone or with email); on a preference's own rows or,
+    with `prefix` ("notification_preference__"), through a relation to it."""
+    return ~models.Q(**{f"{prefix}chat_url": ""}) & (
+        models.Q(**{f"{prefix}digest_by": DigestChannel.CHAT})
+        | models.Q(**{f"{prefix}digest_by": DigestChannel.BOTH})
+    )
+
+
 class NotificationPreference(models.Model):
     """How a person wants to hear of things beyond the inbox: their own chat
     address (a Slack or Mattermost incoming webhook), how their daily digest comes,
@@ -569,7 +579,7 @@ class NotificationPreference(models.Model):
 
     @property
     def digest_by_chat(self) -> bool:
-        return self.has_chat and self.digest_by in (DigestChannel.CHAT, DigestChannel.BOTH)
+        return holds(digest_by_chat(), self)
 
     @property
     def digest_by_email(self) -> bool:

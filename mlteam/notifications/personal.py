@@ -34,6 +34,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -58,6 +59,7 @@ from .models import (
     NotificationPreference,
     PersonalChannel,
     PersonalDelivery,
+    digest_by_chat,
 )
 from .sender import post
 
@@ -247,6 +249,9 @@ class DigestChatOutlet(DigestOutlet):
     """The daily digest in the person's own chat (`deliverables.reminders.digest_send`)."""
 
     name = "personal_chat"
+
+    def recipients(self) -> Q:
+        return digest_by_chat("notification_preference__")
 
     def email_wanted(self, recipient) -> bool:
         preference = NotificationPreference.objects.filter(person=recipient).first()

@@ -297,6 +297,39 @@ def test_a_digest_by_chat_goes_once_as_block_kit_and_no_email(
     assert "3 days late" in body
 
 
+def test_a_person_without_an_email_address_gets_their_digest_in_chat(
+    team, receiver, loopback_allowed, django_capture_on_commit_callbacks
+):
+    """Chat reaches people with no email address (`DigestOutlets.reachable`); with
+    both chosen, the chat still goes and no email is attempted."""
+    _manager, owner, _project, _deliverable = team
+    owner.email = ""
+    owner.save(update_fields=["email"])
+    chat_for(owner, receiver.url, digest_by="both")
+
+    sweep(django_capture_on_commit_callbacks)
+
+    assert not any(m.to in ([""], []) for m in mail.outbox)  # no email tried
+    assert Digest.objects.get(recipient=owner).status == DigestStatus.SENT
+    (row,) = PersonalDelivery.objects.filter(person=owner)
+    assert personal.delivery_send(delivery_id=row.pk).status == DeliveryStatus.SUCCEEDED
+    (message,) = messages_to(receiver)
+    validate_slack_message(message)
+    assert "3 days late" in json.dumps(message["blocks"])
+
+
+def test_without_an_email_address_or_chat_nobody_is_owed_a_digest(
+    team, django_capture_on_commit_callbacks
+):
+    _manager, owner, _project, _deliverable = team
+    owner.email = ""
+    owner.save(update_fields=["email"])
+
+    sweep(django_capture_on_commit_callbacks)
+
+    assert not Digest.objects.filter(recipient=owner).exists()
+
+
 def test_a_digest_by_both_says_in_chat_what_the_email_says(
     team, receiver, loopback_allowed, django_capture_on_commit_callbacks
 ):
