@@ -230,6 +230,32 @@ class RubricWaiver(models.Model):
         return [missing_label(entry) for entry in self.missing or []]
 
 
+class ReadinessScore(models.Model):
+    """A deliverable's score as the rule (`section_scores`) last gave it, kept by the
+    services in the same transaction as every change that moves it (a mark; its
+    type's rubric, sections, items or required score), so that lists count ready
+    work per project with one grouped query instead of scoring every deliverable.
+    The deliverable's own page scores its marks directly. No row: nothing marked
+    yet, which scores as its type's rubric with no marks (`selectors.scores_for`)."""
+
+    deliverable = models.OneToOneField(
+        Deliverable,
+        verbose_name=_("deliverable"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="readiness_score",
+    )
+    overall = models.DecimalField(_("score"), max_digits=4, decimal_places=1, null=True)
+    ready = models.BooleanField(_("ready"))
+
+    class Meta:
+        verbose_name = _("readiness score")
+        verbose_name_plural = _("readiness scores")
+
+    def __str__(self) -> str:
+        return f"{self.deliverable_id}: {format_score(self.overall)}"
+
+
 def missing_label(entry: dict) -> str:
     """A missing item as a waiver keeps it, in the reader's language."""
     section, item = entry.get("section", ""), entry.get("item", "")

@@ -80,25 +80,9 @@ def deliverable_rubric(*, deliverable: Deliverable) -> RubricView | None:
     return RubricView(rubric=rubric, sections=sections, score=score, waiver=waiver)
 
 
-def scores_for(
-    rows: list[tuple[int, int]], among: QuerySet[Deliverable] | None = None
-) -> dict[int, RubricScore]:
-    """The scores of these deliverables ((pk, type id) pairs) whose type has a rubric
-    with items: two queries whatever the number of rows, items or marks.
-
-    1. The rubrics' sections of these types, with their item counts and the score
-       each type needs.
-    2. The points of these deliverables' marks, summed per deliverable and section
-       in the database (`points_expression`: MARK_POINTS).
-
-    `among`: the query the rows were read from, when there is one: the marks are
-    then read through it as a subquery rather than through every row's id bound
-    as a parameter (a portfolio page's 1,500 ids cost more to send than to count).
-    Deliverables without marks share their type's score, scored once.
-    """
-    if not rows:
-        return {}
-    type_ids = {type_id for _pk, type_id in rows}
+def _structure(type_ids) -> tuple[dict[int, list[tuple[int, str, int]]], dict[int, Decimal]]:
+    """The rubrics of these types: their sections (id, name, item count) in order and
+    the score each type needs, for the types whose rubric has items (one query)."""
     structure = (
         RubricItem.objects.filter(section__rubric__deliverable_type_id__in=type_ids)
         .order_by("section__position", "section_id")
@@ -115,6 +99,40 @@ def scores_for(
     for type_id, needed, section_id, name, count in structure:
         sections[type_id].append((section_id, name, count))
         required[type_id] = needed
+    return sections, required
+
+
+def unmarked_scores(type_ids) -> dict[int, RubricScore]:
+    """type -> the score of its deliverables that have no marks yet, for the types
+    whose rubric has items (one query)."""
+    return _unmarked(*_structure(type_ids))
+
+
+def _unmarked(sections, required) -> dict[int, RubricScore]:
+    return {
+        type_id: section_scores(type_sections, {}, required[type_id])
+        for type_id, type_sections in sections.items()
+    }
+
+
+def scores_for(
+    rows: list[tuple[int, int]], among: QuerySet[Deliverable] | None = None
+) -> dict[int, RubricScore]:
+    """The scores of these deliverables ((pk, type id) pairs) whose type has a rubric
+    with items: two queries whatever the number of rows, items or marks.
+
+    1. The rubrics' sections of these types, with their item counts and the score
+       each type needs (`_structure`).
+    2. The points of these deliverables' marks, summed per deliverable and section
+       in the database (`points_expression`: MARK_POINTS).
+
+    `among`: the query the rows were read from, when there is one: the marks are
+    then read through it as a subquery rather than through every row's id bound
+    as a parameter. Deliverables without marks share their type's score.
+    """
+    if not rows:
+        return {}
+    sections, required = _structure({type_id for _pk, type_id in rows})
     scored = [(pk, type_id) for pk, type_id in rows if type_id in sections]
     if not scored:
         return {}
@@ -130,10 +148,7 @@ def scores_for(
     )
     for deliverable_id, section_id, total in sums:
         points[deliverable_id][section_id] = total
-    unmarked = {
-        type_id: section_scores(type_sections, {}, required[type_id])
-        for type_id, type_sections in sections.items()
-    }
+    unmarked = _unmarked(sections, required)
     return {
         pk: section_scores(sections[type_id], points[pk], required[type_id])
         if pk in points
@@ -196,15 +211,23 @@ def project_readiness(*, project_id: int, limit: int = PROJECT_READINESS_LIMIT):
 
 def portfolio_readiness(*, project_ids: list[int]) -> dict[int, tuple[int, int]]:
     """project -> (scored deliverables ready, scored deliverables), for the open and
-    done work of these projects (three queries whatever the page holds)."""
-    scored_work = Deliverable.objects.filter(
-        project_id__in=project_ids, type__readiness_rubric__isnull=False
-    ).exclude(status=DeliverableStatus.CANCELLED)
-    rows = list(scored_work.order_by().values_list("pk", "type_id", "project_id"))
-    scores = scores_for([(pk, type_id) for pk, type_id, _project in rows], among=scored_work)
+    done work of these projects (two queries whatever the page holds): the work
+    counted per project, type and stored readiness (`ReadinessScore`, kept by the
+    services), work without marks read as its type's unmarked score."""
+    groups = (
+        Deliverable.objects.filter(project_id__in=project_ids, type__readiness_rubric__isnull=False)
+        .exclude(status=DeliverableStatus.CANCELLED)
+        .order_by()
+        .values_list("project_id", "type_id", "readiness_score__ready")
+        .annotate(n=Count("*"))
+    )
+    groups = list(groups)
+    unmarked = unmarked_scores({type_id for _project, type_id, _ready, _n in groups})
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for pk, _type_id, project_id in rows:
-        if pk in scores:
-            counts[project_id][1] += 1
-            counts[project_id][0] += scores[pk].ready
+    for project_id, type_id, stored, n in groups:
+        if type_id not in unmarked:  # a rubric without items scores nothing
+            continue
+        ready = unmarked[type_id].ready if stored is None else stored
+        counts[project_id][1] += n
+        counts[project_id][0] += n if ready else 0
     return {project_id: (ready, total) for project_id, (ready, total) in counts.items()}

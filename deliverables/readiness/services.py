@@ -28,7 +28,15 @@ from mlteam.history import TEXT_LIMIT
 from mlteam.versions import claim_version
 from roles.models import Project
 
-from .models import Mark, Rubric, RubricItem, RubricMark, RubricSection, RubricWaiver
+from .models import (
+    Mark,
+    ReadinessScore,
+    Rubric,
+    RubricItem,
+    RubricMark,
+    RubricSection,
+    RubricWaiver,
+)
 from .permissions import can_mark_rubric
 from .selectors import scores_for
 
@@ -42,6 +50,37 @@ RUBRIC_STALE_MESSAGE = _(
     "Someone else changed this rubric while you were editing it. Nothing was saved; open it "
     "again to see the latest version."
 )
+
+
+def _keep_scores(scores: dict, deliverable_ids) -> None:
+    """Store these deliverables' scores (`ReadinessScore`); those of `deliverable_ids`
+    left without one (their type's rubric has no items now) lose their row."""
+    ReadinessScore.objects.bulk_create(
+        [
+            ReadinessScore(deliverable_id=pk, overall=score.overall, ready=score.ready)
+            for pk, score in scores.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["deliverable"],
+        update_fields=["overall", "ready"],
+        batch_size=2000,
+    )
+    unscored = set(deliverable_ids) - set(scores)
+    if unscored:
+        ReadinessScore.objects.filter(deliverable_id__in=unscored).delete()
+
+
+def rescore_type(type_id: int) -> int:
+    """Score again the marked deliverables of one type, after its rubric changed (the
+    score needed, its sections or items); how many were scored. Deliverables
+    without marks have no row to change."""
+    marked = Deliverable.objects.filter(
+        pk__in=RubricMark.objects.filter(deliverable__type_id=type_id).values("deliverable_id")
+    )
+    rows = list(marked.order_by().values_list("pk", "type_id"))
+    scores = scores_for(rows, among=marked)
+    _keep_scores(scores, [pk for pk, _type in rows])
+    return len(scores)
 
 
 def _mark_value(item: RubricItem, mark: str, score) -> dict:
@@ -121,6 +160,7 @@ def rubric_mark_save(
     except IntegrityError as error:  # someone else's first mark of the item won
         raise ValidationError(MARK_STALE_MESSAGE, code="stale") from error
     score = scores_for([(deliverable.pk, type_id)]).get(deliverable.pk)
+    _keep_scores({deliverable.pk: score} if score is not None else {}, [deliverable.pk])
     deliverable_history_record(
         deliverable=deliverable,
         actor=actor,
@@ -175,7 +215,11 @@ def _check_fields(service: str, fields: dict, allowed: tuple[str, ...]) -> None:
         raise TypeError(f"{service}() got unexpected fields {sorted(unknown)}")
 
 
-def _changed() -> None:
+def _changed(rubric: Rubric | None = None) -> None:
+    """After a change to `rubric`: its type's stored scores again (a rubric deleted
+    had no marks: nothing to score), every cached dashboard dropped."""
+    if rubric is not None:
+        rescore_type(rubric.deliverable_type_id)
     cache.catalogue_changed()
     cache.bump()
 
@@ -186,7 +230,7 @@ def rubric_create(**fields) -> Rubric:
     rubric = Rubric(**fields)
     rubric.full_clean()
     rubric.save()
-    _changed()
+    _changed(rubric)
     return rubric
 
 
@@ -198,7 +242,7 @@ def rubric_update(*, rubric: Rubric, version: int | None, **fields) -> Rubric:
         setattr(rubric, name, value)
     rubric.full_clean()
     rubric.save()
-    _changed()
+    _changed(rubric)
     return rubric
 
 
@@ -209,7 +253,7 @@ def rubric_section_add(*, rubric: Rubric, version: int | None, **fields) -> Rubr
     section = RubricSection(rubric=rubric, **fields)
     section.full_clean()
     section.save()
-    _changed()
+    _changed(section.rubric)
     return section
 
 
@@ -223,7 +267,7 @@ def rubric_section_update(
         setattr(section, name, value)
     section.full_clean()
     section.save()
-    _changed()
+    _changed(section.rubric)
     return section
 
 
@@ -237,8 +281,9 @@ def rubric_section_remove(*, section: RubricSection, version: int | None) -> Non
             code="marked",
         )
     claim_version(section.rubric, version, message=RUBRIC_STALE_MESSAGE)
+    rubric = section.rubric
     section.delete()
-    _changed()
+    _changed(rubric)
 
 
 @transaction.atomic
@@ -250,7 +295,7 @@ def rubric_item_add(*, rubric: Rubric, version: int | None, **fields) -> RubricI
     item = RubricItem(**fields)
     item.full_clean()
     item.save()
-    _changed()
+    _changed(item.section.rubric)
     return item
 
 
@@ -265,7 +310,7 @@ def rubric_item_update(*, item: RubricItem, version: int | None, **fields) -> Ru
         setattr(item, name, value)
     item.full_clean()
     item.save()
-    _changed()
+    _changed(item.section.rubric)
     return item
 
 
@@ -276,8 +321,9 @@ def rubric_item_remove(*, item: RubricItem, version: int | None) -> None:
             _("Deliverables have marks on this item; it cannot be removed."), code="marked"
         )
     claim_version(item.section.rubric, version, message=RUBRIC_STALE_MESSAGE)
+    rubric = item.section.rubric
     item.delete()
-    _changed()
+    _changed(rubric)
 
 
 def rubric_type_choices():

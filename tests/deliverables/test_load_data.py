@@ -44,6 +44,11 @@ def test_load_data_builds_the_requested_sizes_with_owners_on_their_projects(caps
     assert not marks.exclude(
         item__section__rubric__deliverable_type=F("deliverable__type")
     ).exists()
+    # Their scores stored, as the services keep them (`rescore_readiness`).
+    from deliverables.readiness.models import ReadinessScore
+
+    marked = marks.values("deliverable").distinct().count()
+    assert marked and ReadinessScore.objects.count() == marked
     assert Membership.objects.count() >= 30
     # History for the activity feeds: every deliverable was planned, those begun
     # changed status, and every team was built; all at different past moments.

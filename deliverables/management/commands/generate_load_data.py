@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import random
 from datetime import timedelta
+from io import StringIO
 
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -274,7 +276,10 @@ def _rubric_marks(first_new: int) -> int:
             f"WHERE d.id >= %s AND d.status = ANY(%s) AND (d.id + i.id) %% 3 <> 1",
             [first_new, started],
         )
-        return cursor.rowcount
+        marked = cursor.rowcount
+    # Their scores, as the services keep them (the app's own command).
+    call_command("rescore_readiness", stdout=StringIO())
+    return marked
 
 
 def _history(*, rng, project_rows, managers, members, assignments, memberships, first_new):
