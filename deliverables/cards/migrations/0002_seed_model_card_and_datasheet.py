@@ -3,7 +3,8 @@ Mitchell et al., 2019) owned by the ML engineer and describing the deployed mode
 and a datasheet for a data set (after Gebru et al., 2018) owned by the data
 engineer and describing the data pipeline.
 
-Both are added to a project by hand (not proposed by the plan). Texts are English
+Both are added to a project by hand (not proposed by the plan). Reversed, the
+templates go and the types stay. Texts are English
 source strings marked with gettext_noop so they are in the translation catalogue;
 models show them through gettext. Admins edit all of this in the admin afterwards.
 """
@@ -141,18 +142,22 @@ def seed(apps, schema_editor):
     position = DeliverableType.objects.aggregate(top=Max("position"))["top"] or 0
     for data in TYPES:
         role = Role.objects.filter(slug=data["role"]).first()
-        if role is None or DeliverableType.objects.filter(slug=data["slug"]).exists():
+        if role is None:
             continue
-        position += 1
-        deliverable_type = DeliverableType.objects.create(
-            slug=data["slug"],
-            name=data["name"],
-            role=role,
-            description=data["description"],
-            default_due_offset_days=data["offset"],
-            position=position,
-            proposed=False,
-        )
+        deliverable_type = DeliverableType.objects.filter(slug=data["slug"]).first()
+        if deliverable_type is None:
+            position += 1
+            deliverable_type = DeliverableType.objects.create(
+                slug=data["slug"],
+                name=data["name"],
+                role=role,
+                description=data["description"],
+                default_due_offset_days=data["offset"],
+                position=position,
+                proposed=False,
+            )
+        if CardTemplate.objects.filter(deliverable_type=deliverable_type).exists():
+            continue
         template = CardTemplate.objects.create(
             deliverable_type=deliverable_type,
             kind=data["kind"],
@@ -170,11 +175,10 @@ def seed(apps, schema_editor):
 
 
 def unseed(apps, schema_editor):
-    DeliverableType = apps.get_model("deliverables", "DeliverableType")
+    """The templates go with this app's tables; the two types stay in the catalogue
+    (deliverables may have been planned with them), and seeding again reuses them."""
     CardTemplate = apps.get_model("cards", "CardTemplate")
-    slugs = [data["slug"] for data in TYPES]
-    CardTemplate.objects.filter(deliverable_type__slug__in=slugs).delete()
-    DeliverableType.objects.filter(slug__in=slugs, deliverables__isnull=True).delete()
+    CardTemplate.objects.filter(deliverable_type__slug__in=[data["slug"] for data in TYPES]).delete()
 
 
 class Migration(migrations.Migration):
