@@ -136,6 +136,8 @@ def card_answer_save(
     else:
         if version not in (None, 0):
             raise ValidationError(ANSWER_STALE_MESSAGE, code="stale")
+        if not wanted:  # nothing typed into a section nobody answered: nothing to keep
+            return CardAnswer(deliverable=deliverable, section=section, version=0)
         row = CardAnswer(
             deliverable=deliverable,
             section=section,

@@ -50,6 +50,16 @@ def test_answers_are_saved_with_history_and_a_version(cards):
         version=0,
     )
     assert same.version == 1 and DeliverableEvent.objects.filter(kind=EventKind.CARD).count() == 1
+    # Blank answers to a section nobody answered: no row, no history.
+    blank = card_answer_save(
+        deliverable=cards.card,
+        section=cards.section(1),
+        actor=cards.world.people["member"],
+        answers={key: "  " for key in _keys(cards.section(1))},
+        version=0,
+    )
+    assert blank.pk is None and CardAnswer.objects.count() == 1
+    assert DeliverableEvent.objects.filter(kind=EventKind.CARD).count() == 1
 
 
 def test_a_stale_save_is_refused_and_nothing_of_it_is_saved(cards):

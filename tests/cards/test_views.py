@@ -54,7 +54,7 @@ def test_a_stale_save_keeps_the_text_and_shows_what_is_saved(client, cards):
     assert response.status_code == 409
     assert "Someone else saved this section" in body
     assert "My careful **draft**" in body  # the person's text, kept in the textarea
-    assert "Someone else&#x27;s answer" in body  # what is saved now, beside it
+    assert "<p>Someone else's answer</p>" in body  # what is saved now, beside it
     assert f'name="section-{section.pk}-version" value="1"' in body
     assert CardAnswer.objects.get().answer(keys[0]) == "Someone else's answer"
     # Saved again from that page: it replaces theirs.
