@@ -29,7 +29,7 @@ class Cards:
         keys = [
             str(pk) for pk in section.questions.order_by("position").values_list("pk", flat=True)
         ]
-        answers = {key: text for key in (keys if every else keys[:1])}
+        answers = dict.fromkeys(keys if every else keys[:1], text)
         return card_answer_save(
             deliverable=self.card,
             section=section,

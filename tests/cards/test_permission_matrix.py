@@ -119,7 +119,7 @@ def test_a_done_card_is_read_only_but_its_review_can_be_confirmed(client, flagge
     page = client.get(reverse("cards:card", args=[flagged.card.pk])).content.decode()
     assert 'name="section-' not in page and "Reopen it to change the answers." in page
     name = "section"
-    method, url, data, *_rest = _urls(flagged)[name]
+    _method, url, data, *_rest = _urls(flagged)[name]
     assert client.post(url, data).status_code == 403
     link = CardLink.objects.get()
     response = client.post(

@@ -55,7 +55,7 @@ def test_answers_are_saved_with_history_and_a_version(cards):
         deliverable=cards.card,
         section=cards.section(1),
         actor=cards.world.people["member"],
-        answers={key: "  " for key in _keys(cards.section(1))},
+        answers=dict.fromkeys(_keys(cards.section(1)), "  "),
         version=0,
     )
     assert blank.pk is None and CardAnswer.objects.count() == 1

@@ -40,7 +40,7 @@ def test_the_owner_answers_a_section_and_the_meter_moves(client, cards):
         f"#card-section-{section.pk}"
     )
     page = client.get(url).content.decode()
-    assert f'<meter class="card-meter-bar" min="0" max="3" value="2"' in page
+    assert '<meter class="card-meter-bar" min="0" max="3" value="2"' in page
     assert "Weekly churn scores." in page
 
 
