@@ -667,6 +667,10 @@ class EventKind(models.TextChoices):
     # Written by deliverables.readiness (worded through `extensions.history_values`).
     RUBRIC = "rubric", _("marked the readiness rubric")
     RUBRIC_WAIVER = "rubric_waiver", _("waived the readiness score to mark it done")
+    # Written by deliverables.cards (worded through `extensions.history_values`).
+    CARD = "card", _("answered a card section")
+    CARD_LINK = "card_link", _("changed what the card describes")
+    CARD_REVIEW = "card_review", _("card review")
 
 
 # A handbook question's addition or removal, kept in a checklist event as

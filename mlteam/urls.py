@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("deliverables.practices.urls")),
     path("", include("deliverables.reviews.urls")),
     path("", include("deliverables.readiness.urls")),
+    path("", include("deliverables.cards.urls")),
     # Settings > API tokens (a person's own; admins revoke anyone's in the admin).
     path("", include("mlteam.accounts.urls")),
     # A project's webhooks and their delivery log (its managers).

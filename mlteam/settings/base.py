@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "deliverables",
     "deliverables.reviews",
     "deliverables.readiness",
+    "deliverables.cards",  # model cards and datasheets (app label "cards")
     "mlteam.notifications",
     "mlteam.notifications.channels",  # chat channels (app label "chat")
     "mlteam.calendars",

@@ -158,7 +158,7 @@ def test_catalogue_services_validate_what_they_save():
         role_create(name="Data steward", slug="ml-engineer")  # the slug is taken
     with pytest.raises(ValidationError):
         deliverable_type_create(
-            name="Model card", slug="not a slug", role=Role.objects.get(slug="ml-engineer")
+            name="Fairness report", slug="not a slug", role=Role.objects.get(slug="ml-engineer")
         )
     assert not Role.objects.filter(name="Data steward").exists()
-    assert not DeliverableType.objects.filter(name="Model card").exists()
+    assert not DeliverableType.objects.filter(name="Fairness report").exists()

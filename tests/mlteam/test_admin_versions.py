@@ -662,14 +662,14 @@ def test_a_type_added_with_its_checklist_gets_each_item(client, root):
     client.force_login(root)
     url = reverse("admin:deliverables_deliverabletype_add")
     drawn = _drawn(client, url)
-    fields = {"name": "Model card", "slug": "model-card", "role": role("ml-engineer").pk}
+    fields = {"name": "Fairness report", "slug": "fairness-report", "role": role("ml-engineer").pk}
     items = {"checklist_items-0-text": "Intended use", "checklist_items-0-position": 1}
 
     response = _save(client, url, drawn, **fields, default_due_offset_days=60, **items)
 
     assert response.status_code == 302
 
-    created = DeliverableType.objects.get(slug="model-card")
+    created = DeliverableType.objects.get(slug="fairness-report")
     assert [item.text for item in created.checklist_items.all()] == ["Intended use"]
     assert created.version == 2  # created, then its checklist item added
 
@@ -684,15 +684,15 @@ def test_a_type_added_on_the_role_form_goes_through_the_catalogue(client, root):
     drawn["deliverable_types-TOTAL_FORMS"] = [str(total + 1)]
 
     new_row = {
-        "name": "Model card",
-        "slug": "model-card",
+        "name": "Fairness report",
+        "slug": "fairness-report",
         "default_due_offset_days": 60,
         "position": 9,
     }
     response = _save(client, url, drawn, **{f"{row}-{name}": v for name, v in new_row.items()})
 
     assert response.status_code == 302
-    created = DeliverableType.objects.get(slug="model-card")
+    created = DeliverableType.objects.get(slug="fairness-report")
     assert (created.role, created.version) == (engineer, 1)
     assert Role.objects.get(pk=engineer.pk).version == engineer.version  # the role unchanged
 
