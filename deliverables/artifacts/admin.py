@@ -29,6 +29,7 @@ class ArtifactSystemForm(VersionedAdminForm):
         ),
     )
     remove_token = forms.BooleanField(label=_("Remove the token"), required=False)
+    base_url = forms.URLField(label=_("API base address"), max_length=300, assume_scheme="https")
 
     class Meta:
         model = ArtifactSystem

@@ -107,6 +107,9 @@ def get_json(system: ArtifactSystem, path: str, params: dict | None = None, *, n
             redirect=False,
             preload_content=False,
         )
+    except (urllib3.exceptions.NewConnectionError, urllib3.exceptions.NameResolutionError):
+        # Refused or unknown host (urllib3 counts these as connect timeouts too).
+        raise PollError(ErrorKind.UNREACHABLE) from None
     except (urllib3.exceptions.TimeoutError, TimeoutError):
         raise PollError(ErrorKind.TIMEOUT) from None
     except (urllib3.exceptions.HTTPError, OSError):
