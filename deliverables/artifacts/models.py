@@ -83,7 +83,7 @@ class ArtifactSystem(models.Model):
         _("last error"), max_length=20, choices=ErrorKind.choices, blank=True, editable=False
     )
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True, editable=False)
-    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         verbose_name = _("artifact system")

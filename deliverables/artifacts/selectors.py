@@ -98,15 +98,20 @@ def link_statuses(*, user, deliverable: Deliverable, links) -> dict[int, LinkSta
     if not polled:
         return {}
     systems = _systems()
-    states = {
-        state.link_id: state
-        for state in ArtifactState.objects.visible_to(user).filter(
-            link__deliverable=deliverable, link__in=[link.pk for link in polled]
-        )
+    # The links again, as `user` may see them, each with its state (one query).
+    seen = {
+        row.pk: getattr(row, "artifact_state", None)
+        for row in DeliverableLink.objects.filter(
+            pk__in=[link.pk for link in polled],
+            deliverable=deliverable,
+            deliverable__in=Deliverable.objects.visible_to(user).values("pk"),
+        ).select_related("artifact_state")
     }
     found = {}
     for link in polled:
-        state = states.get(link.pk)
+        if link.pk not in seen:
+            continue
+        state = seen[link.pk]
         served = _served(systems, link.kind, link.target or {})
         if state is None:
             found[link.pk] = LinkStatus("", "", {}, None, "", "", None, served)
