@@ -35,9 +35,13 @@ SITE = {
 LAYERS = {
     "mlteam's helpers": ("mlteam", {"roles", "deliverables"}),
     "roles": ("roles", {"deliverables"}),
-    "deliverables": ("deliverables", {"deliverables.reviews", "deliverables.readiness"}),
-    # Nested apps sit side by side: neither imports the other.
-    "readiness": ("deliverables/readiness", {"deliverables.reviews"}),
+    "deliverables": (
+        "deliverables",
+        {"deliverables.reviews", "deliverables.readiness", "deliverables.artifacts"},
+    ),
+    # Nested apps sit side by side: none imports another.
+    "readiness": ("deliverables/readiness", {"deliverables.reviews", "deliverables.artifacts"}),
+    "artifacts": ("deliverables/artifacts", {"deliverables.reviews", "deliverables.readiness"}),
 }
 
 
@@ -69,7 +73,7 @@ def _files(top: str) -> list[Path]:
             str(relative) in SITE or any(str(parent) in SITE for parent in relative.parents)
         ):
             continue
-        if top == "deliverables" and relative.parts[1] in {"reviews", "readiness"}:
+        if top == "deliverables" and relative.parts[1] in {"reviews", "readiness", "artifacts"}:
             continue  # the higher layers themselves
         files.append(path)
     return files
