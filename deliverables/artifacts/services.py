@@ -16,6 +16,7 @@ Polling, in the house's order (healthchecks' sweep, claim before acting):
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import uuid
 from datetime import datetime, timedelta
@@ -54,7 +55,22 @@ BASE_URL_MESSAGE = _(
 )
 
 
+LINK_LOCAL_MESSAGE = _(
+    "This is a link-local address (such as a cloud metadata service); it cannot be polled."
+)
+
+
+def _link_local(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_link_local
+    except ValueError:
+        return False
+
+
 def _check_system(system: ArtifactSystem) -> None:
+    """An admin's base address: http(s), a host, no credentials, query or fragment.
+    Hosts inside the network are allowed (the admin chose them: an MLflow or Airflow
+    server rarely faces the internet), link-local addresses never."""
     parts = urlsplit(system.base_url or "")
     if (
         parts.scheme not in ("http", "https")
@@ -65,6 +81,8 @@ def _check_system(system: ArtifactSystem) -> None:
         or parts.fragment
     ):
         raise ValidationError({"base_url": BASE_URL_MESSAGE}, code="invalid")
+    if _link_local(parts.hostname):
+        raise ValidationError({"base_url": LINK_LOCAL_MESSAGE}, code="link_local")
     system.link_host = (system.link_host or "").strip().lower()
     system.full_clean()
 

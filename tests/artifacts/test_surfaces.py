@@ -328,3 +328,39 @@ def test_only_admins_reach_the_artifact_admin(client, work, persona, expected):
     for name in ("artifactsystem_changelist", "artifactstate_changelist", "artifactsystem_add"):
         response = client.get(reverse(f"admin:artifacts_{name}"))
         assert response.status_code == expected, (name, response.status_code)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://mlflow.example.com",
+        "https://user:pw@mlflow.example.com",
+        "https://mlflow.example.com/?token=x",
+        "http://169.254.169.254/latest",
+        "http://[fe80::1]:8080",
+    ],
+)
+def test_the_service_refuses_base_addresses_it_should_not_call(db, url):
+    from django.core.exceptions import ValidationError
+
+    from deliverables.artifacts.services import artifact_system_create
+
+    with pytest.raises(ValidationError) as refused:
+        artifact_system_create(kind="mlflow", name="MLflow", base_url=url)
+    assert "base_url" in refused.value.message_dict
+    assert not ArtifactSystem.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["a\x00b", "x" * 100_000, str(10**30), "-1", "<script>alert(1)</script>", "models:/ x/1"],
+    ids=lambda value: f"{len(value)}chars",
+)
+def test_bad_link_input_is_refused_without_a_500(client, work, value):
+    client.force_login(work.world.people["member"])
+    url = reverse("deliverables:link_add", args=[work.deliverable.pk])
+    before = list(work.deliverable.links.values_list("pk", flat=True))
+    for kind in ("", "github_pr", "mlflow_model", value):
+        response = client.post(url, {"kind": kind, "url": value, "label": value[:200]})
+        assert response.status_code == 422, (kind, response.status_code)
+    assert list(work.deliverable.links.values_list("pk", flat=True)) == before
