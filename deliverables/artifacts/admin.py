@@ -75,6 +75,9 @@ class ArtifactSystemAdmin(ServiceAdmin):
     def token_set(self, system: ArtifactSystem) -> bool:
         return system.has_token
 
+    def deleted(self) -> None:
+        services.systems_changed()
+
     def create(self, request, form) -> ArtifactSystem:
         return services.artifact_system_create(
             token=form.token_change() or "", **form_fields(form, services.SYSTEM_FIELDS)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count
+from django.db.models import Case, Count, When
 from django.utils.translation import gettext_lazy as _
 
 from deliverables.links import link_summary
@@ -164,12 +164,11 @@ def project_artifacts(*, user, project_id: int) -> ProjectArtifacts | None:
     if not total:
         return None
     rows = []
-    for status in (ArtifactStatus.FAILURE, ArtifactStatus.RUNNING):
-        if not counts.get(status):
-            continue
+    if counts.get(ArtifactStatus.FAILURE) or counts.get(ArtifactStatus.RUNNING):
+        failing_first = Case(When(status=ArtifactStatus.FAILURE, then=0), default=1)
         for values in (
-            visible.filter(status=status)
-            .order_by("-changed_at", "pk")
+            visible.filter(status__in=[ArtifactStatus.FAILURE, ArtifactStatus.RUNNING])
+            .order_by(failing_first, "-changed_at", "pk")
             .values(
                 "link__deliverable_id",
                 "link__deliverable__title",
@@ -183,7 +182,6 @@ def project_artifacts(*, user, project_id: int) -> ProjectArtifacts | None:
             )[:PROJECT_PANEL_ROWS]
         ):
             rows.append(_row(values))
-    rows = rows[:PROJECT_PANEL_ROWS]
     return ProjectArtifacts(counts=counts, rows=tuple(rows), total=total)
 
 

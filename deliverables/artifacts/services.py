@@ -87,7 +87,7 @@ def _check_system(system: ArtifactSystem) -> None:
     system.full_clean()
 
 
-def _systems_changed() -> None:
+def systems_changed() -> None:
     # Whether a link is polled at all shows on every project page that has typed
     # links: the whole site's cache moves on (systems change rarely).
     cache.bump()
@@ -101,7 +101,7 @@ def artifact_system_create(*, token: str = "", **fields) -> ArtifactSystem:
     system = ArtifactSystem(**fields, token=token.strip())
     _check_system(system)
     system.save()
-    transaction.on_commit(_systems_changed)
+    transaction.on_commit(systems_changed)
     return system
 
 
@@ -129,7 +129,7 @@ def artifact_system_update(
     if reconnected or "active" in fields or "link_host" in fields:
         # Links are matched to systems again by the next sweep.
         ArtifactState.objects.filter(system=system).delete()
-    transaction.on_commit(_systems_changed)
+    transaction.on_commit(systems_changed)
     return system
 
 

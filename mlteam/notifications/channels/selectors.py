@@ -47,9 +47,7 @@ class Summary:
 
     @property
     def is_empty(self) -> bool:
-        return not (
-            self.escalated or self.overdue or self.due_soon or self.unfilled or self.alerts
-        )
+        return not (self.escalated or self.overdue or self.due_soon or self.unfilled or self.alerts)
 
 
 SUMMARY_ORDER = ("type__role__position", "type__role__name", "due_date", "pk")
