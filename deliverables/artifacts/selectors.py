@@ -42,7 +42,7 @@ FACT_WORDS = {
     "running": _("running"),
     "queued": _("queued"),
     "scheduled": _("scheduled"),
-    "created": _("created"),
+    "created": _("not started yet"),
     "finished": _("finished"),
     "killed": _("stopped"),
     "canceled": _("cancelled"),
