@@ -209,7 +209,7 @@ def artifact_poll(*, state_id: int, now: datetime | None = None) -> bool:
     if token is None:
         return False
     state = (
-        ArtifactState.objects.select_related("system", "link__deliverable")
+        ArtifactState.objects.select_related("system", "link__deliverable__project")
         .filter(pk=state_id)
         .first()
     )
