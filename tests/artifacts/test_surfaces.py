@@ -314,23 +314,6 @@ def test_the_admin_refuses_a_base_address_with_credentials(client, work):
 
 
 @pytest.mark.parametrize(
-    ("persona", "expected"),
-    [("anonymous", 302), ("outsider", 302), ("member", 302), ("manager", 302), ("admin", 200)],
-)
-def test_only_admins_reach_the_artifact_admin(client, work, persona, expected):
-    """The app adds no page of its own: its only URLs are the admin's."""
-    user = work.world.people[persona]
-    if user is not None:
-        if persona == "admin":
-            user.is_staff = True
-            user.save()
-        client.force_login(user)
-    for name in ("artifactsystem_changelist", "artifactstate_changelist", "artifactsystem_add"):
-        response = client.get(reverse(f"admin:artifacts_{name}"))
-        assert response.status_code == expected, (name, response.status_code)
-
-
-@pytest.mark.parametrize(
     "url",
     [
         "ftp://mlflow.example.com",
