@@ -373,3 +373,51 @@ def test_the_sweep_task_hands_due_links_to_polls(work, fake, settings):
     finally:
         app.conf.task_always_eager = False
     assert state_of(added).status == "success"
+
+
+def test_a_gitlab_commit_and_a_run_uri_without_a_host(work, fake):
+    gitlab, mlflow = fake(), fake()
+    gitlab.answer(
+        f"/api/v4/projects/data%2Fetl/repository/commits/{SHA[:12]}",
+        {"id": SHA, "short_id": SHA[:8], "last_pipeline": {"id": 4, "status": "running"}},
+    )
+    run_id = "0a1b2c3d4e5f6071"
+    mlflow.answer("/api/2.0/mlflow/runs/get", servers.mlflow_run(run_id, "FINISHED"))
+    system("gitlab", gitlab.url, link_host="gitlab.com")
+    system("mlflow", mlflow.url, link_host="mlflow.internal.example")
+    member = work.world.people["member"]
+    commit = link(work.deliverable, member, f"https://gitlab.com/data/etl/-/commit/{SHA[:12]}")
+    run = link(work.deliverable, member, f"runs:/{run_id}/model")
+    poll_all()
+    assert state_of(commit).status == "running" and state_of(commit).facts["ci"] == "running"
+    # runs:/ names no host: any MLflow system serves it.
+    assert state_of(run).status == "success"
+    assert mlflow.requests[0].path == f"/api/2.0/mlflow/runs/get?run_id={run_id}"
+
+
+def test_a_claim_whose_worker_died_is_taken_over_when_its_lease_ends(work, fake, settings):
+    mlflow = fake()
+    mlflow.answer(MLFLOW_ALIAS, servers.mlflow_model_version("churn", "7"))
+    system("mlflow", mlflow.url)
+    added = link(work.deliverable, work.world.people["member"], "models:/churn@production")
+    now = timezone.now()
+    (state_id,) = services.artifacts_sweep(now=now)
+    assert services._claim(state_id, now) is not None  # a worker took it, then died
+    assert services.artifact_poll(state_id=state_id, now=now) is False
+    assert services.artifacts_sweep(now=now) == []
+    after_lease = now + timedelta(seconds=settings.ARTIFACT_POLL_LEASE_SECONDS + 1)
+    assert services.artifacts_sweep(now=after_lease) == [state_id]
+    assert services.artifact_poll(state_id=state_id, now=after_lease) is True
+    assert state_of(added).status == "success" and state_of(added).claimed_until is None
+
+
+def test_removing_a_link_removes_its_state(work, fake):
+    from deliverables.services import link_remove
+
+    mlflow = fake()
+    mlflow.answer(MLFLOW_ALIAS, servers.mlflow_model_version("churn", "7"))
+    system("mlflow", mlflow.url)
+    added = link(work.deliverable, work.world.people["member"], "models:/churn@production")
+    poll_all()
+    link_remove(link=added, actor=work.world.people["member"])
+    assert not ArtifactState.objects.exists()

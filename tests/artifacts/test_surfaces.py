@@ -347,3 +347,43 @@ def test_bad_link_input_is_refused_without_a_500(client, work, value):
         response = client.post(url, {"kind": kind, "url": value, "label": value[:200]})
         assert response.status_code == 422, (kind, response.status_code)
     assert list(work.deliverable.links.values_list("pk", flat=True)) == before
+
+
+def test_the_cached_project_page_shows_a_new_state_after_a_poll(client, work, fake, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    server = fake()
+    server.answer(
+        f"{REPO}/commits/{SHA}/status",
+        servers.github_combined_status(SHA, "success", [("ci", "success")]),
+    )
+    server.answer(f"{REPO}/commits/{SHA}/check-runs", servers.github_check_runs())
+    system("github", server.url)
+    added = _red_commit(work.deliverable, work.world.people["member"])
+    poll_all()
+    client.force_login(work.world.people["manager"])
+    url = reverse("roles:project_detail", args=[work.world.project.pk])
+    assert "Nothing failing or in progress." in client.get(url).content.decode()
+    server.answer(
+        f"{REPO}/commits/{SHA}/status",
+        servers.github_combined_status(SHA, "failure", [("ci", "failure")]),
+    )
+    from deliverables.artifacts.models import ArtifactState
+
+    ArtifactState.objects.filter(link=added).update(next_poll_at=datetime(2000, 1, 1, tzinfo=UTC))
+    poll_all()
+    page = client.get(url).content.decode()
+    assert "Nothing failing or in progress." not in page and "Failing" in page
+
+
+def test_the_japanese_deliverable_page_renders_the_states(client, work, github):
+    from django.utils import translation
+
+    _red_commit(work.deliverable, work.world.people["member"])
+    poll_all()
+    client.force_login(work.world.people["member"])
+    with translation.override("ja"):
+        response = client.get(
+            reverse("deliverables:detail", args=[work.deliverable.pk]), HTTP_ACCEPT_LANGUAGE="ja"
+        )
+    assert response.status_code == 200 and 'lang="ja"' in response.content.decode()
+    assert 'id="artifact-status"' in response.content.decode()
