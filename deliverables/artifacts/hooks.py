@@ -15,7 +15,7 @@ from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from deliverables.extensions import Panel, WorkAlert
-from deliverables.models import Digest
+from deliverables.models import Digest, LinkKind
 from deliverables.reminders import DigestSection, PlannedDigest
 from roles.permissions import is_admin
 
@@ -27,10 +27,14 @@ def red_words(kind: str, facts: dict) -> str:
     """What is wrong with a failing artifact, in the active language."""
     if facts.get("ci") in ("failure", "failed"):
         return gettext("CI is failing")
-    if facts.get("run_state"):
-        return gettext("the last pipeline run failed (%(state)s)") % {
-            "state": selectors.fact_word(facts["run_state"])
+    if kind == LinkKind.AIRFLOW_DAG_RUN:
+        return gettext("the last pipeline run failed")
+    if kind == LinkKind.MLFLOW_RUN:
+        return gettext("the run ended as %(state)s") % {
+            "state": selectors.fact_word(facts.get("run_state", ""))
         }
+    if kind == LinkKind.MLFLOW_MODEL:
+        return gettext("the model version failed to register")
     return gettext("failing")
 
 

@@ -387,3 +387,19 @@ def test_the_japanese_deliverable_page_renders_the_states(client, work, github):
         )
     assert response.status_code == 200 and 'lang="ja"' in response.content.decode()
     assert 'id="artifact-status"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("kind", "facts", "words"),
+    [
+        ("github_pr", {"ci": "failure", "pr_state": "open"}, "CI is failing"),
+        ("gitlab_commit", {"ci": "failed"}, "CI is failing"),
+        ("airflow_dag_run", {"run_state": "failed"}, "the last pipeline run failed"),
+        ("mlflow_run", {"run_state": "killed"}, "the run ended as stopped"),
+        ("mlflow_model", {"version": "3"}, "the model version failed to register"),
+    ],
+)
+def test_what_is_wrong_is_said_for_each_kind(kind, facts, words):
+    from deliverables.artifacts.hooks import red_words
+
+    assert red_words(kind, facts) == words
