@@ -403,3 +403,15 @@ def test_what_is_wrong_is_said_for_each_kind(kind, facts, words):
     from deliverables.artifacts.hooks import red_words
 
     assert red_words(kind, facts) == words
+
+
+def test_the_dry_run_names_the_failing_work(work, github, settings, capsys):
+    from django.core.management import call_command
+
+    settings.TIME_ZONE = "UTC"
+    _red_commit(work.deliverable, work.world.people["member"])
+    poll_all()
+    call_command("send_reminders", "--dry-run", "--now", "2026-11-30T09:30:00+00:00")
+    out = capsys.readouterr().out
+    assert f"failing artifact: {work.deliverable.label}" in out
+    assert mail.outbox == []
