@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from mlteam.admin import ServiceAdmin, VersionedAdminForm, changed_fields, form_fields
 
@@ -70,6 +71,21 @@ class ArtifactSystemAdmin(ServiceAdmin):
         (_("Token"), {"fields": ["token_set", "new_token", "remove_token", "version"]}),
         (_("Last problem"), {"fields": ["last_error", "last_error_at", "backoff_until"]}),
     ]
+
+    actions = ["poll_now"]
+
+    @admin.action(description=_("Poll the selected systems' links at the next sweep"))
+    def poll_now(self, request, queryset) -> None:
+        count = services.artifact_systems_poll_now(systems=list(queryset))
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d link will be polled within a minute.",
+                "%(count)d links will be polled within a minute.",
+                count,
+            )
+            % {"count": count},
+        )
 
     @admin.display(boolean=True, description=_("token set"))
     def token_set(self, system: ArtifactSystem) -> bool:

@@ -133,6 +133,14 @@ def artifact_system_update(
     return system
 
 
+def artifact_systems_poll_now(*, systems) -> int:
+    """Make every link these systems serve due at once (the admin's "Poll now"),
+    and lift a rate limit's wait: the next sweep asks again. Returns how many links."""
+    ids = [system.pk for system in systems]
+    ArtifactSystem.objects.filter(pk__in=ids).update(backoff_until=None)
+    return ArtifactState.objects.filter(system_id__in=ids).update(next_poll_at=timezone.now())
+
+
 # --- polling -----------------------------------------------------------------------------
 
 

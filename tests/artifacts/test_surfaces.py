@@ -415,3 +415,27 @@ def test_the_dry_run_names_the_failing_work(work, github, settings, capsys):
     out = capsys.readouterr().out
     assert f"failing artifact: {work.deliverable.label}" in out
     assert mail.outbox == []
+
+
+def test_admins_can_have_a_systems_links_polled_at_once(client, work, github):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    _red_commit(work.deliverable, work.world.people["member"])
+    poll_all()
+    source = ArtifactSystem.objects.get()
+    ArtifactSystem.objects.filter(pk=source.pk).update(
+        backoff_until=timezone.now() + timedelta(hours=1)
+    )
+    from deliverables.artifacts.services import artifacts_sweep
+
+    assert artifacts_sweep() == []
+    client.force_login(work.world.people["admin"])
+    response = client.post(
+        reverse("admin:artifacts_artifactsystem_changelist"),
+        {"action": "poll_now", "_selected_action": [source.pk]},
+        follow=True,
+    )
+    assert "1 link will be polled within a minute." in response.content.decode()
+    assert len(artifacts_sweep()) == 1
