@@ -93,10 +93,16 @@ def _wrong(kind: str) -> ValidationError:
     )
 
 
+# What links took before they had formats (Django's URL field); typed kinds take
+# http(s) only.
+PLAIN_SCHEMES = ["http", "https", "ftp", "ftps"]
+WEB = ("http", "https")
+
+
 def _web_address(url: str) -> tuple:
-    """The parts of an http(s) address, or None when it is not one."""
+    """The parts of a web address (PLAIN_SCHEMES), or None when it is not one."""
     try:
-        URLValidator(schemes=["http", "https"])(url)
+        URLValidator(schemes=PLAIN_SCHEMES)(url)
     except ValidationError:
         return None
     parts = urlsplit(url)
@@ -243,6 +249,8 @@ PARSERS = {
 def _detected(url: str, parts) -> tuple[str, dict]:
     """The kind an address most plausibly is, by its scheme, host and path; plain
     addresses are "other"."""
+    if parts is not None and parts.scheme not in WEB:
+        return LinkKind.OTHER, {}
     host = parts.hostname or "" if parts is not None else ""
     path = parts.path if parts is not None else ""
     candidates = []
@@ -298,6 +306,8 @@ def parse_link(kind: str | None, url: str) -> ParsedLink:
         if parts is None:  # models:/ or runs:/ under a kind without a format
             raise ValidationError(NOT_AN_ADDRESS, code="invalid")
         return ParsedLink(kind, url, {})
+    if parts is not None and parts.scheme not in WEB:
+        raise _wrong(kind)
     target = PARSERS[kind](url, parts)
     if target is None:
         raise _wrong(kind)

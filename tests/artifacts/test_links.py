@@ -87,7 +87,8 @@ INVALID = [
     (LinkKind.GITLAB_COMMIT, "https://gitlab.com/data/etl/-/commit/xyz"),
     (LinkKind.AIRFLOW_DAG_RUN, "https://airflow.example.org/home"),
     (LinkKind.AIRFLOW_DAG_RUN, "not an address"),
-    (LinkKind.DASHBOARD, "ftp://files.example.org/x"),
+    (LinkKind.DASHBOARD, "mailto:team@example.org"),
+    (LinkKind.GITHUB_PR, "ftp://github.com/octo/forecast/pull/815"),
     (LinkKind.DOCUMENT, "models:/churn/3"),
 ]
 
@@ -130,6 +131,11 @@ def test_nonsense_is_refused_whatever_the_kind(url):
 def test_an_unknown_kind_is_refused():
     with pytest.raises(ValidationError):
         parse_link("poem", "https://example.org")
+
+
+def test_plain_kinds_still_take_what_the_url_field_took():
+    assert parse_link(LinkKind.DOCUMENT, "ftp://files.example.org/x").kind == LinkKind.DOCUMENT
+    assert parse_link("", "ftps://files.example.org/x").kind == LinkKind.OTHER
 
 
 def test_a_bare_host_is_read_as_https():
