@@ -288,6 +288,10 @@ class LinkSerializer(serializers.Serializer):
     kind_label = serializers.SerializerMethodField()
     url = serializers.CharField(read_only=True)
     label = serializers.CharField(read_only=True)
+    target = serializers.DictField(
+        read_only=True,
+        help_text="What the address points at, as parsed for its kind (empty for plain links).",
+    )
     added_by = PersonRefSerializer(read_only=True, allow_null=True)
     created_at = serializers.DateTimeField(read_only=True)
 
@@ -391,8 +395,16 @@ class ChecklistAnswerSerializer(BodySerializer):
 
 
 class NewLinkSerializer(BodySerializer):
-    kind = serializers.ChoiceField(choices=LinkKind.choices)
-    url = serializers.CharField()
+    kind = serializers.ChoiceField(
+        choices=LinkKind.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Empty: detected from the address. A chosen kind's format is checked.",
+    )
+    url = serializers.CharField(
+        help_text="A web address, or models:/name/version, models:/name@alias, runs:/<id>."
+    )
     label = serializers.CharField(required=False, allow_blank=True, default="")
 
 

@@ -11,6 +11,9 @@ AppConfig.ready(); deliverables' services and pages call whatever is registered:
 - `portfolio_columns`: columns of the portfolio dashboard, one query per page of
   rows whatever the page holds (plain data: the dashboard is cached).
 - `history_values`: how a history entry of a kind the app writes is worded.
+- `work_alerts`: deliverables needing attention that an app knows of (a failing
+  pipeline or red CI on work in review or done), for surfaces that summarise a
+  project, such as the chat channels' daily summary.
 
 Each registry keeps one entry per name; registering again replaces it.
 """
@@ -72,6 +75,23 @@ class PortfolioColumn(Protocol):
         queries that does not grow with the page or the data."""
 
 
+@dataclass(frozen=True)
+class WorkAlert:
+    deliverable_id: int
+    deliverable_label: str
+    text: str  # what is wrong, in the active language
+    owner_id: int | None = None
+
+
+class WorkAlerts(Protocol):
+    name: str
+    heading: str
+
+    def alerts(self, *, user, project) -> list[WorkAlert]:
+        """The alerts on `project`'s deliverables that `user` may see (through
+        `Deliverable.objects.visible_to`), in a fixed number of queries."""
+
+
 class _Registry:
     def __init__(self):
         self._entries: dict[str, object] = {}
@@ -90,6 +110,7 @@ done_gates = _Registry()
 deliverable_panels = _Registry()
 project_panels = _Registry()
 portfolio_columns = _Registry()
+work_alerts = _Registry()
 
 # history kind -> function(value: dict) -> str, for the payload shapes an app writes.
 history_values: dict[str, Callable[[dict], str]] = {}

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +28,7 @@ from roles.forms import (
 )
 from roles.models import Project, Role
 
+from .links import parse_link
 from .models import (
     DONE_LOCKED_MESSAGE,
     WEEKDAYS,
@@ -214,9 +216,33 @@ class DeliverableAddForm(forms.Form):
 
 
 class LinkForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=LinkKind.choices)
-    url = forms.URLField(label=_("Address"), max_length=500, assume_scheme="https")
+    """A new link. The address is read by `deliverables.links.parse_link`: its kind
+    detected when none is chosen, a chosen kind's format checked."""
+
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[("", _("Detect from the address")), *LinkKind.choices],
+        required=False,
+    )
+    url = forms.CharField(
+        label=_("Address"),
+        max_length=500,
+        help_text=_(
+            "A web address, or an MLflow model as models:/name/version or models:/name@alias."
+        ),
+    )
     label = forms.CharField(label=_("Label"), max_length=120, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if "url" in data and "kind" in data:
+            try:
+                parsed = parse_link(data["kind"], data["url"])
+            except ValidationError as error:
+                self.add_error("url", error)
+            else:
+                data["kind"], data["url"] = parsed.kind, parsed.url
+        return data
 
 
 class CommentForm(forms.Form):

@@ -509,6 +509,28 @@ class LinkKind(models.TextChoices):
     DASHBOARD = "dashboard", _("Dashboard")
     MODEL_REGISTRY = "model_registry", _("Model registry")
     OTHER = "other", _("Other")
+    # Typed links (deliverables/links.py parses them; their address has a format).
+    MLFLOW_MODEL = "mlflow_model", _("MLflow model version or alias")
+    MLFLOW_RUN = "mlflow_run", _("MLflow run")
+    WANDB_RUN = "wandb_run", _("Weights & Biases run")
+    GITHUB_PR = "github_pr", _("GitHub pull request")
+    GITHUB_COMMIT = "github_commit", _("GitHub commit")
+    GITLAB_MR = "gitlab_mr", _("GitLab merge request")
+    GITLAB_COMMIT = "gitlab_commit", _("GitLab commit")
+    AIRFLOW_DAG_RUN = "airflow_dag_run", _("Airflow DAG run")
+
+
+# The kinds whose address has a format (deliverables/links.py).
+TYPED_LINK_KINDS = [
+    LinkKind.MLFLOW_MODEL,
+    LinkKind.MLFLOW_RUN,
+    LinkKind.WANDB_RUN,
+    LinkKind.GITHUB_PR,
+    LinkKind.GITHUB_COMMIT,
+    LinkKind.GITLAB_MR,
+    LinkKind.GITLAB_COMMIT,
+    LinkKind.AIRFLOW_DAG_RUN,
+]
 
 
 class DeliverableLink(models.Model):
@@ -520,8 +542,12 @@ class DeliverableLink(models.Model):
     kind = models.CharField(
         _("kind"), max_length=20, choices=LinkKind.choices, default=LinkKind.DOCUMENT
     )
-    url = models.URLField(_("address"), max_length=500)
+    # Web addresses, and MLflow's models:/ and runs:/ URIs (checked by clean()).
+    url = models.CharField(_("address"), max_length=500)
     label = models.CharField(_("label"), max_length=120, blank=True)
+    # What the address points at, parsed by deliverables.links.parse_link (repository
+    # and number, model name and alias, DAG and run...); {} for kinds without a format.
+    target = models.JSONField(_("target"), default=dict, blank=True, editable=False)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("added by"),
@@ -535,9 +561,27 @@ class DeliverableLink(models.Model):
         verbose_name = _("link")
         verbose_name_plural = _("links")
         ordering = ["created_at", "pk"]
+        indexes = [
+            # The artifact polling sweep (deliverables.artifacts) looks for typed links
+            # without a state each minute: the typed kinds only, a small part of all.
+            models.Index(
+                fields=["kind"],
+                name="deliverable_link_typed_idx",
+                condition=models.Q(kind__in=TYPED_LINK_KINDS),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.label or self.url
+
+    def clean(self) -> None:
+        from .links import parse_link
+
+        try:
+            parsed = parse_link(self.kind, self.url)
+        except ValidationError as error:
+            raise ValidationError({"url": error.messages}) from error
+        self.url, self.target = parsed.url, parsed.target
 
 
 def comment_shown(prefix: str = "") -> models.Q:

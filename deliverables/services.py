@@ -24,6 +24,7 @@ from roles.models import Project
 from roles.permissions import can_manage_project
 
 from . import extensions, mentions, workflow
+from .links import parse_link
 from .models import (
     DONE_LOCKED_MESSAGE,
     AnswerKind,
@@ -520,9 +521,19 @@ def checklist_update(
 def link_add(
     *, deliverable: Deliverable, actor, kind: str, url: str, label: str = ""
 ) -> DeliverableLink:
+    """Add a link; an empty `kind` is detected from the address (deliverables.links)."""
     _ensure_open(deliverable)
+    try:
+        parsed = parse_link(kind, url)
+    except ValidationError as error:
+        raise ValidationError({"url": error.messages}) from error
     link = DeliverableLink(
-        deliverable=deliverable, kind=kind, url=url, label=label.strip(), added_by=actor
+        deliverable=deliverable,
+        kind=parsed.kind,
+        url=parsed.url,
+        target=parsed.target,
+        label=label.strip(),
+        added_by=actor,
     )
     link.full_clean()
     link.save()

@@ -37,11 +37,26 @@ LAYERS = {
     "roles": ("roles", {"deliverables"}),
     "deliverables": (
         "deliverables",
-        {"deliverables.reviews", "deliverables.readiness", "deliverables.cards"},
+        {
+            "deliverables.reviews",
+            "deliverables.readiness",
+            "deliverables.cards",
+            "deliverables.artifacts",
+        },
     ),
     # Nested apps sit side by side: none imports another.
-    "readiness": ("deliverables/readiness", {"deliverables.reviews", "deliverables.cards"}),
-    "cards": ("deliverables/cards", {"deliverables.reviews", "deliverables.readiness"}),
+    "readiness": (
+        "deliverables/readiness",
+        {"deliverables.reviews", "deliverables.cards", "deliverables.artifacts"},
+    ),
+    "cards": (
+        "deliverables/cards",
+        {"deliverables.reviews", "deliverables.readiness", "deliverables.artifacts"},
+    ),
+    "artifacts": (
+        "deliverables/artifacts",
+        {"deliverables.reviews", "deliverables.readiness", "deliverables.cards"},
+    ),
 }
 
 
@@ -73,7 +88,12 @@ def _files(top: str) -> list[Path]:
             str(relative) in SITE or any(str(parent) in SITE for parent in relative.parents)
         ):
             continue
-        if top == "deliverables" and relative.parts[1] in {"reviews", "readiness", "cards"}:
+        if top == "deliverables" and relative.parts[1] in {
+            "reviews",
+            "readiness",
+            "cards",
+            "artifacts",
+        }:
             continue  # the higher layers themselves
         files.append(path)
     return files

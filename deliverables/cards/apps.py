@@ -15,9 +15,15 @@ class CardsConfig(AppConfig):
 
     def ready(self) -> None:
         from deliverables import extensions
+        from deliverables.signals import model_version_changed
 
-        from . import hooks
+        from . import hooks, receivers
 
         extensions.deliverable_panels.register(hooks.CardPanel())
         extensions.project_panels.register(hooks.ProjectCardsPanel())
         extensions.history_values.update(hooks.HISTORY_VALUES)
+        # A deployed model's linked version moved on (the artifact polling): the cards
+        # describing it are flagged for review.
+        model_version_changed.connect(
+            receivers.on_model_version_changed, dispatch_uid="cards.model_version_changed"
+        )

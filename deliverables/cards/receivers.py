@@ -11,7 +11,10 @@ from .services import flag_for_review
 
 def on_model_version_changed(sender, deliverable, old, new, **kwargs) -> int:
     """Flag every card describing `deliverable` for review: its model version went
-    from `old` to `new`. Returns how many cards were flagged."""
+    from `old` to `new`. Returns how many cards were flagged. A first sighting (no
+    `old`: the link was just added or first polled) is no change."""
+    if old in (None, ""):
+        return 0
     reason = gettext("The linked model version changed from %(old)s to %(new)s.") % {
         "old": old if old not in (None, "") else "—",
         "new": new if new not in (None, "") else "—",

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "deliverables.reviews",
     "deliverables.readiness",
     "deliverables.cards",  # model cards and datasheets (app label "cards")
+    "deliverables.artifacts",
     "mlteam.notifications",
     "mlteam.notifications.channels",  # chat channels (app label "chat")
     "mlteam.calendars",
@@ -413,6 +414,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", False)
 # Seconds to connect, and seconds to wait for the answer, per request.
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+# Polling linked ML artifacts (deliverables.artifacts, docs/artifacts.md): seconds to
+# connect and to wait for each answer; how long a poll holds its claim on a link
+# (longer than the slowest poll: a few requests of at most twice the timeout each).
+ARTIFACT_POLL_TIMEOUT_SECONDS = env_int("ARTIFACT_POLL_TIMEOUT_SECONDS", 5, minimum=1)
+ARTIFACT_POLL_LEASE_SECONDS = env_int("ARTIFACT_POLL_LEASE_SECONDS", 120, minimum=30)
+# How many links one sweep hands to the workers at most (the rest wait for the next).
+ARTIFACT_POLL_BATCH = env_int("ARTIFACT_POLL_BATCH", 500, minimum=1)
 # How often the navbar's inbox bell asks for the unread count (one small query).
 INBOX_POLL_SECONDS = env_int("INBOX_POLL_SECONDS", 60, minimum=1)
 # An endpoint failing this many attempts in a row, for at least this many hours

@@ -10,6 +10,7 @@ from datetime import date
 
 from django.db.models import QuerySet
 
+from deliverables import extensions
 from deliverables.models import Deliverable, is_escalated
 from roles.models import Project, Role
 
@@ -40,10 +41,13 @@ class Summary:
     overdue: list[Deliverable] = field(default_factory=list)
     due_soon: list[Deliverable] = field(default_factory=list)
     unfilled: list[Role] = field(default_factory=list)
+    # What apps registered in `deliverables.extensions.work_alerts` report (failing
+    # CI and pipelines on work in review or done): (heading, alerts) per app.
+    alerts: list[tuple[str, list[extensions.WorkAlert]]] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.escalated or self.overdue or self.due_soon or self.unfilled)
+        return not (self.escalated or self.overdue or self.due_soon or self.unfilled or self.alerts)
 
 
 SUMMARY_ORDER = ("type__role__position", "type__role__name", "due_date", "pk")
@@ -70,4 +74,8 @@ def channel_summary(*, channel: ChatChannel, today: date) -> Summary:
             summary.overdue.append(deliverable)
     summary.due_soon = list(work.due_within(channel.due_soon_days, today))
     summary.unfilled = list(Role.objects.unfilled_on(project).order_by("position", "name"))
+    for source in extensions.work_alerts:
+        found = source.alerts(user=channel.created_by, project=project)
+        if found:
+            summary.alerts.append((str(source.heading), found))
     return summary

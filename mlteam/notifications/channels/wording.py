@@ -123,6 +123,22 @@ def summary_message(channel: ChatChannel, summary: Summary, today: date) -> Mess
         if deliverables:
             groups, left_out = _by_role(deliverables, when, budget)
             sections.append(Section(heading=heading, groups=groups, more=_more(left_out)))
+    for heading, alerts in summary.alerts:
+        shown = alerts[:SUMMARY_LINES]
+        sections.append(
+            Section(
+                heading=heading,
+                lines=[
+                    Line(
+                        text=alert.deliverable_label,
+                        url=site_url("deliverables:detail", alert.deliverable_id),
+                        detail=alert.text,
+                    )
+                    for alert in shown
+                ],
+                more=_more(len(alerts) - len(shown)),
+            )
+        )
     if summary.unfilled:
         sections.append(
             Section(

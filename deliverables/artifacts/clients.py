@@ -1,0 +1,364 @@
+"""Asking a system about one linked artifact: the REST calls, and their answers read
+into an `Observation` (a status and plain facts), or a `PollError` naming what went
+wrong (unauthorized, rate limited, timeout, ...).
+
+Endpoints (their public API documentation's shapes; docs/artifacts.md):
+- MLflow: GET /api/2.0/mlflow/registered-models/alias?name=&alias=,
+  GET /api/2.0/mlflow/model-versions/get?name=&version=, GET /api/2.0/mlflow/runs/get?run_id=
+- GitHub: GET /repos/{owner}/{repo}/pulls/{number},
+  GET /repos/{owner}/{repo}/commits/{ref}/status, GET /repos/{owner}/{repo}/commits/{ref}/check-runs
+- GitLab: GET /api/v4/projects/{path}/merge_requests/{iid},
+  GET /api/v4/projects/{path}/repository/commits/{sha}
+- Airflow 2 (stable REST API): GET /api/v1/dags/{dag_id}/dagRuns/{run_id},
+  GET /api/v1/dags/{dag_id}/dagRuns?order_by=-execution_date&limit=1
+
+Each request: GET only, short timeouts (ARTIFACT_POLL_TIMEOUT_SECONDS to connect and
+per read), no retries, no redirects, at most MAX_ANSWER_BYTES read. The token goes in
+a header and nowhere else: not in errors, not in logs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import quote, urlencode
+
+import certifi
+import urllib3
+from django.conf import settings
+
+from deliverables.models import LinkKind
+
+from .models import ArtifactStatus, ArtifactSystem, ErrorKind, SystemKind
+
+USER_AGENT = "MLTeam-Artifacts/1"
+MAX_ANSWER_BYTES = 1_000_000
+
+_pool = urllib3.PoolManager(ca_certs=certifi.where(), cert_reqs="CERT_REQUIRED", maxsize=4)
+
+
+@dataclass(frozen=True)
+class Observation:
+    status: str
+    facts: dict = field(default_factory=dict)
+    model_version: str = ""
+
+
+class PollError(Exception):
+    def __init__(self, kind: str, *, retry_at: datetime | None = None):
+        super().__init__(kind)
+        self.kind = kind
+        self.retry_at = retry_at
+
+
+def _headers(system: ArtifactSystem) -> dict:
+    headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+    token = system.token
+    if not token:
+        return headers
+    if system.kind == SystemKind.GITLAB:
+        headers["PRIVATE-TOKEN"] = token
+    elif system.kind in (SystemKind.AIRFLOW, SystemKind.MLFLOW) and ":" in token:
+        # "user:password": basic authentication (Airflow's basic_auth backend,
+        # MLflow's built-in authentication).
+        headers.update(urllib3.make_headers(basic_auth=token))
+    else:
+        headers["Authorization"] = f"Bearer {token}"
+    if system.kind == SystemKind.GITHUB:
+        headers["Accept"] = "application/vnd.github+json"
+        headers["X-GitHub-Api-Version"] = "2022-11-28"
+    return headers
+
+
+def _rate_limit_reset(response, now: datetime) -> datetime | None:
+    """When a refusal is the rate limit's, the moment it lifts (GitHub: Retry-After,
+    else X-RateLimit-Reset when X-RateLimit-Remaining is 0; 429 anywhere)."""
+    headers = response.headers
+    retry_after = headers.get("Retry-After", "")
+    remaining = headers.get("X-RateLimit-Remaining")
+    limited = response.status == 429 or (
+        response.status == 403 and (retry_after or remaining == "0")
+    )
+    if not limited:
+        return None
+    if retry_after.isdigit():
+        return datetime.fromtimestamp(now.timestamp() + min(int(retry_after), 86_400), tz=UTC)
+    reset = headers.get("X-RateLimit-Reset", "")
+    if reset.isdigit():
+        moment = datetime.fromtimestamp(min(int(reset), now.timestamp() + 86_400), tz=UTC)
+        return max(moment, now)
+    return datetime.fromtimestamp(now.timestamp() + 60, tz=UTC)
+
+
+def get_json(system: ArtifactSystem, path: str, params: dict | None = None, *, now: datetime):
+    """GET `path` (with `params`) from the system's API base; the decoded JSON answer."""
+    url = system.base_url.rstrip("/") + path
+    if params:
+        url += "?" + urlencode(params)
+    timeout = settings.ARTIFACT_POLL_TIMEOUT_SECONDS
+    try:
+        response = _pool.request(
+            "GET",
+            url,
+            headers=_headers(system),
+            timeout=urllib3.Timeout(connect=timeout, read=timeout),
+            retries=False,
+            redirect=False,
+            preload_content=False,
+        )
+    except (urllib3.exceptions.NewConnectionError, urllib3.exceptions.NameResolutionError):
+        # Refused or unknown host (urllib3 counts these as connect timeouts too).
+        raise PollError(ErrorKind.UNREACHABLE) from None
+    except (urllib3.exceptions.TimeoutError, TimeoutError):
+        raise PollError(ErrorKind.TIMEOUT) from None
+    except (urllib3.exceptions.HTTPError, OSError):
+        raise PollError(ErrorKind.UNREACHABLE) from None
+    try:
+        retry_at = _rate_limit_reset(response, now)
+        if retry_at is not None:
+            raise PollError(ErrorKind.RATE_LIMITED, retry_at=retry_at)
+        if response.status in (401, 403):
+            raise PollError(ErrorKind.UNAUTHORIZED)
+        if response.status == 404:
+            raise PollError(ErrorKind.NOT_FOUND)
+        if response.status >= 300:
+            raise PollError(ErrorKind.SERVER_ERROR)
+        try:
+            body = response.read(MAX_ANSWER_BYTES + 1)
+        except (urllib3.exceptions.TimeoutError, TimeoutError):
+            raise PollError(ErrorKind.TIMEOUT) from None
+        except (urllib3.exceptions.HTTPError, OSError):
+            raise PollError(ErrorKind.UNREACHABLE) from None
+        if len(body) > MAX_ANSWER_BYTES:
+            raise PollError(ErrorKind.MALFORMED)
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            raise PollError(ErrorKind.MALFORMED) from None
+        if not isinstance(answer, dict):
+            raise PollError(ErrorKind.MALFORMED)
+        return answer
+    finally:
+        response.release_conn()
+
+
+def _dig(answer: dict, *keys, kind=str):
+    """answer[k1][k2]... when each step is a dict and the end is a `kind`; else the
+    answer does not have the documented shape (MALFORMED)."""
+    value = answer
+    for key in keys:
+        if not isinstance(value, dict) or key not in value:
+            raise PollError(ErrorKind.MALFORMED)
+        value = value[key]
+    if kind is not None and not isinstance(value, kind):
+        raise PollError(ErrorKind.MALFORMED)
+    return value
+
+
+def _millis(value) -> str:
+    """MLflow's epoch milliseconds as ISO 8601 (UTC), '' when absent."""
+    if isinstance(value, int | float) and value > 0:
+        return datetime.fromtimestamp(value / 1000, tz=UTC).isoformat()
+    return ""
+
+
+# --- MLflow ------------------------------------------------------------------------------
+
+MLFLOW_VERSION_STATUS = {
+    "READY": ArtifactStatus.SUCCESS,
+    "PENDING_REGISTRATION": ArtifactStatus.RUNNING,
+    "FAILED_REGISTRATION": ArtifactStatus.FAILURE,
+}
+MLFLOW_RUN_STATUS = {
+    "FINISHED": ArtifactStatus.SUCCESS,
+    "RUNNING": ArtifactStatus.RUNNING,
+    "SCHEDULED": ArtifactStatus.RUNNING,
+    "FAILED": ArtifactStatus.FAILURE,
+    "KILLED": ArtifactStatus.FAILURE,
+}
+
+
+def _mlflow_model(system, target: dict, now) -> Observation:
+    if target.get("alias"):
+        answer = get_json(
+            system,
+            "/api/2.0/mlflow/registered-models/alias",
+            {"name": target["name"], "alias": target["alias"]},
+            now=now,
+        )
+    else:
+        answer = get_json(
+            system,
+            "/api/2.0/mlflow/model-versions/get",
+            {"name": target["name"], "version": target["version"]},
+            now=now,
+        )
+    model_version = _dig(answer, "model_version", kind=dict)
+    version = str(_dig(model_version, "version", kind=str | int))
+    aliases = model_version.get("aliases") or []
+    facts = {
+        "version": version,
+        "alias": target.get("alias", ""),
+        "aliases": [str(a) for a in aliases if isinstance(a, str)][:10],
+        "stage": str(model_version.get("current_stage") or ""),
+        "at": _millis(model_version.get("last_updated_timestamp")),
+    }
+    status = MLFLOW_VERSION_STATUS.get(str(model_version.get("status")), ArtifactStatus.UNKNOWN)
+    return Observation(status, facts, model_version=version)
+
+
+def _mlflow_run(system, target: dict, now) -> Observation:
+    answer = get_json(system, "/api/2.0/mlflow/runs/get", {"run_id": target["run_id"]}, now=now)
+    info = _dig(answer, "run", "info", kind=dict)
+    state = str(info.get("status") or "")
+    facts = {
+        "run_state": state.lower(),
+        "at": _millis(info.get("end_time")) or _millis(info.get("start_time")),
+    }
+    return Observation(MLFLOW_RUN_STATUS.get(state, ArtifactStatus.UNKNOWN), facts)
+
+
+# --- GitHub ------------------------------------------------------------------------------
+
+GITHUB_FAILED_CONCLUSIONS = {"failure", "timed_out", "action_required", "startup_failure"}
+
+
+def _github_ci(system, target: dict, sha: str, now) -> tuple[str, str]:
+    """The commit's CI: the combined status and the check runs together. Any failing
+    one makes it failing, any unfinished one (with none failing) in progress."""
+    repo = f"/repos/{quote(target['owner'], safe='')}/{quote(target['repo'], safe='')}"
+    ref = quote(sha, safe="")
+    combined = get_json(system, f"{repo}/commits/{ref}/status", now=now)
+    checks = get_json(system, f"{repo}/commits/{ref}/check-runs", {"per_page": 100}, now=now)
+    combined_state = _dig(combined, "state")
+    has_statuses = bool(combined.get("total_count") or combined.get("statuses"))
+    runs = _dig(checks, "check_runs", kind=list)
+    failing = running = False
+    if has_statuses:
+        failing |= combined_state in ("failure", "error")
+        running |= combined_state == "pending"
+    for run in runs:
+        if not isinstance(run, dict):
+            raise PollError(ErrorKind.MALFORMED)
+        if run.get("status") != "completed":
+            running = True
+        elif run.get("conclusion") in GITHUB_FAILED_CONCLUSIONS:
+            failing = True
+    if failing:
+        return ArtifactStatus.FAILURE, "failure"
+    if running:
+        return ArtifactStatus.RUNNING, "pending"
+    if has_statuses or runs:
+        return ArtifactStatus.SUCCESS, "success"
+    return ArtifactStatus.UNKNOWN, ""
+
+
+def _github_commit(system, target: dict, now) -> Observation:
+    status, ci = _github_ci(system, target, target["sha"], now)
+    return Observation(status, {"ci": ci, "sha": target["sha"][:12]})
+
+
+def _github_pr(system, target: dict, now) -> Observation:
+    repo = f"/repos/{quote(target['owner'], safe='')}/{quote(target['repo'], safe='')}"
+    pull = get_json(system, f"{repo}/pulls/{int(target['number'])}", now=now)
+    sha = _dig(pull, "head", "sha")
+    state = _dig(pull, "state")
+    pr_state = "merged" if pull.get("merged") or pull.get("merged_at") else state
+    status, ci = _github_ci(system, target, sha, now)
+    return Observation(status, {"pr_state": pr_state, "ci": ci, "sha": sha[:12]})
+
+
+# --- GitLab ------------------------------------------------------------------------------
+
+GITLAB_PIPELINE_STATUS = {
+    "success": ArtifactStatus.SUCCESS,
+    "failed": ArtifactStatus.FAILURE,
+    "running": ArtifactStatus.RUNNING,
+    "pending": ArtifactStatus.RUNNING,
+    "created": ArtifactStatus.RUNNING,
+    "waiting_for_resource": ArtifactStatus.RUNNING,
+    "preparing": ArtifactStatus.RUNNING,
+    "scheduled": ArtifactStatus.RUNNING,
+}
+
+
+def _gitlab_pipeline(pipeline) -> tuple[str, str]:
+    if not isinstance(pipeline, dict):
+        return ArtifactStatus.UNKNOWN, ""
+    state = str(pipeline.get("status") or "")
+    return GITLAB_PIPELINE_STATUS.get(state, ArtifactStatus.UNKNOWN), state
+
+
+def _gitlab_commit(system, target: dict, now) -> Observation:
+    project = quote(target["project"], safe="")
+    commit = get_json(
+        system, f"/api/v4/projects/{project}/repository/commits/{quote(target['sha'])}", now=now
+    )
+    status, ci = _gitlab_pipeline(commit.get("last_pipeline"))
+    return Observation(status, {"ci": ci, "sha": target["sha"][:12]})
+
+
+def _gitlab_mr(system, target: dict, now) -> Observation:
+    project = quote(target["project"], safe="")
+    merge_request = get_json(
+        system, f"/api/v4/projects/{project}/merge_requests/{int(target['number'])}", now=now
+    )
+    state = _dig(merge_request, "state")
+    status, ci = _gitlab_pipeline(merge_request.get("head_pipeline"))
+    sha = str(merge_request.get("sha") or "")
+    return Observation(status, {"pr_state": state, "ci": ci, "sha": sha[:12]})
+
+
+# --- Airflow -----------------------------------------------------------------------------
+
+AIRFLOW_RUN_STATUS = {
+    "success": ArtifactStatus.SUCCESS,
+    "failed": ArtifactStatus.FAILURE,
+    "running": ArtifactStatus.RUNNING,
+    "queued": ArtifactStatus.RUNNING,
+}
+
+
+def _airflow(system, target: dict, now) -> Observation:
+    dag = quote(target["dag_id"], safe="")
+    if target.get("run_id"):
+        run = get_json(
+            system, f"/api/v1/dags/{dag}/dagRuns/{quote(target['run_id'], safe='')}", now=now
+        )
+    else:
+        answer = get_json(
+            system,
+            f"/api/v1/dags/{dag}/dagRuns",
+            {"order_by": "-execution_date", "limit": 1},
+            now=now,
+        )
+        runs = _dig(answer, "dag_runs", kind=list)
+        if not runs:
+            return Observation(ArtifactStatus.UNKNOWN, {"run_state": ""})
+        run = runs[0]
+        if not isinstance(run, dict):
+            raise PollError(ErrorKind.MALFORMED)
+    state = str(_dig(run, "state", kind=None) or "")
+    facts = {
+        "run_id": str(run.get("dag_run_id") or "")[:250],
+        "run_state": state,
+        "at": str(run.get("end_date") or run.get("start_date") or run.get("execution_date") or ""),
+    }
+    return Observation(AIRFLOW_RUN_STATUS.get(state, ArtifactStatus.UNKNOWN), facts)
+
+
+OBSERVERS = {
+    LinkKind.MLFLOW_MODEL: _mlflow_model,
+    LinkKind.MLFLOW_RUN: _mlflow_run,
+    LinkKind.GITHUB_PR: _github_pr,
+    LinkKind.GITHUB_COMMIT: _github_commit,
+    LinkKind.GITLAB_MR: _gitlab_mr,
+    LinkKind.GITLAB_COMMIT: _gitlab_commit,
+    LinkKind.AIRFLOW_DAG_RUN: _airflow,
+}
+
+
+def observe(system: ArtifactSystem, kind: str, target: dict, *, now: datetime) -> Observation:
+    """What `system` says now about the artifact `target` of a link of `kind`."""
+    return OBSERVERS[kind](system, target, now)

@@ -1,0 +1,13 @@
+"""Signals about deliverables that nested apps send and others listen to, defined
+here in the lower room so that neither imports the other (deliverables.artifacts
+sends, deliverables.cards listens: wired in the cards' AppConfig.ready).
+
+`model_version_changed(sender=ArtifactState, deliverable=..., link=..., old=..., new=...)`:
+the MLflow model version a link resolves to (its alias's version, or the version
+it names) differs from what the previous poll saw; `old` is None on the first
+poll. Sent once per change, after the poll's transaction commits.
+"""
+
+from django.dispatch import Signal
+
+model_version_changed = Signal()
