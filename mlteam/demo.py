@@ -39,6 +39,7 @@ from deliverables.services import (
     PlannedDeliverable,
     checklist_update,
     comment_add,
+    deliverable_create,
     deliverable_transition,
     deliverables_plan,
     link_add,
@@ -487,6 +488,127 @@ def _partly_automated_rubric(projects: list[Project]) -> None:
             _rubric_mark(deliverable, item, actor, "manual")
 
 
+# Links of every typed kind, on the open deployed model, its data pipeline and its
+# serving automation (made-up addresses: with no system connected they only show
+# their kind; docs/artifacts.md connects real ones).
+ARTIFACT_LINKS = {
+    "deployed-model": [
+        ("models:/churn-classifier@production", "Production alias"),
+        ("models:/churn-classifier/7", "Version under evaluation"),
+        ("https://mlflow.example.com/#/experiments/7/runs/4f2a9c0d1e8b4a6c9d3e5f7a1b2c3d4e", ""),
+        ("https://wandb.ai/acme/churn/runs/1x2y3z4w", "Tuning sweep"),
+        ("https://github.com/acme/churn/pull/42", "Training code review"),
+        ("https://github.com/acme/churn/commit/9fceb02d0ae598e95dc970b74767f19372d61af8", ""),
+    ],
+    "data-pipeline": [
+        (
+            "https://airflow.example.com/dags/churn_features/grid"
+            "?dag_run_id=scheduled__2026-12-01T00:00:00+00:00",
+            "Nightly features",
+        ),
+        ("https://gitlab.com/acme/ml/churn-features/-/merge_requests/17", "Backfill change"),
+    ],
+    "serving-automation": [
+        ("https://gitlab.com/acme/ml/churn-serving/-/commit/9fceb02d", "Canary rollout"),
+        ("https://grafana.example.com/d/churn-serving/latency", "Serving dashboard"),
+    ],
+}
+
+
+def _artifact_links(projects: list[Project]) -> Deliverable | None:
+    """Typed links on the first open model, pipeline and serving work of the demo's
+    projects (the kind detected from each address, as the page's form does); the
+    deployed model."""
+    from deliverables.models import LinkKind
+
+    model = None
+    for slug, links in ARTIFACT_LINKS.items():
+        deliverable = (
+            Deliverable.objects.open()
+            .filter(project__in=projects, type__slug=slug)
+            .select_related("owner", "project")
+            .order_by("project_id", "pk")
+            .first()
+        )
+        if deliverable is None:
+            continue
+        if slug == "deployed-model":
+            model = deliverable
+        actor = deliverable.owner or deliverable.project.managers.first()
+        for url, label in links:
+            kind = LinkKind.DASHBOARD if "grafana" in url else ""
+            link_add(deliverable=deliverable, actor=actor, kind=kind, url=url, label=label)
+    return model
+
+
+# The model card of the churn model, half written: (section position, answers to its
+# first questions).
+CARD_ANSWERS = {
+    0: [
+        "Ranks current subscribers by their risk of cancelling within 60 days, for the "
+        "retention team's weekly call list.",
+        "The retention team and account managers use it; subscribers are affected by who "
+        "gets a call, never shown a score.",
+        "Weekly batch scoring of every active subscription in the EU and US regions.",
+    ],
+    1: [
+        "Pricing, credit or any decision about one customer without a person's review.",
+        "Scores drift quickly outside the subscription business: they mean nothing there.",
+    ],
+    3: [
+        "Recall at a 10% contact rate (the PRD's gate), with AUC tracked beside it.",
+        "The contact rate is the retention team's weekly capacity; the cut-off follows it.",
+        "Bootstrap intervals over five resamples of the hold-out month.",
+    ],
+    4: [
+        "October's hold-out month, not seen in training.",
+        "Same features as production; customers who joined in October are left out.",
+    ],
+    5: [
+        "Twelve months of billing, support tickets and product events, refreshed nightly.",
+        "Labels: a cancellation within 60 days of the scoring date; trial accounts dropped.",
+    ],
+}
+
+
+def _half_written_model_card(project: Project, model: Deliverable | None, people: dict) -> None:
+    """A model card for the churn model with about half its questions answered, linked
+    to the deployed model it describes."""
+    from deliverables.cards import services as cards
+    from deliverables.cards.models import CardSection
+
+    card_type = DeliverableType.objects.filter(slug="model-card").first()
+    if card_type is None or model is None:
+        return
+    owner = model.owner or people["member"]
+    card = deliverable_create(
+        project=project,
+        type=card_type,
+        title="Churn classifier",
+        owner=owner,
+        actor=people["manager"],
+        due_date=model.due_date,
+    )
+    cards.card_link_set(deliverable=card, actor=owner, subject=model, version=None)
+    sections = list(
+        CardSection.objects.filter(template__deliverable_type=card_type)
+        .prefetch_related("questions")
+        .order_by("position", "pk")
+    )
+    for position, texts in CARD_ANSWERS.items():
+        if position >= len(sections):
+            continue
+        section = sections[position]
+        keys = [str(question.pk) for question in section.questions.all()] or ["section"]
+        cards.card_answer_save(
+            deliverable=card,
+            section=section,
+            actor=owner,
+            answers=dict(zip(keys, texts, strict=False)),
+            version=None,
+        )
+
+
 def demo_seeded() -> bool:
     """Whether the database already has projects, so the demo leaves it alone."""
     return Project.objects.exists()
@@ -507,6 +629,8 @@ def demo_seed(*, today: date) -> list[Project]:
     _handbook_setup(projects[0], people["manager"], today)
     _review_cycles(people, today)
     _partly_automated_rubric(projects)
+    model = _artifact_links(projects)
+    _half_written_model_card(projects[0], model, people)
     return projects
 
 

@@ -278,3 +278,31 @@ def test_seeding_again_leaves_a_database_people_have_worked_in_as_it_is(demo, ca
     assert not User.objects.filter(username="aiko").exists()  # not created again
     assert not Project.objects.filter(name="Churn prediction").exists()
     assert not Membership.objects.filter(project=churn, user__username="chen").exists()
+
+
+def test_the_demo_links_artifacts_of_every_kind_and_half_writes_a_model_card(demo):
+    """Issue 19's demo: a link of each typed kind (detected from its address), and a
+    model card about half answered, linked to the deployed model it describes."""
+    from deliverables.cards.models import CardLink
+    from deliverables.cards.selectors import completeness_for
+    from deliverables.models import LinkKind
+
+    kinds = set(DeliverableLink.objects.values_list("kind", flat=True))
+    typed = {
+        LinkKind.MLFLOW_MODEL,
+        LinkKind.MLFLOW_RUN,
+        LinkKind.WANDB_RUN,
+        LinkKind.GITHUB_PR,
+        LinkKind.GITHUB_COMMIT,
+        LinkKind.GITLAB_MR,
+        LinkKind.GITLAB_COMMIT,
+        LinkKind.AIRFLOW_DAG_RUN,
+        LinkKind.DASHBOARD,
+    }
+    assert typed <= kinds
+    card = Deliverable.objects.get(type__slug="model-card")
+    link = CardLink.objects.get(card=card)
+    assert link.subject.type.slug == "deployed-model" and link.subject.project_id == card.project_id
+    assert link.subject.links.filter(kind=LinkKind.MLFLOW_MODEL).exists()
+    share = completeness_for([(card.pk, card.type_id)])[card.pk]
+    assert 40 <= share.percent <= 60, share
