@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -53,6 +54,7 @@ def pgbouncer_config(
         f"pool_mode = transaction\ndefault_pool_size = {pool_size}\n"
         f"max_client_conn = {max_client_conn}\n"
         "ignore_startup_parameters = extra_float_digits,options\n"
+        "log_connections = 0\nlog_disconnections = 0\n"
     )
     for path in (users, ini):
         path.chmod(0o644)
@@ -89,8 +91,11 @@ def running_pgbouncer(
     command = [binary, str(ini)]
     if os.geteuid() == 0:
         command[1:1] = ["-u", "nobody"]
+    # Its output goes to a file: a pipe nobody reads fills up, and PgBouncer then
+    # blocks on its next log line with every client waiting behind it.
+    log = (folder / "pgbouncer.log").open("wb")
     server = subprocess.Popen(  # noqa: S603 (a fixed binary and our own config)
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        command, stdout=log, stderr=subprocess.STDOUT
     )
     try:
         deadline = time.monotonic() + start_timeout
@@ -101,16 +106,19 @@ def running_pgbouncer(
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
                     server.kill()
-                    output = server.stdout.read().decode(errors="replace")
+                    server.wait()
+                    output = (folder / "pgbouncer.log").read_text(errors="replace")
                     raise RuntimeError(f"PgBouncer did not start: {output}") from None
                 time.sleep(0.1)
         yield port
     finally:
         if server.poll() is None:
-            server.terminate()
+            # SIGINT: a safe shutdown (SIGTERM would wait for every client to leave)
+            server.send_signal(signal.SIGINT)
             try:
-                server.wait(timeout=10)
+                server.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+        log.close()
         shutil.rmtree(folder, ignore_errors=True)
