@@ -360,6 +360,7 @@ def run(options: argparse.Namespace) -> int:
                     "--threads=2",
                     "--timeout=60",
                     "--graceful-timeout=10",
+                    "--keep-alive=30",  # longer than the load's idle connections
                     # three servers on one machine: no shared control socket
                     "--no-control-socket",
                 ],

@@ -33,7 +33,9 @@ import requests
 from tests.html_forms import form_data, page_forms
 
 MAX_FAILURES_KEPT = 40
+SIGN_IN_KINDS = {"sign-in", "session check"}  # before the load starts
 REQUEST_TIMEOUT = 30  # seconds to connect, and between bytes of the answer
+IDLE_CLOSE = 10  # seconds; below the web processes' keep-alive (harness.py)
 
 
 @dataclass
@@ -49,6 +51,7 @@ class Figures:
     duplicates: dict[str, int] = field(default_factory=dict)
     contested_winner: dict[int, str] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    load_seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, kind: str, seconds: float, status: int) -> None:
@@ -71,8 +74,13 @@ class Figures:
 
     def table(self) -> str:
         requests_total = sum(len(times) for times in self.times.values())
+        during_load = sum(
+            len(times) for kind, times in self.times.items() if kind not in SIGN_IN_KINDS
+        )
+        rate = during_load / self.load_seconds if self.load_seconds else 0.0
         lines = [
-            f"requests {requests_total}, 5xx {sum(self.server_errors.values())}, "
+            f"requests {requests_total} ({rate:.1f}/s during the load, sign-ins aside), "
+            f"5xx {sum(self.server_errors.values())}, "
             f"transport errors {sum(self.transport_errors.values())}, "
             f"statuses {dict(sorted(self.statuses.items()))}",
             "",
@@ -106,6 +114,7 @@ class Browser:
         self.username = username
         self.cookies: dict[str, str] = {}
         self.http = requests.Session()
+        self.last_used = 0.0
 
     def request(self, method: str, url: str, kind: str, data=None) -> requests.Response | None:
         origin = f"https://{urlsplit(url).netloc}"
@@ -115,6 +124,12 @@ class Browser:
         if method == "POST":
             headers["X-CSRFToken"] = self.cookies.get("__Host-csrftoken", "")
         started = time.monotonic()
+        if started - self.last_used > IDLE_CLOSE:
+            # A browser drops idle connections before the server does: one the
+            # server closed as this request went out would fail for no fault of
+            # the site (gunicorn keeps them --keep-alive seconds).
+            self.http.close()
+        self.last_used = started
         try:
             response = self.http.request(
                 method,
@@ -159,7 +174,7 @@ class Browser:
             return False
         # The session is good on every process, whichever one made it.
         for backend in backends:
-            home = self.get(f"{backend}/", "home")
+            home = self.get(f"{backend}/", "session check")
             if home is not None and home.status_code == 200:
                 self.figures.count("session valid on a process")
             else:
@@ -416,6 +431,7 @@ def run_load(
     give_up = run.deadline + REQUEST_TIMEOUT * 3
     for worker in workers:
         worker.join(timeout=max(0, give_up - time.monotonic()))
+    figures.load_seconds = time.monotonic() - (run.deadline - seconds)
     stuck = [worker for worker in workers if worker.is_alive()]
     if stuck:
         faulthandler.dump_traceback(all_threads=True)
