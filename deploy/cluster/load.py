@@ -268,18 +268,20 @@ class Run:
             if moved is None or moved.status_code != 302:
                 self.figures.fail(f"moving {pk} to {target}: {moved and moved.status_code}")
                 continue
-            home = browser.get(f"{read}/", "home")
-            if home is None or home.status_code != 200:
-                continue
-            shown = home_statuses(home.text).get(pk)
-            if shown == target:
-                self.figures.count("move seen on next read elsewhere")
-            else:
-                self.figures.count("STALE read after a move")
-                self.figures.fail(
-                    f"deliverable {pk} moved to {target} through {write}; home through "
-                    f"{read} shows {shown}"
-                )
+            # Next through another process, then through the balancer (any of them).
+            for via in (read, self.balancer):
+                home = browser.get(f"{via}/", "home")
+                if home is None or home.status_code != 200:
+                    continue
+                shown = home_statuses(home.text).get(pk)
+                if shown == target:
+                    self.figures.count("move seen on next read elsewhere")
+                else:
+                    self.figures.count("STALE read after a move")
+                    self.figures.fail(
+                        f"deliverable {pk} moved to {target} through {write}; home through "
+                        f"{via} shows {shown}"
+                    )
 
     def manager_work(self, project: dict, manager: list[Browser], readers: dict) -> None:
         n = 0
@@ -314,18 +316,19 @@ class Run:
         if saved is None or saved.status_code >= 400:
             self.figures.fail(f"staffing {url}: {saved and saved.status_code}")
             return
-        home = readers[member["username"]].get(f"{read}/", "home")
-        if home is None or home.status_code != 200:
-            return
-        shown = home_allocation(home.text, project["id"])
-        if shown == allocation:
-            self.figures.count("staffing seen on next read elsewhere")
-        else:
-            self.figures.count("STALE read after staffing")
-            self.figures.fail(
-                f"{member['username']}'s allocation set to {allocation}% through {write}; "
-                f"home through {read} shows {shown}"
-            )
+        for via in (read, self.balancer):
+            home = readers[member["username"]].get(f"{via}/", "home")
+            if home is None or home.status_code != 200:
+                continue
+            shown = home_allocation(home.text, project["id"])
+            if shown == allocation:
+                self.figures.count("staffing seen on next read elsewhere")
+            else:
+                self.figures.count("STALE read after staffing")
+                self.figures.fail(
+                    f"{member['username']}'s allocation set to {allocation}% through {write}; "
+                    f"home through {via} shows {shown}"
+                )
 
     def contest(self, project: dict, manager: list[Browser], n: int) -> None:
         """Two sessions open the same edit form, then both save at once through two
