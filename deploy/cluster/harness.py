@@ -63,6 +63,11 @@ WORKERS = [
     ("worker-all", "celery,reminders,deliveries,polling", 1),
 ]
 BEATS = 2
+# Settings from the caller's environment that the cluster sets itself or must not get.
+FOREIGN_SETTINGS = (
+    "DJANGO_", "DATABASE_", "EMAIL_", "CACHE_", "CELERY_", "SENTRY_", "SITE_URL", "METRICS_",
+    "WEBHOOK_", "REMINDER_",
+)  # fmt: skip
 
 
 def say(message: str) -> None:
@@ -238,16 +243,14 @@ def _django(env: dict, *args: str, timeout: float = 600) -> str:
 
 
 def run(options: argparse.Namespace) -> int:
-    for binary, package in (("haproxy", "haproxy"), ("pgbouncer", "pgbouncer")):
-        found = shutil.which(binary) or shutil.which(binary, path="/usr/sbin")
-        if binary == "pgbouncer":
-            found = pgbouncer_binary()
-        if not found:
-            raise HarnessError(f"{binary} is not installed (apt-get install {package})")
     haproxy = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin")
+    for binary, found in (("haproxy", haproxy), ("pgbouncer", pgbouncer_binary())):
+        if not found:
+            raise HarnessError(f"{binary} is not installed (apt-get install {binary})")
 
     admin = urlsplit(_admin_url())
     db_user = admin.username or "mlteam"
+    db_login = f"{db_user}:{admin.password}" if admin.password else db_user
     db_host, db_port = admin.hostname or "127.0.0.1", admin.port or 5432
     database = f"mlteam_cluster_{os.getpid()}"
     redis = _redis_base()
@@ -292,11 +295,12 @@ def run(options: argparse.Namespace) -> int:
         lb_port = free_port()
         backends = [free_port() for _ in range(WEB_PROCESSES)]
         env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))},
+            # the caller's own settings stay out (an EMAIL_URL would win over EMAIL_HOST)
+            **{k: v for k, v in os.environ.items() if not k.startswith(FOREIGN_SETTINGS)},
             "DJANGO_SETTINGS_MODULE": "mlteam.settings.production",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "DATABASE_URL": f"postgres://{db_user}@{db_host}:{db_port}/{database}",
+            "DATABASE_URL": f"postgres://{db_login}@{db_host}:{db_port}/{database}",
             "CELERY_BROKER_URL": broker_url,
             "CACHE_URL": cache_url,
             "SITE_URL": f"https://127.0.0.1:{lb_port}",
@@ -392,7 +396,7 @@ def run(options: argparse.Namespace) -> int:
                     "-A",
                     "mlteam",
                     "beat",
-                    "--loglevel=WARNING",
+                    "--loglevel=INFO",  # a line per task sent: counted below
                     f"--pidfile={folder / f'beat-{n}.pid'}",
                     f"--schedule={folder / f'beat-{n}.schedule'}",
                 ],
@@ -469,6 +473,13 @@ def run(options: argparse.Namespace) -> int:
         _check_deliveries(figures, state, receiver, mail, expected_people)
         for name in dead:
             figures.fail(f"{name} stopped during the load:\n{processes.log_tail(name)}")
+        # Both beats triggered the sweeps (else the exactly-once checks proved less).
+        for n in range(BEATS):
+            log = (folder / f"beat-{n}.log").read_text(errors="replace")
+            sent = log.count("Sending due task")
+            figures.count(f"tasks sent by beat-{n}", sent)
+            if not sent:
+                figures.fail(f"beat-{n} sent no task: only one beat was at work")
         if scheduler.returncode != 0:
             figures.fail(f"check_scheduler: {scheduler.stdout.strip()} {scheduler.stderr[-500:]}")
         _print(figures, options, setup_seconds)
