@@ -151,13 +151,16 @@ class Processes:
             return ""
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
-    def stop_all(self, timeout: float = 20) -> None:
+    def stop_all(self, timeout: float = 30) -> dict[str, int]:
+        """SIGTERM to each main process (gunicorn and Celery stop their own children
+        gracefully), then SIGKILL to the whole group of any still running after
+        `timeout`. Returns each process's exit status (negative: killed by that signal)."""
         with self._lock:
             running, self.running = self.running, []
         for _, process in running:
             if process.poll() is None:
                 with suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
+                    os.kill(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for _, process in running:
             try:
@@ -166,6 +169,10 @@ class Processes:
                 with suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+        for _, process in running:  # whatever a main process left behind in its group
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+        return {name: process.returncode for name, process in running}
 
 
 def _wait_for(what: str, check, *, timeout: float, processes: Processes | None = None) -> None:
@@ -468,7 +475,13 @@ def run(options: argparse.Namespace) -> int:
             text=True,
             timeout=60,
         )
-        processes.stop_all()
+        stopped = processes.stop_all()
+        # A SIGTERM is a graceful stop: web processes and workers finish and exit 0.
+        for name, status in stopped.items():
+            if name.startswith(("web-", "worker-")) and status != 0 and name not in dead:
+                figures.fail(
+                    f"{name} exited with {status} after SIGTERM:\n{processes.log_tail(name)}"
+                )
         # What the receivers hold must now match the ledgers, message by message.
         _check_deliveries(figures, state, receiver, mail, expected_people)
         for name in dead:
