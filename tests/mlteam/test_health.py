@@ -205,6 +205,7 @@ def _live_worker(queues: list[str]):
         settings.CELERY_BROKER_URL.startswith("redis://"),
         "a Redis broker: workers answer remote control over it",
     )
+    app.control.purge()  # earlier tests' leftovers are not this worker's to run
     return start_worker(
         app, pool="solo", queues=queues, perform_ping_check=False, shutdown_timeout=15
     )
