@@ -156,7 +156,14 @@ class Browser:
         return response
 
     def get(self, url: str, kind: str) -> requests.Response | None:
-        return self.request("GET", url, kind)
+        """A page this person may read: anything but 200 (a redirect to sign in,
+        a 404) is a failure of the run."""
+        response = self.request("GET", url, kind)
+        if response is not None and response.status_code != 200:
+            self.figures.fail(
+                f"{kind}: GET {urlsplit(url).path} as {self.username}: {response.status_code}"
+            )
+        return response
 
     def post(self, url: str, kind: str, data) -> requests.Response | None:
         return self.request("POST", url, kind, data=data)
@@ -225,12 +232,13 @@ def _form_with(html: str, name: str) -> dict[str, list[str]] | None:
 
 
 class Run:
-    def __init__(self, figures, balancer, backends, seeded, password, deadline):
+    """The people's threads, until `deadline` (time.monotonic())."""
+
+    def __init__(self, figures, balancer, backends, seeded, deadline):
         self.figures = figures
         self.balancer = balancer
         self.backends = backends
         self.seeded = seeded
-        self.password = password
         self.deadline = deadline
 
     def two_backends(self) -> tuple[str, str]:
@@ -284,6 +292,9 @@ class Run:
                     )
 
     def manager_work(self, project: dict, manager: list[Browser], readers: dict) -> None:
+        """Staff, read the dashboards, and every fourth round save one deliverable
+        from two sessions at once. `manager`: two sessions of the project's manager;
+        `readers`: a session of each member, to read their home with."""
         n = 0
         while time.monotonic() < self.deadline:
             n += 1
@@ -398,7 +409,7 @@ def run_load(
         return browser
 
     projects = seeded["projects"]
-    run = Run(figures, balancer, backends, seeded, password, deadline=0)
+    run = Run(figures, balancer, backends, seeded, deadline=0)
     # Sessions first (in parallel: each sign-in hashes a password), then the load.
     with ThreadPoolExecutor(max_workers=threads) as pool:
 
