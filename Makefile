@@ -13,7 +13,7 @@ DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=mlteam.settings.production \
 	CACHE_URL=redis://localhost:6379/1 \
 	SITE_URL=https://mlteam.example.com
 
-.PHONY: help install run test check lint format messages worker beat bench backup restore lock clean
+.PHONY: help install run test check lint format messages worker beat bench cluster backup restore lock clean
 
 help:
 	@echo "make run      start web + Celery worker + beat on SQLite with demo data (PORT=$(PORT))"
@@ -21,6 +21,7 @@ help:
 	@echo "make check    quality gates only (ruff, migrations, deploy check, ja catalogue)"
 	@echo "make worker   a Celery worker;  make beat: the Celery beat scheduler"
 	@echo "make bench    benchmarks under bench/ (BENCH_SCALE=0.01 for a quick run; BENCH_SIZES=5000,50000,200000 for the pages at several sizes)"
+	@echo "make cluster  3 web processes behind HAProxy, 3 workers, 2 beats, PgBouncer, under load (CLUSTER_SECONDS=60)"
 	@echo "make messages refresh locale/ja after changing strings, then compile"
 	@echo "make backup   back up the database into BACKUP_DIR (var/backups/) and print the file"
 	@echo "make restore BACKUP=file [CONFIRM=yes] [REPLACE=yes]  restore one (docs/backups.md)"
@@ -66,6 +67,13 @@ messages: install
 bench: install
 	@set -e; found=no; for script in bench/[!_]*.py; do [ -f "$$script" ] || continue; found=yes; $(PY) "$$script"; done; \
 	[ $$found = yes ] || echo "No benchmarks yet."
+
+# The multi-instance harness (deploy/cluster/harness.py, docs/scale.md): needs
+# PostgreSQL and Redis on this machine (DATABASE_URL names a database to connect
+# to; the harness creates and drops its own) and Debian's haproxy and pgbouncer.
+CLUSTER_SECONDS ?= 60
+cluster: install
+	CLUSTER_SECONDS=$(CLUSTER_SECONDS) $(PY) -m deploy.cluster.harness
 
 # The backup and restore commands hold the logic (mlteam/backups.py), so the same
 # works in the production container: docker compose exec web python manage.py backup

@@ -119,16 +119,40 @@ BEAT_LATE_AFTER = timedelta(minutes=10)
 WORKER_LATE_AFTER = timedelta(minutes=5)
 
 
+# How long `check_scheduler` waits for the live workers to say which queues they take.
+QUEUE_REPLY_SECONDS = 3.0
+
+
+def queue_workers(*, timeout: float = QUEUE_REPLY_SECONDS) -> dict[str, list[str]]:
+    """Each queue workers must take (WORKER_QUEUES, plus any other a live worker takes),
+    with the live workers taking it now: asked over the broker (Celery's remote
+    control, `inspect().active_queues()`), so a worker that answers is running and
+    consuming. Raises whatever the broker raises when it cannot be reached."""
+    from mlteam.celery import app
+
+    replies = app.control.inspect(timeout=timeout).active_queues() or {}
+    queues: dict[str, list[str]] = {name: [] for name in settings.WORKER_QUEUES}
+    for worker, consumed in replies.items():
+        for queue in consumed or ():
+            queues.setdefault(queue["name"], []).append(worker)
+    return {name: sorted(workers) for name, workers in queues.items()}
+
+
 @dataclass(frozen=True)
 class SchedulerState:
-    """What `check_scheduler` reports: beat's last run of any enabled task, and each
-    worker's last heartbeat, with which of them are late at `now`."""
+    """What `check_scheduler` reports: beat's last run of any enabled task, each
+    worker's last heartbeat, with which of them are late at `now`, and (when asked)
+    which live workers take each queue."""
 
     now: datetime
     beat_last_tick: datetime | None
     workers: list[tuple[str, datetime]]
     beat_late_after: timedelta
     worker_late_after: timedelta
+    # queue -> live workers taking it; None when not asked; `queues_error` when the
+    # broker could not be asked.
+    queues: dict[str, list[str]] | None = None
+    queues_error: str | None = None
 
     @property
     def beat_problem(self) -> str | None:
@@ -153,8 +177,28 @@ class SchedulerState:
         return None
 
     @property
+    def queues_without_worker(self) -> list[str]:
+        return sorted(name for name, workers in (self.queues or {}).items() if not workers)
+
+    @property
+    def queue_problem(self) -> str | None:
+        if self.queues_error:
+            return f"could not ask the workers which queues they take: {self.queues_error}"
+        if self.queues_without_worker:
+            return "no live worker takes the queue(s): " + ", ".join(self.queues_without_worker)
+        return None
+
+    @property
+    def problems(self) -> list[str]:
+        return [
+            problem
+            for problem in (self.beat_problem, self.worker_problem, self.queue_problem)
+            if problem
+        ]
+
+    @property
     def healthy(self) -> bool:
-        return self.beat_problem is None and self.worker_problem is None
+        return not self.problems
 
 
 def _minutes(delta: timedelta) -> int:
@@ -166,16 +210,27 @@ def scheduler_state(
     now: datetime | None = None,
     beat_late_after: timedelta = BEAT_LATE_AFTER,
     worker_late_after: timedelta = WORKER_LATE_AFTER,
+    ask_queues: bool = False,
+    queue_timeout: float = QUEUE_REPLY_SECONDS,
 ) -> SchedulerState:
     from django.db.models import Max
     from django_celery_beat.models import PeriodicTask
 
     last_tick = PeriodicTask.objects.filter(enabled=True).aggregate(last=Max("last_run_at"))
     workers = list(WorkerHeartbeat.objects.order_by("hostname").values_list("hostname", "seen_at"))
+    queues = queues_error = None
+    if ask_queues:
+        try:
+            queues = queue_workers(timeout=queue_timeout)
+        except Exception as exc:  # kombu raises transport-specific errors
+            logger.warning("health: could not ask the workers for their queues: %s", exc)
+            queues_error = exc.__class__.__name__
     return SchedulerState(
         now=now or timezone.now(),
         beat_last_tick=last_tick["last"],
         workers=workers,
         beat_late_after=beat_late_after,
         worker_late_after=worker_late_after,
+        queues=queues,
+        queues_error=queues_error,
     )

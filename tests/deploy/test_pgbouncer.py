@@ -8,12 +8,8 @@ sweep, and a page, while a second thread writes in transactions of its own."""
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 from datetime import date
 from pathlib import Path
 
@@ -21,6 +17,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from deploy.pgbouncer import pgbouncer_binary, running_pgbouncer
 from tests.conftest import require
 from tests.factories import UserFactory, deliverable_type, manager_user
 
@@ -87,52 +84,17 @@ print("errors", errors)
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def pgbouncer():
     require(connection.vendor == "postgresql", "PgBouncer sits in front of PostgreSQL")
-    binary = shutil.which("pgbouncer") or shutil.which("pgbouncer", path="/usr/sbin")
-    require(binary is not None, "pgbouncer (Debian's package) is needed")
-    folder = Path(tempfile.mkdtemp(prefix="mlteam-pgbouncer-"))
-    folder.chmod(0o755)  # PgBouncer will not run as root: it reads these as nobody
+    require(pgbouncer_binary() is not None, "pgbouncer (Debian's package) is needed")
     db = connection.settings_dict
-    port = _free_port()
-    (folder / "users.txt").write_text(f'"{db["USER"]}" ""\n')
-    (folder / "pgbouncer.ini").write_text(
-        "[databases]\n"
-        f"* = host={db['HOST'] or '127.0.0.1'} port={db['PORT'] or 5432}\n"
-        "[pgbouncer]\n"
-        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
-        f"auth_type = trust\nauth_file = {folder / 'users.txt'}\n"
-        "pool_mode = transaction\ndefault_pool_size = 1\nmax_client_conn = 20\n"
-        "ignore_startup_parameters = extra_float_digits,options\n"
-    )
-    for name in ("users.txt", "pgbouncer.ini"):
-        (folder / name).chmod(0o644)
-    command = [binary, str(folder / "pgbouncer.ini")]
-    if os.geteuid() == 0:
-        command[1:1] = ["-u", "nobody"]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(server.stdout.read().decode()) from None
-                time.sleep(0.1)
+    with running_pgbouncer(
+        user=db["USER"],
+        server_host=db["HOST"] or "127.0.0.1",
+        server_port=int(db["PORT"] or 5432),
+    ) as port:
         yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_the_product_runs_through_pgbouncer_in_transaction_pooling(pgbouncer):

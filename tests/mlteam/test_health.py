@@ -146,9 +146,10 @@ def test_check_scheduler_passes_with_beat_ticking_and_a_live_worker():
     _worker_seen("celery@web-1", 0)
     _worker_seen("celery@gone", 90)  # scaled down long ago: reported, not failed
     out = io.StringIO()
-    call_command("check_scheduler", "--json", stdout=out)
+    call_command("check_scheduler", "--json", "--no-queues", stdout=out)
     report = json.loads(out.getvalue())
     assert report["status"] == "ok"
+    assert report["queues"] is None
     assert report["live_workers"] == ["celery@web-1"]
     assert report["late_workers"] == ["celery@gone"]
     assert report["problems"] == []
@@ -159,9 +160,9 @@ def test_check_scheduler_fails_when_beat_stopped():
     _beat_ran(30)
     _worker_seen("celery@web-1", 0)
     with pytest.raises(CommandError, match="beat's last tick was 30 min ago"):
-        call_command("check_scheduler", stdout=io.StringIO())
+        call_command("check_scheduler", "--no-queues", stdout=io.StringIO())
     # A wider margin, given by the operator, passes.
-    call_command("check_scheduler", "--beat-minutes", "45", stdout=io.StringIO())
+    call_command("check_scheduler", "--beat-minutes", "45", "--no-queues", stdout=io.StringIO())
 
 
 @pytest.mark.django_db
@@ -170,7 +171,7 @@ def test_check_scheduler_fails_when_no_worker_is_live():
     _worker_seen("celery@web-1", 12)
     out = io.StringIO()
     with pytest.raises(CommandError, match="no worker has taken a heartbeat task lately"):
-        call_command("check_scheduler", stdout=out)
+        call_command("check_scheduler", "--no-queues", stdout=out)
     assert "celery@web-1: last heartbeat" in out.getvalue()
     assert "(late)" in out.getvalue()
 
@@ -178,10 +179,64 @@ def test_check_scheduler_fails_when_no_worker_is_live():
 @pytest.mark.django_db
 def test_check_scheduler_fails_when_nothing_ever_ran():
     with pytest.raises(CommandError, match="beat has never run a task"):
-        call_command("check_scheduler", stdout=io.StringIO())
+        call_command("check_scheduler", "--no-queues", stdout=io.StringIO())
 
 
 @pytest.mark.django_db
 def test_check_scheduler_refuses_a_margin_below_a_minute():
     with pytest.raises(CommandError, match="at least 1"):
         call_command("check_scheduler", "--worker-minutes", "0", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_check_scheduler_refuses_a_queue_wait_out_of_range():
+    with pytest.raises(CommandError, match="--queue-seconds"):
+        call_command("check_scheduler", "--queue-seconds", "0", stdout=io.StringIO())
+
+
+def _live_worker(queues: list[str]):
+    """A real worker (in a thread) on the configured broker, taking `queues`."""
+    from celery.contrib.testing.worker import start_worker
+    from django.conf import settings
+
+    from mlteam.celery import app
+
+    require(
+        settings.CELERY_BROKER_URL.startswith("redis://"),
+        "a Redis broker: workers answer remote control over it",
+    )
+    app.control.purge()  # earlier tests' leftovers are not this worker's to run
+    return start_worker(
+        app, pool="solo", queues=queues, perform_ping_check=False, shutdown_timeout=15
+    )
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_check_scheduler_names_the_queues_no_live_worker_takes():
+    _beat_ran(1)
+    _worker_seen("celery@web-1", 0)
+    out = io.StringIO()
+    with (
+        _live_worker(["celery", "reminders"]) as worker,
+        pytest.raises(CommandError, match="no live worker takes the queue"),
+    ):
+        call_command("check_scheduler", "--json", stdout=out)
+    report = json.loads(out.getvalue())
+    assert report["status"] == "error"
+    assert report["queues_without_worker"] == ["deliveries", "polling"]
+    assert report["queues"]["celery"] == [worker.hostname]
+    assert report["queues"]["reminders"] == [worker.hostname]
+    assert report["problems"] == ["no live worker takes the queue(s): deliveries, polling"]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_check_scheduler_passes_when_every_queue_has_a_live_worker():
+    from django.conf import settings
+
+    _beat_ran(1)
+    _worker_seen("celery@web-1", 0)
+    out = io.StringIO()
+    with _live_worker(list(settings.WORKER_QUEUES)) as worker:
+        call_command("check_scheduler", stdout=out)
+    for queue in settings.WORKER_QUEUES:
+        assert f"queue {queue}: {worker.hostname}" in out.getvalue()

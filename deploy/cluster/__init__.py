@@ -1,0 +1,1 @@
+"""`make cluster`: the multi-instance harness (harness.py)."""
