@@ -116,7 +116,9 @@ def _unmarked(sections, required) -> dict[int, RubricScore]:
 
 
 def scores_for(
-    rows: list[tuple[int, int]], among: QuerySet[Deliverable] | None = None
+    rows: list[tuple[int, int]],
+    among: QuerySet[Deliverable] | None = None,
+    structure: tuple[dict, dict] | None = None,
 ) -> dict[int, RubricScore]:
     """The scores of these deliverables ((pk, type id) pairs) whose type has a rubric
     with items: two queries whatever the number of rows, items or marks.
@@ -129,10 +131,11 @@ def scores_for(
     `among`: the query the rows were read from, when there is one: the marks are
     then read through it as a subquery rather than through every row's id bound
     as a parameter. Deliverables without marks share their type's score.
+    `structure`: `_structure`'s answer when the caller has read it (one query less).
     """
     if not rows:
         return {}
-    sections, required = _structure({type_id for _pk, type_id in rows})
+    sections, required = structure or _structure({type_id for _pk, type_id in rows})
     scored = [(pk, type_id) for pk, type_id in rows if type_id in sections]
     if not scored:
         return {}
@@ -176,18 +179,21 @@ PROJECT_READINESS_LIMIT = 20
 
 
 def project_readiness(*, project_id: int, limit: int = PROJECT_READINESS_LIMIT):
-    """The scored deliverables of a project (not cancelled), due first: rows and how
-    many there are in all (three queries, whatever the project holds)."""
+    """The scored deliverables of a project (not cancelled), due first: the first
+    `limit` rows and how many there are in all (four queries, whatever the project
+    holds: the rubrics, the count, the rows, their marks). Only the rows shown are
+    scored."""
+    structure = _structure(Rubric.objects.values("deliverable_type_id"))
     scored_work = Deliverable.objects.filter(
-        project_id=project_id, type__readiness_rubric__isnull=False
+        project_id=project_id, type_id__in=list(structure[0])
     ).exclude(status=DeliverableStatus.CANCELLED)
-    candidates = list(scored_work.select_related("type").order_by("due_date", "pk"))
+    total = scored_work.count()
+    scored = list(scored_work.select_related("type").order_by("due_date", "pk")[:limit])
     scores = scores_for(
-        [(deliverable.pk, deliverable.type_id) for deliverable in candidates], among=scored_work
+        [(deliverable.pk, deliverable.type_id) for deliverable in scored], structure=structure
     )
-    scored = [deliverable for deliverable in candidates if deliverable.pk in scores]
     rows = []
-    for deliverable in scored[:limit]:
+    for deliverable in scored:
         score = scores[deliverable.pk]
         rows.append(
             ReadinessRow(
@@ -206,7 +212,7 @@ def project_readiness(*, project_id: int, limit: int = PROJECT_READINESS_LIMIT):
                 waived=deliverable.status == DeliverableStatus.DONE and not score.ready,
             )
         )
-    return rows, len(scored)
+    return rows, total
 
 
 def portfolio_readiness(*, project_ids: list[int]) -> dict[int, tuple[int, int]]:
