@@ -41,6 +41,7 @@ import time
 from collections import Counter
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -323,6 +324,7 @@ def run(options: argparse.Namespace) -> int:
         direct_env = dict(env)
         password = secrets.token_urlsafe(12)
         started = time.monotonic()
+        first_day = datetime.now(UTC).date()  # the seeded people's digest day (UTC)
         say(f"database {database}: migrating and seeding")
         _django(env, "manage.py", "migrate", "--no-input", "-v", "0")
         _django(env, "manage.py", "collectstatic", "--no-input", "-v", "0")
@@ -483,7 +485,12 @@ def run(options: argparse.Namespace) -> int:
                     f"{name} exited with {status} after SIGTERM:\n{processes.log_tail(name)}"
                 )
         # What the receivers hold must now match the ledgers, message by message.
-        _check_deliveries(figures, state, receiver, mail, expected_people)
+        # A run across midnight (UTC, the seeded people's zone) owes a second digest to
+        # each: one message a person is then not the rule, so the digests go unjudged.
+        crossed_midnight = datetime.now(UTC).date() != first_day
+        _check_deliveries(
+            figures, state, receiver, mail, expected_people, judge_digests=not crossed_midnight
+        )
         for name in dead:
             figures.fail(f"{name} stopped during the load:\n{processes.log_tail(name)}")
         # Both beats triggered the sweeps (else the exactly-once checks proved less).
@@ -506,14 +513,23 @@ def run(options: argparse.Namespace) -> int:
 
 
 def _check_deliveries(
-    figures: Figures, state: dict, receiver: HttpReceiver, mail, people: int
+    figures: Figures,
+    state: dict,
+    receiver: HttpReceiver,
+    mail,
+    people: int,
+    *,
+    judge_digests: bool = True,
 ) -> None:
     # Digests: one message per person (today's), and the ledger agrees.
     recipients = Counter(message["To"] for message in mail.received)
     figures.deliveries["digest emails"] = sum(recipients.values())
-    figures.duplicates["digest emails"] = sum(n - 1 for n in recipients.values() if n > 1)
     sent_digests = state["digest_status"].get("sent", 0)
-    if len(recipients) != sent_digests or sent_digests < people:
+    if not judge_digests:
+        print("Digests not judged: the run crossed midnight UTC (a second day's digest is due).")
+    else:
+        figures.duplicates["digest emails"] = sum(n - 1 for n in recipients.values() if n > 1)
+    if judge_digests and (len(recipients) != sent_digests or sent_digests < people):
         figures.fail(
             f"digests: {len(recipients)} people received mail, the ledger sent {sent_digests}, "
             f"at least {people} are owed one"

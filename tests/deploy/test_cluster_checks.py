@@ -74,11 +74,22 @@ def _receiver(webhook_ids: list[str], chats: int = 1) -> HttpReceiver:
     return receiver
 
 
-def _check(state: dict, receiver: HttpReceiver, mail) -> Figures:
+def _check(state: dict, receiver: HttpReceiver, mail, **options) -> Figures:
     figures = Figures()
     figures.contested_winner[7] = "Contested round 4 A"
-    _check_deliveries(figures, state, receiver, mail, people=2)
+    _check_deliveries(figures, state, receiver, mail, people=2, **options)
     return figures
+
+
+def test_a_run_across_midnight_leaves_the_digests_unjudged():
+    """Two digests a person are then due (one per day): not a duplicate, and the
+    other deliveries are still judged."""
+    state = _state(digest_status={"sent": 4})
+    mail = _mail("a@x.test", "b@x.test", "a@x.test", "b@x.test")
+    figures = _check(state, _receiver(["evt_1", "evt_2"]), mail, judge_digests=False)
+    assert figures.failures == [] and "digest emails" not in figures.duplicates
+    figures = _check(state, _receiver(["evt_1", "evt_1"]), mail, judge_digests=False)
+    assert figures.failures
 
 
 def test_matching_receivers_and_ledgers_pass():
