@@ -13,16 +13,24 @@ Endpoints (their public API documentation's shapes; docs/artifacts.md):
   GET /api/v1/dags/{dag_id}/dagRuns?order_by=-execution_date&limit=1
 
 Each request: GET only, short timeouts (ARTIFACT_POLL_TIMEOUT_SECONDS to connect and
-per read), no retries, no redirects, at most MAX_ANSWER_BYTES read. The token goes in
-a header and nowhere else: not in errors, not in logs.
+per read, and twice that for the whole request, however slowly the answer trickles
+in), no retries, no redirects, at most MAX_ANSWER_BYTES read, JSON nested at most as
+deep as the parser allows (deeper is MALFORMED, not a crash). Before each request the
+host is looked up and refused when any of its addresses is link-local (a cloud
+metadata service): the token never goes there. Identifiers from a link go into the
+path one segment each, never "." or "..". The token goes in a header and nowhere
+else: not in errors, not in logs.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import certifi
 import urllib3
@@ -34,6 +42,7 @@ from .models import ArtifactStatus, ArtifactSystem, ErrorKind, SystemKind
 
 USER_AGENT = "MLTeam-Artifacts/1"
 MAX_ANSWER_BYTES = 1_000_000
+READ_CHUNK_BYTES = 64 * 1024
 
 _pool = urllib3.PoolManager(ca_certs=certifi.where(), cert_reqs="CERT_REQUIRED", maxsize=4)
 
@@ -71,6 +80,62 @@ def _headers(system: ArtifactSystem) -> dict:
     return headers
 
 
+def link_local(address: str) -> bool:
+    """Whether an IP address (any notation the system's resolver accepts: IPv6 with a
+    zone, IPv4-mapped IPv6, or IPv4's legacy decimal, octal and hex forms) is
+    link-local, where cloud metadata services answer. False for a name."""
+    address = address.strip("[]").split("%", 1)[0].rstrip(".")
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        try:  # "2852039166", "0251.0376.0251.0376", "0xa9.254.169.254"...
+            ip = ipaddress.IPv4Address(socket.inet_aton(address))
+        except (OSError, ValueError):
+            return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_link_local
+
+
+def _check_host(url: str) -> None:
+    """Refuse to send the token to a host that leads to a link-local address now
+    (names are looked up again at each poll: one may be re-pointed after it was saved)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if link_local(host):
+        raise PollError(ErrorKind.FORBIDDEN_ADDRESS)
+    try:
+        infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise PollError(ErrorKind.UNREACHABLE) from None
+    if any(link_local(str(info[4][0])) for info in infos):
+        raise PollError(ErrorKind.FORBIDDEN_ADDRESS)
+
+
+def segment(value) -> str:
+    """One identifier from a link (an owner, a repository, a DAG, a run) as one path
+    segment: every character quoted, and never "." or ".." (which would climb to
+    another endpoint of the API with the token)."""
+    text = str(value)
+    if text in ("", ".", ".."):
+        raise PollError(ErrorKind.MALFORMED)
+    return quote(text, safe="")
+
+
+def _read(response, deadline: float) -> bytes:
+    """The answer's body, at most MAX_ANSWER_BYTES + 1 of it, read before `deadline`
+    (one socket read at a time: a server trickling bytes does not hold the poll)."""
+    body = bytearray()
+    while len(body) <= MAX_ANSWER_BYTES:
+        if time.monotonic() > deadline:
+            raise PollError(ErrorKind.TIMEOUT)
+        chunk = response.read1(min(READ_CHUNK_BYTES, MAX_ANSWER_BYTES + 1 - len(body)))
+        if not chunk:
+            break
+        body += chunk
+    return bytes(body)
+
+
 def _rate_limit_reset(response, now: datetime) -> datetime | None:
     """When a refusal is the rate limit's, the moment it lifts (GitHub: Retry-After,
     else X-RateLimit-Reset when X-RateLimit-Remaining is 0; 429 anywhere)."""
@@ -97,6 +162,8 @@ def get_json(system: ArtifactSystem, path: str, params: dict | None = None, *, n
     if params:
         url += "?" + urlencode(params)
     timeout = settings.ARTIFACT_POLL_TIMEOUT_SECONDS
+    deadline = time.monotonic() + 2 * timeout
+    _check_host(url)
     try:
         response = _pool.request(
             "GET",
@@ -125,7 +192,7 @@ def get_json(system: ArtifactSystem, path: str, params: dict | None = None, *, n
         if response.status >= 300:
             raise PollError(ErrorKind.SERVER_ERROR)
         try:
-            body = response.read(MAX_ANSWER_BYTES + 1)
+            body = _read(response, deadline)
         except (urllib3.exceptions.TimeoutError, TimeoutError):
             raise PollError(ErrorKind.TIMEOUT) from None
         except (urllib3.exceptions.HTTPError, OSError):
@@ -134,7 +201,7 @@ def get_json(system: ArtifactSystem, path: str, params: dict | None = None, *, n
             raise PollError(ErrorKind.MALFORMED)
         try:
             answer = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             raise PollError(ErrorKind.MALFORMED) from None
         if not isinstance(answer, dict):
             raise PollError(ErrorKind.MALFORMED)
@@ -227,8 +294,8 @@ GITHUB_FAILED_CONCLUSIONS = {"failure", "timed_out", "action_required", "startup
 def _github_ci(system, target: dict, sha: str, now) -> tuple[str, str]:
     """The commit's CI: the combined status and the check runs together. Any failing
     one makes it failing, any unfinished one (with none failing) in progress."""
-    repo = f"/repos/{quote(target['owner'], safe='')}/{quote(target['repo'], safe='')}"
-    ref = quote(sha, safe="")
+    repo = f"/repos/{segment(target['owner'])}/{segment(target['repo'])}"
+    ref = segment(sha)
     combined = get_json(system, f"{repo}/commits/{ref}/status", now=now)
     checks = get_json(system, f"{repo}/commits/{ref}/check-runs", {"per_page": 100}, now=now)
     combined_state = _dig(combined, "state")
@@ -260,7 +327,7 @@ def _github_commit(system, target: dict, now) -> Observation:
 
 
 def _github_pr(system, target: dict, now) -> Observation:
-    repo = f"/repos/{quote(target['owner'], safe='')}/{quote(target['repo'], safe='')}"
+    repo = f"/repos/{segment(target['owner'])}/{segment(target['repo'])}"
     pull = get_json(system, f"{repo}/pulls/{int(target['number'])}", now=now)
     sha = _dig(pull, "head", "sha")
     state = _dig(pull, "state")
@@ -291,16 +358,16 @@ def _gitlab_pipeline(pipeline) -> tuple[str, str]:
 
 
 def _gitlab_commit(system, target: dict, now) -> Observation:
-    project = quote(target["project"], safe="")
+    project = segment(target["project"])
     commit = get_json(
-        system, f"/api/v4/projects/{project}/repository/commits/{quote(target['sha'])}", now=now
+        system, f"/api/v4/projects/{project}/repository/commits/{segment(target['sha'])}", now=now
     )
     status, ci = _gitlab_pipeline(commit.get("last_pipeline"))
     return Observation(status, {"ci": ci, "sha": target["sha"][:12]})
 
 
 def _gitlab_mr(system, target: dict, now) -> Observation:
-    project = quote(target["project"], safe="")
+    project = segment(target["project"])
     merge_request = get_json(
         system, f"/api/v4/projects/{project}/merge_requests/{int(target['number'])}", now=now
     )
@@ -321,11 +388,9 @@ AIRFLOW_RUN_STATUS = {
 
 
 def _airflow(system, target: dict, now) -> Observation:
-    dag = quote(target["dag_id"], safe="")
+    dag = segment(target["dag_id"])
     if target.get("run_id"):
-        run = get_json(
-            system, f"/api/v1/dags/{dag}/dagRuns/{quote(target['run_id'], safe='')}", now=now
-        )
+        run = get_json(system, f"/api/v1/dags/{dag}/dagRuns/{segment(target['run_id'])}", now=now)
     else:
         answer = get_json(
             system,

@@ -47,6 +47,10 @@ class ErrorKind(models.TextChoices):
     NOT_FOUND = "not_found", _("Not found on the system")
     MALFORMED = "malformed", _("Unexpected answer")
     SERVER_ERROR = "server_error", _("The system answered with an error")
+    FORBIDDEN_ADDRESS = (
+        "forbidden_address",
+        _("Not sent: the address leads to a link-local address (such as a cloud metadata service)"),
+    )
 
 
 class ArtifactSystem(models.Model):

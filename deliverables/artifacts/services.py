@@ -16,12 +16,12 @@ Polling, in the house's order (healthchecks' sweep, claim before acting):
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import uuid
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -60,13 +60,6 @@ LINK_LOCAL_MESSAGE = _(
 )
 
 
-def _link_local(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_link_local
-    except ValueError:
-        return False
-
-
 def _check_system(system: ArtifactSystem) -> None:
     """An admin's base address: http(s), a host, no credentials, query or fragment.
     Hosts inside the network are allowed (the admin chose them: an MLflow or Airflow
@@ -81,7 +74,7 @@ def _check_system(system: ArtifactSystem) -> None:
         or parts.fragment
     ):
         raise ValidationError({"base_url": BASE_URL_MESSAGE}, code="invalid")
-    if _link_local(parts.hostname):
+    if clients.link_local(parts.hostname):
         raise ValidationError({"base_url": LINK_LOCAL_MESSAGE}, code="link_local")
     system.link_host = (system.link_host or "").strip().lower()
     system.full_clean()
@@ -232,9 +225,17 @@ def artifact_poll(*, state_id: int, now: datetime | None = None) -> bool:
         _release(state_id, token, now + timedelta(minutes=system.poll_minutes))
         return False
     try:
-        observation = clients.observe(system, state.link.kind, state.link.target, now=now)
+        observation = clients.observe(system, state.link.kind, state.link.target or {}, now=now)
     except clients.PollError as error:
         _record_error(state_id, token, system.pk, error, now)
+    except SoftTimeLimitExceeded:
+        _record_error(state_id, token, system.pk, clients.PollError(ErrorKind.TIMEOUT), now)
+    except Exception:
+        # A link or an answer this code did not foresee: recorded on the link (the
+        # claim let go, the next poll at its time) and logged for the developers;
+        # never the poll's worker stuck on it, nor the token in the message.
+        logger.exception("Artifact poll of state %s failed unexpectedly", state_id)
+        _record_error(state_id, token, system.pk, clients.PollError(ErrorKind.MALFORMED), now)
     else:
         _record(state_id, token, observation, now)
     return True
