@@ -424,6 +424,27 @@ OBSERVERS = {
 }
 
 
+# What is kept of a system's answer: facts are short words and times (a longer one is
+# cut), a model version fits its column (a longer one is not a version: MALFORMED).
+FACT_LIMIT = 200
+MODEL_VERSION_LIMIT = 40
+
+
+def _short(value):
+    if isinstance(value, str):
+        return value[:FACT_LIMIT]
+    if isinstance(value, list):
+        return [_short(item) for item in value[:10]]
+    return value
+
+
 def observe(system: ArtifactSystem, kind: str, target: dict, *, now: datetime) -> Observation:
     """What `system` says now about the artifact `target` of a link of `kind`."""
-    return OBSERVERS[kind](system, target, now)
+    observation = OBSERVERS[kind](system, target, now)
+    if len(observation.model_version) > MODEL_VERSION_LIMIT:
+        raise PollError(ErrorKind.MALFORMED)
+    return Observation(
+        observation.status,
+        {key: _short(value) for key, value in observation.facts.items()},
+        model_version=observation.model_version,
+    )

@@ -129,3 +129,26 @@ def test_the_link_local_check_reads_every_notation():
 def test_a_poll_stops_before_its_lease_ends(settings):
     limits = settings.CELERY_TASK_ANNOTATIONS["polling.artifact_poll"]
     assert limits["soft_time_limit"] < limits["time_limit"] < settings.ARTIFACT_POLL_LEASE_SECONDS
+
+
+def test_an_oversized_answer_is_cut_or_refused_never_a_failed_save(work, fake):
+    """A version longer than its column was a database error inside the poll's save
+    (the claim held, the task failing at every poll); long words are cut."""
+    from tests.artifacts import servers
+
+    mlflow = fake()
+    answer = servers.mlflow_model_version("churn", "7", aliases=["production"])
+    answer["model_version"]["current_stage"] = "S" * 100_000
+    mlflow.answer(MLFLOW_ALIAS, answer)
+    system("mlflow", mlflow.url)
+    added = link(work.deliverable, work.world.people["member"], "models:/churn@production")
+    poll_all()
+    state = state_of(added)
+    assert state.model_version == "7" and len(state.facts["stage"]) == clients.FACT_LIMIT
+    answer["model_version"]["version"] = "9" * 41
+    mlflow.answer(MLFLOW_ALIAS, answer)
+    ArtifactState.objects.update(next_poll_at=timezone.now())
+    poll_all()
+    state = state_of(added)
+    assert state.model_version == "7" and state.error == ErrorKind.MALFORMED
+    assert state.claimed_until is None
