@@ -1,5 +1,6 @@
-"""Every write of a card refuses a request without the CSRF token (a page elsewhere
-posting with the owner's session), and writes nothing."""
+"""Card writes under attack or race: every one refuses a request without the CSRF
+token (a page elsewhere posting with the owner's session), and a section removed
+while someone writes is said, not a 500."""
 
 from __future__ import annotations
 
@@ -35,3 +36,26 @@ def test_card_writes_refuse_a_post_without_the_csrf_token(cards):
         assert browser.post(url, data).status_code == 403, url
     assert not CardAnswer.objects.exists()
     assert CardLink.objects.get().needs_review and DeliverableEvent.objects.count() == events
+
+
+def test_a_section_removed_while_someone_writes_is_said_not_a_500(client, cards, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    from deliverables.cards import views
+    from deliverables.cards.models import CardSection
+    from deliverables.cards.services import SECTION_ELSEWHERE_MESSAGE
+
+    section = cards.section(0)
+    key = section.questions.order_by("position").first().pk
+
+    def removed_meanwhile(**kwargs):
+        CardSection.objects.filter(pk=section.pk).delete()
+        raise ValidationError(SECTION_ELSEWHERE_MESSAGE, code="section")
+
+    monkeypatch.setattr(views.services, "card_answer_save", removed_meanwhile)
+    client.force_login(cards.world.people["member"])
+    url = reverse("cards:section", args=[cards.card.pk, section.pk])
+    data = {f"section-{section.pk}-version": 0, f"section-{section.pk}-answer_{key}": "Yes."}
+    response = client.post(url, data, follow=True)
+    assert response.status_code == 200
+    assert "That section is not on this deliverable" in response.content.decode()
