@@ -17,7 +17,8 @@ per read, and twice that for the whole request, however slowly the answer trickl
 in), no retries, no redirects, at most MAX_ANSWER_BYTES read, JSON nested at most as
 deep as the parser allows (deeper is MALFORMED, not a crash). Before each request the
 host is looked up and refused when any of its addresses is link-local (a cloud
-metadata service): the token never goes there. Identifiers from a link go into the
+metadata service), and the connection goes to the address checked (no second
+lookup): the token never goes there. Identifiers from a link go into the
 path one segment each, never "." or "..". The token goes in a header and nowhere
 else: not in errors, not in logs.
 """
@@ -43,8 +44,6 @@ from .models import ArtifactStatus, ArtifactSystem, ErrorKind, SystemKind
 USER_AGENT = "MLTeam-Artifacts/1"
 MAX_ANSWER_BYTES = 1_000_000
 READ_CHUNK_BYTES = 64 * 1024
-
-_pool = urllib3.PoolManager(ca_certs=certifi.where(), cert_reqs="CERT_REQUIRED", maxsize=4)
 
 
 @dataclass(frozen=True)
@@ -97,10 +96,12 @@ def link_local(address: str) -> bool:
     return ip.is_link_local
 
 
-def _check_host(url: str) -> None:
-    """Refuse to send the token to a host that leads to a link-local address now
-    (names are looked up again at each poll: one may be re-pointed after it was saved)."""
-    parts = urlsplit(url)
+def _checked_address(parts) -> str:
+    """The address to connect to: the host's own if it is an IP address, else the
+    first its name resolves to now, after refusing a host any of whose addresses is
+    link-local. The request then goes to that very address (no second lookup, so a
+    name cannot be re-pointed in between); names are looked up at every request, as
+    one may be re-pointed after the system was saved."""
     host = parts.hostname or ""
     if link_local(host):
         raise PollError(ErrorKind.FORBIDDEN_ADDRESS)
@@ -108,8 +109,35 @@ def _check_host(url: str) -> None:
         infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
         raise PollError(ErrorKind.UNREACHABLE) from None
-    if any(link_local(str(info[4][0])) for info in infos):
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses:
+        raise PollError(ErrorKind.UNREACHABLE)
+    if any(link_local(address) for address in addresses):
         raise PollError(ErrorKind.FORBIDDEN_ADDRESS)
+    return addresses[0]
+
+
+def _connection_pool(parts, address: str, timeout: int):
+    """A one-connection pool to `address`, the host's name kept for TLS (the
+    certificate is checked against it, not against the address)."""
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
+    options = {
+        "timeout": urllib3.Timeout(connect=timeout, read=timeout),
+        "retries": False,
+        "maxsize": 1,
+    }
+    if https:
+        return urllib3.HTTPSConnectionPool(
+            address,
+            port,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=certifi.where(),
+            server_hostname=parts.hostname,
+            assert_hostname=parts.hostname,
+            **options,
+        )
+    return urllib3.HTTPConnectionPool(address, port, **options)
 
 
 def segment(value) -> str:
@@ -163,23 +191,28 @@ def get_json(system: ArtifactSystem, path: str, params: dict | None = None, *, n
         url += "?" + urlencode(params)
     timeout = settings.ARTIFACT_POLL_TIMEOUT_SECONDS
     deadline = time.monotonic() + 2 * timeout
-    _check_host(url)
+    parts = urlsplit(url)
+    pool = _connection_pool(parts, _checked_address(parts), timeout)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        response = _pool.request(
+        response = pool.urlopen(
             "GET",
-            url,
-            headers=_headers(system),
-            timeout=urllib3.Timeout(connect=timeout, read=timeout),
+            target,
+            headers={**_headers(system), "Host": parts.netloc},
             retries=False,
             redirect=False,
             preload_content=False,
+            assert_same_host=False,
         )
     except (urllib3.exceptions.NewConnectionError, urllib3.exceptions.NameResolutionError):
         # Refused or unknown host (urllib3 counts these as connect timeouts too).
+        pool.close()
         raise PollError(ErrorKind.UNREACHABLE) from None
     except (urllib3.exceptions.TimeoutError, TimeoutError):
+        pool.close()
         raise PollError(ErrorKind.TIMEOUT) from None
     except (urllib3.exceptions.HTTPError, OSError):
+        pool.close()
         raise PollError(ErrorKind.UNREACHABLE) from None
     try:
         retry_at = _rate_limit_reset(response, now)
@@ -208,6 +241,7 @@ def get_json(system: ArtifactSystem, path: str, params: dict | None = None, *, n
         return answer
     finally:
         response.release_conn()
+        pool.close()
 
 
 def _dig(answer: dict, *keys, kind=str):

@@ -152,3 +152,28 @@ def test_an_oversized_answer_is_cut_or_refused_never_a_failed_save(work, fake):
     state = state_of(added)
     assert state.model_version == "7" and state.error == ErrorKind.MALFORMED
     assert state.claimed_until is None
+
+
+def test_the_request_goes_to_the_address_checked_not_a_second_lookup(work, fake, monkeypatch):
+    """DNS rebinding: a name that answers a harmless address to the check and the
+    metadata service right after gets the request at the harmless one."""
+    mlflow = fake()
+    mlflow.answer(MLFLOW_ALIAS, {"model_version": {"version": "4", "status": "READY"}})
+    port = mlflow.url.rsplit(":", 1)[1]
+    system("mlflow", f"http://rebinding.test:{port}")
+    real = socket.getaddrinfo
+    lookups = []
+
+    def resolver(host, *args, **kwargs):
+        if host == "rebinding.test":
+            lookups.append(host)
+            address = "127.0.0.1" if len(lookups) == 1 else "169.254.169.254"
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port)))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    added = link(work.deliverable, work.world.people["member"], "models:/churn@production")
+    poll_all()
+    assert lookups == ["rebinding.test"]
+    assert mlflow.requests[0].headers["host"] == f"rebinding.test:{port}"
+    assert state_of(added).model_version == "4"
