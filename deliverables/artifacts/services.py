@@ -11,7 +11,8 @@ Polling, in the house's order (healthchecks' sweep, claim before acting):
 4. `_record` writes what it saw under the claim (status and facts, or the error
    kind and when; the next poll; a rate limit's reset on the system), bumps the
    project page's cache when the state changed, and sends
-   `deliverables.signals.model_version_changed` after commit when the model version moved.
+   `deliverables.signals.model_version_changed` in the same transaction when the model
+   version moved (a receiver's failure undoes the record: the change is seen again).
 """
 
 from __future__ import annotations
@@ -275,16 +276,16 @@ def _record(state_id: int, token: uuid.UUID, observation: clients.Observation, n
     if changed:
         cache.project_changed(deliverable.project_id)
     if version_moved:
-        link = state.link
-        new = observation.model_version
-        transaction.on_commit(
-            lambda: model_version_changed.send(
-                sender=ArtifactState,
-                deliverable=deliverable,
-                link=link,
-                old=old_version or None,
-                new=new,
-            )
+        # Inside the poll's transaction: what the receivers write (the cards' review
+        # flags and their history) commits with the version seen, or neither does,
+        # and the link is polled again once its claim's lease ends (never a version
+        # recorded whose cards were not flagged).
+        model_version_changed.send(
+            sender=ArtifactState,
+            deliverable=deliverable,
+            link=state.link,
+            old=old_version or None,
+            new=observation.model_version,
         )
 
 
