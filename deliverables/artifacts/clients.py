@@ -13,16 +13,25 @@ Endpoints (their public API documentation's shapes; docs/artifacts.md):
   GET /api/v1/dags/{dag_id}/dagRuns?order_by=-execution_date&limit=1
 
 Each request: GET only, short timeouts (ARTIFACT_POLL_TIMEOUT_SECONDS to connect and
-per read), no retries, no redirects, at most MAX_ANSWER_BYTES read. The token goes in
-a header and nowhere else: not in errors, not in logs.
+per read, and twice that for the whole request, however slowly the answer trickles
+in), no retries, no redirects, at most MAX_ANSWER_BYTES read, JSON nested at most as
+deep as the parser allows (deeper is MALFORMED, not a crash). Before each request the
+host is looked up and refused when any of its addresses is link-local (a cloud
+metadata service), and the connection goes to the address checked (no second
+lookup): the token never goes there. Identifiers from a link go into the
+path one segment each, never "." or "..". The token goes in a header and nowhere
+else: not in errors, not in logs.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import certifi
 import urllib3
@@ -34,8 +43,7 @@ from .models import ArtifactStatus, ArtifactSystem, ErrorKind, SystemKind
 
 USER_AGENT = "MLTeam-Artifacts/1"
 MAX_ANSWER_BYTES = 1_000_000
-
-_pool = urllib3.PoolManager(ca_certs=certifi.where(), cert_reqs="CERT_REQUIRED", maxsize=4)
+READ_CHUNK_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,91 @@ def _headers(system: ArtifactSystem) -> dict:
     return headers
 
 
+def link_local(address: str) -> bool:
+    """Whether an IP address (any notation the system's resolver accepts: IPv6 with a
+    zone, IPv4-mapped IPv6, or IPv4's legacy decimal, octal and hex forms) is
+    link-local, where cloud metadata services answer. False for a name."""
+    address = address.strip("[]").split("%", 1)[0].rstrip(".")
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        try:  # "2852039166", "0251.0376.0251.0376", "0xa9.254.169.254"...
+            ip = ipaddress.IPv4Address(socket.inet_aton(address))
+        except (OSError, ValueError):
+            return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_link_local
+
+
+def _checked_address(parts) -> str:
+    """The address to connect to: the host's own if it is an IP address, else the
+    first its name resolves to now, after refusing a host any of whose addresses is
+    link-local. The request then goes to that very address (no second lookup, so a
+    name cannot be re-pointed in between); names are looked up at every request, as
+    one may be re-pointed after the system was saved."""
+    host = parts.hostname or ""
+    if link_local(host):
+        raise PollError(ErrorKind.FORBIDDEN_ADDRESS)
+    try:
+        infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise PollError(ErrorKind.UNREACHABLE) from None
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses:
+        raise PollError(ErrorKind.UNREACHABLE)
+    if any(link_local(address) for address in addresses):
+        raise PollError(ErrorKind.FORBIDDEN_ADDRESS)
+    return addresses[0]
+
+
+def _connection_pool(parts, address: str, timeout: int):
+    """A one-connection pool to `address`, the host's name kept for TLS (the
+    certificate is checked against it, not against the address)."""
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
+    options = {
+        "timeout": urllib3.Timeout(connect=timeout, read=timeout),
+        "retries": False,
+        "maxsize": 1,
+    }
+    if https:
+        return urllib3.HTTPSConnectionPool(
+            address,
+            port,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=certifi.where(),
+            server_hostname=parts.hostname,
+            assert_hostname=parts.hostname,
+            **options,
+        )
+    return urllib3.HTTPConnectionPool(address, port, **options)
+
+
+def segment(value) -> str:
+    """One identifier from a link (an owner, a repository, a DAG, a run) as one path
+    segment: every character quoted, and never "." or ".." (which would climb to
+    another endpoint of the API with the token)."""
+    text = str(value)
+    if text in ("", ".", ".."):
+        raise PollError(ErrorKind.MALFORMED)
+    return quote(text, safe="")
+
+
+def _read(response, deadline: float) -> bytes:
+    """The answer's body, at most MAX_ANSWER_BYTES + 1 of it, read before `deadline`
+    (one socket read at a time: a server trickling bytes does not hold the poll)."""
+    body = bytearray()
+    while len(body) <= MAX_ANSWER_BYTES:
+        if time.monotonic() > deadline:
+            raise PollError(ErrorKind.TIMEOUT)
+        chunk = response.read1(min(READ_CHUNK_BYTES, MAX_ANSWER_BYTES + 1 - len(body)))
+        if not chunk:
+            break
+        body += chunk
+    return bytes(body)
+
+
 def _rate_limit_reset(response, now: datetime) -> datetime | None:
     """When a refusal is the rate limit's, the moment it lifts (GitHub: Retry-After,
     else X-RateLimit-Reset when X-RateLimit-Remaining is 0; 429 anywhere)."""
@@ -97,22 +190,29 @@ def get_json(system: ArtifactSystem, path: str, params: dict | None = None, *, n
     if params:
         url += "?" + urlencode(params)
     timeout = settings.ARTIFACT_POLL_TIMEOUT_SECONDS
+    deadline = time.monotonic() + 2 * timeout
+    parts = urlsplit(url)
+    pool = _connection_pool(parts, _checked_address(parts), timeout)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        response = _pool.request(
+        response = pool.urlopen(
             "GET",
-            url,
-            headers=_headers(system),
-            timeout=urllib3.Timeout(connect=timeout, read=timeout),
+            target,
+            headers={**_headers(system), "Host": parts.netloc},
             retries=False,
             redirect=False,
             preload_content=False,
+            assert_same_host=False,
         )
     except (urllib3.exceptions.NewConnectionError, urllib3.exceptions.NameResolutionError):
         # Refused or unknown host (urllib3 counts these as connect timeouts too).
+        pool.close()
         raise PollError(ErrorKind.UNREACHABLE) from None
     except (urllib3.exceptions.TimeoutError, TimeoutError):
+        pool.close()
         raise PollError(ErrorKind.TIMEOUT) from None
     except (urllib3.exceptions.HTTPError, OSError):
+        pool.close()
         raise PollError(ErrorKind.UNREACHABLE) from None
     try:
         retry_at = _rate_limit_reset(response, now)
@@ -125,7 +225,7 @@ def get_json(system: ArtifactSystem, path: str, params: dict | None = None, *, n
         if response.status >= 300:
             raise PollError(ErrorKind.SERVER_ERROR)
         try:
-            body = response.read(MAX_ANSWER_BYTES + 1)
+            body = _read(response, deadline)
         except (urllib3.exceptions.TimeoutError, TimeoutError):
             raise PollError(ErrorKind.TIMEOUT) from None
         except (urllib3.exceptions.HTTPError, OSError):
@@ -134,13 +234,14 @@ def get_json(system: ArtifactSystem, path: str, params: dict | None = None, *, n
             raise PollError(ErrorKind.MALFORMED)
         try:
             answer = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             raise PollError(ErrorKind.MALFORMED) from None
         if not isinstance(answer, dict):
             raise PollError(ErrorKind.MALFORMED)
         return answer
     finally:
         response.release_conn()
+        pool.close()
 
 
 def _dig(answer: dict, *keys, kind=str):
@@ -227,8 +328,8 @@ GITHUB_FAILED_CONCLUSIONS = {"failure", "timed_out", "action_required", "startup
 def _github_ci(system, target: dict, sha: str, now) -> tuple[str, str]:
     """The commit's CI: the combined status and the check runs together. Any failing
     one makes it failing, any unfinished one (with none failing) in progress."""
-    repo = f"/repos/{quote(target['owner'], safe='')}/{quote(target['repo'], safe='')}"
-    ref = quote(sha, safe="")
+    repo = f"/repos/{segment(target['owner'])}/{segment(target['repo'])}"
+    ref = segment(sha)
     combined = get_json(system, f"{repo}/commits/{ref}/status", now=now)
     checks = get_json(system, f"{repo}/commits/{ref}/check-runs", {"per_page": 100}, now=now)
     combined_state = _dig(combined, "state")
@@ -260,7 +361,7 @@ def _github_commit(system, target: dict, now) -> Observation:
 
 
 def _github_pr(system, target: dict, now) -> Observation:
-    repo = f"/repos/{quote(target['owner'], safe='')}/{quote(target['repo'], safe='')}"
+    repo = f"/repos/{segment(target['owner'])}/{segment(target['repo'])}"
     pull = get_json(system, f"{repo}/pulls/{int(target['number'])}", now=now)
     sha = _dig(pull, "head", "sha")
     state = _dig(pull, "state")
@@ -291,16 +392,16 @@ def _gitlab_pipeline(pipeline) -> tuple[str, str]:
 
 
 def _gitlab_commit(system, target: dict, now) -> Observation:
-    project = quote(target["project"], safe="")
+    project = segment(target["project"])
     commit = get_json(
-        system, f"/api/v4/projects/{project}/repository/commits/{quote(target['sha'])}", now=now
+        system, f"/api/v4/projects/{project}/repository/commits/{segment(target['sha'])}", now=now
     )
     status, ci = _gitlab_pipeline(commit.get("last_pipeline"))
     return Observation(status, {"ci": ci, "sha": target["sha"][:12]})
 
 
 def _gitlab_mr(system, target: dict, now) -> Observation:
-    project = quote(target["project"], safe="")
+    project = segment(target["project"])
     merge_request = get_json(
         system, f"/api/v4/projects/{project}/merge_requests/{int(target['number'])}", now=now
     )
@@ -321,11 +422,9 @@ AIRFLOW_RUN_STATUS = {
 
 
 def _airflow(system, target: dict, now) -> Observation:
-    dag = quote(target["dag_id"], safe="")
+    dag = segment(target["dag_id"])
     if target.get("run_id"):
-        run = get_json(
-            system, f"/api/v1/dags/{dag}/dagRuns/{quote(target['run_id'], safe='')}", now=now
-        )
+        run = get_json(system, f"/api/v1/dags/{dag}/dagRuns/{segment(target['run_id'])}", now=now)
     else:
         answer = get_json(
             system,
@@ -359,6 +458,27 @@ OBSERVERS = {
 }
 
 
+# What is kept of a system's answer: facts are short words and times (a longer one is
+# cut), a model version fits its column (a longer one is not a version: MALFORMED).
+FACT_LIMIT = 200
+MODEL_VERSION_LIMIT = 40
+
+
+def _short(value):
+    if isinstance(value, str):
+        return value[:FACT_LIMIT]
+    if isinstance(value, list):
+        return [_short(item) for item in value[:10]]
+    return value
+
+
 def observe(system: ArtifactSystem, kind: str, target: dict, *, now: datetime) -> Observation:
     """What `system` says now about the artifact `target` of a link of `kind`."""
-    return OBSERVERS[kind](system, target, now)
+    observation = OBSERVERS[kind](system, target, now)
+    if len(observation.model_version) > MODEL_VERSION_LIMIT:
+        raise PollError(ErrorKind.MALFORMED)
+    return Observation(
+        observation.status,
+        {key: _short(value) for key, value in observation.facts.items()},
+        model_version=observation.model_version,
+    )

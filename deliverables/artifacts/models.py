@@ -1,8 +1,9 @@
 """Systems that know the live state of linked artifacts, and that state per link.
 
 `ArtifactSystem`: one server an admin connects (kind, API base address, token).
-Its token is a secret: the admin never shows it back, nothing logs it, and only
-the HTTP client (`clients.py`) reads it, to put it in a request header.
+Its token is a secret: stored sealed (encrypted with a key derived from SECRET_KEY),
+the admin never shows it back, nothing logs it, and only the HTTP client
+(`clients.py`) reads it, to put it in a request header.
 
 `ArtifactState`: per typed link, what the last poll saw (a status and plain
 facts such as the alias's version, the CI state, the last DAG run's state and
@@ -16,6 +17,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from deliverables.models import DeliverableLink, LinkKind
+from mlteam.sealed import seal, unseal
+
+# What the systems' tokens are sealed for (mlteam.sealed; a migration uses it too).
+TOKEN_PURPOSE = "artifact-system-token"  # noqa: S105 (a key-derivation label, not a secret)
 
 
 class SystemKind(models.TextChoices):
@@ -47,6 +52,10 @@ class ErrorKind(models.TextChoices):
     NOT_FOUND = "not_found", _("Not found on the system")
     MALFORMED = "malformed", _("Unexpected answer")
     SERVER_ERROR = "server_error", _("The system answered with an error")
+    FORBIDDEN_ADDRESS = (
+        "forbidden_address",
+        _("Not sent: the address leads to a link-local address (such as a cloud metadata service)"),
+    )
 
 
 class ArtifactSystem(models.Model):
@@ -70,7 +79,10 @@ class ArtifactSystem(models.Model):
             "host, and MLflow's models:/ and runs:/ addresses."
         ),
     )
-    token = models.CharField(_("token"), max_length=500, blank=True, editable=False)
+    # The token, sealed (mlteam.sealed): read and set through `token`.
+    encrypted_token = models.CharField(
+        _("token (encrypted)"), max_length=1000, blank=True, editable=False
+    )
     active = models.BooleanField(_("active"), default=True)
     poll_minutes = models.PositiveSmallIntegerField(
         _("poll every (minutes)"),
@@ -103,8 +115,18 @@ class ArtifactSystem(models.Model):
         return f"<ArtifactSystem {self.pk} {self.kind} {self.base_url}>"
 
     @property
+    def token(self) -> str:
+        """The token in clear, for the HTTP client's header only; "" when none is set
+        or when it cannot be opened any more (SECRET_KEY changed: type it again)."""
+        return unseal(TOKEN_PURPOSE, self.encrypted_token) or ""
+
+    @token.setter
+    def token(self, value: str) -> None:
+        self.encrypted_token = seal(TOKEN_PURPOSE, value or "")
+
+    @property
     def has_token(self) -> bool:
-        return bool(self.token)
+        return bool(self.encrypted_token)
 
     def serves(self, target: dict) -> bool:
         """Whether links to `target` are polled through this system."""

@@ -11,17 +11,18 @@ Polling, in the house's order (healthchecks' sweep, claim before acting):
 4. `_record` writes what it saw under the claim (status and facts, or the error
    kind and when; the next poll; a rate limit's reset on the system), bumps the
    project page's cache when the state changed, and sends
-   `deliverables.signals.model_version_changed` after commit when the model version moved.
+   `deliverables.signals.model_version_changed` in the same transaction when the model
+   version moved (a receiver's failure undoes the record: the change is seen again).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import uuid
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -60,13 +61,6 @@ LINK_LOCAL_MESSAGE = _(
 )
 
 
-def _link_local(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_link_local
-    except ValueError:
-        return False
-
-
 def _check_system(system: ArtifactSystem) -> None:
     """An admin's base address: http(s), a host, no credentials, query or fragment.
     Hosts inside the network are allowed (the admin chose them: an MLflow or Airflow
@@ -81,7 +75,7 @@ def _check_system(system: ArtifactSystem) -> None:
         or parts.fragment
     ):
         raise ValidationError({"base_url": BASE_URL_MESSAGE}, code="invalid")
-    if _link_local(parts.hostname):
+    if clients.link_local(parts.hostname):
         raise ValidationError({"base_url": LINK_LOCAL_MESSAGE}, code="link_local")
     system.link_host = (system.link_host or "").strip().lower()
     system.full_clean()
@@ -232,9 +226,17 @@ def artifact_poll(*, state_id: int, now: datetime | None = None) -> bool:
         _release(state_id, token, now + timedelta(minutes=system.poll_minutes))
         return False
     try:
-        observation = clients.observe(system, state.link.kind, state.link.target, now=now)
+        observation = clients.observe(system, state.link.kind, state.link.target or {}, now=now)
     except clients.PollError as error:
         _record_error(state_id, token, system.pk, error, now)
+    except SoftTimeLimitExceeded:
+        _record_error(state_id, token, system.pk, clients.PollError(ErrorKind.TIMEOUT), now)
+    except Exception:
+        # A link or an answer this code did not foresee: recorded on the link (the
+        # claim let go, the next poll at its time) and logged for the developers;
+        # never the poll's worker stuck on it, nor the token in the message.
+        logger.exception("Artifact poll of state %s failed unexpectedly", state_id)
+        _record_error(state_id, token, system.pk, clients.PollError(ErrorKind.MALFORMED), now)
     else:
         _record(state_id, token, observation, now)
     return True
@@ -274,16 +276,16 @@ def _record(state_id: int, token: uuid.UUID, observation: clients.Observation, n
     if changed:
         cache.project_changed(deliverable.project_id)
     if version_moved:
-        link = state.link
-        new = observation.model_version
-        transaction.on_commit(
-            lambda: model_version_changed.send(
-                sender=ArtifactState,
-                deliverable=deliverable,
-                link=link,
-                old=old_version or None,
-                new=new,
-            )
+        # Inside the poll's transaction: what the receivers write (the cards' review
+        # flags and their history) commits with the version seen, or neither does,
+        # and the link is polled again once its claim's lease ends (never a version
+        # recorded whose cards were not flagged).
+        model_version_changed.send(
+            sender=ArtifactState,
+            deliverable=deliverable,
+            link=state.link,
+            old=old_version or None,
+            new=observation.model_version,
         )
 
 

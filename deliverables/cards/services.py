@@ -229,14 +229,18 @@ def flag_for_review(*, deliverable: Deliverable, reason: str, actor=None) -> int
     """Mark every card linked to `deliverable` as needing review, saying why (a new
     model version, say): each gets the flag, the reason and one history entry.
     Returns how many cards were flagged. A card already flagged takes the newer
-    reason. Safe to call again: it only restates the flag."""
+    reason. Safe to call again (a signal delivered twice, two polls seeing the same
+    change): a card already flagged for this very reason is left as it is, without
+    a second history entry or a new version under someone's open review form."""
     reason = (reason or "").strip()[:REASON_LIMIT]
-    links = list(
-        CardLink.objects.select_for_update()
+    links = [
+        link
+        for link in CardLink.objects.select_for_update()
         .filter(subject=deliverable)
         .select_related("card")
         .order_by("pk")
-    )
+        if not (link.needs_review and link.review_reason == reason)
+    ]
     if not links:
         return 0
     now = timezone.now()

@@ -81,10 +81,14 @@ def card_section_save(request: HttpRequest, pk: int, section_pk: int) -> HttpRes
             )
         except ValidationError as error:
             status = 409 if getattr(error, "code", None) == "stale" else 422
+            fresh_view = _card_or_404(deliverable)
+            fresh = next((s for s in fresh_view.sections if s.section.pk == section_pk), None)
+            if fresh is None:  # the section left the template meanwhile
+                for message in error.messages:
+                    messages.error(request, message)
+                return _back(pk)
             for message in error.messages:
                 form.add_error(None, message)
-            fresh_view = _card_or_404(deliverable)
-            fresh = next(s for s in fresh_view.sections if s.section.pk == section_pk)
             form.data = form.data.copy()
             form.data[form.add_prefix("version")] = fresh.version
             form.current = fresh

@@ -419,6 +419,12 @@ WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
 # (longer than the slowest poll: a few requests of at most twice the timeout each).
 ARTIFACT_POLL_TIMEOUT_SECONDS = env_int("ARTIFACT_POLL_TIMEOUT_SECONDS", 5, minimum=1)
 ARTIFACT_POLL_LEASE_SECONDS = env_int("ARTIFACT_POLL_LEASE_SECONDS", 120, minimum=30)
+# A poll is stopped (and records a timeout) well before its lease ends, so no second
+# worker takes its link over while it still runs (60 s and 90 s by default).
+CELERY_TASK_ANNOTATIONS["polling.artifact_poll"] = {
+    "soft_time_limit": ARTIFACT_POLL_LEASE_SECONDS // 2,
+    "time_limit": ARTIFACT_POLL_LEASE_SECONDS * 3 // 4,
+}
 # How many links one sweep hands to the workers at most (the rest wait for the next).
 ARTIFACT_POLL_BATCH = env_int("ARTIFACT_POLL_BATCH", 500, minimum=1)
 # How often the navbar's inbox bell asks for the unread count (one small query).

@@ -3,7 +3,8 @@ GitHub, GitLab, Airflow), with answers shaped like their public API documentatio
 
 `FakeSystem.answer(path, body, status=200, headers=None)` sets what a path (with its
 query string, if the poll sends one) answers; ("hang", seconds) never answers in time,
-("raw", bytes) sends bytes that are not JSON. Every request is recorded.
+("raw", bytes) sends bytes that are not JSON; ("trickle", seconds, chunks) sends a
+valid answer's headers, then one byte every `seconds`. Every request is recorded.
 """
 
 from __future__ import annotations
@@ -50,6 +51,18 @@ def _handler(system: FakeSystem):
                 status, body, headers = found
             if isinstance(body, tuple) and body[0] == "hang":
                 time.sleep(body[1])
+                return
+            if isinstance(body, tuple) and body[0] == "trickle":
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                try:
+                    for _n in range(body[2]):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        time.sleep(body[1])
+                except OSError:
+                    pass  # the client gave up
                 return
             data = body[1] if isinstance(body, tuple) and body[0] == "raw" else json.dumps(body)
             data = data.encode() if isinstance(data, str) else data

@@ -43,3 +43,44 @@ def test_a_new_model_version_flags_the_card_once(
     with django_capture_on_commit_callbacks(execute=True):  # the same answer again
         poll_all(later(50))
     assert CardLink.objects.get().version == version
+
+
+def test_a_flag_that_fails_is_not_lost_the_change_is_seen_again(
+    cards,  # noqa: F811
+    fake,
+    settings,
+):
+    """The version seen and the cards' flags commit together: a receiver failing
+    (a database hiccup) leaves the old version recorded, so the poll after the
+    claim's lease sees the change again and flags the card then."""
+    from datetime import timedelta
+
+    from deliverables.signals import model_version_changed
+
+    member = cards.world.people["member"]
+    card_link_set(deliverable=cards.card, actor=member, subject=cards.model, version=1)
+    mlflow = fake()
+    mlflow.answer(MLFLOW_ALIAS, servers.mlflow_model_version("churn", "7", aliases=["production"]))
+    system("mlflow", mlflow.url)
+    added = link(cards.model, cards.world.people["colleague"], "models:/churn@production")
+    poll_all()
+    mlflow.answer(MLFLOW_ALIAS, servers.mlflow_model_version("churn", "8"))
+
+    def hiccup(**kwargs):
+        raise RuntimeError("database hiccup")
+
+    model_version_changed.connect(hiccup, dispatch_uid="test-hiccup")
+    try:
+        with pytest.raises(RuntimeError):
+            poll_all(later(25))
+    finally:
+        model_version_changed.disconnect(dispatch_uid="test-hiccup")
+    from deliverables.artifacts.models import ArtifactState
+
+    assert ArtifactState.objects.get(link=added).model_version == "7"
+    assert not CardLink.objects.get().needs_review
+    after_lease = later(25) + timedelta(seconds=settings.ARTIFACT_POLL_LEASE_SECONDS + 1)
+    poll_all(after_lease)
+    assert ArtifactState.objects.get(link=added).model_version == "8"
+    flagged = CardLink.objects.get()
+    assert flagged.needs_review and "8" in flagged.review_reason

@@ -183,3 +183,19 @@ def test_the_receiver_flags_the_cards_of_the_changed_model(cards):
     )
     assert on_model_version_changed(sender=None, deliverable=cards.card, old=None, new="1") == 0
     assert not CardLink.objects.get().needs_review
+
+
+def test_the_same_change_flagged_twice_flags_once(cards):
+    """A signal delivered twice (or two polls seeing one change) leaves one flag, one
+    history entry and one version step; a newer reason still restates it."""
+    card_link_set(
+        deliverable=cards.card, actor=cards.world.people["member"], subject=cards.model, version=1
+    )
+    assert on_model_version_changed(sender=None, deliverable=cards.model, old="2", new="3") == 1
+    version = CardLink.objects.get().version
+    assert on_model_version_changed(sender=None, deliverable=cards.model, old="2", new="3") == 0
+    assert CardLink.objects.get().version == version
+    flags = DeliverableEvent.objects.filter(deliverable=cards.card, kind=EventKind.CARD_REVIEW)
+    assert flags.count() == 1
+    assert on_model_version_changed(sender=None, deliverable=cards.model, old="3", new="4") == 1
+    assert flags.count() == 2 and "4" in CardLink.objects.get().review_reason
