@@ -22,6 +22,7 @@ from django.db.models import ManyToManyField
 from django.urls import reverse
 from django.utils import translation
 
+from deliverables.links import parse_link
 from deliverables.models import ChecklistItem, Deliverable, DeliverableLink
 from deliverables.reviews.models import Review, ReviewCycle
 from deliverables.selectors import plan_proposal
@@ -233,10 +234,13 @@ def _case_link_add(p, w):
 
     def expect(world, data):
         link = DeliverableLink.objects.latest("pk")
+        # The kind as drawn, or detected from the address when left to detection.
+        parsed = parse_link(data["kind"][0], "https://example.com/model-card")
         world["DeliverableLink"][link.pk] = {
             "id": link.pk,
             "deliverable_id": report.pk,
-            "kind": data["kind"][0],
+            "kind": parsed.kind,
+            "target": parsed.target,
             "url": "https://example.com/model-card",
             "label": "",
             "added_by_id": p.people["person"].pk,
