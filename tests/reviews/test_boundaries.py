@@ -9,8 +9,9 @@ from deliverables.reviews.reminders import ReviewDigestSection
 
 
 def test_the_reviews_app_registers_its_digest_section():
-    # Mentions in comments (deliverables' own section) come first, reviews after.
-    assert [type(section) for section in reminders.digest_sections] == [
+    # Mentions in comments (deliverables' own section) come first, reviews after
+    # (other apps' sections, such as failing artifacts, follow).
+    assert [type(section) for section in reminders.digest_sections][:2] == [
         MentionDigestSection,
         ReviewDigestSection,
     ]
