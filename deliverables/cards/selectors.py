@@ -5,14 +5,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 
-from django.db.models import Prefetch
+from django.db.models import Count, F, Prefetch, Window
+from django.utils.translation import gettext
 
 from deliverables.models import Deliverable, DeliverableStatus
+from mlteam.links import row_url
+from roles.models import choice_label
 
 from .models import (
     CardAnswer,
     CardCompleteness,
+    CardKind,
     CardLink,
     CardQuestion,
     CardSection,
@@ -129,47 +134,41 @@ def subject_choices(*, user, deliverable: Deliverable, template: CardTemplate):
 
 def completeness_for(rows: list[tuple[int, int]]) -> dict[int, CardCompleteness]:
     """The completeness of these deliverables ((pk, type id) pairs) whose type has a
-    card template: three queries whatever the number of cards, sections or answers.
+    card template: two queries whatever the number of cards, sections or answers.
 
-    1. The templates' sections of these types, in order.
-    2. Their guiding questions (a section's prompts: `prompt_keys`).
-    3. These deliverables' answers.
+    1. The templates' sections of these types in order, each with its guiding
+       questions in order (a section's prompts: `prompt_keys`; a section without
+       questions asks for one free answer).
+    2. These deliverables' answers.
     """
     if not rows:
         return {}
     type_ids = {type_id for _pk, type_id in rows}
-    sections: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for type_id, section_id, title in (
+    found: dict[int, dict[int, tuple[str, list[int]]]] = defaultdict(dict)
+    for type_id, section_id, title, question_id in (
         CardSection.objects.filter(template__deliverable_type_id__in=type_ids)
-        .order_by("position", "pk")
-        .values_list("template__deliverable_type_id", "pk", "title")
+        .order_by("position", "pk", "questions__position", "questions__pk")
+        .values_list("template__deliverable_type_id", "pk", "title", "questions__pk")
     ):
-        sections[type_id].append((section_id, title))
-    if not sections:
+        _title, questions = found[type_id].setdefault(section_id, (title, []))
+        if question_id is not None:
+            questions.append(question_id)
+    if not found:
         return {}
-    questions: dict[int, list[int]] = defaultdict(list)
-    for section_id, question_id in (
-        CardQuestion.objects.filter(section__template__deliverable_type_id__in=type_ids)
-        .order_by("position", "pk")
-        .values_list("section_id", "pk")
-    ):
-        questions[section_id].append(question_id)
+    sections = {
+        type_id: [
+            (section_id, title, prompt_keys(questions))
+            for section_id, (title, questions) in type_sections.items()
+        ]
+        for type_id, type_sections in found.items()
+    }
     scored = [(pk, type_id) for pk, type_id in rows if type_id in sections]
     answers: dict[int, dict[int, dict]] = defaultdict(dict)
     for deliverable_id, section_id, saved in CardAnswer.objects.filter(
         deliverable_id__in=[pk for pk, _type in scored]
     ).values_list("deliverable_id", "section_id", "answers"):
         answers[deliverable_id][section_id] = saved
-    return {
-        pk: card_completeness(
-            [
-                (section_id, title, prompt_keys(questions[section_id]))
-                for section_id, title in sections[type_id]
-            ],
-            answers[pk],
-        )
-        for pk, type_id in scored
-    }
+    return {pk: card_completeness(sections[type_id], answers[pk]) for pk, type_id in scored}
 
 
 @dataclass(frozen=True)
@@ -177,6 +176,7 @@ class CardRow:
     """One card of the project page's table (plain data: the page is cached)."""
 
     pk: int
+    url: str
     label: str
     kind: str
     status_label: str
@@ -191,21 +191,30 @@ PROJECT_CARDS_LIMIT = 20
 
 
 def project_cards(*, project_id: int, limit: int = PROJECT_CARDS_LIMIT):
-    """The model cards and datasheets of a project (not cancelled), due first: rows
-    and how many there are in all (six queries, whatever the project holds)."""
-    candidates = list(
+    """The model cards and datasheets of a project (not cancelled), due first: the
+    first `limit` rows and how many there are in all (five queries, whatever the
+    project holds: the rows with their count, then `completeness_for`'s three and the
+    review flags). Only the rows shown are loaded and measured."""
+    shown = list(
         Deliverable.objects.filter(project_id=project_id, type__card_template__isnull=False)
         .exclude(status=DeliverableStatus.CANCELLED)
         .select_related("type__card_template")
-        .order_by("due_date", "pk")
+        .only("pk", "title", "status", "type__name", "type__card_template__kind", "type_id")
+        # How many there are in all, with the rows: a count over the whole selection
+        # before the LIMIT applies.
+        .annotate(total=Window(Count("pk")))
+        .order_by(F("due_date").asc(nulls_last=True), "pk")[:limit]
     )
-    shown = candidates[:limit]
+    if not shown:
+        return [], 0
     found = completeness_for([(deliverable.pk, deliverable.type_id) for deliverable in shown])
     flagged = set(
         CardLink.objects.filter(
             card_id__in=[deliverable.pk for deliverable in shown], needs_review=True
         ).values_list("card_id", flat=True)
     )
+    card_url = row_url("cards:card")
+    worded = cache(gettext)  # each section's title once, not once a row
     rows = []
     for deliverable in shown:
         completeness = found.get(deliverable.pk)
@@ -214,17 +223,18 @@ def project_cards(*, project_id: int, limit: int = PROJECT_CARDS_LIMIT):
         rows.append(
             CardRow(
                 pk=deliverable.pk,
+                url=card_url(deliverable.pk),
                 label=deliverable.label,
-                kind=str(deliverable.type.card_template.get_kind_display()),
+                kind=choice_label(CardKind, deliverable.type.card_template.kind),
                 status_label=str(deliverable.status_label),
                 percent=completeness.percent,
                 answered=completeness.answered,
                 prompts=completeness.prompts,
                 sections=tuple(
-                    (section.display_title, section.answered, section.prompts)
+                    (worded(section.title), section.answered, section.prompts)
                     for section in completeness.sections
                 ),
                 needs_review=deliverable.pk in flagged,
             )
         )
-    return rows, len(candidates)
+    return rows, shown[0].total

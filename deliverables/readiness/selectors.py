@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, QuerySet, Sum, Window
+from django.utils.translation import gettext
 
 from deliverables.models import Deliverable, DeliverableStatus
+from mlteam.links import row_url
 
 from .models import (
     Mark,
@@ -165,6 +168,7 @@ class ReadinessRow:
     """One deliverable of the project page's readiness table (plain data: cached)."""
 
     pk: int
+    url: str  # the deliverable's page, at its rubric
     label: str
     status: str
     status_label: str
@@ -180,29 +184,38 @@ PROJECT_READINESS_LIMIT = 20
 
 def project_readiness(*, project_id: int, limit: int = PROJECT_READINESS_LIMIT):
     """The scored deliverables of a project (not cancelled), due first: the first
-    `limit` rows and how many there are in all (four queries, whatever the project
-    holds: the rubrics, the count, the rows, their marks). Only the rows shown are
-    scored."""
+    `limit` rows and how many there are in all (three queries, whatever the project
+    holds: the rubrics, the rows with their count, their marks). Only the rows shown
+    are scored."""
     structure = _structure(Rubric.objects.values("deliverable_type_id"))
-    scored_work = Deliverable.objects.filter(
-        project_id=project_id, type_id__in=list(structure[0])
-    ).exclude(status=DeliverableStatus.CANCELLED)
-    total = scored_work.count()
-    scored = list(scored_work.select_related("type").order_by("due_date", "pk")[:limit])
+    scored = list(
+        Deliverable.objects.filter(project_id=project_id, type_id__in=list(structure[0]))
+        .exclude(status=DeliverableStatus.CANCELLED)
+        .select_related("type")
+        .only("pk", "title", "status", "type__name", "type_id")
+        # How many there are in all, with the rows: counted before the LIMIT applies.
+        .annotate(total=Window(Count("pk")))
+        .order_by(F("due_date").asc(nulls_last=True), "pk")[:limit]
+    )
+    if not scored:
+        return [], 0
     scores = scores_for(
         [(deliverable.pk, deliverable.type_id) for deliverable in scored], structure=structure
     )
+    detail_url = row_url("deliverables:detail")
+    worded = cache(gettext)  # each section's name once, not once a row
     rows = []
     for deliverable in scored:
         score = scores[deliverable.pk]
         rows.append(
             ReadinessRow(
                 pk=deliverable.pk,
+                url=f"{detail_url(deliverable.pk)}#readiness",
                 label=deliverable.label,
                 status=deliverable.status,
                 status_label=str(deliverable.status_label),
                 sections=tuple(
-                    (section.display_name, format_score(section.points), section.items)
+                    (worded(section.name), format_score(section.points), section.items)
                     for section in score.sections
                     if section.items
                 ),
@@ -212,7 +225,7 @@ def project_readiness(*, project_id: int, limit: int = PROJECT_READINESS_LIMIT):
                 waived=deliverable.status == DeliverableStatus.DONE and not score.ready,
             )
         )
-    return rows, total
+    return rows, scored[0].total
 
 
 def portfolio_readiness(*, project_ids: list[int]) -> dict[int, tuple[int, int]]:

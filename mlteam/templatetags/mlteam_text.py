@@ -30,3 +30,11 @@ def listed(items) -> str:
     """`{{ names|listed }}`: the items, each escaped, joined as the reader's language
     joins a list."""
     return format_html_join(list_separator(), "{}", ((item,) for item in items))
+
+
+@register.filter
+def fractions(parts) -> str:
+    """`{{ row.sections|fractions }}`: (name, part, whole) triples as "name part/whole",
+    each escaped and kept on one line, separated by middle dots (one filter rather than
+    a loop of template nodes: tables draw it on every row)."""
+    return format_html_join(" · ", '<span class="text-nowrap">{} {}/{}</span>', parts)

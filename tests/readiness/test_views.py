@@ -3,6 +3,8 @@ that do not grow with data, the Japanese page."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -128,3 +130,24 @@ def test_the_japanese_page_renders(client, scored):
         )
     assert response.status_code == 200 and rubric.status_code == 200
     assert 'lang="ja"' in response.content.decode()
+
+
+def test_the_project_page_scores_the_work_due_first_and_says_how_much_there_is(client, scored):
+    """The readiness table draws the first 20 scored deliverables by due date (work
+    without a due date after them); the count under it is of all of them."""
+    start = datetime.date(2030, 1, 1)
+    for day in range(21):
+        deliverable_create(
+            project=scored.world.project,
+            type=deliverable_type("deployed-model"),
+            title=f"Model {day:02}",
+            due_date=start + datetime.timedelta(days=day),
+            owner=scored.world.people["member"],
+            actor=scored.world.people["manager"],
+        )
+    client.force_login(scored.world.people["manager"])
+    body = client.get(reverse("roles:project_detail", args=[scored.world.project.pk])).content
+    panel = body.decode()[body.decode().index('id="readiness-heading"') :]
+    panel = panel[: panel.index("</section>")]
+    assert "Model 00" in panel and "Model 19" in panel and "Model 20" not in panel
+    assert "The 20 due first of 22 scored deliverables." in panel
