@@ -317,8 +317,14 @@ class Deliverable(models.Model):
                 name="deliverable_open_status_idx",
             ),
             # A project's deliverables of one type: its process documentation, read
-            # as the handbook by the portfolio's page of projects and the project page.
-            models.Index(fields=["project", "type"], name="deliverable_project_type_idx"),
+            # as the handbook by the portfolio's page of projects and the project page,
+            # and the scored work and cards of a page of projects (readiness, cards):
+            # status and id ride along so that those are read from the index alone.
+            models.Index(
+                fields=["project", "type"],
+                include=["status", "id"],
+                name="deliverable_project_type_idx",
+            ),
         ]
 
     def __str__(self) -> str:
