@@ -189,6 +189,7 @@ class CardLinkAdmin(ReadOnlyAdmin):
         "subject",
         "needs_review",
         "review_reason",
+        "review_change",
         "flagged_at",
         "reviewed_by",
         "reviewed_at",

@@ -125,7 +125,7 @@ def card_markdown(*, deliverable: Deliverable, view: CardView) -> str:
         )
     )
     if view.link is not None and view.link.needs_review:
-        facts.append((gettext("Needs review"), view.link.review_reason or "—"))
+        facts.append((gettext("Needs review"), view.link.review_words or "—"))
     facts.append((gettext("Exported"), formats.date_format(timezone.localdate(), "DATE_FORMAT")))
     lines = [f"# {_line(deliverable.label)}", ""]
     lines += [f"- **{name}:** {_line(value)}" for name, value in facts]

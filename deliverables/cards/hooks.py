@@ -11,6 +11,7 @@ from deliverables.models import deliverable_label
 
 from . import selectors
 from .forms import CardLinkForm, CardReviewForm, CardSectionForm
+from .models import review_words
 from .permissions import can_confirm_card_review, can_edit_card
 
 
@@ -97,7 +98,7 @@ def _subject_words(value: dict) -> str:
 
 def _review_words(value: dict) -> str:
     if "flagged" in value:
-        reason = value["flagged"]
+        reason = review_words(value["flagged"], value.get("change"))
         return (
             gettext("flagged for review: %(reason)s") % {"reason": reason}
             if reason

@@ -194,6 +194,10 @@ class CardLink(models.Model):
     )
     needs_review = models.BooleanField(_("needs review"), default=False)
     review_reason = models.TextField(_("why it needs review"), blank=True)
+    # What flagged it, as values (a model version's change: {"old": "3", "new": "4"}),
+    # worded in each reader's language when shown (`review_words`), not in the
+    # language of the worker that noticed the change.
+    review_change = models.JSONField(_("what changed"), default=dict, blank=True)
     flagged_at = models.DateTimeField(_("flagged at"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -216,6 +220,21 @@ class CardLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.card_id} -> {self.subject_id}"
+
+    @property
+    def review_words(self) -> str:
+        return review_words(self.review_reason, self.review_change)
+
+
+def review_words(reason: str, change: dict | None) -> str:
+    """Why a card needs review, in the reader's language: a model version's change
+    worded from its values, otherwise the reason as it was given."""
+    if change and "new" in change:
+        return gettext("The linked model version changed from %(old)s to %(new)s.") % {
+            "old": change.get("old") or "—",
+            "new": change.get("new") or "—",
+        }
+    return reason or ""
 
 
 # --- completeness: the one rule -----------------------------------------------------------

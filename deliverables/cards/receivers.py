@@ -4,8 +4,6 @@ on). Each one only calls a service."""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext
-
 from .services import flag_for_review
 
 
@@ -15,8 +13,5 @@ def on_model_version_changed(sender, deliverable, old, new, **kwargs) -> int:
     `old`: the link was just added or first polled) is no change."""
     if old in (None, ""):
         return 0
-    reason = gettext("The linked model version changed from %(old)s to %(new)s.") % {
-        "old": old if old not in (None, "") else "—",
-        "new": new if new not in (None, "") else "—",
-    }
-    return flag_for_review(deliverable=deliverable, reason=reason)
+    # The change as values: each reader sees it worded in their own language.
+    return flag_for_review(deliverable=deliverable, change={"old": old, "new": new})

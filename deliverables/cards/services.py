@@ -225,21 +225,30 @@ def card_link_set(
 
 
 @transaction.atomic
-def flag_for_review(*, deliverable: Deliverable, reason: str, actor=None) -> int:
-    """Mark every card linked to `deliverable` as needing review, saying why (a new
-    model version, say): each gets the flag, the reason and one history entry.
-    Returns how many cards were flagged. A card already flagged takes the newer
-    reason. Safe to call again (a signal delivered twice, two polls seeing the same
-    change): a card already flagged for this very reason is left as it is, without
-    a second history entry or a new version under someone's open review form."""
+def flag_for_review(
+    *, deliverable: Deliverable, reason: str = "", change: dict | None = None, actor=None
+) -> int:
+    """Mark every card linked to `deliverable` as needing review, saying why: a typed
+    `reason`, or the `change` that flagged it as values ({"old": "3", "new": "4"}: the
+    model version moved), worded in each reader's language when shown. Each card gets
+    the flag, the reason and one history entry. Returns how many cards were flagged.
+    A card already flagged takes the newer reason. Safe to call again (a signal
+    delivered twice, two polls seeing the same change): a card already flagged for
+    this very reason is left as it is, without a second history entry or a new
+    version under someone's open review form."""
     reason = (reason or "").strip()[:REASON_LIMIT]
+    change = {
+        key: str(value)[:TEXT_LIMIT]
+        for key, value in (change or {}).items()
+        if key in ("old", "new") and value not in (None, "")
+    }
     links = [
         link
         for link in CardLink.objects.select_for_update()
         .filter(subject=deliverable)
         .select_related("card")
         .order_by("pk")
-        if not (link.needs_review and link.review_reason == reason)
+        if not (link.needs_review and link.review_reason == reason and link.review_change == change)
     ]
     if not links:
         return 0
@@ -247,6 +256,7 @@ def flag_for_review(*, deliverable: Deliverable, reason: str, actor=None) -> int
     CardLink.objects.filter(pk__in=[link.pk for link in links]).update(
         needs_review=True,
         review_reason=reason,
+        review_change=change,
         flagged_at=now,
         reviewed_by=None,
         reviewed_at=None,
@@ -258,7 +268,7 @@ def flag_for_review(*, deliverable: Deliverable, reason: str, actor=None) -> int
             deliverable=link.card,
             project_id=link.card.project_id,
             kind=EventKind.CARD_REVIEW,
-            after={"flagged": reason[:TEXT_LIMIT]},
+            after={"flagged": reason[:TEXT_LIMIT], **({"change": change} if change else {})},
         )
         for link in links
     )
@@ -291,7 +301,16 @@ def card_review_confirm(*, deliverable: Deliverable, actor, version: int | None)
     deliverable_history_record(
         deliverable=deliverable,
         actor=actor,
-        changes=[(EventKind.CARD_REVIEW, None, {"reviewed": link.review_reason[:TEXT_LIMIT]})],
+        changes=[
+            (
+                EventKind.CARD_REVIEW,
+                None,
+                {
+                    "reviewed": link.review_reason[:TEXT_LIMIT],
+                    **({"change": link.review_change} if link.review_change else {}),
+                },
+            )
+        ],
     )
     cache.project_changed(project_id)
     return link

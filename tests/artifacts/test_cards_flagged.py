@@ -38,7 +38,7 @@ def test_a_new_model_version_flags_the_card_once(
         poll_all(later(25))
     flagged = CardLink.objects.get()
     assert flagged.needs_review
-    assert "7" in flagged.review_reason and "8" in flagged.review_reason
+    assert flagged.review_change == {"old": "7", "new": "8"}
     version = flagged.version
     with django_capture_on_commit_callbacks(execute=True):  # the same answer again
         poll_all(later(50))
@@ -83,4 +83,4 @@ def test_a_flag_that_fails_is_not_lost_the_change_is_seen_again(
     poll_all(after_lease)
     assert ArtifactState.objects.get(link=added).model_version == "8"
     flagged = CardLink.objects.get()
-    assert flagged.needs_review and "8" in flagged.review_reason
+    assert flagged.needs_review and "8" in flagged.review_words

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from deliverables.cards.models import CardAnswer, CardLink
 from deliverables.cards.receivers import on_model_version_changed
@@ -176,7 +179,8 @@ def test_the_receiver_flags_the_cards_of_the_changed_model(cards):
     flagged = on_model_version_changed(sender=None, deliverable=cards.model, old="2", new="3")
     assert flagged == 1
     link = CardLink.objects.get()
-    assert link.needs_review and "2" in link.review_reason and "3" in link.review_reason
+    assert link.needs_review and link.review_change == {"old": "2", "new": "3"}
+    assert link.review_words == "The linked model version changed from 2 to 3."
     # Another deliverable's change leaves this card alone.
     card_review_confirm(
         deliverable=cards.card, actor=cards.world.people["member"], version=link.version
@@ -198,4 +202,32 @@ def test_the_same_change_flagged_twice_flags_once(cards):
     flags = DeliverableEvent.objects.filter(deliverable=cards.card, kind=EventKind.CARD_REVIEW)
     assert flags.count() == 1
     assert on_model_version_changed(sender=None, deliverable=cards.model, old="3", new="4") == 1
-    assert flags.count() == 2 and "4" in CardLink.objects.get().review_reason
+    assert flags.count() == 2 and "4" in CardLink.objects.get().review_words
+
+
+def test_a_version_change_reads_in_each_readers_language(client, cards):
+    """The worker that notices a new model version words nothing: the card page, its
+    export and its history say what changed in the reader's language."""
+    card_link_set(
+        deliverable=cards.card, actor=cards.world.people["member"], subject=cards.model, version=1
+    )
+    with translation.override("en"):  # the worker's language
+        on_model_version_changed(sender=None, deliverable=cards.model, old="2", new="3")
+    member = cards.world.people["member"]
+    client.force_login(member)
+    english = client.get(reverse("cards:card", args=[cards.card.pk])).content.decode()
+    assert "The linked model version changed from 2 to 3." in english
+    with translation.override("ja"):
+        japanese_words = gettext("The linked model version changed from %(old)s to %(new)s.") % {
+            "old": "2",
+            "new": "3",
+        }
+        flagged_words = gettext("flagged for review: %(reason)s") % {"reason": japanese_words}
+    assert japanese_words != "The linked model version changed from 2 to 3."
+    ja = {"HTTP_ACCEPT_LANGUAGE": "ja"}
+    page = client.get(reverse("cards:card", args=[cards.card.pk]), **ja).content.decode()
+    assert japanese_words in page
+    export = client.get(reverse("cards:export", args=[cards.card.pk]), **ja).content.decode()
+    assert japanese_words in export
+    history = client.get(reverse("deliverables:detail", args=[cards.card.pk]), **ja)
+    assert flagged_words in history.content.decode()
