@@ -66,7 +66,7 @@ class ArtifactSystemAdmin(ServiceAdmin):
     fieldsets = [
         (
             None,
-            {"fields": ["kind", "name", "base_url", "link_host", "active", "poll_minutes"]},
+            {"fields": list(services.SYSTEM_FIELDS)},
         ),
         (_("Token"), {"fields": ["token_set", "new_token", "remove_token", "version"]}),
         (_("Last problem"), {"fields": ["last_error", "last_error_at", "backoff_until"]}),

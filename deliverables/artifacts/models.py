@@ -13,6 +13,8 @@ due next and who holds it now (a claim with a lease).
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -79,6 +81,17 @@ class ArtifactSystem(models.Model):
             "host, and MLflow's models:/ and runs:/ addresses."
         ),
     )
+    scopes = models.TextField(
+        _("polled repositories and names"),
+        blank=True,
+        help_text=_(
+            "One per line: a repository or project path (acme/churn), all of an owner's "
+            "or group's (acme/*), an Airflow DAG id or an MLflow model name; * stands for "
+            "any characters. Links to anything else are not polled through this system, "
+            "so that no one learns through its token the state of a repository they "
+            "cannot open. Empty: whatever the token can read."
+        ),
+    )
     # The token, sealed (mlteam.sealed): read and set through `token`.
     encrypted_token = models.CharField(
         _("token (encrypted)"), max_length=1000, blank=True, editable=False
@@ -129,9 +142,28 @@ class ArtifactSystem(models.Model):
         return bool(self.encrypted_token)
 
     def serves(self, target: dict) -> bool:
-        """Whether links to `target` are polled through this system."""
+        """Whether links to `target` are polled through this system: on its host, and
+        within its scopes when it lists some."""
         host = target.get("host", "")
-        return not self.link_host or not host or host.lower() == self.link_host.lower()
+        if self.link_host and host and host.lower() != self.link_host.lower():
+            return False
+        patterns = scope_patterns(self.scopes)
+        if not patterns:
+            return True
+        name = scope_name(target).lower()
+        return bool(name) and any(fnmatchcase(name, pattern) for pattern in patterns)
+
+
+def scope_patterns(scopes: str) -> list[str]:
+    return [line.strip().lower() for line in (scopes or "").splitlines() if line.strip()]
+
+
+def scope_name(target: dict) -> str:
+    """What a system's scopes are matched against: a repository's owner/name, a
+    GitLab project's path, a DAG id, a registered model's name ("" for none)."""
+    if target.get("owner") and target.get("repo"):
+        return f"{target['owner']}/{target['repo']}"
+    return str(target.get("project") or target.get("dag_id") or target.get("name") or "")
 
 
 class ArtifactStatus(models.TextChoices):

@@ -83,7 +83,7 @@ class LinkStatus:
 
 
 def _systems() -> list[ArtifactSystem]:
-    return list(ArtifactSystem.objects.filter(active=True).only("kind", "link_host"))
+    return list(ArtifactSystem.objects.filter(active=True).only("kind", "link_host", "scopes"))
 
 
 def _served(systems: list[ArtifactSystem], kind: str, target: dict) -> bool:

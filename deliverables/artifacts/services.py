@@ -42,11 +42,12 @@ from .models import (
     ArtifactState,
     ArtifactSystem,
     ErrorKind,
+    scope_patterns,
 )
 
 logger = logging.getLogger(__name__)
 
-SYSTEM_FIELDS = ("kind", "name", "base_url", "link_host", "active", "poll_minutes")
+SYSTEM_FIELDS = ("kind", "name", "base_url", "link_host", "scopes", "active", "poll_minutes")
 SYSTEM_STALE_MESSAGE = _(
     "This system was changed by someone else after you opened it. Nothing was saved."
 )
@@ -78,6 +79,7 @@ def _check_system(system: ArtifactSystem) -> None:
     if clients.link_local(parts.hostname):
         raise ValidationError({"base_url": LINK_LOCAL_MESSAGE}, code="link_local")
     system.link_host = (system.link_host or "").strip().lower()
+    system.scopes = "\n".join(scope_patterns(system.scopes))
     system.full_clean()
 
 
@@ -120,7 +122,7 @@ def artifact_system_update(
         system.last_error, system.last_error_at = "", None
     _check_system(system)
     system.save()
-    if reconnected or "active" in fields or "link_host" in fields:
+    if reconnected or {"active", "link_host", "scopes"} & set(fields):
         # Links are matched to systems again by the next sweep.
         ArtifactState.objects.filter(system=system).delete()
     transaction.on_commit(systems_changed)

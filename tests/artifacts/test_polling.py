@@ -316,7 +316,10 @@ def test_two_workers_polling_the_same_link_ask_the_system_once(work, fake):
         f"{REPO}/commits/{SHA}/status",
         servers.github_combined_status(SHA, "success", [("ci", "success")]),
     )
-    github.answer(f"{REPO}/commits/{SHA}/check-runs", servers.github_check_runs())
+    github.answer(
+        f"{REPO}/commits/{SHA}/check-runs",
+        servers.github_check_runs(("tests", "completed", "success")),
+    )
     system("github", github.url)
     added = link(
         work.deliverable,
@@ -421,3 +424,52 @@ def test_removing_a_link_removes_its_state(work, fake):
     poll_all()
     link_remove(link=added, actor=work.world.people["member"])
     assert not ArtifactState.objects.exists()
+
+
+def test_a_system_with_scopes_polls_only_what_they_list(work, fake):
+    """An organisation's token can read repositories a member cannot open: with
+    scopes listed, a link to anything else is never sent to the system, so its
+    state cannot be learned through the token. Changing the scopes matches the
+    links again at the next sweep."""
+    github = fake()
+    github.answer(f"{REPO}/commits/{SHA}/status", servers.github_combined_status(SHA, "success"))
+    github.answer(
+        f"{REPO}/commits/{SHA}/check-runs",
+        servers.github_check_runs(("tests", "completed", "success")),
+    )
+    source = system("github", github.url, link_host="github.com", scopes="  Octo/*\n\nacme/churn ")
+    assert source.scopes == "octo/*\nacme/churn"  # trimmed, lower-cased
+    member = work.world.people["member"]
+    listed = link(work.deliverable, member, f"https://github.com/octo/forecast/commit/{SHA}")
+    private = link(work.deliverable, member, f"https://github.com/secret-org/vault/commit/{SHA}")
+    poll_all()
+    assert state_of(listed).status == "success"
+    assert not ArtifactState.objects.filter(link=private).exists()
+    assert all("/secret-org/" not in request.path for request in github.requests)
+    # The deliverable page says the unlisted link is not polled.
+    from deliverables.artifacts.selectors import link_statuses
+
+    shown = link_statuses(user=member, deliverable=work.deliverable, links=[listed, private])
+    assert shown[listed.pk].polled and not shown[private.pk].polled
+
+    services.artifact_system_update(system=source, version=source.version, scopes="acme/*")
+    poll_all(later())
+    assert not ArtifactState.objects.filter(link__in=[listed, private]).exists()
+    assert all("/secret-org/" not in request.path for request in github.requests)
+
+
+@pytest.mark.parametrize(
+    ("scopes", "target", "served"),
+    [
+        ("", {"owner": "any", "repo": "thing"}, True),
+        ("octo/*", {"owner": "Octo", "repo": "forecast"}, True),
+        ("octo/forecast", {"owner": "octo", "repo": "forecast-2"}, False),
+        ("data/*", {"project": "data/etl/jobs"}, True),
+        ("nightly_*", {"dag_id": "nightly_scores"}, True),
+        ("churn", {"name": "churn"}, True),
+        ("churn", {"name": "fraud"}, False),
+        ("churn", {"run_id": "abc"}, False),  # nothing to match: not polled
+    ],
+)
+def test_scopes_match_the_links_name(scopes, target, served):
+    assert ArtifactSystem(kind="github", scopes=scopes).serves(target) is served
