@@ -83,3 +83,30 @@ class DeliverableFactory(factory.django.DjangoModelFactory):
     type = factory.LazyFunction(lambda: deliverable_type("deployed-model"))
     title = factory.Sequence(lambda n: f"Deliverable {n}")
     status = DeliverableStatus.NOT_STARTED
+
+
+def dated_work(world, type_slug: str, prefix: str, count: int = 21) -> list[Deliverable]:
+    """`count` deliverables of one type in `world`'s project, owned by its member,
+    titled "<prefix> 00".., due a day apart from 2030-01-01 (through the service)."""
+    import datetime
+
+    from deliverables.services import deliverable_create
+
+    start = datetime.date(2030, 1, 1)
+    return [
+        deliverable_create(
+            project=world.project,
+            type=deliverable_type(type_slug),
+            title=f"{prefix} {n:02}",
+            due_date=start + datetime.timedelta(days=n),
+            owner=world.people["member"],
+            actor=world.people["manager"],
+        )
+        for n in range(count)
+    ]
+
+
+def panel_of(page: str, heading_id: str) -> str:
+    """The HTML of the page's <section> whose heading has `heading_id`."""
+    panel = page[page.index(f'id="{heading_id}"') :]
+    return panel[: panel.index("</section>")]

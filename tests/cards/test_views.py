@@ -4,8 +4,6 @@ project pages, and queries that do not grow with the data."""
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -15,7 +13,7 @@ from deliverables.cards.models import CardAnswer, CardLink
 from deliverables.cards.services import card_link_set, card_section_add, flag_for_review
 from deliverables.models import DeliverableStatus
 from deliverables.services import deliverable_create, deliverable_transition
-from tests.factories import deliverable_type
+from tests.factories import dated_work, deliverable_type, panel_of
 
 pytestmark = pytest.mark.django_db
 
@@ -267,23 +265,8 @@ def test_query_counts_do_not_grow_with_sections_answers_or_cards(client, cards, 
 def test_the_project_page_shows_the_cards_due_first_and_how_many_there_are(client, cards):
     """Only the first 20 cards by due date are drawn (and measured); the count under
     the table is of them all, cancelled cards left out."""
-    start = datetime.date(2030, 1, 1)
-    for day in range(21):
-        deliverable_create(
-            project=cards.world.project,
-            type=deliverable_type("datasheet"),
-            title=f"Sheet {day:02}",
-            due_date=start + datetime.timedelta(days=day),
-            owner=cards.world.people["member"],
-            actor=cards.world.people["manager"],
-        )
-    dropped = deliverable_create(
-        project=cards.world.project,
-        type=deliverable_type("datasheet"),
-        title="Dropped sheet",
-        due_date=start,
-        actor=cards.world.people["manager"],
-    )
+    dated_work(cards.world, "datasheet", "Sheet")
+    dropped = dated_work(cards.world, "datasheet", "Dropped sheet", count=1)[0]
     deliverable_transition(
         deliverable=dropped,
         actor=cards.world.people["manager"],
@@ -293,9 +276,7 @@ def test_the_project_page_shows_the_cards_due_first_and_how_many_there_are(clien
     )
     client.force_login(cards.world.people["manager"])
     page = client.get(reverse("roles:project_detail", args=[cards.world.project.pk]))
-    body = page.content.decode()
-    panel = body[body.index('id="cards-heading"') :]
-    panel = panel[: panel.index("</section>")]
+    panel = panel_of(page.content.decode(), "cards-heading")
     assert "Sheet 00" in panel and "Sheet 19" in panel
     assert "Sheet 20" not in panel and "Dropped sheet" not in panel
     assert "Churn v2" not in panel  # no due date: after those that have one

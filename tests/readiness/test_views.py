@@ -3,8 +3,6 @@ that do not grow with data, the Japanese page."""
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -13,7 +11,7 @@ from django.utils import translation
 
 from deliverables.readiness.models import Mark, RubricMark
 from deliverables.services import deliverable_create
-from tests.factories import deliverable_type
+from tests.factories import dated_work, deliverable_type, panel_of
 from tests.readiness.conftest import mark_all
 
 pytestmark = pytest.mark.django_db
@@ -135,19 +133,9 @@ def test_the_japanese_page_renders(client, scored):
 def test_the_project_page_scores_the_work_due_first_and_says_how_much_there_is(client, scored):
     """The readiness table draws the first 20 scored deliverables by due date (work
     without a due date after them); the count under it is of all of them."""
-    start = datetime.date(2030, 1, 1)
-    for day in range(21):
-        deliverable_create(
-            project=scored.world.project,
-            type=deliverable_type("deployed-model"),
-            title=f"Model {day:02}",
-            due_date=start + datetime.timedelta(days=day),
-            owner=scored.world.people["member"],
-            actor=scored.world.people["manager"],
-        )
+    dated_work(scored.world, "deployed-model", "Model")
     client.force_login(scored.world.people["manager"])
-    body = client.get(reverse("roles:project_detail", args=[scored.world.project.pk])).content
-    panel = body.decode()[body.decode().index('id="readiness-heading"') :]
-    panel = panel[: panel.index("</section>")]
+    page = client.get(reverse("roles:project_detail", args=[scored.world.project.pk]))
+    panel = panel_of(page.content.decode(), "readiness-heading")
     assert "Model 00" in panel and "Model 19" in panel and "Model 20" not in panel
     assert "The 20 due first of 22 scored deliverables." in panel
