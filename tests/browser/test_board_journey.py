@@ -59,7 +59,7 @@ def test_member_moves_card_to_review_and_manager_moves_it_to_done(live_server, p
     page.keyboard.press("Enter")
     # The menu opens and its first move takes focus (on the "toggle" event, dispatched
     # after the key press).
-    page.wait_for_function("document.activeElement.textContent === 'Send for review'")
+    page.wait_for_function("() => document.activeElement.textContent === 'Send for review'")
     page.keyboard.press("ArrowDown")
     assert page.evaluate("document.activeElement.textContent") == "Mark blocked"
     page.keyboard.press("ArrowUp")
@@ -130,7 +130,7 @@ def test_blocked_asks_for_the_reason_before_anything_is_sent(live_server, page):
     page.locator(card).drag_to(_column(page, "blocked"))
     reason = page.locator(card).get_by_label("Reason, if you mark it blocked")
     reason.wait_for()
-    page.wait_for_function("document.activeElement.name === 'reason'")
+    page.wait_for_function("() => document.activeElement.name === 'reason'")
     assert sent == []
     deliverable.refresh_from_db()
     assert deliverable.status == "in_progress"

@@ -69,7 +69,7 @@ def test_manager_sees_charts_and_the_numbers_behind_them(live_server, page):
     page.get_by_role("link", name="Dashboard").click()
     page.get_by_role("heading", name="Portfolio dashboard").wait_for()
     page.wait_for_function(
-        "window.Chart && Chart.getChart('status-chart') && Chart.getChart('overdue-chart')"
+        "() => window.Chart && Chart.getChart('status-chart') && Chart.getChart('overdue-chart')"
     )
     drawn = page.evaluate("Chart.getChart('status-chart').data.labels")
     assert drawn == ["Churn prediction", "Search ranking"]

@@ -47,7 +47,7 @@ def test_the_owner_filter_fetches_its_people_and_filters(live_server, page, monk
     assert owner.locator("option").count() == 1  # "Anyone" only, until the form is reached
     with page.expect_response("**/deliverables/owners/**"):
         page.locator("#id_q").focus()
-    page.wait_for_function("document.getElementById('id_owner').options.length > 3")
+    page.wait_for_function("() => document.getElementById('id_owner').options.length > 3")
     assert owner.get_attribute("data-options-url") is None
     owner.select_option(label="Daichi Tanaka (daichi)")
     page.get_by_role("button", name="Filter").click()
@@ -58,6 +58,6 @@ def test_the_owner_filter_fetches_its_people_and_filters(live_server, page, monk
     # The page drew the chosen person; the list comes again, with them still chosen.
     assert owner.locator("option:checked").inner_text() == "Daichi Tanaka (daichi)"
     page.locator("#id_q").focus()
-    page.wait_for_function("document.getElementById('id_owner').options.length > 3")
+    page.wait_for_function("() => document.getElementById('id_owner').options.length > 3")
     assert owner.locator("option:checked").inner_text() == "Daichi Tanaka (daichi)"
     assert errors == []

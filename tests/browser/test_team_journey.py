@@ -47,7 +47,7 @@ def test_manager_creates_a_project_staffs_it_and_the_gaps_close(live_server, pag
     page.get_by_text("Aiko Tanaka joined the team.").wait_for()
     assert page.get_by_role("searchbox", name="Find a person").input_value() == "ko"
     # The "Add" button went with the old matches: the focus is on the search box.
-    page.wait_for_function("document.activeElement.type === 'search'")
+    page.wait_for_function("() => document.activeElement.type === 'search'")
     page.get_by_text("1 person matches.").wait_for()
     assert page.get_by_role("button", name="Add Aiko Tanaka (aiko) to the team").count() == 0
     search = page.get_by_role("searchbox", name="Find a person")

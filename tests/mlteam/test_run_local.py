@@ -150,6 +150,15 @@ def seeded_database(tmp_path_factory) -> Path:
     return var_dir / "db.sqlite3"
 
 
+
+def _stop_signals_as_from_a_terminal() -> None:
+    """In the runner's process before it starts: the stop signals at their default,
+    as a terminal leaves them. What is under test is the runner's own handling, not
+    what this test run inherited (a job started with nohup or `&` ignores SIGHUP
+    and SIGINT, and the runner keeps ignoring what it was started ignoring)."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
 @pytest.fixture
 def start_runner(tmp_path, seeded_database):
     started: list[Runner] = []
@@ -168,6 +177,7 @@ def start_runner(tmp_path, seeded_database):
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_stop_signals_as_from_a_terminal,
             )
         runner = Runner(process=process, port=port, var_dir=var_dir, log=log)
         started.append(runner)
