@@ -150,7 +150,6 @@ def seeded_database(tmp_path_factory) -> Path:
     return var_dir / "db.sqlite3"
 
 
-
 def _stop_signals_as_from_a_terminal() -> None:
     """In the runner's process before it starts: the stop signals at their default,
     as a terminal leaves them. What is under test is the runner's own handling, not
@@ -158,6 +157,7 @@ def _stop_signals_as_from_a_terminal() -> None:
     and SIGINT, and the runner keeps ignoring what it was started ignoring)."""
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, signal.SIG_DFL)
+
 
 @pytest.fixture
 def start_runner(tmp_path, seeded_database):
