@@ -64,6 +64,9 @@ LISTS = (
 API_LIST_ADMIN = "API deliverables list (admin, token)"
 BOARD = "board (project of 250 deliverables)"  # the project nearest 250: count printed below
 ADMIN_CHANGELIST = "reference: admin changelist of deliverables"
+# The project page's readiness, cards and artifacts sections, which the page fetches
+# with htmx once drawn: timed as that request (the fragment, HX-Request set).
+PROJECT_PANELS = "project page panels (fetched by the page)"
 
 
 def main() -> None:
@@ -128,6 +131,7 @@ def main() -> None:
         ("portfolio dashboard (admin: all projects)", admin, "/dashboard/"),
         ("portfolio dashboard (manager)", manager, "/dashboard/"),
         ("project page / dashboard", manager, f"/projects/{busiest.pk}/"),
+        (PROJECT_PANELS, manager, f"/projects/{busiest.pk}/panels/"),
         ("home (member)", member, "/"),
         ("my work (member)", member, "/my-work/"),
         ("deliverables list (admin)", admin, "/deliverables/"),
@@ -158,7 +162,8 @@ def main() -> None:
         if label == API_LIST_ADMIN:  # a personal token, as scripts call the API
             client = Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Bearer {admin_token}")
         else:
-            client = Client(HTTP_HOST="localhost")
+            headers = {"HTTP_HX_REQUEST": "true"} if label == PROJECT_PANELS else {}
+            client = Client(HTTP_HOST="localhost", **headers)
             client.force_login(user)
         client.get(url)  # warm Python, database and template caches
         return client

@@ -89,12 +89,9 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "work": selectors.project_dashboard(project=project, today=today),
             "can_manage": can_manage_project(request.user, project),
-            # What nested apps add (the readiness rubric's scores): plain data.
-            "panels": [
-                panel
-                for entry in extensions.project_panels
-                if (panel := entry.panel(user=request.user, project=project)) is not None
-            ],
+            # What nested apps add (readiness, cards, linked artifacts) is fetched by
+            # the page once drawn (project_panels): its first answer does not wait.
+            "has_panels": any(True for _entry in extensions.project_panels),
         }
 
     # Everything here, visibility included, is recomputed after any change to it:
@@ -110,6 +107,39 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "handbook": context["work"].handbook,
     }
     return render(request, "roles/project_detail.html", context)
+
+
+@require_GET
+def project_panels(request: HttpRequest, pk: int) -> HttpResponse:
+    """The sections nested apps add to the project page (the readiness scores, the
+    model cards and datasheets, the linked artifacts' states), fetched by the page
+    once it is drawn, so that its first answer does not wait for them. Cached like
+    the page, under the same versions. Without JavaScript the page links here, and
+    this answers a page of its own."""
+    today = timezone.localdate()
+    scope = KeptScope(partial(roles_selectors.dashboard_scope, user=request.user))
+
+    def sections() -> dict | None:
+        project = roles_selectors.project_get_for_user(
+            user=request.user, pk=pk, with_team=False, visible=scope.ids()
+        )
+        if project is None:
+            return None
+        return {
+            "project": {"pk": project.pk, "name": project.name},
+            # Plain data (mlteam/cache.py): each panel's template and context.
+            "panels": [
+                panel
+                for entry in extensions.project_panels
+                if (panel := entry.panel(user=request.user, project=project)) is not None
+            ],
+        }
+
+    context = cached("project-panels", request.user, (pk, today), sections, scope)
+    if context is None:
+        raise Http404
+    template = "roles/_project_panels.html" if request.htmx else "roles/project_panels.html"
+    return render(request, template, context)
 
 
 ACTIVITY_PAGE_SIZE = 50

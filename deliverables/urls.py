@@ -40,5 +40,6 @@ roles_pages = [
     path("projects/", project_views.project_list, name="project_list"),
     path("projects/<int:pk>/", project_views.project_detail, name="project_detail"),
     path("projects/<int:pk>/activity/", project_views.project_activity, name="project_activity"),
+    path("projects/<int:pk>/panels/", project_views.project_panels, name="project_panels"),
     path("people/", project_views.people_list, name="people_list"),
 ]

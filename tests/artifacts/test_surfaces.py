@@ -83,7 +83,7 @@ def test_the_project_page_summarises_the_projects_states(client, work, github):
     _red_commit(work.deliverable, work.world.people["member"])
     poll_all()
     client.force_login(work.world.people["colleague"])
-    page = client.get(reverse("roles:project_detail", args=[work.world.project.pk]))
+    page = client.get(reverse("roles:project_panels", args=[work.world.project.pk]))
     text = page.content.decode()
     assert "Linked artifacts" in text and "octo/forecast@9fceb02" in text
 
@@ -103,10 +103,8 @@ def test_nothing_leaks_to_people_who_may_not_see_the_project(client, work, githu
             client.get(reverse("deliverables:detail", args=[work.deliverable.pk])).status_code
             == 404
         )
-        assert (
-            client.get(reverse("roles:project_detail", args=[work.world.project.pk])).status_code
-            == 404
-        )
+        for name in ("roles:project_detail", "roles:project_panels"):
+            assert client.get(reverse(name, args=[work.world.project.pk])).status_code == 404
 
 
 def _queries(client, url) -> int:
@@ -150,6 +148,7 @@ def test_page_queries_do_not_grow_with_links_and_states(client, work, fake, sett
     urls = [
         reverse("deliverables:detail", args=[work.deliverable.pk]),
         reverse("roles:project_detail", args=[work.world.project.pk]),
+        reverse("roles:project_panels", args=[work.world.project.pk]),
     ]
     grow(1)
     small = [_queries(client, url) for url in urls]
@@ -361,7 +360,7 @@ def test_the_cached_project_page_shows_a_new_state_after_a_poll(client, work, fa
     added = _red_commit(work.deliverable, work.world.people["member"])
     poll_all()
     client.force_login(work.world.people["manager"])
-    url = reverse("roles:project_detail", args=[work.world.project.pk])
+    url = reverse("roles:project_panels", args=[work.world.project.pk])
     assert "Nothing failing or in progress." in client.get(url).content.decode()
     server.answer(
         f"{REPO}/commits/{SHA}/status",

@@ -124,7 +124,7 @@ def test_a_flagged_card_says_why_and_a_manager_confirms(client, cards):
     client.force_login(cards.world.people["manager"])
     detail = client.get(reverse("deliverables:detail", args=[cards.card.pk])).content.decode()
     assert "This card needs review." in detail and "Model version 7 went live." in detail
-    project = client.get(reverse("roles:project_detail", args=[cards.world.project.pk]))
+    project = client.get(reverse("roles:project_panels", args=[cards.world.project.pk]))
     assert "needs review" in project.content.decode()
     link = CardLink.objects.get()
     page = client.get(reverse("cards:card", args=[cards.card.pk])).content.decode()
@@ -249,6 +249,7 @@ def test_query_counts_do_not_grow_with_sections_answers_or_cards(client, cards, 
         reverse("cards:export", args=[cards.card.pk]),
         reverse("deliverables:detail", args=[cards.card.pk]),
         reverse("roles:project_detail", args=[cards.world.project.pk]),
+        reverse("roles:project_panels", args=[cards.world.project.pk]),
     ]
     for url in urls:
         _count(client, url)  # warm caches that are filled once
@@ -275,7 +276,7 @@ def test_the_project_page_shows_the_cards_due_first_and_how_many_there_are(clien
         reason="Not needed after all",
     )
     client.force_login(cards.world.people["manager"])
-    page = client.get(reverse("roles:project_detail", args=[cards.world.project.pk]))
+    page = client.get(reverse("roles:project_panels", args=[cards.world.project.pk]))
     panel = panel_of(page.content.decode(), "cards-heading")
     assert "Sheet 00" in panel and "Sheet 19" in panel
     assert "Sheet 20" not in panel and "Dropped sheet" not in panel

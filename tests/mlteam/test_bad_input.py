@@ -85,6 +85,7 @@ def _pages(p: Practices) -> dict[str, str]:
     kwargs = {
         "roles:project_detail": [project],
         "roles:project_activity": [project],
+        "roles:project_panels": [project],
         "roles:project_edit": [project],
         "roles:project_archive": [project],
         "roles:project_unarchive": [project],

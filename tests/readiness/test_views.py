@@ -22,16 +22,20 @@ def test_scores_do_not_leak_to_people_who_may_not_see_the_project(client, scored
     client.force_login(scored.world.people["other_manager"])
     dashboard = client.get(reverse("deliverables:portfolio_dashboard")).content.decode()
     assert "Churn" not in dashboard and "0 of 1" not in dashboard
-    assert (
-        client.get(reverse("roles:project_detail", args=[scored.world.project.pk])).status_code
-        == 404
-    )
+    for name in ("roles:project_detail", "roles:project_panels"):
+        assert client.get(reverse(name, args=[scored.world.project.pk])).status_code == 404
     client.force_login(scored.world.people["manager"])
     dashboard = client.get(reverse("deliverables:portfolio_dashboard")).content.decode()
     assert "0 of 1" in dashboard  # below the 2.0 needed: not ready
+    # The project page fetches its panels once drawn (htmx), or links to them.
     project = client.get(reverse("roles:project_detail", args=[scored.world.project.pk]))
-    assert 'id="readiness-heading"' in project.content.decode()
-    assert "1.0" in project.content.decode()
+    panels_url = reverse("roles:project_panels", args=[scored.world.project.pk])
+    assert f'hx-get="{panels_url}"' in project.content.decode()
+    panels = client.get(panels_url, HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="readiness-heading"' in panels and "1.0" in panels
+    assert "<html" not in panels  # the fragment alone
+    page = client.get(panels_url).content.decode()  # without JavaScript: a page
+    assert "<html" in page and 'id="readiness-heading"' in page
 
 
 def test_htmx_save_draws_the_item_and_the_score(client, scored):
@@ -105,6 +109,7 @@ def test_queries_do_not_grow_with_data(client, scored, settings):
         reverse("deliverables:detail", args=[first.pk]),
         reverse("readiness:rubric", args=[first.pk]),
         reverse("roles:project_detail", args=[scored.world.project.pk]),
+        reverse("roles:project_panels", args=[scored.world.project.pk]),
         reverse("deliverables:portfolio_dashboard"),
     ]
     _grow(scored, 1)
@@ -135,7 +140,7 @@ def test_the_project_page_scores_the_work_due_first_and_says_how_much_there_is(c
     without a due date after them); the count under it is of all of them."""
     dated_work(scored.world, "deployed-model", "Model")
     client.force_login(scored.world.people["manager"])
-    page = client.get(reverse("roles:project_detail", args=[scored.world.project.pk]))
+    page = client.get(reverse("roles:project_panels", args=[scored.world.project.pk]))
     panel = panel_of(page.content.decode(), "readiness-heading")
     assert "Model 00" in panel and "Model 19" in panel and "Model 20" not in panel
     assert "The 20 due first of 22 scored deliverables." in panel

@@ -57,6 +57,7 @@ def _urls(world):
         ),
         "detail": ("get", reverse("roles:project_detail", args=[p]), None, PROJECT_READ),
         "activity": ("get", reverse("roles:project_activity", args=[p]), None, PROJECT_READ),
+        "panels": ("get", reverse("roles:project_panels", args=[p]), None, PROJECT_READ),
         "edit_form": ("get", reverse("roles:project_edit", args=[p]), None, PROJECT_MANAGE_GET),
         "edit": (
             "post",
