@@ -96,7 +96,9 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     # Everything here, visibility included, is recomputed after any change to it:
     # the team's allocation totals and suggestions read the viewer's other projects.
-    context = cached("project-page", request.user, (pk, today), page, scope)
+    # ("project-dashboard": entries of the page as it was before its panels moved
+    # out are not read.)
+    context = cached("project-dashboard", request.user, (pk, today), page, scope)
     if context is None:
         raise Http404
     activity = context["activity"]

@@ -112,6 +112,8 @@ def artifact_system_update(
     if unknown:
         raise TypeError(f"artifact_system_update: unknown fields {sorted(unknown)}")
     claim_version(system, version, message=SYSTEM_STALE_MESSAGE)
+    matching = ("active", "link_host", "scopes")  # what decides which links it serves
+    before = {name: getattr(system, name) for name in matching}
     for name, value in fields.items():
         setattr(system, name, value)
     reconnected = "base_url" in fields or token is not None
@@ -122,7 +124,9 @@ def artifact_system_update(
         system.last_error, system.last_error_at = "", None
     _check_system(system)
     system.save()
-    if reconnected or {"active", "link_host", "scopes"} & set(fields):
+    # Compared once normalised (_check_system): a form sends the same scopes with
+    # \r\n line breaks, which is no change.
+    if reconnected or any(getattr(system, name) != before[name] for name in matching):
         # Links are matched to systems again by the next sweep.
         ArtifactState.objects.filter(system=system).delete()
     transaction.on_commit(systems_changed)

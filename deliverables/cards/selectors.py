@@ -193,7 +193,7 @@ PROJECT_CARDS_LIMIT = 20
 def project_cards(*, project_id: int, limit: int = PROJECT_CARDS_LIMIT):
     """The model cards and datasheets of a project (not cancelled), due first: the
     first `limit` rows and how many there are in all (five queries, whatever the
-    project holds: the rows with their count, then `completeness_for`'s three and the
+    project holds: the rows with their count, then `completeness_for`'s two and the
     review flags). Only the rows shown are loaded and measured."""
     shown = list(
         Deliverable.objects.filter(project_id=project_id, type__card_template__isnull=False)

@@ -137,7 +137,7 @@ class PortfolioReadinessColumn:
         for project_id, (ready, total) in found.items():
             cells[project_id] = PortfolioCell(
                 text=gettext("%(ready)s of %(total)s") % {"ready": ready, "total": total},
-                url=reverse("roles:project_detail", args=[project_id]) + "#readiness-heading",
+                url=reverse("roles:project_panels", args=[project_id]) + "#readiness-heading",
                 attention=ready < total,
             )
         return cells

@@ -452,6 +452,12 @@ def test_a_system_with_scopes_polls_only_what_they_list(work, fake):
     shown = link_statuses(user=member, deliverable=work.deliverable, links=[listed, private])
     assert shown[listed.pk].polled and not shown[private.pk].polled
 
+    # The admin's form sends the same scopes with \r\n line breaks: no change, the
+    # states stay (a rename alone does not send every link to be polled afresh).
+    source = services.artifact_system_update(
+        system=source, version=source.version, name="GitHub", scopes="octo/*\r\nacme/churn\r\n"
+    )
+    assert ArtifactState.objects.filter(link=listed).exists()
     services.artifact_system_update(system=source, version=source.version, scopes="acme/*")
     poll_all(later())
     assert not ArtifactState.objects.filter(link__in=[listed, private]).exists()
