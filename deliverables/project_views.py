@@ -91,7 +91,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": can_manage_project(request.user, project),
             # What nested apps add (readiness, cards, linked artifacts) is fetched by
             # the page once drawn (project_panels): its first answer does not wait.
-            "has_panels": any(True for _entry in extensions.project_panels),
+            "has_panels": bool(list(extensions.project_panels)),
         }
 
     # Everything here, visibility included, is recomputed after any change to it:

@@ -7,10 +7,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
 
-from django.db.models import Count, F, Prefetch, Window
+from django.db.models import Count, Prefetch, Window
 from django.utils.translation import gettext
 
 from deliverables.models import Deliverable, DeliverableStatus
+from deliverables.selectors import SORTS
 from mlteam.links import row_url
 from roles.models import choice_label
 
@@ -203,7 +204,7 @@ def project_cards(*, project_id: int, limit: int = PROJECT_CARDS_LIMIT):
         # How many there are in all, with the rows: a count over the whole selection
         # before the LIMIT applies.
         .annotate(total=Window(Count("pk")))
-        .order_by(F("due_date").asc(nulls_last=True), "pk")[:limit]
+        .order_by(*SORTS["due"])[:limit]
     )
     if not shown:
         return [], 0

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 
-from django.db.models import Count, F, Prefetch, QuerySet, Sum, Window
+from django.db.models import Count, Prefetch, QuerySet, Sum, Window
 from django.utils.translation import gettext
 
 from deliverables.models import Deliverable, DeliverableStatus
+from deliverables.selectors import SORTS
 from mlteam.links import row_url
 
 from .models import (
@@ -195,7 +196,7 @@ def project_readiness(*, project_id: int, limit: int = PROJECT_READINESS_LIMIT):
         .only("pk", "title", "status", "type__name", "type_id")
         # How many there are in all, with the rows: counted before the LIMIT applies.
         .annotate(total=Window(Count("pk")))
-        .order_by(F("due_date").asc(nulls_last=True), "pk")[:limit]
+        .order_by(*SORTS["due"])[:limit]
     )
     if not scored:
         return [], 0
