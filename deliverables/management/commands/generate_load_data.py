@@ -270,11 +270,12 @@ def _rubric_marks(first_new: int) -> int:
             f"INSERT INTO {mark} (deliverable_id, item_id, mark, evidence_url, evidence_note, "  # noqa: S608
             f"marked_at, version) SELECT d.id, i.id, "
             f"CASE WHEN (d.id + i.id) %% 3 = 0 THEN 'automated' ELSE 'manual' END, "
-            f"'https://ci.example.com/runs/' || d.id, '', now(), 1 "
+            f"'https://ci.example.com/runs/' || d.id, '', CURRENT_TIMESTAMP, 1 "
             f"FROM {deliverable} d JOIN {rubric} r ON r.deliverable_type_id = d.type_id "
             f"JOIN {section} s ON s.rubric_id = r.id JOIN {item} i ON i.section_id = s.id "
-            f"WHERE d.id >= %s AND d.status = ANY(%s) AND (d.id + i.id) %% 3 <> 1",
-            [first_new, started],
+            f"WHERE d.id >= %s AND d.status IN ({', '.join(['%s'] * len(started))}) "
+            f"AND (d.id + i.id) %% 3 <> 1",
+            [first_new, *started],
         )
         marked = cursor.rowcount
     # Their scores, as the services keep them (the app's own command).
