@@ -67,6 +67,11 @@ ADMIN_CHANGELIST = "reference: admin changelist of deliverables"
 # The project page's readiness, cards and artifacts sections, which the page fetches
 # with htmx once drawn: timed as that request (the fragment, HX-Request set).
 PROJECT_PANELS = "project page panels (fetched by the page)"
+# The portfolio's workload and recent activity, fetched by the portfolio once drawn
+# (HX-Request set, as the page asks for them).
+PORTFOLIO_ACTIVITY_ADMIN = "portfolio workload, activity (admin)"
+PORTFOLIO_ACTIVITY_MANAGER = "portfolio workload, activity (manager)"
+FETCHED = {PROJECT_PANELS, PORTFOLIO_ACTIVITY_ADMIN, PORTFOLIO_ACTIVITY_MANAGER}
 
 
 def main() -> None:
@@ -129,7 +134,9 @@ def main() -> None:
         # The second reference: Django's own admin list of the same rows.
         (ADMIN_CHANGELIST, admin, "/admin/deliverables/deliverable/"),
         ("portfolio dashboard (admin: all projects)", admin, "/dashboard/"),
+        (PORTFOLIO_ACTIVITY_ADMIN, admin, "/dashboard/activity/"),
         ("portfolio dashboard (manager)", manager, "/dashboard/"),
+        (PORTFOLIO_ACTIVITY_MANAGER, manager, "/dashboard/activity/"),
         ("project page / dashboard", manager, f"/projects/{busiest.pk}/"),
         (PROJECT_PANELS, manager, f"/projects/{busiest.pk}/panels/"),
         ("home (member)", member, "/"),
@@ -162,7 +169,7 @@ def main() -> None:
         if label == API_LIST_ADMIN:  # a personal token, as scripts call the API
             client = Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Bearer {admin_token}")
         else:
-            headers = {"HTTP_HX_REQUEST": "true"} if label == PROJECT_PANELS else {}
+            headers = {"HTTP_HX_REQUEST": "true"} if label in FETCHED else {}
             client = Client(HTTP_HOST="localhost", **headers)
             client.force_login(user)
         client.get(url)  # warm Python, database and template caches

@@ -819,10 +819,17 @@ class WorkItem:
 class PortfolioDashboard:
     projects: list[ProjectSummary]
     overdue_by_role: list[RoleOverdue]
-    activity: list[ActivityEntry]
-    workload: list[PersonLoad] = field(default_factory=list)
     page: PageInfo = PageInfo(1, 1)
     extra_headings: tuple[str, ...] = ()  # the registered columns' (extensions.py)
+
+
+@dataclass(frozen=True)
+class PortfolioActivity:
+    """Who carries the work and what changed last, across the same projects as the
+    portfolio: the page fetches it once drawn (`portfolio_activity`)."""
+
+    workload: list[PersonLoad]
+    activity: list[ActivityEntry]
 
 
 PORTFOLIO_PAGE_SIZE = 20
@@ -892,11 +899,11 @@ def portfolio_dashboard(
     2. the page's projects, their unfilled required roles and their handbook;
     3. the page's deliverables counted per project and status, with the late ones
        and those due within 7 days (from the (project, status, due date) index);
-    4. overdue work per role; 5.-6. recent activity (team, then deliverable changes);
-    7. workload; 8. each registered column's cells for the page's projects
-    (`extensions.portfolio_columns`, a constant number of queries each).
+    4. overdue work per role; 5. each registered column's cells for the page's
+    projects (`extensions.portfolio_columns`, a constant number of queries each).
     Everything after 1. is narrowed to the visible active projects by
-    `VisibleActive.narrow`. `visible`: see VisibleActive.of.
+    `VisibleActive.narrow`. `visible`: see VisibleActive.of. The workload and the
+    recent activity of the same projects are `portfolio_activity`'s.
     """
     scope = VisibleActive.of(user, visible)
     page = Paginator(scope.ids, PORTFOLIO_PAGE_SIZE).get_page(page_number)
@@ -904,7 +911,7 @@ def portfolio_dashboard(
     columns = list(extensions.portfolio_columns)
     projects = _project_summaries(page_ids, today) if page_ids else []
     if projects and columns:
-        # 8. Each registered column's cells for the page (the readiness scores).
+        # 5. Each registered column's cells for the page (the readiness scores).
         cells = [column.cells(project_ids=page_ids) for column in columns]
         projects = [
             replace(
@@ -920,9 +927,21 @@ def portfolio_dashboard(
         extra_headings=tuple(str(column.heading) for column in columns),
         projects=projects,
         overdue_by_role=_overdue_by_role(scope=scope, today=today),
-        activity=_activity(narrow=scope.narrow, limit=15),
-        workload=workload(user=user, today=today, scope=scope),
         page=PageInfo(page.number, page.paginator.num_pages),
+    )
+
+
+PORTFOLIO_ACTIVITY = 15  # the newest changes, and the busiest people, it shows
+
+
+def portfolio_activity(*, user, today: date, visible: list[int] | None = None) -> PortfolioActivity:
+    """The busiest people (`workload`) and the newest team and deliverable changes
+    (`_activity`) of the active projects the viewer may see: the same projects as
+    `portfolio_dashboard`, every page of them. `visible`: see VisibleActive.of."""
+    scope = VisibleActive.of(user, visible)
+    return PortfolioActivity(
+        workload=workload(user=user, today=today, scope=scope, limit=PORTFOLIO_ACTIVITY),
+        activity=_activity(narrow=scope.narrow, limit=PORTFOLIO_ACTIVITY),
     )
 
 

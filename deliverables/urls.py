@@ -10,6 +10,7 @@ urlpatterns = [
     path("deliverables/owners/", views.owner_options, name="owner_options"),
     path("my-work/", views.my_work, name="my_work"),
     path("dashboard/", views.portfolio_dashboard, name="portfolio_dashboard"),
+    path("dashboard/activity/", views.portfolio_activity, name="portfolio_activity"),
     path("deliverables/<int:pk>/", views.deliverable_detail, name="detail"),
     path("deliverables/<int:pk>/status/", views.deliverable_transition, name="transition"),
     path("deliverables/<int:pk>/move/", views.deliverable_move, name="move"),

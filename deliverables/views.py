@@ -1173,17 +1173,25 @@ def _int(value) -> int | None:
         return None
 
 
-@require_GET
-def portfolio_dashboard(request: HttpRequest) -> HttpResponse:
-    """Managers and admins: where the projects they may see stand."""
+def _portfolio_reader(request: HttpRequest) -> None:
+    """The portfolio is for managers and admins (PermissionDenied for others)."""
     if not (is_manager(request.user) or is_admin(request.user)):
         raise PermissionDenied(
             _("The portfolio dashboard is for managers and admins. Your home page shows your work.")
         )
+
+
+@require_GET
+def portfolio_dashboard(request: HttpRequest) -> HttpResponse:
+    """Managers and admins: where the projects they may see stand. The workload and
+    the recent activity are fetched by the page once drawn (portfolio_activity)."""
+    _portfolio_reader(request)
     today, page_number = timezone.localdate(), QueryForm(request.GET).values()["page"] or 1
     scope = KeptScope(partial(roles_selectors.dashboard_scope, user=request.user))
+    # ("portfolio-projects": entries from before the workload and activity moved out
+    # are not read.)
     dashboard = cached(
-        "portfolio",
+        "portfolio-projects",
         request.user,
         (today, page_number),
         lambda: selectors.portfolio_dashboard(
@@ -1217,6 +1225,30 @@ def portfolio_dashboard(request: HttpRequest) -> HttpResponse:
             "overdue_chart": overdue_chart,
         },
     )
+
+
+@require_GET
+def portfolio_activity(request: HttpRequest) -> HttpResponse:
+    """The portfolio's workload and recent activity, fetched by the portfolio once it
+    is drawn, so that its first answer does not wait for them. Cached like the
+    portfolio, under the same versions. Without JavaScript the portfolio links here,
+    and this answers a page of its own."""
+    _portfolio_reader(request)
+    today = timezone.localdate()
+    scope = KeptScope(partial(roles_selectors.dashboard_scope, user=request.user))
+    sections = cached(
+        "portfolio-activity",
+        request.user,
+        (today,),
+        lambda: selectors.portfolio_activity(user=request.user, today=today, visible=scope.ids()),
+        scope,
+    )
+    template = (
+        "deliverables/_portfolio_activity.html"
+        if request.htmx
+        else "deliverables/portfolio_activity.html"
+    )
+    return render(request, template, {"sections": sections})
 
 
 @require_http_methods(["GET", "POST"])

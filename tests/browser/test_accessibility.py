@@ -110,6 +110,7 @@ def _signed_in_pages(practices, *, manager: bool) -> list[str]:  # noqa: F811
             _team_cell(practices),
             reverse("deliverables:plan", args=[project]),
             reverse("deliverables:portfolio_dashboard"),
+            reverse("deliverables:portfolio_activity"),  # as a page of its own (no JavaScript)
             reverse("deliverables:edit", args=[practices.report.pk]),
             reverse("deliverables:cancel", args=[practices.report.pk]),
         ]

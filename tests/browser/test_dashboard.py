@@ -39,7 +39,7 @@ SPLIT_HEADING_WORDS = """() => Array.from(
 
 def test_manager_sees_charts_and_the_numbers_behind_them(live_server, page):
     manager = manager_user(username="mari", first_name="Mari", last_name="Kobayashi")
-    owner = UserFactory(username="aiko")
+    owner = UserFactory(username="aiko", first_name="Aiko", last_name="Sato")
     for name in ("Churn prediction", "Search ranking"):
         project = project_create(name=name, managers=[manager])
         role_assign(
@@ -73,6 +73,16 @@ def test_manager_sees_charts_and_the_numbers_behind_them(live_server, page):
     )
     drawn = page.evaluate("Chart.getChart('status-chart').data.labels")
     assert drawn == ["Churn prediction", "Search ranking"]
+    # The workload and recent activity arrive once the page is drawn (htmx), in place
+    # of the link that leads to them without JavaScript.
+    workload = page.locator("section[aria-labelledby=workload-heading]")
+    workload.wait_for()
+    assert page.locator("#portfolio-activity[hx-get]").count() == 0
+    aiko = workload.locator("tbody tr").filter(has_text="Aiko Sato")
+    assert aiko.locator("td[data-label='Open']").inner_text() == "2"
+    assert aiko.locator("td[data-label='Overdue']").inner_text() == "2"
+    recent = page.locator("section[aria-labelledby=recent-heading] li")
+    assert recent.count() >= 2  # the two deliverables planned, and the team changes
     # Eleven columns on a desktop: the headings wrap between words, never inside one.
     assert page.locator("main table.table-wrap-head").count() == 2
     assert page.evaluate(SPLIT_HEADING_WORDS) == []

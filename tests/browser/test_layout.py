@@ -131,6 +131,7 @@ def _main_pages(practices, mine, endpoint) -> list[str]:  # noqa: F811
         reverse("roles:people_list"),
         reverse("roles:portfolio_coverage"),
         reverse("deliverables:portfolio_dashboard"),
+        reverse("deliverables:portfolio_activity"),
         reverse("deliverables:reminder_preferences"),
         reverse("practices:handbook", args=[project]),
         reverse("reviews:cycle_list"),

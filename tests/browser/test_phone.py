@@ -36,6 +36,7 @@ def _pages(practices) -> list[str]:  # noqa: F811
     project = practices.project.pk
     return [
         reverse("deliverables:portfolio_dashboard"),
+        reverse("deliverables:portfolio_activity"),
         reverse("home"),
         reverse("roles:project_list"),
         reverse("roles:project_list") + "?q=zzzz",  # the empty state

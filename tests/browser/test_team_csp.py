@@ -171,6 +171,7 @@ def test_main_pages_and_the_admin_run_under_the_csp_without_a_violation(live_ser
             f"/deliverables/{deliverable.pk}/edit/",
             "/my-work/",
             "/dashboard/",
+            "/dashboard/activity/",
             "/reviews/",
             f"/reviews/{cycle.pk}/",
             f"/reviews/review/{review.pk}/",

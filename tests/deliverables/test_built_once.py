@@ -55,6 +55,7 @@ def test_subqueries_built_once_are_never_changed_by_the_pages_that_use_them(clie
     assert before  # the kept expressions do hold queries
     pages = [
         reverse("deliverables:portfolio_dashboard"),
+        reverse("deliverables:portfolio_activity"),
         reverse("home"),
         reverse("roles:project_detail", args=[project.pk]),
         reverse("roles:project_list"),

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from deliverables.models import Deliverable
-from deliverables.selectors import portfolio_dashboard
+from deliverables.selectors import portfolio_activity, portfolio_dashboard
 from deliverables.services import ChecklistAnswer, checklist_update, deliverable_create
 from roles.services import membership_add, project_create, role_assign
 from tests.factories import UserFactory, deliverable_type, manager_user, role
@@ -93,7 +93,8 @@ def test_numbers_match_the_fixture(portfolio):
     # Completion: 1 done of the 5 still planned (the 2 cancelled left the plan).
     assert (row.total, row.overdue, row.due_soon, row.completion) == (7, 2, 1, 20)
     assert row.handbook == round(100 * 10 / 29)
-    (busiest,) = dashboard.workload  # only the owner has open work
+    # Only the owner has open work.
+    (busiest,) = portfolio_activity(user=manager, today=TODAY).workload
     assert (busiest.open_deliverable_count, busiest.overdue_count, busiest.role_count) == (4, 2, 1)
     assert busiest.total_allocation == 100
     assert [(r.role_name, r.count) for r in dashboard.overdue_by_role] == [
@@ -104,24 +105,55 @@ def test_numbers_match_the_fixture(portfolio):
 
 @time_machine.travel(TODAY, tick=False)
 def test_a_manager_never_sees_counts_from_projects_they_may_not_see(client, portfolio):
+    from mlteam.people import person_name
+
     manager, _project = portfolio
     client.force_login(manager)
     page = client.get(reverse("deliverables:portfolio_dashboard")).content.decode()
     assert "Alpha" in page and "Hidden" not in page
+    # The workload and activity the page fetches: the stranger on Hidden is not listed.
+    stranger = Deliverable.objects.get(project__name="Hidden").owner
+    sections = client.get(reverse("deliverables:portfolio_activity")).content.decode()
+    assert "Alpha" in sections and "Hidden" not in sections
+    assert person_name(stranger) not in sections
     dashboard = portfolio_dashboard(user=manager, today=TODAY)
     assert sum(r.count for r in dashboard.overdue_by_role) == 2
 
 
+@time_machine.travel(TODAY, tick=False)
+def test_the_workload_and_activity_come_once_the_portfolio_is_drawn(client, portfolio):
+    """The portfolio fetches them (htmx) in place of a link, which without JavaScript
+    opens them as a page of their own."""
+    manager, _project = portfolio
+    client.force_login(manager)
+    url = reverse("deliverables:portfolio_activity")
+    page = client.get(reverse("deliverables:portfolio_dashboard")).content.decode()
+    assert f'<div id="portfolio-activity" hx-get="{url}" hx-trigger="load"' in page
+    assert f'<a class="touch-target" href="{url}">Workload and recent activity</a>' in page
+    assert 'id="workload-heading"' not in page
+    fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert fragment.lstrip().startswith('<div id="portfolio-activity">')
+    assert "<html" not in fragment and 'id="workload-heading"' in fragment
+    assert 'id="recent-heading"' in fragment
+    own_page = client.get(url).content.decode()
+    assert "<html" in own_page and "<title>Workload and recent activity" in own_page
+    assert 'id="workload-heading"' in own_page and 'id="recent-heading"' in own_page
+
+
 def test_members_are_refused_with_a_reason(client):
     client.force_login(UserFactory())
-    response = client.get(reverse("deliverables:portfolio_dashboard"))
-    assert response.status_code == 403
-    page = response.content.decode()
-    assert "The portfolio dashboard is for managers and admins." in page
-    assert "You cannot change this" not in page
+    for name in ("deliverables:portfolio_dashboard", "deliverables:portfolio_activity"):
+        response = client.get(reverse(name))
+        assert response.status_code == 403
+        page = response.content.decode()
+        assert "The portfolio dashboard is for managers and admins." in page
+        assert "You cannot change this" not in page
 
 
-def test_dashboard_queries_do_not_grow_with_data(client):
+@pytest.mark.parametrize(
+    "url_name", ["deliverables:portfolio_dashboard", "deliverables:portfolio_activity"]
+)
+def test_dashboard_queries_do_not_grow_with_data(client, url_name):
     manager = manager_user()
     client.force_login(manager)
 
@@ -142,7 +174,7 @@ def test_dashboard_queries_do_not_grow_with_data(client):
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
-            assert client.get(reverse("deliverables:portfolio_dashboard")).status_code == 200
+            assert client.get(reverse(url_name)).status_code == 200
         return len(captured)
 
     grow(1, 1)
@@ -187,7 +219,7 @@ def test_recent_activity_names_who_changed_what_newest_first_on_visible_projects
         deliverable_transition(
             deliverable=later, actor=later.owner, to_status="in_review", version=None
         )
-    feed = portfolio_dashboard(user=manager, today=TODAY).activity
+    feed = portfolio_activity(user=manager, today=TODAY).activity
     assert feed[0].deliverable_id == later.pk and feed[0].deliverable_label == later.label
     assert feed[0].label == "changed the status"
     assert feed[0].actor_name == person_name(later.owner) and feed[0].project_name == "Alpha"
@@ -214,16 +246,18 @@ def test_admins_see_every_active_project_and_active_person_and_no_archived_one(p
     dashboard = portfolio_dashboard(user=admin, today=TODAY)
     assert [p.name for p in dashboard.projects] == ["Alpha", "Hidden"]
     assert sum(row.count for row in dashboard.overdue_by_role) == 3  # Alpha 2, Hidden 1
-    assert {entry.project_name for entry in dashboard.activity} == {"Alpha", "Hidden"}
-    assert len(dashboard.workload) == 2  # the owner on Alpha, the stranger on Hidden
+    sections = portfolio_activity(user=admin, today=TODAY)
+    assert {entry.project_name for entry in sections.activity} == {"Alpha", "Hidden"}
+    assert len(sections.workload) == 2  # the owner on Alpha, the stranger on Hidden
     stranger = Deliverable.objects.get(project=hidden).owner
     get_user_model().objects.filter(pk=stranger.pk).update(is_active=False)
     project_archive(project=hidden, actor=admin, version=hidden.version)
     dashboard = portfolio_dashboard(user=admin, today=TODAY)
     assert [p.name for p in dashboard.projects] == ["Alpha"]
     assert sum(row.count for row in dashboard.overdue_by_role) == 2
-    assert {entry.project_name for entry in dashboard.activity} == {"Alpha"}
-    assert [person.pk for person in dashboard.workload] == [
+    sections = portfolio_activity(user=admin, today=TODAY)
+    assert {entry.project_name for entry in sections.activity} == {"Alpha"}
+    assert [person.pk for person in sections.workload] == [
         Deliverable.objects.filter(project=project).first().owner_id
     ]
 
@@ -305,7 +339,7 @@ def test_activity_times_are_the_orms(portfolio, settings):
     comment_add(deliverable=deliverable, actor=manager, body="Any news?")
     feeds = [
         project_activity(project=project),
-        portfolio_dashboard(user=manager, today=TODAY).activity,
+        portfolio_activity(user=manager, today=TODAY).activity,
         member_home(user=deliverable.owner, today=TODAY).recent_changes,
     ]
     models = {"team": TeamChange, "work": DeliverableEvent}
@@ -345,7 +379,7 @@ def test_every_workload_number_opens_a_list_of_that_many(client, portfolio):
 
     manager, _project = portfolio
     client.force_login(manager)
-    page = client.get(reverse("deliverables:portfolio_dashboard")).content.decode()
+    page = client.get(reverse("deliverables:portfolio_activity")).content.decode()
     workload = page.split('id="workload-heading"')[1].split("</table>")[0]
     links = re.findall(r'href="(/deliverables/\?owner=[^"]+)">(\d+)</a>', workload)
     assert len(links) == 2  # open and overdue of the one person with open work

@@ -77,7 +77,7 @@ def test_a_japanese_reader_sees_the_japanese_type_name_of_a_planned_deliverable(
         reverse("deliverables:list"),
         reverse("roles:project_detail", args=[project.pk]),
         reverse("roles:project_activity", args=[project.pk]),
-        reverse("deliverables:portfolio_dashboard"),
+        reverse("deliverables:portfolio_activity"),  # the portfolio's activity
         reverse("deliverables:edit", args=[planned.pk]),
     ]:
         page = client.get(url, headers=JA).content.decode()

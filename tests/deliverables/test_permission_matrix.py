@@ -64,6 +64,12 @@ def _urls(work):
         "owner_options": ("get", reverse("deliverables:owner_options"), None, EVERYONE),
         "my_work": ("get", reverse("deliverables:my_work"), None, EVERYONE),
         "dashboard": ("get", reverse("deliverables:portfolio_dashboard"), None, MANAGERS_ONLY),
+        "dashboard_activity": (
+            "get",
+            reverse("deliverables:portfolio_activity"),
+            None,
+            MANAGERS_ONLY,
+        ),
         "reminder_preferences": (
             "get",
             reverse("deliverables:reminder_preferences"),
@@ -227,7 +233,8 @@ def _type_pk(slug):
 
 
 NAMES = [
-    "list", "export", "owner_options", "my_work", "dashboard", "reminder_preferences", "detail",
+    "list", "export", "owner_options", "my_work", "dashboard", "dashboard_activity",
+    "reminder_preferences", "detail",
     "transition",
     "checklist", "checklist_item", "page_status", "page_checklist", "page_link", "page_comment",
     "page_comment_edit", "page_comment_delete", "cancel_form", "cancel", "edit_form", "edit",

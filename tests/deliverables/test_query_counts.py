@@ -212,6 +212,7 @@ def test_reminder_sweep_queries_grow_with_batches_not_rows(django_capture_on_com
         reverse("deliverables:my_work"),
         reverse("deliverables:export"),
         reverse("deliverables:portfolio_dashboard"),
+        reverse("deliverables:portfolio_activity"),
         reverse("roles:people_list"),
         reverse("roles:project_list"),
         reverse("home"),

@@ -31,6 +31,7 @@ from tests.factories import PASSWORD, UserFactory, admin_user, deliverable_type,
 pytestmark = pytest.mark.django_db
 
 PORTFOLIO = reverse("deliverables:portfolio_dashboard")
+PORTFOLIO_ACTIVITY = reverse("deliverables:portfolio_activity")  # fetched by the portfolio
 HOME = reverse("home")
 
 
@@ -81,6 +82,27 @@ def test_a_dashboard_is_served_from_the_cache_until_a_change(client, team):
     row = third.context["dashboard"].projects[0]
     assert row.count_of("not_started") == 0 and row.count_of("in_progress") == 1
     assert recomputed > warm
+
+
+def test_the_portfolios_workload_and_activity_are_cached_until_a_change(client, team):
+    manager, member, _project, _membership, deliverable = team
+    client.force_login(manager)
+    first, cold = _queries(client, PORTFOLIO_ACTIVITY)
+    second, warm = _queries(client, PORTFOLIO_ACTIVITY)
+    assert warm < cold and warm == 3  # session, user, the manager check: no section query
+    assert second.context["sections"] == first.context["sections"]
+    changes = len(second.context["sections"].activity)
+    deliverable_transition(
+        deliverable=deliverable,
+        actor=member,
+        to_status=DeliverableStatus.IN_PROGRESS,
+        version=deliverable.version,
+    )
+    third, recomputed = _queries(client, PORTFOLIO_ACTIVITY)
+    sections = third.context["sections"]
+    assert recomputed > warm
+    assert len(sections.activity) == changes + 1
+    assert sections.activity[0].label == "changed the status"
 
 
 # Each change below makes it and returns how the project page shows it.
@@ -246,7 +268,7 @@ def test_losing_the_manager_group_in_the_admin_shows_at_once(client, team):
 def test_a_deactivation_in_the_admin_leaves_the_workload_at_once(client, team):
     manager, member, *_ = team
     client.force_login(manager)
-    workload = client.get(PORTFOLIO).context["dashboard"].workload
+    workload = client.get(PORTFOLIO_ACTIVITY).context["sections"].workload
     assert [person.pk for person in workload] == [member.pk]
     root = UserFactory(username="root", is_staff=True, is_superuser=True)
     client.force_login(root)
@@ -255,7 +277,7 @@ def test_a_deactivation_in_the_admin_leaves_the_workload_at_once(client, team):
     )
     assert response.status_code == 302
     client.force_login(manager)
-    assert client.get(PORTFOLIO).context["dashboard"].workload == []
+    assert client.get(PORTFOLIO_ACTIVITY).context["sections"].workload == []
 
 
 def test_a_group_losing_a_permission_shows_at_once(client, team):

@@ -148,7 +148,7 @@ def test_recent_activity_says_how_long_ago_with_the_exact_time_beside_it(client,
     for url in [
         reverse("roles:project_detail", args=[project.pk]),
         reverse("roles:project_activity", args=[project.pk]),
-        reverse("deliverables:portfolio_dashboard"),
+        reverse("deliverables:portfolio_activity"),
         reverse("deliverables:detail", args=[deliverable.pk]),
     ]:
         page = client.get(url).content.decode()

@@ -36,6 +36,7 @@ def _pages(p) -> list[str]:
         reverse("reviews:cycle_detail", args=[p.cycle.pk]),
         reverse("practices:handbook", args=[project.pk]),
         reverse("deliverables:portfolio_dashboard"),
+        reverse("deliverables:portfolio_activity"),
     ]
 
 
