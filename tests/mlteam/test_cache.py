@@ -63,6 +63,16 @@ def _page(team) -> str:
     return reverse("roles:project_detail", args=[team[2].pk])
 
 
+def _start(deliverable, actor) -> None:
+    """A change the portfolio and its workload and activity show: work started."""
+    deliverable_transition(
+        deliverable=deliverable,
+        actor=actor,
+        to_status=DeliverableStatus.IN_PROGRESS,
+        version=deliverable.version,
+    )
+
+
 def test_a_dashboard_is_served_from_the_cache_until_a_change(client, team):
     manager, _member, _project, _membership, deliverable = team
     client.force_login(manager)
@@ -72,12 +82,7 @@ def test_a_dashboard_is_served_from_the_cache_until_a_change(client, team):
     assert warm < cold and warm == 3
     row = second.context["dashboard"].projects[0]
     assert row.count_of("not_started") == 1 and row.count_of("in_progress") == 0
-    deliverable_transition(
-        deliverable=deliverable,
-        actor=manager,
-        to_status=DeliverableStatus.IN_PROGRESS,
-        version=deliverable.version,
-    )
+    _start(deliverable, manager)
     third, recomputed = _queries(client, PORTFOLIO)
     row = third.context["dashboard"].projects[0]
     assert row.count_of("not_started") == 0 and row.count_of("in_progress") == 1
@@ -92,12 +97,7 @@ def test_the_portfolios_workload_and_activity_are_cached_until_a_change(client, 
     assert warm < cold and warm == 3  # session, user, the manager check: no section query
     assert second.context["sections"] == first.context["sections"]
     changes = len(second.context["sections"].activity)
-    deliverable_transition(
-        deliverable=deliverable,
-        actor=member,
-        to_status=DeliverableStatus.IN_PROGRESS,
-        version=deliverable.version,
-    )
+    _start(deliverable, member)
     third, recomputed = _queries(client, PORTFOLIO_ACTIVITY)
     sections = third.context["sections"]
     assert recomputed > warm
