@@ -1,9 +1,14 @@
 """Response headers the whole site sends: what browsers and proxies may keep, and
-which browser features pages may use."""
+which browser features pages may use; and how a signed-out request is asked to
+sign in, htmx's included."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth import middleware as auth_middleware
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import resolve_url
+from django_htmx.http import HttpResponseClientRedirect
 
 
 class SignedInNoStoreMiddleware:
@@ -66,3 +71,25 @@ class PermissionsPolicyMiddleware:
         if self.header:
             response.headers.setdefault("Permissions-Policy", self.header)
         return response
+
+
+class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
+    """Django's: every page asks a signed-out person to sign in first. A request
+    htmx makes (an inline edit, a section the page fetches) after the session
+    ended is answered with `HX-Redirect` to the sign-in page, coming back to the
+    page the person was on (htmx's `HX-Current-URL`): following the redirect
+    itself, htmx would draw the sign-in page inside the row or section it meant
+    to swap, or leave it empty."""
+
+    def handle_no_permission(self, request, view_func):
+        if request.headers.get("HX-Request") != "true":
+            return super().handle_no_permission(request, view_func)
+        # (HtmxMiddleware has set request.htmx by now: process_view runs after every
+        # middleware's request phase.)
+        back_to = request.htmx.current_url_abs_path or request.get_full_path()
+        login = redirect_to_login(
+            back_to,
+            resolve_url(self.get_login_url(view_func)),
+            self.get_redirect_field_name(view_func),
+        )
+        return HttpResponseClientRedirect(login.url)

@@ -142,3 +142,16 @@ def sign_in(page, base_url: str, username: str) -> None:
     page.locator("#id_password").fill(PASSWORD)
     page.locator("form button[type=submit]").first.click()
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+# A section a page fetches once drawn (hx-trigger="load": the project page's panels,
+# the portfolio's workload and activity) is still its placeholder.
+_FETCHING = """() => !document.querySelector('[hx-trigger="load"][hx-get]')"""
+
+
+def goto_drawn(page, url: str):
+    """`page.goto(url)`, then wait until the sections the page fetches once drawn
+    have arrived, so that checks of the page see them in place."""
+    response = page.goto(url)
+    page.wait_for_function(_FETCHING)
+    return response

@@ -92,7 +92,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication (it reads request.user); static files never reach it.
     "mlteam.middleware.SignedInNoStoreMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Django's LoginRequiredMiddleware, answering htmx's requests with HX-Redirect.
+    "mlteam.middleware.LoginRequiredMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Before the session policy, which tells a person why they were signed out.
     "django.contrib.messages.middleware.MessageMiddleware",

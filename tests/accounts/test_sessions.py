@@ -322,6 +322,34 @@ def test_a_session_ends_after_the_idle_timeout_and_says_why():
     assert not signed_in(client)
 
 
+def test_htmx_after_the_session_ended_sends_the_whole_page_to_sign_in():
+    """An inline edit or a section the page fetches after the timeout: htmx is told
+    to open the sign-in page (HX-Redirect), coming back to the page the person was
+    on, rather than following the redirect and drawing the sign-in page inside a
+    row or a section. Without htmx, the usual redirect. (The inbox bell, which
+    polls, answers nothing to someone signed out: it never sends them away.)"""
+    person = UserFactory()
+    client = browser()
+    page = "/deliverables/?status=open"
+    htmx = {"HX-Request": "true", "HX-Current-URL": f"http://testserver{page}"}
+    with time_machine.travel(START, tick=False) as clock:
+        sign_in(client, person)
+        clock.shift(datetime.timedelta(minutes=settings.SESSION_IDLE_TIMEOUT_MINUTES + 1))
+        assert client.get(reverse("notifications:inbox_count"), headers=htmx).status_code == 204
+        response = client.get(reverse("deliverables:portfolio_activity"), headers=htmx)
+    assert response.status_code == 200 and response.content == b""
+    assert response["HX-Redirect"] == f"{reverse('login')}?next=/deliverables/%3Fstatus%3Dopen"
+    # A page htmx did not name (another site's, or none): back to what was asked.
+    response = Client().post(
+        reverse("deliverables:inline", args=[1]),
+        headers={"HX-Request": "true", "HX-Current-URL": "https://elsewhere.example/x"},
+    )
+    assert response["HX-Redirect"] == f"{reverse('login')}?next=/deliverables/1/inline/"
+    plain = Client().get(page)
+    assert plain.status_code == 302 and "HX-Redirect" not in plain
+    assert plain["Location"] == f"{reverse('login')}?next=/deliverables/%3Fstatus%3Dopen"
+
+
 def test_a_session_ends_at_its_lifetime_whatever_the_activity():
     person = UserFactory()
     client = browser()

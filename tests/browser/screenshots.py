@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from tests.conftest import language_context, sign_in
+from tests.conftest import goto_drawn, language_context, sign_in
 from tests.practices.conftest import practices, work_in_every_status  # noqa: F401 (a fixture)
 
 pytestmark = [
@@ -41,7 +41,7 @@ def test_screenshots(live_server, browser, practices, language):  # noqa: F811
         try:
             sign_in(page, live_server.url, "manager")
             for name, path in pages.items():
-                page.goto(live_server.url + path)
+                goto_drawn(page, live_server.url + path)
                 page.wait_for_timeout(300)  # the charts' first draw
                 page.screenshot(path=str(folder / f"{name}-{width}-{language}.png"), full_page=True)
         finally:

@@ -25,7 +25,7 @@ from deliverables.services import (
     deliverable_create,
     deliverable_transition,
 )
-from tests.conftest import language_context, require, sign_in
+from tests.conftest import goto_drawn, language_context, require, sign_in
 from tests.factories import deliverable_type, manager_user
 from tests.practices.conftest import practices, work_in_every_status  # noqa: F401 (a fixture)
 
@@ -58,7 +58,7 @@ def _context(browser, live_server, language: str):
 
 
 def _violations(page, url: str) -> list[str]:
-    response = page.goto(url)
+    response = goto_drawn(page, url)
     assert response is not None and response.status < 400, f"{url}: {response and response.status}"
     page.add_script_tag(path=str(AXE))
     found = []

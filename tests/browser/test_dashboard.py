@@ -17,10 +17,13 @@ pytestmark = [
 ]
 
 
-# The words of the portfolio table's headings that the browser broke across lines
-# ("Cancel/led"): each word's text range must sit on one line.
+# The words of the portfolio table's headings and row heads (project and person names)
+# that the browser broke across lines ("Cancel/led", "predic/tion"): each word's text
+# range must sit on one line.
 SPLIT_HEADING_WORDS = """() => Array.from(
-  document.querySelectorAll("main table.table-wrap-head thead th")
+  document.querySelectorAll(
+    "main table.table-wrap-head thead th, main table.table-wrap-head tbody th[scope=row]"
+  )
 ).flatMap((th) => {
   const split = [];
   const walker = document.createTreeWalker(th, NodeFilter.SHOW_TEXT);

@@ -26,7 +26,7 @@ from mlteam.notifications.models import DeliveryStatus, WebhookDelivery, Webhook
 from mlteam.notifications.services import endpoint_create
 from roles.models import Project
 from roles.services import membership_add, role_assign
-from tests.conftest import ARTIFACTS, language_context, sign_in
+from tests.conftest import ARTIFACTS, goto_drawn, language_context, sign_in
 from tests.factories import UserFactory, deliverable_type, role
 from tests.practices.conftest import practices  # noqa: F401 (a fixture)
 
@@ -195,7 +195,7 @@ def test_no_main_page_scrolls_sideways_on_a_phone_with_long_text(live_server, br
         sign_in(page, live_server.url, "manager")
         too_wide, no_cue, split = [], [], []
         for path in _main_pages(practices, mine, endpoint):
-            response = page.goto(live_server.url + path)
+            response = goto_drawn(page, live_server.url + path)
             assert response is not None and response.status == 200, path
             widths = page.evaluate(WIDTHS)
             if widths["page"] > PHONE:

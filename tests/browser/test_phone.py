@@ -16,7 +16,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.conftest import language_context, sign_in
+from tests.conftest import goto_drawn, language_context, sign_in
 from tests.practices.conftest import practices, work_in_every_status  # noqa: F401 (a fixture)
 
 pytestmark = [
@@ -99,7 +99,7 @@ def test_phone_pages_fit_and_their_targets_are_big_enough(
         sign_in(page, live_server.url, "manager")
         too_wide, too_small = [], []
         for path in _pages(practices):
-            response = page.goto(live_server.url + path)
+            response = goto_drawn(page, live_server.url + path)
             assert response is not None and response.status == 200, path
             assert page.locator("html").get_attribute("lang") == language
             width = page.evaluate("document.documentElement.scrollWidth")
@@ -118,13 +118,17 @@ def test_dashboard_tables_stack_and_filters_fold_on_a_phone(live_server, browser
     page = context.new_page()
     try:
         sign_in(page, live_server.url, "manager")
-        page.goto(live_server.url + reverse("deliverables:portfolio_dashboard"))
+        goto_drawn(page, live_server.url + reverse("deliverables:portfolio_dashboard"))
         row = page.locator("main table.table-stack tbody tr").first
         assert row.evaluate("(tr) => getComputedStyle(tr).display") == "block"
         overdue = row.locator("td[data-label='Overdue']")
         assert overdue.is_visible() and overdue.bounding_box()["width"] > PHONE / 2
         # The column's name shows beside the value.
         assert overdue.evaluate("(td) => getComputedStyle(td, '::before').content") == '"Overdue"'
+        # The workload, fetched once the page is drawn, stacks the same way.
+        person = page.locator("#portfolio-activity table.table-stack tbody tr").first
+        assert person.evaluate("(tr) => getComputedStyle(tr).display") == "block"
+        assert person.locator("td[data-label='Open']").is_visible()
 
         # The coverage page too: a card a project, the people count back in it.
         page.goto(live_server.url + reverse("roles:portfolio_coverage"))

@@ -10,7 +10,7 @@ from deliverables.models import Deliverable
 from deliverables.readiness.models import Rubric, RubricWaiver
 from deliverables.services import deliverable_create, deliverable_transition
 from roles.services import membership_add, project_create, role_assign
-from tests.conftest import ARTIFACTS, sign_in
+from tests.conftest import ARTIFACTS, goto_drawn, sign_in
 from tests.factories import UserFactory, deliverable_type, manager_user, role
 
 pytestmark = [
@@ -146,7 +146,7 @@ def test_rubric_pages_pass_axe_and_fit_a_phone(live_server, browser, language):
         sign_in(page, live_server.url, "mari")
         too_wide, too_small = [], []
         for path in paths:
-            page.goto(live_server.url + path)
+            goto_drawn(page, live_server.url + path)
             width = page.evaluate("document.documentElement.scrollWidth")
             if width > PHONE:
                 too_wide.append(f"{path}: {width} px")

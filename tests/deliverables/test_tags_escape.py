@@ -114,9 +114,11 @@ def test_the_portfolio_and_activity_pages_show_typed_markup_as_text(client, host
     admin, project = hostile
     client.force_login(admin)
     with time_machine.travel(TODAY, tick=False):
-        # (The portfolio draws no typed text of its own: its people and activity are
-        # the section it fetches.)
-        _assert_only_text(client.get(reverse("deliverables:portfolio_dashboard")).content.decode())
+        # The portfolio's project rows (its people and activity are the section it
+        # fetches, below).
+        html = client.get(reverse("deliverables:portfolio_dashboard")).content.decode()
+        _assert_only_text(html)
+        assert "&lt;svg onload=alert(&#x27;other&#x27;)&gt;" in html  # a project's name
         for url in [
             reverse("deliverables:portfolio_activity"),
             reverse("roles:project_activity", args=[project.pk]),

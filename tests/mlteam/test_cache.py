@@ -346,6 +346,13 @@ def test_each_viewer_and_language_has_its_own_entry(client):
     english = client.get(PORTFOLIO).content.decode()
     japanese = client.get(PORTFOLIO, headers={"accept-language": "ja"}).content.decode()
     assert "Overdue" in english and "期限切れ" in japanese
+    # Its workload and activity too: the activity's words are kept in each language.
+    english = client.get(PORTFOLIO_ACTIVITY).content.decode()
+    japanese = client.get(PORTFOLIO_ACTIVITY, headers={"accept-language": "ja"}).content.decode()
+    assert "created the project" in english and "がプロジェクトを作成しました" not in english
+    assert "がプロジェクトを作成しました" in japanese and "created the project" not in japanese
+    client.force_login(other)
+    assert client.get(PORTFOLIO_ACTIVITY).context["sections"].activity == []
 
 
 def test_admins_see_a_new_project_at_once(client):
