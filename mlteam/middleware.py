@@ -82,10 +82,10 @@ class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
     to swap, or leave it empty."""
 
     def handle_no_permission(self, request, view_func):
-        if request.headers.get("HX-Request") != "true":
-            return super().handle_no_permission(request, view_func)
         # (HtmxMiddleware has set request.htmx by now: process_view runs after every
         # middleware's request phase.)
+        if not request.htmx:
+            return super().handle_no_permission(request, view_func)
         back_to = request.htmx.current_url_abs_path or request.get_full_path()
         login = redirect_to_login(
             back_to,
