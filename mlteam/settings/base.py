@@ -186,6 +186,11 @@ ACCOUNT_RATE_LIMITS = False
 MFA_ADAPTER = "mlteam.signin.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "MLTeam")
+# Codes of the step before and after the current one are accepted too: a phone's
+# clock a few seconds off, or a code typed as its 30 seconds run out, still signs
+# in (RFC 6238 advises one step). allauth remembers a used code for the whole
+# window, so it still works once. 0 accepts the current step only.
+MFA_TOTP_TOLERANCE = env_int("MFA_TOTP_TOLERANCE", 1, minimum=0)
 # A wrong code counts against the account in axes' table, as a wrong password does.
 MFA_FORMS = {
     "authenticate": "mlteam.accounts.forms.TwoFactorForm",

@@ -35,7 +35,15 @@ def sign_in(client, user, password=PASSWORD):
 
 
 def enrol(client, user) -> str:
-    """Set up an authenticator app through the pages; returns its secret."""
+    """Set up an authenticator app through the pages; returns its secret.
+
+    The clock stands still meanwhile, so the code is reckoned in the same 30-second
+    step as the server checks it, whatever the tolerance."""
+    with time_machine.travel(timezone.now(), tick=False):
+        return _enrol(client)
+
+
+def _enrol(client) -> str:
     page = client.get(reverse("mfa_activate_totp"))
     if page.status_code == 302 and page["Location"].startswith(reverse("account_reauthenticate")):
         # Not signed in through the form just now: the password again, first.
@@ -255,3 +263,48 @@ def test_wrong_codes_slow_down_the_next_code_without_counting_it(client, setting
         response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
         assert response.status_code == 302
         assert client.get(reverse("home")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("tolerance", "steps", "accepted"),
+    [(1, -1, True), (1, 1, True), (1, -2, False), (1, 2, False), (0, -1, False), (0, 0, True)],
+)
+def test_codes_of_the_steps_next_to_the_current_one_are_accepted(
+    client, settings, tolerance, steps, accepted
+):
+    settings.MFA_TOTP_TOLERANCE = tolerance
+    person = UserFactory()
+    now = timezone.now().replace(second=10, microsecond=0)
+    with time_machine.travel(now, tick=False):
+        client.force_login(person)
+        secret = enrol(client, person)
+        client.logout()
+    with time_machine.travel(now + timedelta(minutes=5), tick=False):
+        sign_in(client, person)
+        code = totp_code(secret, at=timezone.now() + timedelta(seconds=30 * steps))
+        response = client.post(reverse("mfa_authenticate"), {"code": code})
+        assert (client.get(reverse("home")).status_code == 200) is accepted
+        if not accepted:
+            assert response.status_code == 200
+            assert "Incorrect code" in response.content.decode()
+
+
+def test_a_code_that_signed_in_is_refused_when_typed_again(client):
+    person = UserFactory()
+    now = timezone.now().replace(second=10, microsecond=0)
+    with time_machine.travel(now, tick=False):
+        client.force_login(person)
+        secret = enrol(client, person)
+        client.logout()
+    with time_machine.travel(now + timedelta(minutes=5), tick=False) as clock:
+        code = totp_code(secret)
+        sign_in(client, person)
+        client.post(reverse("mfa_authenticate"), {"code": code})
+        assert client.get(reverse("home")).status_code == 200
+        client.logout()
+        # Still inside the window the code belongs to: typed again, it is refused.
+        clock.shift(timedelta(seconds=30))
+        sign_in(client, person)
+        response = client.post(reverse("mfa_authenticate"), {"code": code})
+        assert response.status_code == 200
+        assert client.get(reverse("home")).status_code == 302
