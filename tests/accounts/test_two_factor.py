@@ -265,6 +265,18 @@ def test_wrong_codes_slow_down_the_next_code_without_counting_it(client, setting
         assert client.get(reverse("home")).status_code == 200
 
 
+def enrolled_earlier(client):
+    """A person who set up an app five minutes before the returned moment (10 s into
+    a 30-second step), signed out since: (person, secret, moment)."""
+    person = UserFactory()
+    then = timezone.now().replace(second=10, microsecond=0)
+    with time_machine.travel(then, tick=False):
+        client.force_login(person)
+        secret = enrol(client, person)
+        client.logout()
+    return person, secret, then + timedelta(minutes=5)
+
+
 @pytest.mark.parametrize(
     ("tolerance", "steps", "accepted"),
     [(1, -1, True), (1, 1, True), (1, -2, False), (1, 2, False), (0, -1, False), (0, 0, True)],
@@ -273,13 +285,8 @@ def test_codes_of_the_steps_next_to_the_current_one_are_accepted(
     client, settings, tolerance, steps, accepted
 ):
     settings.MFA_TOTP_TOLERANCE = tolerance
-    person = UserFactory()
-    now = timezone.now().replace(second=10, microsecond=0)
-    with time_machine.travel(now, tick=False):
-        client.force_login(person)
-        secret = enrol(client, person)
-        client.logout()
-    with time_machine.travel(now + timedelta(minutes=5), tick=False):
+    person, secret, later = enrolled_earlier(client)
+    with time_machine.travel(later, tick=False):
         sign_in(client, person)
         code = totp_code(secret, at=timezone.now() + timedelta(seconds=30 * steps))
         response = client.post(reverse("mfa_authenticate"), {"code": code})
@@ -290,13 +297,8 @@ def test_codes_of_the_steps_next_to_the_current_one_are_accepted(
 
 
 def test_a_code_that_signed_in_is_refused_when_typed_again(client):
-    person = UserFactory()
-    now = timezone.now().replace(second=10, microsecond=0)
-    with time_machine.travel(now, tick=False):
-        client.force_login(person)
-        secret = enrol(client, person)
-        client.logout()
-    with time_machine.travel(now + timedelta(minutes=5), tick=False) as clock:
+    person, secret, later = enrolled_earlier(client)
+    with time_machine.travel(later, tick=False) as clock:
         code = totp_code(secret)
         sign_in(client, person)
         client.post(reverse("mfa_authenticate"), {"code": code})
