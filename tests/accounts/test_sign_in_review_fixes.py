@@ -62,12 +62,23 @@ def test_second_factor_secrets_are_stored_encrypted_and_not_shown_in_the_admin(c
 def test_typing_the_email_instead_of_the_username_does_not_start_a_fresh_count(client, settings):
     from django.test import Client
 
+    from axes.models import AccessAttempt
+    from django.db.models import Sum
+
+    # No slowdown before the lock: each of these attempts is heard, and counted.
+    settings.SIGN_IN_SLOWDOWN_AFTER = settings.AXES_FAILURE_LIMIT
     person = UserFactory(username="bob", email="bob@example.com")
     for n in range(settings.AXES_FAILURE_LIMIT):
         name = "bob" if n % 2 else "Bob@Example.com"
-        Client(REMOTE_ADDR=f"10.1.0.{n}").post(
+        refused = Client(REMOTE_ADDR=f"10.1.0.{n}").post(
             reverse("login"), {"login": name, "password": "wrong"}
         )
+        # Each heard (a form again), until the last, which locks the account.
+        assert refused.status_code == (429 if n == settings.AXES_FAILURE_LIMIT - 1 else 200), n
+    # One count for the account, however it was named.
+    attempts = AccessAttempt.objects.filter(username="bob")
+    assert attempts.aggregate(n=Sum("failures_since_start"))["n"] == settings.AXES_FAILURE_LIMIT
+    assert not AccessAttempt.objects.exclude(username="bob").exists()
     other = Client(REMOTE_ADDR="10.2.0.1")
     response = other.post(reverse("login"), {"login": person.email, "password": PASSWORD})
     assert response.status_code == 429

@@ -39,7 +39,9 @@ def test_an_answer_trickling_in_is_cut_at_the_deadline(work, fake):
     added = link(work.deliverable, work.world.people["member"], "models:/churn@production")
     started = time.monotonic()
     poll_all()
-    assert time.monotonic() - started < 4  # twice the 1 s timeout, and a last read
+    # Twice the 1 s timeout and a last read, with room for a busy machine: far
+    # below the 20 s the answer would take.
+    assert time.monotonic() - started < 8
     _polled_once_and_released(added, ErrorKind.TIMEOUT)
 
 

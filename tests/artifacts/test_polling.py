@@ -242,7 +242,7 @@ def test_a_429_is_a_rate_limit_too(work, fake):
 
 def test_a_system_that_never_answers_times_out_quickly(work, fake):
     airflow = fake()
-    airflow.answer("/api/v1/dags/nightly_scores/dagRuns", ("hang", 4))
+    airflow.answer("/api/v1/dags/nightly_scores/dagRuns", ("hang", 15))
     system("airflow", airflow.url)
     added = link(
         work.deliverable,
@@ -251,7 +251,8 @@ def test_a_system_that_never_answers_times_out_quickly(work, fake):
     )
     started = time.monotonic()
     poll_all()
-    assert time.monotonic() - started < 3  # the client's timeout (1 s here), not the server's 4 s
+    # The client's timeout (1 s here), not the server's 15 s; room for a busy machine.
+    assert time.monotonic() - started < 6
     assert state_of(added).error == ErrorKind.TIMEOUT
 
 

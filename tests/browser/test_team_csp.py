@@ -202,5 +202,6 @@ def test_main_pages_and_the_admin_run_under_the_csp_without_a_violation(live_ser
 
     # The watch itself works: an inline style is refused, and seen.
     page.evaluate("document.body.setAttribute('style', 'color: red')")
-    page.wait_for_timeout(100)
+    # The report is queued, not fired at once: waited for (up to Playwright's timeout).
+    page.wait_for_function("window.__cspViolations.length > 0")
     assert page.evaluate("window.__cspViolations") != []

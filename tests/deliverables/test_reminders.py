@@ -455,14 +455,9 @@ def test_dry_run_lists_recipients_and_sends_nothing(capsys, settings):
 @override_settings(DEBUG=True)
 def test_dry_run_on_the_demo_lists_the_expected_people(capsys):
     call_command("seed_demo")
-    call_command(
-        "send_reminders",
-        "--dry-run",
-        "--now",
-        (datetime.now(UTC) + timedelta(days=7 - datetime.now(UTC).weekday()))
-        .replace(hour=10)
-        .isoformat(),
-    )
+    now = datetime.now(UTC)  # read once: next Monday, 10:00
+    monday = (now + timedelta(days=7 - now.weekday())).replace(hour=10)
+    call_command("send_reminders", "--dry-run", "--now", monday.isoformat())
     out = capsys.readouterr().out
     recipients = {line.split(" <")[0] for line in out.splitlines() if " <" in line}
     User = get_user_model()

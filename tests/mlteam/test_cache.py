@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.http import HttpRequest
@@ -29,6 +30,16 @@ from roles.services import membership_add, project_create, project_update, role_
 from tests.factories import PASSWORD, UserFactory, admin_user, deliverable_type, manager_user, role
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _midday():
+    """Today at noon, the clock running: a dashboard's key holds the day, so a run
+    that crossed midnight between two requests would miss the cache."""
+    noon = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    with time_machine.travel(noon, tick=True):
+        yield
+
 
 PORTFOLIO = reverse("deliverables:portfolio_dashboard")
 PORTFOLIO_ACTIVITY = reverse("deliverables:portfolio_activity")  # fetched by the portfolio
