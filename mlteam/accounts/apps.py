@@ -14,9 +14,11 @@ class AccountsConfig(AppConfig):
         from allauth.account.signals import authentication_step_completed
         from django.contrib.auth.signals import user_logged_in
 
-        # The tokens' rate limits need a shared cache (a `check --deploy` warning).
+        # The tokens' rate limits and the used two-factor codes need a shared cache
+        # (`check --deploy` warnings).
         from mlteam.api import checks  # noqa: F401
 
+        from . import checks as _accounts_checks  # noqa: F401
         from .middleware import session_begin_at_sign_in
 
         # Every way of signing in (allauth's, Django's login()) ends in this signal:

@@ -60,10 +60,9 @@ def test_second_factor_secrets_are_stored_encrypted_and_not_shown_in_the_admin(c
 
 
 def test_typing_the_email_instead_of_the_username_does_not_start_a_fresh_count(client, settings):
-    from django.test import Client
-
     from axes.models import AccessAttempt
     from django.db.models import Sum
+    from django.test import Client
 
     # No slowdown before the lock: each of these attempts is heard, and counted.
     settings.SIGN_IN_SLOWDOWN_AFTER = settings.AXES_FAILURE_LIMIT

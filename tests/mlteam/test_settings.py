@@ -80,6 +80,8 @@ def test_deploy_check_warns_that_rate_limits_need_a_shared_cache():
     assert result.returncode != 0
     assert "api.W001" in result.stderr and "DummyCache" in result.stderr
     assert "CACHE_URL" in result.stderr
+    # Nor would a used two-factor code be refused when typed again.
+    assert "accounts.W001" in result.stderr and "within its 90 seconds" in result.stderr
 
 
 def test_local_settings_need_nothing_from_the_environment():
