@@ -3,22 +3,49 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+# The index Django gave the ledger's deliverable column as a foreign key
+# (schema_editor._create_index_name of the table and column).
+OWN_INDEX = "deliverables_reminder_deliverable_id_d056e007"
+
+
+def _own_index(apps):
+    return apps.get_model("deliverables", "Reminder"), models.Index(
+        fields=["deliverable"], name=OWN_INDEX
+    )
+
+
+def drop_own_index(apps, schema_editor):
+    schema_editor.remove_index(*_own_index(apps))
+
+
+def add_own_index(apps, schema_editor):
+    schema_editor.add_index(*_own_index(apps))
+
 
 class Migration(migrations.Migration):
     dependencies = [
         ("deliverables", "0035_project_type_index_covers_status"),
     ]
 
+    # The column's own index goes: the once-a-day unique constraint, which starts with
+    # the column, serves its lookups. Only the index: AlterField would also drop the
+    # foreign key and add it again, checking every line of the ledger under a lock
+    # that holds up writes to deliverables.
     operations = [
-        migrations.AlterField(
-            model_name="reminder",
-            name="deliverable",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="reminders",
-                to="deliverables.deliverable",
-                verbose_name="deliverable",
-            ),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="reminder",
+                    name="deliverable",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reminders",
+                        to="deliverables.deliverable",
+                        verbose_name="deliverable",
+                    ),
+                ),
+            ],
+            database_operations=[migrations.RunPython(drop_own_index, add_own_index)],
         ),
     ]
