@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import socket
 import time
 from dataclasses import dataclass, field
@@ -45,6 +46,8 @@ USER_AGENT = "MLTeam-Artifacts/1"
 MAX_ANSWER_BYTES = 1_000_000
 READ_CHUNK_BYTES = 64 * 1024
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Observation:
@@ -62,6 +65,11 @@ class PollError(Exception):
 
 def _headers(system: ArtifactSystem) -> dict:
     headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+    if system.token_refused_over_http:
+        # Saved before https was required: asked without the token (a system that
+        # needs it refuses, and the admin sees why on saving it again).
+        logger.warning("artifact system %s: token not sent over plain http", system.pk)
+        return headers
     token = system.token
     if not token:
         return headers

@@ -14,7 +14,9 @@ due next and who holds it now (a claim with a lease).
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -140,6 +142,18 @@ class ArtifactSystem(models.Model):
     @property
     def has_token(self) -> bool:
         return bool(self.encrypted_token)
+
+    @property
+    def token_refused_over_http(self) -> bool:
+        """Whether this system has a token that may not be sent, because its address
+        is plain http and ARTIFACT_TOKENS_REQUIRE_HTTPS (production's default) asks
+        for https: the token would cross the network in clear. Saving such a system
+        is refused; one saved before is polled without its token."""
+        return (
+            settings.ARTIFACT_TOKENS_REQUIRE_HTTPS
+            and self.has_token
+            and urlsplit(self.base_url or "").scheme != "https"
+        )
 
     def serves(self, target: dict) -> bool:
         """Whether links to `target` are polled through this system: on its host, and

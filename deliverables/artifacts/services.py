@@ -57,6 +57,10 @@ BASE_URL_MESSAGE = _(
 )
 
 
+HTTPS_FOR_TOKEN_MESSAGE = _(
+    "A token is sent to https:// addresses only, so that it does not cross the network "
+    "in clear: enter the system's https:// address, or remove the token."
+)
 LINK_LOCAL_MESSAGE = _(
     "This is a link-local address (such as a cloud metadata service); it cannot be polled."
 )
@@ -78,6 +82,8 @@ def _check_system(system: ArtifactSystem) -> None:
         raise ValidationError({"base_url": BASE_URL_MESSAGE}, code="invalid")
     if clients.link_local(parts.hostname):
         raise ValidationError({"base_url": LINK_LOCAL_MESSAGE}, code="link_local")
+    if system.token_refused_over_http:
+        raise ValidationError({"base_url": HTTPS_FOR_TOKEN_MESSAGE}, code="https_for_token")
     system.link_host = (system.link_host or "").strip().lower()
     system.scopes = "\n".join(scope_patterns(system.scopes))
     system.full_clean()

@@ -436,6 +436,9 @@ CELERY_TASK_ANNOTATIONS["polling.artifact_poll"] = {
 }
 # How many links one sweep hands to the workers at most (the rest wait for the next).
 ARTIFACT_POLL_BATCH = env_int("ARTIFACT_POLL_BATCH", 500, minimum=1)
+# A system's token goes only to an https:// address (production.py; here also http,
+# for servers on this machine): ArtifactSystem.token_in_clear.
+ARTIFACT_TOKENS_REQUIRE_HTTPS = env_bool("ARTIFACT_TOKENS_REQUIRE_HTTPS", False)
 # How often the navbar's inbox bell asks for the unread count (one small query).
 INBOX_POLL_SECONDS = env_int("INBOX_POLL_SECONDS", 60, minimum=1)
 # An endpoint failing this many attempts in a row, for at least this many hours

@@ -55,6 +55,8 @@ SESSION_COOKIE_NAME = "__Host-sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken"
 # Webhook addresses must be https here (mlteam.notifications.addresses).
 WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", True)
+# Artifact systems' tokens are sent over https only (deliverables.artifacts).
+ARTIFACT_TOKENS_REQUIRE_HTTPS = env_bool("ARTIFACT_TOKENS_REQUIRE_HTTPS", True)
 
 # Logs: one JSON object a line by default (LOG_FORMAT=plain for people reading a
 # terminal), each with the request id of the request or task it belongs to.

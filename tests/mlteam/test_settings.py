@@ -84,6 +84,26 @@ def test_deploy_check_warns_that_rate_limits_need_a_shared_cache():
     assert "accounts.W001" in result.stderr and "within its 90 seconds" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("env", "required"),
+    [
+        ({}, "True"),
+        ({"ARTIFACT_TOKENS_REQUIRE_HTTPS": "false"}, "False"),
+        ({"DJANGO_SETTINGS_MODULE": "mlteam.settings.local"}, "False"),
+    ],
+)
+def test_production_sends_artifact_tokens_over_https_only(tmp_path, env, required):
+    result = start_django(
+        {**GOOD_PRODUCTION, "MLTEAM_VAR_DIR": str(tmp_path), **env},
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.ARTIFACT_TOKENS_REQUIRE_HTTPS)",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == required
+
+
 def test_local_settings_need_nothing_from_the_environment():
     result = start_django({"DJANGO_SETTINGS_MODULE": "mlteam.settings.local"}, "check")
     assert result.returncode == 0, result.stderr
