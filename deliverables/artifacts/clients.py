@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import logging
 import socket
 import time
 from dataclasses import dataclass, field
@@ -45,8 +44,6 @@ from .models import ArtifactStatus, ArtifactSystem, ErrorKind, SystemKind
 USER_AGENT = "MLTeam-Artifacts/1"
 MAX_ANSWER_BYTES = 1_000_000
 READ_CHUNK_BYTES = 64 * 1024
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -67,8 +64,7 @@ def _headers(system: ArtifactSystem) -> dict:
     headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
     if system.token_refused_over_http:
         # Saved before https was required: asked without the token (a system that
-        # needs it refuses, and the admin sees why on saving it again).
-        logger.warning("artifact system %s: token not sent over plain http", system.pk)
+        # needs it refuses; the sweep logs why, the admin sees it on saving again).
         return headers
     token = system.token
     if not token:

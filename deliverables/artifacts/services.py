@@ -192,6 +192,13 @@ def artifacts_sweep(*, now: datetime | None = None) -> list[int]:
     claimed by the poll itself, so a repeated or overlapping sweep is harmless."""
     now = now or timezone.now()
     _ensure_states(now)
+    for system in ArtifactSystem.objects.filter(active=True).exclude(encrypted_token=""):
+        if system.token_refused_over_http:  # said once a sweep, not once a request
+            logger.warning(
+                "artifact system %s: its token is not sent to a plain http address; "
+                "give it an https:// address or remove the token",
+                system.pk,
+            )
     due = (
         ArtifactState.objects.filter(
             _due(now),

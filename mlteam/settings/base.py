@@ -437,7 +437,7 @@ CELERY_TASK_ANNOTATIONS["polling.artifact_poll"] = {
 # How many links one sweep hands to the workers at most (the rest wait for the next).
 ARTIFACT_POLL_BATCH = env_int("ARTIFACT_POLL_BATCH", 500, minimum=1)
 # A system's token goes only to an https:// address (production.py; here also http,
-# for servers on this machine): ArtifactSystem.token_in_clear.
+# for servers on this machine): ArtifactSystem.token_refused_over_http.
 ARTIFACT_TOKENS_REQUIRE_HTTPS = env_bool("ARTIFACT_TOKENS_REQUIRE_HTTPS", False)
 # How often the navbar's inbox bell asks for the unread count (one small query).
 INBOX_POLL_SECONDS = env_int("INBOX_POLL_SECONDS", 60, minimum=1)
