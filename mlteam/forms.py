@@ -31,6 +31,29 @@ def form_add_service_errors(form: forms.BaseForm, error: ValidationError) -> Non
 # --- edit forms: the version and the values a form was drawn with -----------------------
 
 
+WRITE_ONLY_RETYPE = _(
+    "Nothing was saved, so this was not kept: type it again (a secret is never sent "
+    "back to the page)."
+)
+
+
+class WriteOnlySecrets:
+    """A form with secret fields that are never drawn back (a token, a client
+    secret): when the form comes back with errors, each secret that was typed is
+    marked to be typed again, rather than dropped without a word (its help text
+    says an empty field keeps the stored one). `write_only`: those fields' names."""
+
+    write_only: tuple[str, ...] = ()
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if not self.is_bound or not self._errors:
+            return
+        for name in self.write_only:
+            if self.data.get(self.add_prefix(name)) and name not in self._errors:
+                self.add_error(name, ValidationError(WRITE_ONLY_RETYPE, code="retype"))
+
+
 @dataclass(frozen=True)
 class Meanwhile:
     """A field someone else changed after the form was drawn (see `form_reoffer`)."""

@@ -10,12 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from mlteam.admin import ServiceAdmin, VersionedAdminForm, changed_fields, form_fields
+from mlteam.forms import WriteOnlySecrets
 
 from . import services
 from .models import ArtifactState, ArtifactSystem
 
 
-class ArtifactSystemForm(VersionedAdminForm):
+class ArtifactSystemForm(WriteOnlySecrets, VersionedAdminForm):
+    write_only = ("new_token",)
     new_token = forms.CharField(
         label=_("Token"),
         required=False,

@@ -15,6 +15,8 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from mlteam.forms import WriteOnlySecrets
+
 from . import services
 from .models import ApiToken, IdentityProvider, SignInPolicy, SingleSignOnDomain
 
@@ -74,7 +76,7 @@ class SingleSignOnDomainAdmin(admin.ModelAdmin):
     fields = ["domain"]
 
 
-class IdentityProviderForm(forms.ModelForm):
+class IdentityProviderForm(WriteOnlySecrets, forms.ModelForm):
     """An OpenID Connect provider, in the words an admin has from their identity
     provider: the issuer URL and the client's id and secret. Stored as allauth's
     social application (provider "openid_connect", the issuer in its settings)."""
@@ -96,6 +98,8 @@ class IdentityProviderForm(forms.ModelForm):
             "account with that email can sign in."
         ),
     )
+
+    write_only = ("secret",)
 
     class Meta:
         model = SocialApp

@@ -160,3 +160,26 @@ def test_a_providers_issuer_cannot_change_once_people_are_connected(client):
     assert "its issuer cannot change" in response.content.decode()
     app.refresh_from_db()
     assert app.settings["server_url"] == "https://idp.example"
+
+
+def test_a_typed_client_secret_is_asked_again_when_the_form_comes_back(client):
+    from django.utils.html import escape
+
+    from mlteam.forms import WRITE_ONLY_RETYPE
+
+    client.force_login(admin_user())
+    response = client.post(
+        reverse("admin:accounts_identityprovider_add"),
+        {
+            "name": "Corp SSO",
+            "provider_id": "not valid!",  # refused: letters, digits and hyphens only
+            "client_id": "mlteam",
+            "secret": "the-client-secret",
+            "issuer_url": "https://idp.example",
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert escape(str(WRITE_ONLY_RETYPE)) in html
+    assert "the-client-secret" not in html
+    assert not IdentityProvider.objects.exists()
