@@ -38,6 +38,7 @@ import urllib3
 from django.conf import settings
 
 from deliverables.models import LinkKind
+from mlteam.cloud import METADATA_ADDRESSES
 
 from .models import ArtifactStatus, ArtifactSystem, ErrorKind, SystemKind
 
@@ -86,7 +87,9 @@ def _headers(system: ArtifactSystem) -> dict:
 def link_local(address: str) -> bool:
     """Whether an IP address (any notation the system's resolver accepts: IPv6 with a
     zone, IPv4-mapped IPv6, or IPv4's legacy decimal, octal and hex forms) is
-    link-local, where cloud metadata services answer. False for a name."""
+    link-local, where cloud metadata services answer, or one of those services'
+    other addresses (`mlteam.cloud.METADATA_ADDRESSES`: AWS's over IPv6). False for
+    a name."""
     address = address.strip("[]").split("%", 1)[0].rstrip(".")
     try:
         ip = ipaddress.ip_address(address)
@@ -97,7 +100,7 @@ def link_local(address: str) -> bool:
             return False
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return ip.is_link_local
+    return ip.is_link_local or ip in METADATA_ADDRESSES
 
 
 def _checked_address(parts) -> str:

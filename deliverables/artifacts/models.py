@@ -17,6 +17,7 @@ from fnmatch import fnmatchcase
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -62,6 +63,10 @@ class ErrorKind(models.TextChoices):
     )
 
 
+# How often a system's links may be polled, in minutes: at least once a day.
+POLL_MINUTES_RANGE = (1, 1440)
+
+
 class ArtifactSystem(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=SystemKind.choices)
     name = models.CharField(_("name"), max_length=100)
@@ -101,6 +106,10 @@ class ArtifactSystem(models.Model):
     active = models.BooleanField(_("active"), default=True)
     poll_minutes = models.PositiveSmallIntegerField(
         _("poll every (minutes)"),
+        validators=[
+            MinValueValidator(POLL_MINUTES_RANGE[0]),
+            MaxValueValidator(POLL_MINUTES_RANGE[1]),
+        ],
         default=10,
         help_text=_("How long after a poll each link is polled again (1 to 1440)."),
     )
@@ -118,8 +127,11 @@ class ArtifactSystem(models.Model):
         ordering = ["kind", "name", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(poll_minutes__gte=1, poll_minutes__lte=1440),
+                condition=models.Q(
+                    poll_minutes__gte=POLL_MINUTES_RANGE[0], poll_minutes__lte=POLL_MINUTES_RANGE[1]
+                ),
                 name="artifact_system_poll_minutes_range",
+                violation_error_message=_("Poll every 1 to 1440 minutes."),
             ),
         ]
 

@@ -23,13 +23,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import WebhookAllowedHost, default_port
+from mlteam.cloud import METADATA_ADDRESSES
 
-# Cloud metadata services (AWS, GCP, Azure: 169.254.169.254; AWS over IPv6).
-METADATA_ADDRESSES = {
-    ipaddress.ip_address("169.254.169.254"),
-    ipaddress.ip_address("fd00:ec2::254"),
-}
+from .models import WebhookAllowedHost, default_port
 
 logger = logging.getLogger(__name__)
 

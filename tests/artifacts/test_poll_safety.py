@@ -124,6 +124,9 @@ def test_a_link_the_code_did_not_foresee_is_recorded_and_let_go(work, fake, capl
 def test_the_link_local_check_reads_every_notation():
     for address in ("169.254.1.1", "2852039166", "0xa9fea9fe", "[fe80::1]", "::ffff:169.254.0.9"):
         assert clients.link_local(address), address
+    # AWS's metadata service over IPv6 is a unique local address, not link-local.
+    for address in ("fd00:ec2::254", "[fd00:ec2::254]", "[FD00:EC2:0::254]"):
+        assert clients.link_local(address), address
     for address in ("10.0.0.5", "127.0.0.1", "mlflow.internal", "[::1]", "8.8.8.8"):
         assert not clients.link_local(address), address
 

@@ -16,6 +16,7 @@ from deliverables.artifacts.services import (
     artifact_system_create,
     artifact_system_update,
 )
+from mlteam.forms import WRITE_ONLY_RETYPE
 from tests.artifacts import servers
 from tests.artifacts.helpers import link, poll_all, state_of, system
 from tests.factories import admin_user
@@ -109,3 +110,55 @@ def test_the_admin_says_why_and_keeps_what_was_typed(https_required, client):
     assert escape(str(HTTPS_FOR_TOKEN_MESSAGE)) in response.content.decode()
     assert "Team MLflow" in response.content.decode()
     assert not ArtifactSystem.objects.exists()
+
+
+def _add_form(**changes) -> dict:
+    return {
+        "kind": "airflow",
+        "name": "Airflow prod",
+        "base_url": "https://airflow.example.com",
+        "link_host": "",
+        "scopes": "",
+        "active": "on",
+        "poll_minutes": "10",
+        "new_token": "airflow:secret",
+        **changes,
+    }
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"base_url": "http://user@airflow.internal:8080"},  # the form's own check
+        {"poll_minutes": "0"},  # the field's range
+        {"remove_token": "on"},  # the form's clean()
+    ],
+)
+def test_a_typed_token_is_asked_again_when_the_form_comes_back(client, changes):
+    """The token field is never drawn back: after an error, the page says to type it
+    again, rather than saving the fixed form without it."""
+    client.force_login(admin_user())
+    url = reverse("admin:artifacts_artifactsystem_add")
+    response = client.post(url, _add_form(**changes))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert escape(str(WRITE_ONLY_RETYPE)) in html
+    assert "airflow:secret" not in html
+    assert not ArtifactSystem.objects.exists()
+
+
+def test_poll_minutes_out_of_range_get_a_field_message(client):
+    client.force_login(admin_user())
+    url = reverse("admin:artifacts_artifactsystem_add")
+    for minutes in ("0", "5000"):
+        response = client.post(url, _add_form(poll_minutes=minutes))
+        html = response.content.decode()
+        assert "artifact_system_poll_minutes_range" not in html
+        assert "Ensure this value is" in html
+    assert not ArtifactSystem.objects.exists()
+    # The services refuse it too (a path without the form), in the reader's words.
+    with pytest.raises(ValidationError) as refused:
+        artifact_system_create(
+            kind="mlflow", name="MLflow", base_url="https://mlflow.example.com", poll_minutes=0
+        )
+    assert "poll_minutes" in refused.value.message_dict
