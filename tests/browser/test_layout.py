@@ -284,3 +284,28 @@ def test_filters_and_coverage_matrix_fit_a_desktop_in_japanese(live_server, brow
         assert page.evaluate(SPLIT_BUTTON_WORDS) == []
     finally:
         context.close()
+
+
+def test_the_navigation_bar_never_runs_off_a_desktop(live_server, browser, practices):  # noqa: F811
+    """An admin has the most links; Japanese words are the widest. From 1200 px the
+    bar is a line of links: it may take a second line, never the page's width."""
+    measure = """() => {
+        const menu = document.querySelector('.mlt-navbar .dropdown-toggle').getBoundingClientRect();
+        return {page: document.documentElement.scrollWidth, window: window.innerWidth,
+                menu: Math.ceil(menu.right)};
+    }"""
+    for username in ("admin", "manager"):
+        for language in ("en", "ja"):
+            context = _context(browser, live_server, width=1200, language=language)
+            page = context.new_page()
+            try:
+                sign_in(page, live_server.url, username)
+                for width in (1200, 1280, 1440, 1920):
+                    page.set_viewport_size({"width": width, "height": 800})
+                    page.goto(f"{live_server.url}/")
+                    seen = page.evaluate(measure)
+                    where = (username, language, width, seen)
+                    assert seen["page"] <= seen["window"], where
+                    assert seen["menu"] <= seen["window"], where
+            finally:
+                context.close()
